@@ -1,0 +1,53 @@
+"""The ``codecfake`` command line. Each sub-command parses its arguments here and calls the library.
+
+Errors a user can cause (bad paths, corrupt audio, offline) print one line to stderr and exit 2;
+they never surface as a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from codecfake_hf.audio import AudioError
+from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
+from codecfake_hf.hub import CheckpointUnavailableError
+
+USER_ERRORS = (AudioError, CheckpointUnavailableError, CodecNotImplementedError, UnknownCodecError,
+               FileNotFoundError)
+
+
+def _codecs(args: argparse.Namespace) -> int:
+    from codecfake_hf.codecs.registry import CODECS
+
+    rows = [("id", "family", "model", "rate_hz", "n_q", "status", "licence")]
+    for spec in CODECS.values():
+        status = "ready" if spec.implemented else "not implemented yet"
+        rows.append((spec.id, spec.family, spec.model_name, str(spec.sample_rate), str(spec.n_quantizers),
+                     status, spec.licence))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("codecs", help="list the registered codecs (subset ids) and their status")
+    listing.set_defaults(func=_codecs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as error:
+        print(f"codecfake {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

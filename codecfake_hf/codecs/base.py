@@ -1,0 +1,136 @@
+"""The contract every codec family implements, and the batched resynthesis engine that drives it.
+
+A family provides a ``torch.nn.Module`` subclassing :class:`CodecModel`:
+
+- ``encode(waveforms [B, 1, T]) -> codes`` (family-specific layout, usually ``[B, n_q, frames]``);
+- ``decode(codes) -> waveforms [B, 1, T']``;
+- optionally ``resynthesize(waveforms [B, 1, T], lengths [B]) -> [B, 1, >=T]`` when encode + decode
+  of a padded batch is not the official behaviour (DAC's chunked ``compress``, FunCodec's global
+  norms); the default is ``decode(encode(x))``.
+
+:class:`Resynthesizer` turns a list of variable-length mono arrays at any rate into codec output at
+the codec's rate: resample (``codecfake_hf.audio.resample``), optional peak normalisation (spec),
+length bucketing into padded batches, the model, trimming each output to its own length and the
+official clamp to +-0.99.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from codecfake_hf.audio import clamp, peak_normalize, resample, validate_waveform
+
+
+class CodecModel(torch.nn.Module):
+    """Base class of the codec models (one per family). Subclasses set ``sample_rate`` (Hz) and
+    ``hop_length`` (samples per code frame) and implement :meth:`encode` / :meth:`decode`."""
+
+    sample_rate: int
+    hop_length: int
+
+    def encode(self, waveforms: torch.Tensor):
+        """``waveforms [B, 1, T]`` float -> codes."""
+        raise NotImplementedError
+
+    def decode(self, codes) -> torch.Tensor:
+        """codes -> ``waveforms [B, 1, T']`` float."""
+        raise NotImplementedError
+
+    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Encode then decode a zero-padded batch ``[B, 1, T]``; ``lengths [B]`` are the valid
+        samples of each row. Returns ``[B, 1, T'']`` with ``T'' >= lengths.max()`` (the engine
+        trims each row)."""
+        return self.decode(self.encode(waveforms))
+
+
+class Resynthesizer:
+    """Runs a :class:`CodecModel` over many utterances, batched.
+
+    Args:
+        model: the codec model (moved to ``device``, put in eval mode).
+        input_peak: if set, each utterance is peak-normalised to this value before encoding
+            (HiFi-Codec's official 0.95); the output is not de-normalised.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+        max_batch_samples: cap on ``batch_size * padded_length`` (samples at the codec rate), so
+            long inputs form small batches and memory stays bounded.
+    """
+
+    def __init__(
+        self,
+        model: CodecModel,
+        *,
+        input_peak: float | None = None,
+        device: str | torch.device = "cpu",
+        max_batch_samples: int = 16 * 24000 * 8,
+    ) -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.input_peak = input_peak
+        self.max_batch_samples = int(max_batch_samples)
+
+    @property
+    def sample_rate(self) -> int:
+        """Output sample rate in Hz (the codec's own)."""
+        return int(self.model.sample_rate)
+
+    def prepare(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Per-utterance input processing: validate, resample to the codec rate, peak-normalise."""
+        waveform = resample(validate_waveform(waveform), sample_rate, self.sample_rate)
+        if self.input_peak is not None:
+            waveform = peak_normalize(waveform, self.input_peak)
+        return waveform
+
+    def batches(self, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+        """Group utterance indices by length (longest first) into batches of at most
+        ``batch_size`` items and ``max_batch_samples`` padded samples."""
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        groups: list[list[int]] = []
+        for index in order:
+            if groups:
+                current = groups[-1]
+                padded = lengths[current[0]] * (len(current) + 1)
+                if len(current) < batch_size and padded <= self.max_batch_samples:
+                    current.append(index)
+                    continue
+            groups.append([index])
+        return groups
+
+    @torch.inference_mode()
+    def _run(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
+        """Run one batch of prepared waveforms; returns the trimmed, clamped outputs."""
+        lengths = [len(w) for w in waveforms]
+        padded = np.zeros((len(waveforms), 1, max(lengths)), dtype=np.float32)
+        for row, waveform in enumerate(waveforms):
+            padded[row, 0, : len(waveform)] = waveform
+        inputs = torch.from_numpy(padded).to(self.device)
+        length_tensor = torch.tensor(lengths, device=self.device)
+        outputs = self.model.resynthesize(inputs, length_tensor).float().cpu().numpy()
+        return [clamp(outputs[row, 0, :length]) for row, length in enumerate(lengths)]
+
+    def resynthesize(
+        self,
+        waveforms: Sequence[np.ndarray],
+        sample_rate: int,
+        batch_size: int = 16,
+        progress: bool = False,
+    ) -> list[np.ndarray]:
+        """Resynthesize mono float arrays ``[T_i]`` at ``sample_rate`` Hz.
+
+        Returns one float32 array per input, at :attr:`sample_rate`, of the resampled input's
+        length, clamped to +-0.99 (16-bit quantisation happens when it is written).
+        """
+        prepared = [self.prepare(w, sample_rate) for w in waveforms]
+        outputs: list[np.ndarray | None] = [None] * len(prepared)
+        groups = self.batches([len(w) for w in prepared], batch_size)
+        for group in tqdm(groups, desc="resynthesizing", unit="batch", disable=not progress):
+            for index, output in zip(group, self._run([prepared[i] for i in group])):
+                outputs[index] = output
+        return outputs  # type: ignore[return-value]
+
+    def resynthesize_one(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Reference per-utterance path (batch of one, no padding)."""
+        return self._run([self.prepare(waveform, sample_rate)])[0]

@@ -1,0 +1,27 @@
+"""Shared test fixtures: the read-only ``../shared`` folder and the offline environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never download: every Hub access must fail fast and clearly.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` next to the repository. In CI it must exist: a missing folder fails the test
+    instead of skipping it; elsewhere (a bare clone) the test is skipped."""
+    if SHARED_DIR.is_dir():
+        return SHARED_DIR
+    if os.environ.get("CI"):
+        pytest.fail(f"{SHARED_DIR} is missing; CI must provide ../shared next to the repository")
+    pytest.skip(f"{SHARED_DIR} is not present (allowed only outside CI)")
