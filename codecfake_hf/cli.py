@@ -13,8 +13,13 @@ from codecfake_hf.audio import AudioError
 from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
 from codecfake_hf.hub import CheckpointUnavailableError
 
-USER_ERRORS = (AudioError, CheckpointUnavailableError, CodecNotImplementedError, UnknownCodecError,
-               FileNotFoundError)
+USER_ERRORS = (
+    AudioError,
+    CheckpointUnavailableError,
+    CodecNotImplementedError,
+    UnknownCodecError,
+    FileNotFoundError,
+)
 
 
 def _codecs(args: argparse.Namespace) -> int:
@@ -23,8 +28,17 @@ def _codecs(args: argparse.Namespace) -> int:
     rows = [("id", "family", "model", "rate_hz", "n_q", "status", "licence")]
     for spec in CODECS.values():
         status = "ready" if spec.implemented else "not implemented yet"
-        rows.append((spec.id, spec.family, spec.model_name, str(spec.sample_rate), str(spec.n_quantizers),
-                     status, spec.licence))
+        rows.append(
+            (
+                spec.id,
+                spec.family,
+                spec.model_name,
+                str(spec.sample_rate),
+                str(spec.n_quantizers),
+                status,
+                spec.licence,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

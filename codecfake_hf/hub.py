@@ -21,8 +21,12 @@ class CheckpointUnavailableError(RuntimeError):
     """Checkpoint files are neither local nor downloadable (offline, missing, no access)."""
 
 
-def fetch_files(repo_id: str, files: tuple[str, ...] | list[str], local_dir: str | os.PathLike | None = None,
-                revision: str | None = None) -> dict[str, Path]:
+def fetch_files(
+    repo_id: str,
+    files: tuple[str, ...] | list[str],
+    local_dir: str | os.PathLike | None = None,
+    revision: str | None = None,
+) -> dict[str, Path]:
     """Return ``{file: local path}`` for ``files`` of the Hub repo ``repo_id``.
 
     Args:
@@ -57,7 +61,9 @@ def fetch_files(repo_id: str, files: tuple[str, ...] | list[str], local_dir: str
     for name in files:
         try:
             paths[name] = Path(
-                hf_hub_download(repo_id, name, revision=revision, etag_timeout=5, local_files_only=cached_only)
+                hf_hub_download(
+                    repo_id, name, revision=revision, etag_timeout=5, local_files_only=cached_only
+                )
             )
         except LocalEntryNotFoundError:
             raise CheckpointUnavailableError(_offline_message(repo_id, files)) from None

@@ -1,6 +1,14 @@
 """The contract every codec family implements, and the batched resynthesis engine that drives it.
 
-A family provides a ``torch.nn.Module`` subclassing :class:`CodecModel`:
+Each family module ``codecfake_hf/codecs/<family>.py`` (named by ``CodecSpec.family_module``) exposes:
+
+- ``pretrained_codec(spec, local_dir=None) -> CodecModel``: the official weights (Hub or a folder);
+- ``tiny_codec(spec, seed=0) -> CodecModel``: the real classes at a tiny config, random weights;
+- ``random_codec(spec, seed=0) -> CodecModel``: the full official architecture, random weights;
+- natively implemented families also ``from_upstream(config: dict, state_dict: dict)``, building
+  the model from an upstream-format config and state dict (upstream key names).
+
+The model is a ``torch.nn.Module`` subclassing :class:`CodecModel`:
 
 - ``encode(waveforms [B, 1, T]) -> codes`` (family-specific layout, usually ``[B, n_q, frames]``);
 - ``decode(codes) -> waveforms [B, 1, T']``;

@@ -71,28 +71,56 @@ class CodecSpec:
 _CLAMP = "output clamped to +-0.99, written as 16-bit PCM at the codec rate"
 _FUNCODEC = f"all 32 quantizers at decode; per-clip RMS scale (audio_normalize) restored on decode; {_CLAMP}"
 _HIFI = f"input peak-normalised to 0.95, output not de-normalised; {_CLAMP}"
-_DAC = f"DAC compress/decompress: 1 s chunks, loudness normalised to -16 LUFS and restored on decode; {_CLAMP}"
+_DAC = (
+    f"DAC compress/decompress: 1 s chunks, loudness normalised to -16 LUFS and restored on decode; {_CLAMP}"
+)
 
 
 def _funcodec(subset: str, repo: str, name: str) -> CodecSpec:
     return CodecSpec(
-        subset, "FunCodec", "funcodec", name, f"alibaba-damo/{repo}", ("config.yaml", "model.pth"),
-        16000, 32, "MIT", _FUNCODEC,
+        subset,
+        "FunCodec",
+        "funcodec",
+        name,
+        f"alibaba-damo/{repo}",
+        ("config.yaml", "model.pth"),
+        16000,
+        32,
+        "MIT",
+        _FUNCODEC,
     )
 
 
 def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> CodecSpec:
     return CodecSpec(
-        subset, "AcademiCodec (HiFi-Codec)", "hificodec", name, "Dongchao/AcademiCodec", (file,),
-        rate, 4, "MIT (README statement; no LICENSE file upstream)", _HIFI, input_peak=0.95,
+        subset,
+        "AcademiCodec (HiFi-Codec)",
+        "hificodec",
+        name,
+        "Dongchao/AcademiCodec",
+        (file,),
+        rate,
+        4,
+        "MIT (README statement; no LICENSE file upstream)",
+        _HIFI,
+        input_peak=0.95,
         options={"checkpoint": file, "config": config},
     )
 
 
 def _dac(subset: str, repo: str, rate: int, n_q: int, name: str) -> CodecSpec:
     return CodecSpec(
-        subset, "Descript Audio Codec", "dac", name, repo, ("config.json", "model.safetensors"),
-        rate, n_q, "MIT", _DAC, options={"mode": "compress"},
+        subset,
+        "Descript Audio Codec",
+        "dac",
+        name,
+        repo,
+        ("config.json", "model.safetensors"),
+        rate,
+        n_q,
+        "MIT",
+        _DAC,
+        options={"mode": "compress"},
     )
 
 
@@ -100,16 +128,31 @@ CODECS: dict[str, CodecSpec] = {
     spec.id: spec
     for spec in (
         CodecSpec(
-            "A", "SpeechTokenizer", "speechtokenizer", "speechtokenizer_hubert_avg", "fnlp/SpeechTokenizer",
+            "A",
+            "SpeechTokenizer",
+            "speechtokenizer",
+            "speechtokenizer_hubert_avg",
+            "fnlp/SpeechTokenizer",
             ("speechtokenizer_hubert_avg/config.json", "speechtokenizer_hubert_avg/SpeechTokenizer.pt"),
-            16000, 8, "Apache-2.0", f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
+            16000,
+            8,
+            "Apache-2.0",
+            f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
         ),
         _hificodec("B1", "HiFi-Codec-16k-320d", "config_16k_320d.json", 16000, "hifi_16k_320d"),
-        _hificodec("B2", "HiFi-Codec-16k-320d-large-universal", "config_16k_320d.json", 16000,
-                   "hifi_16k_320d_large_uni"),
+        _hificodec(
+            "B2",
+            "HiFi-Codec-16k-320d-large-universal",
+            "config_16k_320d.json",
+            16000,
+            "hifi_16k_320d_large_uni",
+        ),
         _hificodec("B3", "HiFi-Codec-24k-320d", "config_24k_320d.json", 24000, "hifi_24k_320d"),
         CodecSpec(
-            "C", "AudioDec", "audiodec", "symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
+            "C",
+            "AudioDec",
+            "audiodec",
+            "symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
             "AudioDecBenchmark/AudioDec",
             (
                 "autoencoder/symAD_libritts_24000_hop300/checkpoint-500000steps.pkl",
@@ -118,23 +161,37 @@ CODECS: dict[str, CodecSpec] = {
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/config.yml",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/symAD_libritts_24000_hop300_clean.npy",
             ),
-            24000, 8, "CC BY-NC 4.0 (non-commercial)",
+            24000,
+            8,
+            "CC BY-NC 4.0 (non-commercial)",
             f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
         ),
         _dac("D1", "descript/dac_16khz", 16000, 12, "dac_16khz"),
         _dac("D2", "descript/dac_24khz", 24000, 32, "dac_24khz"),
         _dac("D3", "descript/dac_44khz", 44100, 9, "dac_44khz"),
         CodecSpec(
-            "E", "EnCodec", "encodec", "encodec_24khz", "facebook/encodec_24khz",
+            "E",
+            "EnCodec",
+            "encodec",
+            "encodec_24khz",
+            "facebook/encodec_24khz",
             ("config.json", "model.safetensors", "preprocessor_config.json"),
-            24000, 2, "CC BY-NC 4.0 (weights; see the model card)",
+            24000,
+            2,
+            "CC BY-NC 4.0 (weights; see the model card)",
             f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
             options={"bandwidth": 1.5},
         ),
-        _funcodec("F1", "audio_codec-freqcodec_magphase-en-libritts-16k-gr1nq32ds320-pytorch",
-                  "en_libritts_16k_gr1nq32ds320"),
-        _funcodec("F2", "audio_codec-freqcodec_magphase-en-libritts-16k-gr8nq32ds320-pytorch",
-                  "en_libritts_16k_gr8nq32ds320"),
+        _funcodec(
+            "F1",
+            "audio_codec-freqcodec_magphase-en-libritts-16k-gr1nq32ds320-pytorch",
+            "en_libritts_16k_gr1nq32ds320",
+        ),
+        _funcodec(
+            "F2",
+            "audio_codec-freqcodec_magphase-en-libritts-16k-gr8nq32ds320-pytorch",
+            "en_libritts_16k_gr8nq32ds320",
+        ),
         _funcodec("F3", "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch", "en_libritts_16k_nq32ds320"),
         _funcodec("F4", "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch", "en_libritts_16k_nq32ds640"),
         _funcodec("F5", "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch", "zh_en_16k_nq32ds320"),
@@ -164,8 +221,9 @@ def family_module(spec: CodecSpec):
     return importlib.import_module(f"codecfake_hf.codecs.{spec.family_module}")
 
 
-def load_codec(codec_id: str, *, tiny: bool = False, device: str = "cpu", local_dir: str | None = None,
-               seed: int = 0):
+def load_codec(
+    codec_id: str, *, tiny: bool = False, device: str = "cpu", local_dir: str | None = None, seed: int = 0
+):
     """Build the :class:`~codecfake_hf.codecs.base.Resynthesizer` of ``codec_id``.
 
     Args:

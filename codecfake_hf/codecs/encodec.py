@@ -1,0 +1,62 @@
+"""Subset E: EnCodec 24 kHz on ``transformers.EncodecModel`` (``facebook/encodec_24khz``).
+
+The official CodecFake data used the model's default (smallest) bandwidth, 1.5 kbps = 2 codebooks,
+no chunking and no normalisation (``../shared/codec_facts/encodec.md``).
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import EncodecConfig, EncodecModel
+
+from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.hub import fetch_files
+
+
+class EncodecCodec(CodecModel):
+    """EnCodec at a fixed bandwidth (kbps). Codes: ``[B, n_q, frames]``."""
+
+    def __init__(self, model: EncodecModel, bandwidth: float = 1.5) -> None:
+        super().__init__()
+        if bandwidth not in model.config.target_bandwidths:
+            raise ValueError(f"bandwidth {bandwidth} kbps is not one of {model.config.target_bandwidths}")
+        self.model = model
+        self.bandwidth = float(bandwidth)
+        self.sample_rate = int(model.config.sampling_rate)
+        self.hop_length = int(model.config.hop_length)
+
+    def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
+        # One chunk (no chunk_length_s): audio_codes is [1, B, n_q, frames].
+        return self.model.encode(waveforms, bandwidth=self.bandwidth).audio_codes[0]
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(codes[None], [None]).audio_values
+
+
+def tiny_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
+    """A tiny random-init EnCodec at the spec's rate and bandwidth (tests, offline demo)."""
+    torch.manual_seed(seed)
+    config = EncodecConfig(
+        sampling_rate=spec.sample_rate,
+        target_bandwidths=[spec.options.get("bandwidth", 1.5), 3.0],
+        num_filters=4,
+        hidden_size=16,
+        codebook_size=64,
+        codebook_dim=16,
+        num_lstm_layers=1,
+    )
+    return EncodecCodec(EncodecModel(config), spec.options.get("bandwidth", 1.5))
+
+
+def random_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
+    """The official 24 kHz architecture with random weights (benchmarks)."""
+    torch.manual_seed(seed)
+    return EncodecCodec(EncodecModel(EncodecConfig()), spec.options.get("bandwidth", 1.5))
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> EncodecCodec:
+    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
+    paths = fetch_files(spec.repo_id, ("config.json", "model.safetensors"), local_dir=local_dir)
+    model = EncodecModel.from_pretrained(str(paths["config.json"].parent))
+    return EncodecCodec(model, spec.options.get("bandwidth", 1.5))
