@@ -63,7 +63,10 @@ def _build(args: argparse.Namespace) -> int:
     )
     report = build_codecfake(args.vctk, args.out, configs, options)
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
-    print(", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()), end="")
+    print(
+        ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
+        end="",
+    )
     print(f"; {len(report['excluded'])} source file(s) excluded (see {args.out}/build_report.json)")
     return 0
 
@@ -82,7 +85,9 @@ def _add_dataset_commands(commands) -> None:
     build.add_argument("--out", default="codecfake", help="output folder (default ./codecfake)")
     build.add_argument("--tiny", action="store_true", help="tiny random-weight codecs (tests, demos)")
     build.add_argument("--device", default="cpu", help="cpu or cuda (one GPU per process)")
-    build.add_argument("--num-proc", type=int, default=None, help="processes (default: #GPUs with cuda, else 1)")
+    build.add_argument(
+        "--num-proc", type=int, default=None, help="processes (default: #GPUs with cuda, else 1)"
+    )
     build.add_argument("--batch-size", type=int, default=16, help="utterances per codec forward pass")
     build.add_argument("--shard-size", type=int, default=1000, help="utterances per parquet shard")
     build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")

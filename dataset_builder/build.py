@@ -142,7 +142,13 @@ def check_sources(batch: dict[str, list]) -> dict[str, list]:
 
 
 def make_examples(
-    batch: dict[str, list], rank: int | None = None, *, codec_id: str, tiny: bool, device: str, batch_size: int
+    batch: dict[str, list],
+    rank: int | None = None,
+    *,
+    codec_id: str,
+    tiny: bool,
+    device: str,
+    batch_size: int,
 ) -> dict[str, list]:
     """Batched ``map`` function: the CodecFake examples of a batch of VCTK rows.
 
@@ -267,9 +273,13 @@ def run_source_check(manifest: VctkManifest, cache_dir: Path, options: BuildOpti
         desc="checking VCTK audio",
     )
     readable, excluded = [], []
-    for row, samples, rate, error in zip(rows, checked["num_samples"], checked["sample_rate"], checked["error"]):
+    for row, samples, rate, error in zip(
+        rows, checked["num_samples"], checked["sample_rate"], checked["error"]
+    ):
         if error:
-            excluded.append({k: row[k] for k in ("utterance_id", "speaker_id", "split", "path")} | {"error": error})
+            excluded.append(
+                {k: row[k] for k in ("utterance_id", "speaker_id", "split", "path")} | {"error": error}
+            )
         else:
             readable.append(row | {"seconds": samples / rate})
     return SourceCheck(readable, excluded)
@@ -303,7 +313,9 @@ def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> No
     Arrow cache, through ``<path>.tmp`` and an atomic rename; the schema keeps the ``datasets``
     features and gains the shard fingerprint."""
     table = dataset.data.table
-    schema = table.schema.with_metadata({**(table.schema.metadata or {}), _FINGERPRINT_KEY: fingerprint.encode()})
+    schema = table.schema.with_metadata(
+        {**(table.schema.metadata or {}), _FINGERPRINT_KEY: fingerprint.encode()}
+    )
     temporary = path.with_name(path.name + ".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(temporary, schema) as writer:
@@ -415,7 +427,9 @@ def build_codecfake(
     return report
 
 
-def build_report(manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions) -> dict:
+def build_report(
+    manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions
+) -> dict:
     """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs."""
     from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS
 

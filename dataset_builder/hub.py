@@ -38,7 +38,8 @@ def config_yaml(configs: list[str], splits: list[str]) -> list[dict]:
     for config in [BONAFIDE, *[c for c in configs if c != BONAFIDE]]:
         sources = [BONAFIDE] if config == BONAFIDE else [BONAFIDE, config]
         data_files = [
-            {"split": split, "path": [f"data/{source}/{split}-*.parquet" for source in sources]} for split in splits
+            {"split": split, "path": [f"data/{source}/{split}-*.parquet" for source in sources]}
+            for split in splits
         ]
         entries.append({"config_name": config, "data_files": data_files})
     return entries
@@ -51,7 +52,12 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def _size_category(rows: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if rows < limit:
             return name
     return "1M<n<10M"
@@ -65,7 +71,9 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         repo: the name shown in the loading example ("ORG/NAME" once pushed).
     """
     if not TEMPLATE.is_file():
-        raise DatasetBuildError(f"{TEMPLATE}: card template missing; install codecfake-hf from its repository (pip install -e .)")
+        raise DatasetBuildError(
+            f"{TEMPLATE}: card template missing; install codecfake-hf from its repository (pip install -e .)"
+        )
     splits = report["splits"]
     present = [s for s in SPLITS if splits[s]["utterances"]]
     configs = report["configs"]
@@ -87,7 +95,9 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         rate = 48000 if config == BONAFIDE else get_spec(config).sample_rate
         counts = [f"{factor * splits[s]['utterances']:,}" for s in SPLITS]
         hours = sum(factor * splits[s]["hours"] for s in SPLITS)
-        config_rows.append([config, "VCTK" if config == BONAFIDE else get_spec(config).family, rate, *counts, f"{hours:.2f}"])
+        config_rows.append(
+            [config, "VCTK" if config == BONAFIDE else get_spec(config).family, rate, *counts, f"{hours:.2f}"]
+        )
     split_rows = [
         [
             s,
@@ -116,7 +126,8 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         ),
         exclusions=_exclusions(report),
         codec_table=_codec_table(configs),
-        processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets) or "- (no codec subset built)",
+        processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
+        or "- (no codec subset built)",
         vctk_citation=VCTK_CITATION,
     )
 
@@ -136,7 +147,7 @@ def _exclusions(report: dict) -> str:
     if untranscribed["count"]:
         lines.append(
             f"{untranscribed['count']} utterance(s) have no VCTK transcript (speakers with any: "
-            f"{', '.join(untranscribed['speakers'])}); they are kept with `text == \"\"`."
+            f'{", ".join(untranscribed["speakers"])}); they are kept with `text == ""`.'
         )
     return " ".join(lines)
 
@@ -201,19 +212,29 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) 
 
     folder = Path(folder)
     if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
-        raise DatasetBuildError(f"{folder}: not a built CodecFake folder (no README.md or data/); run `codecfake build` first")
+        raise DatasetBuildError(
+            f"{folder}: not a built CodecFake folder (no README.md or data/); run `codecfake build` first"
+        )
     if constants.HF_HUB_OFFLINE:
         raise DatasetBuildError("HF_HUB_OFFLINE is set: unset it on a machine with network access to push")
     token = get_token()
     if not token:
-        raise DatasetBuildError("no Hugging Face token: run `hf auth login` or set HF_TOKEN to a token with write access")
+        raise DatasetBuildError(
+            "no Hugging Face token: run `hf auth login` or set HF_TOKEN to a token with write access"
+        )
     if not hub_reachable():
-        raise DatasetBuildError(f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)")
+        raise DatasetBuildError(
+            f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)"
+        )
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         api.upload_large_folder(
-            repo_id=repo_id, folder_path=folder, repo_type="dataset", private=private, ignore_patterns=PUSH_IGNORE
+            repo_id=repo_id,
+            folder_path=folder,
+            repo_type="dataset",
+            private=private,
+            ignore_patterns=PUSH_IGNORE,
         )
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"

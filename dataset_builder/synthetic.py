@@ -42,14 +42,18 @@ def make_synthetic_vctk(
     info = ["ID  AGE  GENDER  ACCENTS  REGION"]
     for number, speaker in enumerate(speakers):
         (audio_dir / speaker).mkdir(parents=True, exist_ok=True)
-        info.append(f"{speaker if layout == '0.92' else speaker.lstrip('p')}  {20 + number}  F  English  Region{number}")
+        info.append(
+            f"{speaker if layout == '0.92' else speaker.lstrip('p')}  {20 + number}  F  English  Region{number}"
+        )
         for index in range(1, utterances_per_speaker + 1):
             utterance = f"{speaker}_{index:03d}"
             length = int(rng.uniform(*seconds) * SAMPLE_RATE)
             time = np.arange(length) / SAMPLE_RATE
             pitch = rng.uniform(90, 250)
             voiced = sum(np.sin(2 * np.pi * pitch * k * time + rng.uniform(0, 6.3)) / k for k in range(1, 6))
-            waveform = (0.2 * voiced * np.hanning(length) + 0.005 * rng.standard_normal(length)).astype(np.float32)
+            waveform = (0.2 * voiced * np.hanning(length) + 0.005 * rng.standard_normal(length)).astype(
+                np.float32
+            )
             if layout == "0.92":
                 for mic, gain in (("mic1", 1.0), ("mic2", 0.8)):
                     write_audio(audio_dir / speaker / f"{utterance}_{mic}.flac", gain * waveform, SAMPLE_RATE)

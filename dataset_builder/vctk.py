@@ -186,9 +186,15 @@ def prepare_vctk(corpus_dir: str | os.PathLike, mic: str = "mic1") -> VctkManife
         for audio in sorted(speaker_dir.glob(pattern)):
             utterance_id = audio.stem.removesuffix(suffix)
             transcript = root / "txt" / speaker_dir.name / f"{utterance_id}.txt"
-            text = transcript.read_text(encoding="utf-8", errors="replace").strip() if transcript.is_file() else ""
+            text = (
+                transcript.read_text(encoding="utf-8", errors="replace").strip()
+                if transcript.is_file()
+                else ""
+            )
             utterances.append(
-                Utterance(speaker_dir.name, utterance_id, str(audio.resolve()), text, split_of(speaker_dir.name))
+                Utterance(
+                    speaker_dir.name, utterance_id, str(audio.resolve()), text, split_of(speaker_dir.name)
+                )
             )
     if not utterances:
         raise DatasetBuildError(f"{audio_dir}: no {pattern} files found; is the corpus fully extracted?")
@@ -261,11 +267,16 @@ def _verify(archive: Path, size: int | None, sha256: str | None) -> None:
     actual_size = archive.stat().st_size
     if size is not None and actual_size != size:
         archive.unlink()
-        raise DatasetBuildError(f"{archive}: {actual_size} bytes instead of {size}; deleted it, rerun to download")
+        raise DatasetBuildError(
+            f"{archive}: {actual_size} bytes instead of {size}; deleted it, rerun to download"
+        )
     if sha256 is None:
         return
     digest = hashlib.sha256()
-    with archive.open("rb") as source, tqdm(total=actual_size, unit="B", unit_scale=True, desc="sha256") as bar:
+    with (
+        archive.open("rb") as source,
+        tqdm(total=actual_size, unit="B", unit_scale=True, desc="sha256") as bar,
+    ):
         while chunk := source.read(_CHUNK_BYTES * 8):
             digest.update(chunk)
             bar.update(len(chunk))
@@ -286,7 +297,9 @@ def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> N
             name = member.filename.replace("\\", "/")
             parts = PurePosixPath(name).parts
             if name.startswith("/") or (parts and ":" in parts[0]) or ".." in parts:
-                raise DatasetBuildError(f"{archive}: unsafe member path {member.filename!r}; the archive is not VCTK")
+                raise DatasetBuildError(
+                    f"{archive}: unsafe member path {member.filename!r}; the archive is not VCTK"
+                )
         destination.mkdir(parents=True, exist_ok=True)
         for member in tqdm(members, desc=f"extracting {Path(archive).name}", unit="file"):
             target = destination / member.filename
@@ -303,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     split counts next to the paper's (the check for a full VCTK)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dataset_builder.vctk", description=main.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m dataset_builder.vctk", description=main.__doc__.splitlines()[0]
+    )
     parser.add_argument("corpus", nargs="?", help="VCTK folder (0.92 or 0.80 layout)")
     parser.add_argument("--download", metavar="DIR", help="download and extract VCTK 0.92 into DIR first")
     parser.add_argument("--mic", default="mic1", choices=("mic1", "mic2"))
