@@ -310,11 +310,13 @@ def shard_is_done(path: Path, fingerprint: str) -> bool:
 
 def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
     """Write ``dataset`` to ``path`` in row groups of :data:`ROW_GROUP_SIZE`, streaming from its
-    Arrow cache, through ``<path>.tmp`` and an atomic rename; the schema keeps the ``datasets``
-    features and gains the shard fingerprint."""
+    Arrow cache, through ``<path>.tmp`` and an atomic rename. The schema metadata holds the
+    ``datasets`` features (so ``load_dataset`` restores Audio and ClassLabel) and the shard
+    fingerprint, nothing that depends on how the shard was computed (``num_proc``)."""
     table = dataset.data.table
+    features = json.dumps({"info": {"features": FEATURES.to_dict()}})
     schema = table.schema.with_metadata(
-        {**(table.schema.metadata or {}), _FINGERPRINT_KEY: fingerprint.encode()}
+        {b"huggingface": features.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
     )
     temporary = path.with_name(path.name + ".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -411,6 +413,11 @@ def build_codecfake(
     codec_ids = [get_spec(c).id for c in configs if c != BONAFIDE]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
+    if options.device.startswith("cuda") and options.processes() > 1:
+        # map's worker pool forks by default; CUDA needs fresh (spawned) processes.
+        import multiprocess
+
+        multiprocess.set_start_method("spawn", force=True)
     out = Path(out)
     cache_dir = out / ".build"
     manifest = prepare_vctk(vctk, options.mic)

@@ -199,8 +199,9 @@ def write_card(out: str | os.PathLike, report: dict, repo: str = "codecfake") ->
 
 def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) -> str:
     """Upload a built folder to the Hub dataset repo ``repo_id`` (created if needed) with
-    ``upload_large_folder`` (resumable: rerun after an interruption). The token comes from
-    ``HF_TOKEN`` or ``hf auth login`` and is never printed.
+    ``HfApi.upload_folder``, which in huggingface_hub >= 2.4 (with hf_xet) streams, commits large
+    folders in parts and resumes when rerun (it replaced ``upload_large_folder``). The token comes
+    from ``HF_TOKEN`` or ``hf auth login`` and is never printed.
 
     Returns:
         The dataset's URL.
@@ -229,12 +230,12 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) 
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        api.upload_large_folder(
+        api.upload_folder(
             repo_id=repo_id,
             folder_path=folder,
             repo_type="dataset",
-            private=private,
             ignore_patterns=PUSH_IGNORE,
+            commit_message="CodecFake dataset (codecfake build)",
         )
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else "?"

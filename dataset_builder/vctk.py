@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -325,8 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.corpus and not args.download:
         parser.error("pass a corpus folder or --download DIR")
-    corpus = download_vctk(args.download) if args.download else args.corpus
-    manifest = prepare_vctk(corpus, args.mic)
+    try:
+        manifest = prepare_vctk(download_vctk(args.download) if args.download else args.corpus, args.mic)
+    except DatasetBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"VCTK {manifest.layout} at {manifest.root} ({manifest.mic})")
     print("| split | utterances | paper | speakers | paper |")
     print("|---|---:|---:|---:|---:|")

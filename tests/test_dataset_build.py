@@ -266,3 +266,42 @@ def test_push_fails_clearly_offline_or_without_token(built, tmp_path):
         assert "SECRETVALUE" not in result.stdout + result.stderr and "Traceback" not in result.stderr
     not_built = _cli(["push", str(tmp_path), "--repo", "org/codecfake"], HF_HUB_OFFLINE="0")
     assert not_built.returncode == 2 and "not a built CodecFake folder" in not_built.stderr
+
+
+def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    from codecfake_hf import hub as codecfake_hub
+    from dataset_builder.hub import push_to_hub
+
+    calls = []
+
+    class FakeApi:
+        def __init__(self, token):
+            calls.append(("token", token))
+
+        def create_repo(self, repo_id, **kwargs):
+            calls.append(("create_repo", repo_id, kwargs))
+
+        def upload_folder(self, **kwargs):
+            calls.append(("upload_folder", kwargs))
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    monkeypatch.setattr(codecfake_hub, "hub_reachable", lambda: True)
+    monkeypatch.setenv("HF_TOKEN", "hf_SECRETVALUE")
+    assert push_to_hub(built, "org/codecfake").endswith("/datasets/org/codecfake")
+    assert calls[0] == ("token", "hf_SECRETVALUE")
+    assert calls[1] == (
+        "create_repo",
+        "org/codecfake",
+        {"repo_type": "dataset", "private": False, "exist_ok": True},
+    )
+    upload = calls[2][1]
+    assert (upload["repo_id"], upload["folder_path"], upload["repo_type"]) == (
+        "org/codecfake",
+        built,
+        "dataset",
+    )
+    assert ".build/**" in upload["ignore_patterns"] and (built / ".build").is_dir()

@@ -12,7 +12,7 @@ import pytest
 
 from dataset_builder import DatasetBuildError
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import download_vctk, extract_zip, parse_speaker_info, prepare_vctk, split_of
+from dataset_builder.vctk import download_vctk, extract_zip, main, parse_speaker_info, prepare_vctk, split_of
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +187,11 @@ def test_extract_refuses_unsafe_members(tmp_path, member):
         extract_zip(archive, tmp_path / "out" / "corpus")
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_counts_command_prints_ours_next_to_the_papers(corpus_092, tmp_path, capsys):
+    assert main([str(corpus_092)]) == 0
+    printed = capsys.readouterr().out
+    assert "| train | 9 | 42752 | 3 | 103 |" in printed and "| test | 6 | 755 | 2 | 2 |" in printed
+    assert "untranscribed utterances (text ''): 3" in printed
+    assert main([str(tmp_path)]) == 2 and "not a VCTK corpus folder" in capsys.readouterr().err
