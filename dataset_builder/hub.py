@@ -15,13 +15,14 @@ so ``load_dataset("codecfake", "E")`` yields both labels while bona fide audio i
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 from string import Template
 
 import yaml
 
-from codecfake_hf.codecs.registry import get_spec
+from codecfake_hf.codecs.registry import CODECS, get_spec
 from dataset_builder import BONAFIDE, DatasetBuildError
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
@@ -125,7 +126,10 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
             ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"], split_rows
         ),
         exclusions=_exclusions(report),
-        codec_table=_codec_table(configs),
+        codec_table=_codec_table(configs, report["tiny_codecs"]),
+        non_commercial=", ".join(
+            f"{spec.id} ({spec.family})" for spec in CODECS.values() if "NC" in spec.licence
+        ),
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
         vctk_citation=VCTK_CITATION,
@@ -152,7 +156,7 @@ def _exclusions(report: dict) -> str:
     return " ".join(lines)
 
 
-def _codec_table(configs: list[str]) -> str:
+def _codec_table(configs: list[str], tiny: bool) -> str:
     """Paper Table 1 joined with the registry (checkpoint used, codebooks decoded, licence)."""
     with TABLE1.open(encoding="utf-8") as handle:
         paper = list(csv.DictReader(handle))
@@ -168,7 +172,8 @@ def _codec_table(configs: list[str]) -> str:
                 entry["sample_rate_hz"],
                 f"{entry['n_codebooks_paper']} / {spec.n_quantizers}",
                 entry["kbps_paper"],
-                f"`{spec.repo_id}` ({spec.model_name})",
+                f"`{spec.repo_id}` ({spec.model_name})"
+                + (" *tiny random weights here*" if tiny and spec.id in configs else ""),
                 spec.licence,
                 "yes" if spec.id in configs else "no",
             ]
@@ -227,6 +232,9 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) 
         raise DatasetBuildError(
             f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)"
         )
+    report = folder / "build_report.json"
+    if report.is_file():  # the card's loading example names the repo
+        write_card(folder, json.loads(report.read_text(encoding="utf-8")), repo=repo_id)
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)

@@ -268,13 +268,16 @@ def test_push_fails_clearly_offline_or_without_token(built, tmp_path):
     assert not_built.returncode == 2 and "not a built CodecFake folder" in not_built.stderr
 
 
-def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch):
+def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch, tmp_path):
+    import shutil
+
     import huggingface_hub
     from huggingface_hub import constants
 
     from codecfake_hf import hub as codecfake_hub
     from dataset_builder.hub import push_to_hub
 
+    built = Path(shutil.copytree(built, tmp_path / "codecfake"))  # the push rewrites the card
     calls = []
 
     class FakeApi:
@@ -305,3 +308,4 @@ def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch):
         "dataset",
     )
     assert ".build/**" in upload["ignore_patterns"] and (built / ".build").is_dir()
+    assert 'load_dataset("org/codecfake", "E")' in (built / "README.md").read_text()
