@@ -124,9 +124,7 @@ def main() -> None:
 
 
 def print_throughput(args: argparse.Namespace) -> None:
-    print(
-        f"Throughput, config {args.codec} (full-size architecture, random weights), batch {args.batch_size}\n"
-    )
+    print(f"Throughput, config {args.codec}, batch {args.batch_size}, {args.threads} torch thread(s)\n")
     print("| stage | utterances | audio h | wall s | utt/s | audio-h/h |")
     print("|---|---:|---:|---:|---:|---:|")
     for stage, n, hours, seconds, rate, speed in throughput(args.codec, args.utterances, args.batch_size):
