@@ -37,7 +37,8 @@ from tqdm.auto import tqdm
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
 from dataset_builder import BONAFIDE, DatasetBuildError
-from dataset_builder.vctk import SPLITS, VctkManifest, prepare_vctk
+from dataset_builder.hub import write_card
+from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
 
 LABELS = ["spoof", "bonafide"]
 FEATURES = datasets.Features(
@@ -407,8 +408,6 @@ def build_codecfake(
     Returns:
         The build report (also written to ``out/build_report.json``).
     """
-    from dataset_builder.hub import write_card
-
     options = options or BuildOptions()
     codec_ids = [get_spec(c).id for c in configs if c != BONAFIDE]
     for codec_id in codec_ids:
@@ -438,8 +437,6 @@ def build_report(
     manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions
 ) -> dict:
     """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs."""
-    from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS
-
     splits = {}
     for split in SPLITS:
         rows = [r for r in check.rows if r["split"] == split]
