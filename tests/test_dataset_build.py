@@ -309,3 +309,26 @@ def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch, tmp
     )
     assert ".build/**" in upload["ignore_patterns"] and (built / ".build").is_dir()
     assert 'load_dataset("org/codecfake", "E")' in (built / "README.md").read_text()
+
+
+def test_one_device_per_rank(monkeypatch):
+    from dataset_builder.build import rank_device
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert [rank_device("cuda", r) for r in (0, 1, 2, None)] == ["cuda:0", "cuda:1", "cuda:0", "cuda"]
+    assert rank_device("cpu", 1) == "cpu" and rank_device("cuda:1", 0) == "cuda:1"
+    assert BuildOptions(device="cuda").processes() == 2 and BuildOptions().processes() == 1
+    assert BuildOptions(num_proc=4).map_num_proc(3) == 3 and BuildOptions(num_proc=4).map_num_proc(1) is None
+
+
+@pytest.mark.slow
+def test_two_processes_give_the_same_rows(built, corpus, tmp_path):
+    """``num_proc=2`` (ranks) writes the same shards and rows; audio may differ by 1 LSB where the
+    padded batches differ."""
+    out = tmp_path / "codecfake"
+    build_codecfake(corpus, out, ["E"], BuildOptions(tiny=True, shard_size=2, batch_size=4, num_proc=2))
+    for config in ("bonafide", "E"):
+        assert _rows(out, config) == _rows(built, config)
+    assert pq.read_table(out / "data/bonafide/test-00000-of-00002.parquet").equals(
+        pq.read_table(built / "data/bonafide/test-00000-of-00002.parquet")
+    )
