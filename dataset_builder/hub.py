@@ -250,4 +250,8 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) 
         raise DatasetBuildError(
             f"the Hub refused the upload to {repo_id} (HTTP {status}); check that the token can write there"
         ) from None
+    except Exception as error:  # network drop mid-upload (httpx/OS errors): resumable
+        raise DatasetBuildError(
+            f"upload to {repo_id} interrupted ({type(error).__name__}); rerun the same command to resume"
+        ) from None
     return f"{constants.ENDPOINT}/datasets/{repo_id}"
