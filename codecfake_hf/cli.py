@@ -25,9 +25,22 @@ USER_ERRORS = (
 def _codecs(args: argparse.Namespace) -> int:
     from codecfake_hf.codecs.registry import CODECS
 
-    rows = [("id", "family", "model", "rate_hz", "n_q", "status", "licence")]
+    header = (
+        "id",
+        "family",
+        "model",
+        "rate_hz",
+        "n_q",
+        "kbps",
+        "quantizer",
+        "auxiliary",
+        "decoder",
+        "status",
+    )
+    rows = [header]
     for spec in CODECS.values():
         status = "ready" if spec.implemented else "not implemented yet"
+        kbps = "" if spec.kbps is None else f"{spec.kbps:g}"
         rows.append(
             (
                 spec.id,
@@ -35,11 +48,14 @@ def _codecs(args: argparse.Namespace) -> int:
                 spec.model_name,
                 str(spec.sample_rate),
                 str(spec.n_quantizers),
+                kbps,
+                spec.quantizer,
+                spec.auxiliary,
+                spec.decoder_domain,
                 status,
-                spec.licence,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0

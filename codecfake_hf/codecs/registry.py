@@ -39,6 +39,13 @@ class CodecSpec:
         n_quantizers: codebooks used at decode in the official data.
         licence: licence of the weights.
         processing: the official pre/post-processing, in words.
+        quantizer: taxonomy (CodecFake+): "MVQ" multi-codebook VQ, "SVQ" single-codebook VQ,
+            "SQ" scalar quantisation.
+        auxiliary: taxonomy: auxiliary objective, "none", "semantic distillation" or
+            "disentanglement".
+        decoder_domain: taxonomy: "time" or "frequency" (the decoder's output domain).
+        kbps: bitrate of the codes used at decode, kbit/s.
+        frame_rate_hz: code frames per second.
         input_peak: peak normalisation applied before encoding (HiFi-Codec: 0.95), else None.
         options: family-specific loading options (variant names, bandwidth, ...).
     """
@@ -53,6 +60,11 @@ class CodecSpec:
     n_quantizers: int
     licence: str
     processing: str
+    quantizer: str = "MVQ"
+    auxiliary: str = "none"
+    decoder_domain: str = "time"
+    kbps: float | None = None
+    frame_rate_hz: float | None = None
     input_peak: float | None = None
     options: dict = field(default_factory=dict)
 
@@ -76,50 +88,57 @@ _DAC = (
 )
 
 
-def _funcodec(subset: str, repo: str, name: str) -> CodecSpec:
+def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, decoder_domain: str) -> CodecSpec:
     return CodecSpec(
-        subset,
-        "FunCodec",
-        "funcodec",
-        name,
-        f"alibaba-damo/{repo}",
-        ("config.yaml", "model.pth"),
-        16000,
-        32,
-        "MIT",
-        _FUNCODEC,
+        id=subset,
+        family="FunCodec",
+        family_module="funcodec",
+        model_name=name,
+        repo_id=f"alibaba-damo/{repo}",
+        files=("config.yaml", "model.pth"),
+        sample_rate=16000,
+        n_quantizers=32,
+        licence="MIT",
+        processing=_FUNCODEC,
+        decoder_domain=decoder_domain,
+        kbps=32 * 10 * frame_rate_hz / 1000,
+        frame_rate_hz=frame_rate_hz,
     )
 
 
 def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> CodecSpec:
     return CodecSpec(
-        subset,
-        "AcademiCodec (HiFi-Codec)",
-        "hificodec",
-        name,
-        "Dongchao/AcademiCodec",
-        (file,),
-        rate,
-        4,
-        "MIT (README statement; no LICENSE file upstream)",
-        _HIFI,
+        id=subset,
+        family="AcademiCodec (HiFi-Codec)",
+        family_module="hificodec",
+        model_name=name,
+        repo_id="Dongchao/AcademiCodec",
+        files=(file,),
+        sample_rate=rate,
+        n_quantizers=4,
+        licence="MIT (README statement; no LICENSE file upstream)",
+        processing=_HIFI,
+        kbps=4 * 10 * rate / 320 / 1000,
+        frame_rate_hz=rate / 320,
         input_peak=0.95,
         options={"checkpoint": file, "config": config},
     )
 
 
-def _dac(subset: str, repo: str, rate: int, n_q: int, name: str) -> CodecSpec:
+def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> CodecSpec:
     return CodecSpec(
-        subset,
-        "Descript Audio Codec",
-        "dac",
-        name,
-        repo,
-        ("config.json", "model.safetensors"),
-        rate,
-        n_q,
-        "MIT",
-        _DAC,
+        id=subset,
+        family="Descript Audio Codec",
+        family_module="dac",
+        model_name=name,
+        repo_id=repo,
+        files=("config.json", "model.safetensors"),
+        sample_rate=rate,
+        n_quantizers=n_q,
+        licence="MIT",
+        processing=_DAC,
+        kbps=round(n_q * 10 * rate / hop / 1000, 2),
+        frame_rate_hz=round(rate / hop, 2),
         options={"mode": "compress"},
     )
 
@@ -128,16 +147,19 @@ CODECS: dict[str, CodecSpec] = {
     spec.id: spec
     for spec in (
         CodecSpec(
-            "A",
-            "SpeechTokenizer",
-            "speechtokenizer",
-            "speechtokenizer_hubert_avg",
-            "fnlp/SpeechTokenizer",
-            ("speechtokenizer_hubert_avg/config.json", "speechtokenizer_hubert_avg/SpeechTokenizer.pt"),
-            16000,
-            8,
-            "Apache-2.0",
-            f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
+            id="A",
+            family="SpeechTokenizer",
+            family_module="speechtokenizer",
+            model_name="speechtokenizer_hubert_avg",
+            repo_id="fnlp/SpeechTokenizer",
+            files=("speechtokenizer_hubert_avg/config.json", "speechtokenizer_hubert_avg/SpeechTokenizer.pt"),
+            sample_rate=16000,
+            n_quantizers=8,
+            licence="Apache-2.0",
+            processing=f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
+            auxiliary="semantic distillation",
+            kbps=4.0,
+            frame_rate_hz=50.0,
         ),
         _hificodec("B1", "HiFi-Codec-16k-320d", "config_16k_320d.json", 16000, "hifi_16k_320d"),
         _hificodec(
@@ -149,58 +171,93 @@ CODECS: dict[str, CodecSpec] = {
         ),
         _hificodec("B3", "HiFi-Codec-24k-320d", "config_24k_320d.json", 24000, "hifi_24k_320d"),
         CodecSpec(
-            "C",
-            "AudioDec",
-            "audiodec",
-            "symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
-            "AudioDecBenchmark/AudioDec",
-            (
+            id="C",
+            family="AudioDec",
+            family_module="audiodec",
+            model_name="symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
+            repo_id="AudioDecBenchmark/AudioDec",
+            files=(
                 "autoencoder/symAD_libritts_24000_hop300/checkpoint-500000steps.pkl",
                 "autoencoder/symAD_libritts_24000_hop300/config.yml",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/checkpoint-500000steps.pkl",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/config.yml",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/symAD_libritts_24000_hop300_clean.npy",
             ),
-            24000,
-            8,
-            "CC BY-NC 4.0 (non-commercial)",
-            f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
+            sample_rate=24000,
+            n_quantizers=8,
+            licence="CC BY-NC 4.0 (non-commercial)",
+            processing=f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
+            kbps=6.4,
+            frame_rate_hz=80.0,
         ),
-        _dac("D1", "descript/dac_16khz", 16000, 12, "dac_16khz"),
-        _dac("D2", "descript/dac_24khz", 24000, 32, "dac_24khz"),
-        _dac("D3", "descript/dac_44khz", 44100, 9, "dac_44khz"),
+        _dac("D1", "descript/dac_16khz", 16000, 320, 12, "dac_16khz"),
+        _dac("D2", "descript/dac_24khz", 24000, 320, 32, "dac_24khz"),
+        _dac("D3", "descript/dac_44khz", 44100, 512, 9, "dac_44khz"),
         CodecSpec(
-            "E",
-            "EnCodec",
-            "encodec",
-            "encodec_24khz",
-            "facebook/encodec_24khz",
-            ("config.json", "model.safetensors", "preprocessor_config.json"),
-            24000,
-            2,
-            "CC BY-NC 4.0 (weights; see the model card)",
-            f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
+            id="E",
+            family="EnCodec",
+            family_module="encodec",
+            model_name="encodec_24khz",
+            repo_id="facebook/encodec_24khz",
+            files=("config.json", "model.safetensors", "preprocessor_config.json"),
+            sample_rate=24000,
+            n_quantizers=2,
+            licence="CC BY-NC 4.0 (weights; see the model card)",
+            processing=f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
+            kbps=1.5,
+            frame_rate_hz=75.0,
             options={"bandwidth": 1.5},
         ),
         _funcodec(
             "F1",
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr1nq32ds320-pytorch",
             "en_libritts_16k_gr1nq32ds320",
+            50.0,
+            "frequency",
         ),
         _funcodec(
             "F2",
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr8nq32ds320-pytorch",
             "en_libritts_16k_gr8nq32ds320",
+            50.0,
+            "frequency",
         ),
-        _funcodec("F3", "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch", "en_libritts_16k_nq32ds320"),
-        _funcodec("F4", "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch", "en_libritts_16k_nq32ds640"),
-        _funcodec("F5", "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch", "zh_en_16k_nq32ds320"),
-        _funcodec("F6", "audio_codec-encodec-zh_en-general-16k-nq32ds640-pytorch", "zh_en_16k_nq32ds640"),
+        _funcodec(
+            "F3",
+            "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch",
+            "en_libritts_16k_nq32ds320",
+            50.0,
+            "time",
+        ),
+        _funcodec(
+            "F4",
+            "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch",
+            "en_libritts_16k_nq32ds640",
+            25.0,
+            "time",
+        ),
+        _funcodec(
+            "F5",
+            "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch",
+            "zh_en_16k_nq32ds320",
+            50.0,
+            "time",
+        ),
+        _funcodec(
+            "F6",
+            "audio_codec-encodec-zh_en-general-16k-nq32ds640-pytorch",
+            "zh_en_16k_nq32ds640",
+            25.0,
+            "time",
+        ),
     )
 }
 
 #: The paper's 15 subsets, in the paper's order.
 PAPER_SUBSETS: tuple[str, ...] = tuple(CODECS)
+
+#: Taxonomy attributes of :class:`CodecSpec` that results can be grouped by.
+TAXONOMY_FIELDS: tuple[str, ...] = ("family", "quantizer", "auxiliary", "decoder_domain")
 
 
 def get_spec(codec_id: str) -> CodecSpec:
