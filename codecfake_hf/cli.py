@@ -12,6 +12,7 @@ import sys
 from codecfake_hf.audio import AudioError
 from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
 from codecfake_hf.hub import CheckpointUnavailableError
+from dataset_builder import DatasetBuildError
 
 USER_ERRORS = (
     AudioError,
@@ -19,6 +20,7 @@ USER_ERRORS = (
     CodecNotImplementedError,
     UnknownCodecError,
     FileNotFoundError,
+    DatasetBuildError,
 )
 
 
@@ -137,6 +139,58 @@ def _add_aasist_commands(commands) -> None:
     detect.set_defaults(func=_detect)
 
 
+# --- dataset: `codecfake build` and `codecfake push` (dataset_builder) ---
+def _build(args: argparse.Namespace) -> int:
+    from codecfake_hf.codecs.registry import PAPER_SUBSETS
+    from dataset_builder.build import BuildOptions, build_codecfake
+
+    configs = list(PAPER_SUBSETS) if args.configs == "all" else [c for c in args.configs.split(",") if c]
+    options = BuildOptions(
+        tiny=args.tiny,
+        device=args.device,
+        num_proc=args.num_proc,
+        batch_size=args.batch_size,
+        shard_size=args.shard_size,
+        mic=args.mic,
+    )
+    report = build_codecfake(args.vctk, args.out, configs, options)
+    print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
+    print(
+        ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
+        end="",
+    )
+    print(f"; {len(report['excluded'])} source file(s) excluded (see {args.out}/build_report.json)")
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    from dataset_builder.hub import push_to_hub
+
+    print(push_to_hub(args.folder, args.repo, private=args.private))
+    return 0
+
+
+def _add_dataset_commands(commands) -> None:
+    build = commands.add_parser("build", help="build the CodecFake dataset (Hub layout) from a VCTK folder")
+    build.add_argument("--vctk", required=True, help="VCTK corpus folder (0.92 or 0.80 layout)")
+    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
+    build.add_argument("--out", default="codecfake", help="output folder (default ./codecfake)")
+    build.add_argument("--tiny", action="store_true", help="tiny random-weight codecs (tests, demos)")
+    build.add_argument("--device", default="cpu", help="cpu or cuda (one GPU per process)")
+    build.add_argument(
+        "--num-proc", type=int, default=None, help="processes (default: #GPUs with cuda, else 1)"
+    )
+    build.add_argument("--batch-size", type=int, default=16, help="utterances per codec forward pass")
+    build.add_argument("--shard-size", type=int, default=1000, help="utterances per parquet shard")
+    build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
+    build.set_defaults(func=_build)
+    push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
+    push.add_argument("folder", help="the folder `codecfake build` wrote")
+    push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.set_defaults(func=_push)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("codecs", help="list the registered codecs (subset ids) and their status")
     listing.set_defaults(func=_codecs)
     _add_aasist_commands(commands)
+
+    _add_dataset_commands(commands)
     return parser
 
 

@@ -1,0 +1,245 @@
+"""The Hub layout of a built CodecFake folder: its dataset card (README.md with the ``configs:``
+YAML) and the upload to the Hub.
+
+Layout (``--out``, default ``./codecfake``)::
+
+    README.md                         card; YAML `configs:` = bonafide + one per subset
+    build_report.json                 counts, excluded source files, untranscribed utterances
+    data/bonafide/<split>-NNNNN-of-MMMMM.parquet
+    data/<subset>/<split>-NNNNN-of-MMMMM.parquet
+
+Config ``E``'s ``data_files`` for a split are ``data/bonafide/<split>-*`` plus ``data/E/<split>-*``,
+so ``load_dataset("codecfake", "E")`` yields both labels while bona fide audio is stored once.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from string import Template
+
+import yaml
+
+from codecfake_hf.codecs.registry import get_spec
+from dataset_builder import BONAFIDE, DatasetBuildError
+from dataset_builder.vctk import SPLITS, VCTK_CITATION
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "model_cards" / "dataset_card.md"
+TABLE1 = Path(__file__).resolve().parent / "table1_codecs.csv"
+#: What a push leaves out: the builder's cache and unfinished files.
+PUSH_IGNORE = [".build/**", "**/*.tmp"]
+
+
+def config_yaml(configs: list[str], splits: list[str]) -> list[dict]:
+    """The ``configs:`` entries: ``bonafide`` first, then each subset listing the bona fide shards
+    and its own for every split in ``splits``."""
+    entries = []
+    for config in [BONAFIDE, *[c for c in configs if c != BONAFIDE]]:
+        sources = [BONAFIDE] if config == BONAFIDE else [BONAFIDE, config]
+        data_files = [
+            {"split": split, "path": [f"data/{source}/{split}-*.parquet" for source in sources]}
+            for split in splits
+        ]
+        entries.append({"config_name": config, "data_files": data_files})
+    return entries
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _size_category(rows: int) -> str:
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
+        if rows < limit:
+            return name
+    return "1M<n<10M"
+
+
+def render_card(report: dict, repo: str = "codecfake") -> str:
+    """The dataset card (README.md) of a build, from ``model_cards/dataset_card.md``.
+
+    Args:
+        report: the build report (:func:`dataset_builder.build.build_report`).
+        repo: the name shown in the loading example ("ORG/NAME" once pushed).
+    """
+    if not TEMPLATE.is_file():
+        raise DatasetBuildError(
+            f"{TEMPLATE}: card template missing; install codecfake-hf from its repository (pip install -e .)"
+        )
+    splits = report["splits"]
+    present = [s for s in SPLITS if splits[s]["utterances"]]
+    configs = report["configs"]
+    subsets = [c for c in configs if c != BONAFIDE]
+    total_rows = sum(splits[s]["utterances"] for s in present) * (1 + len(subsets))
+    header = {
+        "pretty_name": "CodecFake",
+        "license": "other",
+        "license_name": "vctk-cc-by-4.0-and-codec-weight-licences",
+        "language": ["en"],
+        "task_categories": ["audio-classification"],
+        "tags": ["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
+        "size_categories": [_size_category(total_rows)],
+        "configs": config_yaml(configs, present),
+    }
+    config_rows = []
+    for config in [c for c in [BONAFIDE, *subsets] if c in configs]:
+        factor = 1 if config == BONAFIDE else 2
+        rate = 48000 if config == BONAFIDE else get_spec(config).sample_rate
+        counts = [f"{factor * splits[s]['utterances']:,}" for s in SPLITS]
+        hours = sum(factor * splits[s]["hours"] for s in SPLITS)
+        config_rows.append(
+            [config, "VCTK" if config == BONAFIDE else get_spec(config).family, rate, *counts, f"{hours:.2f}"]
+        )
+    split_rows = [
+        [
+            s,
+            f"{splits[s]['utterances']:,}",
+            f"{splits[s]['paper_utterances']:,}",
+            len(splits[s]["speakers"]),
+            splits[s]["paper_speakers"],
+            f"{splits[s]['hours']:.2f}",
+        ]
+        for s in SPLITS
+    ]
+    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        yaml=yaml.safe_dump(header, sort_keys=False, allow_unicode=True),
+        repo=repo,
+        tiny_warning=(
+            "> **Test build**: the codecs here are tiny random-weight models (`--tiny`), not the official "
+            "checkpoints. Do not use this data for research.\n"
+            if report["tiny_codecs"]
+            else ""
+        ),
+        configs_table=_table(
+            ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"], config_rows
+        ),
+        split_table=_table(
+            ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"], split_rows
+        ),
+        exclusions=_exclusions(report),
+        codec_table=_codec_table(configs),
+        processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
+        or "- (no codec subset built)",
+        vctk_citation=VCTK_CITATION,
+    )
+
+
+def _exclusions(report: dict) -> str:
+    """Card text on excluded source files and untranscribed utterances."""
+    vctk = report["vctk"]
+    lines = [f"Source: VCTK {vctk['layout']} layout, microphone {vctk['mic']}."]
+    excluded = report["excluded"]
+    if excluded:
+        listed = ", ".join(e["utterance_id"] for e in excluded[:20]) + (" ..." if len(excluded) > 20 else "")
+        lines.append(
+            f"{len(excluded)} source file(s) could not be decoded and are left out of every config: {listed} "
+            "(reasons in `build_report.json`)."
+        )
+    untranscribed = report["untranscribed"]
+    if untranscribed["count"]:
+        lines.append(
+            f"{untranscribed['count']} utterance(s) have no VCTK transcript (speakers with any: "
+            f'{", ".join(untranscribed["speakers"])}); they are kept with `text == ""`.'
+        )
+    return " ".join(lines)
+
+
+def _codec_table(configs: list[str]) -> str:
+    """Paper Table 1 joined with the registry (checkpoint used, codebooks decoded, licence)."""
+    with TABLE1.open(encoding="utf-8") as handle:
+        paper = list(csv.DictReader(handle))
+    rows = []
+    for entry in paper:
+        spec = get_spec(entry["subset"])
+        rows.append(
+            [
+                entry["subset"],
+                entry["family"],
+                entry["model"],
+                entry["training_data"],
+                entry["sample_rate_hz"],
+                f"{entry['n_codebooks_paper']} / {spec.n_quantizers}",
+                entry["kbps_paper"],
+                f"`{spec.repo_id}` ({spec.model_name})",
+                spec.licence,
+                "yes" if spec.id in configs else "no",
+            ]
+        )
+    return _table(
+        [
+            "subset",
+            "family",
+            "model (paper)",
+            "training data",
+            "rate (Hz)",
+            "codebooks paper / decoded",
+            "kbps (paper)",
+            "checkpoint used",
+            "weights licence",
+            "in this build",
+        ],
+        rows,
+    )
+
+
+def write_card(out: str | os.PathLike, report: dict, repo: str = "codecfake") -> Path:
+    """Write ``out/README.md`` for ``report``; returns its path."""
+    path = Path(out) / "README.md"
+    path.write_text(render_card(report, repo), encoding="utf-8")
+    return path
+
+
+def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) -> str:
+    """Upload a built folder to the Hub dataset repo ``repo_id`` (created if needed) with
+    ``HfApi.upload_folder``, which in huggingface_hub >= 2.4 (with hf_xet) streams, commits large
+    folders in parts and resumes when rerun (it replaced ``upload_large_folder``). The token comes
+    from ``HF_TOKEN`` or ``hf auth login`` and is never printed.
+
+    Returns:
+        The dataset's URL.
+    """
+    from huggingface_hub import HfApi, constants, get_token
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from codecfake_hf.hub import hub_reachable
+
+    folder = Path(folder)
+    if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
+        raise DatasetBuildError(
+            f"{folder}: not a built CodecFake folder (no README.md or data/); run `codecfake build` first"
+        )
+    if constants.HF_HUB_OFFLINE:
+        raise DatasetBuildError("HF_HUB_OFFLINE is set: unset it on a machine with network access to push")
+    token = get_token()
+    if not token:
+        raise DatasetBuildError(
+            "no Hugging Face token: run `hf auth login` or set HF_TOKEN to a token with write access"
+        )
+    if not hub_reachable():
+        raise DatasetBuildError(
+            f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)"
+        )
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=folder,
+            repo_type="dataset",
+            ignore_patterns=PUSH_IGNORE,
+            commit_message="CodecFake dataset (codecfake build)",
+        )
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "?"
+        raise DatasetBuildError(
+            f"the Hub refused the upload to {repo_id} (HTTP {status}); check that the token can write there"
+        ) from None
+    return f"{constants.ENDPOINT}/datasets/{repo_id}"
