@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from codecfake_hf.audio import AudioError
 from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.hub import CheckpointUnavailableError, HubPushError
 from dataset_builder import DatasetBuildError
 
 USER_ERRORS = (
@@ -21,6 +22,7 @@ USER_ERRORS = (
     UnknownCodecError,
     FileNotFoundError,
     DatasetBuildError,
+    HubPushError,
 )
 
 
@@ -191,6 +193,107 @@ def _add_dataset_commands(commands) -> None:
     push.set_defaults(func=_push)
 
 
+def _named_paths(values: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (name: the model's training config or
+    the folder name)."""
+    from codecfake_hf.evaluation import model_row_name
+
+    named = {}
+    for value in values:
+        name, _, path = value.rpartition("=")
+        named[name or model_row_name(path)] = path
+    return named
+
+
+def _test_sets(args: argparse.Namespace) -> dict:
+    from codecfake_hf.data import is_label_folder
+    from codecfake_hf.evaluation import TestSet, codecfake_test_sets
+
+    if is_label_folder(args.dataset):
+        return {Path(args.dataset).name: TestSet(args.dataset)}
+    return codecfake_test_sets(args.dataset, args.configs.split(","), args.split)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from codecfake_hf.evaluation import evaluate_detector
+
+    summary = evaluate_detector(
+        args.model,
+        _test_sets(args),
+        args.output_dir,
+        against=args.against,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        device=args.device,
+    )
+    shown = summary.assign(eer=100 * summary["eer"]).rename(columns={"eer": "eer_%"})
+    if "baseline_eer" in shown:
+        shown["baseline_eer"] = 100 * shown["baseline_eer"]
+    print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.output_dir:
+        print(f"per-utterance scores and eer.csv written to {args.output_dir}")
+    return 0
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from codecfake_hf import tables
+    from codecfake_hf.evaluation import TestSet, eer_grid
+
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    models = _named_paths(args.models)
+    if args.zero_shot:
+        test_sets = {
+            name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
+        }
+        grid = eer_grid(models, test_sets, out / "scores", args.mode, args.batch_size, args.device)
+        ours = tables.eer_matrix(grid).T.rename_axis("test_source")
+        paper = tables.paper_zero_shot()
+        stem = "zero_shot"
+    else:
+        grid = eer_grid(models, _test_sets(args), out / "scores", args.mode, args.batch_size, args.device)
+        ours, paper, stem = tables.eer_matrix(grid), tables.paper_cross_test(), "cross_test"
+    ours.to_csv(out / f"{stem}_eer.csv", float_format="%.2f")
+    tables.side_by_side(ours, paper).to_csv(out / f"{stem}_vs_paper.csv", index=False, float_format="%.2f")
+    tables.plot_matrix(ours, out / f"{stem}_eer.png", title=f"{stem.replace('_', '-')} EER (%)")
+    print(ours.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"wrote {stem}_eer.csv, {stem}_eer.png and {stem}_vs_paper.csv to {out}")
+    return 0
+
+
+def _push_model(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from codecfake_hf.cards import detector_card
+    from codecfake_hf.hub import push_folder
+
+    folder = Path(args.folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder}: not a saved detector folder (no config.json)")
+    eers = {}
+    if args.eer_csv:
+        eers = pd.read_csv(args.eer_csv, index_col=0)["eer"].to_dict()
+    config = None if args.baseline else _training_config(folder)
+    card = detector_card(
+        model_name=args.repo.split("/")[-1],
+        repo_id=args.repo,
+        train_config=config,
+        eers=eers,
+        dataset_id=args.dataset_id,
+    )
+    card.save(folder / "README.md")
+    print(f"wrote the model card {folder / 'README.md'}")
+    print(f"pushed to {push_folder(folder, args.repo, 'model', private=args.private)}")
+    return 0
+
+
+def _training_config(folder: Path) -> str | None:
+    import json
+
+    config_file = folder / "training_config.json"
+    return json.loads(config_file.read_text())["config"] if config_file.is_file() else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +303,57 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aasist_commands(commands)
 
     _add_dataset_commands(commands)
+
+    def add_scoring_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--dataset",
+            default="codecfake",
+            help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
+        )
+        command.add_argument("--configs", default="all", help="comma-separated CodecFake configs, or 'all'")
+        command.add_argument("--split", default="test")
+        command.add_argument(
+            "--mode",
+            choices=("first", "full"),
+            default="first",
+            help="first 64,600 samples (official) or windows over the whole utterance",
+        )
+        command.add_argument("--batch-size", type=int, default=32)
+        command.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="EER of a detector per test set, scores saved per utterance"
+    )
+    evaluate.add_argument("--model", required=True, help="detector folder or Hub id")
+    evaluate.add_argument("--against", help="baseline detector: paired t-test and Wilcoxon (p < 0.01)")
+    evaluate.add_argument("--output-dir", help="where scores_<set>.csv and eer.csv go")
+    add_scoring_options(evaluate)
+    evaluate.set_defaults(func=_evaluate)
+
+    matrix = commands.add_parser(
+        "matrix", help="the paper's cross-test matrix (Figure 2) or zero-shot table (Table 3)"
+    )
+    matrix.add_argument("--models", nargs="+", required=True, help="detector folders, optionally NAME=PATH")
+    matrix.add_argument(
+        "--zero-shot",
+        nargs="+",
+        metavar="NAME=SOURCE",
+        help="zero-shot test sets (Table 3) instead of the CodecFake configs",
+    )
+    matrix.add_argument("--output-dir", default="matrix")
+    add_scoring_options(matrix)
+    matrix.set_defaults(func=_matrix)
+
+    push_model = commands.add_parser("push-model", help="write the model card and upload a detector folder")
+    push_model.add_argument("folder", help="detector folder (training's best/ or convert-aasist output)")
+    push_model.add_argument("--repo", required=True, help="ORG/NAME on the Hub")
+    push_model.add_argument(
+        "--eer-csv", help="eer.csv from `codecfake evaluate --output-dir` for model-index"
+    )
+    push_model.add_argument("--dataset-id", default="codecfake", help="dataset the results refer to")
+    push_model.add_argument("--baseline", action="store_true", help="official ASVspoof 2019 weights")
+    push_model.add_argument("--private", action="store_true")
+    push_model.set_defaults(func=_push_model)
     return parser
 
 

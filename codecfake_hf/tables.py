@@ -86,7 +86,8 @@ def plot_matrix(matrix: pd.DataFrame, path: str | Path, title: str = "Cross-test
     import matplotlib.pyplot as plt
 
     rows, columns = matrix.shape
-    figure, axes = plt.subplots(figsize=(1.0 + 0.62 * columns, 1.0 + 0.45 * rows))
+    label_width = 0.09 * max(len(str(label)) for label in matrix.index)  # inches for the row labels
+    figure, axes = plt.subplots(figsize=(2.5 + label_width + 0.62 * columns, 1.5 + 0.45 * rows))
     image = axes.imshow(
         matrix.to_numpy(dtype=float), cmap="Blues_r", vmin=0, vmax=max(50.0, matrix.max().max())
     )
