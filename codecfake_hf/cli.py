@@ -294,6 +294,15 @@ def _training_config(folder: Path) -> str | None:
     return json.loads(config_file.read_text())["config"] if config_file.is_file() else None
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from codecfake_hf.demo import run_demo
+
+    written = run_demo(args.out, tuple(c for c in args.configs.split(",") if c), epochs=args.epochs)
+    for name, path in written.items():
+        print(f"{name}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -354,6 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     push_model.add_argument("--baseline", action="store_true", help="official ASVspoof 2019 weights")
     push_model.add_argument("--private", action="store_true")
     push_model.set_defaults(func=_push_model)
+
+    demo = commands.add_parser(
+        "demo", help="offline pipeline check: tiny corpus, tiny codecs, train, evaluate"
+    )
+    demo.add_argument("--out", default="codecfake-demo", help="output folder")
+    demo.add_argument("--configs", default="E,D1,A", help="comma-separated CodecFake subsets")
+    demo.add_argument("--epochs", type=int, default=2)
+    demo.set_defaults(func=_demo)
     return parser
 
 

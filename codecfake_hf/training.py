@@ -55,7 +55,7 @@ class TrainingConfig:
     config: str = "E"  # CodecFake subset to train on
     dataset: str = "codecfake"  # local dataset folder or Hub id
     output_dir: str | None = None  # default: runs/<model>-<config>
-    model: str = "AASIST-L"  # preset ("AASIST", "AASIST-L") or a pretrained folder / Hub id
+    model: str = "AASIST-L"  # preset ("AASIST", "AASIST-L", "tiny") or a pretrained folder / Hub id
     recipe: str = "paper"
     epochs: int | None = None
     learning_rate: float | None = None
@@ -139,12 +139,18 @@ def collate(batch: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
 
 
 def build_model(name_or_path: str):
-    """A fresh preset model ("AASIST", "AASIST-L") or a pretrained one (folder or Hub id)."""
-    from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
+    """A fresh model from a preset ("AASIST", "AASIST-L", "tiny") or a pretrained one (folder or
+    Hub id), with its feature extractor."""
+    from codecfake_hf.models.aasist import (
+        AASIST_PRESETS,
+        AasistConfig,
+        AasistFeatureExtractor,
+        AasistForAudioClassification,
+    )
 
-    if name_or_path.upper() in ("AASIST", "AASIST-L"):
-        config = AasistConfig.from_preset(name_or_path.upper())
-        return AasistForAudioClassification(config), AasistFeatureExtractor()
+    if name_or_path in AASIST_PRESETS:
+        config = AasistConfig.from_preset(name_or_path)
+        return AasistForAudioClassification(config), AasistFeatureExtractor(num_samples=config.num_samples)
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     model = AutoModelForAudioClassification.from_pretrained(name_or_path)
