@@ -14,7 +14,9 @@ The model is a ``torch.nn.Module`` subclassing :class:`CodecModel`:
 - ``decode(codes) -> waveforms [B, 1, T']``;
 - optionally ``resynthesize(waveforms [B, 1, T], lengths [B]) -> [B, 1, >=T]`` when encode + decode
   of a padded batch is not the official behaviour (DAC's chunked ``compress``, FunCodec's global
-  norms); the default is ``decode(encode(x))``.
+  norms); the default is ``decode(encode(x))``;
+- optionally a ``max_batch_samples`` attribute: a model that re-batches internally (DAC's windows)
+  keeps each forward pass under it; the :class:`Resynthesizer` sets it to its own cap.
 
 :class:`Resynthesizer` turns a list of variable-length mono arrays at any rate into codec output at
 the codec's rate: resample (``codecfake_hf.audio.resample``), optional peak normalisation (spec),
@@ -79,6 +81,8 @@ class Resynthesizer:
         self.model = model.to(self.device).eval()
         self.input_peak = input_peak
         self.max_batch_samples = int(max_batch_samples)
+        if hasattr(self.model, "max_batch_samples"):
+            self.model.max_batch_samples = self.max_batch_samples
 
     @property
     def sample_rate(self) -> int:
