@@ -15,6 +15,14 @@ from codecfake_hf.codecs.loudness import integrated_loudness
 from codecfake_hf.codecs.registry import get_spec, load_codec
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the test machines are small and shared; 2 threads thrash there
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def golden(shared_dir):
     return np.load(shared_dir / "codec_golden" / "dac_compress_small.npz")
@@ -41,11 +49,17 @@ def test_upstream_key_rules_match_the_key_map(shared_dir):
 
 def test_fold_weight_norm_matches_torch_parametrization():
     torch.manual_seed(0)
-    model = DacModel(dac._config(get_spec("D1"), encoder_hidden_size=4, decoder_hidden_size=32, n_codebooks=2))
+    model = DacModel(
+        dac._config(get_spec("D1"), encoder_hidden_size=4, decoder_hidden_size=32, n_codebooks=2)
+    )
     model.apply_weight_norm()  # parametrizations.weight.original0/1
     normed = {key: value.detach().clone() for key, value in model.state_dict().items()}
     assert any(key.endswith("original1") for key in normed)
-    expected = {name: module.weight.detach().clone() for name, module in model.named_modules() if hasattr(module, "parametrizations")}
+    expected = {
+        name: module.weight.detach().clone()
+        for name, module in model.named_modules()
+        if hasattr(module, "parametrizations")
+    }
     folded = dac.fold_weight_norm(normed)
     for name, weight in expected.items():
         torch.testing.assert_close(folded[name + ".weight"], weight, rtol=0, atol=1e-6)
@@ -65,7 +79,9 @@ def test_compress_path_matches_upstream(golden, golden_codec, clip):
     codec = golden_codec
     signal = torch.from_numpy(golden[f"inputs_{clip}"])
     prepared = codec.normalize_loudness(signal)
-    np.testing.assert_allclose(prepared.signal.numpy(), golden[f"compress_input_{clip}"][0, 0], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        prepared.signal.numpy(), golden[f"compress_input_{clip}"][0, 0], rtol=0, atol=1e-6
+    )
 
     if bool(golden[f"padding_{clip}"]):  # unchunked: one pass with conv padding
         codes = codec.encode(prepared.signal[None, None])
@@ -147,7 +163,9 @@ def test_plain_mode_option_and_batched_windows_match_single():
     assert plain.model.mode == "plain"
     codec = load_codec("D1", tiny=True).model
     rng = np.random.default_rng(1)
-    signals = [torch.from_numpy((0.1 * rng.standard_normal(n)).astype(np.float32)) for n in (30000, 17000, 9000)]
+    signals = [
+        torch.from_numpy((0.1 * rng.standard_normal(n)).astype(np.float32)) for n in (30000, 17000, 9000)
+    ]
     together = codec.compress_decompress(signals)
     for signal, output in zip(signals, together):
         alone = codec.compress_decompress([signal])[0]
