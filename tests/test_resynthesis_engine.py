@@ -84,13 +84,16 @@ def test_trim_clamp_and_input_peak():
 
 def test_bucketing_respects_batch_size_and_memory_cap():
     model = Gain(1.0)
-    engine = Resynthesizer(model, max_batch_samples=10000)
-    lengths = [3000, 100, 2500, 9000, 12000, 2600, 200, 300]
+    engine = Resynthesizer(model, max_batch_samples=10000, max_padding=0.5)
+    lengths = [3000, 100, 2500, 9000, 12000, 2600, 200, 300, 2900, 2800]
     groups = engine.batches(lengths, batch_size=3)
     assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+    assert [0, 8, 9] in groups  # 3000, 2900, 2800 share a batch
     for group in groups:
+        padded = max(lengths[i] for i in group) * len(group)
         assert len(group) <= 3
-        assert len(group) == 1 or max(lengths[i] for i in group) * len(group) <= 10000
+        assert len(group) == 1 or padded <= 10000
+        assert padded - sum(lengths[i] for i in group) <= 0.5 * padded
     rng = np.random.default_rng(0)
     inputs = [rng.uniform(-0.5, 0.5, n).astype(np.float32) for n in lengths]
     outputs = engine.resynthesize(inputs, 16000, batch_size=3)

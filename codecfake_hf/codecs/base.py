@@ -67,6 +67,8 @@ class Resynthesizer:
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
         max_batch_samples: cap on ``batch_size * padded_length`` (samples at the codec rate), so
             long inputs form small batches and memory stays bounded.
+        max_padding: largest fraction of a batch's padded samples that may be padding; a shorter
+            utterance that would exceed it starts a new batch (compute spent on zeros).
     """
 
     def __init__(
@@ -76,11 +78,13 @@ class Resynthesizer:
         input_peak: float | None = None,
         device: str | torch.device = "cpu",
         max_batch_samples: int = 16 * 24000 * 8,
+        max_padding: float = 0.3,
     ) -> None:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.input_peak = input_peak
         self.max_batch_samples = int(max_batch_samples)
+        self.max_padding = float(max_padding)
         if hasattr(self.model, "max_batch_samples"):
             self.model.max_batch_samples = self.max_batch_samples
 
@@ -98,17 +102,22 @@ class Resynthesizer:
 
     def batches(self, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
         """Group utterance indices by length (longest first) into batches of at most
-        ``batch_size`` items and ``max_batch_samples`` padded samples."""
+        ``batch_size`` items and ``max_batch_samples`` padded samples, with at most
+        ``max_padding`` of the padded samples being padding."""
         order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
         groups: list[list[int]] = []
+        valid = 0
         for index in order:
             if groups:
                 current = groups[-1]
                 padded = lengths[current[0]] * (len(current) + 1)
-                if len(current) < batch_size and padded <= self.max_batch_samples:
+                fits = len(current) < batch_size and padded <= self.max_batch_samples
+                if fits and padded - (valid + lengths[index]) <= self.max_padding * padded:
                     current.append(index)
+                    valid += lengths[index]
                     continue
             groups.append([index])
+            valid = lengths[index]
         return groups
 
     @torch.inference_mode()
