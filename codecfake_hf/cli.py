@@ -300,6 +300,22 @@ def _demo(args: argparse.Namespace) -> int:
     written = run_demo(args.out, tuple(c for c in args.configs.split(",") if c), epochs=args.epochs)
     for name, path in written.items():
         print(f"{name}: {path}")
+
+
+def _resynthesize(args: argparse.Namespace) -> int:
+    from codecfake_hf.codecs.resynthesize import resynthesize_file
+
+    _, rate = resynthesize_file(
+        args.input,
+        args.output,
+        args.codec,
+        tiny=args.tiny,
+        checkpoint_dir=args.checkpoint_dir,
+        device=args.device,
+    )
+    print(
+        f"wrote {args.output} ({rate} Hz, 16-bit, codec {args.codec}{', tiny random weights' if args.tiny else ''})"
+    )
     return 0
 
 
@@ -371,6 +387,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--configs", default="E,D1,A", help="comma-separated CodecFake subsets")
     demo.add_argument("--epochs", type=int, default=2)
     demo.set_defaults(func=_demo)
+
+    resyn = commands.add_parser(
+        "resynthesize", help="run one audio file through a codec (16-bit, codec rate)"
+    )
+    resyn.add_argument("input", help="input audio file (any rate; mixed to mono)")
+    resyn.add_argument("output", help="output file, e.g. out.flac (16-bit PCM at the codec's rate)")
+    resyn.add_argument(
+        "--codec", required=True, help="subset id: E, D1, D2, D3, ... (see `codecfake codecs`)"
+    )
+    resyn.add_argument("--tiny", action="store_true", help="tiny random-weight model (offline demo, tests)")
+    resyn.add_argument("--checkpoint-dir", default=None, help="folder holding the codec's checkpoint files")
+    resyn.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
+    resyn.set_defaults(func=_resynthesize)
     return parser
 
 

@@ -10,7 +10,7 @@ never a wrong codec.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class CodecNotImplementedError(NotImplementedError):
@@ -84,7 +84,9 @@ _CLAMP = "output clamped to +-0.99, written as 16-bit PCM at the codec rate"
 _FUNCODEC = f"all 32 quantizers at decode; per-clip RMS scale (audio_normalize) restored on decode; {_CLAMP}"
 _HIFI = f"input peak-normalised to 0.95, output not de-normalised; {_CLAMP}"
 _DAC = (
-    f"DAC compress/decompress: 1 s chunks, loudness normalised to -16 LUFS and restored on decode; {_CLAMP}"
+    "DAC compress/decompress defaults: BS.1770 loudness to -16 LUFS then peak <= 1; inputs > 1 s in 1 s "
+    "windows through the padding-free network, <= 1 s in one pass; all codebooks; input loudness restored "
+    f"on decode; {_CLAMP}"
 )
 
 
@@ -135,7 +137,7 @@ def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> Co
         files=("config.json", "model.safetensors"),
         sample_rate=rate,
         n_quantizers=n_q,
-        licence="MIT",
+        licence="MIT (descript-audio-codec; the weights' terms are not restated on the Hub card)",
         processing=_DAC,
         kbps=round(n_q * 10 * rate / hop / 1000, 2),
         frame_rate_hz=round(rate / hop, 2),
@@ -199,10 +201,10 @@ CODECS: dict[str, CodecSpec] = {
             family_module="encodec",
             model_name="encodec_24khz",
             repo_id="facebook/encodec_24khz",
-            files=("config.json", "model.safetensors", "preprocessor_config.json"),
+            files=("config.json", "model.safetensors"),
             sample_rate=24000,
             n_quantizers=2,
-            licence="CC BY-NC 4.0 (weights; see the model card)",
+            licence="CC BY-NC 4.0 (upstream encodec release; the Hub card states no licence)",
             processing=f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
             kbps=1.5,
             frame_rate_hz=75.0,
@@ -279,7 +281,13 @@ def family_module(spec: CodecSpec):
 
 
 def load_codec(
-    codec_id: str, *, tiny: bool = False, device: str = "cpu", local_dir: str | None = None, seed: int = 0
+    codec_id: str,
+    *,
+    tiny: bool = False,
+    device: str = "cpu",
+    local_dir: str | None = None,
+    seed: int = 0,
+    **options,
 ):
     """Build the :class:`~codecfake_hf.codecs.base.Resynthesizer` of ``codec_id``.
 
@@ -290,10 +298,13 @@ def load_codec(
         device: torch device for the model.
         local_dir: folder holding the checkpoint files (``spec.files``) instead of the Hub cache.
         seed: torch seed for the tiny random weights.
+        options: override entries of ``spec.options`` (``bandwidth=6.0`` for E, ``mode="plain"`` for D).
     """
     from codecfake_hf.codecs.base import Resynthesizer
 
     spec = get_spec(codec_id)
+    if options:
+        spec = replace(spec, options={**spec.options, **options})
     module = family_module(spec)
     model = module.tiny_codec(spec, seed=seed) if tiny else module.pretrained_codec(spec, local_dir=local_dir)
     return Resynthesizer(model, input_peak=spec.input_peak, device=device)
