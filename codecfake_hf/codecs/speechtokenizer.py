@@ -150,6 +150,7 @@ class WeightNormConv1d(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_channels))
         self.weight_g = nn.Parameter(torch.empty(shape[0], 1, 1))
         self.weight_v = nn.Parameter(torch.empty(*shape, kernel_size))
+        self._folded: tuple[tuple, torch.Tensor] | None = None  # (parameter versions, weight) cache
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -162,8 +163,14 @@ class WeightNormConv1d(nn.Module):
 
     @property
     def weight(self) -> torch.Tensor:
-        """The effective kernel (torch's own weight-norm kernel, bit-exact with upstream)."""
-        return torch._weight_norm(self.weight_v, self.weight_g, 0)
+        """The effective kernel (torch's own weight-norm kernel, bit-exact with upstream). Without
+        autograd it is computed once and reused until ``weight_g`` or ``weight_v`` change."""
+        if torch.is_grad_enabled():
+            return torch._weight_norm(self.weight_v, self.weight_g, 0)
+        key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in (self.weight_v, self.weight_g))
+        if self._folded is None or self._folded[0] != key:
+            self._folded = (key, torch._weight_norm(self.weight_v, self.weight_g, 0))
+        return self._folded[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, in, T]`` -> ``[B, out, T']`` (unpadded convolution)."""
