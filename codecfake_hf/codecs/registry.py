@@ -258,6 +258,63 @@ CODECS: dict[str, CodecSpec] = {
 #: The paper's 15 subsets, in the paper's order.
 PAPER_SUBSETS: tuple[str, ...] = tuple(CODECS)
 
+# Beyond the paper: codecs of 2024-2025 that ship with `transformers`, registered under their own
+# lowercase names. Kept as a separate block so the paper rows above stay untouched.
+_PER_CLIP = f"no normalisation; encoded and decoded per clip; {_CLAMP}"
+MODERN_CODECS: tuple[CodecSpec, ...] = (
+    CodecSpec(
+        id="mimi",
+        family="Mimi",
+        family_module="mimi",
+        model_name="mimi (8 of 32 codebooks, as Moshi)",
+        repo_id="kyutai/mimi",
+        files=("config.json", "model.safetensors"),
+        sample_rate=24000,
+        n_quantizers=8,
+        licence="CC-BY-4.0 (Kyutai model cards; confirm on the kyutai/mimi card)",
+        processing=f"no normalisation; causal, batched; first 8 codebooks; {_CLAMP}",
+        auxiliary="semantic distillation",
+        kbps=1.1,
+        frame_rate_hz=12.5,
+    ),
+    CodecSpec(
+        id="xcodec",
+        family="X-codec",
+        family_module="xcodec",
+        model_name="xcodec-hubert-librispeech @ 4 kbps",
+        repo_id="hf-audio/xcodec-hubert-librispeech",
+        files=("config.json", "model.safetensors"),
+        sample_rate=16000,
+        n_quantizers=8,
+        licence="CC-BY-4.0 (stated on sibling hf-audio X-codec cards; unverified for this checkpoint)",
+        processing=_PER_CLIP,
+        auxiliary="semantic distillation",
+        kbps=4.0,
+        frame_rate_hz=50.0,
+        options={"bandwidth": 4.0},
+    ),
+    CodecSpec(
+        id="wavtokenizer",
+        family="WavTokenizer",
+        family_module="wavtokenizer",
+        model_name="wavtokenizer-large-unify-40token",
+        repo_id="swiss-ai/wavtokenizer-large-unify-40token",
+        files=("config.json", "model.safetensors"),
+        sample_rate=24000,
+        n_quantizers=1,
+        licence="MIT (original WavTokenizer release; confirm on the converted checkpoint's card)",
+        processing=_PER_CLIP,
+        quantizer="SVQ",
+        decoder_domain="frequency",
+        kbps=0.48,
+        frame_rate_hz=40.0,
+    ),
+)
+CODECS.update((spec.id, spec) for spec in MODERN_CODECS)
+
+#: The codecs beyond the paper, in registration order.
+MODERN_SUBSETS: tuple[str, ...] = tuple(spec.id for spec in MODERN_CODECS)
+
 #: Taxonomy attributes of :class:`CodecSpec` that results can be grouped by.
 TAXONOMY_FIELDS: tuple[str, ...] = ("family", "quantizer", "auxiliary", "decoder_domain")
 
