@@ -1,0 +1,64 @@
+import pandas as pd
+import pytest
+
+from codecfake_hf.codecs import registry
+from codecfake_hf.taxonomy import group_by_taxonomy, markdown_table, taxonomy_frame, taxonomy_table
+
+RESULTS = {"A": 0.02, "e": 0.10, "F1": 0.06, "F3": 0.20, "mimi": 0.30, "wavtokenizer": 0.50}
+
+
+def test_group_by_one_field_pools_mean_min_max_and_count():
+    table = group_by_taxonomy(RESULTS, by="decoder_domain").set_index("decoder_domain")
+    assert list(table.index) == ["frequency", "time"]
+    assert table.loc["frequency", "mean_eer"] == pytest.approx(0.28)
+    assert table.loc["frequency", "min_eer"] == pytest.approx(0.06)
+    assert table.loc["frequency", "max_eer"] == pytest.approx(0.50)
+    assert table.loc["frequency", "count"] == 2 and table.loc["time", "count"] == 4
+    assert table.loc["time", "codecs"] == "A, E, F3, mimi"  # ids normalised to the registry's spelling
+    assert table.loc["time", "mean_eer"] == pytest.approx((0.02 + 0.10 + 0.20 + 0.30) / 4)
+
+
+@pytest.mark.parametrize("field", registry.TAXONOMY_FIELDS)
+def test_every_taxonomy_field_partitions_the_results(field):
+    table = group_by_taxonomy(RESULTS, by=field)
+    assert table["count"].sum() == len(RESULTS)
+    assert set(table[field]) == {getattr(registry.get_spec(i), field) for i in RESULTS}
+
+
+def test_long_frame_keeps_extra_columns_as_keys_and_groups_by_several_fields():
+    frame = pd.DataFrame(
+        {
+            "train": ["A", "A", "A", "E", "E", "E"],
+            "codec": ["A", "mimi", "E", "A", "mimi", "E"],
+            "eer": [0.0, 0.2, 0.4, 0.3, 0.1, 0.0],
+        }
+    )
+    table = group_by_taxonomy(frame, by=["quantizer", "auxiliary"])
+    assert list(table.columns[:3]) == ["train", "quantizer", "auxiliary"]
+    semantic = table[(table["train"] == "A") & (table["auxiliary"] == "semantic distillation")].iloc[0]
+    assert semantic["mean_eer"] == pytest.approx(0.1) and semantic["count"] == 2
+    assert semantic["codecs"] == "A, mimi"
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="taxonomy fields are family, quantizer"):
+        group_by_taxonomy(RESULTS, by="colour")
+    with pytest.raises(ValueError, match="missing \\['eer'\\]"):
+        group_by_taxonomy(pd.DataFrame({"codec": ["A"], "score": [0.1]}))
+    with pytest.raises(registry.UnknownCodecError, match="valid ids"):
+        group_by_taxonomy({"Z9": 0.1})
+
+
+def test_taxonomy_table_lists_every_registered_codec():
+    table = taxonomy_table()
+    lines = table.splitlines()
+    assert lines[0].startswith("| codec | family | model | rate (Hz) |") and "quantizer" in lines[0]
+    assert len(lines) == 2 + len(registry.CODECS)
+    assert [line.split("|")[1].strip() for line in lines[2:]] == list(registry.CODECS)
+    assert "| wavtokenizer | WavTokenizer |" in table and "| SVQ | none | frequency |" in table
+    assert taxonomy_frame(["mimi"]).loc["mimi", "kbps"] == pytest.approx(1.1)
+
+
+def test_markdown_table_escapes_pipes_and_formats_floats():
+    frame = pd.DataFrame({"a|b": ["x|y"], "v": [0.125]})
+    assert markdown_table(frame, "{:.2f}").splitlines() == ["| a\\|b | v |", "|---|---|", "| x\\|y | 0.12 |"]
