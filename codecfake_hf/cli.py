@@ -319,6 +319,61 @@ def _resynthesize(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Robustness to ordinary compression: robustness ------------------------------------------
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    from codecfake_hf.robustness import (
+        RobustnessError,
+        get_conditions,
+        load_detector,
+        make_conditions,
+        robustness_report,
+    )
+    from codecfake_hf.taxonomy import markdown_table
+
+    try:
+        conditions = [condition.name for condition in get_conditions(args.conditions)]
+        scorer = load_detector(args.model, batch_size=args.batch_size, device=args.device)
+        out_dir = make_conditions(args.folder, args.out, conditions=conditions)
+        report = robustness_report(
+            scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size
+        )
+    except RobustnessError as error:
+        print(f"codecfake robustness: error: {error}", file=sys.stderr)
+        return 2
+    report.to_csv(out_dir / "robustness.csv", index=False)
+    print(markdown_table(report, "{:.4f}"))
+    print(f"\nwritten: {out_dir / 'robustness.csv'} (conditions under {out_dir})")
+    return 0
+
+
+def _add_robustness(commands) -> None:
+    robustness = commands.add_parser(
+        "robustness",
+        help="EER and bona fide false rejections after MP3/Opus/telephone compression",
+        description="Pass a bonafide/ + spoof/ folder through ordinary lossy codecs and score every "
+        "condition with a saved audio-classification detector (score = logits[:, bonafide]).",
+    )
+    robustness.add_argument("folder", help="folder with bonafide/ and spoof/ subfolders of audio files")
+    robustness.add_argument(
+        "--model", required=True, help="saved detector folder (save_pretrained) or Hub id"
+    )
+    robustness.add_argument(
+        "--out", required=True, help="output folder: one subfolder per condition + robustness.csv"
+    )
+    robustness.add_argument(
+        "--conditions",
+        default=None,
+        help="comma-separated conditions (default all): clean, mp3-16/32/64, opus-16/32/64, tel-8k, g711-8k",
+    )
+    robustness.add_argument(
+        "--batch-size", type=int, default=1, help="utterances per detector call (1 = exact)"
+    )
+    robustness.add_argument("--device", default="cpu", help="torch device for the detector")
+    robustness.set_defaults(func=_robustness)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -400,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     resyn.add_argument("--checkpoint-dir", default=None, help="folder holding the codec's checkpoint files")
     resyn.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     resyn.set_defaults(func=_resynthesize)
+    _add_robustness(commands)
     return parser
 
 
