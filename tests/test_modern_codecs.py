@@ -23,9 +23,9 @@ def _speechlike(length: int, seed: int) -> np.ndarray:
 
 
 def test_modern_rows_have_their_own_names_and_taxonomy():
-    assert registry.MODERN_SUBSETS == ("mimi", "xcodec", "wavtokenizer")
+    assert registry.MODERN_SUBSETS == ("mimi", "xcodec", "wavtokenizer", "xcodec2")
     assert not set(registry.MODERN_SUBSETS) & set(registry.PAPER_SUBSETS)
-    mimi, xcodec, wavtokenizer = (registry.get_spec(name) for name in registry.MODERN_SUBSETS)
+    mimi, xcodec, wavtokenizer, xcodec2 = (registry.get_spec(name) for name in registry.MODERN_SUBSETS)
     assert (mimi.quantizer, mimi.auxiliary, mimi.decoder_domain) == ("MVQ", "semantic distillation", "time")
     assert (xcodec.quantizer, xcodec.auxiliary, xcodec.decoder_domain) == (
         "MVQ",
@@ -41,6 +41,7 @@ def test_modern_rows_have_their_own_names_and_taxonomy():
     assert mimi.kbps == pytest.approx(8 * 12.5 * 11 / 1000)
     assert xcodec.kbps == pytest.approx(8 * 50 * 10 / 1000) == xcodec.options["bandwidth"]
     assert wavtokenizer.kbps == pytest.approx(1 * 40 * 12 / 1000)
+    assert xcodec2.kbps == pytest.approx(1 * 50 * 16 / 1000)  # FSQ: 4^8 = 2^16 codes
     assert registry.get_spec("MIMI") is mimi
 
 

@@ -309,6 +309,23 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         kbps=0.48,
         frame_rate_hz=40.0,
     ),
+    CodecSpec(
+        id="xcodec2",
+        family="X-codec 2",
+        family_module="xcodec2",
+        model_name="xcodec2 (Llasa codec)",
+        repo_id="hf-audio/xcodec2",
+        files=("config.json", "model.safetensors"),
+        sample_rate=16000,
+        n_quantizers=1,
+        licence="CC BY-NC 4.0 (non-commercial; hf-audio/xcodec2 and HKUSTAudio/xcodec2 cards)",
+        processing=_PER_CLIP,
+        quantizer="SQ",
+        auxiliary="semantic distillation",
+        decoder_domain="frequency",
+        kbps=0.8,
+        frame_rate_hz=50.0,
+    ),
 )
 CODECS.update((spec.id, spec) for spec in MODERN_CODECS)
 
