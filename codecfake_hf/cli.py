@@ -325,8 +325,8 @@ def _resynthesize(args: argparse.Namespace) -> int:
 def _robustness(args: argparse.Namespace) -> int:
     from codecfake_hf.robustness import (
         RobustnessError,
+        detector_scorer,
         get_conditions,
-        load_detector,
         make_conditions,
         robustness_report,
     )
@@ -334,7 +334,7 @@ def _robustness(args: argparse.Namespace) -> int:
 
     try:
         conditions = [condition.name for condition in get_conditions(args.conditions)]
-        scorer = load_detector(args.model, batch_size=args.batch_size, device=args.device)
+        scorer = detector_scorer(args.model, batch_size=args.batch_size, device=args.device)
         out_dir = make_conditions(args.folder, args.out, conditions=conditions)
         report = robustness_report(
             scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size
@@ -368,7 +368,7 @@ def _add_robustness(commands) -> None:
         help="comma-separated conditions (default all): clean, mp3-16/32/64, opus-16/32/64, tel-8k, g711-8k",
     )
     robustness.add_argument(
-        "--batch-size", type=int, default=1, help="utterances per detector call (1 = exact)"
+        "--batch-size", type=int, default=16, help="utterances per detector call (AASIST: any size is exact)"
     )
     robustness.add_argument("--device", default="cpu", help="torch device for the detector")
     robustness.set_defaults(func=_robustness)

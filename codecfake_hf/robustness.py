@@ -25,7 +25,7 @@ Layout written by :func:`make_conditions` (input: a folder with ``bonafide/`` an
     out_dir/<condition>/spoof/...
 
 Scoring uses any ``score_fn(waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray`` (higher
-= more bona fide, AASIST's ``logits[:, 1]``); :func:`load_detector` builds one from a saved
+= more bona fide, AASIST's ``logits[:, 1]``); :func:`detector_scorer` builds one from a saved
 ``transformers`` audio-classification model (AASIST, or any other).
 """
 
@@ -369,12 +369,13 @@ def robustness_report(
 
 
 class DetectorScorer:
-    """A ``score_fn`` around a saved ``transformers`` audio-classification model.
+    """A ``score_fn`` around a ``transformers`` audio-classification model and its feature extractor.
 
     The score is ``logits[:, bonafide_index]``, with ``bonafide_index`` the label named "bonafide"
-    in ``config.id2label`` (AASIST: 1), else 1. Waveforms are resampled to the feature extractor's
-    rate with ``codecfake_hf.audio.resample`` and scored ``batch_size`` at a time (1 = no padding,
-    exact per-utterance scores).
+    in ``config.id2label`` (AASIST: 1, the upstream convention), else 1. Waveforms are resampled to
+    the feature extractor's rate with ``codecfake_hf.audio.resample`` and scored ``batch_size`` at a
+    time. AASIST's extractor cuts every clip to one fixed window ("first" mode, the official
+    evaluation protocol), so any batch size is exact; for extractors that zero-pad a batch, 1 is.
 
     Attributes:
         sample_rate: the model's input rate (Hz); pass it to :func:`robustness_report`.
@@ -405,20 +406,25 @@ class DetectorScorer:
         return np.concatenate(scores)
 
 
-def load_detector(model_path: str | os.PathLike, batch_size: int = 1, device: str = "cpu") -> DetectorScorer:
-    """A :class:`DetectorScorer` from a saved model folder (or Hub id) loadable with
-    ``AutoModelForAudioClassification`` / ``AutoFeatureExtractor`` (``trust_remote_code=True`` so a
-    saved AASIST folder works in a fresh process).
+def detector_scorer(
+    model_path: str | os.PathLike, batch_size: int = 1, device: str = "cpu"
+) -> DetectorScorer:
+    """A :class:`DetectorScorer` for a saved detector folder (``save_pretrained``, e.g. a converted or
+    trained AASIST) or a Hub id, loaded with ``AutoModelForAudioClassification`` and
+    ``AutoFeatureExtractor``. AASIST resolves to this package's classes (registered on import), so no
+    remote code is run.
 
     Raises:
-        FileNotFoundError: ``model_path`` is neither a model folder nor loadable.
+        FileNotFoundError: ``model_path`` holds no loadable audio-classification model.
     """
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+    import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
+
     try:
-        model = AutoModelForAudioClassification.from_pretrained(str(model_path), trust_remote_code=True)
-        feature_extractor = AutoFeatureExtractor.from_pretrained(str(model_path), trust_remote_code=True)
-    except OSError as error:
+        model = AutoModelForAudioClassification.from_pretrained(str(model_path))
+        feature_extractor = AutoFeatureExtractor.from_pretrained(str(model_path))
+    except (OSError, ValueError) as error:
         raise FileNotFoundError(
             f"{model_path}: cannot load an audio-classification model and feature extractor ({error}); "
             "pass a folder written by save_pretrained (config.json, weights, preprocessor_config.json)"

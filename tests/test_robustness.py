@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -159,8 +160,8 @@ def tiny_detector(tmp_path_factory):
     return path
 
 
-def test_load_detector_scores_logit_of_bonafide(tiny_detector):
-    scorer = robustness.load_detector(tiny_detector)
+def test_detector_scorer_scores_the_bonafide_logit_of_any_audio_classifier(tiny_detector):
+    scorer = robustness.detector_scorer(tiny_detector)
     assert scorer.sample_rate == RATE and scorer.bonafide_index == 1
     waveforms = [_voice(0), _voice(1, seconds=0.3)]
     scores = scorer(waveforms, RATE)
@@ -169,15 +170,56 @@ def test_load_detector_scores_logit_of_bonafide(tiny_detector):
     at_48k = scorer([resample(waveforms[0], RATE, 48000)], 48000)
     assert abs(at_48k[0] - scores[0]) < 0.05 * (abs(scores[0]) + 1)  # resampled to the model rate first
     with pytest.raises(FileNotFoundError, match="cannot load an audio-classification model"):
-        robustness.load_detector(tiny_detector / "missing")
+        robustness.detector_scorer(tiny_detector / "missing")
 
 
-def test_cli_writes_conditions_and_report(label_folder, tiny_detector, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def tiny_aasist(tmp_path_factory):
+    """A tiny random AASIST saved like a converted detector (8,000-sample windows)."""
+    import torch
+
+    from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
+
+    torch.manual_seed(0)
+    config = AasistConfig(
+        num_samples=8000,
+        num_sinc_filters=12,
+        encoder_channels=[4, 4, 6, 6, 6, 6],
+        gat_hidden_size=8,
+        hsgal_hidden_size=8,
+    )
+    path = tmp_path_factory.mktemp("aasist")
+    AasistForAudioClassification(config).eval().save_pretrained(path)
+    AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(path)
+    return path
+
+
+def test_aasist_scores_match_its_own_logits_in_any_batch_size(tiny_aasist):
+    import torch
+
+    from codecfake_hf.models.aasist import AasistFeatureExtractor, AasistForAudioClassification
+
+    waveforms = [_voice(0), _voice(1, seconds=0.3), _voice(2, seconds=0.7)]
+    batched = robustness.detector_scorer(tiny_aasist, batch_size=3)(waveforms, RATE)
+    single = robustness.detector_scorer(tiny_aasist, batch_size=1)(waveforms, RATE)
+    model = AasistForAudioClassification.from_pretrained(tiny_aasist).eval()
+    inputs = AasistFeatureExtractor.from_pretrained(tiny_aasist)(
+        waveforms, sampling_rate=RATE, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        expected = model(**inputs).logits[:, 1].numpy()
+    np.testing.assert_allclose(batched, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(single, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_cli_writes_conditions_and_report(label_folder, tiny_aasist, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["robustness", str(label_folder), "--model", str(tiny_detector), "--out", str(out)]
+    argv = ["robustness", str(label_folder), "--model", str(tiny_aasist), "--out", str(out)]
     assert main([*argv, "--conditions", "tel-8k"]) == 0
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].startswith("| condition | eer | bonafide_frr_at_clean |")
     assert "| tel-8k |" in printed and (out / "robustness.csv").is_file()
+    report = pd.read_csv(out / "robustness.csv")
+    assert list(report["condition"]) == ["clean", "tel-8k"] and list(report["n_spoof"]) == [4, 4]
     assert main([*argv, "--conditions", "aac-96"]) == 2
     assert "unsupported condition(s) aac-96" in capsys.readouterr().err
