@@ -62,3 +62,22 @@ def test_taxonomy_table_lists_every_registered_codec():
 def test_markdown_table_escapes_pipes_and_formats_floats():
     frame = pd.DataFrame({"a|b": ["x|y"], "v": [0.125]})
     assert markdown_table(frame, "{:.2f}").splitlines() == ["| a\\|b | v |", "|---|---|", "| x\\|y | 0.12 |"]
+
+
+def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():
+    from dataset_builder.hub import render_card
+    from dataset_builder.vctk import SPLITS
+
+    split = {"utterances": 2, "speakers": ["p225"], "hours": 0.01, "paper_utterances": 2, "paper_speakers": 1}
+    report = {
+        "vctk": {"layout": "0.92", "mic": "mic1"},
+        "tiny_codecs": True,
+        "configs": ["bonafide", "E", "mimi"],
+        "splits": {name: dict(split) for name in SPLITS},
+        "excluded": [],
+        "untranscribed": {"count": 0, "speakers": []},
+    }
+    card = render_card(report)
+    section = card[card.index("### Codec taxonomy") : card.index("## Licences")]
+    assert taxonomy_table(["E", "mimi"]) in section
+    assert "| D1 |" not in section
