@@ -14,7 +14,8 @@ flagged as fake and the detector is useless. This module builds evaluation sets 
 Conditions (:data:`CONDITIONS`): ``clean``; MP3 (LAME) and Opus (libopus) at 16, 32 and 64 kbit/s
 through the ``ffmpeg`` binary; ``tel-8k``, an 8 kHz narrowband channel (resampled down and back
 with ``codecfake_hf.audio.resample``); ``g711-8k``, the same plus G.711 mu-law (8-bit) quantisation
-by libsndfile. Every processed file is decoded, resampled back to its own rate with the project's
+by libsndfile. Opus codes at 8/12/16/24/48 kHz; other input rates are converted inside FFmpeg,
+identically for bona fide and spoof. Every processed file is decoded, resampled back to its own rate with the project's
 resampler, cut or zero-padded to its original length and written as 16-bit FLAC, so the detector
 reads every condition the same way.
 
@@ -222,10 +223,17 @@ def _input_items(
         ]
     dataset = folder_dataset(source)
     root = Path(source)
-    return [
+    items = [
         (str(Path(relative).with_suffix("")), label, lambda p=root / relative: load_audio(p))
         for relative, label in zip(dataset["utterance_id"], dataset["label"])
     ]
+    stems = [stem for stem, _, _ in items]
+    clashes = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if clashes:
+        raise RobustnessError(
+            f"{root}: files differing only in suffix would share one output ({', '.join(clashes[:5])}.*); rename them"
+        )
+    return items
 
 
 def make_conditions(

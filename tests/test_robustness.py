@@ -127,6 +127,12 @@ def test_user_errors_are_clear(tmp_path, monkeypatch):
         robustness.get_conditions("mp3-128")
     with pytest.raises(RobustnessError, match="no conditions.json"):
         robustness_report(_high_band_score, tmp_path)
+    clash = tmp_path / "clash"
+    for name in ("bonafide/a.wav", "bonafide/a.flac", "spoof/b.wav"):
+        (clash / name).parent.mkdir(parents=True, exist_ok=True)
+        write_audio(clash / name, _voice(0), RATE)
+    with pytest.raises(RobustnessError, match="differing only in suffix"):
+        make_conditions(clash, tmp_path / "out", conditions="tel-8k", progress=False)
     monkeypatch.setattr(robustness.shutil, "which", lambda name: None)
     with pytest.raises(RobustnessError, match="apt-get install -y ffmpeg"):
         apply_condition(_voice(0), RATE, "opus-32")
