@@ -38,6 +38,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -227,8 +228,7 @@ def _input_items(
         (str(Path(relative).with_suffix("")), label, lambda p=root / relative: load_audio(p))
         for relative, label in zip(dataset["utterance_id"], dataset["label"])
     ]
-    stems = [stem for stem, _, _ in items]
-    clashes = sorted({stem for stem in stems if stems.count(stem) > 1})
+    clashes = sorted(stem for stem, count in Counter(stem for stem, _, _ in items).items() if count > 1)
     if clashes:
         raise RobustnessError(
             f"{root}: files differing only in suffix would share one output ({', '.join(clashes[:5])}.*); rename them"
