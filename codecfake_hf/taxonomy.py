@@ -50,6 +50,13 @@ def taxonomy_frame(codec_ids: Iterable[str] | None = None) -> pd.DataFrame:
 
 
 def _long_results(results: Mapping[str, float] | pd.DataFrame, value: str) -> pd.DataFrame:
+    if (
+        isinstance(results, pd.DataFrame)
+        and "codec" not in results.columns
+        and set(results.columns) <= set(CODECS)
+    ):
+        key = results.index.name or "row"  # a cross-test matrix: one column per test subset
+        return results.rename_axis(key).reset_index().melt(id_vars=key, var_name="codec", value_name=value)
     if isinstance(results, pd.DataFrame):
         missing = {"codec", value} - set(results.columns)
         if missing:
@@ -72,7 +79,8 @@ def group_by_taxonomy(
         results: ``{subset_id: eer}`` (EER as a fraction, as ``compute_eer`` returns), or a long
             DataFrame with a ``codec`` column (subset ids) and a ``value`` column; its other columns
             (e.g. ``train``, ``model``) are kept as extra grouping keys, so one call pools every
-            detector separately.
+            detector separately; or a cross-test matrix (columns = subset ids, rows = detectors,
+            as ``codecfake_hf.tables`` builds them), pooled per row.
         by: one or several of :data:`~codecfake_hf.codecs.registry.TAXONOMY_FIELDS` ("family",
             "quantizer", "auxiliary", "decoder_domain").
         value: the column to pool (default "eer").

@@ -81,3 +81,16 @@ def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():
     section = card[card.index("### Codec taxonomy") : card.index("## Licences")]
     assert taxonomy_table(["E", "mimi"]) in section
     assert "| D1 |" not in section
+
+
+def test_cross_test_matrix_is_pooled_per_training_row():
+    from codecfake_hf.tables import paper_cross_test
+
+    matrix = paper_cross_test()
+    table = group_by_taxonomy(matrix, by="decoder_domain")
+    assert list(table.columns[:2]) == ["train", "decoder_domain"]
+    assert len(table) == 2 * len(matrix)
+    row = table[(table["train"] == "AASIST(ASVspoof2019)") & (table["decoder_domain"] == "frequency")].iloc[0]
+    baseline = matrix.loc["AASIST(ASVspoof2019)"]
+    assert row["mean_eer"] == pytest.approx((baseline["F1"] + baseline["F2"]) / 2)
+    assert row["codecs"] == "F1, F2" and row["count"] == 2
