@@ -10,6 +10,14 @@ from codecfake_hf.codecs.registry import load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small shared test machines
+    yield
+    torch.set_num_threads(threads)
+
+
 def _snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
     noise = float(((reference - estimate) ** 2).sum())
     return float("inf") if noise == 0.0 else 10 * np.log10(float((reference**2).sum()) / noise)
@@ -47,7 +55,6 @@ def test_modern_rows_have_their_own_names_and_taxonomy():
 
 @pytest.mark.parametrize("codec_id", registry.MODERN_SUBSETS)
 def test_tiny_codec_resynthesizes_a_batch_like_each_utterance_alone(codec_id):
-    torch.set_num_threads(1)
     spec = registry.get_spec(codec_id)
     resynthesizer = load_codec(codec_id, tiny=True)
     assert resynthesizer.sample_rate == spec.sample_rate
