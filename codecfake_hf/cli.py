@@ -319,6 +319,49 @@ def _resynthesize(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Codec taxonomy: taxonomy ------------------------------------------------------------------
+
+
+def _taxonomy(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from codecfake_hf.taxonomy import group_by_taxonomy, markdown_table, taxonomy_table
+
+    if args.results is None:
+        print(taxonomy_table())
+        return 0
+    path = Path(args.results)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such results file (a `codecfake matrix` CSV or a long CSV)")
+    results = pd.read_csv(path)
+    if "codec" not in results.columns:  # a cross-test matrix: first column = row labels
+        results = results.set_index(results.columns[0])
+    try:
+        table = group_by_taxonomy(results, by=args.by.split(","), value=args.value)
+    except ValueError as error:
+        print(f"codecfake taxonomy: error: {path}: {error}", file=sys.stderr)
+        return 2
+    print(markdown_table(table, "{:.2f}"))
+    return 0
+
+
+def _add_taxonomy(commands) -> None:
+    taxonomy = commands.add_parser(
+        "taxonomy",
+        help="codec taxonomy table, or EERs pooled by quantizer / auxiliary / decoder_domain / family",
+    )
+    taxonomy.add_argument(
+        "results",
+        nargs="?",
+        default=None,
+        help="cross_test_eer.csv from `codecfake matrix`, or a CSV with columns codec,eer[,...]; "
+        "omitted: print the taxonomy of every registered codec",
+    )
+    taxonomy.add_argument("--by", default="quantizer", help="comma-separated taxonomy fields")
+    taxonomy.add_argument("--value", default="eer", help="value column of a long CSV (default eer)")
+    taxonomy.set_defaults(func=_taxonomy)
+
+
 # --- Robustness to ordinary compression: robustness ------------------------------------------
 
 
@@ -455,6 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     resyn.add_argument("--checkpoint-dir", default=None, help="folder holding the codec's checkpoint files")
     resyn.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     resyn.set_defaults(func=_resynthesize)
+    _add_taxonomy(commands)
     _add_robustness(commands)
     return parser
 

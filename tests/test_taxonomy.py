@@ -94,3 +94,26 @@ def test_cross_test_matrix_is_pooled_per_training_row():
     baseline = matrix.loc["AASIST(ASVspoof2019)"]
     assert row["mean_eer"] == pytest.approx((baseline["F1"] + baseline["F2"]) / 2)
     assert row["codecs"] == "F1, F2" and row["count"] == 2
+
+
+def test_taxonomy_command_prints_the_table_or_pools_a_results_csv(tmp_path, capsys):
+    from codecfake_hf.cli import main
+    from codecfake_hf.tables import paper_cross_test
+
+    assert main(["taxonomy"]) == 0
+    assert capsys.readouterr().out.strip() == taxonomy_table()
+    matrix_csv = tmp_path / "cross_test_eer.csv"
+    paper_cross_test().to_csv(matrix_csv)
+    assert main(["taxonomy", str(matrix_csv), "--by", "decoder_domain,auxiliary"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0] == "| train | decoder_domain | auxiliary | mean_eer | min_eer | max_eer | count | codecs |"
+    )
+    assert "| E | frequency | none | 23.58 | 12.72 | 34.44 | 2 | F1, F2 |" in lines
+    long_csv = tmp_path / "long.csv"
+    pd.DataFrame({"codec": ["mimi", "xcodec2"], "eer": [0.2, 0.4]}).to_csv(long_csv, index=False)
+    assert main(["taxonomy", str(long_csv), "--by", "quantizer"]) == 0
+    assert "| SQ | 0.40 | 0.40 | 0.40 | 1 | xcodec2 |" in capsys.readouterr().out
+    assert main(["taxonomy", str(long_csv), "--by", "colour"]) == 2
+    assert "taxonomy fields are" in capsys.readouterr().err
+    assert main(["taxonomy", str(tmp_path / "missing.csv")]) == 2
