@@ -30,10 +30,14 @@ def _upstream_parts(golden) -> tuple[dict, dict]:
     return config, {k: v for k, v in golden.items() if k.startswith(("autoencoder/", "vocoder/"))}
 
 
-@pytest.fixture(scope="module")
-def codec(golden):
+@pytest.fixture(scope="module", params=[160, 48], ids=["one-pass", "chunked"])
+def codec(golden, request):
+    """The golden model; with 48 frames per chunk the 80-frame clips run in uneven time chunks
+    (48 or 24 + 24 + 24 + 8 frames) with the causal context carried between them."""
     torch.set_num_threads(1)
-    return audiodec.from_upstream(*_upstream_parts(golden))
+    codec = audiodec.from_upstream(*_upstream_parts(golden))
+    codec.chunk_frames = request.param
+    return codec
 
 
 def _assert_codes_match(codes: np.ndarray, expected: np.ndarray, margin: np.ndarray) -> None:
@@ -97,16 +101,20 @@ def test_full_config_matches_upstream_state_dict(shared_dir):
     ours = {name.replace(".", "/", 1): list(t.shape) for name, t in codec.state_dict().items()}
     used = {k: v for k, v in upstream.items() if not audiodec.is_unused_upstream_key(k)}
     assert ours == used
-    assert all(k.startswith("autoencoder/") for k in set(upstream) - set(used))
+    dropped = set(upstream) - set(used)  # symmetric decoder, EMA statistics, streaming buffers
+    assert {k.split("/")[0] for k in dropped if k.endswith(".pad_buffer")} == {"autoencoder", "vocoder"}
+    assert len([k for k in dropped if k.startswith("autoencoder/decoder.")]) > 0
     assert (codec.sample_rate, codec.hop_length) == (24000, 300)
     # the real checkpoints' key set (unused parts included) loads
-    full = {k: torch.full(shape, 0.5) for k, shape in upstream.items()}
+    full = {k: torch.full(shape, 0.0 if k.endswith("pad_buffer") else 0.5) for k, shape in upstream.items()}
     config = {
         "autoencoder": {"mode": "causal", "codec": "audiodec", "decode_channels": 32, "codebook_size": 1024},
         "vocoder": {"in_channels": 64, "stats": "stats.npy", "resblock_dilations": [[1, 3, 5]]},
     }
     loaded = audiodec.from_upstream(config, full)
     assert float(loaded.vocoder.mean[0]) == 0.5
+    with pytest.warns(UserWarning, match="non-zero pad_buffer"):
+        audiodec.from_upstream(config, {**full, "vocoder/input_conv.pad_buffer": torch.ones(1, 64, 6)})
     del full["vocoder/blocks.3.conv_out.weight_v"]
     with pytest.raises(ValueError, match=r"missing \['vocoder/blocks.3.conv_out.weight_v'\]"):
         audiodec.from_upstream(config, full)
@@ -165,3 +173,16 @@ def test_streaming_state_is_validated():
     codec = audiodec.tiny_codec(get_spec("C"))
     with pytest.raises(ValueError, match="streaming_state must be one of"):
         codec.set_streaming_state("keep")
+
+
+def test_lengths_skip_padding_in_any_row_order():
+    codec = audiodec.tiny_codec(get_spec("C"))
+    codec.chunk_frames = 48  # 16 frames per chunk for a batch of 3
+    codes = torch.randint(0, 16, (3, 8, 70))
+    lengths = torch.tensor([30, 70, 5])
+    with torch.no_grad():
+        batched = codec.decode(codes, lengths)
+        for row, frames in enumerate(lengths.tolist()):
+            single = codec.decode(codes[row : row + 1, :, :frames])
+            torch.testing.assert_close(batched[row : row + 1, :, : 300 * frames], single, atol=1e-6, rtol=0)
+            assert not batched[row, :, 300 * (frames + 16) :].any()  # past its last chunk: not computed

@@ -27,25 +27,32 @@ each output depend on which utterance was processed before. Two behaviours are o
   left-padded with zeros (upstream's streaming path right after ``reset_buffer()``). Outputs are
   deterministic, independent of order and batch composition, and a zero-padded batch gives the
   same valid samples as one utterance at a time (the convolutions are causal).
-- ``"carry"``: the official order-dependent behaviour. The vocoder's buffers are primed with the
+- ``"carry"``: the official order-dependent behaviour. The vocoder's state is primed with the
   decoded codes of 8192 zero samples (as upstream's ``load_receiver``) and then carried from one
   ``decode`` call to the next; batches must hold one utterance. Call
   :meth:`AudioDecCodec.reset_streaming_state` to start over from the primed state. With the
   batched :class:`~codecfake_hf.codecs.base.Resynthesizer` use ``batch_size=1``; it processes
   utterances longest first, so that is the carry order.
 
+The same mechanism runs long inputs in time chunks (:func:`run_in_chunks`): the result equals one
+pass, activations stay small (about 1.4x faster on CPU for 8 s) and, given the rows' lengths,
+finished rows leave a padded batch, so padding costs almost nothing.
+
 Checkpoints: ``from_upstream(config, state_dict)`` takes ``config = {"autoencoder":
 generator_params, "vocoder": generator_params}`` (the ``generator_params`` of each upstream
 ``config.yml``) and one state dict whose keys are the upstream ones prefixed ``autoencoder/`` or
 ``vocoder/`` (each part is ``ckpt["model"]["generator"]`` of its ``.pkl`` checkpoint; the layout
-of the golden vectors). The autoencoder's symmetric decoder (``decoder.*``) and the codebooks'
-training-only EMA statistics (``cluster_size``, ``embed_avg``) are not used and are dropped; every
-other key must match.
+of the golden vectors). Dropped as unused: the autoencoder's symmetric decoder (``decoder.*``),
+the codebooks' training-only EMA statistics (``cluster_size``, ``embed_avg``) and every layer's
+``pad_buffer`` (the carried state lives in the layers' ``state`` attribute instead, starting from
+zeros; upstream's trainer never writes the buffers, so checkpoints hold zeros, and a warning says
+otherwise). Every other key must match in name and shape.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -63,7 +70,7 @@ STREAMING_STATES = ("reset", "carry")
 PRIMING_SAMPLES = 8192
 #: Upstream keys that exist in the checkpoints but are not used by this pairing.
 UNUSED_KEY_PREFIXES = ("autoencoder/decoder.",)
-UNUSED_KEY_SUFFIXES = (".cluster_size", ".embed_avg")
+UNUSED_KEY_SUFFIXES = (".cluster_size", ".embed_avg", ".pad_buffer")
 
 
 # --------------------------------------------------------------------------------------- configs
@@ -212,29 +219,72 @@ class Conv1d(nn.Module):
 
 
 class _StreamingLayer(nn.Module):
-    """A causal layer with upstream's ``pad_buffer`` ``[1, channels, context]``: the left context
-    prepended to the input. With ``carry = False`` the context is zeros (clean state, any batch
-    size); with ``carry = True`` it is the buffer, which then keeps the last ``context`` input
-    frames for the next call (batch of one)."""
+    """A causal layer: ``context`` frames of left context are prepended to its input ``[B, C, L]``.
+    They are zeros (clean state) unless ``state`` holds the last ``context`` input frames of the
+    previous chunk; with ``keep_state`` on, each call stores them there for the next one."""
 
-    carry: bool = False
-
-    def __init__(self, channels: int, context: int) -> None:
+    def __init__(self, context: int) -> None:
         super().__init__()
         self.context = context
-        self.register_buffer("pad_buffer", torch.zeros(1, channels, context))
+        self.state: torch.Tensor | None = None
+        self.keep_state = False
 
     def with_context(self, x: torch.Tensor) -> torch.Tensor:
         """``x [B, C, L]`` -> ``[B, C, context + L]``."""
-        if not self.carry:
-            return F.pad(x, (self.context, 0))
-        if x.shape[0] != 1:
-            raise ValueError(
-                f"streaming_state='carry' decodes one utterance at a time, got a batch of {x.shape[0]}"
-            )
-        x = torch.cat((self.pad_buffer, x), dim=-1)
-        self.pad_buffer.copy_(x[..., -self.context :])
+        left = self.state if self.state is not None else x.new_zeros(*x.shape[:2], self.context)
+        x = torch.cat((left, x), dim=-1)
+        if self.keep_state:
+            self.state = x[..., -self.context :]
         return x
+
+
+def run_in_chunks(
+    module: nn.Module,
+    fn,
+    inputs: torch.Tensor,
+    chunk: int,
+    clear: bool,
+    lengths: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``fn`` applied to consecutive chunks of ``inputs`` along the last axis, concatenated along
+    the last axis, with every causal layer of ``module`` carrying its left context from chunk to
+    chunk: the same result as ``fn(inputs)`` (up to float rounding) with bounded activations.
+
+    Args:
+        module: the module whose causal layers ``fn`` runs.
+        fn: ``[B, ..., L] -> [B, ..., r * L]``; a chunk must be a whole number of ``fn``'s frames.
+        inputs: ``[B, ..., L]``.
+        chunk: chunk length along the last axis.
+        clear: start from (and return to) the clean zero state; else continue from the states
+            the previous call left and keep the new ones.
+        lengths: valid length of each row (``[B]``, along the last axis). A row leaves the batch
+            after its last chunk, so padding costs at most one chunk; its output past that chunk
+            is zeros.
+    """
+    order = None if lengths is None else torch.argsort(lengths, descending=True, stable=True)
+    if order is not None:
+        inputs, lengths = inputs[order], lengths[order].tolist()
+    layers = [m for m in module.modules() if isinstance(m, _StreamingLayer)]
+    for layer in layers:
+        layer.keep_state = True
+        if clear:
+            layer.state = None
+    outputs = []
+    try:
+        for start in range(0, inputs.shape[-1], chunk):
+            active = len(inputs) if lengths is None else max(1, sum(n > start for n in lengths))
+            for layer in layers:  # rows are sorted longest first: the finished ones are at the end
+                if layer.state is not None:
+                    layer.state = layer.state[:active]
+            output = fn(inputs[:active, ..., start : start + chunk])
+            outputs.append(F.pad(output, (0, 0) * (output.dim() - 1) + (0, len(inputs) - active)))
+    finally:
+        for layer in layers:
+            layer.keep_state = False
+            if clear:
+                layer.state = None
+    output = torch.cat(outputs, dim=-1)
+    return output if order is None else output[torch.argsort(order)]
 
 
 class CausalConv1d(_StreamingLayer):
@@ -243,7 +293,7 @@ class CausalConv1d(_StreamingLayer):
     ``kernel_size = 2 * stride``."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, **conv) -> None:
-        super().__init__(in_channels, (kernel_size - 1) * conv.get("dilation", 1))
+        super().__init__((kernel_size - 1) * conv.get("dilation", 1))
         self.conv = Conv1d(in_channels, out_channels, kernel_size, **conv)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -256,7 +306,7 @@ class CausalConvTranspose1d(_StreamingLayer):
     ``stride`` samples dropped at both ends. ``[B, C_in, L] -> [B, C_out, stride * L]``."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, **conv) -> None:
-        super().__init__(in_channels, math.ceil(kernel_size / stride) - 1)
+        super().__init__(math.ceil(kernel_size / stride) - 1)
         self.deconv = Conv1d(in_channels, out_channels, kernel_size, stride=stride, transposed=True, **conv)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -392,9 +442,6 @@ class AudioDecEncoder(nn.Module):
         """``[B, 1, T]`` -> ``z [B, code_dim, ceil(T / hop)]``."""
         return self.projector(self.encoder(waveforms))
 
-    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        return self.quantizer.codebook.encode(self.latents(waveforms))
-
 
 # ---------------------------------------------------------------------------------- decoder side
 
@@ -465,10 +512,19 @@ class AudioDecCodec(CodecModel):
 
     Codes: ``int64 [B, codebook_num, ceil(T / 300)]``, raw per-codebook indices. See the module
     docstring for ``streaming_state`` ("reset" or "carry").
+
+    Long inputs run in time chunks of ``chunk_frames // B`` code frames (at least
+    ``min_chunk_frames``) with the causal layers' context carried between chunks, which gives the
+    same output as one pass while keeping activations small (faster on CPU).
     """
 
     def __init__(
-        self, autoencoder: AudioDecEncoder, vocoder: HiFiGANVocoder, streaming_state: str = "reset"
+        self,
+        autoencoder: AudioDecEncoder,
+        vocoder: HiFiGANVocoder,
+        streaming_state: str = "reset",
+        chunk_frames: int = 160,
+        min_chunk_frames: int = 16,
     ) -> None:
         super().__init__()
         if autoencoder.config.code_dim != vocoder.config.in_channels:
@@ -477,40 +533,61 @@ class AudioDecCodec(CodecModel):
         self.vocoder = vocoder
         self.sample_rate = 24000
         self.hop_length = math.prod(autoencoder.config.enc_strides)
-        self.streaming_state = "reset"
+        self.chunk_frames, self.min_chunk_frames = chunk_frames, min_chunk_frames
         self.set_streaming_state(streaming_state)
 
     def set_streaming_state(self, streaming_state: str) -> None:
         """Switch between ``"reset"`` (clean state per utterance) and ``"carry"`` (the vocoder's
-        buffers carried across ``decode`` calls, starting from the silence-primed state)."""
+        state carried across ``decode`` calls, starting from the silence-primed state)."""
         if streaming_state not in STREAMING_STATES:
             raise ValueError(f"streaming_state must be one of {STREAMING_STATES}, got {streaming_state!r}")
         self.streaming_state = streaming_state
-        for layer in self.vocoder.modules():
-            if isinstance(layer, _StreamingLayer):
-                layer.carry = streaming_state == "carry"
         self.reset_streaming_state()
 
     @torch.no_grad()
     def reset_streaming_state(self) -> None:
-        """Zero the vocoder's buffers; with ``"carry"``, then prime them as upstream does by
+        """Clear the vocoder's carried state; with ``"carry"``, then prime it as upstream does by
         decoding the codes of :data:`PRIMING_SAMPLES` zero samples."""
-        for buffer_owner in self.vocoder.modules():
-            if isinstance(buffer_owner, _StreamingLayer):
-                buffer_owner.pad_buffer.zero_()
+        for layer in self.vocoder.modules():
+            if isinstance(layer, _StreamingLayer):
+                layer.state = None
         if self.streaming_state == "carry":
-            device = self.vocoder.mean.device
-            self.decode(self.encode(torch.zeros(1, 1, PRIMING_SAMPLES, device=device)))
+            self.decode(self.encode(torch.zeros(1, 1, PRIMING_SAMPLES, device=self.vocoder.mean.device)))
 
-    def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """``waveforms [B, 1, T]`` at 24 kHz -> codes ``int64 [B, 8, ceil(T / 300)]``."""
+    def _chunk(self, batch_size: int) -> int:
+        return max(self.min_chunk_frames, self.chunk_frames // batch_size)
+
+    def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``waveforms [B, 1, T]`` at 24 kHz -> codes ``int64 [B, 8, ceil(T / 300)]``. The encoder
+        starts from the clean state (upstream resets it per utterance). ``lengths [B]`` (valid
+        samples per row) only saves compute: codes past a row's ``ceil(length / 300)`` frames
+        are then arbitrary."""
         if waveforms.dim() != 3 or waveforms.shape[1] != 1:
             raise ValueError(f"AudioDec expects waveforms [B, 1, T], got {tuple(waveforms.shape)}")
-        return self.autoencoder(waveforms)
+        chunk = self._chunk(len(waveforms)) * self.hop_length
+        latents = run_in_chunks(self.autoencoder, self.autoencoder.latents, waveforms, chunk, True, lengths)
+        return self.autoencoder.quantizer.codebook.encode(latents)
 
-    def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes ``[B, n_q <= 8, F]`` -> waveforms ``[B, 1, 300 * F]`` at 24 kHz."""
-        return self.vocoder(self.autoencoder.quantizer.codebook.decode(codes))
+    def decode(self, codes: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """codes ``[B, n_q <= 8, F]`` -> waveforms ``[B, 1, 300 * F]`` at 24 kHz. ``lengths [B]``
+        (valid frames per row) only saves compute: the output past ``300 * length`` is then
+        zeros."""
+        carry = self.streaming_state == "carry"
+        if carry and len(codes) != 1:
+            raise ValueError(
+                f"streaming_state='carry' decodes one utterance at a time, got a batch of {len(codes)}"
+            )
+        codebook = self.autoencoder.quantizer.codebook
+        chunk = self._chunk(len(codes))
+        return run_in_chunks(
+            self.vocoder, lambda c: self.vocoder(codebook.decode(c)), codes, chunk, not carry, lengths
+        )
+
+    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Encode and decode a zero-padded batch ``[B, 1, T]`` without computing much past each
+        row's ``lengths`` (samples); the valid samples equal those of one utterance at a time."""
+        codes = self.encode(waveforms, lengths)
+        return self.decode(codes, (lengths + self.hop_length - 1) // self.hop_length)
 
 
 # ------------------------------------------------------------------------------ family functions
@@ -558,6 +635,10 @@ def from_upstream(config: dict, state_dict: dict, streaming_state: str = "reset"
     given = {
         key: torch.as_tensor(value) for key, value in state_dict.items() if not is_unused_upstream_key(key)
     }
+    if any(torch.as_tensor(v).any() for k, v in state_dict.items() if k.endswith(".pad_buffer")):
+        warnings.warn(
+            "AudioDec: the checkpoint holds non-zero pad_buffer states; they are ignored", stacklevel=2
+        )
     missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
     wrong = [k for k in set(expected) & set(given) if expected[k].shape != given[k].shape]
     if missing or unexpected or wrong:
