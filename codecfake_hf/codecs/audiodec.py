@@ -234,7 +234,7 @@ class _StreamingLayer(nn.Module):
         left = self.state if self.state is not None else x.new_zeros(*x.shape[:2], self.context)
         x = torch.cat((left, x), dim=-1)
         if self.keep_state:
-            self.state = x[..., -self.context :]
+            self.state = x[..., -self.context :].clone()  # not a view: the chunk can be freed
         return x
 
 
@@ -600,7 +600,7 @@ def _upstream_key(name: str) -> str:
 
 def is_unused_upstream_key(key: str) -> bool:
     """Whether an upstream ``autoencoder/`` / ``vocoder/`` key belongs to a part this pairing does
-    not use (the symmetric decoder, the codebooks' EMA statistics)."""
+    not use (the symmetric decoder, the codebooks' EMA statistics, the streaming buffers)."""
     return key.startswith(UNUSED_KEY_PREFIXES) or key.endswith(UNUSED_KEY_SUFFIXES)
 
 
