@@ -183,7 +183,6 @@ CODECS: dict[str, CodecSpec] = {
                 "autoencoder/symAD_libritts_24000_hop300/config.yml",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/checkpoint-500000steps.pkl",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/config.yml",
-                "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/symAD_libritts_24000_hop300_clean.npy",
             ),
             sample_rate=24000,
             n_quantizers=8,
