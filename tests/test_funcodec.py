@@ -11,7 +11,12 @@ import torch
 import yaml
 
 from codecfake_hf.codecs import funcodec
-from codecfake_hf.codecs.funcodec import FunCodecCheckpointError, FunCodecModel, from_upstream, official_config
+from codecfake_hf.codecs.funcodec import (
+    FunCodecCheckpointError,
+    FunCodecModel,
+    from_upstream,
+    official_config,
+)
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
@@ -27,6 +32,15 @@ TSV = {
 }
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small models: one thread is fastest and immune to a busy machine's thread contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _golden(shared_dir, name: str):
     data = np.load(shared_dir / "codec_golden" / f"funcodec_{name}_small.npz")
     config = json.loads(str(data["config_json"]))
@@ -35,7 +49,9 @@ def _golden(shared_dir, name: str):
 
 
 def _snr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
-    return float(10 * torch.log10(reference.pow(2).sum() / (reference - estimate).pow(2).sum().clamp_min(1e-30)))
+    return float(
+        10 * torch.log10(reference.pow(2).sum() / (reference - estimate).pow(2).sum().clamp_min(1e-30))
+    )
 
 
 @pytest.mark.parametrize("name", ["encodec", "freqcodec"])
@@ -49,7 +65,9 @@ def test_golden_parity(shared_dir, name):
             encoded = model.encode(clip)
             decided = data["code_rel_margin"][:, row] > 1e-4
             assert decided.mean() > 0.99
-            np.testing.assert_array_equal(encoded.codes[:, 0].numpy()[decided], data["codes"][:, row][decided])
+            np.testing.assert_array_equal(
+                encoded.codes[:, 0].numpy()[decided], data["codes"][:, row][decided]
+            )
             np.testing.assert_allclose(encoded.scale.numpy(), data["scale"][row : row + 1], rtol=1e-6)
             output = model.resynthesize(clip, torch.tensor([clip.shape[-1]]))[..., : clip.shape[-1]]
             assert float((output[0] - torch.from_numpy(data["outputs"][row])).abs().max()) <= 1e-4
@@ -57,7 +75,9 @@ def test_golden_parity(shared_dir, name):
             stored = torch.from_numpy(data["codes"][:, row : row + 1])
             decoded = model.decode(stored)
             assert decoded.shape[-1] == data["outputs_decode_codes"].shape[-1]
-            assert float((decoded[0] - torch.from_numpy(data["outputs_decode_codes"][row])).abs().max()) <= 1e-4
+            assert (
+                float((decoded[0] - torch.from_numpy(data["outputs_decode_codes"][row])).abs().max()) <= 1e-4
+            )
         # The two clips batched give the same as per clip.
         batched = model.resynthesize(inputs, torch.tensor([inputs.shape[-1]] * 2))[..., : inputs.shape[-1]]
         assert float((batched - torch.from_numpy(data["outputs"])).abs().max()) <= 1e-4
@@ -162,14 +182,18 @@ def test_offline_fails_fast_and_clearly():
     assert time.monotonic() - start < 30
 
 
+@pytest.mark.parametrize("masked", [True, False], ids=["masked-batch", "equal-length-groups"])
 @pytest.mark.parametrize("subset", ["F3", "F4", "F1"])
-def test_tiny_batched_matches_per_utterance(subset):
+def test_tiny_batched_matches_per_utterance(subset, masked):
     resynthesizer = load_codec(subset, tiny=True)
+    resynthesizer.model.masked_batching = masked
     assert resynthesizer.sample_rate == 16000
     assert resynthesizer.model.hop_length == (640 if subset == "F4" else 320)
     rng = np.random.default_rng(0)
-    lengths = [8000, 5121, 3307, 1999]
-    clips = [(0.1 * rng.standard_normal(n) + 0.3 * np.sin(0.05 * np.arange(n))).astype(np.float32) for n in lengths]
+    lengths = [8000, 5121, 3307, 3307, 1999]
+    clips = [
+        (0.1 * rng.standard_normal(n) + 0.3 * np.sin(0.05 * np.arange(n))).astype(np.float32) for n in lengths
+    ]
     batched = resynthesizer.resynthesize(clips, 16000, batch_size=4)
     for clip, output in zip(clips, batched):
         single = resynthesizer.resynthesize_one(clip, 16000)

@@ -337,6 +337,9 @@ class FunCodecModel(CodecModel):
             for module in (self.enc_trans_func, self.dec_trans_func):
                 module.window.copy_(torch.hann_window(self.n_fft))
         self.hop_length = int(math.prod(time_ratios)) * (self.stft_hop if self.two_d else 1)
+        #: How :meth:`resynthesize` batches clips of unequal length: True = one masked padded batch,
+        #: False = equal-length groups, None = masked on accelerators only.
+        self.masked_batching: bool | None = None
         self.mel_spec_transforms = nn.ModuleList(
             LossBuffers({"mel_basis": (model_conf["multi_spectral_n_mels"], 513), "window": (2**power,)})
             for power in model_conf["multi_spectral_window_powers_of_two"]
@@ -450,17 +453,36 @@ class FunCodecModel(CodecModel):
         """The official ``inference`` path on a zero-padded batch ``[B, 1, T]`` with ``lengths [B]``
         valid samples: every row gives its stand-alone result (own RMS scale, own GroupNorm
         statistics, own reflect padding). Returns ``[B, 1, >= T]``, zero past each row's output
-        (FreqCodec's iSTFT yields ``T - T % 160`` samples when ``T // 160`` is odd)."""
+        (FreqCodec's iSTFT yields ``T - T % 160`` samples when ``T // 160`` is odd).
+
+        With :attr:`masked_batching` (default: on for accelerators, off on CPU) the whole padded
+        batch runs at once with per-row masked statistics; otherwise rows of equal length run
+        together, unpadded (on CPU the convolutions are compute-bound, so batching gains little
+        and padding costs its full share; see ``benchmarks/RESULTS.md``).
+        """
         row_lengths = [int(n) for n in lengths]
-        if all(n == waveforms.shape[-1] for n in row_lengths):
-            row_lengths = None
-        _, quantized, scale, latent_lengths = self._encode(waveforms, row_lengths)
+        masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
+        if masked:
+            out = self._resynthesize(
+                waveforms, None if min(row_lengths) == waveforms.shape[-1] else row_lengths
+            )
+        else:
+            out = torch.zeros_like(waveforms)
+            for length in sorted(set(row_lengths)):
+                rows = [row for row, n in enumerate(row_lengths) if n == length]
+                result = self._resynthesize(waveforms[rows, :, :length], None)[..., :length]
+                out[rows, :, : result.shape[-1]] = result
+        return F.pad(out, (0, max(0, waveforms.shape[-1] - out.shape[-1])))
+
+    def _resynthesize(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+        """Encode, quantize, decode and rescale; ``lengths`` as in :meth:`_encode`."""
+        _, quantized, scale, latent_lengths = self._encode(waveforms, lengths)
         out = self._decode(quantized, latent_lengths)
         if scale is not None:
             out = out * scale
-        if row_lengths is not None:
-            out = out * valid_mask(row_lengths, out.shape[-1], out.device)[:, None, :].to(out.dtype)
-        return F.pad(out, (0, max(0, waveforms.shape[-1] - out.shape[-1])))
+        if lengths is not None:
+            out = out * valid_mask(lengths, out.shape[-1], out.device)[:, None, :].to(out.dtype)
+        return out
 
 
 def load_upstream_state_dict(model: FunCodecModel, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:

@@ -53,8 +53,9 @@ def reflect_pad_rows(
 ) -> torch.Tensor:
     """Per-row version of :func:`reflect_pad` on the last axis of a zero-padded batch.
 
-    Row ``b`` becomes ``reflect_pad(x[b, ..., :lengths[b]], lefts[b], rights[b])`` followed by zeros
-    up to the common width ``max_b(lefts[b] + lengths[b] + rights[b])``.
+    Row ``b`` starts with ``reflect_pad(x[b, ..., :lengths[b]], lefts[b], rights[b])``; the common
+    width is ``max_b(lefts[b] + lengths[b] + rights[b])`` and values past a row's own end are
+    unspecified.
     """
     device = x.device
 
@@ -67,30 +68,35 @@ def reflect_pad_rows(
     source = position - column(lefts)
     last = column(extended) - 1
     source = torch.where(source < 0, -source, torch.where(source <= last, source, 2 * last - source))
-    keep = (source < column(lengths)) & (position < column(ends))
-    source = source.clamp(0, x.shape[-1] - 1)
     view = (x.shape[0],) + (1,) * (x.dim() - 2) + (position.shape[-1],)
-    gathered = torch.gather(x, -1, source.view(view).expand(*x.shape[:-1], position.shape[-1]))
-    return gathered * keep.view(view).to(x.dtype)
+    gathered = torch.gather(
+        x, -1, source.clamp(0, x.shape[-1] - 1).view(view).expand(*x.shape[:-1], view[-1])
+    )
+    if extended == lengths:  # no zero extension: nothing past a row's end is ever read
+        return gathered
+    return gathered * (source < column(lengths)).view(view).to(x.dtype)
 
 
 def group_norm(y: torch.Tensor, norm: nn.GroupNorm, lengths: Lengths) -> torch.Tensor:
     """``nn.GroupNorm`` over (channels-in-group x all non-batch axes), restricted to the valid
-    frames of the last axis when ``lengths`` is given (biased variance, as upstream)."""
+    frames of the last axis when ``lengths`` is given (two-pass, biased variance, as upstream).
+    Overwrites ``y`` (a fresh conv output) in that case."""
     if lengths is None:
         return norm(y)
-    batch, channels = y.shape[:2]
-    grouped = y.reshape(batch, norm.num_groups, -1, y.shape[-1])
-    mask = valid_mask(lengths, y.shape[-1], y.device)[:, None, None, :].to(y.dtype)
-    count = torch.tensor(lengths, device=y.device, dtype=y.dtype)[:, None] * grouped.shape[2]
-    mean = (grouped * mask).sum((2, 3)) / count
-    centred = grouped - mean[:, :, None, None]
-    var = (centred.square() * mask).sum((2, 3)) / count
-    normed = (centred * torch.rsqrt(var + norm.eps)[:, :, None, None]).reshape(y.shape)
+    shape, groups = y.shape, norm.num_groups
+    invalid = ~valid_mask(lengths, shape[-1], y.device).view(shape[0], *(1,) * (y.dim() - 2), -1)
+    flat = y.masked_fill_(invalid, 0.0).view(shape[0] * groups, -1)
+    count = torch.tensor(lengths, device=y.device, dtype=y.dtype).repeat_interleave(groups)
+    count = count * (flat.shape[1] // shape[-1])
+    mean = flat.sum(1) / count
+    centred = (flat - mean[:, None]).view(shape).masked_fill_(invalid, 0.0).view(flat.shape)
+    squares = torch.bmm(centred[:, None, :], centred[:, :, None]).view(-1)
+    scale = torch.rsqrt(squares / count + norm.eps).view(shape[0], groups, 1)
+    out = centred.view(shape[0], groups, -1).mul_(scale).view(shape)
     if norm.affine:
-        affine = (batch, channels) + (1,) * (y.dim() - 2)
-        normed = normed * norm.weight.view(affine[1:]) + norm.bias.view(affine[1:])
-    return normed
+        affine = (shape[1],) + (1,) * (y.dim() - 2)
+        out = out.mul_(norm.weight.view(affine)).add_(norm.bias.view(affine))
+    return out
 
 
 def make_norm(norm: str, norm_params: dict, channels: int) -> nn.Module:
