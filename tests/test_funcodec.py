@@ -213,3 +213,15 @@ def test_freqcodec_short_output_quirk_is_zero_filled():
     assert output.shape[-1] == clip.shape[-1]
     assert torch.equal(output[..., : 160 * 11], decoded)
     assert not output[..., 160 * 11 :].any()
+
+
+@pytest.mark.parametrize("subset", ["F1", "F2", "F3", "F4", "F5", "F6"])
+def test_every_subset_builds_its_model_type(subset):
+    model = funcodec.tiny_codec(get_spec(subset))
+    assert model.two_d == (subset in ("F1", "F2"))
+    clip = 0.1 * torch.randn(1, 1, 3200)
+    with torch.no_grad():
+        encoded = model.encode(clip)
+    frames = 11 if model.two_d else -(-3200 // model.hop_length)  # FreqCodec: ceil((1 + T // 160) / 2)
+    assert encoded.codes.shape == (32, 1, frames)
+    assert encoded.scale.shape == (1, 1)
