@@ -458,7 +458,7 @@ class FunCodecModel(CodecModel):
         With :attr:`masked_batching` (default: on for accelerators, off on CPU) the whole padded
         batch runs at once with per-row masked statistics; otherwise rows of equal length run
         together, unpadded (on CPU the convolutions are compute-bound, so batching gains little
-        and padding costs its full share; see ``benchmarks/RESULTS.md``).
+        and padding costs its full share; measured in the README, "Codecs: FunCodec").
         """
         row_lengths = [int(n) for n in lengths]
         masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
