@@ -265,3 +265,31 @@ def test_config_options_build_and_batch_per_clip(subset, encoder, quantizer):
         for row, n in enumerate(lengths):
             single = model.resynthesize(clips[row : row + 1, :, :n], torch.tensor([n]))[0, 0, :n]
             assert _snr_db(single, batched[row, 0, :n]) >= 40
+
+
+def test_segmented_encoding_cross_fades_independent_segments():
+    """``segment_dur`` set: each segment is encoded with its own scale, decoded, and the decodes are
+    cross-faded (triangle weights); where one segment alone covers the output it is that segment."""
+    config = official_config(get_spec("F3"))
+    for part in ("encoder_conf", "decoder_conf"):
+        config[part] = {**config[part], "n_filters": 4}
+    config["encoder_conf"]["dimension"] = 16
+    config["quantizer_conf"] = {**config["quantizer_conf"], "codebook_size": 16}
+    config["model_conf"] = {**config["model_conf"], "segment_dur": 0.2, "overlap_ratio": 0.25}
+    model = funcodec._random_model(config, seed=0)
+    assert (model.segment_length, model.segment_stride) == (3200, 2400)
+    clip = 0.1 * torch.randn(2, 1, 7000)
+    with torch.no_grad():
+        segments = model.encode(clip)
+        output = model.resynthesize(clip, torch.tensor([7000, 7000]))
+        first = model.decode(model.encode(clip[..., :3200]))
+        second = model.decode(model.encode(clip[..., 2400:5600]))
+    assert [s.codes.shape[-1] for s in segments] == [10, 10, 7]  # starts 0, 2400, 4800 (2200 samples)
+    torch.testing.assert_close(segments[1].codes, model.encode(clip[..., 2400:5600]).codes)
+    torch.testing.assert_close(output[..., :2400], first[..., :2400])
+    weight = 0.5 - (torch.linspace(0, 1, 3202)[1:-1] - 0.5).abs()
+    position = 3000  # covered by segments 0 and 1 only
+    expected = (
+        weight[position] * first[..., position] + weight[position - 2400] * second[..., position - 2400]
+    ) / (weight[position] + weight[position - 2400])
+    torch.testing.assert_close(output[..., position], expected)

@@ -301,11 +301,15 @@ class FunCodecModel(CodecModel):
         encoder_conf = _options(config.get("encoder_conf"), ENCODER_DEFAULTS[encoder_name], "encoder_conf")
         decoder_conf = _options(config.get("decoder_conf"), DECODER_DEFAULTS[decoder_name], "decoder_conf")
         quantizer_conf = _options(config.get("quantizer_conf"), QUANTIZER_DEFAULTS, "quantizer_conf")
+        self.segment_length: int | None = None
+        self.segment_stride: int | None = None
         if model_conf["segment_dur"] is not None:
-            raise FunCodecCheckpointError(
-                "config.yaml model_conf: segment_dur must be null (segmented encoding is not supported; "
-                "no released FunCodec checkpoint uses it)"
-            )
+            if model_conf["overlap_ratio"] is None:
+                raise FunCodecCheckpointError(
+                    "config.yaml model_conf: segment_dur is set but overlap_ratio is null"
+                )
+            self.segment_length = int(model_conf["segment_dur"] * model_conf["target_sample_hz"])
+            self.segment_stride = max(1, int((1 - model_conf["overlap_ratio"]) * self.segment_length))
         if model_conf["bypass_quantizer"]:
             raise FunCodecCheckpointError("config.yaml model_conf: bypass_quantizer true is not supported")
         for conf in (encoder_conf, decoder_conf):
@@ -434,16 +438,28 @@ class FunCodecModel(CodecModel):
 
     # -- CodecModel API -------------------------------------------------------------------------
 
-    def encode(self, waveforms: torch.Tensor) -> FunCodecCodes:
+    def encode(self, waveforms: torch.Tensor) -> FunCodecCodes | list[FunCodecCodes]:
         """``waveforms [B, 1, T]`` (every row a whole clip) -> :class:`FunCodecCodes` (codes
         ``[n_q, B, T']``, ``T' = ceil(T / hop_length)`` for ``encodec``, ``ceil((1 + T // 160) / 2)``
-        for ``freq_codec``; the per-clip scale)."""
+        for ``freq_codec``; the per-clip scale). With ``segment_dur`` set: one per segment (segments
+        of ``segment_length`` samples every ``segment_stride``, each with its own scale)."""
+        if self.segment_length is not None:
+            starts = range(0, waveforms.shape[-1], self.segment_stride)
+            return [
+                self._encode_clip(waveforms[..., start : start + self.segment_length]) for start in starts
+            ]
+        return self._encode_clip(waveforms)
+
+    def _encode_clip(self, waveforms: torch.Tensor) -> FunCodecCodes:
         codes, _, scale, _ = self._encode(waveforms, None)
         return FunCodecCodes(codes, None if scale is None else scale.view(-1, 1))
 
-    def decode(self, codes: FunCodecCodes | torch.Tensor) -> torch.Tensor:
-        """Codes -> ``[B, 1, T']`` waveform. :class:`FunCodecCodes` restores the scale; a bare
-        ``[n_q, B, T']`` tensor is upstream's ``run_mod="decode"`` path (no scale, no trim)."""
+    def decode(self, codes: FunCodecCodes | list[FunCodecCodes] | torch.Tensor) -> torch.Tensor:
+        """Codes -> ``[B, 1, T']`` waveform. :class:`FunCodecCodes` restores the scale (a list of
+        segments is cross-faded, :func:`linear_overlap_add`); a bare ``[n_q, B, T']`` tensor is
+        upstream's ``run_mod="decode"`` path (no scale, no trim)."""
+        if isinstance(codes, list):
+            return linear_overlap_add([self.decode(segment) for segment in codes], self.segment_stride)
         if isinstance(codes, FunCodecCodes):
             out = self._decode(self.quantizer.decode(codes.codes), None)
             return out if codes.scale is None else out * codes.scale.view(-1, 1, 1)
@@ -457,12 +473,12 @@ class FunCodecModel(CodecModel):
 
         With :attr:`masked_batching` (default: on for accelerators, off on CPU) the whole padded
         batch runs at once with per-row masked statistics; otherwise rows of equal length run
-        together, unpadded (on CPU the convolutions are compute-bound, so batching gains little
+        together, unpadded, as do segmented models (on CPU the convolutions are compute-bound, so batching gains little
         and padding costs its full share; measured in the README, "Codecs: FunCodec").
         """
         row_lengths = [int(n) for n in lengths]
         masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
-        if masked:
+        if masked and self.segment_length is None:
             out = self._resynthesize(
                 waveforms, None if min(row_lengths) == waveforms.shape[-1] else row_lengths
             )
@@ -475,14 +491,31 @@ class FunCodecModel(CodecModel):
         return F.pad(out, (0, max(0, waveforms.shape[-1] - out.shape[-1])))
 
     def _resynthesize(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
-        """Encode, quantize, decode and rescale; ``lengths`` as in :meth:`_encode`."""
+        """Encode, quantize, decode and rescale; ``lengths`` (per-row masking) as in :meth:`_encode`."""
+        if lengths is None:
+            return self.decode(self.encode(waveforms))
         _, quantized, scale, latent_lengths = self._encode(waveforms, lengths)
         out = self._decode(quantized, latent_lengths)
         if scale is not None:
             out = out * scale
-        if lengths is not None:
-            out = out * valid_mask(lengths, out.shape[-1], out.device)[:, None, :].to(out.dtype)
-        return out
+        return out * valid_mask(lengths, out.shape[-1], out.device)[:, None, :].to(out.dtype)
+
+
+def linear_overlap_add(frames: list[torch.Tensor], stride: int) -> torch.Tensor:
+    """Cross-fade decoded segments ``[B, 1, L_k]`` that start every ``stride`` samples: each is
+    weighted by a triangle over the first segment's length (peak in the middle, never zero) and
+    the sum is divided by the summed weights. Returns ``[B, 1, stride * (K - 1) + L_last]``."""
+    length = frames[0].shape[-1]
+    t = torch.linspace(0, 1, length + 2, device=frames[0].device, dtype=frames[0].dtype)[1:-1]
+    weight = 0.5 - (t - 0.5).abs()
+    total = stride * (len(frames) - 1) + frames[-1].shape[-1]
+    out = frames[0].new_zeros(*frames[0].shape[:-1], total)
+    weights = frames[0].new_zeros(total)
+    for index, frame in enumerate(frames):
+        start, size = index * stride, frame.shape[-1]
+        out[..., start : start + size] += weight[:size] * frame
+        weights[start : start + size] += weight[:size]
+    return out / weights
 
 
 def load_upstream_state_dict(model: FunCodecModel, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:
