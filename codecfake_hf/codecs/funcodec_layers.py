@@ -128,28 +128,17 @@ class Activation(nn.Module):
 
 
 class NormConv(nn.Module):
-    """``conv`` (Conv1d / Conv2d) followed by ``norm``."""
+    """A convolution followed by ``norm``. The convolution is registered as ``name`` (upstream:
+    ``conv``, or ``convtr`` for transposed ones) so that the state-dict keys match."""
 
-    def __init__(self, conv: nn.Module, norm: nn.Module) -> None:
+    def __init__(self, layer: nn.Module, norm: nn.Module, name: str = "conv") -> None:
         super().__init__()
-        self.conv = conv
+        self.add_module(name, layer)
         self.norm = norm
+        self.layer_name = name
 
     def forward(self, x: torch.Tensor, lengths: Lengths) -> torch.Tensor:
-        y = self.conv(x)
-        return group_norm(y, self.norm, lengths) if isinstance(self.norm, nn.GroupNorm) else y
-
-
-class NormConvTranspose(nn.Module):
-    """``convtr`` (ConvTranspose1d / 2d) followed by ``norm``."""
-
-    def __init__(self, convtr: nn.Module, norm: nn.Module) -> None:
-        super().__init__()
-        self.convtr = convtr
-        self.norm = norm
-
-    def forward(self, x: torch.Tensor, lengths: Lengths) -> torch.Tensor:
-        y = self.convtr(x)
+        y = getattr(self, self.layer_name)(x)
         return group_norm(y, self.norm, lengths) if isinstance(self.norm, nn.GroupNorm) else y
 
 
@@ -239,7 +228,7 @@ class SConvTranspose(nn.Module):
         if two_d:
             kernel_size, stride = _pair(kernel_size), _pair(stride)
         convtr = conv_class(in_channels, out_channels, kernel_size, stride, groups=groups)
-        self.convtr = NormConvTranspose(convtr, make_norm(norm, norm_params or {}, out_channels))
+        self.convtr = NormConv(convtr, make_norm(norm, norm_params or {}, out_channels), name="convtr")
         self.two_d = two_d
         self.out_padding = tuple(tuple(int(v) for v in axis) for axis in out_padding)
 
