@@ -20,8 +20,20 @@ from codecfake_hf.codecs.funcodec import (
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
-GOLDEN_ARRAYS = {"config_json", "meta_json", "inputs", "codes", "code_rel_margin", "encoder_out", "quantized",
-                 "scale", "outputs", "outputs_decode_codes", "encoder_input", "decoder_out"}  # fmt: skip
+GOLDEN_ARRAYS = {
+    "config_json",
+    "meta_json",
+    "inputs",
+    "codes",
+    "code_rel_margin",
+    "encoder_out",
+    "quantized",
+    "scale",
+    "outputs",
+    "outputs_decode_codes",
+    "encoder_input",
+    "decoder_out",
+}
 TSV = {
     "F1": "funcodec_freqcodec_magphase_en_libritts_16k_gr1nq32ds320_state_dict.tsv",
     "F2": "funcodec_freqcodec_magphase_en_libritts_16k_gr8nq32ds320_state_dict.tsv",

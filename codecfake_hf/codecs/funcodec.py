@@ -161,8 +161,10 @@ _TRAINING_ONLY = {
     "pit_disc_loss_weight",
     "feat_match_layer_start",
 }
-_NETWORKS = {"encodec": ("encodec_seanet_encoder", "encodec_seanet_decoder"),
-             "freq_codec": ("encodec_seanet_encoder_2d", "encodec_seanet_decoder_2d")}  # fmt: skip
+_NETWORKS = {
+    "encodec": ("encodec_seanet_encoder", "encodec_seanet_decoder"),
+    "freq_codec": ("encodec_seanet_encoder_2d", "encodec_seanet_decoder_2d"),
+}
 
 
 def _options(conf: dict | None, defaults: dict, where: str, ignored: set[str] = frozenset()) -> dict:
@@ -198,8 +200,12 @@ class ResidualVQ(nn.Module):
         self.codec_range = conf["codec_range"]
         self.rq = nn.Module()
         self.rq.model = nn.Module()
-        for name, shape in (("inited", (n_q, 1)), ("cluster_size", (n_q, bins)), ("embed", (n_q, bins, dim)),
-                            ("embed_avg", (n_q, bins, dim))):  # fmt: skip
+        for name, shape in (
+            ("inited", (n_q, 1)),
+            ("cluster_size", (n_q, bins)),
+            ("embed", (n_q, bins, dim)),
+            ("embed_avg", (n_q, bins, dim)),
+        ):
             self.rq.model.register_buffer(name, torch.zeros(shape))
 
     @property
@@ -572,10 +578,25 @@ def official_config(spec: CodecSpec) -> dict:
     """The architecture part of the official config of ``spec``: the egs ``encodec_16k_n32_600k_step``
     (ds320) / ``…_ds640`` configs for F3-F6; for F1/F2 the closest public config
     (``freqcodec_mag_phase_16k_n32_600k_step``), which does NOT match the released checkpoints."""
-    quantizer = {"codebook_size": 1024, "num_quantizers": 32, "ema_decay": 0.99, "kmeans_init": True,
-                 "sampling_rate": 16000, "quantize_dropout": True, "use_ddp": True, "encoder_hop_length": 320}  # fmt: skip
-    model_conf = {"odim": 128, "multi_spectral_window_powers_of_two": [5, 6, 7, 8, 9, 10], "target_sample_hz": 16000,
-                  "audio_normalize": True, "use_power_spec_loss": True, "segment_dur": None, "overlap_ratio": None}  # fmt: skip
+    quantizer = {
+        "codebook_size": 1024,
+        "num_quantizers": 32,
+        "ema_decay": 0.99,
+        "kmeans_init": True,
+        "sampling_rate": 16000,
+        "quantize_dropout": True,
+        "use_ddp": True,
+        "encoder_hop_length": 320,
+    }
+    model_conf = {
+        "odim": 128,
+        "multi_spectral_window_powers_of_two": [5, 6, 7, 8, 9, 10],
+        "target_sample_hz": 16000,
+        "audio_normalize": True,
+        "use_power_spec_loss": True,
+        "segment_dur": None,
+        "overlap_ratio": None,
+    }
     if _is_freqcodec(spec):
         seanet = {
             "ratios": _RATIOS_2D,

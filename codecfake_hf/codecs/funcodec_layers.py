@@ -184,9 +184,8 @@ class SConv(nn.Module):
         total = (kernel - 1) * dilation - (stride - 1)
         after = total // 2
         if self.two_d:
-            f_kernel, f_stride, f_dilation = (self.conv.conv.kernel_size[0], self.conv.conv.stride[0],
-                                              self.conv.conv.dilation[0])  # fmt: skip
-            f_total = (f_kernel - 1) * f_dilation - (f_stride - 1)
+            conv = self.conv.conv
+            f_total = (conv.kernel_size[0] - 1) * conv.dilation[0] - (conv.stride[0] - 1)
             x = reflect_pad(x, f_total - f_total // 2, f_total // 2, dim=-2)
 
         def pads(length: int) -> tuple[int, int]:
@@ -346,6 +345,34 @@ class LengthSequential(nn.ModuleList):
         return x, lengths
 
 
+def _check_supported(conf: dict) -> None:
+    """Reject SEANet options this implementation does not cover (no released checkpoint uses them)."""
+    if conf["causal"]:
+        raise ValueError("FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)")
+    if conf["pad_mode"] != "reflect":
+        raise ValueError(f"FunCodec pad_mode {conf['pad_mode']!r} is not supported (only 'reflect')")
+
+
+def _resnet_blocks(channels: int, conf: dict, two_d: bool) -> list[nn.Module]:
+    """The ``n_residual_layers`` residual blocks at one resolution (dilation ``dilation_base ** j``)."""
+    return [
+        ResnetBlock(
+            channels,
+            conf["residual_kernel_size"],
+            conf["dilation_base"] ** j,
+            conf["activation"],
+            conf["activation_params"],
+            conf["norm"],
+            conf["norm_params"],
+            conf["compress"],
+            conf["true_skip"],
+            two_d,
+            conf.get("conv_group_ratio", -1),
+        )
+        for j in range(conf["n_residual_layers"])
+    ]
+
+
 def _sequence_model(kind: str, channels: int, num_layers: int, skip: bool) -> list[nn.Module]:
     """The sequence model after the convolutions: ``lstm`` (an :class:`SLSTM`), or none for any
     other name except ``transformer``, which no released checkpoint uses and is not implemented."""
@@ -370,10 +397,7 @@ class SEANetEncoder(nn.Module):
         c = conf
         n_filters, norm, norm_params = c["n_filters"], c["norm"], c["norm_params"]
         act, act_params = c["activation"], c["activation_params"]
-        if c["causal"]:
-            raise ValueError("FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)")
-        if c["pad_mode"] != "reflect":
-            raise ValueError(f"FunCodec pad_mode {c['pad_mode']!r} is not supported (only 'reflect')")
+        _check_supported(c)
         group_ratio = c.get("conv_group_ratio", -1)
         grow = 2 if c.get("double_filters", True) else 1
         mult = 1
@@ -382,22 +406,7 @@ class SEANetEncoder(nn.Module):
         ]
         for ratio in reversed(c["ratios"]):
             channels = mult * n_filters
-            for j in range(c["n_residual_layers"]):
-                layers.append(
-                    ResnetBlock(
-                        channels,
-                        c["residual_kernel_size"],
-                        c["dilation_base"] ** j,
-                        act,
-                        act_params,
-                        norm,
-                        norm_params,
-                        c["compress"],
-                        c["true_skip"],
-                        two_d,
-                        group_ratio,
-                    )  # fmt: skip
-                )
+            layers += _resnet_blocks(channels, c, two_d)
             kernel = (2 * ratio[0], 2 * ratio[1]) if two_d else 2 * ratio
             groups = channels // 2 // group_ratio if two_d and group_ratio > 0 else 1
             layers.append(Activation(act, act_params))
@@ -434,11 +443,8 @@ class SEANetDecoder(nn.Module):
         c = conf
         n_filters, norm, norm_params = c["n_filters"], c["norm"], c["norm_params"]
         act, act_params = c["activation"], c["activation_params"]
-        if c["causal"]:
-            raise ValueError("FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)")
-        if c["pad_mode"] != "reflect":
-            raise ValueError(f"FunCodec pad_mode {c['pad_mode']!r} is not supported (only 'reflect')")
-        group_ratio, tr_group_ratio = c.get("conv_group_ratio", -1), c.get("tr_conv_group_ratio", -1)
+        _check_supported(c)
+        tr_group_ratio = c.get("tr_conv_group_ratio", -1)
         half = two_d or c.get("half_filters", True)
         mult = 2 ** len(c["ratios"]) if half else 1
         layers: list[nn.Module] = [
@@ -460,22 +466,7 @@ class SEANetDecoder(nn.Module):
                     channels, out_channels, kernel, ratio, groups, norm, norm_params, two_d, out_padding
                 )
             )
-            for j in range(c["n_residual_layers"]):
-                layers.append(
-                    ResnetBlock(
-                        out_channels,
-                        c["residual_kernel_size"],
-                        c["dilation_base"] ** j,
-                        act,
-                        act_params,
-                        norm,
-                        norm_params,
-                        c["compress"],
-                        c["true_skip"],
-                        two_d,
-                        group_ratio,
-                    )  # fmt: skip
-                )
+            layers += _resnet_blocks(out_channels, c, two_d)
             if half:
                 mult //= 2
         layers.append(Activation(act, act_params))
