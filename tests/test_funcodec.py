@@ -305,3 +305,18 @@ def test_segmented_encoding_cross_fades_independent_segments():
         weight[position] * first[..., position] + weight[position - 2400] * second[..., position - 2400]
     ) / (weight[position] + weight[position - 2400])
     torch.testing.assert_close(output[..., position], expected)
+
+
+@pytest.mark.parametrize(("subset", "lengths"), [("F3", [3000, 50, 7, 321]), ("F4", [3000, 641, 1, 30])])
+def test_masked_batch_with_rows_shorter_than_the_padding(subset, lengths):
+    """Rows shorter than a reflect pad take upstream's zero-extension path, per row."""
+    model = funcodec.tiny_codec(get_spec(subset))
+    model.masked_batching = True
+    clips = torch.zeros(len(lengths), 1, max(lengths))
+    for row, n in enumerate(lengths):
+        clips[row, :, :n] = 0.1 * torch.randn(n)
+    with torch.no_grad():
+        batched = model.resynthesize(clips, torch.tensor(lengths))
+        for row, n in enumerate(lengths):
+            single = model.resynthesize(clips[row : row + 1, :, :n], torch.tensor([n]))[0, 0, :n]
+            assert float((batched[row, 0, :n] - single).abs().max()) <= 1e-5
