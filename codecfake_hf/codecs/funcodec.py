@@ -370,14 +370,9 @@ class FunCodecModel(CodecModel):
         1e-6) of a centred, reflect-padded, Hann STFT; ``1 + T // hop`` frames per row."""
         half = self.n_fft // 2
         signal = x[:, 0]
-        if lengths is None:
-            lengths_ = [signal.shape[-1]]
-        else:
-            lengths_ = lengths
-        if min(lengths_) <= half:
-            raise ValueError(
-                f"FunCodec FreqCodec needs clips longer than {half} samples (got {min(lengths_)})"
-            )
+        shortest = signal.shape[-1] if lengths is None else min(lengths)
+        if shortest <= half:
+            raise ValueError(f"FunCodec FreqCodec needs clips longer than {half} samples (got {shortest})")
         window = self.enc_trans_func.window
         if lengths is None:
             spec = torch.stft(
