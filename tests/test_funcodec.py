@@ -320,3 +320,9 @@ def test_masked_batch_with_rows_shorter_than_the_padding(subset, lengths):
         for row, n in enumerate(lengths):
             single = model.resynthesize(clips[row : row + 1, :, :n], torch.tensor([n]))[0, 0, :n]
             assert float((batched[row, 0, :n] - single).abs().max()) <= 1e-5
+
+
+def test_freqcodec_rejects_clips_shorter_than_half_a_window():
+    model = funcodec.tiny_codec(get_spec("F2"))
+    with pytest.raises(ValueError, match="longer than 256 samples"):
+        model.encode(torch.zeros(1, 1, 200))
