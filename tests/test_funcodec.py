@@ -257,6 +257,8 @@ def test_every_subset_builds_its_model_type(subset):
             {"conv_group_ratio": 1, "seq_model": "none", "n_residual_layers": 2, "dilation_base": 2},
             {"codec_range": 2.0},
         ),
+        ("F3", {"seq_model": "transformer", "seq_layer_num": 1}, {}),
+        ("F1", {"seq_model": "transformer", "seq_layer_num": 1, "res_seq": False}, {}),
     ],
 )
 def test_config_options_build_and_batch_per_clip(subset, encoder, quantizer):
@@ -268,6 +270,12 @@ def test_config_options_build_and_batch_per_clip(subset, encoder, quantizer):
     config["encoder_conf"]["dimension"] = 16
     config["quantizer_conf"] = {**config["quantizer_conf"], "codebook_size": 16, **quantizer}
     model = funcodec._random_model(config, seed=0)
+    if encoder.get("seq_model") == "transformer":  # upstream key names of the transformer blocks
+        keys = model.state_dict()
+        index = 14 if model.two_d else 13  # the sequence model's slot (2-D: after the squeeze)
+        assert f"encoder.model.{index}.encoders.0.self_attn.linear_q.weight" in keys
+        assert "decoder.model.1.encoders.0.feed_forward.w_2.bias" in keys
+        assert "decoder.model.1.after_norm.weight" in keys
     model.masked_batching = True
     lengths = [4800, 2001]
     clips = 0.1 * torch.randn(2, 1, 4800)

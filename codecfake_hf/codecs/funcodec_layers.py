@@ -373,13 +373,89 @@ def _resnet_blocks(channels: int, conf: dict, two_d: bool) -> list[nn.Module]:
     ]
 
 
+class SelfAttention(nn.Module):
+    """Multi-head self-attention (``linear_q/k/v/out``); keys past a row's length are masked."""
+
+    def __init__(self, heads: int, size: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.linear_q, self.linear_k, self.linear_v, self.linear_out = (
+            nn.Linear(size, size) for _ in range(4)
+        )
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+        batch, frames, size = x.shape
+
+        def split(y: torch.Tensor) -> torch.Tensor:
+            return y.view(batch, frames, self.heads, size // self.heads).transpose(1, 2)
+
+        q, k, v = split(self.linear_q(x)), split(self.linear_k(x)), split(self.linear_v(x))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(size // self.heads)
+        if key_mask is not None:
+            scores = scores.masked_fill(~key_mask[:, None, None, :], torch.finfo(scores.dtype).min)
+        weights = torch.softmax(scores, dim=-1)
+        return self.linear_out((weights @ v).transpose(1, 2).reshape(batch, frames, size))
+
+
+class FeedForward(nn.Module):
+    """Position-wise ``w_2(relu(w_1(x)))``."""
+
+    def __init__(self, size: int, hidden: int) -> None:
+        super().__init__()
+        self.w_1 = nn.Linear(size, hidden)
+        self.w_2 = nn.Linear(hidden, size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w_2(torch.relu(self.w_1(x)))
+
+
+class TransformerLayer(nn.Module):
+    """Pre-norm transformer block: ``x + attn(norm1(x))``, then ``x + ff(norm2(x))`` (LayerNorm eps 1e-12)."""
+
+    def __init__(self, size: int, heads: int, hidden: int) -> None:
+        super().__init__()
+        self.self_attn = SelfAttention(heads, size)
+        self.feed_forward = FeedForward(size, hidden)
+        self.norm1 = nn.LayerNorm(size, eps=1e-12)
+        self.norm2 = nn.LayerNorm(size, eps=1e-12)
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+        x = x + self.self_attn(self.norm1(x), key_mask)
+        return x + self.feed_forward(self.norm2(x))
+
+
+class TransformerSequence(nn.Module):
+    """The ``seq_model: transformer`` of SEANet: ``num_layers`` non-causal pre-norm blocks (4 heads,
+    2048 hidden units, no positional encoding), a final LayerNorm, plus the input when ``skip``.
+    ``[B, C, T]`` -> ``[B, C, T]``; each row attends only to its own valid frames."""
+
+    def __init__(
+        self, dimension: int, num_layers: int, skip: bool, heads: int = 4, hidden: int = 2048
+    ) -> None:
+        super().__init__()
+        self.encoders = nn.ModuleList(TransformerLayer(dimension, heads, hidden) for _ in range(num_layers))
+        self.after_norm = nn.LayerNorm(dimension, eps=1e-12)
+        self.skip = skip
+
+    def forward(self, x: torch.Tensor, lengths: Lengths) -> tuple[torch.Tensor, Lengths]:
+        sequence = x.transpose(1, 2)
+        key_mask = None if lengths is None else valid_mask(lengths, sequence.shape[1], x.device)
+        y = sequence
+        for layer in self.encoders:
+            y = layer(y, key_mask)
+        y = self.after_norm(y)
+        if self.skip:
+            y = y + sequence
+        return y.transpose(1, 2), lengths
+
+
 def _sequence_model(kind: str, channels: int, num_layers: int, skip: bool) -> list[nn.Module]:
-    """The sequence model after the convolutions: ``lstm`` (an :class:`SLSTM`), or none for any
-    other name except ``transformer``, which no released checkpoint uses and is not implemented."""
+    """The sequence model after the convolutions: ``lstm`` (:class:`SLSTM`), ``transformer``
+    (:class:`TransformerSequence`), none for any other name."""
     if kind == "lstm":
         return [SLSTM(channels, num_layers, skip)]
     if kind == "transformer":
-        raise NotImplementedError("FunCodec seq_model 'transformer' is not implemented in codecfake-hf")
+        return [TransformerSequence(channels, num_layers, skip)]
     return []
 
 
