@@ -83,7 +83,7 @@ def group_norm(y: torch.Tensor, norm: nn.GroupNorm, lengths: Lengths) -> torch.T
     Overwrites ``y`` (a fresh conv output) in that case."""
     if lengths is None:
         return norm(y)
-    shape, groups = y.shape, norm.num_groups
+    y, shape, groups = y.contiguous(), y.shape, norm.num_groups
     invalid = ~valid_mask(lengths, shape[-1], y.device).view(shape[0], *(1,) * (y.dim() - 2), -1)
     flat = y.masked_fill_(invalid, 0.0).view(shape[0] * groups, -1)
     count = torch.tensor(lengths, device=y.device, dtype=y.dtype).repeat_interleave(groups)
