@@ -15,7 +15,10 @@ row's own valid samples: a padded batch gives each clip's stand-alone result.
 
 Checkpoints (``config.yaml`` + ``model.pth``, a plain state dict with upstream key names) load
 strictly: ``discriminator.*`` (training only) is ignored, any other missing, unexpected or
-misshaped key is an error naming it (upstream silently keeps random weights instead).
+misshaped key is an error naming it (upstream silently keeps random weights instead). Config
+options that no released checkpoint uses and that are not implemented (causal or weight-normed
+SEANet, snake activations, codec domains other than ``time`` / ``mag_phase``, ``use_ddp: false``,
+``q0_ds_ratio``, ``bypass_quantizer``) raise :class:`FunCodecCheckpointError` naming the option.
 """
 
 from __future__ import annotations
