@@ -334,3 +334,20 @@ def test_freqcodec_rejects_clips_shorter_than_half_a_window():
     model = funcodec.tiny_codec(get_spec("F2"))
     with pytest.raises(ValueError, match="longer than 256 samples"):
         model.encode(torch.zeros(1, 1, 200))
+
+
+@pytest.mark.parametrize(
+    ("part", "option", "value"),
+    [
+        ("encoder_conf", "causal", True),
+        ("decoder_conf", "norm", "weight_norm"),
+        ("encoder_conf", "activation", "Snake"),
+        ("model_conf", "codec_domain", "stft"),
+        ("quantizer_conf", "use_ddp", False),
+    ],
+)
+def test_unsupported_options_are_named(part, option, value):
+    config = official_config(get_spec("F3"))
+    config[part] = {**config[part], option: value}
+    with pytest.raises(FunCodecCheckpointError, match=option if isinstance(value, bool) else str(value)):
+        FunCodecModel(config)

@@ -34,6 +34,7 @@ from torch import nn
 
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.funcodec_layers import (
+    FunCodecCheckpointError,
     Lengths,
     SEANetDecoder,
     SEANetEncoder,
@@ -42,11 +43,6 @@ from codecfake_hf.codecs.funcodec_layers import (
 )
 from codecfake_hf.codecs.registry import CodecSpec
 from codecfake_hf.hub import fetch_files
-
-
-class FunCodecCheckpointError(ValueError):
-    """A FunCodec ``config.yaml`` / ``model.pth`` pair that does not describe one model."""
-
 
 _SEANET_COMMON = {
     "n_filters": 32,

@@ -23,6 +23,10 @@ from torch import nn
 Lengths = list[int] | None
 
 
+class FunCodecCheckpointError(ValueError):
+    """A FunCodec ``config.yaml`` / ``model.pth`` pair that does not describe one supported model."""
+
+
 def valid_mask(lengths: list[int], width: int, device: torch.device) -> torch.Tensor:
     """Boolean ``[B, width]``: True on each row's first ``lengths[b]`` frames."""
     return torch.arange(width, device=device)[None, :] < torch.tensor(lengths, device=device)[:, None]
@@ -108,7 +112,7 @@ def make_norm(norm: str, norm_params: dict, channels: int) -> nn.Module:
         return nn.GroupNorm(params.pop("num_groups", 1), channels, **params)
     if norm == "none":
         return nn.Identity()
-    raise ValueError(
+    raise FunCodecCheckpointError(
         f"FunCodec norm {norm!r} is not supported (supported: 'time_group_norm', 'none'; "
         "every released checkpoint uses time_group_norm)"
     )
@@ -120,7 +124,9 @@ class Activation(nn.Module):
     def __init__(self, name: str, params: dict | None = None) -> None:
         super().__init__()
         if name.lower() == "snake" or not hasattr(nn, name):
-            raise ValueError(f"FunCodec activation {name!r} is not supported (use a torch.nn activation)")
+            raise FunCodecCheckpointError(
+                f"FunCodec activation {name!r} is not supported (use a torch.nn activation)"
+            )
         self.fn = getattr(nn, name)(**(params or {}))
 
     def forward(self, x: torch.Tensor, lengths: Lengths) -> tuple[torch.Tensor, Lengths]:
@@ -348,9 +354,13 @@ class LengthSequential(nn.ModuleList):
 def _check_supported(conf: dict) -> None:
     """Reject SEANet options this implementation does not cover (no released checkpoint uses them)."""
     if conf["causal"]:
-        raise ValueError("FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)")
+        raise FunCodecCheckpointError(
+            "FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)"
+        )
     if conf["pad_mode"] != "reflect":
-        raise ValueError(f"FunCodec pad_mode {conf['pad_mode']!r} is not supported (only 'reflect')")
+        raise FunCodecCheckpointError(
+            f"FunCodec pad_mode {conf['pad_mode']!r} is not supported (only 'reflect')"
+        )
 
 
 def _resnet_blocks(channels: int, conf: dict, two_d: bool) -> list[nn.Module]:
