@@ -97,3 +97,50 @@ def _offline_message(repo_id: str, files: tuple[str, ...] | list[str]) -> str:
         f"  huggingface-cli download {repo_id} {listed}\n"
         f"or pass a folder that holds them (local_dir / --checkpoint-dir)."
     )
+
+
+class HubPushError(RuntimeError):
+    """Uploading is impossible (offline, no token, no access)."""
+
+
+def push_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    repo_type: str = "model",
+    private: bool = False,
+    large: bool = False,
+) -> str:
+    """Upload ``folder`` to the Hub repo ``repo_id`` (created if missing); returns its URL.
+
+    Args:
+        repo_type: "model" or "dataset".
+        large: use the resumable multi-commit ``upload_large_folder`` (datasets of many shards).
+
+    Raises:
+        HubPushError: offline, no token, or the Hub refused; the token itself is never printed.
+    """
+    from huggingface_hub import HfApi, get_token
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder to upload")
+    if constants.HF_HUB_OFFLINE or not hub_reachable():
+        reason = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else "the Hub is unreachable"
+        raise HubPushError(
+            f"cannot push {folder} to {repo_id}: {reason}; run this on a machine with network access"
+        )
+    if get_token() is None:
+        raise HubPushError(
+            f"cannot push {folder} to {repo_id}: no Hugging Face token; run `huggingface-cli login` or set HF_TOKEN"
+        )
+    api = HfApi()
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+        if large:
+            api.upload_large_folder(repo_id=repo_id, folder_path=str(folder), repo_type=repo_type)
+        else:
+            api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type=repo_type)
+    except Exception as error:  # HTTP errors carry no token; keep the message short
+        raise HubPushError(f"pushing {folder} to {repo_id} failed: {type(error).__name__}: {error}") from None
+    prefix = "datasets/" if repo_type == "dataset" else ""
+    return f"{constants.ENDPOINT}/{prefix}{repo_id}"

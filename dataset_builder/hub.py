@@ -23,6 +23,7 @@ from string import Template
 import yaml
 
 from codecfake_hf.codecs.registry import CODECS, get_spec
+from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import BONAFIDE, DatasetBuildError
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
@@ -132,6 +133,7 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         ),
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
+        taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
         vctk_citation=VCTK_CITATION,
     )
 
