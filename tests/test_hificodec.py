@@ -127,7 +127,7 @@ def test_masked_encoder_equals_single_clip():
     for row, clip in enumerate(clips):
         batch[row, :, : clip.shape[-1]] = clip
     with torch.no_grad():
-        latent = model.encoder(batch, lengths)
+        latent = model.encoder(batch, lengths.tolist())
         unmasked = model.encoder(batch)
         for row, clip in enumerate(clips):
             single = model.encoder(clip)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -149,31 +150,31 @@ class HiFiCodecConfig:
 # Masking helpers: padded batches behave like one clip at a time.
 
 
-def _time_mask(lengths: torch.Tensor | None, size: int) -> torch.Tensor | None:
-    """``[B, 1, size]`` float mask of the first ``lengths[b]`` steps, or None when nothing is padded."""
-    if lengths is None or bool((lengths >= size).all()):
-        return None
-    steps = torch.arange(size, device=lengths.device)
-    return (steps[None, :] < lengths[:, None]).unsqueeze(1).float()
+def _zero_padding_(x: torch.Tensor, valid: list[int] | None) -> torch.Tensor:
+    """Zero, in place, the steps of ``x [B, C, T]`` after ``valid[b]`` in each row; returns ``x``.
+    (Only the padded tails are written, which is cheaper than multiplying by a mask.)"""
+    if valid is not None:
+        for row, length in enumerate(valid):
+            if length < x.shape[-1]:
+                x[row, :, length:] = 0
+    return x
 
 
-def _masked(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    return x if mask is None else x * mask
-
-
-def _group_norm(norm: nn.GroupNorm, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """GroupNorm of ``x [B, C, T]`` with statistics over the valid steps of each row only."""
-    if mask is None:
+def _group_norm(norm: nn.GroupNorm, x: torch.Tensor, valid: list[int] | None) -> torch.Tensor:
+    """GroupNorm of ``x [B, C, T]`` with statistics over the first ``valid[b]`` steps of each row."""
+    steps = x.shape[-1]
+    if valid is None or min(valid) >= steps:
         return F.group_norm(x, norm.num_groups, norm.weight, norm.bias, norm.eps)
-    batch, channels, steps = x.shape
+    batch, channels = x.shape[:2]
+    lengths = torch.tensor(valid, device=x.device)
+    mask = (torch.arange(steps, device=x.device) < lengths[:, None]).to(x.dtype).reshape(batch, 1, 1, steps)
     grouped = x.reshape(batch, norm.num_groups, -1, steps)
-    valid = mask.reshape(batch, 1, 1, steps)
-    count = (valid.sum(dim=(2, 3), keepdim=True) * grouped.shape[2]).clamp_min(1.0)
-    mean = (grouped * valid).sum(dim=(2, 3), keepdim=True) / count
-    centred = (grouped - mean) * valid
+    count = (mask.sum(dim=(2, 3), keepdim=True) * grouped.shape[2]).clamp_min(1.0)
+    mean = (grouped * mask).sum(dim=(2, 3), keepdim=True) / count
+    centred = (grouped - mean) * mask
     variance = centred.square().sum(dim=(2, 3), keepdim=True) / count
     normed = (centred * torch.rsqrt(variance + norm.eps)).reshape(batch, channels, steps)
-    return (normed * norm.weight[:, None] + norm.bias[:, None]) * mask
+    return _zero_padding_(normed * norm.weight[:, None] + norm.bias[:, None], valid)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -223,12 +224,14 @@ class WeightNormConv1d(nn.Module):
         """The effective convolution weight ``g * v / ||v||``."""
         return self.weight_v * (self.weight_g / self.weight_v.norm(dim=(1, 2), keepdim=True))
 
-    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        """Valid output steps for ``lengths`` valid input steps (the unpadded output length)."""
+    def output_lengths(self, lengths: list[int] | None) -> list[int] | None:
+        """Valid output steps for ``lengths`` valid input steps (each clip's unpadded output length)."""
+        if lengths is None:
+            return None
         span = self.dilation * (self.kernel_size - 1)
         if self.transposed:
-            return (lengths - 1) * self.stride - 2 * self.padding + span + 1
-        return ((lengths + 2 * self.padding - span - 1) // self.stride + 1).clamp_min(0)
+            return [(n - 1) * self.stride - 2 * self.padding + span + 1 for n in lengths]
+        return [max((n + 2 * self.padding - span - 1) // self.stride + 1, 0) for n in lengths]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         conv = F.conv_transpose1d if self.transposed else F.conv1d
@@ -253,11 +256,11 @@ class ResBlock1(nn.Module):
             WeightNormConv1d(channels, channels, kernel_size, padding=_same(kernel_size)) for _ in dilations
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x [B, C, T]`` -> ``[B, C, T]``; ``mask [B, 1, T]`` zeroes padding after each conv."""
+    def forward(self, x: torch.Tensor, valid: list[int] | None = None) -> torch.Tensor:
+        """``x [B, C, T]`` -> ``[B, C, T]``; steps after ``valid[b]`` are zeroed after each conv."""
         for conv1, conv2 in zip(self.convs1, self.convs2):
-            residual = _masked(conv1(F.leaky_relu(x, LRELU_SLOPE)), mask)
-            x = x + _masked(conv2(F.leaky_relu(residual, LRELU_SLOPE)), mask)
+            residual = _zero_padding_(conv1(F.leaky_relu(x, LRELU_SLOPE)), valid)
+            x = x + _zero_padding_(conv2(F.leaky_relu(residual, LRELU_SLOPE)), valid)
         return x
 
 
@@ -292,22 +295,22 @@ class HiFiCodecEncoder(nn.Module):
                 )
         self.conv_post = nn.Conv1d(config.latent_channels, config.latent_channels, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """``x [B, 1, T]``; ``lengths [B]`` valid samples per row (None: no padding)."""
-        mask = _time_mask(lengths, x.shape[-1])
-        x = _masked(self.conv_pre(x), mask)
+    def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
+        """``x [B, 1, T]``; ``lengths`` valid samples per row (None: no padding). Padded steps are
+        kept at zero after every layer, so each row is encoded as if it were alone."""
+        if lengths is not None:
+            x = _zero_padding_(x.clone(), lengths)
+        x = _zero_padding_(self.conv_pre(x), lengths)
         for i, down in enumerate(self.ups):
-            x = down(F.leaky_relu(x, LRELU_SLOPE))
-            lengths = None if lengths is None else down.output_lengths(lengths)
-            mask = _time_mask(lengths, x.shape[-1])
-            x = _masked(x, mask)
+            lengths = down.output_lengths(lengths)
+            x = _zero_padding_(down(F.leaky_relu(x, LRELU_SLOPE)), lengths)
             total = None
             for j in range(self.n_kernels):
-                branch = self.resblocks[i * self.n_kernels + j](x, mask)
+                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
                 total = branch if total is None else total + branch
-                total = _group_norm(self.normalize[i * self.n_kernels + j], total, mask)
+                total = _group_norm(self.normalize[i * self.n_kernels + j], total, lengths)
             x = total / self.n_kernels
-        return _masked(self.conv_post(F.leaky_relu(x)), mask)
+        return _zero_padding_(self.conv_post(F.leaky_relu(x)), lengths)
 
 
 class Codebook(nn.Module):
@@ -389,21 +392,21 @@ class HiFiCodecGenerator(nn.Module):
         )
         self.conv_post = WeightNormConv1d(width // 2 ** len(self.ups), 1, 7, padding=3)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """``x [B, D, frames]``; ``lengths [B]`` valid frames per row (None: no padding)."""
-        mask = _time_mask(lengths, x.shape[-1])
-        x = _masked(self.conv_pre(_masked(x, mask)), mask)
+    def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
+        """``x [B, D, frames]``; ``lengths`` valid frames per row (None: no padding). Padded steps
+        are kept at zero after every layer, so each row is decoded as if it were alone."""
+        if lengths is not None:
+            x = _zero_padding_(x.clone(), lengths)
+        x = _zero_padding_(self.conv_pre(x), lengths)
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE))
-            lengths = None if lengths is None else up.output_lengths(lengths)
-            mask = _time_mask(lengths, x.shape[-1])
-            x = _masked(x, mask)
+            lengths = up.output_lengths(lengths)
+            x = _zero_padding_(up(F.leaky_relu(x, LRELU_SLOPE)), lengths)
             total = None
             for j in range(self.n_kernels):
-                branch = self.resblocks[i * self.n_kernels + j](x, mask)
+                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
                 total = branch if total is None else total + branch
             x = total / self.n_kernels
-        return _masked(torch.tanh(self.conv_post(F.leaky_relu(x, LRELU_SLOPE))), mask)
+        return torch.tanh(_zero_padding_(self.conv_post(F.leaky_relu(x, LRELU_SLOPE)), lengths))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,7 +429,9 @@ class HiFiCodec(CodecModel):
         self.quantizer = GroupResidualQuantizer(config)
         self.generator = HiFiCodecGenerator(config)
 
-    def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def encode(
+        self, waveforms: torch.Tensor, lengths: torch.Tensor | Sequence[int] | None = None
+    ) -> torch.Tensor:
         """``waveforms [B, 1, T]`` -> codes ``int64 [B, 4, floor(T / 320)]``.
 
         ``lengths [B]`` (valid samples per row) makes a zero-padded batch give each row the codes of
@@ -436,12 +441,14 @@ class HiFiCodec(CodecModel):
             raise ValueError(
                 f"HiFi-Codec encodes whole frames of {self.hop_length} samples; got {waveforms.shape[-1]} samples"
             )
-        return self.quantizer.encode(self.encoder(waveforms, lengths))
+        return self.quantizer.encode(self.encoder(waveforms, _padded_lengths(lengths, waveforms.shape[-1])))
 
-    def decode(self, codes: torch.Tensor, frame_lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(
+        self, codes: torch.Tensor, frame_lengths: torch.Tensor | Sequence[int] | None = None
+    ) -> torch.Tensor:
         """codes ``[B, 4, frames]`` -> waveforms ``[B, 1, 320 * frames]`` in [-1, 1];
         ``frame_lengths [B]`` (valid frames per row) decodes each row as if unpadded."""
-        return self.generator(self.quantizer.decode(codes), frame_lengths)
+        return self.generator(self.quantizer.decode(codes), _padded_lengths(frame_lengths, codes.shape[-1]))
 
     def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Encode + decode a zero-padded batch ``[B, 1, T]`` clip by clip (masked). The codec drops
@@ -471,6 +478,14 @@ class HiFiCodec(CodecModel):
                     f"the HiFi-Codec {key!r} weights do not fit the config "
                     f"(wrong config or checkpoint?): {str(error).splitlines()[-1].strip()}"
                 ) from None
+
+
+def _padded_lengths(lengths: torch.Tensor | Sequence[int] | None, size: int) -> list[int] | None:
+    """``lengths`` as a list of ints, or None when no row is shorter than ``size`` (no padding)."""
+    if lengths is None:
+        return None
+    lengths = [int(n) for n in lengths]
+    return lengths if min(lengths) < size else None
 
 
 def _nest(state_dict: dict) -> dict[str, dict]:
