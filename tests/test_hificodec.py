@@ -98,6 +98,16 @@ def test_nested_flat_and_file_layouts_agree(tmp_path):
             torch.testing.assert_close(rebuilt.decode(rebuilt.encode(waveform)), expected, rtol=0, atol=0)
 
 
+def test_cached_inference_weights_follow_new_weights():
+    model = hificodec.tiny_codec(get_spec("B1"), seed=5)
+    other = hificodec.tiny_codec(get_spec("B1"), seed=6)
+    codes = torch.randint(0, 64, (1, 4, 20))
+    with torch.inference_mode():
+        model.decode(codes)  # fills the folded-weight cache
+        model.load_upstream_state_dict(other.upstream_state_dict())
+        torch.testing.assert_close(model.decode(codes), other.decode(codes), rtol=0, atol=0)
+
+
 def test_mismatched_or_corrupt_checkpoint_is_reported(tmp_path):
     tiny = hificodec.tiny_codec(get_spec("B1"))
     with pytest.raises(ValueError, match="do not fit the config"):
@@ -137,8 +147,10 @@ def test_masked_encoder_equals_single_clip():
         assert (unmasked[2, :, :10] - latent[2, :, :10]).abs().max() > 1e-3
 
 
-def test_tiny_batched_equals_per_utterance():
+@pytest.mark.parametrize("group_samples", [None, 20000])  # one masked batch (as on GPU) / CPU row groups
+def test_tiny_batched_equals_per_utterance(group_samples):
     engine = load_codec("B1", tiny=True, seed=3)
+    engine.model.cpu_group_samples = group_samples
     rng = np.random.default_rng(0)
     clips = [(0.3 * rng.standard_normal(n)).astype(np.float32) for n in (16000, 9000, 5123, 700, 200)]
     batched = engine.resynthesize(clips, 16000, batch_size=8)

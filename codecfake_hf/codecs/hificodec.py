@@ -42,6 +42,9 @@ from codecfake_hf.hub import fetch_files
 LRELU_SLOPE = 0.1
 #: Residual quantizer layers (hard-coded upstream: ``quantizer_modules`` and ``quantizer_modules2``).
 N_RESIDUAL_LAYERS = 2
+#: Padded input samples per forward on CPU (:meth:`HiFiCodec.resynthesize`): beyond a few seconds
+#: of audio the activations (up to 64 channels x samples) leave the caches and throughput drops.
+CPU_GROUP_SAMPLES = 4 * 16000
 #: Top-level keys of an upstream checkpoint file, in the order of :class:`HiFiCodec`'s submodules.
 CHECKPOINT_KEYS = ("encoder", "quantizer", "generator")
 
@@ -210,6 +213,7 @@ class WeightNormConv1d(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_channels))
         self.stride, self.dilation, self.padding, self.transposed = stride, dilation, padding, transposed
         self.kernel_size = kernel_size
+        self._folded: tuple[tuple, torch.Tensor] | None = None  # (parameter state, weight) for inference
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -221,7 +225,17 @@ class WeightNormConv1d(nn.Module):
             self.weight_g.copy_(self.weight_v.norm(dim=(1, 2), keepdim=True))
 
     def weight(self) -> torch.Tensor:
-        """The effective convolution weight ``g * v / ||v||``."""
+        """The effective convolution weight ``g * v / ||v||``. Without autograd (inference) it is
+        computed once and reused until ``v`` or ``g`` change (in place or replaced), which saves a
+        pass over all weights per call."""
+        if torch.is_grad_enabled():
+            return self._fold()
+        state = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight_v, self.weight_g))
+        if self._folded is None or self._folded[0] != state:
+            self._folded = (state, self._fold())
+        return self._folded[1]
+
+    def _fold(self) -> torch.Tensor:
         return self.weight_v * (self.weight_g / self.weight_v.norm(dim=(1, 2), keepdim=True))
 
     def output_lengths(self, lengths: list[int] | None) -> list[int] | None:
@@ -230,7 +244,7 @@ class WeightNormConv1d(nn.Module):
             return None
         span = self.dilation * (self.kernel_size - 1)
         if self.transposed:
-            return [(n - 1) * self.stride - 2 * self.padding + span + 1 for n in lengths]
+            return [max((n - 1) * self.stride - 2 * self.padding + span + 1, 0) for n in lengths]
         return [max((n + 2 * self.padding - span - 1) // self.stride + 1, 0) for n in lengths]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -425,6 +439,8 @@ class HiFiCodec(CodecModel):
         self.config = config
         self.sample_rate = int(config.sampling_rate)
         self.hop_length = config.hop_length
+        #: On CPU, :meth:`resynthesize` runs at most this many padded input samples per forward.
+        self.cpu_group_samples = CPU_GROUP_SAMPLES
         self.encoder = HiFiCodecEncoder(config)
         self.quantizer = GroupResidualQuantizer(config)
         self.generator = HiFiCodecGenerator(config)
@@ -454,12 +470,23 @@ class HiFiCodec(CodecModel):
         """Encode + decode a zero-padded batch ``[B, 1, T]`` clip by clip (masked). The codec drops
         the last ``T mod 320`` samples of each clip; they come back as zeros, so the output is
         ``[B, 1, T]`` and row ``b`` equals the official single-clip output on its first
-        ``320 * floor(lengths[b] / 320)`` samples (a clip shorter than one frame gives zeros)."""
-        if waveforms.shape[-1] < self.hop_length:
-            return torch.zeros_like(waveforms)
-        codes = self.encode(waveforms, lengths)
-        output = self.decode(codes, lengths // self.hop_length)
-        return F.pad(output, (0, waveforms.shape[-1] - output.shape[-1]))
+        ``320 * floor(lengths[b] / 320)`` samples (a clip shorter than one frame gives zeros).
+
+        On CPU the rows run in groups of at most :attr:`cpu_group_samples` padded samples, each
+        group cut to its own longest clip: large activations fall out of the CPU caches, which made
+        one big batch slower than clip-by-clip processing (see the README).
+        """
+        output = torch.zeros_like(waveforms)
+        limit = self.cpu_group_samples if waveforms.device.type == "cpu" else None
+        for rows in _row_groups([int(n) for n in lengths], limit):
+            valid = lengths[rows]
+            steps = int(valid.max())
+            if steps < self.hop_length:
+                continue  # no clip of this group holds a whole frame: all dropped
+            codes = self.encode(waveforms[rows, :, :steps], valid)
+            decoded = self.decode(codes, valid // self.hop_length)
+            output[rows, :, : decoded.shape[-1]] = decoded
+        return output
 
     def upstream_state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
         """The checkpoint layout: ``{"generator": ..., "encoder": ..., "quantizer": ...}``."""
@@ -478,6 +505,21 @@ class HiFiCodec(CodecModel):
                     f"the HiFi-Codec {key!r} weights do not fit the config "
                     f"(wrong config or checkpoint?): {str(error).splitlines()[-1].strip()}"
                 ) from None
+
+
+def _row_groups(lengths: list[int], limit: int | None) -> list[list[int]]:
+    """Consecutive rows grouped so that ``rows * longest <= limit`` (one group when ``limit`` is None;
+    a row longer than ``limit`` forms its own group). Rows sorted by length keep padding small."""
+    groups: list[list[int]] = []
+    longest = 0
+    for row, length in enumerate(lengths):
+        if groups and (limit is None or (len(groups[-1]) + 1) * max(longest, length) <= limit):
+            groups[-1].append(row)
+            longest = max(longest, length)
+        else:
+            groups.append([row])
+            longest = length
+    return groups
 
 
 def _padded_lengths(lengths: torch.Tensor | Sequence[int] | None, size: int) -> list[int] | None:
