@@ -8,7 +8,9 @@ HiFi-GAN generator.
 
 Checkpoints (``Dongchao/AcademiCodec``, files without extension) are ``torch.save`` dicts with the
 top-level keys ``generator``, ``encoder`` and ``quantizer``, each a state dict with upstream key
-names. The module names below reproduce those keys exactly, so the files load strictly.
+names. The module names below reproduce those keys exactly, so the files load strictly. B1 and B2
+share one config; several Codec-SUPERB shards of the two are byte-identical, so the two files may
+hold the same weights.
 
 Codes layout: ``int64 [B, 4, frames]``, codebooks in the order
 ``[layer 1 group 0, layer 1 group 1, layer 2 group 0, layer 2 group 1]`` (upstream returns the
