@@ -44,8 +44,8 @@ from codecfake_hf.hub import fetch_files
 LRELU_SLOPE = 0.1
 #: Residual quantizer layers (hard-coded upstream: ``quantizer_modules`` and ``quantizer_modules2``).
 N_RESIDUAL_LAYERS = 2
-#: Padded input samples per forward on CPU (:meth:`HiFiCodec.resynthesize`): beyond a few seconds
-#: of audio the activations (up to 64 channels x samples) leave the caches and throughput drops.
+#: Padded input samples per forward on CPU (:meth:`HiFiCodec.resynthesize`). Throughput per CPU-second
+#: was flat from 16k to 128k samples per forward and 24% lower at 512k (activations leave the caches).
 CPU_GROUP_SAMPLES = 4 * 16000
 #: Top-level keys of an upstream checkpoint file, in the order of :class:`HiFiCodec`'s submodules.
 CHECKPOINT_KEYS = ("encoder", "quantizer", "generator")
@@ -476,7 +476,7 @@ class HiFiCodec(CodecModel):
 
         On CPU the rows run in groups of at most :attr:`cpu_group_samples` padded samples, each
         group cut to its own longest clip: large activations fall out of the CPU caches, which made
-        one big batch slower than clip-by-clip processing (see the README).
+        one big batch slower per sample than clip-by-clip processing (see the README).
         """
         output = torch.zeros_like(waveforms)
         limit = self.cpu_group_samples if waveforms.device.type == "cpu" else None
