@@ -100,7 +100,7 @@ def _offline_message(repo_id: str, files: tuple[str, ...] | list[str]) -> str:
 
 
 class HubPushError(RuntimeError):
-    """Uploading is impossible (offline, no token, no access)."""
+    """Uploading is impossible (offline, no token, unreachable, refused, interrupted)."""
 
 
 def push_folder(
@@ -108,39 +108,58 @@ def push_folder(
     repo_id: str,
     repo_type: str = "model",
     private: bool = False,
-    large: bool = False,
+    ignore_patterns: list[str] | None = None,
+    commit_message: str | None = None,
 ) -> str:
     """Upload ``folder`` to the Hub repo ``repo_id`` (created if missing); returns its URL.
 
+    ``HfApi.upload_folder`` (huggingface_hub >= 2.4 with hf_xet) streams large folders, commits in
+    parts and resumes when rerun. The token comes from ``HF_TOKEN`` or ``hf auth login`` and is
+    never printed.
+
     Args:
         repo_type: "model" or "dataset".
-        large: use the resumable multi-commit ``upload_large_folder`` (datasets of many shards).
+        ignore_patterns: glob patterns of files not to upload (caches, temporary files).
 
     Raises:
-        HubPushError: offline, no token, or the Hub refused; the token itself is never printed.
+        HubPushError: offline, no token, Hub unreachable, upload refused or interrupted; the
+            message says what to do.
     """
     from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError
 
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder to upload")
-    if constants.HF_HUB_OFFLINE or not hub_reachable():
-        reason = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else "the Hub is unreachable"
+    if constants.HF_HUB_OFFLINE:
+        raise HubPushError("HF_HUB_OFFLINE is set: unset it on a machine with network access to push")
+    token = get_token()
+    if not token:
         raise HubPushError(
-            f"cannot push {folder} to {repo_id}: {reason}; run this on a machine with network access"
+            "no Hugging Face token: run `hf auth login` or set HF_TOKEN to a token with write access"
         )
-    if get_token() is None:
+    if not hub_reachable():
         raise HubPushError(
-            f"cannot push {folder} to {repo_id}: no Hugging Face token; run `huggingface-cli login` or set HF_TOKEN"
+            f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)"
         )
-    api = HfApi()
+    api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
-        if large:
-            api.upload_large_folder(repo_id=repo_id, folder_path=str(folder), repo_type=repo_type)
-        else:
-            api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type=repo_type)
-    except Exception as error:  # HTTP errors carry no token; keep the message short
-        raise HubPushError(f"pushing {folder} to {repo_id} failed: {type(error).__name__}: {error}") from None
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=folder,
+            repo_type=repo_type,
+            ignore_patterns=ignore_patterns,
+            commit_message=commit_message or f"Upload {folder.name} with codecfake-hf",
+        )
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "?"
+        raise HubPushError(
+            f"the Hub refused the upload to {repo_id} (HTTP {status}); check that the token can write there"
+        ) from None
+    except Exception as error:  # network drop mid-upload (httpx/OS errors): resumable
+        raise HubPushError(
+            f"upload to {repo_id} interrupted ({type(error).__name__}); rerun the same command to resume"
+        ) from None
     prefix = "datasets/" if repo_type == "dataset" else ""
     return f"{constants.ENDPOINT}/{prefix}{repo_id}"

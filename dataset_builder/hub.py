@@ -14,21 +14,20 @@ so ``load_dataset("codecfake", "E")`` yields both labels while bona fide audio i
 
 from __future__ import annotations
 
-import csv
 import json
 import os
+from importlib import resources
 from pathlib import Path
 from string import Template
 
 import yaml
 
 from codecfake_hf.codecs.registry import CODECS, get_spec
+from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import BONAFIDE, DatasetBuildError
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "model_cards" / "dataset_card.md"
-TABLE1 = Path(__file__).resolve().parent / "table1_codecs.csv"
 #: What a push leaves out: the builder's cache and unfinished files.
 PUSH_IGNORE = [".build/**", "**/*.tmp"]
 
@@ -66,16 +65,12 @@ def _size_category(rows: int) -> str:
 
 
 def render_card(report: dict, repo: str = "codecfake") -> str:
-    """The dataset card (README.md) of a build, from ``model_cards/dataset_card.md``.
+    """The dataset card (README.md) of a build, from ``codecfake_hf/model_cards/dataset_card.md``.
 
     Args:
         report: the build report (:func:`dataset_builder.build.build_report`).
         repo: the name shown in the loading example ("ORG/NAME" once pushed).
     """
-    if not TEMPLATE.is_file():
-        raise DatasetBuildError(
-            f"{TEMPLATE}: card template missing; install codecfake-hf from its repository (pip install -e .)"
-        )
     splits = report["splits"]
     present = [s for s in SPLITS if splits[s]["utterances"]]
     configs = report["configs"]
@@ -111,7 +106,10 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         ]
         for s in SPLITS
     ]
-    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+    template = (
+        resources.files("codecfake_hf.model_cards").joinpath("dataset_card.md").read_text(encoding="utf-8")
+    )
+    return Template(template).substitute(
         yaml=yaml.safe_dump(header, sort_keys=False, allow_unicode=True),
         repo=repo,
         tiny_warning=(
@@ -160,14 +158,12 @@ def _exclusions(report: dict) -> str:
 
 def _codec_table(configs: list[str], tiny: bool) -> str:
     """Paper Table 1 joined with the registry (checkpoint used, codebooks decoded, licence)."""
-    with TABLE1.open(encoding="utf-8") as handle:
-        paper = list(csv.DictReader(handle))
     rows = []
-    for entry in paper:
-        spec = get_spec(entry["subset"])
+    for subset, entry in paper_codecs().iterrows():
+        spec = get_spec(subset)
         rows.append(
             [
-                entry["subset"],
+                subset,
                 entry["family"],
                 entry["model"],
                 entry["training_data"],
@@ -205,55 +201,27 @@ def write_card(out: str | os.PathLike, report: dict, repo: str = "codecfake") ->
 
 
 def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) -> str:
-    """Upload a built folder to the Hub dataset repo ``repo_id`` (created if needed) with
-    ``HfApi.upload_folder``, which in huggingface_hub >= 2.4 (with hf_xet) streams, commits large
-    folders in parts and resumes when rerun (it replaced ``upload_large_folder``). The token comes
-    from ``HF_TOKEN`` or ``hf auth login`` and is never printed.
+    """Upload a built folder to the Hub dataset repo ``repo_id`` (created if needed), without the
+    build cache, after writing the repo id into the card's loading example. Resumes when rerun.
 
     Returns:
         The dataset's URL.
-    """
-    from huggingface_hub import HfApi, constants, get_token
-    from huggingface_hub.errors import HfHubHTTPError
 
-    from codecfake_hf.hub import hub_reachable
+    Raises:
+        DatasetBuildError: ``folder`` is not a built CodecFake folder.
+        codecfake_hf.hub.HubPushError: offline, no token, unreachable, refused or interrupted.
+    """
+    from codecfake_hf.hub import push_folder
 
     folder = Path(folder)
     if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
         raise DatasetBuildError(
             f"{folder}: not a built CodecFake folder (no README.md or data/); run `codecfake build` first"
         )
-    if constants.HF_HUB_OFFLINE:
-        raise DatasetBuildError("HF_HUB_OFFLINE is set: unset it on a machine with network access to push")
-    token = get_token()
-    if not token:
-        raise DatasetBuildError(
-            "no Hugging Face token: run `hf auth login` or set HF_TOKEN to a token with write access"
-        )
-    if not hub_reachable():
-        raise DatasetBuildError(
-            f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)"
-        )
     report = folder / "build_report.json"
     if report.is_file():  # the card's loading example names the repo
         write_card(folder, json.loads(report.read_text(encoding="utf-8")), repo=repo_id)
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        api.upload_folder(
-            repo_id=repo_id,
-            folder_path=folder,
-            repo_type="dataset",
-            ignore_patterns=PUSH_IGNORE,
-            commit_message="CodecFake dataset (codecfake build)",
-        )
-    except HfHubHTTPError as error:
-        status = error.response.status_code if error.response is not None else "?"
-        raise DatasetBuildError(
-            f"the Hub refused the upload to {repo_id} (HTTP {status}); check that the token can write there"
-        ) from None
-    except Exception as error:  # network drop mid-upload (httpx/OS errors): resumable
-        raise DatasetBuildError(
-            f"upload to {repo_id} interrupted ({type(error).__name__}); rerun the same command to resume"
-        ) from None
-    return f"{constants.ENDPOINT}/datasets/{repo_id}"
+    return push_folder(
+        folder, repo_id, "dataset", private=private, ignore_patterns=PUSH_IGNORE,
+        commit_message="CodecFake dataset (codecfake build)",
+    )  # fmt: skip
