@@ -77,6 +77,36 @@ def _label_to_int(dataset: Dataset, label_column: str) -> Dataset:
     return dataset if label_column == "label" else dataset.rename_column(label_column, "label")
 
 
+def local_config_files(source: str | os.PathLike, config: str | None, split: str) -> list[str] | None:
+    """The parquet files of ``config``/``split`` of a local Hub-layout folder (its README's YAML
+    ``configs:``), as absolute paths; None when ``source`` is not such a folder or lacks the config.
+
+    Loading these files explicitly keys the ``datasets`` cache on their paths and modification
+    times: ``load_dataset(folder, config)`` (datasets 5.2) keys it on the folder name and config only,
+    so a rebuilt folder, or another folder of the same name, would silently load stale rows.
+    """
+    import yaml
+
+    root = Path(source)
+    readme = root / "README.md"
+    if not readme.is_file():
+        return None
+    parts = readme.read_text(encoding="utf-8").split("---")
+    header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
+    for entry in (header or {}).get("configs", []):
+        if entry.get("config_name") != (config or "default"):
+            continue
+        for item in entry.get("data_files", []):
+            if item.get("split") == split:
+                patterns = item["path"] if isinstance(item["path"], list) else [item["path"]]
+                files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
+                if not files:
+                    raise FileNotFoundError(f"{root}: config {config!r} split {split!r} matches no files")
+                return files
+        raise ValueError(f"{root}: config {config!r} has no split {split!r}")
+    return None
+
+
 def load_labelled_dataset(
     source: str | os.PathLike,
     config: str | None = None,
@@ -95,9 +125,12 @@ def load_labelled_dataset(
     """
     if is_label_folder(source):
         return folder_dataset(source)
+    local_files = local_config_files(source, config, split)
     if (Path(source) / "state.json").is_file() or (Path(source) / "dataset_dict.json").is_file():
         dataset = load_from_disk(str(source))
         dataset = dataset[split] if isinstance(dataset, DatasetDict) else dataset
+    elif local_files is not None:
+        dataset = load_dataset("parquet", data_files={split: local_files}, split=split)
     else:
         dataset = load_dataset(str(source), config, split=split)
     for column in (audio_column, label_column):

@@ -77,3 +77,31 @@ def test_bad_integer_labels_and_corrupt_bytes():
 
     with pytest.raises(ValueError, match="must be 1"):
         _label_to_int(dataset, "label")
+
+
+def _hub_folder(root, rows: int):
+    """A one-config Hub-layout folder named ``codecfake`` under ``root`` with ``rows`` rows."""
+    features = Features({"audio": Audio(decode=False), "label": ClassLabel(names=["spoof", "bonafide"])})
+    audio = [{"bytes": _flac(_tone(0.05, 16000), 16000), "path": None}] * rows
+    folder = root / "codecfake"
+    Dataset.from_dict({"audio": audio, "label": [i % 2 for i in range(rows)]}, features=features).to_parquet(
+        folder / "data" / "E" / "test-00000-of-00001.parquet"
+    )
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n- config_name: E\n  data_files:\n  - split: test\n    path:\n    - data/E/test-*.parquet\n---\n"
+    )
+    return folder
+
+
+def test_rebuilt_or_other_local_folders_never_load_stale_rows(tmp_path, monkeypatch):
+    # datasets keys load_dataset(folder, config) on the folder name and config only; ours must not
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    first = _hub_folder(tmp_path / "one", 4)
+    assert len(load_labelled_dataset(first, "E")) == 4
+    second = _hub_folder(tmp_path / "two", 6)
+    assert len(load_labelled_dataset(second, "E")) == 6
+    (first / "data" / "E" / "test-00000-of-00001.parquet").unlink()
+    _hub_folder(tmp_path / "one", 2)
+    assert len(load_labelled_dataset(first, "E")) == 2
+    with pytest.raises(ValueError, match="no split 'train'"):
+        load_labelled_dataset(first, "E", split="train")
