@@ -85,10 +85,9 @@ def _convert_aasist(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace) -> int:
     import json
 
-    from codecfake_hf.detection import detect_files, load_detector
+    from codecfake_hf.detection import Detector
 
-    model, extractor = load_detector(args.model)
-    results = detect_files(args.files, model, extractor, mode=args.mode)
+    results = Detector.from_pretrained(args.model, mode=args.mode).detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
@@ -366,9 +365,9 @@ def _add_taxonomy(commands) -> None:
 
 
 def _robustness(args: argparse.Namespace) -> int:
+    from codecfake_hf.detection import Detector
     from codecfake_hf.robustness import (
         RobustnessError,
-        detector_scorer,
         get_conditions,
         make_conditions,
         robustness_report,
@@ -377,7 +376,7 @@ def _robustness(args: argparse.Namespace) -> int:
 
     try:
         conditions = [condition.name for condition in get_conditions(args.conditions)]
-        scorer = detector_scorer(args.model, batch_size=args.batch_size, device=args.device)
+        scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
         out_dir = make_conditions(args.folder, args.out, conditions=conditions)
         report = robustness_report(
             scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size

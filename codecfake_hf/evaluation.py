@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from codecfake_hf.data import load_labelled_dataset, load_waveform
+from codecfake_hf.detection import Detector
 from codecfake_hf.metrics import compare_detectors, load_eer_metric
 
 
@@ -47,7 +46,8 @@ def codecfake_test_sets(
 
 
 class Scorer:
-    """One detector that scores datasets in batches, caching scores by ``(codec, utterance_id)``.
+    """A :class:`~codecfake_hf.detection.Detector` that scores datasets in batches, caching scores
+    by ``(codec, utterance_id)``.
 
     Args:
         model_path: saved detector folder (``save_pretrained``, ``convert-aasist``) or Hub id.
@@ -56,50 +56,22 @@ class Scorer:
         device: torch device; default CUDA when available.
     """
 
-    def __init__(
-        self,
-        model_path: str | os.PathLike,
-        mode: str = "first",
-        batch_size: int = 32,
-        device: str | None = None,
-    ) -> None:
-        from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-        import codecfake_hf.models.aasist  # noqa: F401  (registers the Auto classes)
-
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = AutoModelForAudioClassification.from_pretrained(str(model_path)).to(self.device).eval()
-        self.feature_extractor = AutoFeatureExtractor.from_pretrained(str(model_path))
-        self.mode = mode
+    def __init__(self, model_path: str | os.PathLike, mode: str = "first", batch_size: int = 32,
+                 device: str | None = None) -> None:  # fmt: skip
+        self.detector = Detector.from_pretrained(model_path, mode=mode, batch_size=batch_size, device=device)
         self.batch_size = batch_size
         self.cache: dict[tuple[str, str], float] = {}
-
-    @torch.no_grad()
-    def score_waveforms(self, waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
-        """Bona fide scores ``[len(waveforms)]`` for mono float arrays at ``sample_rate`` Hz."""
-        from codecfake_hf.models.aasist import aggregate_window_logits
-
-        inputs = self.feature_extractor(
-            waveforms, sampling_rate=sample_rate, mode=self.mode, return_tensors="pt"
-        )
-        windows = inputs["input_values"].to(self.device)
-        logits = torch.cat(
-            [self.model(input_values=chunk).logits for chunk in windows.split(self.batch_size)]
-        )
-        if "num_windows" in inputs:
-            logits = aggregate_window_logits(logits, inputs["num_windows"].tolist())
-        return logits[:, 1].float().cpu().numpy()
 
     def score_dataset(self, dataset, desc: str = "scoring") -> pd.DataFrame:
         """Scores of every row of a labelled dataset: ``utterance_id, codec, label, score``."""
         keys = list(zip(dataset["codec"], dataset["utterance_id"]))
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
-        rate = self.feature_extractor.sampling_rate
+        rate = self.detector.sample_rate
         for start in tqdm(range(0, len(todo), self.batch_size), desc=desc, unit="batch"):
             rows = dataset.select(todo[start : start + self.batch_size])
             waveforms = [load_waveform(row["audio"], rate, row["utterance_id"]) for row in rows]
             for index, score in zip(
-                todo[start : start + self.batch_size], self.score_waveforms(waveforms, rate)
+                todo[start : start + self.batch_size], self.detector.score(waveforms, rate)
             ):
                 self.cache[keys[index]] = float(score)
         return pd.DataFrame(

@@ -26,7 +26,7 @@ Layout written by :func:`make_conditions` (input: a folder with ``bonafide/`` an
     out_dir/<condition>/spoof/...
 
 Scoring uses any ``score_fn(waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray`` (higher
-= more bona fide, AASIST's ``logits[:, 1]``); :func:`detector_scorer` builds one from a saved
+= more bona fide, AASIST's ``logits[:, 1]``); :class:`codecfake_hf.detection.Detector` is one, for a saved
 ``transformers`` audio-classification model (AASIST, or any other).
 """
 
@@ -46,7 +46,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-import torch
 from tqdm.auto import tqdm
 
 from codecfake_hf.audio import load_audio, resample, validate_waveform, write_audio
@@ -374,67 +373,3 @@ def robustness_report(
     the threshold is the clean condition's EER threshold.
     """
     return summarize_scores(score_conditions(score_fn, conditions_dir, sample_rate, batch_size, progress))
-
-
-class DetectorScorer:
-    """A ``score_fn`` around a ``transformers`` audio-classification model and its feature extractor.
-
-    The score is ``logits[:, bonafide_index]``, with ``bonafide_index`` the label named "bonafide"
-    in ``config.id2label`` (AASIST: 1, the upstream convention), else 1. Waveforms are resampled to
-    the feature extractor's rate with ``codecfake_hf.audio.resample`` and scored ``batch_size`` at a
-    time. AASIST's extractor cuts every clip to one fixed window ("first" mode, the official
-    evaluation protocol), so any batch size is exact; for extractors that zero-pad a batch, 1 is.
-
-    Attributes:
-        sample_rate: the model's input rate (Hz); pass it to :func:`robustness_report`.
-    """
-
-    def __init__(self, model, feature_extractor, batch_size: int = 1, device: str = "cpu") -> None:
-        self.model = model.to(device).eval()
-        self.feature_extractor = feature_extractor
-        self.device = device
-        self.batch_size = int(batch_size)
-        self.sample_rate = int(feature_extractor.sampling_rate)
-        labels = {str(name).lower(): int(index) for index, name in model.config.id2label.items()}
-        self.bonafide_index = labels.get("bonafide", 1)
-
-    def __call__(self, waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
-        waveforms = [resample(w, sample_rate, self.sample_rate) for w in waveforms]
-        scores = []
-        for start in range(0, len(waveforms), self.batch_size):
-            inputs = self.feature_extractor(
-                waveforms[start : start + self.batch_size],
-                sampling_rate=self.sample_rate,
-                return_tensors="pt",
-                padding=True,
-            ).to(self.device)
-            with torch.inference_mode():
-                logits = self.model(**inputs).logits
-            scores.append(logits[:, self.bonafide_index].float().cpu().numpy())
-        return np.concatenate(scores)
-
-
-def detector_scorer(
-    model_path: str | os.PathLike, batch_size: int = 1, device: str = "cpu"
-) -> DetectorScorer:
-    """A :class:`DetectorScorer` for a saved detector folder (``save_pretrained``, e.g. a converted or
-    trained AASIST) or a Hub id, loaded with ``AutoModelForAudioClassification`` and
-    ``AutoFeatureExtractor``. AASIST resolves to this package's classes (registered on import), so no
-    remote code is run.
-
-    Raises:
-        FileNotFoundError: ``model_path`` holds no loadable audio-classification model.
-    """
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-    import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
-
-    try:
-        model = AutoModelForAudioClassification.from_pretrained(str(model_path))
-        feature_extractor = AutoFeatureExtractor.from_pretrained(str(model_path))
-    except (OSError, ValueError) as error:
-        raise FileNotFoundError(
-            f"{model_path}: cannot load an audio-classification model and feature extractor ({error}); "
-            "pass a folder written by save_pretrained (config.json, weights, preprocessor_config.json)"
-        ) from None
-    return DetectorScorer(model, feature_extractor, batch_size=batch_size, device=device)

@@ -10,6 +10,7 @@ import soundfile as sf
 from codecfake_hf import robustness
 from codecfake_hf.audio import resample, write_audio
 from codecfake_hf.cli import main
+from codecfake_hf.detection import Detector
 from codecfake_hf.robustness import RobustnessError, apply_condition, make_conditions, robustness_report
 
 RATE = 16000
@@ -166,8 +167,8 @@ def tiny_detector(tmp_path_factory):
     return path
 
 
-def test_detector_scorer_scores_the_bonafide_logit_of_any_audio_classifier(tiny_detector):
-    scorer = robustness.detector_scorer(tiny_detector)
+def test_detector_scores_the_bonafide_logit_of_any_audio_classifier(tiny_detector):
+    scorer = Detector.from_pretrained(tiny_detector)
     assert scorer.sample_rate == RATE and scorer.bonafide_index == 1
     waveforms = [_voice(0), _voice(1, seconds=0.3)]
     scores = scorer(waveforms, RATE)
@@ -175,8 +176,8 @@ def test_detector_scorer_scores_the_bonafide_logit_of_any_audio_classifier(tiny_
     np.testing.assert_allclose(scorer(waveforms[1:], RATE), scores[1:], rtol=1e-5)  # per utterance
     at_48k = scorer([resample(waveforms[0], RATE, 48000)], 48000)
     assert abs(at_48k[0] - scores[0]) < 0.05 * (abs(scores[0]) + 1)  # resampled to the model rate first
-    with pytest.raises(FileNotFoundError, match="cannot load an audio-classification model"):
-        robustness.detector_scorer(tiny_detector / "missing")
+    with pytest.raises(FileNotFoundError, match="not a saved model folder"):
+        Detector.from_pretrained(tiny_detector / "missing")
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +207,8 @@ def test_aasist_scores_match_its_own_logits_in_any_batch_size(tiny_aasist):
     from codecfake_hf.models.aasist import AasistFeatureExtractor, AasistForAudioClassification
 
     waveforms = [_voice(0), _voice(1, seconds=0.3), _voice(2, seconds=0.7)]
-    batched = robustness.detector_scorer(tiny_aasist, batch_size=3)(waveforms, RATE)
-    single = robustness.detector_scorer(tiny_aasist, batch_size=1)(waveforms, RATE)
+    batched = Detector.from_pretrained(tiny_aasist, batch_size=3)(waveforms, RATE)
+    single = Detector.from_pretrained(tiny_aasist, batch_size=1)(waveforms, RATE)
     model = AasistForAudioClassification.from_pretrained(tiny_aasist).eval()
     inputs = AasistFeatureExtractor.from_pretrained(tiny_aasist)(
         waveforms, sampling_rate=RATE, return_tensors="pt"
