@@ -160,11 +160,14 @@ def test_tiny_batched_resynthesis_matches_per_utterance():
 
 @torch.inference_mode()
 def test_lengths_make_padded_encoding_per_clip(golden, golden_model):
-    """Zero-padding a clip changes its codes unless the valid length is given."""
+    """Zero-padding a clip changes its latent (bidirectional LSTM, end padding) unless the valid
+    length is given; with it, the padded batch gives the clip's own latent and codes."""
     clip = _clip(golden, 0)[..., :12000]
-    alone = golden_model.encode(clip)
+    alone, frames = golden_model.encoder(clip, torch.tensor([12000]))
     padded = torch.nn.functional.pad(clip, (0, 4000))
-    with_lengths = golden_model.encode(padded, torch.tensor([12000]))[..., : alone.shape[-1]]
-    without_lengths = golden_model.encode(padded)[..., : alone.shape[-1]]
-    assert bool((with_lengths == alone).all())
-    assert not bool((without_lengths == alone).all())
+    with_lengths = golden_model.encoder(padded, torch.tensor([12000]))[0][..., : int(frames)]
+    without_lengths = golden_model.encoder(padded, torch.tensor([16000]))[0][..., : int(frames)]
+    torch.testing.assert_close(with_lengths, alone, atol=1e-5, rtol=0)
+    assert (without_lengths - alone).abs().max() > 1e-2
+    codes = golden_model.encode(padded, torch.tensor([12000]))[..., : int(frames)]
+    assert bool((codes[:, 0] == golden_model.encode(clip)[:, 0]).all())
