@@ -31,30 +31,48 @@ def _clip(golden, index: int) -> torch.Tensor:
     return torch.from_numpy(golden["inputs"][index])[None, None]
 
 
-@torch.inference_mode()
-def test_encoder_output_matches_golden(golden, golden_model):
-    for index in range(2):
-        latent, frames = golden_model.encoder(_clip(golden, index), torch.tensor([16000]))
-        assert frames.tolist() == [50]
+@pytest.fixture(scope="module")
+def golden_run(golden, golden_model):
+    """Per clip, as the goldens were made: encoder latent, codes, decoded codes, decoded stored codes."""
+    golden_codes = torch.from_numpy(golden["codes"]).permute(1, 0, 2)  # [B, n_q, frames]
+    runs = []
+    with torch.inference_mode():
+        for index in range(2):
+            clip = _clip(golden, index)
+            latent, frames = golden_model.encoder(clip, torch.tensor([clip.shape[-1]]))
+            codes = golden_model.encode(clip)
+            runs.append(
+                {
+                    "latent": latent,
+                    "frames": frames,
+                    "codes": codes[0],
+                    "resynthesized": golden_model.decode(codes),
+                    "from_stored_codes": golden_model.decode(golden_codes[index : index + 1].int()),
+                }
+            )
+    return runs
+
+
+def test_encoder_output_matches_golden(golden, golden_run):
+    for index, run in enumerate(golden_run):
+        assert run["frames"].tolist() == [50]
         expected = torch.from_numpy(golden["encoder_out"][index : index + 1])
-        torch.testing.assert_close(latent, expected, atol=1e-5, rtol=0)
+        torch.testing.assert_close(run["latent"], expected, atol=1e-5, rtol=0)
 
 
 @torch.inference_mode()
-def test_codes_match_golden_except_float_near_ties(golden, golden_model):
+def test_codes_match_golden_except_float_near_ties(golden, golden_model, golden_run):
     """Every decision with ``code_rel_margin > 1e-4`` (upstream's layer cascade intact) must give the
     golden code, unless it is a float near-tie in our own distances (relative gap < 1e-3): the
-    encoder output differs from the golden one by ~1e-7 across CPUs, which flips a few late-layer
-    decisions whose residuals are tiny (upstream itself does this on some CPUs)."""
+    encoder output differs from the golden one by ~1e-7 across CPUs and thread counts, which flips a
+    few late-layer decisions whose residuals are tiny (upstream itself does this on some CPUs)."""
     codebooks = golden_model.quantizer.codebooks
     golden_codes = torch.from_numpy(golden["codes"]).permute(1, 0, 2)  # [B, n_q, frames]
     margins = torch.from_numpy(golden["code_rel_margin"]).permute(1, 0, 2)
     checked = 0
-    for index in range(2):
-        clip = _clip(golden, index)
-        codes = golden_model.encode(clip)[0]
+    for index, run in enumerate(golden_run):
+        codes, residual = run["codes"], run["latent"][0].T  # [n_q, frames], [frames, dim]
         assert codes.shape == golden_codes[index].shape and codes.dtype == torch.int64
-        residual = golden_model.encoder(clip, torch.tensor([16000]))[0][0].T  # [frames, dim]
         cascade_intact = torch.ones(codes.shape[1], dtype=torch.bool)
         for layer, embed in enumerate(codebooks):
             ours, theirs = codes[layer], golden_codes[index, layer]
@@ -70,16 +88,12 @@ def test_codes_match_golden_except_float_near_ties(golden, golden_model):
     assert checked > 0.95 * golden_codes.numel()
 
 
-@torch.inference_mode()
-def test_waveforms_match_golden(golden, golden_model):
+def test_waveforms_match_golden(golden, golden_run):
     expected = torch.from_numpy(golden["outputs"])
-    golden_codes = torch.from_numpy(golden["codes"]).permute(1, 0, 2)
-    for index in range(2):
-        resynthesized = golden_model.decode(golden_model.encode(_clip(golden, index)))
-        from_stored_codes = golden_model.decode(golden_codes[index : index + 1].int())
-        assert resynthesized.shape == from_stored_codes.shape == (1, 1, 16000)
-        torch.testing.assert_close(resynthesized, expected[index : index + 1], atol=1e-4, rtol=0)
-        torch.testing.assert_close(from_stored_codes, expected[index : index + 1], atol=1e-5, rtol=0)
+    for index, run in enumerate(golden_run):
+        assert run["resynthesized"].shape == run["from_stored_codes"].shape == (1, 1, 16000)
+        torch.testing.assert_close(run["resynthesized"], expected[index : index + 1], atol=1e-4, rtol=0)
+        torch.testing.assert_close(run["from_stored_codes"], expected[index : index + 1], atol=1e-5, rtol=0)
 
 
 @torch.inference_mode()
@@ -91,7 +105,7 @@ def test_decode_uses_as_many_layers_as_code_rows(golden_model):
         golden_model.decode(torch.zeros(1, 9, 5, dtype=torch.long))
 
 
-@pytest.mark.parametrize("length", [1, 4, 5, 100, 321, 7777])
+@pytest.mark.parametrize("length", [1, 100, 321])
 @torch.inference_mode()
 def test_output_length_is_hop_times_frames(golden_model, length):
     codes = golden_model.encode(torch.randn(1, 1, length) * 0.1)
@@ -149,7 +163,7 @@ def test_tiny_batched_resynthesis_matches_per_utterance():
     rule applies inside the encoder."""
     resynthesizer = load_codec("A", tiny=True)
     rng = np.random.default_rng(0)
-    lengths = [16000, 12345, 7777, 641, 100, 1]
+    lengths = [12345, 7777, 100, 1]
     clips = [(0.3 * rng.standard_normal(n)).astype(np.float32) for n in lengths]
     batched = resynthesizer.resynthesize(clips, 16000, batch_size=len(clips))
     for clip, output in zip(clips, batched):
