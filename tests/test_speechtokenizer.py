@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -145,6 +146,18 @@ def test_pretrained_offline_fails_fast_and_clearly():
     with pytest.raises(CheckpointUnavailableError, match="fnlp/SpeechTokenizer") as error:
         speechtokenizer.pretrained_codec(get_spec("A"))
     assert "SpeechTokenizer.pt" in str(error.value)
+
+
+def test_pretrained_loads_a_flat_upstream_checkpoint_from_a_folder(tmp_path):
+    """The official layout: ``config.json`` with training keys too, ``SpeechTokenizer.pt`` a flat dict."""
+    model = speechtokenizer.tiny_codec(get_spec("A"), seed=3)
+    config = {**dataclasses.asdict(model.config), "strides": list(model.config.strides), "batch_size": 8}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    torch.save(model.state_dict(), tmp_path / "SpeechTokenizer.pt")
+    loaded = speechtokenizer.pretrained_codec(get_spec("A"), local_dir=str(tmp_path))
+    assert not loaded.training
+    for key, tensor in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], tensor), key
 
 
 def test_pretrained_corrupt_checkpoint_names_the_file(tmp_path):
