@@ -1,0 +1,134 @@
+"""AASIST / AASIST-L model configuration.
+
+Hyper-parameters follow the official configuration files of the AASIST paper (Jung et al., ICASSP 2022)
+as described in ``shared/aasist/FACTS.md`` section 2. The upstream names are given in brackets.
+"""
+
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+#: Presets of the two released variants (and a tiny test model); keys are :class:`AasistConfig` arguments.
+AASIST_PRESETS: dict[str, dict] = {
+    "AASIST": {
+        "encoder_channels": [32, 32, 64, 64, 64, 64],
+        "gat_hidden_size": 64,
+        "pool_ratio_spectral": 0.5,
+        "pool_ratio_temporal": 0.7,
+        "pool_ratio_hsgal": 0.5,
+    },
+    "AASIST-L": {
+        "encoder_channels": [32, 32, 24, 24, 24, 24],
+        "gat_hidden_size": 24,
+        "pool_ratio_spectral": 0.4,
+        "pool_ratio_temporal": 0.5,
+        "pool_ratio_hsgal": 0.7,
+    },
+    # A few-hundred-parameter model with every part (8,000-sample windows): tests and the offline
+    # demo, never results.
+    "tiny": {
+        "num_samples": 8000,
+        "num_sinc_filters": 12,
+        "encoder_channels": [4, 4, 6, 6, 6, 6],
+        "gat_hidden_size": 8,
+        "hsgal_hidden_size": 8,
+    },
+}
+
+
+class AasistConfig(PretrainedConfig):
+    r"""Configuration of :class:`AasistForAudioClassification`. The defaults are AASIST-L.
+
+    Args:
+        sampling_rate (`int`, defaults to 16000):
+            Sample rate (Hz) the sinc front end is designed for; inputs must have this rate.
+        num_samples (`int`, defaults to 64600):
+            Window length in samples (about 4.04 s) used in training and evaluation [``nb_samp``].
+        sinc_kernel_size (`int`, defaults to 128):
+            Sinc filter length [``first_conv``]; an even value is made odd (128 -> 129 taps).
+        num_sinc_filters (`int`, defaults to 70):
+            Number of mel-spaced band-pass sinc filters [``filts[0]``]. The stem max-pools them in
+            groups of 3, so the graph has ``num_sinc_filters // 3`` spectral nodes (23).
+        encoder_channels (`list[int]`, defaults to `[32, 32, 24, 24, 24, 24]`):
+            Output channels of the residual blocks [``filts[1:]``, the last entry repeated three times];
+            the first block reads 1 channel.
+        gat_hidden_size (`int`, defaults to 24):
+            Output size of the spectral and temporal graph attention layers [``gat_dims[0]``].
+        hsgal_hidden_size (`int`, defaults to 32):
+            Output size of the heterogeneous stacking graph attention layers [``gat_dims[1]``].
+        pool_ratio_spectral, pool_ratio_temporal, pool_ratio_hsgal (`float`):
+            Share of nodes kept by the spectral, temporal and (all four) HS-GAL graph pools
+            [``pool_ratios[0:3]``; ``pool_ratios[3]`` is unused upstream].
+        temperature_spectral, temperature_temporal, temperature_hsgal (`float`):
+            Attention softmax temperatures [``temperatures[0:3]``; ``temperatures[3]`` is unused upstream].
+        attention_dropout (`float`, defaults to 0.2): dropout on the inputs of every graph attention layer.
+        graph_pool_dropout (`float`, defaults to 0.3): dropout on the input of the graph pool scores.
+        branch_dropout (`float`, defaults to 0.2): dropout on both branch outputs ("drop way").
+        readout_dropout (`float`, defaults to 0.5): dropout before the output layer.
+        class_weights (`list[float]`, defaults to `[0.1, 0.9]`):
+            Cross-entropy weights of [spoof, bona fide] used when labels are given.
+        batch_norm_eps (`float`, defaults to 1e-5): epsilon of every BatchNorm.
+
+    Labels: ``0 = "spoof"``, ``1 = "bonafide"``; the detection score is ``logits[:, 1]``.
+    """
+
+    model_type = "aasist"
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        num_samples: int = 64600,
+        sinc_kernel_size: int = 128,
+        num_sinc_filters: int = 70,
+        encoder_channels: list[int] | tuple[int, ...] = (32, 32, 24, 24, 24, 24),
+        gat_hidden_size: int = 24,
+        hsgal_hidden_size: int = 32,
+        pool_ratio_spectral: float = 0.4,
+        pool_ratio_temporal: float = 0.5,
+        pool_ratio_hsgal: float = 0.7,
+        temperature_spectral: float = 2.0,
+        temperature_temporal: float = 2.0,
+        temperature_hsgal: float = 100.0,
+        attention_dropout: float = 0.2,
+        graph_pool_dropout: float = 0.3,
+        branch_dropout: float = 0.2,
+        readout_dropout: float = 0.5,
+        class_weights: list[float] | tuple[float, float] = (0.1, 0.9),
+        batch_norm_eps: float = 1e-5,
+        **kwargs,
+    ):
+        self.sampling_rate = sampling_rate
+        self.num_samples = num_samples
+        self.sinc_kernel_size = sinc_kernel_size
+        self.num_sinc_filters = num_sinc_filters
+        self.encoder_channels = list(encoder_channels)
+        self.gat_hidden_size = gat_hidden_size
+        self.hsgal_hidden_size = hsgal_hidden_size
+        self.pool_ratio_spectral = pool_ratio_spectral
+        self.pool_ratio_temporal = pool_ratio_temporal
+        self.pool_ratio_hsgal = pool_ratio_hsgal
+        self.temperature_spectral = temperature_spectral
+        self.temperature_temporal = temperature_temporal
+        self.temperature_hsgal = temperature_hsgal
+        self.attention_dropout = attention_dropout
+        self.graph_pool_dropout = graph_pool_dropout
+        self.branch_dropout = branch_dropout
+        self.readout_dropout = readout_dropout
+        self.class_weights = list(class_weights)
+        self.batch_norm_eps = batch_norm_eps
+        kwargs.setdefault("id2label", {0: "spoof", 1: "bonafide"})
+        kwargs.setdefault("label2id", {"spoof": 0, "bonafide": 1})
+        super().__init__(**kwargs)
+
+    @property
+    def num_spectral_nodes(self) -> int:
+        """Spectral graph nodes after the stem's 3x3 max-pool over the sinc filters (23)."""
+        return self.num_sinc_filters // 3
+
+    @classmethod
+    def from_preset(cls, name: str, **kwargs) -> AasistConfig:
+        """The configuration of a released variant, ``"AASIST"`` or ``"AASIST-L"`` (or ``"tiny"``);
+        ``kwargs`` override."""
+        if name not in AASIST_PRESETS:
+            raise ValueError(f"unknown AASIST variant {name!r}; choose one of {', '.join(AASIST_PRESETS)}")
+        return cls(**{**AASIST_PRESETS[name], **kwargs})

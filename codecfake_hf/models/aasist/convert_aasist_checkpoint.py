@@ -1,0 +1,172 @@
+"""Convert an official AASIST / AASIST-L checkpoint (a PyTorch state dict, ``.pth``) to a
+transformers folder (``config.json``, ``model.safetensors``, ``preprocessor_config.json`` and the
+model code for ``trust_remote_code``).
+
+Every official key is renamed explicitly (tables below) and loaded strictly, so a missing or extra
+key fails the conversion. Usage::
+
+    codecfake convert-aasist AASIST-L.pth out/aasist-l --variant AASIST-L
+    codecfake convert-aasist download out/aasist-l --variant AASIST-L   # fetches the official file
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from pathlib import Path
+
+import torch
+
+from codecfake_hf.hub import CheckpointUnavailableError
+
+from .configuration_aasist import AASIST_PRESETS, AasistConfig
+from .feature_extraction_aasist import AasistFeatureExtractor
+from .modeling_aasist import AasistForAudioClassification
+
+#: Where the official weights live (upstream repository, commit a04c986 has the same files).
+OFFICIAL_CHECKPOINT_URL = "https://github.com/clovaai/aasist/raw/main/models/weights/{variant}.pth"
+
+#: Top-level official module -> our module path.
+_MODULE_NAMES = {
+    "pos_S": "spectral_position",
+    "master1": "branches.0.master",
+    "master2": "branches.1.master",
+    "first_bn": "stem_norm",
+    "GAT_layer_S": "gat_spectral",
+    "GAT_layer_T": "gat_temporal",
+    "pool_S": "pool_spectral",
+    "pool_T": "pool_temporal",
+    "HtrgGAT_layer_ST11": "branches.0.hsgal1",
+    "HtrgGAT_layer_ST12": "branches.0.hsgal2",
+    "HtrgGAT_layer_ST21": "branches.1.hsgal1",
+    "HtrgGAT_layer_ST22": "branches.1.hsgal2",
+    "pool_hS1": "branches.0.pool_spectral",
+    "pool_hT1": "branches.0.pool_temporal",
+    "pool_hS2": "branches.1.pool_spectral",
+    "pool_hT2": "branches.1.pool_temporal",
+    "out_layer": "classifier",
+}
+
+#: Official sub-module / parameter name -> ours, inside residual blocks, graph layers and pools.
+_LEAF_NAMES = {
+    # residual block
+    "bn1": "input_norm",
+    "bn2": "norm",
+    "conv_downsample": "skip_conv",
+    # graph attention (GAT and HS-GAL)
+    "att_proj": "attention_proj",
+    "att_weight": "attention_weight",
+    "proj_with_att": "proj_with_attention",
+    "proj_without_att": "proj_without_attention",
+    "bn": "norm",
+    # HS-GAL only
+    "proj_type1": "proj_temporal",
+    "proj_type2": "proj_spectral",
+    "att_weight11": "attention_weight_tt",
+    "att_weight22": "attention_weight_ss",
+    "att_weight12": "attention_weight_cross",
+    "att_projM": "master_attention_proj",
+    "att_weightM": "master_attention_weight",
+    "proj_with_attM": "master_proj_with_attention",
+    "proj_without_attM": "master_proj_without_attention",
+    # graph pool
+    "proj": "score_proj",
+}
+
+
+def convert_key(key: str) -> str:
+    """Our parameter name for an official state-dict key, e.g. ``encoder.2.0.bn1.weight`` ->
+    ``encoder.2.input_norm.weight`` and ``HtrgGAT_layer_ST12.att_weightM`` ->
+    ``branches.0.hsgal2.master_attention_weight``."""
+    parts = key.split(".")
+    if parts[0] == "encoder":  # encoder.<block>.0.<layer>.<tensor>
+        module, rest = f"encoder.{parts[1]}", parts[3:]
+    elif parts[0] in _MODULE_NAMES:
+        module, rest = _MODULE_NAMES[parts[0]], parts[1:]
+    else:
+        raise KeyError(f"unexpected key {key!r} in the AASIST checkpoint")
+    if rest:
+        rest[0] = _LEAF_NAMES.get(rest[0], rest[0])
+    return ".".join([module, *rest])
+
+
+def convert_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rename every key of an official state dict (values are shared, not copied)."""
+    return {convert_key(key): value for key, value in official.items()}
+
+
+def download_official_checkpoint(variant: str, directory: str | os.PathLike, timeout_s: float = 20.0) -> Path:
+    """Download the official ``{variant}.pth`` into ``directory`` (skipped if already there).
+
+    Raises:
+        CheckpointUnavailableError: offline (``HF_HUB_OFFLINE=1``) or the download failed; the
+            message gives the URL to fetch by hand.
+    """
+    url = OFFICIAL_CHECKPOINT_URL.format(variant=variant)
+    target = Path(directory) / f"{variant}.pth"
+    if target.is_file():
+        return target
+    hint = f"download {url} on a machine with network access and pass the file path instead"
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        raise CheckpointUnavailableError(
+            f"offline (HF_HUB_OFFLINE is set): cannot fetch {variant}.pth; {hint}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".pth.partial")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
+            out.write(response.read())
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise CheckpointUnavailableError(f"could not download {url} ({error}); {hint}") from None
+    partial.rename(target)
+    return target
+
+
+def convert_aasist_checkpoint(
+    checkpoint_path: str | os.PathLike | None,
+    output_dir: str | os.PathLike,
+    variant: str = "AASIST-L",
+) -> AasistForAudioClassification:
+    """Convert the official checkpoint of ``variant`` ("AASIST" or "AASIST-L") into ``output_dir``.
+
+    Args:
+        checkpoint_path: the official ``.pth`` state dict; ``None`` downloads it (online only) into
+            ``output_dir``'s parent folder ``.../<output_dir>.download``.
+        output_dir: folder written with ``save_pretrained`` (safetensors) plus the feature extractor.
+        variant: which preset configuration the checkpoint belongs to.
+
+    Returns:
+        The converted model in eval mode.
+
+    Raises:
+        FileNotFoundError: ``checkpoint_path`` does not exist.
+        ValueError: unknown variant, or the checkpoint does not match it (strict loading failed).
+        CheckpointUnavailableError: ``checkpoint_path`` is None and the file cannot be downloaded.
+    """
+    if variant not in AASIST_PRESETS:
+        raise ValueError(f"unknown AASIST variant {variant!r}; choose one of {', '.join(AASIST_PRESETS)}")
+    output_dir = Path(output_dir)
+    if checkpoint_path is None:
+        checkpoint_path = download_official_checkpoint(
+            variant, output_dir.with_name(output_dir.name + ".download")
+        )
+    checkpoint_path = Path(checkpoint_path)
+    if not checkpoint_path.is_file():
+        raise FileNotFoundError(
+            f"{checkpoint_path}: no such checkpoint file; pass the official {variant}.pth"
+        )
+    official = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+
+    config = AasistConfig.from_preset(variant)
+    model = AasistForAudioClassification(config)
+    try:
+        model.load_state_dict(convert_state_dict(official), strict=True)
+    except (RuntimeError, KeyError) as error:
+        raise ValueError(f"{checkpoint_path}: not an official {variant} checkpoint ({error})") from None
+    model.eval()
+    model.save_pretrained(output_dir)
+    AasistFeatureExtractor(
+        sampling_rate=config.sampling_rate, num_samples=config.num_samples
+    ).save_pretrained(output_dir)
+    return model
