@@ -272,8 +272,9 @@ class ResidualBlock(nn.Module):
 
 class SkipLSTM(nn.Module):
     """A sequence-first ``nn.LSTM(C, C)`` over ``[B, C, T]`` plus the input (tiled ``[x, x]`` when
-    bidirectional), upstream's ``SLSTM``. Clips shorter than ``T`` run as packed sequences, so the
-    backward direction starts at each clip's own end."""
+    bidirectional), upstream's ``SLSTM``. In a bidirectional LSTM, clips shorter than ``T`` run as
+    packed sequences, so the backward direction starts at each clip's own end; a unidirectional
+    one is causal, so padding after a clip cannot reach its valid steps."""
 
     def __init__(self, channels: int, num_layers: int, bidirectional: bool) -> None:
         super().__init__()
@@ -282,7 +283,7 @@ class SkipLSTM(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``[B, C, T]`` -> ``[B, C * directions, T]``."""
         steps = x.permute(2, 0, 1)
-        if bool((lengths < steps.shape[0]).any()):
+        if self.lstm.bidirectional and bool((lengths < steps.shape[0]).any()):
             packed = pack_padded_sequence(steps, lengths.cpu(), enforce_sorted=False)
             y = pad_packed_sequence(self.lstm(packed)[0], total_length=steps.shape[0])[0]
         else:
