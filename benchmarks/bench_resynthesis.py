@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--max-seconds", type=float, default=8.0)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--max-batch-samples", type=int, default=16 * 24000 * 8)
+    parser.add_argument("--max-batch-samples", type=int, default=None, help="engine cap (default: its own)")
     parser.add_argument("--long-seconds", type=float, default=0.0, help="also time one input this long")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--device", default="cpu")

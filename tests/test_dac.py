@@ -170,3 +170,12 @@ def test_plain_mode_option_and_batched_windows_match_single():
     for signal, output in zip(signals, together):
         alone = codec.compress_decompress([signal])[0]
         torch.testing.assert_close(output, alone, rtol=0, atol=1e-5 * float(alone.abs().max()))
+
+
+def test_random_codec_is_the_released_architecture():
+    codec = dac.random_codec(get_spec("D3"))
+    config = codec.model.config
+    assert (config.encoder_hidden_size, config.decoder_hidden_size, config.hidden_size) == (64, 1536, 1024)
+    assert (config.n_codebooks, config.codebook_size, config.codebook_dim) == (9, 1024, 8)
+    assert (codec.sample_rate, codec.hop_length, codec.delay, codec.chunk_hop) == (44100, 512, 7904, 28522)
+    assert codec.mode == "compress"

@@ -66,7 +66,9 @@ class Resynthesizer:
             (HiFi-Codec's official 0.95); the output is not de-normalised.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
         max_batch_samples: cap on ``batch_size * padded_length`` (samples at the codec rate), so
-            long inputs form small batches and memory stays bounded.
+            long inputs form small batches and memory stays bounded. Default: 3,072,000 on CUDA;
+            192,000 on CPU, where larger batches measured slower per audio second (every tensor
+            over glibc's 32 MB mmap threshold is page-faulted afresh; benchmarks/RESULTS.md).
         max_padding: largest fraction of a batch's padded samples that may be padding; a shorter
             utterance that would exceed it starts a new batch (compute spent on zeros).
     """
@@ -77,10 +79,12 @@ class Resynthesizer:
         *,
         input_peak: float | None = None,
         device: str | torch.device = "cpu",
-        max_batch_samples: int = 16 * 24000 * 8,
+        max_batch_samples: int | None = None,
         max_padding: float = 0.3,
     ) -> None:
         self.device = torch.device(device)
+        if max_batch_samples is None:
+            max_batch_samples = 16 * 24000 * 8 if self.device.type == "cuda" else 8 * 24000
         self.model = model.to(self.device).eval()
         self.input_peak = input_peak
         self.max_batch_samples = int(max_batch_samples)
