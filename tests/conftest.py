@@ -25,3 +25,15 @@ def shared_dir() -> Path:
     if os.environ.get("CI"):
         pytest.fail(f"{SHARED_DIR} is missing; CI must provide ../shared next to the repository")
     pytest.skip(f"{SHARED_DIR} is not present (allowed only outside CI)")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models run thousands of small ops: one torch thread avoids oversubscribing shared cores.
+    Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -15,13 +15,7 @@ from codecfake_hf.codecs import registry
 from codecfake_hf.codecs.registry import CodecNotImplementedError, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_unimplemented_family_raises_and_is_listed(monkeypatch, capsys):

@@ -14,13 +14,7 @@ from codecfake_hf.codecs import dac
 from codecfake_hf.codecs.loudness import integrated_loudness
 from codecfake_hf.codecs.registry import get_spec, load_codec
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the test machines are small and shared; 2 threads thrash there
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

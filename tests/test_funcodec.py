@@ -44,13 +44,7 @@ TSV = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models: one thread is fastest and immune to a busy machine's thread contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _golden(shared_dir, name: str):

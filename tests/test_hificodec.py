@@ -16,13 +16,7 @@ from codecfake_hf.hub import CheckpointUnavailableError
 SUBSETS = ("B1", "B2", "B3")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny models run thousands of small ops: one thread avoids oversubscribing shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

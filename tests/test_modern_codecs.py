@@ -9,13 +9,7 @@ from codecfake_hf.codecs import registry
 from codecfake_hf.codecs.registry import load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small shared test machines
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:

@@ -10,13 +10,7 @@ import torch
 from codecfake_hf.codecs.base import CodecModel, Resynthesizer
 from codecfake_hf.codecs.registry import load_codec
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def speech_like(seconds: float, rate: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,6 +1,9 @@
 """Compression-robustness sets: conditions, report and the `codecfake robustness` command."""
 
+import functools
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,28 +19,19 @@ from codecfake_hf.robustness import RobustnessError, apply_condition, make_condi
 RATE = 16000
 
 
-def _voice(seed: int, seconds: float = 0.5, lowpass_hz: int | None = None) -> np.ndarray:
-    """A broadband test signal (harmonics + noise); spoof-like when low-passed at ``lowpass_hz``."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * RATE)) / RATE
-    f0 = rng.uniform(100, 200)
-    x = sum(0.3 / k * np.sin(2 * np.pi * k * f0 * t) for k in range(1, 30)) + 0.05 * rng.standard_normal(
-        t.size
-    )
-    x = x.astype(np.float32)
-    if lowpass_hz:
-        x = resample(resample(x, RATE, 2 * lowpass_hz), 2 * lowpass_hz, RATE)[: t.size]
-    return 0.5 * x / np.abs(x).max()
+def _load_example():
+    """The README's robustness example: its synthetic voices and toy detector are the fixtures here,
+    so the example keeps working."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "compression_robustness_demo.py"
+    spec = importlib.util.spec_from_file_location("compression_robustness_demo", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _high_band_score(waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
-    """Toy detector: log share of the energy above 4 kHz (real voices here are broadband)."""
-    scores = []
-    for waveform in waveforms:
-        power = np.abs(np.fft.rfft(waveform)) ** 2
-        freqs = np.fft.rfftfreq(waveform.size, 1 / sample_rate)
-        scores.append(np.log10(power[freqs > 4000].sum() / power.sum() + 1e-12))
-    return np.array(scores)
+_EXAMPLE = _load_example()
+_voice = functools.partial(_EXAMPLE.synthetic_voice, seconds=0.5)
+_high_band_score = _EXAMPLE.high_band_detector
 
 
 @pytest.fixture(scope="module")
