@@ -21,6 +21,7 @@ for VCTK), spoof at the codec's own rate.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import json
@@ -391,6 +392,19 @@ def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str
     return sorted(found, key=lambda c: order.index(c) if c in order else len(order))
 
 
+def bound_cpu_caches() -> None:
+    """Keep a long CPU build's memory flat. Every padded batch has a new length, and oneDNN caches
+    one convolution primitive per shape (1,024 by default), while glibc keeps large freed buffers
+    mapped; capping the first and fixing the mmap threshold of the second holds peak RSS level as
+    the corpus grows (``benchmarks/RESULTS.md``, "Dataset build"). Must run before the process's first
+    convolution; a value the user set wins."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD: freed big buffers go back
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def build_codecfake(
     vctk: str | os.PathLike,
     out: str | os.PathLike,
@@ -409,6 +423,8 @@ def build_codecfake(
         The build report (also written to ``out/build_report.json``).
     """
     options = options or BuildOptions()
+    if not options.device.startswith("cuda"):
+        bound_cpu_caches()
     codec_ids = [get_spec(c).id for c in configs if c != BONAFIDE]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
