@@ -114,9 +114,8 @@ def test_presets_and_labels():
         AasistConfig.from_preset("AASIST-XL")
 
 
-def test_weighted_loss_and_outputs():
-    torch.manual_seed(0)
-    model = AasistForAudioClassification(tiny_config()).eval()
+def test_weighted_loss_and_outputs(tiny_folder):
+    model = AasistForAudioClassification.from_pretrained(tiny_folder).eval()
     inputs = torch.randn(3, TINY_SAMPLES) * 0.1
     labels = torch.tensor([0, 1, 1])
     out = model(inputs, labels=labels, output_hidden_states=True)
@@ -138,6 +137,12 @@ def test_training_step_updates_weights_and_uses_batch_statistics():
     optimizer.step()
     assert not torch.equal(before, model.encoder[0].conv1.weight)
     assert int(model.encoder[0].norm.num_batches_tracked) == 1
+
+
+def test_too_short_input_is_a_clear_error():
+    model = AasistForAudioClassification(tiny_config()).eval()
+    with pytest.raises(ValueError, match="at least 2315 samples"):
+        model(torch.zeros(1, 2314))
 
 
 def test_eval_mode_folded_batch_norm_matches_unfolded():
