@@ -21,8 +21,9 @@ load strictly and the parameter count matches, but it is not computed.
 The arithmetic is rearranged for CPU speed without changing the function (logits agree with the
 official code within ~1e-5): the sinc convolution and the stem's 3x3 max-pool are one strided
 convolution with the three time phases as extra channels; the residual blocks run in channels-last
-memory; the 1-channel convolutions of the first block are a single matrix product; in eval mode
-each block's BatchNorm is folded into the convolution before it.
+memory; the 1-channel convolutions of the first block are matrix products (the skip one added in
+place); the time max-pool is an ``amax`` with a cheap mask backward; in eval mode each block's
+BatchNorm is folded into the convolution before it.
 """
 
 from __future__ import annotations
