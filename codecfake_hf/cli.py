@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from codecfake_hf.audio import AudioError
 from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.hub import CheckpointUnavailableError, HubPushError
+from dataset_builder import DatasetBuildError
 
 USER_ERRORS = (
     AudioError,
@@ -19,15 +21,30 @@ USER_ERRORS = (
     CodecNotImplementedError,
     UnknownCodecError,
     FileNotFoundError,
+    DatasetBuildError,
+    HubPushError,
 )
 
 
 def _codecs(args: argparse.Namespace) -> int:
     from codecfake_hf.codecs.registry import CODECS
 
-    rows = [("id", "family", "model", "rate_hz", "n_q", "status", "licence")]
+    header = (
+        "id",
+        "family",
+        "model",
+        "rate_hz",
+        "n_q",
+        "kbps",
+        "quantizer",
+        "auxiliary",
+        "decoder",
+        "status",
+    )
+    rows = [header]
     for spec in CODECS.values():
         status = "ready" if spec.implemented else "not implemented yet"
+        kbps = "" if spec.kbps is None else f"{spec.kbps:g}"
         rows.append(
             (
                 spec.id,
@@ -35,11 +52,14 @@ def _codecs(args: argparse.Namespace) -> int:
                 spec.model_name,
                 str(spec.sample_rate),
                 str(spec.n_quantizers),
+                kbps,
+                spec.quantizer,
+                spec.auxiliary,
+                spec.decoder_domain,
                 status,
-                spec.licence,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0
@@ -65,10 +85,9 @@ def _convert_aasist(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace) -> int:
     import json
 
-    from codecfake_hf.detection import detect_files, load_detector
+    from codecfake_hf.detection import Detector
 
-    model, extractor = load_detector(args.model)
-    results = detect_files(args.files, model, extractor, mode=args.mode)
+    results = Detector.from_pretrained(args.model, mode=args.mode).detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
@@ -121,6 +140,282 @@ def _add_aasist_commands(commands) -> None:
     detect.set_defaults(func=_detect)
 
 
+# --- dataset: `codecfake build` and `codecfake push` (dataset_builder) ---
+def _build(args: argparse.Namespace) -> int:
+    from codecfake_hf.codecs.registry import PAPER_SUBSETS
+    from dataset_builder.build import BuildOptions, build_codecfake
+
+    configs = list(PAPER_SUBSETS) if args.configs == "all" else [c for c in args.configs.split(",") if c]
+    options = BuildOptions(
+        tiny=args.tiny,
+        device=args.device,
+        num_proc=args.num_proc,
+        batch_size=args.batch_size,
+        shard_size=args.shard_size,
+        mic=args.mic,
+    )
+    report = build_codecfake(args.vctk, args.out, configs, options)
+    print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
+    print(
+        ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
+        end="",
+    )
+    print(f"; {len(report['excluded'])} source file(s) excluded (see {args.out}/build_report.json)")
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    from dataset_builder.hub import push_to_hub
+
+    print(push_to_hub(args.folder, args.repo, private=args.private))
+    return 0
+
+
+def _add_dataset_commands(commands) -> None:
+    build = commands.add_parser("build", help="build the CodecFake dataset (Hub layout) from a VCTK folder")
+    build.add_argument("--vctk", required=True, help="VCTK corpus folder (0.92 or 0.80 layout)")
+    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
+    build.add_argument("--out", default="codecfake", help="output folder (default ./codecfake)")
+    build.add_argument("--tiny", action="store_true", help="tiny random-weight codecs (tests, demos)")
+    build.add_argument("--device", default="cpu", help="cpu or cuda (one GPU per process)")
+    build.add_argument(
+        "--num-proc", type=int, default=None, help="processes (default: #GPUs with cuda, else 1)"
+    )
+    build.add_argument("--batch-size", type=int, default=16, help="utterances per codec forward pass")
+    build.add_argument("--shard-size", type=int, default=1000, help="utterances per parquet shard")
+    build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
+    build.set_defaults(func=_build)
+    push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
+    push.add_argument("folder", help="the folder `codecfake build` wrote")
+    push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.set_defaults(func=_push)
+
+
+def _named_paths(values: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (name: the model's training config or
+    the folder name)."""
+    from codecfake_hf.evaluation import model_row_name
+
+    named = {}
+    for value in values:
+        name, _, path = value.rpartition("=")
+        named[name or model_row_name(path)] = path
+    return named
+
+
+def _test_sets(args: argparse.Namespace) -> dict:
+    from codecfake_hf.data import is_label_folder
+    from codecfake_hf.evaluation import TestSet, codecfake_test_sets
+
+    if is_label_folder(args.dataset):
+        return {Path(args.dataset).name: TestSet(args.dataset)}
+    return codecfake_test_sets(args.dataset, args.configs.split(","), args.split)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from codecfake_hf.evaluation import evaluate_detector
+
+    summary = evaluate_detector(
+        args.model,
+        _test_sets(args),
+        args.output_dir,
+        against=args.against,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        device=args.device,
+    )
+    shown = summary.assign(eer=100 * summary["eer"]).rename(columns={"eer": "eer_%"})
+    if "baseline_eer" in shown:
+        shown["baseline_eer"] = 100 * shown["baseline_eer"]
+    print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.output_dir:
+        print(f"per-utterance scores and eer.csv written to {args.output_dir}")
+    return 0
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from codecfake_hf import tables
+    from codecfake_hf.evaluation import TestSet, eer_grid
+
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    models = _named_paths(args.models)
+    if args.zero_shot:
+        test_sets = {
+            name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
+        }
+        grid = eer_grid(models, test_sets, out / "scores", args.mode, args.batch_size, args.device)
+        ours = tables.eer_matrix(grid).T.rename_axis("test_source")
+        paper = tables.paper_zero_shot()
+        stem = "zero_shot"
+    else:
+        grid = eer_grid(models, _test_sets(args), out / "scores", args.mode, args.batch_size, args.device)
+        ours, paper, stem = tables.eer_matrix(grid), tables.paper_cross_test(), "cross_test"
+    ours.to_csv(out / f"{stem}_eer.csv", float_format="%.2f")
+    tables.side_by_side(ours, paper).to_csv(out / f"{stem}_vs_paper.csv", index=False, float_format="%.2f")
+    tables.plot_matrix(ours, out / f"{stem}_eer.png", title=f"{stem.replace('_', '-')} EER (%)")
+    print(ours.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"wrote {stem}_eer.csv, {stem}_eer.png and {stem}_vs_paper.csv to {out}")
+    return 0
+
+
+def _push_model(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from codecfake_hf.cards import detector_card
+    from codecfake_hf.hub import push_folder
+
+    folder = Path(args.folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder}: not a saved detector folder (no config.json)")
+    eers = {}
+    if args.eer_csv:
+        eers = pd.read_csv(args.eer_csv, index_col=0)["eer"].to_dict()
+    config = None if args.baseline else _training_config(folder)
+    card = detector_card(
+        model_name=args.repo.split("/")[-1],
+        repo_id=args.repo,
+        train_config=config,
+        eers=eers,
+        dataset_id=args.dataset_id,
+    )
+    card.save(folder / "README.md")
+    print(f"wrote the model card {folder / 'README.md'}")
+    print(f"pushed to {push_folder(folder, args.repo, 'model', private=args.private)}")
+    return 0
+
+
+def _training_config(folder: Path) -> str | None:
+    import json
+
+    config_file = folder / "training_config.json"
+    return json.loads(config_file.read_text())["config"] if config_file.is_file() else None
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from codecfake_hf.demo import run_demo
+
+    written = run_demo(args.out, tuple(c for c in args.configs.split(",") if c), epochs=args.epochs)
+    for name, path in written.items():
+        print(f"{name}: {path}")
+
+
+def _resynthesize(args: argparse.Namespace) -> int:
+    from codecfake_hf.codecs.resynthesize import resynthesize_file
+
+    _, rate = resynthesize_file(
+        args.input,
+        args.output,
+        args.codec,
+        tiny=args.tiny,
+        checkpoint_dir=args.checkpoint_dir,
+        device=args.device,
+    )
+    print(
+        f"wrote {args.output} ({rate} Hz, 16-bit, codec {args.codec}{', tiny random weights' if args.tiny else ''})"
+    )
+    return 0
+
+
+# --- Codec taxonomy: taxonomy ------------------------------------------------------------------
+
+
+def _taxonomy(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from codecfake_hf.taxonomy import group_by_taxonomy, markdown_table, taxonomy_table
+
+    if args.results is None:
+        print(taxonomy_table())
+        return 0
+    path = Path(args.results)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such results file (a `codecfake matrix` CSV or a long CSV)")
+    results = pd.read_csv(path)
+    if "codec" not in results.columns:  # a cross-test matrix: first column = row labels
+        results = results.set_index(results.columns[0])
+    try:
+        table = group_by_taxonomy(results, by=args.by.split(","), value=args.value)
+    except ValueError as error:
+        print(f"codecfake taxonomy: error: {path}: {error}", file=sys.stderr)
+        return 2
+    print(markdown_table(table, "{:.2f}"))
+    return 0
+
+
+def _add_taxonomy(commands) -> None:
+    taxonomy = commands.add_parser(
+        "taxonomy",
+        help="codec taxonomy table, or EERs pooled by quantizer / auxiliary / decoder_domain / family",
+    )
+    taxonomy.add_argument(
+        "results",
+        nargs="?",
+        default=None,
+        help="cross_test_eer.csv from `codecfake matrix`, or a CSV with columns codec,eer[,...]; "
+        "omitted: print the taxonomy of every registered codec",
+    )
+    taxonomy.add_argument("--by", default="quantizer", help="comma-separated taxonomy fields")
+    taxonomy.add_argument("--value", default="eer", help="value column of a long CSV (default eer)")
+    taxonomy.set_defaults(func=_taxonomy)
+
+
+# --- Robustness to ordinary compression: robustness ------------------------------------------
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    from codecfake_hf.detection import Detector
+    from codecfake_hf.robustness import (
+        RobustnessError,
+        get_conditions,
+        make_conditions,
+        robustness_report,
+    )
+    from codecfake_hf.taxonomy import markdown_table
+
+    try:
+        conditions = [condition.name for condition in get_conditions(args.conditions)]
+        scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
+        out_dir = make_conditions(args.folder, args.out, conditions=conditions)
+        report = robustness_report(
+            scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size
+        )
+    except RobustnessError as error:
+        print(f"codecfake robustness: error: {error}", file=sys.stderr)
+        return 2
+    report.to_csv(out_dir / "robustness.csv", index=False)
+    print(markdown_table(report, "{:.4f}"))
+    print(f"\nwritten: {out_dir / 'robustness.csv'} (conditions under {out_dir})")
+    return 0
+
+
+def _add_robustness(commands) -> None:
+    robustness = commands.add_parser(
+        "robustness",
+        help="EER and bona fide false rejections after MP3/Opus/telephone compression",
+        description="Pass a bonafide/ + spoof/ folder through ordinary lossy codecs and score every "
+        "condition with a saved audio-classification detector (score = logits[:, bonafide]).",
+    )
+    robustness.add_argument("folder", help="folder with bonafide/ and spoof/ subfolders of audio files")
+    robustness.add_argument(
+        "--model", required=True, help="saved detector folder (save_pretrained) or Hub id"
+    )
+    robustness.add_argument(
+        "--out", required=True, help="output folder: one subfolder per condition + robustness.csv"
+    )
+    robustness.add_argument(
+        "--conditions",
+        default=None,
+        help="comma-separated conditions (default all): clean, mp3-16/32/64, opus-16/32/64, tel-8k, g711-8k",
+    )
+    robustness.add_argument(
+        "--batch-size", type=int, default=16, help="utterances per detector call (AASIST: any size is exact)"
+    )
+    robustness.add_argument("--device", default="cpu", help="torch device for the detector")
+    robustness.set_defaults(func=_robustness)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +423,82 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("codecs", help="list the registered codecs (subset ids) and their status")
     listing.set_defaults(func=_codecs)
     _add_aasist_commands(commands)
+
+    _add_dataset_commands(commands)
+
+    def add_scoring_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--dataset",
+            default="codecfake",
+            help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
+        )
+        command.add_argument("--configs", default="all", help="comma-separated CodecFake configs, or 'all'")
+        command.add_argument("--split", default="test")
+        command.add_argument(
+            "--mode",
+            choices=("first", "full"),
+            default="first",
+            help="first 64,600 samples (official) or windows over the whole utterance",
+        )
+        command.add_argument("--batch-size", type=int, default=32)
+        command.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="EER of a detector per test set, scores saved per utterance"
+    )
+    evaluate.add_argument("--model", required=True, help="detector folder or Hub id")
+    evaluate.add_argument("--against", help="baseline detector: paired t-test and Wilcoxon (p < 0.01)")
+    evaluate.add_argument("--output-dir", help="where scores_<set>.csv and eer.csv go")
+    add_scoring_options(evaluate)
+    evaluate.set_defaults(func=_evaluate)
+
+    matrix = commands.add_parser(
+        "matrix", help="the paper's cross-test matrix (Figure 2) or zero-shot table (Table 3)"
+    )
+    matrix.add_argument("--models", nargs="+", required=True, help="detector folders, optionally NAME=PATH")
+    matrix.add_argument(
+        "--zero-shot",
+        nargs="+",
+        metavar="NAME=SOURCE",
+        help="zero-shot test sets (Table 3) instead of the CodecFake configs",
+    )
+    matrix.add_argument("--output-dir", default="matrix")
+    add_scoring_options(matrix)
+    matrix.set_defaults(func=_matrix)
+
+    push_model = commands.add_parser("push-model", help="write the model card and upload a detector folder")
+    push_model.add_argument("folder", help="detector folder (training's best/ or convert-aasist output)")
+    push_model.add_argument("--repo", required=True, help="ORG/NAME on the Hub")
+    push_model.add_argument(
+        "--eer-csv", help="eer.csv from `codecfake evaluate --output-dir` for model-index"
+    )
+    push_model.add_argument("--dataset-id", default="codecfake", help="dataset the results refer to")
+    push_model.add_argument("--baseline", action="store_true", help="official ASVspoof 2019 weights")
+    push_model.add_argument("--private", action="store_true")
+    push_model.set_defaults(func=_push_model)
+
+    demo = commands.add_parser(
+        "demo", help="offline pipeline check: tiny corpus, tiny codecs, train, evaluate"
+    )
+    demo.add_argument("--out", default="codecfake-demo", help="output folder")
+    demo.add_argument("--configs", default="E,D1,A", help="comma-separated CodecFake subsets")
+    demo.add_argument("--epochs", type=int, default=2)
+    demo.set_defaults(func=_demo)
+
+    resyn = commands.add_parser(
+        "resynthesize", help="run one audio file through a codec (16-bit, codec rate)"
+    )
+    resyn.add_argument("input", help="input audio file (any rate; mixed to mono)")
+    resyn.add_argument("output", help="output file, e.g. out.flac (16-bit PCM at the codec's rate)")
+    resyn.add_argument(
+        "--codec", required=True, help="subset id: E, D1, D2, D3, ... (see `codecfake codecs`)"
+    )
+    resyn.add_argument("--tiny", action="store_true", help="tiny random-weight model (offline demo, tests)")
+    resyn.add_argument("--checkpoint-dir", default=None, help="folder holding the codec's checkpoint files")
+    resyn.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
+    resyn.set_defaults(func=_resynthesize)
+    _add_taxonomy(commands)
+    _add_robustness(commands)
     return parser
 
 

@@ -1,10 +1,15 @@
-"""Spoof detection on audio files with a saved AASIST model (the library side of ``codecfake detect``).
+"""Scoring audio with a saved detector: the one place that turns waveforms or files into scores.
 
-Each file is read with :func:`codecfake_hf.audio.load_audio` (any format libsndfile reads, any
-sample rate, multi-channel down-mixed), resampled to 16 kHz, windowed by the feature extractor and
-scored. The score is the bona fide logit (``logits[:, 1]``, higher = more bona fide, the value used
-for EER); the probability is the softmax bona fide probability; the label is the arg-max class.
-In ``"full"`` mode a file's logits are the mean over its 64,600-sample windows.
+A :class:`Detector` wraps any ``transformers`` audio-classification model and its feature extractor
+(AASIST converted by ``codecfake convert-aasist`` or trained by ``train.py``, or another classifier
+with a "bonafide" label). The score is the bona fide logit (AASIST: ``logits[:, 1]``, higher = more
+bona fide, the value used for EER); the probability is its softmax probability; the label is the
+arg-max class. Audio of any rate is resampled with :func:`codecfake_hf.audio.resample`. For AASIST,
+``mode="first"`` scores the official first 64,600 samples and ``mode="full"`` averages the logits of
+windows covering the whole recording.
+
+It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation`) and, as a
+``score_fn(waveforms, sample_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
 """
 
 from __future__ import annotations
@@ -13,14 +18,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from codecfake_hf.audio import AudioError, load_audio
-from codecfake_hf.models.aasist import (
-    AasistFeatureExtractor,
-    AasistForAudioClassification,
-    aggregate_window_logits,
-)
+from codecfake_hf.audio import AudioError, load_audio, resample
 
 
 @dataclass
@@ -38,60 +39,114 @@ class Detection:
         return asdict(self)
 
 
-def load_detector(
-    model_dir: str | os.PathLike,
-) -> tuple[AasistForAudioClassification, AasistFeatureExtractor]:
-    """Load a saved AASIST folder (``save_pretrained`` / ``codecfake convert-aasist`` output) in eval mode."""
-    model_dir = Path(model_dir)
-    if not (model_dir / "config.json").is_file():
-        raise FileNotFoundError(
-            f"{model_dir}: not a saved model folder (no config.json); run convert-aasist first"
-        )
-    model = AasistForAudioClassification.from_pretrained(model_dir).eval()
-    extractor = AasistFeatureExtractor.from_pretrained(model_dir)
-    return model, extractor
-
-
-@torch.no_grad()
-def detect_files(
-    paths: list[str | os.PathLike],
-    model: AasistForAudioClassification,
-    feature_extractor: AasistFeatureExtractor,
-    mode: str = "first",
-    batch_size: int = 16,
-) -> list[Detection]:
-    """Score every file; unreadable files get a :class:`Detection` with ``error`` instead of raising.
+class Detector:
+    """A detector ready to score audio.
 
     Args:
-        paths: audio files.
-        mode: ``"first"`` (official: first 64,600 samples, repeat-padded) or ``"full"`` (mean of the
-            logits over windows covering the whole file).
-        batch_size: windows per forward pass.
-
-    Returns:
-        One :class:`Detection` per path, in order.
+        model: a ``transformers`` audio-classification model.
+        feature_extractor: its feature extractor.
+        mode: AASIST window mode, ``"first"`` (official) or ``"full"`` (whole recording).
+        batch_size: windows (AASIST) per forward pass; other classifiers score one clip at a time,
+            since zero-padding a batch would change their output.
+        device: torch device; default CUDA when available.
     """
-    labels = model.config.id2label
-    results = []
-    for path in paths:
+
+    def __init__(self, model, feature_extractor, mode: str = "first", batch_size: int = 32,
+                 device: str | None = None) -> None:  # fmt: skip
+        from codecfake_hf.models.aasist import AasistFeatureExtractor
+
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.feature_extractor = feature_extractor
+        self.windowed = isinstance(feature_extractor, AasistFeatureExtractor)
+        if mode != "first" and not self.windowed:
+            raise ValueError(f"mode {mode!r} needs an AASIST feature extractor")
+        self.mode = mode
+        self.batch_size = int(batch_size)
+        self.sample_rate = int(feature_extractor.sampling_rate)
+        labels = {str(name).lower(): int(index) for index, name in model.config.id2label.items()}
+        self.bonafide_index = labels.get("bonafide", 1)
+        self.id2label = model.config.id2label
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs) -> Detector:
+        """Load a saved detector folder (``save_pretrained``) or Hub id with the Auto classes.
+
+        Raises:
+            FileNotFoundError: nothing loadable there; the message names the folder and the fix.
+        """
+        from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+        import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
+
+        local = Path(name_or_path)
+        if (local.is_absolute() or local.exists() or str(name_or_path).startswith(".")) and not (
+            local / "config.json"
+        ).is_file():
+            raise FileNotFoundError(
+                f"{local}: not a saved model folder (no config.json); convert one with `codecfake convert-aasist` "
+                "or train one with train.py"
+            )
         try:
-            waveform, rate = load_audio(path)
-            inputs = feature_extractor(
-                [waveform], sampling_rate=rate, mode=mode, return_tensors="pt", source_names=[str(path)]
-            )
-        except AudioError as error:
-            results.append(Detection(path=str(path), error=str(error)))
-            continue
-        windows = inputs["input_values"]
-        logits = torch.cat([model(batch).logits for batch in windows.split(batch_size)])
-        logits = aggregate_window_logits(logits, [len(windows)])[0]
-        results.append(
-            Detection(
-                path=str(path),
-                score=float(logits[1]),
-                probability=float(torch.softmax(logits, dim=-1)[1]),
-                label=labels[int(logits.argmax())],
-                num_windows=len(windows),
-            )
+            model = AutoModelForAudioClassification.from_pretrained(str(name_or_path))
+            feature_extractor = AutoFeatureExtractor.from_pretrained(str(name_or_path))
+        except (OSError, ValueError) as error:
+            raise FileNotFoundError(
+                f"{name_or_path}: cannot load an audio-classification model and feature extractor ({error}); "
+                "pass a folder written by save_pretrained or `codecfake convert-aasist`"
+            ) from None
+        return cls(model, feature_extractor, **kwargs)
+
+    @torch.inference_mode()
+    def logits(
+        self, waveforms: list[np.ndarray], sample_rate: int, names: list[str] | None = None
+    ) -> tuple[torch.Tensor, list[int]]:
+        """Logits ``[len(waveforms), num_labels]`` (float32, CPU) of mono arrays at ``sample_rate`` Hz,
+        and the number of windows scored per clip (in ``"full"`` mode a row is their mean)."""
+        from codecfake_hf.models.aasist import aggregate_window_logits
+
+        waveforms = [
+            resample(np.asarray(w, dtype=np.float32), sample_rate, self.sample_rate) for w in waveforms
+        ]
+        if not self.windowed:
+            rows = [
+                self.feature_extractor(w, sampling_rate=self.sample_rate, return_tensors="pt")
+                for w in waveforms
+            ]
+            logits = [self.model(**row.to(self.device)).logits.float().cpu() for row in rows]
+            return torch.cat(logits), [1] * len(waveforms)
+        inputs = self.feature_extractor(
+            waveforms, sampling_rate=self.sample_rate, mode=self.mode, return_tensors="pt", source_names=names
         )
-    return results
+        chunks = inputs["input_values"].split(self.batch_size)
+        logits = torch.cat([self.model(input_values=c.to(self.device)).logits.float().cpu() for c in chunks])
+        counts = inputs["num_windows"].tolist() if "num_windows" in inputs else [1] * len(waveforms)
+        return aggregate_window_logits(logits, counts), counts
+
+    def score(self, waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
+        """Bona fide scores ``[len(waveforms)]`` (float32; higher = more bona fide)."""
+        return self.logits(waveforms, sample_rate)[0][:, self.bonafide_index].numpy()
+
+    __call__ = score  # a Detector is a ``score_fn(waveforms, sample_rate)``
+
+    def detect_files(self, paths: list[str | os.PathLike]) -> list[Detection]:
+        """Score every file; an unreadable one gets a :class:`Detection` with ``error`` instead of raising."""
+        results = []
+        for path in paths:
+            try:
+                waveform, rate = load_audio(path)
+                logits, (windows,) = self.logits([waveform], rate, names=[str(path)])
+            except AudioError as error:
+                results.append(Detection(path=str(path), error=str(error)))
+                continue
+            logits = logits[0]
+            results.append(
+                Detection(
+                    path=str(path),
+                    score=float(logits[self.bonafide_index]),
+                    probability=float(torch.softmax(logits, dim=-1)[self.bonafide_index]),
+                    label=self.id2label[int(logits.argmax())],
+                    num_windows=windows,
+                )
+            )
+        return results

@@ -97,3 +97,69 @@ def _offline_message(repo_id: str, files: tuple[str, ...] | list[str]) -> str:
         f"  huggingface-cli download {repo_id} {listed}\n"
         f"or pass a folder that holds them (local_dir / --checkpoint-dir)."
     )
+
+
+class HubPushError(RuntimeError):
+    """Uploading is impossible (offline, no token, unreachable, refused, interrupted)."""
+
+
+def push_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    repo_type: str = "model",
+    private: bool = False,
+    ignore_patterns: list[str] | None = None,
+    commit_message: str | None = None,
+) -> str:
+    """Upload ``folder`` to the Hub repo ``repo_id`` (created if missing); returns its URL.
+
+    ``HfApi.upload_folder`` (huggingface_hub >= 2.4 with hf_xet) streams large folders, commits in
+    parts and resumes when rerun. The token comes from ``HF_TOKEN`` or ``hf auth login`` and is
+    never printed.
+
+    Args:
+        repo_type: "model" or "dataset".
+        ignore_patterns: glob patterns of files not to upload (caches, temporary files).
+
+    Raises:
+        HubPushError: offline, no token, Hub unreachable, upload refused or interrupted; the
+            message says what to do.
+    """
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder to upload")
+    if constants.HF_HUB_OFFLINE:
+        raise HubPushError("HF_HUB_OFFLINE is set: unset it on a machine with network access to push")
+    token = get_token()
+    if not token:
+        raise HubPushError(
+            "no Hugging Face token: run `hf auth login` or set HF_TOKEN to a token with write access"
+        )
+    if not hub_reachable():
+        raise HubPushError(
+            f"cannot reach {constants.ENDPOINT}: check the network, then rerun (the upload resumes)"
+        )
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=folder,
+            repo_type=repo_type,
+            ignore_patterns=ignore_patterns,
+            commit_message=commit_message or f"Upload {folder.name} with codecfake-hf",
+        )
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "?"
+        raise HubPushError(
+            f"the Hub refused the upload to {repo_id} (HTTP {status}); check that the token can write there"
+        ) from None
+    except Exception as error:  # network drop mid-upload (httpx/OS errors): resumable
+        raise HubPushError(
+            f"upload to {repo_id} interrupted ({type(error).__name__}); rerun the same command to resume"
+        ) from None
+    prefix = "datasets/" if repo_type == "dataset" else ""
+    return f"{constants.ENDPOINT}/{prefix}{repo_id}"

@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from codecfake_hf.cli import main
-from codecfake_hf.detection import detect_files, load_detector
+from codecfake_hf.detection import Detector
 from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
 
 WINDOW = 8000
@@ -47,10 +47,12 @@ def audio_files(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_detect_files_scores_and_full_mode(tiny_model_dir, audio_files):
-    model, extractor = load_detector(tiny_model_dir)
     first, full = (
-        detect_files([audio_files["long"]], model, extractor, mode=mode)[0] for mode in ("first", "full")
+        Detector.from_pretrained(tiny_model_dir, mode=mode).detect_files([audio_files["long"]])[0]
+        for mode in ("first", "full")
     )
+    detector = Detector.from_pretrained(tiny_model_dir)
+    model, extractor = detector.model, detector.feature_extractor
     assert first.num_windows == 1 and full.num_windows == 2
     assert first.score != full.score
     # the reported numbers are the bona fide logit, its softmax probability and the arg-max label
@@ -58,7 +60,7 @@ def test_detect_files_scores_and_full_mode(tiny_model_dir, audio_files):
     inputs = extractor(waveform, return_tensors="pt")
     with torch.no_grad():
         logits = model(**inputs).logits[0]
-    result = detect_files([audio_files["short"]], model, extractor)[0]
+    result = detector.detect_files([audio_files["short"]])[0]
     assert result.score == pytest.approx(float(logits[1]), abs=1e-6)
     assert result.probability == pytest.approx(float(torch.softmax(logits, -1)[1]), abs=1e-6)
     assert result.label == ("bonafide" if logits[1] > logits[0] else "spoof")

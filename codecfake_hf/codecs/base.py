@@ -14,7 +14,9 @@ The model is a ``torch.nn.Module`` subclassing :class:`CodecModel`:
 - ``decode(codes) -> waveforms [B, 1, T']``;
 - optionally ``resynthesize(waveforms [B, 1, T], lengths [B]) -> [B, 1, >=T]`` when encode + decode
   of a padded batch is not the official behaviour (DAC's chunked ``compress``, FunCodec's global
-  norms); the default is ``decode(encode(x))``.
+  norms); the default is ``decode(encode(x))``;
+- optionally a ``max_batch_samples`` attribute: a model that re-batches internally (DAC's windows)
+  keeps each forward pass under it; the :class:`Resynthesizer` sets it to its own cap.
 
 :class:`Resynthesizer` turns a list of variable-length mono arrays at any rate into codec output at
 the codec's rate: resample (``codecfake_hf.audio.resample``), optional peak normalisation (spec),
@@ -64,7 +66,11 @@ class Resynthesizer:
             (HiFi-Codec's official 0.95); the output is not de-normalised.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
         max_batch_samples: cap on ``batch_size * padded_length`` (samples at the codec rate), so
-            long inputs form small batches and memory stays bounded.
+            long inputs form small batches and memory stays bounded. Default: 3,072,000 on CUDA;
+            192,000 on CPU, where larger batches measured slower per audio second (every tensor
+            over glibc's 32 MB mmap threshold is page-faulted afresh; benchmarks/RESULTS.md).
+        max_padding: largest fraction of a batch's padded samples that may be padding; a shorter
+            utterance that would exceed it starts a new batch (compute spent on zeros).
     """
 
     def __init__(
@@ -73,12 +79,18 @@ class Resynthesizer:
         *,
         input_peak: float | None = None,
         device: str | torch.device = "cpu",
-        max_batch_samples: int = 16 * 24000 * 8,
+        max_batch_samples: int | None = None,
+        max_padding: float = 0.3,
     ) -> None:
         self.device = torch.device(device)
+        if max_batch_samples is None:
+            max_batch_samples = 16 * 24000 * 8 if self.device.type == "cuda" else 8 * 24000
         self.model = model.to(self.device).eval()
         self.input_peak = input_peak
         self.max_batch_samples = int(max_batch_samples)
+        self.max_padding = float(max_padding)
+        if hasattr(self.model, "max_batch_samples"):
+            self.model.max_batch_samples = self.max_batch_samples
 
     @property
     def sample_rate(self) -> int:
@@ -94,17 +106,22 @@ class Resynthesizer:
 
     def batches(self, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
         """Group utterance indices by length (longest first) into batches of at most
-        ``batch_size`` items and ``max_batch_samples`` padded samples."""
+        ``batch_size`` items and ``max_batch_samples`` padded samples, with at most
+        ``max_padding`` of the padded samples being padding."""
         order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
         groups: list[list[int]] = []
+        valid = 0
         for index in order:
             if groups:
                 current = groups[-1]
                 padded = lengths[current[0]] * (len(current) + 1)
-                if len(current) < batch_size and padded <= self.max_batch_samples:
+                fits = len(current) < batch_size and padded <= self.max_batch_samples
+                if fits and padded - (valid + lengths[index]) <= self.max_padding * padded:
                     current.append(index)
+                    valid += lengths[index]
                     continue
             groups.append([index])
+            valid = lengths[index]
         return groups
 
     @torch.inference_mode()

@@ -35,14 +35,14 @@ class EncodecCodec(CodecModel):
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
-    """A tiny random-init EnCodec at the spec's rate and bandwidth (tests, offline demo)."""
+    """A tiny random-init EnCodec at the spec's rate and bandwidth (tests, offline demo): narrow
+    layers, but the official strides, bandwidths and 1024-entry codebooks, so a bandwidth selects
+    the same number of codebooks as in the real model."""
     torch.manual_seed(seed)
     config = EncodecConfig(
         sampling_rate=spec.sample_rate,
-        target_bandwidths=[spec.options.get("bandwidth", 1.5), 3.0],
         num_filters=4,
         hidden_size=16,
-        codebook_size=64,
         codebook_dim=16,
         num_lstm_layers=1,
     )
@@ -57,6 +57,6 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> EncodecCodec:
     """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_files(spec.repo_id, ("config.json", "model.safetensors"), local_dir=local_dir)
+    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
     model = EncodecModel.from_pretrained(str(paths["config.json"].parent))
     return EncodecCodec(model, spec.options.get("bandwidth", 1.5))

@@ -10,7 +10,7 @@ never a wrong codec.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class CodecNotImplementedError(NotImplementedError):
@@ -39,6 +39,13 @@ class CodecSpec:
         n_quantizers: codebooks used at decode in the official data.
         licence: licence of the weights.
         processing: the official pre/post-processing, in words.
+        quantizer: taxonomy (CodecFake+): "MVQ" multi-codebook VQ, "SVQ" single-codebook VQ,
+            "SQ" scalar quantisation.
+        auxiliary: taxonomy: auxiliary objective, "none", "semantic distillation" or
+            "disentanglement".
+        decoder_domain: taxonomy: "time" or "frequency" (the decoder's output domain).
+        kbps: bitrate of the codes used at decode, kbit/s.
+        frame_rate_hz: code frames per second.
         input_peak: peak normalisation applied before encoding (HiFi-Codec: 0.95), else None.
         options: family-specific loading options (variant names, bandwidth, ...).
     """
@@ -53,6 +60,11 @@ class CodecSpec:
     n_quantizers: int
     licence: str
     processing: str
+    quantizer: str = "MVQ"
+    auxiliary: str = "none"
+    decoder_domain: str = "time"
+    kbps: float | None = None
+    frame_rate_hz: float | None = None
     input_peak: float | None = None
     options: dict = field(default_factory=dict)
 
@@ -72,54 +84,63 @@ _CLAMP = "output clamped to +-0.99, written as 16-bit PCM at the codec rate"
 _FUNCODEC = f"all 32 quantizers at decode; per-clip RMS scale (audio_normalize) restored on decode; {_CLAMP}"
 _HIFI = f"input peak-normalised to 0.95, output not de-normalised; {_CLAMP}"
 _DAC = (
-    f"DAC compress/decompress: 1 s chunks, loudness normalised to -16 LUFS and restored on decode; {_CLAMP}"
+    "DAC compress/decompress defaults: BS.1770 loudness to -16 LUFS then peak <= 1; inputs > 1 s in 1 s "
+    "windows through the padding-free network, <= 1 s in one pass; all codebooks; input loudness restored "
+    f"on decode; {_CLAMP}"
 )
 
 
-def _funcodec(subset: str, repo: str, name: str) -> CodecSpec:
+def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, decoder_domain: str) -> CodecSpec:
     return CodecSpec(
-        subset,
-        "FunCodec",
-        "funcodec",
-        name,
-        f"alibaba-damo/{repo}",
-        ("config.yaml", "model.pth"),
-        16000,
-        32,
-        "MIT",
-        _FUNCODEC,
+        id=subset,
+        family="FunCodec",
+        family_module="funcodec",
+        model_name=name,
+        repo_id=f"alibaba-damo/{repo}",
+        files=("config.yaml", "model.pth"),
+        sample_rate=16000,
+        n_quantizers=32,
+        licence="MIT",
+        processing=_FUNCODEC,
+        decoder_domain=decoder_domain,
+        kbps=32 * 10 * frame_rate_hz / 1000,
+        frame_rate_hz=frame_rate_hz,
     )
 
 
 def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> CodecSpec:
     return CodecSpec(
-        subset,
-        "AcademiCodec (HiFi-Codec)",
-        "hificodec",
-        name,
-        "Dongchao/AcademiCodec",
-        (file,),
-        rate,
-        4,
-        "MIT (README statement; no LICENSE file upstream)",
-        _HIFI,
+        id=subset,
+        family="AcademiCodec (HiFi-Codec)",
+        family_module="hificodec",
+        model_name=name,
+        repo_id="Dongchao/AcademiCodec",
+        files=(file,),
+        sample_rate=rate,
+        n_quantizers=4,
+        licence="MIT (README statement; no LICENSE file upstream)",
+        processing=_HIFI,
+        kbps=4 * 10 * rate / 320 / 1000,
+        frame_rate_hz=rate / 320,
         input_peak=0.95,
         options={"checkpoint": file, "config": config},
     )
 
 
-def _dac(subset: str, repo: str, rate: int, n_q: int, name: str) -> CodecSpec:
+def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> CodecSpec:
     return CodecSpec(
-        subset,
-        "Descript Audio Codec",
-        "dac",
-        name,
-        repo,
-        ("config.json", "model.safetensors"),
-        rate,
-        n_q,
-        "MIT",
-        _DAC,
+        id=subset,
+        family="Descript Audio Codec",
+        family_module="dac",
+        model_name=name,
+        repo_id=repo,
+        files=("config.json", "model.safetensors"),
+        sample_rate=rate,
+        n_quantizers=n_q,
+        licence="MIT (descript-audio-codec; the weights' terms are not restated on the Hub card)",
+        processing=_DAC,
+        kbps=round(n_q * 10 * rate / hop / 1000, 2),
+        frame_rate_hz=round(rate / hop, 2),
         options={"mode": "compress"},
     )
 
@@ -128,16 +149,19 @@ CODECS: dict[str, CodecSpec] = {
     spec.id: spec
     for spec in (
         CodecSpec(
-            "A",
-            "SpeechTokenizer",
-            "speechtokenizer",
-            "speechtokenizer_hubert_avg",
-            "fnlp/SpeechTokenizer",
-            ("speechtokenizer_hubert_avg/config.json", "speechtokenizer_hubert_avg/SpeechTokenizer.pt"),
-            16000,
-            8,
-            "Apache-2.0",
-            f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
+            id="A",
+            family="SpeechTokenizer",
+            family_module="speechtokenizer",
+            model_name="speechtokenizer_hubert_avg",
+            repo_id="fnlp/SpeechTokenizer",
+            files=("speechtokenizer_hubert_avg/config.json", "speechtokenizer_hubert_avg/SpeechTokenizer.pt"),
+            sample_rate=16000,
+            n_quantizers=8,
+            licence="Apache-2.0",
+            processing=f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
+            auxiliary="semantic distillation",
+            kbps=4.0,
+            frame_rate_hz=50.0,
         ),
         _hificodec("B1", "HiFi-Codec-16k-320d", "config_16k_320d.json", 16000, "hifi_16k_320d"),
         _hificodec(
@@ -149,58 +173,166 @@ CODECS: dict[str, CodecSpec] = {
         ),
         _hificodec("B3", "HiFi-Codec-24k-320d", "config_24k_320d.json", 24000, "hifi_24k_320d"),
         CodecSpec(
-            "C",
-            "AudioDec",
-            "audiodec",
-            "symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
-            "AudioDecBenchmark/AudioDec",
-            (
+            id="C",
+            family="AudioDec",
+            family_module="audiodec",
+            model_name="symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
+            repo_id="AudioDecBenchmark/AudioDec",
+            files=(
                 "autoencoder/symAD_libritts_24000_hop300/checkpoint-500000steps.pkl",
                 "autoencoder/symAD_libritts_24000_hop300/config.yml",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/checkpoint-500000steps.pkl",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/config.yml",
-                "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/symAD_libritts_24000_hop300_clean.npy",
             ),
-            24000,
-            8,
-            "CC BY-NC 4.0 (non-commercial)",
-            f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
+            sample_rate=24000,
+            n_quantizers=8,
+            licence="CC BY-NC 4.0 (non-commercial)",
+            processing=f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
+            kbps=6.4,
+            frame_rate_hz=80.0,
         ),
-        _dac("D1", "descript/dac_16khz", 16000, 12, "dac_16khz"),
-        _dac("D2", "descript/dac_24khz", 24000, 32, "dac_24khz"),
-        _dac("D3", "descript/dac_44khz", 44100, 9, "dac_44khz"),
+        _dac("D1", "descript/dac_16khz", 16000, 320, 12, "dac_16khz"),
+        _dac("D2", "descript/dac_24khz", 24000, 320, 32, "dac_24khz"),
+        _dac("D3", "descript/dac_44khz", 44100, 512, 9, "dac_44khz"),
         CodecSpec(
-            "E",
-            "EnCodec",
-            "encodec",
-            "encodec_24khz",
-            "facebook/encodec_24khz",
-            ("config.json", "model.safetensors", "preprocessor_config.json"),
-            24000,
-            2,
-            "CC BY-NC 4.0 (weights; see the model card)",
-            f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
+            id="E",
+            family="EnCodec",
+            family_module="encodec",
+            model_name="encodec_24khz",
+            repo_id="facebook/encodec_24khz",
+            files=("config.json", "model.safetensors"),
+            sample_rate=24000,
+            n_quantizers=2,
+            licence="CC BY-NC 4.0 (upstream encodec release; the Hub card states no licence)",
+            processing=f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
+            kbps=1.5,
+            frame_rate_hz=75.0,
             options={"bandwidth": 1.5},
         ),
         _funcodec(
             "F1",
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr1nq32ds320-pytorch",
             "en_libritts_16k_gr1nq32ds320",
+            50.0,
+            "frequency",
         ),
         _funcodec(
             "F2",
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr8nq32ds320-pytorch",
             "en_libritts_16k_gr8nq32ds320",
+            50.0,
+            "frequency",
         ),
-        _funcodec("F3", "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch", "en_libritts_16k_nq32ds320"),
-        _funcodec("F4", "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch", "en_libritts_16k_nq32ds640"),
-        _funcodec("F5", "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch", "zh_en_16k_nq32ds320"),
-        _funcodec("F6", "audio_codec-encodec-zh_en-general-16k-nq32ds640-pytorch", "zh_en_16k_nq32ds640"),
+        _funcodec(
+            "F3",
+            "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch",
+            "en_libritts_16k_nq32ds320",
+            50.0,
+            "time",
+        ),
+        _funcodec(
+            "F4",
+            "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch",
+            "en_libritts_16k_nq32ds640",
+            25.0,
+            "time",
+        ),
+        _funcodec(
+            "F5",
+            "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch",
+            "zh_en_16k_nq32ds320",
+            50.0,
+            "time",
+        ),
+        _funcodec(
+            "F6",
+            "audio_codec-encodec-zh_en-general-16k-nq32ds640-pytorch",
+            "zh_en_16k_nq32ds640",
+            25.0,
+            "time",
+        ),
     )
 }
 
 #: The paper's 15 subsets, in the paper's order.
 PAPER_SUBSETS: tuple[str, ...] = tuple(CODECS)
+
+# Beyond the paper: codecs of 2024-2025 that ship with `transformers`, registered under their own
+# lowercase names. Kept as a separate block so the paper rows above stay untouched.
+_PER_CLIP = f"no normalisation; encoded and decoded per clip; {_CLAMP}"
+MODERN_CODECS: tuple[CodecSpec, ...] = (
+    CodecSpec(
+        id="mimi",
+        family="Mimi",
+        family_module="mimi",
+        model_name="mimi (8 of 32 codebooks, as Moshi)",
+        repo_id="kyutai/mimi",
+        files=("config.json", "model.safetensors"),
+        sample_rate=24000,
+        n_quantizers=8,
+        licence="CC-BY-4.0 (Kyutai model cards; confirm on the kyutai/mimi card)",
+        processing=f"no normalisation; causal, batched; first 8 codebooks; {_CLAMP}",
+        auxiliary="semantic distillation",
+        kbps=1.1,
+        frame_rate_hz=12.5,
+    ),
+    CodecSpec(
+        id="xcodec",
+        family="X-codec",
+        family_module="xcodec",
+        model_name="xcodec-hubert-librispeech @ 4 kbps",
+        repo_id="hf-audio/xcodec-hubert-librispeech",
+        files=("config.json", "model.safetensors"),
+        sample_rate=16000,
+        n_quantizers=8,
+        licence="CC-BY-4.0 (stated on sibling hf-audio X-codec cards; unverified for this checkpoint)",
+        processing=_PER_CLIP,
+        auxiliary="semantic distillation",
+        kbps=4.0,
+        frame_rate_hz=50.0,
+        options={"bandwidth": 4.0},
+    ),
+    CodecSpec(
+        id="wavtokenizer",
+        family="WavTokenizer",
+        family_module="wavtokenizer",
+        model_name="wavtokenizer-large-unify-40token",
+        repo_id="swiss-ai/wavtokenizer-large-unify-40token",
+        files=("config.json", "model.safetensors"),
+        sample_rate=24000,
+        n_quantizers=1,
+        licence="MIT (original WavTokenizer release; confirm on the converted checkpoint's card)",
+        processing=_PER_CLIP,
+        quantizer="SVQ",
+        decoder_domain="frequency",
+        kbps=0.48,
+        frame_rate_hz=40.0,
+    ),
+    CodecSpec(
+        id="xcodec2",
+        family="X-codec 2",
+        family_module="xcodec2",
+        model_name="xcodec2 (Llasa codec)",
+        repo_id="hf-audio/xcodec2",
+        files=("config.json", "model.safetensors"),
+        sample_rate=16000,
+        n_quantizers=1,
+        licence="CC BY-NC 4.0 (non-commercial; hf-audio/xcodec2 and HKUSTAudio/xcodec2 cards)",
+        processing=_PER_CLIP,
+        quantizer="SQ",
+        auxiliary="semantic distillation",
+        decoder_domain="frequency",
+        kbps=0.8,
+        frame_rate_hz=50.0,
+    ),
+)
+CODECS.update((spec.id, spec) for spec in MODERN_CODECS)
+
+#: The codecs beyond the paper, in registration order.
+MODERN_SUBSETS: tuple[str, ...] = tuple(spec.id for spec in MODERN_CODECS)
+
+#: Taxonomy attributes of :class:`CodecSpec` that results can be grouped by.
+TAXONOMY_FIELDS: tuple[str, ...] = ("family", "quantizer", "auxiliary", "decoder_domain")
 
 
 def get_spec(codec_id: str) -> CodecSpec:
@@ -222,7 +354,13 @@ def family_module(spec: CodecSpec):
 
 
 def load_codec(
-    codec_id: str, *, tiny: bool = False, device: str = "cpu", local_dir: str | None = None, seed: int = 0
+    codec_id: str,
+    *,
+    tiny: bool = False,
+    device: str = "cpu",
+    local_dir: str | None = None,
+    seed: int = 0,
+    **options,
 ):
     """Build the :class:`~codecfake_hf.codecs.base.Resynthesizer` of ``codec_id``.
 
@@ -233,10 +371,13 @@ def load_codec(
         device: torch device for the model.
         local_dir: folder holding the checkpoint files (``spec.files``) instead of the Hub cache.
         seed: torch seed for the tiny random weights.
+        options: override entries of ``spec.options`` (``bandwidth=6.0`` for E, ``mode="plain"`` for D).
     """
     from codecfake_hf.codecs.base import Resynthesizer
 
     spec = get_spec(codec_id)
+    if options:
+        spec = replace(spec, options={**spec.options, **options})
     module = family_module(spec)
     model = module.tiny_codec(spec, seed=seed) if tiny else module.pretrained_codec(spec, local_dir=local_dir)
     return Resynthesizer(model, input_peak=spec.input_peak, device=device)

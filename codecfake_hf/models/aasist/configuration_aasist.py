@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-#: Presets of the two released variants; keys are :class:`AasistConfig` arguments.
+#: Presets of the two released variants (and a tiny test model); keys are :class:`AasistConfig` arguments.
 AASIST_PRESETS: dict[str, dict] = {
     "AASIST": {
         "encoder_channels": [32, 32, 64, 64, 64, 64],
@@ -23,6 +23,15 @@ AASIST_PRESETS: dict[str, dict] = {
         "pool_ratio_spectral": 0.4,
         "pool_ratio_temporal": 0.5,
         "pool_ratio_hsgal": 0.7,
+    },
+    # A few-hundred-parameter model with every part (8,000-sample windows): tests and the offline
+    # demo, never results.
+    "tiny": {
+        "num_samples": 8000,
+        "num_sinc_filters": 12,
+        "encoder_channels": [4, 4, 6, 6, 6, 6],
+        "gat_hidden_size": 8,
+        "hsgal_hidden_size": 8,
     },
 }
 
@@ -118,7 +127,8 @@ class AasistConfig(PretrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **kwargs) -> AasistConfig:
-        """The configuration of a released variant, ``"AASIST"`` or ``"AASIST-L"``; ``kwargs`` override."""
+        """The configuration of a released variant, ``"AASIST"`` or ``"AASIST-L"`` (or ``"tiny"``);
+        ``kwargs`` override."""
         if name not in AASIST_PRESETS:
             raise ValueError(f"unknown AASIST variant {name!r}; choose one of {', '.join(AASIST_PRESETS)}")
         return cls(**{**AASIST_PRESETS[name], **kwargs})

@@ -1,0 +1,416 @@
+"""Subsets D1-D3: Descript Audio Codec (16 / 24 / 44.1 kHz) on ``transformers.DacModel``.
+
+Two paths, chosen by ``CodecSpec.options["mode"]``:
+
+``"compress"`` (the official CodecFake data; ``../shared/codec_facts/dac.md`` sections 2-4):
+  the behaviour of upstream ``DAC.compress`` then ``DAC.decompress`` with their defaults.
+
+  1. Measure the input's BS.1770 loudness (:mod:`codecfake_hf.codecs.loudness`), scale it to
+     -16 LUFS, and divide by its peak if the peak then exceeds 1.
+  2. Inputs longer than 1 s (``window_s``) are cut into windows of ``ceil(sr / hop) * hop`` samples
+     taken every ``chunk_hop`` samples from the signal zero-padded by ``delay`` on both sides, and
+     every window is encoded and decoded with all conv padding off (:func:`no_conv_padding`), so
+     each window yields exactly ``chunk_hop`` output samples and the pieces are concatenated.
+     Inputs of at most 1 s are encoded in one pass with conv padding on.
+  3. Decoding is from the codes (``quantizer.from_codes``), then the whole decoded signal is scaled
+     back to the input's loudness and trimmed to the input length.
+
+  Windows of every utterance in a batch have the same length, so they are stacked and run through
+  the model together (``max_batch_samples`` window samples per forward pass).
+
+  **Short inputs.** Upstream ``decompress`` raises for some inputs of at most 1 s (at 16 and 24 kHz
+  every length with ``T mod 320`` in ``{0, 313..319}``, e.g. exactly 1.0 s or 0.7 s at 16 kHz): the
+  padded decoder returns ``320 * frames - 8`` samples, fewer than ``T``. Here those inputs do not
+  raise: the output is what upstream had computed just before its failing reshape (loudness
+  restored over the decoded samples), followed by zeros for the at most 8 missing final samples
+  (0.5 ms at 16 kHz). Every other length, including all chunked (> 1 s) inputs, matches upstream.
+
+``"plain"``: ``DacModel.encode`` on the input right-padded to a hop multiple, then ``decode`` of the
+  codes (no loudness normalisation, no chunking); the same 8-sample shortfall is zero-filled.
+
+Weights: the transformers-format Hub repos ``descript/dac_{16,24,44}khz``; weight-norm pairs
+(``weight_g``/``weight_v`` or ``parametrizations.weight.original0/1``) are folded on load, so both
+converted and weight-normed checkpoints load strictly. :func:`from_upstream` loads the
+``descript-audio-codec`` package's own state dict (key names mapped by rule, as in
+``../shared/codec_facts/dac_key_map.tsv``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from transformers import DacConfig, DacModel
+
+from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.loudness import integrated_loudness
+from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+
+#: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
+GAIN_FACTOR = math.log(10) / 20
+_CONVS = (torch.nn.Conv1d, torch.nn.ConvTranspose1d)
+
+
+@contextlib.contextmanager
+def no_conv_padding(model: torch.nn.Module) -> Iterator[None]:
+    """Temporarily set ``padding = 0`` on every Conv1d / ConvTranspose1d of ``model`` (upstream's
+    ``model.padding = False``); the original paddings are restored on exit, also after an error.
+    The residual units of DacModel already centre-crop their skip path when the conv output is
+    shorter, so the padding-free network is exactly upstream's."""
+    convs = [module for module in model.modules() if isinstance(module, _CONVS)]
+    saved = [conv.padding for conv in convs]
+    try:
+        for conv in convs:
+            conv.padding = (0,)
+        yield
+    finally:
+        for conv, padding in zip(convs, saved):
+            conv.padding = padding
+
+
+def padding_free_length(model: torch.nn.Module, input_length: int) -> int:
+    """Output length (samples) of encoder + decoder of ``model`` without conv padding, for an input
+    of ``input_length`` samples (from kernel sizes, strides and dilations only)."""
+    length = input_length
+    for conv in (module for module in model.modules() if isinstance(module, _CONVS)):
+        span = conv.dilation[0] * (conv.kernel_size[0] - 1)
+        if isinstance(conv, torch.nn.ConvTranspose1d):
+            length = (length - 1) * conv.stride[0] + span + 1
+        else:
+            length = math.floor((length - span - 1) / conv.stride[0] + 1)
+    return length
+
+
+def padding_free_delay(model: torch.nn.Module) -> int:
+    """Samples to zero-pad on each side so the padding-free network's output lines up with its
+    input (upstream ``DAC.delay``): walk the layers backwards from the output length of 0."""
+    output_length = padding_free_length(model, 0)
+    length = output_length
+    for conv in reversed([module for module in model.modules() if isinstance(module, _CONVS)]):
+        span = conv.dilation[0] * (conv.kernel_size[0] - 1)
+        if isinstance(conv, torch.nn.ConvTranspose1d):
+            length = math.ceil((length - span - 1) / conv.stride[0] + 1)
+        else:
+            length = (length - 1) * conv.stride[0] + span + 1
+    return (length - output_length) // 2
+
+
+@dataclass
+class _Prepared:
+    """One utterance after compress's loudness step: ``signal [T]`` float32 (CPU), ``input_db``."""
+
+    signal: torch.Tensor
+    input_db: np.float32
+
+
+class DacCodec(CodecModel):
+    """DAC on a ``transformers.DacModel``. Codes: ``[B, n_q, frames]`` int64.
+
+    Args:
+        model: the DacModel (its config gives rate, hop and codebooks).
+        mode: ``"compress"`` (official CodecFake path) or ``"plain"``.
+        n_quantizers: codebooks used at encode (None = all, the upstream default).
+        window_s: compress window in seconds (upstream ``win_duration``).
+        normalize_db: compress target loudness in LUFS.
+        max_batch_samples: samples per forward pass when compress runs windows (memory bound);
+            the :class:`~codecfake_hf.codecs.base.Resynthesizer` sets it to its own cap.
+    """
+
+    def __init__(
+        self,
+        model: DacModel,
+        mode: str = "compress",
+        n_quantizers: int | None = None,
+        window_s: float = 1.0,
+        normalize_db: float = -16.0,
+        max_batch_samples: int = 16 * 16000,
+    ) -> None:
+        super().__init__()
+        if mode not in ("compress", "plain"):
+            raise ValueError(f"DAC mode must be 'compress' or 'plain', got {mode!r}")
+        self.model = model
+        self.mode = mode
+        self.n_quantizers = n_quantizers
+        self.window_s = float(window_s)
+        self.normalize_db = float(normalize_db)
+        self.max_batch_samples = int(max_batch_samples)
+        self.sample_rate = int(model.config.sampling_rate)
+        self.hop_length = int(model.config.hop_length)
+        self.delay = padding_free_delay(model)
+        self.window = math.ceil(self.window_s * self.sample_rate / self.hop_length) * self.hop_length
+        self.chunk_hop = padding_free_length(model, self.window)
+
+    # -- plain path -------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """``[B, 1, T]`` -> codes ``[B, n_q, ceil(T / hop)]`` (input right-padded to a hop multiple,
+        conv padding on)."""
+        pad = -waveforms.shape[-1] % self.hop_length
+        waveforms = torch.nn.functional.pad(waveforms, (0, pad))
+        return self.model.encode(waveforms, self.n_quantizers, return_dict=False)[2]
+
+    @torch.inference_mode()
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes ``[B, n_q, frames]`` -> ``[B, 1, T']`` (``T' = hop * frames - 8`` at 16/24 kHz
+        with conv padding on; ``chunk_hop`` per window of codes inside :func:`no_conv_padding`)."""
+        return self.model.decode(audio_codes=codes, return_dict=False)[0].unsqueeze(1)
+
+    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """``[B, 1, T]`` zero-padded batch -> ``[B, 1, T]`` (see the module docstring)."""
+        total = waveforms.shape[-1]
+        if self.mode == "plain":
+            return _fit(self.decode(self.encode(waveforms)), total)
+        rows = [waveforms[row, 0, : int(length)].float().cpu() for row, length in enumerate(lengths)]
+        outputs = self.compress_decompress(rows)
+        return torch.stack([_fit(output[None], total)[0] for output in outputs])[:, None].to(waveforms.device)
+
+    # -- compress / decompress ----------------------------------------------------------------------
+    def normalize_loudness(self, signal: torch.Tensor) -> _Prepared:
+        """compress steps 4-6 on ``signal [T]``: loudness to ``normalize_db`` LUFS, then peak <= 1."""
+        input_db = integrated_loudness(signal.numpy(), self.sample_rate)
+        gain = torch.exp((torch.tensor(self.normalize_db, dtype=torch.float32) - input_db) * GAIN_FACTOR)
+        signal = signal * gain
+        peak = signal.abs().max()
+        if peak > 1:
+            signal = signal * (1.0 / peak)
+        return _Prepared(signal, input_db)
+
+    def restore_loudness(self, decoded: torch.Tensor, input_db: np.float32) -> torch.Tensor:
+        """decompress step 4: scale ``decoded [T']`` so its loudness is ``input_db``."""
+        decoded_db = integrated_loudness(decoded.numpy(), self.sample_rate)
+        return decoded * torch.exp(torch.tensor(input_db - decoded_db, dtype=torch.float32) * GAIN_FACTOR)
+
+    def windows(self, signal: torch.Tensor) -> torch.Tensor:
+        """compress's chunking of a normalised ``signal [T]`` (T > window_s): ``[n, window]``."""
+        length = signal.shape[-1]
+        padded = torch.nn.functional.pad(signal, (self.delay, self.delay + self.window))
+        starts = range(0, length, self.chunk_hop)
+        return torch.stack([padded[start : start + self.window] for start in starts])
+
+    def _model_device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def _windows_per_pass(self) -> int:
+        """Windows per forward pass, so a pass holds at most ``max_batch_samples`` samples."""
+        return max(1, self.max_batch_samples // self.window)
+
+    @torch.inference_mode()
+    def encode_windows(self, windows: torch.Tensor) -> torch.Tensor:
+        """compress's codes of ``[n, window]`` windows, conv padding off: ``[n, n_q, frames]``.
+        Concatenating the windows along time gives upstream ``DACFile.codes``."""
+        device = self._model_device()
+        with no_conv_padding(self.model):
+            codes = [
+                self.model.encode(part[:, None].to(device), self.n_quantizers, return_dict=False)[2]
+                for part in windows.split(self._windows_per_pass())
+            ]
+        return torch.cat(codes)
+
+    @torch.inference_mode()
+    def decode_windows(self, codes: torch.Tensor) -> torch.Tensor:
+        """decompress of window codes ``[n, n_q, frames]``, conv padding off: ``[n, chunk_hop]`` (CPU)."""
+        with no_conv_padding(self.model):
+            audio = [self.decode(part)[:, 0].float().cpu() for part in codes.split(self._windows_per_pass())]
+        return torch.cat(audio)
+
+    @torch.inference_mode()
+    def compress_decompress(self, signals: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Official resynthesis of mono ``[T_i]`` float32 CPU signals at the codec rate; returns
+        ``[T_i]`` each (``[T_i - s]`` for the short-input cases, ``s <= 8``; see the module docstring)."""
+        prepared = [self.normalize_loudness(signal) for signal in signals]
+        decoded: list[torch.Tensor | None] = [None] * len(prepared)
+        chunked = [
+            i for i, item in enumerate(prepared) if len(item.signal) / self.sample_rate > self.window_s
+        ]
+        if chunked:
+            windows = [self.windows(prepared[i].signal) for i in chunked]
+            audio = self.decode_windows(self.encode_windows(torch.cat(windows)))
+            pieces = audio.split([len(w) for w in windows])
+            for index, piece in zip(chunked, pieces):
+                decoded[index] = piece.reshape(-1)
+        # Unchunked (<= window_s) inputs run with conv padding on, grouped by padded length so that
+        # batching never changes what the network sees.
+        groups: dict[int, list[int]] = {}
+        for index, item in enumerate(prepared):
+            if decoded[index] is None:
+                groups.setdefault(math.ceil(len(item.signal) / self.hop_length), []).append(index)
+        device = self._model_device()
+        for frames, members in groups.items():
+            batch = torch.zeros(len(members), 1, frames * self.hop_length)
+            for row, index in enumerate(members):
+                batch[row, 0, : len(prepared[index].signal)] = prepared[index].signal
+            output = self.decode(self.encode(batch.to(device)))[:, 0].float().cpu()
+            for row, index in enumerate(members):
+                decoded[index] = output[row]
+        return [
+            self.restore_loudness(audio, item.input_db)[: len(item.signal)]
+            for audio, item in zip(decoded, prepared)
+        ]
+
+
+def _fit(waveforms: torch.Tensor, length: int) -> torch.Tensor:
+    """Trim or zero-pad ``[B, 1, T']`` to ``[B, 1, length]``."""
+    if waveforms.shape[-1] >= length:
+        return waveforms[..., :length]
+    return torch.nn.functional.pad(waveforms, (0, length - waveforms.shape[-1]))
+
+
+# -- weights ------------------------------------------------------------------------------------------
+
+
+def fold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Replace weight-norm pairs by plain weights: ``X.weight_g``/``X.weight_v`` and
+    ``X.parametrizations.weight.original0``/``original1`` become ``X.weight = g * v / ||v||``, the
+    norm over all dims but 0 (also for transposed convs, as torch's weight norm does)."""
+    pairs = {
+        ".weight_g": ".weight_v",
+        ".parametrizations.weight.original0": ".parametrizations.weight.original1",
+    }
+    folded: dict[str, torch.Tensor] = {}
+    for key, value in state_dict.items():
+        for g_suffix, v_suffix in pairs.items():
+            if key.endswith(v_suffix):
+                break
+            if key.endswith(g_suffix):
+                prefix = key[: -len(g_suffix)]
+                weight_v = state_dict[prefix + v_suffix].double()
+                norm = weight_v.flatten(1).norm(dim=1).reshape(-1, *[1] * (weight_v.dim() - 1))
+                folded[prefix + ".weight"] = (value.double() * weight_v / norm).to(value.dtype)
+                break
+        else:
+            folded[key] = value
+    return folded
+
+
+_UPSTREAM_RULES = (
+    # (pattern on the descript-audio-codec key, replacement); {n} = number of strides
+    (r"^encoder\.block\.0\.", "encoder.conv1."),
+    (r"^encoder\.block\.(\d+)\.block\.([0-2])\.block\.([0-3])\.", "encoder.block.{b}.res_unit{r}.{unit}."),
+    (r"^encoder\.block\.(\d+)\.block\.3\.", "encoder.block.{b}.snake1."),
+    (r"^encoder\.block\.(\d+)\.block\.4\.", "encoder.block.{b}.conv1."),
+    (r"^decoder\.model\.0\.", "decoder.conv1."),
+    (r"^decoder\.model\.(\d+)\.block\.0\.", "decoder.block.{b}.snake1."),
+    (r"^decoder\.model\.(\d+)\.block\.1\.", "decoder.block.{b}.conv_t1."),
+    (r"^decoder\.model\.(\d+)\.block\.([2-4])\.block\.([0-3])\.", "decoder.block.{b}.res_unit{r}.{unit}."),
+)
+_RES_UNIT = ("snake1", "conv1", "snake2", "conv2")
+
+
+def upstream_key(key: str, n_strides: int) -> str:
+    """The DacModel name of a ``descript-audio-codec`` state-dict key (weight-norm suffixes kept)."""
+    tails = {
+        f"encoder.block.{n_strides + 1}.": "encoder.snake1.",
+        f"encoder.block.{n_strides + 2}.": "encoder.conv2.",
+        f"decoder.model.{n_strides + 1}.": "decoder.snake1.",
+        f"decoder.model.{n_strides + 2}.": "decoder.conv2.",
+    }
+    for prefix, replacement in tails.items():
+        if key.startswith(prefix):
+            return replacement + key[len(prefix) :]
+    for pattern, template in _UPSTREAM_RULES:
+        match = re.match(pattern, key)
+        if match:
+            groups = match.groups()
+            fields = {}
+            if groups:
+                fields["b"] = int(groups[0]) - 1
+            if len(groups) == 3:
+                first_unit = 0 if key.startswith("encoder") else 2
+                fields["r"] = int(groups[1]) - first_unit + 1
+                fields["unit"] = _RES_UNIT[int(groups[2])]
+            return template.format(**fields) + key[match.end() :]
+    return key  # quantizer keys are named alike
+
+
+def upstream_config(config: dict) -> DacConfig:
+    """A DacConfig from ``descript-audio-codec`` ``DAC(**kwargs)`` arguments (built in one go, so
+    the derived ``hidden_size`` follows ``encoder_dim``)."""
+    if list(config["decoder_rates"]) != list(config["encoder_rates"])[::-1]:
+        raise ValueError("DacModel needs decoder_rates == reversed(encoder_rates)")
+    if config.get("latent_dim") not in (None, config["encoder_dim"] * 2 ** len(config["encoder_rates"])):
+        raise ValueError("DacModel needs latent_dim == encoder_dim * 2**len(encoder_rates)")
+    return DacConfig(
+        encoder_hidden_size=config["encoder_dim"],
+        downsampling_ratios=list(config["encoder_rates"]),
+        decoder_hidden_size=config["decoder_dim"],
+        n_codebooks=config["n_codebooks"],
+        codebook_size=config["codebook_size"],
+        codebook_dim=config["codebook_dim"],
+        sampling_rate=config["sample_rate"],
+    )
+
+
+def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: str) -> DacModel:
+    """Load a (possibly weight-normed) DacModel state dict strictly; a mismatch names ``source``."""
+    state_dict = fold_weight_norm(state_dict)
+    result = model.load_state_dict(state_dict, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointUnavailableError(
+            f"{source}: not a DAC checkpoint of this configuration (missing {result.missing_keys[:3]}, "
+            f"unexpected {result.unexpected_keys[:3]}); re-download it"
+        )
+    return model.eval()
+
+
+def from_upstream(config: dict, state_dict: dict[str, torch.Tensor], **options) -> DacCodec:
+    """A :class:`DacCodec` from ``descript-audio-codec`` kwargs and ``DAC.state_dict()`` (upstream
+    key names, ``weight_g``/``weight_v`` pairs). ``options`` go to :class:`DacCodec`."""
+    n_strides = len(config["encoder_rates"])
+    renamed = {upstream_key(key, n_strides): value for key, value in state_dict.items()}
+    model = load_weights(DacModel(upstream_config(config)), renamed, "upstream DAC state dict")
+    return DacCodec(model, **options)
+
+
+# -- family contract ------------------------------------------------------------------------------
+
+
+def _config(spec: CodecSpec, **overrides) -> DacConfig:
+    """The released architecture of ``spec`` (44.1 kHz: strides [2, 4, 8, 8], else [2, 4, 5, 8]),
+    with ``overrides`` (tiny widths) applied at construction."""
+    rates = [2, 4, 8, 8] if spec.sample_rate == 44100 else [2, 4, 5, 8]
+    settings = {
+        "downsampling_ratios": rates,
+        "n_codebooks": spec.n_quantizers,
+        "sampling_rate": spec.sample_rate,
+    }
+    return DacConfig(**{**settings, **overrides})
+
+
+def _options(spec: CodecSpec) -> dict:
+    return {"mode": spec.options.get("mode", "compress")}
+
+
+def tiny_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:
+    """The spec's strides (so the same chunk geometry) at tiny widths, 4 codebooks of 64, random
+    weights with non-zero biases (tests, offline demo)."""
+    torch.manual_seed(seed)
+    model = DacModel(
+        _config(spec, encoder_hidden_size=4, decoder_hidden_size=32, codebook_size=64, n_codebooks=4)
+    )
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, _CONVS) and module.bias is not None:
+                module.bias.normal_(0.0, 0.02)
+    return DacCodec(model.eval(), **_options(spec))
+
+
+def random_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:
+    """The official architecture of the spec (64 / 1536 widths, its codebooks) with random weights."""
+    torch.manual_seed(seed)
+    return DacCodec(DacModel(_config(spec)).eval(), **_options(spec))
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> DacCodec:
+    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
+    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    config = DacConfig.from_pretrained(str(paths["config.json"].parent))
+    weights = str(paths["model.safetensors"])
+    model = load_weights(DacModel(config), load_file(weights), weights)
+    return DacCodec(model, **_options(spec))

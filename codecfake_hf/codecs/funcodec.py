@@ -1,0 +1,677 @@
+"""Subsets F1-F6: FunCodec, implemented natively from ``../shared/codec_facts/funcodec.md``.
+
+Two model types share this module, chosen by the checkpoint's own ``config.yaml`` (``model:``):
+
+- ``encodec`` (F3-F6): time-domain SEANet encoder (1-D) -> 32-stage residual VQ -> SEANet decoder.
+- ``freq_codec`` with ``codec_domain: [mag_phase, mag_phase]`` (F1, F2): STFT (n_fft 512, hop 160)
+  -> log-magnitude / unit-phase planes -> 2-D SEANet encoder -> RVQ -> 2-D decoder -> softplus
+  magnitude x phase -> inverse STFT.
+
+The official path (``Speech2Token`` with CodecFake's defaults) is reproduced: per-clip RMS scale
+(``audio_normalize``) divided out before encoding and multiplied back after decoding, all 32
+quantizers, output cut to the input length. ``GroupNorm(1, C)`` normalises over the whole clip and
+the scale is per clip, so :meth:`FunCodecModel.resynthesize` computes every statistic over each
+row's own valid samples: a padded batch gives each clip's stand-alone result.
+
+Checkpoints (``config.yaml`` + ``model.pth``, a plain state dict with upstream key names) load
+strictly: ``discriminator.*`` (training only) is ignored, any other missing, unexpected or
+misshaped key is an error naming it (upstream silently keeps random weights instead). Config
+options that no released checkpoint uses and that are not implemented (causal or weight-normed
+SEANet, snake activations, codec domains other than ``time`` / ``mag_phase``, ``use_ddp: false``,
+``q0_ds_ratio``, ``bypass_quantizer``) raise :class:`FunCodecCheckpointError` naming the option.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import yaml
+from torch import nn
+
+from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.funcodec_layers import (
+    FunCodecCheckpointError,
+    Lengths,
+    SEANetDecoder,
+    SEANetEncoder,
+    reflect_pad_rows,
+    valid_mask,
+)
+from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.hub import fetch_files
+
+_SEANET_COMMON = {
+    "n_filters": 32,
+    "n_residual_layers": 1,
+    "activation": "ELU",
+    "activation_params": {"alpha": 1.0},
+    "norm": "weight_norm",
+    "norm_params": {},
+    "kernel_size": 7,
+    "last_kernel_size": 7,
+    "residual_kernel_size": 3,
+    "dilation_base": 2,
+    "causal": False,
+    "pad_mode": "reflect",
+    "true_skip": False,
+    "compress": 2,
+    "seq_model": "lstm",
+    "seq_layer_num": 2,
+    "res_seq": True,
+}
+_RATIOS_1D = [8, 5, 4, 2]
+_RATIOS_2D = [[4, 1], [4, 1], [4, 2], [4, 1]]
+_DECODER_ONLY = {
+    "channels": 1,
+    "final_activation": None,
+    "final_activation_params": None,
+    "trim_right_ratio": 1.0,
+}
+
+#: Upstream constructor defaults of each encoder / decoder (``encoder:`` / ``decoder:`` names).
+ENCODER_DEFAULTS = {
+    "encodec_seanet_encoder": {
+        **_SEANET_COMMON,
+        "dimension": 128,
+        "ratios": _RATIOS_1D,
+        "double_filters": True,
+        "add_snake_activation": False,
+    },
+    "encodec_seanet_encoder_2d": {
+        **_SEANET_COMMON,
+        "dimension": 128,
+        "ratios": _RATIOS_2D,
+        "conv_group_ratio": -1,
+    },
+}
+DECODER_DEFAULTS = {
+    "encodec_seanet_decoder": {
+        **_SEANET_COMMON,
+        **_DECODER_ONLY,
+        "ratios": _RATIOS_1D,
+        "half_filters": True,
+        "add_snake_activation": False,
+    },
+    "encodec_seanet_decoder_2d": {
+        **_SEANET_COMMON,
+        **_DECODER_ONLY,
+        "ratios": _RATIOS_2D,
+        "last_out_padding": [[0, 1], [0, 0]],
+        "tr_conv_group_ratio": -1,
+        "conv_group_ratio": -1,
+    },
+}
+QUANTIZER_DEFAULTS = {
+    "codebook_size": 1024,
+    "num_quantizers": 8,
+    "ema_decay": 0.95,
+    "kmeans_init": False,
+    "sampling_rate": 24000,
+    "quantize_dropout": False,
+    "rand_num_quant": None,
+    "encoder_hop_length": 320,
+    "use_ddp": True,
+    "q0_ds_ratio": 1,
+    "codec_dim": None,
+    "codec_range": None,
+}
+#: Inference-relevant ``model_conf`` keys and their upstream defaults, per ``model:``.
+MODEL_DEFAULTS = {
+    "encodec": {
+        "target_sample_hz": 24000,
+        "multi_spectral_window_powers_of_two": list(range(5, 11)),
+        "multi_spectral_n_mels": 64,
+        "audio_normalize": True,
+        "segment_dur": 1.0,
+        "overlap_ratio": 0.01,
+        "bypass_quantizer": False,
+        "codec_domain": "time",
+        "domain_conf": {},
+    },
+    "freq_codec": {
+        "target_sample_hz": 24000,
+        "multi_spectral_window_powers_of_two": list(range(5, 11)),
+        "multi_spectral_n_mels": 64,
+        "audio_normalize": False,
+        "segment_dur": 1.0,
+        "overlap_ratio": 0.01,
+        "bypass_quantizer": False,
+        "codec_domain": ["time", "time"],
+        "domain_conf": {},
+    },
+}
+#: ``model_conf`` keys that only configure training losses (accepted and ignored).
+_TRAINING_ONLY = {
+    "odim",
+    "recon_loss_weight",
+    "multi_spectral_recon_loss_weight",
+    "adversarial_loss_weight",
+    "feat_match_loss_weight",
+    "enc_quant_loss_weight",
+    "use_power_spec_loss",
+    "context_loss_weight",
+    "context_loss_conf",
+    "phase_invariant_training",
+    "pit_feat_loss_weight",
+    "pit_disc_loss_weight",
+    "feat_match_layer_start",
+}
+_NETWORKS = {
+    "encodec": ("encodec_seanet_encoder", "encodec_seanet_decoder"),
+    "freq_codec": ("encodec_seanet_encoder_2d", "encodec_seanet_decoder_2d"),
+}
+
+
+def _options(conf: dict | None, defaults: dict, where: str, ignored: set[str] = frozenset()) -> dict:
+    """``defaults`` updated with ``conf``; an unknown key is an error naming it."""
+    conf = dict(conf or {})
+    unknown = sorted(set(conf) - set(defaults) - set(ignored))
+    if unknown:
+        raise FunCodecCheckpointError(f"config.yaml {where}: unsupported option(s) {', '.join(unknown)}")
+    return {**defaults, **{k: v for k, v in conf.items() if k not in ignored}}
+
+
+class ResidualVQ(nn.Module):
+    """FunCodec's residual vector quantizer (``costume_quantizer``, ``use_ddp: true``) at inference.
+
+    Buffers (``rq.model.*``): ``inited [n_q, 1]``, ``cluster_size [n_q, K]``, ``embed [n_q, K, D]``
+    (the codebooks) and ``embed_avg [n_q, K, D]`` (training only). Optional ``input_proj`` /
+    ``output_proj`` (``codec_dim``) and ``tanh * codec_range`` before quantizing.
+    """
+
+    def __init__(self, input_size: int, conf: dict) -> None:
+        super().__init__()
+        if not conf["use_ddp"]:
+            raise FunCodecCheckpointError("config.yaml quantizer_conf: use_ddp false is not supported")
+        if conf["q0_ds_ratio"] != 1:
+            raise FunCodecCheckpointError("config.yaml quantizer_conf: q0_ds_ratio != 1 is not supported")
+        n_q, bins = conf["num_quantizers"], conf["codebook_size"]
+        dim = conf["codec_dim"] or input_size
+        if dim != input_size:
+            self.input_proj = nn.Linear(input_size, dim)
+            self.output_proj = nn.Linear(dim, input_size)
+        else:
+            self.input_proj = self.output_proj = None
+        self.codec_range = conf["codec_range"]
+        self.rq = nn.Module()
+        self.rq.model = nn.Module()
+        for name, shape in (
+            ("inited", (n_q, 1)),
+            ("cluster_size", (n_q, bins)),
+            ("embed", (n_q, bins, dim)),
+            ("embed_avg", (n_q, bins, dim)),
+        ):
+            self.rq.model.register_buffer(name, torch.zeros(shape))
+
+    @property
+    def codebooks(self) -> torch.Tensor:
+        """``[n_q, K, D]``."""
+        return self.rq.model.embed
+
+    def encode(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``latent [B, T', D]`` -> ``(codes [n_q, B, T'] int64, quantized [B, T', D])``.
+
+        Per stage: nearest codeword by ``-(|r|^2 - 2 r.e + |e|^2)`` (float32, first index on ties),
+        then ``r -= q`` and ``quantized += q`` (from zeros)."""
+        if self.input_proj is not None:
+            latent = self.input_proj(latent)
+        if self.codec_range is not None:
+            latent = torch.tanh(latent) * self.codec_range
+        residual = latent.reshape(-1, latent.shape[-1])
+        quantized = torch.zeros_like(residual)
+        codes = []
+        for embed in self.codebooks:
+            distance = -(
+                residual.pow(2).sum(1, keepdim=True)
+                - 2 * residual @ embed.t()
+                + embed.t().pow(2).sum(0, keepdim=True)
+            )
+            index = distance.max(dim=-1).indices
+            chosen = F.embedding(index, embed)
+            residual = residual - chosen
+            quantized = quantized + chosen
+            codes.append(index.view(latent.shape[:-1]))
+        quantized = quantized.view(latent.shape)
+        if self.output_proj is not None:
+            quantized = self.output_proj(quantized)
+        return torch.stack(codes), quantized
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """``codes [n_q', B, T']`` (the first ``n_q'`` stages) -> ``[B, T', D]``: the sum of the codewords."""
+        quantized = torch.tensor(0.0, device=codes.device)
+        for stage, index in enumerate(codes):
+            quantized = quantized + F.embedding(index, self.codebooks[stage])
+        if self.output_proj is not None:
+            quantized = self.output_proj(quantized)
+        return quantized
+
+
+class LossBuffers(nn.Module):
+    """Persistent buffers of an upstream training-loss module (``mel_basis``, ``window``), kept only so
+    that ``model.pth`` loads strictly; never used at inference."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
+        super().__init__()
+        for name, shape in shapes.items():
+            self.register_buffer(name, torch.zeros(shape))
+
+
+@dataclass
+class FunCodecCodes:
+    """What :meth:`FunCodecModel.encode` returns.
+
+    Attributes:
+        codes: ``[n_q, B, T']`` int64, the upstream ``code_indices[0]`` layout.
+        scale: ``[B, 1]`` per-clip RMS scale (``audio_normalize``), or None when it is off.
+    """
+
+    codes: torch.Tensor
+    scale: torch.Tensor | None
+
+
+class FunCodecModel(CodecModel):
+    """A FunCodec ``encodec`` or ``freq_codec`` (mag-phase) model built from an upstream config dict.
+
+    Args:
+        config: the parsed ``config.yaml`` (``model``, ``input_size``, ``encoder``/``encoder_conf``,
+            ``quantizer_conf``, ``decoder``/``decoder_conf``, ``model_conf``); missing keys take the
+            upstream defaults (``ENCODER_DEFAULTS`` ...).
+
+    ``sample_rate`` is ``model_conf.target_sample_hz``; ``hop_length`` is samples per code frame
+    (``prod(ratios)``, or the STFT hop times the time ratios).
+    """
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        kind = config.get("model")
+        if kind not in MODEL_DEFAULTS:
+            raise FunCodecCheckpointError(
+                f"config.yaml model: {kind!r} is not one of {sorted(MODEL_DEFAULTS)}"
+            )
+        encoder_name, decoder_name = _NETWORKS[kind]
+        for key, expected in (
+            ("encoder", encoder_name),
+            ("decoder", decoder_name),
+            ("quantizer", "costume_quantizer"),
+        ):
+            if config.get(key) != expected:
+                raise FunCodecCheckpointError(
+                    f"config.yaml {key}: {config.get(key)!r}, expected {expected!r} for {kind}"
+                )
+        model_conf = _options(config.get("model_conf"), MODEL_DEFAULTS[kind], "model_conf", _TRAINING_ONLY)
+        encoder_conf = _options(config.get("encoder_conf"), ENCODER_DEFAULTS[encoder_name], "encoder_conf")
+        decoder_conf = _options(config.get("decoder_conf"), DECODER_DEFAULTS[decoder_name], "decoder_conf")
+        quantizer_conf = _options(config.get("quantizer_conf"), QUANTIZER_DEFAULTS, "quantizer_conf")
+        self.segment_length: int | None = None
+        self.segment_stride: int | None = None
+        if model_conf["segment_dur"] is not None:
+            if model_conf["overlap_ratio"] is None:
+                raise FunCodecCheckpointError(
+                    "config.yaml model_conf: segment_dur is set but overlap_ratio is null"
+                )
+            self.segment_length = int(model_conf["segment_dur"] * model_conf["target_sample_hz"])
+            self.segment_stride = max(1, int((1 - model_conf["overlap_ratio"]) * self.segment_length))
+        if model_conf["bypass_quantizer"]:
+            raise FunCodecCheckpointError("config.yaml model_conf: bypass_quantizer true is not supported")
+        for conf in (encoder_conf, decoder_conf):
+            if conf.get("add_snake_activation"):
+                raise FunCodecCheckpointError("config.yaml: add_snake_activation true is not supported")
+        domain = model_conf["codec_domain"]
+        self.two_d = kind == "freq_codec"
+        if self.two_d and list(domain) != ["mag_phase", "mag_phase"]:
+            raise FunCodecCheckpointError(
+                f"config.yaml model_conf: codec_domain {domain!r}, only [mag_phase, mag_phase] is supported"
+            )
+        if not self.two_d and domain != "time":
+            raise FunCodecCheckpointError(
+                f"config.yaml model_conf: codec_domain {domain!r}, only 'time' is supported"
+            )
+
+        self.sample_rate = int(model_conf["target_sample_hz"])
+        self.audio_normalize = bool(model_conf["audio_normalize"])
+        input_size = int(config.get("input_size") or 1)
+        self.encoder = SEANetEncoder(input_size, self.two_d, **encoder_conf)
+        self.quantizer = ResidualVQ(encoder_conf["dimension"], quantizer_conf)
+        self.decoder = SEANetDecoder(encoder_conf["dimension"], self.two_d, **decoder_conf)
+        time_ratios = [r[1] if self.two_d else r for r in encoder_conf["ratios"]]
+        if self.two_d:
+            self.n_fft = int(model_conf["domain_conf"].get("n_fft", 512))
+            self.stft_hop = int(model_conf["domain_conf"].get("hop_length", 160))
+            self.enc_trans_func = LossBuffers({"window": (self.n_fft,)})
+            self.dec_trans_func = LossBuffers({"window": (self.n_fft,)})
+            for module in (self.enc_trans_func, self.dec_trans_func):
+                module.window.copy_(torch.hann_window(self.n_fft))
+        self.hop_length = int(math.prod(time_ratios)) * (self.stft_hop if self.two_d else 1)
+        #: How :meth:`resynthesize` batches clips of unequal length: True = one masked padded batch,
+        #: False = equal-length groups, None = masked on accelerators only.
+        self.masked_batching: bool | None = None
+        self.mel_spec_transforms = nn.ModuleList(
+            LossBuffers({"mel_basis": (model_conf["multi_spectral_n_mels"], 513), "window": (2**power,)})
+            for power in model_conf["multi_spectral_window_powers_of_two"]
+        )
+
+    # -- analysis / synthesis -------------------------------------------------------------------
+
+    def _scale(self, x: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+        """Per-clip RMS ``1e-8 + sqrt(mean_t(mean_c(x)^2))`` over the valid samples, ``[B, 1, 1]``."""
+        mono = x.mean(dim=1, keepdim=True)
+        if lengths is None:
+            return 1e-8 + mono.pow(2).mean(dim=2, keepdim=True).sqrt()
+        count = torch.tensor(lengths, device=x.device, dtype=x.dtype).view(-1, 1, 1)
+        return 1e-8 + (mono.pow(2).sum(dim=2, keepdim=True) / count).sqrt()
+
+    def _spectral_planes(self, x: torch.Tensor, lengths: Lengths) -> tuple[torch.Tensor, Lengths]:
+        """``[B, 1, T]`` -> ``[B, 3, n_fft/2+1, frames]`` (log |X|, Re and Im of X/|X|; |X| floored at
+        1e-6) of a centred, reflect-padded, Hann STFT; ``1 + T // hop`` frames per row."""
+        half = self.n_fft // 2
+        signal = x[:, 0]
+        shortest = signal.shape[-1] if lengths is None else min(lengths)
+        if shortest <= half:
+            raise ValueError(f"FunCodec FreqCodec needs clips longer than {half} samples (got {shortest})")
+        window = self.enc_trans_func.window
+        if lengths is None:
+            spec = torch.stft(
+                signal,
+                self.n_fft,
+                self.stft_hop,
+                window=window,
+                center=True,
+                pad_mode="reflect",
+                return_complex=True,
+            )
+            frame_lengths = None
+        else:
+            padded = reflect_pad_rows(signal, lengths, [half] * len(lengths), [half] * len(lengths))
+            spec = torch.stft(
+                padded, self.n_fft, self.stft_hop, window=window, center=False, return_complex=True
+            )
+            frame_lengths = [1 + n // self.stft_hop for n in lengths]
+        magnitude = spec.abs().clamp(min=1e-6)
+        phase = spec / magnitude
+        return torch.stack([magnitude.log(), phase.real, phase.imag], dim=1), frame_lengths
+
+    def _inverse_stft(self, spec: torch.Tensor, frame_lengths: Lengths) -> torch.Tensor:
+        """Complex ``[B, bins, frames]`` -> ``[B, 1, hop * (frames - 1)]``: centred inverse STFT with
+        the Hann window (window-envelope normalised); per row only its own frames count."""
+        window = self.dec_trans_func.window
+        if frame_lengths is None:
+            return torch.istft(spec, self.n_fft, self.stft_hop, window=window, center=True)[:, None]
+        frames = torch.fft.irfft(spec, n=self.n_fft, dim=1) * window[None, :, None]
+        mask = valid_mask(frame_lengths, spec.shape[-1], spec.device)[:, None, :].to(frames.dtype)
+        total = self.n_fft + self.stft_hop * (spec.shape[-1] - 1)
+
+        def overlap_add(columns: torch.Tensor) -> torch.Tensor:
+            return F.fold(columns, (1, total), (1, self.n_fft), stride=(1, self.stft_hop))[:, 0, 0]
+
+        signal = overlap_add(frames * mask)
+        envelope = overlap_add((window.square()[None, :, None] * mask).expand_as(frames))
+        half = self.n_fft // 2
+        width = self.stft_hop * (max(frame_lengths) - 1)
+        signal, envelope = signal[:, half : half + width], envelope[:, half : half + width]
+        inside = valid_mask([self.stft_hop * (n - 1) for n in frame_lengths], width, spec.device)
+        return torch.where(inside, signal / torch.where(inside, envelope, 1.0), 0.0)[:, None]
+
+    def _encode(
+        self, x: torch.Tensor, lengths: Lengths
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Lengths]:
+        """``[B, 1, T]`` -> ``(codes [n_q, B, T'], quantized [B, T', D], scale [B, 1, 1] | None,
+        latent frames per row)``."""
+        scale = self._scale(x, lengths) if self.audio_normalize else None
+        if scale is not None:
+            x = x / scale
+        features, feature_lengths = self._spectral_planes(x, lengths) if self.two_d else (x, lengths)
+        latent, latent_lengths = self.encoder(features, feature_lengths)
+        codes, quantized = self.quantizer.encode(latent)
+        return codes, quantized, scale, latent_lengths
+
+    def _decode(self, quantized: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+        """Decoder input ``[B, T', D]`` -> unscaled waveform ``[B, 1, samples]``."""
+        out, out_lengths = self.decoder(quantized, lengths)
+        if not self.two_d:
+            return out
+        spec = F.softplus(out[:, 0]) * torch.complex(out[:, 1], out[:, 2])
+        return self._inverse_stft(spec, out_lengths)
+
+    # -- CodecModel API -------------------------------------------------------------------------
+
+    def encode(self, waveforms: torch.Tensor) -> FunCodecCodes | list[FunCodecCodes]:
+        """``waveforms [B, 1, T]`` (every row a whole clip) -> :class:`FunCodecCodes` (codes
+        ``[n_q, B, T']``, ``T' = ceil(T / hop_length)`` for ``encodec``, ``ceil((1 + T // 160) / 2)``
+        for ``freq_codec``; the per-clip scale). With ``segment_dur`` set: one per segment (segments
+        of ``segment_length`` samples every ``segment_stride``, each with its own scale)."""
+        if self.segment_length is not None:
+            starts = range(0, waveforms.shape[-1], self.segment_stride)
+            return [
+                self._encode_clip(waveforms[..., start : start + self.segment_length]) for start in starts
+            ]
+        return self._encode_clip(waveforms)
+
+    def _encode_clip(self, waveforms: torch.Tensor) -> FunCodecCodes:
+        codes, _, scale, _ = self._encode(waveforms, None)
+        return FunCodecCodes(codes, None if scale is None else scale.view(-1, 1))
+
+    def decode(self, codes: FunCodecCodes | list[FunCodecCodes] | torch.Tensor) -> torch.Tensor:
+        """Codes -> ``[B, 1, T']`` waveform. :class:`FunCodecCodes` restores the scale (a list of
+        segments is cross-faded, :func:`linear_overlap_add`); a bare ``[n_q, B, T']`` tensor is
+        upstream's ``run_mod="decode"`` path (no scale, no trim)."""
+        if isinstance(codes, list):
+            return linear_overlap_add([self.decode(segment) for segment in codes], self.segment_stride)
+        if isinstance(codes, FunCodecCodes):
+            out = self._decode(self.quantizer.decode(codes.codes), None)
+            return out if codes.scale is None else out * codes.scale.view(-1, 1, 1)
+        return self._decode(self.quantizer.decode(codes), None)
+
+    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The official ``inference`` path on a zero-padded batch ``[B, 1, T]`` with ``lengths [B]``
+        valid samples: every row gives its stand-alone result (own RMS scale, own GroupNorm
+        statistics, own reflect padding). Returns ``[B, 1, >= T]``, zero past each row's output
+        (FreqCodec's iSTFT yields ``T - T % 160`` samples when ``T // 160`` is odd).
+
+        With :attr:`masked_batching` (default: on for accelerators, off on CPU) the whole padded
+        batch runs at once with per-row masked statistics; otherwise rows of equal length run
+        together, unpadded, as do segmented models (on CPU the convolutions are compute-bound, so batching gains little
+        and padding costs its full share; measured in the README, "Codecs: FunCodec").
+        """
+        row_lengths = [int(n) for n in lengths]
+        masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
+        if masked and self.segment_length is None:
+            out = self._resynthesize(
+                waveforms, None if min(row_lengths) == waveforms.shape[-1] else row_lengths
+            )
+        else:
+            out = torch.zeros_like(waveforms)
+            for length in sorted(set(row_lengths)):
+                rows = [row for row, n in enumerate(row_lengths) if n == length]
+                result = self._resynthesize(waveforms[rows, :, :length], None)[..., :length]
+                out[rows, :, : result.shape[-1]] = result
+        return F.pad(out, (0, max(0, waveforms.shape[-1] - out.shape[-1])))
+
+    def _resynthesize(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+        """Encode, quantize, decode and rescale; ``lengths`` (per-row masking) as in :meth:`_encode`."""
+        if lengths is None:
+            return self.decode(self.encode(waveforms))
+        _, quantized, scale, latent_lengths = self._encode(waveforms, lengths)
+        out = self._decode(quantized, latent_lengths)
+        if scale is not None:
+            out = out * scale
+        return out * valid_mask(lengths, out.shape[-1], out.device)[:, None, :].to(out.dtype)
+
+
+def linear_overlap_add(frames: list[torch.Tensor], stride: int) -> torch.Tensor:
+    """Cross-fade decoded segments ``[B, 1, L_k]`` that start every ``stride`` samples: each is
+    weighted by a triangle over the first segment's length (peak in the middle, never zero) and
+    the sum is divided by the summed weights. Returns ``[B, 1, stride * (K - 1) + L_last]``."""
+    length = frames[0].shape[-1]
+    t = torch.linspace(0, 1, length + 2, device=frames[0].device, dtype=frames[0].dtype)[1:-1]
+    weight = 0.5 - (t - 0.5).abs()
+    total = stride * (len(frames) - 1) + frames[-1].shape[-1]
+    out = frames[0].new_zeros(*frames[0].shape[:-1], total)
+    weights = frames[0].new_zeros(total)
+    for index, frame in enumerate(frames):
+        start, size = index * stride, frame.shape[-1]
+        out[..., start : start + size] += weight[:size] * frame
+        weights[start : start + size] += weight[:size]
+    return out / weights
+
+
+def load_upstream_state_dict(model: FunCodecModel, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:
+    """Load an upstream ``model.pth`` state dict into ``model``, strictly.
+
+    ``discriminator.*`` keys are dropped (training only). Raises :class:`FunCodecCheckpointError`
+    naming the first missing, unexpected or misshaped key, or when the codebooks were never
+    initialised (``inited == 0``: upstream would run k-means on the first batch).
+    """
+    given = {k: v for k, v in state_dict.items() if not k.startswith("discriminator.")}
+    expected = model.state_dict()
+    problems = []
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    if missing:
+        problems.append(
+            f"{len(missing)} missing key(s), first {missing[0]!r} {tuple(expected[missing[0]].shape)}"
+        )
+    if unexpected:
+        problems.append(
+            f"{len(unexpected)} unexpected key(s), first {unexpected[0]!r} {tuple(given[unexpected[0]].shape)}"
+        )
+    for key, tensor in given.items():
+        if key in expected and tuple(tensor.shape) != tuple(expected[key].shape):
+            problems.append(
+                f"{key!r} has shape {tuple(tensor.shape)}, the config gives {tuple(expected[key].shape)}"
+            )
+            break
+    if problems:
+        raise FunCodecCheckpointError(
+            "FunCodec checkpoint does not match its config.yaml: " + "; ".join(problems)
+        )
+    model.load_state_dict(given, strict=True)
+    if not bool((model.quantizer.rq.model.inited == 1).all()):
+        raise FunCodecCheckpointError(
+            "FunCodec checkpoint has uninitialised codebooks (quantizer.rq.model.inited == 0)"
+        )
+    return model.eval()
+
+
+def from_upstream(config: dict, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:
+    """Build from a parsed upstream ``config.yaml`` and load an upstream state dict (strict)."""
+    return load_upstream_state_dict(FunCodecModel(config), state_dict)
+
+
+# -- family functions (registry contract) ---------------------------------------------------------
+
+
+def _is_freqcodec(spec: CodecSpec) -> bool:
+    return "freqcodec" in spec.repo_id
+
+
+def official_config(spec: CodecSpec) -> dict:
+    """The architecture part of the official config of ``spec``: the egs ``encodec_16k_n32_600k_step``
+    (ds320) / ``…_ds640`` configs for F3-F6; for F1/F2 the closest public config
+    (``freqcodec_mag_phase_16k_n32_600k_step``), which does NOT match the released checkpoints."""
+    quantizer = {
+        "codebook_size": 1024,
+        "num_quantizers": 32,
+        "ema_decay": 0.99,
+        "kmeans_init": True,
+        "sampling_rate": 16000,
+        "quantize_dropout": True,
+        "use_ddp": True,
+        "encoder_hop_length": 320,
+    }
+    model_conf = {
+        "odim": 128,
+        "multi_spectral_window_powers_of_two": [5, 6, 7, 8, 9, 10],
+        "target_sample_hz": 16000,
+        "audio_normalize": True,
+        "use_power_spec_loss": True,
+        "segment_dur": None,
+        "overlap_ratio": None,
+    }
+    if _is_freqcodec(spec):
+        seanet = {
+            "ratios": _RATIOS_2D,
+            "norm": "time_group_norm",
+            "norm_params": {"num_groups": 1},
+            "causal": False,
+            "dilation_base": 1,
+        }
+        return {
+            "input_size": 3,
+            "encoder": "encodec_seanet_encoder_2d",
+            "encoder_conf": seanet,
+            "quantizer": "costume_quantizer",
+            "quantizer_conf": quantizer,
+            "decoder": "encodec_seanet_decoder_2d",
+            "decoder_conf": {**seanet, "channels": 3},
+            "model": "freq_codec",
+            "model_conf": {**model_conf, "codec_domain": ["mag_phase", "mag_phase"]},
+        }
+    ratios = [8, 5, 4, 2, 2] if "ds640" in spec.repo_id else [8, 5, 4, 2]
+    seanet = {"ratios": ratios, "norm": "time_group_norm", "causal": False}
+    return {
+        "input_size": 1,
+        "encoder": "encodec_seanet_encoder",
+        "encoder_conf": seanet,
+        "quantizer": "costume_quantizer",
+        "quantizer_conf": {**quantizer, "encoder_hop_length": int(math.prod(ratios))},
+        "decoder": "encodec_seanet_decoder",
+        "decoder_conf": seanet,
+        "model": "encodec",
+        "model_conf": model_conf,
+    }
+
+
+def _random_model(config: dict, seed: int) -> FunCodecModel:
+    """``FunCodecModel(config)`` with seeded random weights and initialised random codebooks."""
+    torch.manual_seed(seed)
+    model = FunCodecModel(config)
+    codebooks = model.quantizer.rq.model
+    codebooks.embed.normal_()
+    codebooks.embed_avg.copy_(codebooks.embed)
+    codebooks.inited.fill_(1.0)
+    return model.eval()
+
+
+def tiny_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
+    """The real classes at a tiny width (n_filters 4, latent 16, 32 x 16 codewords), random weights:
+    FreqCodec for F1/F2, Encodec (the spec's ratios) for F3-F6."""
+    config = official_config(spec)
+    for part in ("encoder_conf", "decoder_conf"):
+        config[part] = {**config[part], "n_filters": 4}
+    config["encoder_conf"]["dimension"] = 16
+    config["quantizer_conf"] = {**config["quantizer_conf"], "codebook_size": 16}
+    config["model_conf"] = {
+        **config["model_conf"],
+        "multi_spectral_window_powers_of_two": [5],
+        "multi_spectral_n_mels": 8,
+    }
+    return _random_model(config, seed)
+
+
+def random_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
+    """The full official architecture (:func:`official_config`) with random weights (benchmarks)."""
+    return _random_model(official_config(spec), seed)
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> FunCodecModel:
+    """The official ``config.yaml`` + ``model.pth`` of ``spec.repo_id`` (Hub cache or ``local_dir``)."""
+    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    config_path, weights_path = Path(paths["config.yaml"]), Path(paths["model.pth"])
+    try:
+        config = yaml.safe_load(config_path.read_text())
+    except yaml.YAMLError as error:
+        raise FunCodecCheckpointError(f"{config_path}: not valid YAML ({error}); re-download it") from None
+    try:
+        state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated download, wrong file
+        raise FunCodecCheckpointError(
+            f"{weights_path}: cannot be read as a state dict ({error}); re-download it"
+        ) from None
+    try:
+        return from_upstream(config, state_dict)
+    except FunCodecCheckpointError as error:
+        raise FunCodecCheckpointError(f"{spec.repo_id}: {error}") from None

@@ -1,0 +1,607 @@
+"""Subsets B1-B3: AcademiCodec HiFi-Codec (group-residual VQ), native PyTorch.
+
+Written from ``../shared/codec_facts/hificodec.md`` (Yang et al., arXiv 2305.02765; upstream
+``yangdongchao/AcademiCodec``, whose README states "MIT license" although the repository has no
+LICENSE file). The network is an encoder that downsamples by 320 with HiFi-GAN residual blocks and
+GroupNorm, a group-residual quantizer (2 channel groups x 2 residual layers = 4 codebooks) and a
+HiFi-GAN generator.
+
+Checkpoints (``Dongchao/AcademiCodec``, files without extension) are ``torch.save`` dicts with the
+top-level keys ``generator``, ``encoder`` and ``quantizer``, each a state dict with upstream key
+names. The module names below reproduce those keys exactly, so the files load strictly. B1 and B2
+share one config; several Codec-SUPERB shards of the two are byte-identical, so the two files may
+hold the same weights.
+
+Codes layout: ``int64 [B, 4, frames]``, codebooks in the order
+``[layer 1 group 0, layer 1 group 1, layer 2 group 0, layer 2 group 1]`` (upstream returns the
+transpose, ``[B, frames, 4]``). ``frames = floor(T / 320)``: the strided encoder drops a trailing
+partial frame, so the decoder returns ``320 * frames`` samples.
+
+Batching: the encoder's GroupNorm takes statistics over time, so zero padding would change every
+frame of the shorter clips. :meth:`HiFiCodec.resynthesize` therefore masks every layer to each
+clip's valid length (padding positions are held at zero, exactly what a single-clip convolution
+sees, and GroupNorm statistics are taken over valid frames only), which makes a padded batch equal
+to running the clips one by one.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.hub import fetch_files
+
+#: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
+LRELU_SLOPE = 0.1
+#: Residual quantizer layers (hard-coded upstream: ``quantizer_modules`` and ``quantizer_modules2``).
+N_RESIDUAL_LAYERS = 2
+#: Padded input samples per forward on CPU (:meth:`HiFiCodec.resynthesize`). Throughput per CPU-second
+#: was flat from 16k to 128k samples per forward and 24% lower at 512k (activations leave the caches).
+CPU_GROUP_SAMPLES = 4 * 16000
+#: Top-level keys of an upstream checkpoint file, in the order of :class:`HiFiCodec`'s submodules.
+CHECKPOINT_KEYS = ("encoder", "quantizer", "generator")
+
+#: Model hyper-parameters of the official JSON configs (upstream ``egs/HiFi-Codec-*/``). Their other
+#: keys (mel-loss ``hop_size``/``win_size``/``n_fft``/..., optimiser, data loading) only configure
+#: training and are ignored by :meth:`HiFiCodecConfig.from_dict`.
+OFFICIAL_CONFIGS: dict[str, dict] = {
+    name: {
+        "resblock": "1",
+        "upsample_rates": [8, 5, 4, 2],
+        "upsample_kernel_sizes": [16, 11, 8, 4],
+        "upsample_initial_channel": 512,
+        "resblock_kernel_sizes": [3, 7, 11],
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        "sampling_rate": rate,
+        "n_code_groups": 2,
+        "n_codes": 1024,
+    }
+    for name, rate in (("config_16k_320d.json", 16000), ("config_24k_320d.json", 24000))
+}
+
+#: Reduced widths of :func:`tiny_codec` (the same as the golden file's reduced config).
+TINY_WIDTHS = {
+    "upsample_initial_channel": 32,
+    "n_codes": 64,
+    "encoder_base_channels": 2,
+    "latent_channels": 32,
+    "groupnorm_channels_per_group": 2,
+}
+
+
+@dataclass(frozen=True)
+class HiFiCodecConfig:
+    """Hyper-parameters of HiFi-Codec; the defaults are the official 16 kHz, 320x model.
+
+    Args:
+        sampling_rate: audio rate in Hz.
+        resblock: residual block type; only ``"1"`` (ResBlock1, used by every release) is supported.
+        upsample_rates: generator upsampling factors; the encoder downsamples by the same factors in
+            reverse order. Their product is the hop length (samples per code frame).
+        upsample_kernel_sizes: kernel of each (transposed) resampling convolution.
+        upsample_initial_channel: generator width after ``conv_pre``; halved at every upsampling.
+        resblock_kernel_sizes: kernels of the parallel residual blocks (reversed in the encoder).
+        resblock_dilation_sizes: dilations of each residual block's three layers.
+        n_code_groups: channel groups of the quantizer (codebooks per residual layer).
+        n_codes: codewords per codebook.
+        encoder_base_channels: encoder width after ``conv_pre``; doubled at every downsampling
+            (hard-coded 32 upstream).
+        latent_channels: latent width = quantizer input = generator input (hard-coded 512 upstream;
+            must equal ``encoder_base_channels * 2 ** len(upsample_rates)``).
+        groupnorm_channels_per_group: encoder GroupNorm uses ``channels // this`` groups
+            (hard-coded 16 upstream).
+    """
+
+    sampling_rate: int = 16000
+    resblock: str = "1"
+    upsample_rates: tuple[int, ...] = (8, 5, 4, 2)
+    upsample_kernel_sizes: tuple[int, ...] = (16, 11, 8, 4)
+    upsample_initial_channel: int = 512
+    resblock_kernel_sizes: tuple[int, ...] = (3, 7, 11)
+    resblock_dilation_sizes: tuple[tuple[int, ...], ...] = ((1, 3, 5), (1, 3, 5), (1, 3, 5))
+    n_code_groups: int = 2
+    n_codes: int = 1024
+    encoder_base_channels: int = 32
+    latent_channels: int = 512
+    groupnorm_channels_per_group: int = 16
+
+    def __post_init__(self) -> None:
+        if self.resblock != "1":
+            raise ValueError(f"HiFi-Codec resblock {self.resblock!r} is not supported (only '1')")
+        if len(self.upsample_rates) != len(self.upsample_kernel_sizes):
+            raise ValueError("upsample_rates and upsample_kernel_sizes must have the same length")
+        if self.latent_channels != self.encoder_base_channels * 2 ** len(self.upsample_rates):
+            raise ValueError("latent_channels must equal encoder_base_channels * 2 ** len(upsample_rates)")
+        if self.latent_channels % self.n_code_groups:
+            raise ValueError("latent_channels must be divisible by n_code_groups")
+
+    @classmethod
+    def from_dict(cls, config: dict) -> HiFiCodecConfig:
+        """Build from an upstream JSON config dict; training-only keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in config.items() if key in known}
+        for key in ("upsample_rates", "upsample_kernel_sizes", "resblock_kernel_sizes"):
+            if key in values:
+                values[key] = tuple(values[key])
+        if "resblock_dilation_sizes" in values:
+            values["resblock_dilation_sizes"] = tuple(tuple(d) for d in values["resblock_dilation_sizes"])
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """The config as a JSON-compatible dict (upstream key names)."""
+        return asdict(self)
+
+    @property
+    def hop_length(self) -> int:
+        """Input samples per code frame."""
+        return math.prod(self.upsample_rates)
+
+    @property
+    def n_codebooks(self) -> int:
+        """Codebooks in total (columns of the codes)."""
+        return N_RESIDUAL_LAYERS * self.n_code_groups
+
+
+# --------------------------------------------------------------------------------------------------
+# Masking helpers: padded batches behave like one clip at a time.
+
+
+def _zero_padding_(x: torch.Tensor, valid: list[int] | None) -> torch.Tensor:
+    """Zero, in place, the steps of ``x [B, C, T]`` after ``valid[b]`` in each row; returns ``x``.
+    (Only the padded tails are written, which is cheaper than multiplying by a mask.)"""
+    if valid is not None:
+        for row, length in enumerate(valid):
+            if length < x.shape[-1]:
+                x[row, :, length:] = 0
+    return x
+
+
+def _group_norm(norm: nn.GroupNorm, x: torch.Tensor, valid: list[int] | None) -> torch.Tensor:
+    """GroupNorm of ``x [B, C, T]`` with statistics over the first ``valid[b]`` steps of each row."""
+    steps = x.shape[-1]
+    if valid is None or min(valid) >= steps:
+        return F.group_norm(x, norm.num_groups, norm.weight, norm.bias, norm.eps)
+    batch, channels = x.shape[:2]
+    lengths = torch.tensor(valid, device=x.device)
+    mask = (torch.arange(steps, device=x.device) < lengths[:, None]).to(x.dtype).reshape(batch, 1, 1, steps)
+    grouped = x.reshape(batch, norm.num_groups, -1, steps)
+    count = (mask.sum(dim=(2, 3), keepdim=True) * grouped.shape[2]).clamp_min(1.0)
+    mean = (grouped * mask).sum(dim=(2, 3), keepdim=True) / count
+    centred = (grouped - mean) * mask
+    variance = centred.square().sum(dim=(2, 3), keepdim=True) / count
+    normed = (centred * torch.rsqrt(variance + norm.eps)).reshape(batch, channels, steps)
+    return _zero_padding_(normed * norm.weight[:, None] + norm.bias[:, None], valid)
+
+
+# --------------------------------------------------------------------------------------------------
+# Building blocks.
+
+
+class WeightNormConv1d(nn.Module):
+    """A (transposed) 1-d convolution with weight normalisation, stored as upstream stores it.
+
+    Parameters ``weight_v`` (direction), ``weight_g`` (per-row gain, shape ``[weight_v.shape[0], 1, 1]``)
+    and ``bias``; the effective weight is ``g * v / ||v||`` with the norm over all axes but the first.
+    For a transposed convolution the first axis of the weight is the *input* channel.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        dilation: int = 1,
+        padding: int = 0,
+        transposed: bool = False,
+    ) -> None:
+        super().__init__()
+        shape = (
+            (in_channels, out_channels, kernel_size)
+            if transposed
+            else (out_channels, in_channels, kernel_size)
+        )
+        self.weight_g = nn.Parameter(torch.empty(shape[0], 1, 1))
+        self.weight_v = nn.Parameter(torch.empty(shape))
+        self.bias = nn.Parameter(torch.empty(out_channels))
+        self.stride, self.dilation, self.padding, self.transposed = stride, dilation, padding, transposed
+        self.kernel_size = kernel_size
+        self._folded: tuple[tuple, torch.Tensor] | None = None  # (parameter state, weight) for inference
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's default convolution init for ``v`` and ``bias``; ``g = ||v||`` (weight_norm's init)."""
+        nn.init.kaiming_uniform_(self.weight_v, a=math.sqrt(5))
+        fan_in = self.weight_v.shape[1] * self.kernel_size
+        nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+        with torch.no_grad():
+            self.weight_g.copy_(self.weight_v.norm(dim=(1, 2), keepdim=True))
+
+    def weight(self) -> torch.Tensor:
+        """The effective convolution weight ``g * v / ||v||``. Without autograd (inference) it is
+        computed once and reused until ``v`` or ``g`` change (in place or replaced), which saves a
+        pass over all weights per call."""
+        if torch.is_grad_enabled():
+            return self._fold()
+        state = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight_v, self.weight_g))
+        if self._folded is None or self._folded[0] != state:
+            self._folded = (state, self._fold())
+        return self._folded[1]
+
+    def _fold(self) -> torch.Tensor:
+        return self.weight_v * (self.weight_g / self.weight_v.norm(dim=(1, 2), keepdim=True))
+
+    def output_lengths(self, lengths: list[int] | None) -> list[int] | None:
+        """Valid output steps for ``lengths`` valid input steps (each clip's unpadded output length)."""
+        if lengths is None:
+            return None
+        span = self.dilation * (self.kernel_size - 1)
+        if self.transposed:
+            return [max((n - 1) * self.stride - 2 * self.padding + span + 1, 0) for n in lengths]
+        return [max((n + 2 * self.padding - span - 1) // self.stride + 1, 0) for n in lengths]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv = F.conv_transpose1d if self.transposed else F.conv1d
+        return conv(x, self.weight(), self.bias, self.stride, self.padding, dilation=self.dilation)
+
+
+def _same(kernel_size: int, dilation: int = 1) -> int:
+    """'Same' padding of a stride-1 dilated convolution."""
+    return (kernel_size * dilation - dilation) // 2
+
+
+class ResBlock1(nn.Module):
+    """HiFi-GAN ResBlock1: three (dilated conv, conv) pairs, each with a residual connection."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: tuple[int, ...]) -> None:
+        super().__init__()
+        self.convs1 = nn.ModuleList(
+            WeightNormConv1d(channels, channels, kernel_size, dilation=d, padding=_same(kernel_size, d))
+            for d in dilations
+        )
+        self.convs2 = nn.ModuleList(
+            WeightNormConv1d(channels, channels, kernel_size, padding=_same(kernel_size)) for _ in dilations
+        )
+
+    def forward(self, x: torch.Tensor, valid: list[int] | None = None) -> torch.Tensor:
+        """``x [B, C, T]`` -> ``[B, C, T]``; steps after ``valid[b]`` are zeroed after each conv."""
+        for conv1, conv2 in zip(self.convs1, self.convs2):
+            residual = _zero_padding_(conv1(F.leaky_relu(x, LRELU_SLOPE)), valid)
+            x = x + _zero_padding_(conv2(F.leaky_relu(residual, LRELU_SLOPE)), valid)
+        return x
+
+
+class HiFiCodecEncoder(nn.Module):
+    """Waveform ``[B, 1, T]`` -> latent ``[B, latent_channels, floor(T / hop)]``.
+
+    Stages use the reversed (rate, kernel) list; each is LeakyReLU(0.1), a strided conv that doubles
+    the width (named ``ups`` upstream), and the residual blocks (reversed kernels) whose running sum
+    is group-normalised after each branch: ``s = GN0(RB0(x)); s = GN1(s + RB1(x)); ...; x = s / n``.
+    """
+
+    def __init__(self, config: HiFiCodecConfig) -> None:
+        super().__init__()
+        base = config.encoder_base_channels
+        self.n_kernels = len(config.resblock_kernel_sizes)
+        self.conv_pre = WeightNormConv1d(1, base, 7, padding=3)
+        self.ups = nn.ModuleList()
+        self.resblocks = nn.ModuleList()
+        self.normalize = nn.ModuleList()
+        kernels = list(reversed(config.resblock_kernel_sizes))
+        dilations = list(reversed(config.resblock_dilation_sizes))
+        stages = reversed(list(zip(config.upsample_rates, config.upsample_kernel_sizes)))
+        for i, (rate, kernel) in enumerate(stages):
+            channels = base * 2 ** (i + 1)
+            self.ups.append(
+                WeightNormConv1d(channels // 2, channels, kernel, stride=rate, padding=(kernel - rate) // 2)
+            )
+            for k, d in zip(kernels, dilations):
+                self.resblocks.append(ResBlock1(channels, k, d))
+                self.normalize.append(
+                    nn.GroupNorm(channels // config.groupnorm_channels_per_group, channels, eps=1e-6)
+                )
+        self.conv_post = nn.Conv1d(config.latent_channels, config.latent_channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
+        """``x [B, 1, T]``; ``lengths`` valid samples per row (None: no padding). Padded steps are
+        kept at zero after every layer, so each row is encoded as if it were alone."""
+        if lengths is not None:
+            x = _zero_padding_(x.clone(), lengths)
+        x = _zero_padding_(self.conv_pre(x), lengths)
+        for i, down in enumerate(self.ups):
+            lengths = down.output_lengths(lengths)
+            x = _zero_padding_(down(F.leaky_relu(x, LRELU_SLOPE)), lengths)
+            total = None
+            for j in range(self.n_kernels):
+                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
+                total = branch if total is None else total + branch
+                total = _group_norm(self.normalize[i * self.n_kernels + j], total, lengths)
+            x = total / self.n_kernels
+        return _zero_padding_(self.conv_post(F.leaky_relu(x)), lengths)
+
+
+class Codebook(nn.Module):
+    """One codebook (upstream ``Quantizer_module``): ``embedding.weight [n_codes, dim]``."""
+
+    def __init__(self, n_codes: int, dim: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(n_codes, dim)
+
+    def nearest(self, x: torch.Tensor) -> torch.Tensor:
+        """Index of the closest codeword for each row of ``x [N, dim]`` (squared L2, first on ties)."""
+        codewords = self.embedding.weight
+        distances = (
+            x.square().sum(dim=1, keepdim=True) + codewords.square().sum(dim=1) - 2 * (x @ codewords.t())
+        )
+        return distances.argmin(dim=1)
+
+
+class GroupResidualQuantizer(nn.Module):
+    """Group-residual VQ: the latent channels are split into ``n_code_groups`` groups, each quantised
+    by its own codebook; a second layer (``quantizer_modules2``) quantises the residual."""
+
+    def __init__(self, config: HiFiCodecConfig) -> None:
+        super().__init__()
+        dim = config.latent_channels // config.n_code_groups
+        self.quantizer_modules = nn.ModuleList(
+            Codebook(config.n_codes, dim) for _ in range(config.n_code_groups)
+        )
+        self.quantizer_modules2 = nn.ModuleList(
+            Codebook(config.n_codes, dim) for _ in range(config.n_code_groups)
+        )
+
+    def layers(self) -> tuple[nn.ModuleList, ...]:
+        """The residual layers, first to last."""
+        return self.quantizer_modules, self.quantizer_modules2
+
+    def encode(self, latent: torch.Tensor) -> torch.Tensor:
+        """``latent [B, D, frames]`` -> codes ``int64 [B, n_codebooks, frames]``."""
+        batch, channels, frames = latent.shape
+        residual = latent.transpose(1, 2).reshape(-1, channels)
+        codes = []
+        for layer in self.layers():
+            chunks = residual.split(channels // len(layer), dim=1)
+            indices = [book.nearest(chunk) for book, chunk in zip(layer, chunks)]
+            quantized = torch.cat([book.embedding(index) for book, index in zip(layer, indices)], dim=1)
+            # Upstream's straight-through arithmetic, kept for bit-parity of the residual.
+            residual = residual - (residual + (quantized - residual))
+            codes.extend(indices)
+        return torch.stack(codes, dim=1).reshape(batch, frames, -1).transpose(1, 2)
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes ``[B, n_codebooks, frames]`` -> quantised latent ``[B, D, frames]`` (sum over layers)."""
+        columns = iter(codes.unbind(dim=1))
+        latent = sum(
+            torch.cat([book.embedding(next(columns)) for book in layer], dim=-1) for layer in self.layers()
+        )
+        return latent.transpose(1, 2)
+
+
+class HiFiCodecGenerator(nn.Module):
+    """Quantised latent ``[B, latent_channels, frames]`` -> waveform ``[B, 1, hop * frames]``:
+    HiFi-GAN with transposed-conv upsampling, the mean of the residual blocks, and tanh."""
+
+    def __init__(self, config: HiFiCodecConfig) -> None:
+        super().__init__()
+        width = config.upsample_initial_channel
+        self.n_kernels = len(config.resblock_kernel_sizes)
+        self.conv_pre = WeightNormConv1d(config.latent_channels, width, 7, padding=3)
+        self.ups = nn.ModuleList(
+            WeightNormConv1d(
+                width // 2**i, width // 2 ** (i + 1), k, stride=u, padding=(k - u) // 2, transposed=True
+            )
+            for i, (u, k) in enumerate(zip(config.upsample_rates, config.upsample_kernel_sizes))
+        )
+        self.resblocks = nn.ModuleList(
+            ResBlock1(width // 2 ** (i + 1), k, d)
+            for i in range(len(self.ups))
+            for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes)
+        )
+        self.conv_post = WeightNormConv1d(width // 2 ** len(self.ups), 1, 7, padding=3)
+
+    def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
+        """``x [B, D, frames]``; ``lengths`` valid frames per row (None: no padding). Padded steps
+        are kept at zero after every layer, so each row is decoded as if it were alone."""
+        if lengths is not None:
+            x = _zero_padding_(x.clone(), lengths)
+        x = _zero_padding_(self.conv_pre(x), lengths)
+        for i, up in enumerate(self.ups):
+            lengths = up.output_lengths(lengths)
+            x = _zero_padding_(up(F.leaky_relu(x, LRELU_SLOPE)), lengths)
+            total = None
+            for j in range(self.n_kernels):
+                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
+                total = branch if total is None else total + branch
+            x = total / self.n_kernels
+        return torch.tanh(_zero_padding_(self.conv_post(F.leaky_relu(x, LRELU_SLOPE)), lengths))
+
+
+# --------------------------------------------------------------------------------------------------
+# The codec.
+
+
+class HiFiCodec(CodecModel):
+    """HiFi-Codec: encoder + group-residual quantizer + generator.
+
+    ``state_dict()`` keys are ``<checkpoint key>.<upstream key>`` (``encoder.conv_pre.weight_g``, ...);
+    :meth:`load_upstream_state_dict` reads the upstream checkpoint dict.
+    """
+
+    def __init__(self, config: HiFiCodecConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.sample_rate = int(config.sampling_rate)
+        self.hop_length = config.hop_length
+        #: On CPU, :meth:`resynthesize` runs at most this many padded input samples per forward.
+        self.cpu_group_samples = CPU_GROUP_SAMPLES
+        self.encoder = HiFiCodecEncoder(config)
+        self.quantizer = GroupResidualQuantizer(config)
+        self.generator = HiFiCodecGenerator(config)
+
+    def encode(
+        self, waveforms: torch.Tensor, lengths: torch.Tensor | Sequence[int] | None = None
+    ) -> torch.Tensor:
+        """``waveforms [B, 1, T]`` -> codes ``int64 [B, 4, floor(T / 320)]``.
+
+        ``lengths [B]`` (valid samples per row) makes a zero-padded batch give each row the codes of
+        the unpadded clip on its first ``floor(lengths[b] / 320)`` frames (later frames are padding).
+        """
+        if waveforms.shape[-1] < self.hop_length:
+            raise ValueError(
+                f"HiFi-Codec encodes whole frames of {self.hop_length} samples; got {waveforms.shape[-1]} samples"
+            )
+        return self.quantizer.encode(self.encoder(waveforms, _padded_lengths(lengths, waveforms.shape[-1])))
+
+    def decode(
+        self, codes: torch.Tensor, frame_lengths: torch.Tensor | Sequence[int] | None = None
+    ) -> torch.Tensor:
+        """codes ``[B, 4, frames]`` -> waveforms ``[B, 1, 320 * frames]`` in [-1, 1];
+        ``frame_lengths [B]`` (valid frames per row) decodes each row as if unpadded."""
+        return self.generator(self.quantizer.decode(codes), _padded_lengths(frame_lengths, codes.shape[-1]))
+
+    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Encode + decode a zero-padded batch ``[B, 1, T]`` clip by clip (masked). The codec drops
+        the last ``T mod 320`` samples of each clip; they come back as zeros, so the output is
+        ``[B, 1, T]`` and row ``b`` equals the official single-clip output on its first
+        ``320 * floor(lengths[b] / 320)`` samples (a clip shorter than one frame gives zeros).
+
+        On CPU the rows run in groups of at most :attr:`cpu_group_samples` padded samples, each
+        group cut to its own longest clip: large activations fall out of the CPU caches, which made
+        one big batch slower per sample than clip-by-clip processing (see the README).
+        """
+        output = torch.zeros_like(waveforms)
+        limit = self.cpu_group_samples if waveforms.device.type == "cpu" else None
+        for rows in _row_groups([int(n) for n in lengths], limit):
+            valid = lengths[rows]
+            steps = int(valid.max())
+            if steps < self.hop_length:
+                continue  # no clip of this group holds a whole frame: all dropped
+            codes = self.encode(waveforms[rows, :, :steps], valid)
+            decoded = self.decode(codes, valid // self.hop_length)
+            output[rows, :, : decoded.shape[-1]] = decoded
+        return output
+
+    def upstream_state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
+        """The checkpoint layout: ``{"generator": ..., "encoder": ..., "quantizer": ...}``."""
+        return {key: getattr(self, key).state_dict() for key in CHECKPOINT_KEYS}
+
+    def load_upstream_state_dict(self, state_dict: dict) -> None:
+        """Load upstream weights strictly, given either the nested checkpoint dict
+        (``{"encoder": {...}, ...}``) or flat ``"<checkpoint key>/<upstream key>"`` names (the golden
+        files' layout)."""
+        nested = _nest(state_dict)
+        for key in CHECKPOINT_KEYS:
+            try:
+                getattr(self, key).load_state_dict(nested[key], strict=True)
+            except RuntimeError as error:
+                raise ValueError(
+                    f"the HiFi-Codec {key!r} weights do not fit the config "
+                    f"(wrong config or checkpoint?): {str(error).splitlines()[-1].strip()}"
+                ) from None
+
+
+def _row_groups(lengths: list[int], limit: int | None) -> list[list[int]]:
+    """Consecutive rows grouped so that ``rows * longest <= limit`` (one group when ``limit`` is None;
+    a row longer than ``limit`` forms its own group). Rows sorted by length keep padding small."""
+    groups: list[list[int]] = []
+    longest = 0
+    for row, length in enumerate(lengths):
+        if groups and (limit is None or (len(groups[-1]) + 1) * max(longest, length) <= limit):
+            groups[-1].append(row)
+            longest = max(longest, length)
+        else:
+            groups.append([row])
+            longest = length
+    return groups
+
+
+def _padded_lengths(lengths: torch.Tensor | Sequence[int] | None, size: int) -> list[int] | None:
+    """``lengths`` as a list of ints, or None when no row is shorter than ``size`` (no padding)."""
+    if lengths is None:
+        return None
+    lengths = [int(n) for n in lengths]
+    return lengths if min(lengths) < size else None
+
+
+def _nest(state_dict: dict) -> dict[str, dict]:
+    """``{"encoder": {...}, ...}`` from either the nested or the flat ``top/key`` layout."""
+    if all(key in state_dict and isinstance(state_dict[key], dict) for key in CHECKPOINT_KEYS):
+        return {key: state_dict[key] for key in CHECKPOINT_KEYS}
+    nested: dict[str, dict] = {key: {} for key in CHECKPOINT_KEYS}
+    for name, tensor in state_dict.items():
+        top, _, key = name.partition("/")
+        if top not in nested or not key:
+            raise ValueError(
+                f"unexpected HiFi-Codec weight name {name!r}: expected the nested checkpoint dict "
+                f"with keys {CHECKPOINT_KEYS} or flat names '<{'|'.join(CHECKPOINT_KEYS)}>/<key>'"
+            )
+        nested[top][key] = tensor
+    return nested
+
+
+# --------------------------------------------------------------------------------------------------
+# Family-module functions (see codecfake_hf.codecs.base).
+
+
+def from_upstream(config: dict, state_dict: dict) -> HiFiCodec:
+    """Build from an upstream JSON config dict (training-only keys ignored; the three width keys of
+    :class:`HiFiCodecConfig` may be added) and upstream weights, nested
+    (``{"generator": sd, "encoder": sd, "quantizer": sd}``, the checkpoint file) or flat
+    (``"generator/conv_pre.bias"``, ...). Returns the model in eval mode."""
+    model = HiFiCodec(HiFiCodecConfig.from_dict(config))
+    model.load_upstream_state_dict(state_dict)
+    return model.eval()
+
+
+def load_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
+    """Read an upstream checkpoint file (``torch.load`` with ``weights_only=True``)."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
+        raise ValueError(
+            f"{path}: not a readable HiFi-Codec checkpoint ({type(error).__name__}); "
+            f"delete it and download it again"
+        ) from None
+    if not isinstance(checkpoint, dict) or not all(key in checkpoint for key in CHECKPOINT_KEYS):
+        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        raise ValueError(f"{path}: expected a HiFi-Codec checkpoint with keys {CHECKPOINT_KEYS}, got {found}")
+    return {key: checkpoint[key] for key in CHECKPOINT_KEYS}
+
+
+def _official_config(spec: CodecSpec) -> dict:
+    config = OFFICIAL_CONFIGS[spec.options["config"]]
+    if config["sampling_rate"] != spec.sample_rate:
+        raise ValueError(f"{spec.id}: config {spec.options['config']} is not at {spec.sample_rate} Hz")
+    return config
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> HiFiCodec:
+    """The official weights ``spec.options["checkpoint"]`` of ``spec.repo_id`` (Hub cache or
+    ``local_dir``) with the official config ``spec.options["config"]``."""
+    file = spec.options["checkpoint"]
+    path = fetch_files(spec.repo_id, (file,), local_dir=local_dir)[file]
+    return from_upstream(_official_config(spec), load_checkpoint(path))
+
+
+def _random(config: dict, seed: int) -> HiFiCodec:
+    torch.manual_seed(seed)
+    return HiFiCodec(HiFiCodecConfig.from_dict(config)).eval()
+
+
+def tiny_codec(spec: CodecSpec, seed: int = 0) -> HiFiCodec:
+    """The real classes at reduced widths (:data:`TINY_WIDTHS`), random weights (tests, demo)."""
+    return _random({**_official_config(spec), **TINY_WIDTHS}, seed)
+
+
+def random_codec(spec: CodecSpec, seed: int = 0) -> HiFiCodec:
+    """The full official architecture of ``spec`` with random weights (benchmarks)."""
+    return _random(_official_config(spec), seed)

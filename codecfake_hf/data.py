@@ -1,0 +1,161 @@
+"""Labelled audio for detectors: CodecFake configs, any Hub/local dataset, or a folder of files.
+
+Every source becomes a ``datasets.Dataset`` with the same columns:
+
+- ``audio``: ``Audio(decode=False)`` (``{"bytes", "path"}``; decoded by :func:`load_waveform`),
+- ``label``: int, 1 = bona fide, 0 = spoof (the paper's and AASIST's convention),
+- ``utterance_id``: str, ``codec``: str (subset id, "bonafide", or the folder name).
+
+Audio is decoded with soundfile and resampled with ``codecfake_hf.audio.resample`` (not by
+``datasets``/torchcodec), so bona fide and spoof audio always take the same path to the model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load_from_disk
+
+from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, resample
+
+BONAFIDE, SPOOF = 1, 0
+#: Label names (any case) read as bona fide; every other name is spoof.
+BONAFIDE_NAMES = frozenset({"bonafide", "bona fide", "bona-fide", "genuine", "real", "human", "original"})
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".aif", ".au"})
+
+
+def is_label_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder with ``bonafide/`` and ``spoof/`` subfolders."""
+    path = Path(path)
+    return (path / "bonafide").is_dir() and (path / "spoof").is_dir()
+
+
+def folder_dataset(path: str | os.PathLike) -> Dataset:
+    """A folder with ``bonafide/`` and ``spoof/`` subfolders (searched recursively) as a dataset.
+
+    This is how users bring zero-shot sets (VALL-E, VALL-E X, SpeechX samples, ...).
+    ``codec`` is "bonafide" or "spoof"; ``utterance_id`` is the path relative to ``path``.
+    """
+    root = Path(path)
+    if not is_label_folder(root):
+        raise FileNotFoundError(f"{root}: expected subfolders bonafide/ and spoof/ holding audio files")
+    rows: dict[str, list] = {"audio": [], "label": [], "utterance_id": [], "codec": []}
+    for name, label in (("bonafide", BONAFIDE), ("spoof", SPOOF)):
+        files = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        if not files:
+            raise FileNotFoundError(f"{root / name}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
+        for file in files:
+            rows["audio"].append(str(file))
+            rows["label"].append(label)
+            rows["utterance_id"].append(str(file.relative_to(root)))
+            rows["codec"].append(name)
+    return Dataset.from_dict(rows).cast_column("audio", Audio(decode=False))
+
+
+def _label_to_int(dataset: Dataset, label_column: str) -> Dataset:
+    feature = dataset.features[label_column]
+    if isinstance(feature, ClassLabel):
+        bonafide_ids = {i for i, name in enumerate(feature.names) if name.lower() in BONAFIDE_NAMES}
+        if not bonafide_ids:
+            raise ValueError(f"label names {feature.names} have no bona fide name ({sorted(BONAFIDE_NAMES)})")
+        return dataset.map(
+            lambda batch: {"label": [int(v in bonafide_ids) for v in batch[label_column]]},
+            batched=True,
+            desc="mapping labels",
+        )
+    if feature.dtype == "string":
+        return dataset.map(
+            lambda batch: {"label": [int(str(v).lower() in BONAFIDE_NAMES) for v in batch[label_column]]},
+            batched=True,
+            desc="mapping labels",
+        )
+    values = set(dataset.unique(label_column))
+    if not values <= {0, 1}:
+        raise ValueError(f"integer labels must be 1 (bona fide) or 0 (spoof); found {sorted(values)}")
+    return dataset if label_column == "label" else dataset.rename_column(label_column, "label")
+
+
+def local_config_files(source: str | os.PathLike, config: str | None, split: str) -> list[str] | None:
+    """The parquet files of ``config``/``split`` of a local Hub-layout folder (its README's YAML
+    ``configs:``), as absolute paths; None when ``source`` is not such a folder or lacks the config.
+
+    Loading these files explicitly keys the ``datasets`` cache on their paths and modification
+    times: ``load_dataset(folder, config)`` (datasets 5.2) keys it on the folder name and config only,
+    so a rebuilt folder, or another folder of the same name, would silently load stale rows.
+    """
+    import yaml
+
+    root = Path(source)
+    readme = root / "README.md"
+    if not readme.is_file():
+        return None
+    parts = readme.read_text(encoding="utf-8").split("---")
+    header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
+    for entry in (header or {}).get("configs", []):
+        if entry.get("config_name") != (config or "default"):
+            continue
+        for item in entry.get("data_files", []):
+            if item.get("split") == split:
+                patterns = item["path"] if isinstance(item["path"], list) else [item["path"]]
+                files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
+                if not files:
+                    raise FileNotFoundError(f"{root}: config {config!r} split {split!r} matches no files")
+                return files
+        raise ValueError(f"{root}: config {config!r} has no split {split!r}")
+    return None
+
+
+def load_labelled_dataset(
+    source: str | os.PathLike,
+    config: str | None = None,
+    split: str = "test",
+    audio_column: str = "audio",
+    label_column: str = "label",
+) -> Dataset:
+    """Load labelled audio with the columns described in the module docstring.
+
+    Args:
+        source: a folder with ``bonafide/`` and ``spoof/`` subfolders, a local dataset folder
+            (e.g. the built ``codecfake``, or one written by ``save_to_disk``), or a Hub dataset id.
+        config: dataset config (CodecFake subset id); ignored for label folders.
+        split: split to load; ignored for label folders.
+        audio_column, label_column: column names in a foreign dataset.
+    """
+    if is_label_folder(source):
+        return folder_dataset(source)
+    local_files = local_config_files(source, config, split)
+    if (Path(source) / "state.json").is_file() or (Path(source) / "dataset_dict.json").is_file():
+        dataset = load_from_disk(str(source))
+        dataset = dataset[split] if isinstance(dataset, DatasetDict) else dataset
+    elif local_files is not None:
+        dataset = load_dataset("parquet", data_files={split: local_files}, split=split)
+    else:
+        dataset = load_dataset(str(source), config, split=split)
+    for column in (audio_column, label_column):
+        if column not in dataset.column_names:
+            raise ValueError(f"{source}: no column {column!r}; columns are {dataset.column_names}")
+    if audio_column != "audio":
+        dataset = dataset.rename_column(audio_column, "audio")
+    dataset = _label_to_int(dataset, label_column).cast_column("audio", Audio(decode=False))
+    if "utterance_id" not in dataset.column_names:
+        dataset = dataset.add_column("utterance_id", [str(i) for i in range(len(dataset))])
+    if "codec" not in dataset.column_names:
+        names = {BONAFIDE: "bonafide", SPOOF: "spoof"}
+        dataset = dataset.add_column("codec", [names[v] for v in dataset["label"]])
+    keep = ["audio", "label", "utterance_id", "codec"]
+    return dataset.select_columns(keep)
+
+
+def load_waveform(audio: dict, sample_rate: int = 16000, name: str | None = None) -> np.ndarray:
+    """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) to mono float32 ``[T]`` at
+    ``sample_rate`` Hz (soundfile, then ``codecfake_hf.audio.resample``)."""
+    source = name or audio.get("path") or "<embedded audio>"
+    if audio.get("bytes"):
+        waveform, rate = decode_audio_bytes(audio["bytes"], source)
+    elif audio.get("path"):
+        waveform, rate = load_audio(audio["path"])
+    else:
+        raise AudioError(f"{source}: the audio value has neither bytes nor a path")
+    return resample(waveform, rate, sample_rate)

@@ -1,0 +1,175 @@
+"""Scoring detectors on labelled audio: EER per CodecFake config, significance against a baseline,
+the paper's cross-test matrix (Figure 2) and zero-shot table (Table 3).
+
+Scores are the bona fide logit (``logits[:, 1]``) of the deterministic evaluation window (first
+64,600 samples, repeat-padded; or ``mode="full"``: mean logits over windows covering the
+utterance). CodecFake configs share their bona fide test audio, so a :class:`Scorer` caches scores
+per ``(codec, utterance_id)`` and scores each bona fide utterance once per detector.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from codecfake_hf.data import load_labelled_dataset, load_waveform
+from codecfake_hf.detection import Detector
+from codecfake_hf.metrics import compare_detectors, load_eer_metric
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """Where labelled test audio comes from (see :func:`codecfake_hf.data.load_labelled_dataset`)."""
+
+    source: str
+    config: str | None = None
+    split: str = "test"
+
+    def load(self):
+        return load_labelled_dataset(self.source, self.config, self.split)
+
+
+def codecfake_test_sets(
+    source: str, configs: list[str] | str = "all", split: str = "test"
+) -> dict[str, TestSet]:
+    """``{config: TestSet}`` for CodecFake configs of ``source`` ("all" = every config but bonafide)."""
+    if configs == "all" or configs == ["all"]:
+        from datasets import get_dataset_config_names
+
+        configs = [name for name in get_dataset_config_names(source) if name != "bonafide"]
+    return {config: TestSet(source, config, split) for config in configs}
+
+
+class Scorer:
+    """A :class:`~codecfake_hf.detection.Detector` that scores datasets in batches, caching scores
+    by ``(codec, utterance_id)``.
+
+    Args:
+        model_path: saved detector folder (``save_pretrained``, ``convert-aasist``) or Hub id.
+        mode: ``"first"`` (official window) or ``"full"`` (windows over the whole utterance).
+        batch_size: utterances per forward pass.
+        device: torch device; default CUDA when available.
+    """
+
+    def __init__(self, model_path: str | os.PathLike, mode: str = "first", batch_size: int = 32,
+                 device: str | None = None) -> None:  # fmt: skip
+        self.detector = Detector.from_pretrained(model_path, mode=mode, batch_size=batch_size, device=device)
+        self.batch_size = batch_size
+        self.cache: dict[tuple[str, str], float] = {}
+
+    def score_dataset(self, dataset, desc: str = "scoring") -> pd.DataFrame:
+        """Scores of every row of a labelled dataset: ``utterance_id, codec, label, score``."""
+        keys = list(zip(dataset["codec"], dataset["utterance_id"]))
+        todo = [i for i, key in enumerate(keys) if key not in self.cache]
+        rate = self.detector.sample_rate
+        for start in tqdm(range(0, len(todo), self.batch_size), desc=desc, unit="batch"):
+            rows = dataset.select(todo[start : start + self.batch_size])
+            waveforms = [load_waveform(row["audio"], rate, row["utterance_id"]) for row in rows]
+            for index, score in zip(
+                todo[start : start + self.batch_size], self.detector.score(waveforms, rate)
+            ):
+                self.cache[keys[index]] = float(score)
+        return pd.DataFrame(
+            {
+                "utterance_id": dataset["utterance_id"],
+                "codec": dataset["codec"],
+                "label": dataset["label"],
+                "score": [self.cache[key] for key in keys],
+            }
+        )
+
+
+def evaluate_detector(
+    model_path: str | os.PathLike,
+    test_sets: Mapping[str, TestSet],
+    output_dir: str | os.PathLike | None = None,
+    against: str | os.PathLike | None = None,
+    mode: str = "first",
+    batch_size: int = 32,
+    device: str | None = None,
+) -> pd.DataFrame:
+    """EER of a detector on each test set, optionally with the paper's significance tests.
+
+    Args:
+        model_path: the detector.
+        test_sets: ``{name: TestSet}`` (CodecFake configs, zero-shot folders, ...).
+        output_dir: if given, per-utterance scores go to ``scores_<name>.csv`` (plus
+            ``baseline_scores_<name>.csv``) and the summary to ``eer.csv``.
+        against: a baseline detector scored on the same trials; adds paired t-test and Wilcoxon
+            p-values (alpha 0.01) and which detector is significantly better.
+
+    Returns:
+        One row per test set: ``eer`` (fraction), ``threshold``, ``n_bonafide``, ``n_spoof`` and,
+        with ``against``, ``baseline_eer``, ``ttest_p``, ``wilcoxon_p``, ``significant``, ``better``.
+    """
+    metric = load_eer_metric()
+    scorer = Scorer(model_path, mode, batch_size, device)
+    baseline = Scorer(against, mode, batch_size, device) if against is not None else None
+    out = Path(output_dir) if output_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for name, test_set in test_sets.items():
+        dataset = test_set.load()
+        scores = scorer.score_dataset(dataset, desc=f"scoring {name}")
+        result = metric.compute(predictions=scores["score"], references=scores["label"])
+        record = {
+            "test_set": name,
+            "eer": result["eer"],
+            "threshold": result["threshold"],
+            "n_bonafide": int((scores["label"] == 1).sum()),
+            "n_spoof": int((scores["label"] == 0).sum()),
+        }
+        if out is not None:
+            scores.to_csv(out / f"scores_{name}.csv", index=False)
+        if baseline is not None:
+            base = baseline.score_dataset(dataset, desc=f"baseline {name}")
+            test = compare_detectors(scores["score"], base["score"], scores["label"])
+            record.update(
+                baseline_eer=metric.compute(predictions=base["score"], references=base["label"])["eer"],
+                ttest_p=test.ttest_p,
+                wilcoxon_p=test.wilcoxon_p,
+                significant=test.significant,
+                better={"a": "model", "b": "baseline", None: ""}[test.better],
+            )
+            if out is not None:
+                base.to_csv(out / f"baseline_scores_{name}.csv", index=False)
+        records.append(record)
+    summary = pd.DataFrame.from_records(records).set_index("test_set")
+    if out is not None:
+        summary.to_csv(out / "eer.csv")
+    return summary
+
+
+def eer_grid(
+    models: Mapping[str, str | os.PathLike],
+    test_sets: Mapping[str, TestSet],
+    output_dir: str | os.PathLike | None = None,
+    mode: str = "first",
+    batch_size: int = 32,
+    device: str | None = None,
+) -> dict[str, dict[str, float]]:
+    """``{model name: {test set: EER fraction}}`` for every model on every test set; with
+    ``output_dir`` each model's scores and summary go to ``<output_dir>/<model name>/``."""
+    grid = {}
+    for name, path in models.items():
+        out = Path(output_dir) / name if output_dir is not None else None
+        summary = evaluate_detector(path, test_sets, out, mode=mode, batch_size=batch_size, device=device)
+        grid[name] = summary["eer"].to_dict()
+    return grid
+
+
+def model_row_name(path: str | os.PathLike) -> str:
+    """Row label of a detector folder: the CodecFake config it was trained on (from the
+    ``training_config.json`` that training saves next to the weights), else the folder name."""
+    import json
+
+    config_file = Path(path) / "training_config.json"
+    if config_file.is_file():
+        return str(json.loads(config_file.read_text())["config"])
+    return Path(path).name

@@ -1,0 +1,462 @@
+"""Generation of the CodecFake configs: VCTK -> codec resynthesis with ``datasets.map`` -> parquet shards.
+
+Data flow, top to bottom:
+
+1. :func:`~dataset_builder.vctk.prepare_vctk` lists the utterances and their split.
+2. :func:`check_sources` decodes every source file once (a batched ``map``, cached) and splits the
+   manifest into readable utterances and excluded ones (empty, corrupt, NaN/inf), which every config
+   then leaves out alike and the build report lists.
+3. :func:`plan_shards` cuts each split into shards of ``shard_size`` utterances.
+4. For ``bonafide`` and each codec id, every shard is one ``Dataset.map(batched=True, with_rank=True)``
+   of the pure function :func:`make_examples` (``num_proc`` processes, rank ``r`` on ``cuda:r``), cached
+   under a fingerprint of the shard's sources and the codec, then written to
+   ``data/<config>/<split>-NNNNN-of-MMMMM.parquet`` through a temporary file and an atomic rename.
+
+Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
+at worst a ``.tmp`` file or a partial ``map`` cache, both discarded on the next run, so every
+utterance ends up exactly once per config. Audio is stored as 16-bit FLAC bytes
+(:func:`codecfake_hf.audio.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
+for VCTK), spoof at the codec's own rate.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
+from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
+from dataset_builder import BONAFIDE, DatasetBuildError
+from dataset_builder.hub import write_card
+from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
+
+LABELS = ["spoof", "bonafide"]
+FEATURES = datasets.Features(
+    {
+        "audio": datasets.Audio(),
+        "label": datasets.ClassLabel(names=LABELS),
+        "speaker_id": datasets.Value("string"),
+        "utterance_id": datasets.Value("string"),
+        "codec": datasets.Value("string"),
+        "text": datasets.Value("string"),
+    }
+)
+#: Bumped whenever the bytes a shard holds would change for the same inputs (invalidates resumes).
+BUILD_VERSION = 1
+#: Rows per parquet row group: small groups keep streaming and the dataset viewer light.
+ROW_GROUP_SIZE = 100
+_FINGERPRINT_KEY = b"codecfake_fingerprint"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build.
+
+    Attributes:
+        tiny: tiny random-init codecs (tests, offline demos) instead of the official weights.
+        device: "cpu" or "cuda"; with "cuda" and ``num_proc`` > 1, rank r runs on ``cuda:r``.
+        num_proc: processes per ``map`` (default: the number of GPUs with "cuda", else 1).
+        batch_size: utterances per codec forward pass (length-bucketed, padded).
+        shard_size: utterances per parquet shard (also the resume granularity).
+        mic: VCTK 0.92 microphone, "mic1" or "mic2".
+        writer_batch_size: rows ``map`` buffers before writing its cache (bounds memory).
+    """
+
+    tiny: bool = False
+    device: str = "cpu"
+    num_proc: int | None = None
+    batch_size: int = 16
+    shard_size: int = 1000
+    mic: str = "mic1"
+    writer_batch_size: int = 100
+
+    def processes(self) -> int:
+        """The ``num_proc`` to use (>= 1)."""
+        if self.num_proc is not None:
+            return max(1, int(self.num_proc))
+        if self.device.startswith("cuda"):
+            import torch
+
+            return max(1, torch.cuda.device_count())
+        return 1
+
+    def map_num_proc(self, rows: int) -> int | None:
+        """``num_proc`` for a ``map`` over ``rows`` rows (None: in this process)."""
+        processes = min(self.processes(), rows)
+        return processes if processes > 1 else None
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``rows`` (dicts with speaker_id, utterance_id, path, text, source) of one output file."""
+
+    split: str
+    index: int
+    count: int
+    rows: tuple[dict, ...]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.split}-{self.index:05d}-of-{self.count:05d}.parquet"
+
+
+def rank_device(device: str, rank: int | None) -> str:
+    """The torch device of ``map`` rank ``rank``: ``cuda:<rank mod #GPUs>`` for a bare "cuda"."""
+    if device == "cuda" and rank is not None:
+        import torch
+
+        return f"cuda:{rank % max(1, torch.cuda.device_count())}"
+    return device
+
+
+@functools.lru_cache(maxsize=1)
+def _codec(codec_id: str, tiny: bool, device: str):
+    """The codec of the current worker process, loaded once per (codec, device)."""
+    return load_codec(codec_id, tiny=tiny, device=device)
+
+
+def check_sources(batch: dict[str, list]) -> dict[str, list]:
+    """Batched ``map`` function: decode each ``path``; returns ``num_samples``, ``sample_rate``
+    (Hz, 0 on failure) and ``error`` ("" when readable)."""
+    result: dict[str, list] = {"num_samples": [], "sample_rate": [], "error": []}
+    for path in batch["path"]:
+        try:
+            waveform, rate = load_audio(path)
+        except AudioError as error:
+            waveform, rate, message = np.zeros(0, np.float32), 0, str(error)
+        else:
+            message = ""
+        result["num_samples"].append(len(waveform))
+        result["sample_rate"].append(rate)
+        result["error"].append(message)
+    return result
+
+
+def make_examples(
+    batch: dict[str, list],
+    rank: int | None = None,
+    *,
+    codec_id: str,
+    tiny: bool,
+    device: str,
+    batch_size: int,
+) -> dict[str, list]:
+    """Batched ``map`` function: the CodecFake examples of a batch of VCTK rows.
+
+    Args:
+        batch: columns speaker_id, utterance_id, path, text.
+        rank: ``map`` worker rank (selects the GPU).
+        codec_id: a registry id ("E", ...) or ``"bonafide"`` (the source audio itself).
+
+    Returns:
+        Columns audio (``{"bytes": FLAC, "path"}``), label (0 spoof / 1 bona fide) and codec.
+    """
+    sources = [load_audio(path) for path in batch["path"]]
+    if codec_id == BONAFIDE:
+        outputs = sources
+    else:
+        codec = _codec(codec_id, tiny, rank_device(device, rank))
+        outputs = _resynthesize(codec, codec_id, sources, batch["utterance_id"], batch_size)
+    label = LABELS.index(BONAFIDE) if codec_id == BONAFIDE else LABELS.index("spoof")
+    return {
+        "audio": [
+            {"bytes": encode_audio(waveform, rate), "path": f"{codec_id}/{utterance}.flac"}
+            for (waveform, rate), utterance in zip(outputs, batch["utterance_id"])
+        ],
+        "label": [label] * len(outputs),
+        "codec": [codec_id] * len(outputs),
+    }
+
+
+def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[str], batch_size: int) -> list:
+    """Run ``codec`` on ``[(waveform, rate)]`` (grouped by rate); a failure names the utterance."""
+    outputs: list = [None] * len(sources)
+    for rate in sorted({rate for _, rate in sources}):
+        indices = [i for i, (_, r) in enumerate(sources) if r == rate]
+        try:
+            results = codec.resynthesize([sources[i][0] for i in indices], rate, batch_size)
+        except Exception:  # find which utterance breaks the codec, one at a time
+            results = [_resynthesize_one(codec, codec_id, sources[i], utterance_ids[i]) for i in indices]
+        for i, result in zip(indices, results):
+            outputs[i] = (_checked(result, codec_id, utterance_ids[i]), codec.sample_rate)
+    return outputs
+
+
+def _resynthesize_one(codec, codec_id: str, source: tuple, utterance_id: str) -> np.ndarray:
+    try:
+        return codec.resynthesize([source[0]], source[1], 1)[0]
+    except Exception as error:
+        raise DatasetBuildError(
+            f"codec {codec_id} failed on utterance {utterance_id}: {type(error).__name__}: {error}"
+        ) from error
+
+
+def _checked(output: np.ndarray, codec_id: str, utterance_id: str) -> np.ndarray:
+    try:
+        return validate_waveform(output, f"codec {codec_id} output for utterance {utterance_id}")
+    except AudioError as error:
+        raise DatasetBuildError(str(error)) from None
+
+
+def _source_stamp(path: str) -> str:
+    """Size and modification time of a source file: part of every fingerprint that reads it."""
+    stat = os.stat(path)
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def _hash(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
+    """What identifies a codec's output: its spec (weights, rate, processing) and the tiny flag."""
+    if codec_id == BONAFIDE:
+        return {"codec": BONAFIDE}
+    spec = get_spec(codec_id)
+    return {
+        "codec": spec.id,
+        "repo": spec.repo_id,
+        "model": spec.model_name,
+        "rate": spec.sample_rate,
+        "n_q": spec.n_quantizers,
+        "peak": spec.input_peak,
+        "options": spec.options,
+        "tiny": tiny,
+    }
+
+
+def shard_fingerprint(shard: Shard, codec_id: str, tiny: bool) -> str:
+    """Fingerprint of one output shard (build version, codec, the shard's sources)."""
+    sources = [(row["utterance_id"], row["path"], row["source"]) for row in shard.rows]
+    return _hash([BUILD_VERSION, codec_fingerprint(codec_id, tiny), shard.split, shard.filename, sources])
+
+
+@dataclass
+class SourceCheck:
+    """Result of :func:`check_sources`: readable rows (with ``split``, ``seconds``) and excluded ones."""
+
+    rows: list[dict]
+    excluded: list[dict]
+
+
+def run_source_check(manifest: VctkManifest, cache_dir: Path, options: BuildOptions) -> SourceCheck:
+    """Decode every source once (cached ``map``) and split the manifest into readable and excluded."""
+    rows = [
+        {
+            "speaker_id": u.speaker_id,
+            "utterance_id": u.utterance_id,
+            "path": u.path,
+            "text": u.text,
+            "split": u.split,
+            "source": _source_stamp(u.path),
+        }
+        for u in manifest.utterances
+    ]
+    fingerprint = _hash([BUILD_VERSION, "check", [(r["path"], r["source"]) for r in rows]])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    checked = datasets.Dataset.from_list(rows).map(
+        check_sources,
+        batched=True,
+        batch_size=64,
+        num_proc=options.map_num_proc(len(rows)),
+        cache_file_name=str(cache_dir / f"check-{fingerprint}.arrow"),
+        new_fingerprint=fingerprint,
+        desc="checking VCTK audio",
+    )
+    readable, excluded = [], []
+    for row, samples, rate, error in zip(
+        rows, checked["num_samples"], checked["sample_rate"], checked["error"]
+    ):
+        if error:
+            excluded.append(
+                {k: row[k] for k in ("utterance_id", "speaker_id", "split", "path")} | {"error": error}
+            )
+        else:
+            readable.append(row | {"seconds": samples / rate})
+    return SourceCheck(readable, excluded)
+
+
+def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
+    """Cut the rows of each split (in utterance order) into shards of at most ``shard_size``."""
+    shards = []
+    for split in SPLITS:
+        split_rows = [r for r in rows if r["split"] == split]
+        count = max(1, -(-len(split_rows) // shard_size))
+        for index in range(count):
+            chunk = split_rows[index * shard_size : (index + 1) * shard_size]
+            keep = ("speaker_id", "utterance_id", "path", "text", "source")
+            shards.append(Shard(split, index, count, tuple({k: r[k] for k in keep} for r in chunk)))
+    return shards
+
+
+def shard_is_done(path: Path, fingerprint: str) -> bool:
+    """Whether ``path`` is a complete parquet shard written for ``fingerprint`` (its footer is
+    read; a missing, truncated or stale file is not done)."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        return False
+    return metadata.get(_FINGERPRINT_KEY) == fingerprint.encode()
+
+
+def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
+    """Write ``dataset`` to ``path`` in row groups of :data:`ROW_GROUP_SIZE`, streaming from its
+    Arrow cache, through ``<path>.tmp`` and an atomic rename. The schema metadata holds the
+    ``datasets`` features (so ``load_dataset`` restores Audio and ClassLabel) and the shard
+    fingerprint, nothing that depends on how the shard was computed (``num_proc``)."""
+    table = dataset.data.table
+    features = json.dumps({"info": {"features": FEATURES.to_dict()}})
+    schema = table.schema.with_metadata(
+        {b"huggingface": features.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
+    )
+    temporary = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pq.ParquetWriter(temporary, schema) as writer:
+        for record_batch in table.to_batches(max_chunksize=ROW_GROUP_SIZE):
+            writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
+    with temporary.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def build_config(
+    codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Path, options: BuildOptions
+) -> list[Path]:
+    """Write every shard of ``codec_id`` (skipping those already done); returns the shard paths."""
+    folder = out / "data" / codec_id
+    paths = []
+    for shard in tqdm(shards, desc=f"config {codec_id}", unit="shard"):
+        path = folder / shard.filename
+        paths.append(path)
+        fingerprint = shard_fingerprint(shard, codec_id, options.tiny)
+        if shard_is_done(path, fingerprint) or not shard.rows:
+            continue
+        cache = cache_dir / codec_id / f"{shard.split}-{shard.index:05d}-{fingerprint}.arrow"
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        rows = [{k: r[k] for k in ("speaker_id", "utterance_id", "path", "text")} for r in shard.rows]
+        dataset = datasets.Dataset.from_list(rows).map(
+            make_examples,
+            batched=True,
+            batch_size=4 * options.batch_size,
+            with_rank=True,
+            num_proc=options.map_num_proc(len(rows)),
+            fn_kwargs={
+                "codec_id": codec_id,
+                "tiny": options.tiny,
+                "device": options.device,
+                "batch_size": options.batch_size,
+            },
+            remove_columns=["path"],
+            features=FEATURES,
+            writer_batch_size=options.writer_batch_size,
+            cache_file_name=str(cache),
+            new_fingerprint=fingerprint,
+            desc=f"{codec_id} {shard.filename}",
+        )
+        write_parquet(dataset.select_columns(list(FEATURES)), path, fingerprint)
+        for stale in cache.parent.glob(f"{cache.stem}*"):
+            stale.unlink()
+    for stale in folder.glob("*.parquet*"):
+        if stale not in paths:
+            stale.unlink()  # shards of an earlier build with another plan
+    return [p for p in paths if p.exists()]
+
+
+def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str]:
+    """Configs under ``out/data`` whose every shard matches the current plan (earlier builds into
+    the same folder count, so configs can be added one run at a time)."""
+    found = []
+    for folder in sorted(p for p in (out / "data").glob("*") if p.is_dir()):
+        codec_id = folder.name
+        if codec_id != BONAFIDE:
+            try:
+                codec_id = get_spec(codec_id).id
+            except KeyError:
+                continue
+        if all(
+            shard_is_done(folder / s.filename, shard_fingerprint(s, codec_id, tiny)) for s in shards if s.rows
+        ):
+            found.append(codec_id)
+    order = [BONAFIDE, *CODECS]
+    return sorted(found, key=lambda c: order.index(c) if c in order else len(order))
+
+
+def build_codecfake(
+    vctk: str | os.PathLike,
+    out: str | os.PathLike,
+    configs: Sequence[str],
+    options: BuildOptions | None = None,
+) -> dict:
+    """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk``.
+
+    Args:
+        vctk: VCTK folder (0.92 or 0.80 layout).
+        out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``).
+        configs: codec ids ("E", "A", ...); ``bonafide`` is always built.
+        options: see :class:`BuildOptions`.
+
+    Returns:
+        The build report (also written to ``out/build_report.json``).
+    """
+    options = options or BuildOptions()
+    codec_ids = [get_spec(c).id for c in configs if c != BONAFIDE]
+    for codec_id in codec_ids:
+        family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
+    if options.device.startswith("cuda") and options.processes() > 1:
+        # map's worker pool forks by default; CUDA needs fresh (spawned) processes.
+        import multiprocess
+
+        multiprocess.set_start_method("spawn", force=True)
+    out = Path(out)
+    cache_dir = out / ".build"
+    manifest = prepare_vctk(vctk, options.mic)
+    check = run_source_check(manifest, cache_dir, options)
+    if not check.rows:
+        raise DatasetBuildError(f"{manifest.root}: no readable audio (see the errors in the build report)")
+    shards = plan_shards(check.rows, options.shard_size)
+    for codec_id in [BONAFIDE, *codec_ids]:
+        build_config(codec_id, shards, out, cache_dir, options)
+    report = build_report(manifest, check, complete_configs(out, shards, options.tiny), options)
+    (out / "build_report.json.tmp").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    os.replace(out / "build_report.json.tmp", out / "build_report.json")
+    write_card(out, report)
+    return report
+
+
+def build_report(
+    manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions
+) -> dict:
+    """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs."""
+    splits = {}
+    for split in SPLITS:
+        rows = [r for r in check.rows if r["split"] == split]
+        splits[split] = {
+            "utterances": len(rows),
+            "speakers": sorted({r["speaker_id"] for r in rows}),
+            "hours": sum(r["seconds"] for r in rows) / 3600,
+            "paper_utterances": PAPER_COUNTS[split],
+            "paper_speakers": PAPER_SPEAKERS[split],
+        }
+    untranscribed = sorted({r["utterance_id"] for r in check.rows if not r["text"]})
+    return {
+        "vctk": {"root": str(manifest.root), "layout": manifest.layout, "mic": manifest.mic},
+        "tiny_codecs": options.tiny,
+        "configs": configs,
+        "splits": splits,
+        "excluded": check.excluded,
+        "untranscribed": {
+            "count": len(untranscribed),
+            "speakers": sorted({r["speaker_id"] for r in check.rows if not r["text"]}),
+            "utterances": untranscribed,
+        },
+    }

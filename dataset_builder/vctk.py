@@ -1,0 +1,346 @@
+"""The CSTR VCTK corpus: the bona fide speech of CodecFake, its download and the paper's split.
+
+VCTK holds read English speech from 110 speakers with various accents, about 400 sentences each,
+recorded at 48 kHz with two microphones (an omni-directional DPA 4035, "mic1", and a small
+diaphragm Sennheiser MKH 800, "mic2"). Two releases are supported here:
+
+- 0.92 (2019, the official zip): ``wav48_silence_trimmed/<spk>/<utt>_mic{1,2}.flac``,
+  ``txt/<spk>/<utt>.txt`` and ``speaker-info.txt`` (speaker ids "p225"; p315 has no transcripts,
+  p280 has no mic2 files, speaker "s5" is new in 0.92);
+- 0.80 (2012): ``wav48/<spk>/<utt>.wav`` (one microphone), same ``txt/`` and ``speaker-info.txt``
+  (speaker ids written "225").
+
+Licence: Creative Commons Attribution 4.0 International (CC BY 4.0).
+
+Citation::
+
+    Junichi Yamagishi, Christophe Veaux, Kirsten MacDonald. CSTR VCTK Corpus: English Multi-speaker
+    Corpus for CSTR Voice Cloning Toolkit (version 0.92). University of Edinburgh, The Centre for
+    Speech Technology Research (CSTR), 2019. https://doi.org/10.7488/ds/2645
+
+CodecFake's split (official release): validation = p226, p229; test = p227, p228; every other
+speaker = train, so the splits are speaker-disjoint.
+
+Utterances without a transcript (all of p315, a few others) are kept, with ``text == ""``: the
+detector task needs only the audio, and the paper's generation code resynthesized every audio file.
+They are listed in the build report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tqdm.auto import tqdm
+
+from dataset_builder import DatasetBuildError
+
+VCTK_URL = "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"
+VCTK_ZIP_BYTES = 11_747_302_977
+VCTK_ZIP_SHA256 = "f96258be9fdc2cbff6559541aae7ea4f59df3fcaf5cf963aae5ca647357e359c"
+VCTK_LICENCE = "CC BY 4.0"
+VCTK_CITATION = """@misc{yamagishi2019vctk,
+  author = {Yamagishi, Junichi and Veaux, Christophe and MacDonald, Kirsten},
+  title = {{CSTR VCTK Corpus}: English Multi-speaker Corpus for {CSTR} Voice Cloning Toolkit (version 0.92)},
+  publisher = {University of Edinburgh. The Centre for Speech Technology Research (CSTR)},
+  year = {2019},
+  doi = {10.7488/ds/2645}
+}"""
+
+VALIDATION_SPEAKERS = ("p226", "p229")
+TEST_SPEAKERS = ("p227", "p228")
+SPLITS = ("train", "validation", "test")
+#: Utterances per split in the paper (Table 2, identical for bona fide and every subset).
+PAPER_COUNTS = {"train": 42752, "validation": 735, "test": 755}
+#: Speakers per split in the paper (Table 2).
+PAPER_SPEAKERS = {"train": 103, "validation": 2, "test": 2}
+
+_COMPLETED = ".completed"
+_CHUNK_BYTES = 1 << 20
+
+
+def split_of(speaker_id: str) -> str:
+    """The CodecFake split ("train", "validation" or "test") of a VCTK speaker id ("p226")."""
+    if speaker_id in VALIDATION_SPEAKERS:
+        return "validation"
+    if speaker_id in TEST_SPEAKERS:
+        return "test"
+    return "train"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One VCTK recording. ``path`` is absolute; ``text`` is "" when the corpus has no transcript."""
+
+    speaker_id: str
+    utterance_id: str
+    path: str
+    text: str
+    split: str
+
+
+@dataclass
+class VctkManifest:
+    """What :func:`prepare_vctk` found.
+
+    Attributes:
+        root: corpus folder.
+        layout: "0.92" or "0.80".
+        mic: "mic1" or "mic2" (0.80 has one microphone, reported as "mic1").
+        utterances: sorted by utterance id.
+        speakers: ``{speaker_id: {"age", "gender", "accent", "region"}}`` from ``speaker-info.txt``.
+    """
+
+    root: Path
+    layout: str
+    mic: str
+    utterances: list[Utterance]
+    speakers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def untranscribed(self) -> list[str]:
+        """Utterance ids with no transcript."""
+        return [u.utterance_id for u in self.utterances if not u.text]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{split: {"utterances": n, "speakers": n}}``."""
+        result = {}
+        for split in SPLITS:
+            rows = [u for u in self.utterances if u.split == split]
+            result[split] = {"utterances": len(rows), "speakers": len({u.speaker_id for u in rows})}
+        return result
+
+
+def find_corpus_root(path: str | os.PathLike) -> tuple[Path, str]:
+    """Locate the VCTK folder under ``path`` and its layout ("0.92" or "0.80").
+
+    ``path`` may be the corpus folder itself or a folder holding ``VCTK-Corpus-0.92`` /
+    ``VCTK-Corpus`` (what the archives extract to).
+    """
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise DatasetBuildError(f"{path}: no such folder; pass the VCTK corpus folder (--vctk)")
+    for candidate in (path, path / "VCTK-Corpus-0.92", path / "VCTK-Corpus"):
+        if (candidate / "wav48_silence_trimmed").is_dir():
+            return candidate, "0.92"
+        if (candidate / "wav48").is_dir():
+            return candidate, "0.80"
+    raise DatasetBuildError(
+        f"{path}: not a VCTK corpus folder (expected wav48_silence_trimmed/ for 0.92 or wav48/ for 0.80); "
+        "download it with `python -m dataset_builder.vctk --download DIR`"
+    )
+
+
+def parse_speaker_info(path: str | os.PathLike) -> dict[str, dict[str, str]]:
+    """Parse ``speaker-info.txt`` into ``{speaker_id: {"age", "gender", "accent", "region"}}``.
+
+    Both releases: columns ID, AGE, GENDER, ACCENTS, REGION (0.92 adds COMMENTS, kept in
+    "region"); 0.80 writes ids without the "p" prefix. A missing file gives ``{}``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    speakers = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        fields = line.split(maxsplit=4)
+        if len(fields) < 3 or fields[0].upper() == "ID":
+            continue
+        speaker = f"p{fields[0]}" if fields[0].isdigit() else fields[0]
+        fields += [""] * (5 - len(fields))
+        speakers[speaker] = {
+            "age": fields[1],
+            "gender": fields[2],
+            "accent": fields[3],
+            "region": fields[4].strip(),
+        }
+    return speakers
+
+
+def prepare_vctk(corpus_dir: str | os.PathLike, mic: str = "mic1") -> VctkManifest:
+    """List the VCTK utterances of ``corpus_dir`` with transcripts, speakers and split.
+
+    Args:
+        corpus_dir: a 0.92 or 0.80 VCTK folder (see :func:`find_corpus_root`).
+        mic: "mic1" (default, the paper's) or "mic2"; 0.92 only.
+
+    Returns:
+        A :class:`VctkManifest`; audio is not read here (the builder validates it).
+    """
+    if mic not in ("mic1", "mic2"):
+        raise DatasetBuildError(f"unknown microphone {mic!r}; use mic1 or mic2")
+    root, layout = find_corpus_root(corpus_dir)
+    if layout == "0.92":
+        audio_dir, pattern, suffix = root / "wav48_silence_trimmed", f"*_{mic}.flac", f"_{mic}"
+    elif mic == "mic1":
+        audio_dir, pattern, suffix = root / "wav48", "*.wav", ""
+    else:
+        raise DatasetBuildError(f"{root}: VCTK 0.80 has one microphone; use mic1 (or the 0.92 release)")
+    utterances = []
+    for speaker_dir in sorted(p for p in audio_dir.iterdir() if p.is_dir()):
+        for audio in sorted(speaker_dir.glob(pattern)):
+            utterance_id = audio.stem.removesuffix(suffix)
+            transcript = root / "txt" / speaker_dir.name / f"{utterance_id}.txt"
+            text = (
+                transcript.read_text(encoding="utf-8", errors="replace").strip()
+                if transcript.is_file()
+                else ""
+            )
+            utterances.append(
+                Utterance(
+                    speaker_dir.name, utterance_id, str(audio.resolve()), text, split_of(speaker_dir.name)
+                )
+            )
+    if not utterances:
+        raise DatasetBuildError(f"{audio_dir}: no {pattern} files found; is the corpus fully extracted?")
+    utterances.sort(key=lambda u: u.utterance_id)
+    return VctkManifest(root, layout, mic, utterances, parse_speaker_info(root / "speaker-info.txt"))
+
+
+def download_vctk(
+    target_dir: str | os.PathLike,
+    url: str = VCTK_URL,
+    sha256: str | None = VCTK_ZIP_SHA256,
+    size: int | None = VCTK_ZIP_BYTES,
+) -> Path:
+    """Download and extract the VCTK 0.92 zip into ``target_dir/VCTK-Corpus-0.92``.
+
+    Idempotent: a ``.completed`` marker in the corpus folder makes a second call return at once.
+    Resumable: an interrupted download continues from ``<zip>.part`` with an HTTP range request.
+    The archive is checked against ``size`` (bytes) and ``sha256`` before it is extracted, and
+    members with absolute paths or ``..`` are refused. The zip is kept (delete it to save 11.7 GB).
+
+    Returns:
+        The corpus folder.
+    """
+    target_dir = Path(target_dir).expanduser()
+    corpus = target_dir / "VCTK-Corpus-0.92"
+    if (corpus / _COMPLETED).is_file():
+        return corpus
+    target_dir.mkdir(parents=True, exist_ok=True)
+    archive = target_dir / PurePosixPath(urllib.request.urlparse(url).path).name
+    if not archive.is_file():
+        _download(url, archive, size)
+    _verify(archive, size, sha256)
+    extract_zip(archive, corpus)
+    (corpus / _COMPLETED).write_text(f"{url}\n", encoding="utf-8")
+    return corpus
+
+
+def _download(url: str, destination: Path, size: int | None) -> None:
+    """Fetch ``url`` to ``destination`` through ``<destination>.part``, resuming a partial file."""
+    partial = destination.with_name(destination.name + ".part")
+    offset = partial.stat().st_size if partial.is_file() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            resumed = offset > 0 and getattr(response, "status", None) == 206
+            if not resumed:
+                offset = 0
+            with (
+                partial.open("ab" if resumed else "wb") as sink,
+                tqdm(total=size, initial=offset, unit="B", unit_scale=True, desc=destination.name) as bar,
+            ):
+                while chunk := response.read(_CHUNK_BYTES):
+                    sink.write(chunk)
+                    bar.update(len(chunk))
+    except urllib.error.HTTPError as error:
+        if error.code == 416 and size is not None and offset == size:  # the partial file is complete
+            partial.replace(destination)
+            return
+        raise DatasetBuildError(f"{url}: download failed (HTTP {error.code}); rerun to resume") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise DatasetBuildError(
+            f"{url}: download interrupted ({error}); rerun to resume from {partial}, or download the zip "
+            f"yourself and put it at {destination}"
+        ) from None
+    partial.replace(destination)
+
+
+def _verify(archive: Path, size: int | None, sha256: str | None) -> None:
+    """Check the archive's size and sha256; a bad archive is deleted so that a rerun fetches it again."""
+    actual_size = archive.stat().st_size
+    if size is not None and actual_size != size:
+        archive.unlink()
+        raise DatasetBuildError(
+            f"{archive}: {actual_size} bytes instead of {size}; deleted it, rerun to download"
+        )
+    if sha256 is None:
+        return
+    digest = hashlib.sha256()
+    with (
+        archive.open("rb") as source,
+        tqdm(total=actual_size, unit="B", unit_scale=True, desc="sha256") as bar,
+    ):
+        while chunk := source.read(_CHUNK_BYTES * 8):
+            digest.update(chunk)
+            bar.update(len(chunk))
+    if digest.hexdigest() != sha256:
+        archive.unlink()
+        raise DatasetBuildError(
+            f"{archive}: sha256 {digest.hexdigest()} does not match {sha256}; deleted it, rerun to download"
+        )
+
+
+def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> None:
+    """Extract ``archive`` into ``destination``, refusing members that would land outside it
+    (absolute paths, drive letters, ``..``). Nothing is written when a member is refused."""
+    destination = Path(destination)
+    with zipfile.ZipFile(archive) as zipped:
+        members = zipped.infolist()
+        for member in members:
+            name = member.filename.replace("\\", "/")
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or (parts and ":" in parts[0]) or ".." in parts:
+                raise DatasetBuildError(
+                    f"{archive}: unsafe member path {member.filename!r}; the archive is not VCTK"
+                )
+        destination.mkdir(parents=True, exist_ok=True)
+        for member in tqdm(members, desc=f"extracting {Path(archive).name}", unit="file"):
+            target = destination / member.filename
+            if member.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zipped.open(member) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink, _CHUNK_BYTES)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dataset_builder.vctk [--download DIR | CORPUS]``: download, then print the
+    split counts next to the paper's (the check for a full VCTK)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dataset_builder.vctk", description=main.__doc__.splitlines()[0]
+    )
+    parser.add_argument("corpus", nargs="?", help="VCTK folder (0.92 or 0.80 layout)")
+    parser.add_argument("--download", metavar="DIR", help="download and extract VCTK 0.92 into DIR first")
+    parser.add_argument("--mic", default="mic1", choices=("mic1", "mic2"))
+    args = parser.parse_args(argv)
+    if not args.corpus and not args.download:
+        parser.error("pass a corpus folder or --download DIR")
+    try:
+        manifest = prepare_vctk(download_vctk(args.download) if args.download else args.corpus, args.mic)
+    except DatasetBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"VCTK {manifest.layout} at {manifest.root} ({manifest.mic})")
+    print("| split | utterances | paper | speakers | paper |")
+    print("|---|---:|---:|---:|---:|")
+    for split, count in manifest.counts().items():
+        print(
+            f"| {split} | {count['utterances']} | {PAPER_COUNTS[split]} | {count['speakers']} | {PAPER_SPEAKERS[split]} |"
+        )
+    print(f"untranscribed utterances (text ''): {len(manifest.untranscribed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

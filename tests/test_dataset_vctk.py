@@ -1,0 +1,197 @@
+"""VCTK sources: layouts, the paper's split, speaker metadata, and the resumable, verified, safe download."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dataset_builder import DatasetBuildError
+from dataset_builder.synthetic import make_synthetic_vctk
+from dataset_builder.vctk import download_vctk, extract_zip, main, parse_speaker_info, prepare_vctk, split_of
+
+
+@pytest.fixture(scope="module")
+def corpus_092(tmp_path_factory) -> Path:
+    return make_synthetic_vctk(
+        tmp_path_factory.mktemp("v092") / "VCTK-Corpus-0.92", "0.92", seconds=(0.05, 0.1)
+    )
+
+
+def test_split_is_the_papers_and_speaker_disjoint(corpus_092):
+    manifest = prepare_vctk(corpus_092)
+    assert manifest.layout == "0.92"
+    by_split = {
+        s: {u.speaker_id for u in manifest.utterances if u.split == s}
+        for s in ("train", "validation", "test")
+    }
+    assert by_split == {
+        "train": {"p225", "p230", "p315"},
+        "validation": {"p226", "p229"},
+        "test": {"p227", "p228"},
+    }
+    assert manifest.counts() == {
+        "train": {"utterances": 9, "speakers": 3},
+        "validation": {"utterances": 6, "speakers": 2},
+        "test": {"utterances": 6, "speakers": 2},
+    }
+    assert [split_of(s) for s in ("p226", "p229", "p227", "p228", "p376", "s5")] == [
+        "validation",
+        "validation",
+        "test",
+        "test",
+        "train",
+        "train",
+    ]
+
+
+def test_untranscribed_speaker_kept_with_empty_text(corpus_092):
+    manifest = prepare_vctk(corpus_092)
+    assert manifest.untranscribed == ["p315_001", "p315_002", "p315_003"]
+    first = next(u for u in manifest.utterances if u.utterance_id == "p225_001")
+    assert first.text == "Sentence 1 of p225."
+    assert first.path.endswith("p225/p225_001_mic1.flac")
+
+
+def test_mic2_and_parent_folder(corpus_092):
+    manifest = prepare_vctk(corpus_092.parent, mic="mic2")  # the folder the zip extracts into
+    assert manifest.root == corpus_092
+    assert all(u.path.endswith("_mic2.flac") for u in manifest.utterances)
+    assert {u.utterance_id for u in manifest.utterances} == {
+        u.utterance_id for u in prepare_vctk(corpus_092).utterances
+    }
+
+
+def test_layout_080(tmp_path):
+    root = make_synthetic_vctk(
+        tmp_path / "VCTK-Corpus", "0.80", speakers=("p225", "p226"), seconds=(0.05, 0.1)
+    )
+    manifest = prepare_vctk(tmp_path)
+    assert manifest.layout == "0.80"
+    assert [u.utterance_id for u in manifest.utterances][:2] == ["p225_001", "p225_002"]
+    assert manifest.speakers["p226"]["gender"] == "F"  # "226" in 0.80's speaker-info.txt
+    with pytest.raises(DatasetBuildError, match="one microphone"):
+        prepare_vctk(root, mic="mic2")
+
+
+def test_not_a_corpus(tmp_path):
+    with pytest.raises(DatasetBuildError, match="not a VCTK corpus folder"):
+        prepare_vctk(tmp_path)
+    with pytest.raises(DatasetBuildError, match="no such folder"):
+        prepare_vctk(tmp_path / "missing")
+
+
+def test_speaker_info_092_with_comments(tmp_path):
+    info = tmp_path / "speaker-info.txt"
+    info.write_text(
+        "ID  AGE  GENDER  ACCENTS  REGION COMMENTS\np280  25  F  French  Paris  (mic2 files unavailable)\n"
+    )
+    assert parse_speaker_info(info) == {
+        "p280": {"age": "25", "gender": "F", "accent": "French", "region": "Paris  (mic2 files unavailable)"}
+    }
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    """Serves one in-memory file with HTTP range support and records the Range headers."""
+
+    payload = b""
+    ranges: list = []
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        header = self.headers.get("Range")
+        self.ranges.append(header)
+        start = int(header.removeprefix("bytes=").split("-")[0]) if header else 0
+        body = self.payload[start:]
+        self.send_response(206 if header else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def served_zip(tmp_path):
+    """A tiny VCTK 0.92 zip (files at the archive root, like the official one) on a loopback server."""
+    corpus = make_synthetic_vctk(
+        tmp_path / "src", "0.92", speakers=("p225", "p226"), utterances_per_speaker=1
+    )
+    archive = tmp_path / "VCTK-Corpus-0.92.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(corpus.rglob("*")):
+            zipped.write(path, path.relative_to(corpus).as_posix())
+    payload = archive.read_bytes()
+    handler = type("Handler", (_RangeHandler,), {"payload": payload, "ranges": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/VCTK-Corpus-0.92.zip", payload, handler
+    server.shutdown()
+
+
+def test_download_verifies_extracts_and_is_idempotent(tmp_path, served_zip):
+    url, payload, handler = served_zip
+    digest = hashlib.sha256(payload).hexdigest()
+    corpus = download_vctk(tmp_path / "dl", url=url, sha256=digest, size=len(payload))
+    assert (corpus / ".completed").is_file()
+    assert len(prepare_vctk(corpus).utterances) == 2
+    assert handler.ranges == [None]
+    assert download_vctk(tmp_path / "dl", url=url, sha256=digest, size=len(payload)) == corpus
+    assert handler.ranges == [None]  # the completion marker: no second request
+
+
+def test_download_resumes_with_a_range_request(tmp_path, served_zip):
+    url, payload, handler = served_zip
+    target = tmp_path / "dl"
+    target.mkdir()
+    (target / "VCTK-Corpus-0.92.zip.part").write_bytes(payload[:1000])  # an interrupted download
+    download_vctk(target, url=url, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
+    assert handler.ranges == ["bytes=1000-"]
+    assert (target / "VCTK-Corpus-0.92.zip").read_bytes() == payload
+
+
+def test_download_rejects_a_wrong_checksum(tmp_path, served_zip):
+    url, payload, _ = served_zip
+    with pytest.raises(DatasetBuildError, match="sha256 .* does not match"):
+        download_vctk(tmp_path / "dl", url=url, sha256="0" * 64, size=len(payload))
+    assert not (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").exists()  # deleted: a rerun downloads again
+    assert not (tmp_path / "dl" / "VCTK-Corpus-0.92").exists()
+    with pytest.raises(DatasetBuildError, match="bytes instead of"):
+        download_vctk(tmp_path / "dl", url=url, sha256=None, size=len(payload) + 1)
+
+
+def test_download_from_a_file_url(tmp_path, served_zip):
+    _, payload, _ = served_zip
+    source = tmp_path / "mirror" / "VCTK-Corpus-0.92.zip"
+    source.parent.mkdir()
+    source.write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    corpus = download_vctk(tmp_path / "dl", url=source.as_uri(), sha256=digest, size=len(payload))
+    assert (corpus / "speaker-info.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    "member", ["../escape.txt", "/etc/escape.txt", "txt/../../escape.txt", "C:/escape.txt"]
+)
+def test_extract_refuses_unsafe_members(tmp_path, member):
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("speaker-info.txt", "ID\n")
+        zipped.writestr(member, "owned")
+    with pytest.raises(DatasetBuildError, match="unsafe member path"):
+        extract_zip(archive, tmp_path / "out" / "corpus")
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_counts_command_prints_ours_next_to_the_papers(corpus_092, tmp_path, capsys):
+    assert main([str(corpus_092)]) == 0
+    printed = capsys.readouterr().out
+    assert "| train | 9 | 42752 | 3 | 103 |" in printed and "| test | 6 | 755 | 2 | 2 |" in printed
+    assert "untranscribed utterances (text ''): 3" in printed
+    assert main([str(tmp_path)]) == 2 and "not a VCTK corpus folder" in capsys.readouterr().err

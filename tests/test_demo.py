@@ -1,0 +1,16 @@
+import pandas as pd
+from huggingface_hub import ModelCard
+
+from codecfake_hf.demo import DISCLAIMER, run_demo
+
+
+def test_offline_demo_runs_the_whole_chain(tmp_path, capsys):
+    written = run_demo(tmp_path / "demo", configs=("E",), utterances_per_speaker=3, epochs=1)
+    matrix = pd.read_csv(written["matrix_csv"], index_col=0)
+    assert list(matrix.index) == ["E"] and list(matrix.columns) == ["E"]
+    assert 0.0 <= matrix.at["E", "E"] <= 100.0
+    assert written["matrix_png"].read_bytes()[:4] == b"\x89PNG"
+    card = ModelCard.load(written["card"])
+    assert card.data.eval_results[0].dataset_config == "E" and "pipeline" in card.text
+    assert (written["model_E"] / "model.safetensors").is_file()
+    assert DISCLAIMER in capsys.readouterr().out

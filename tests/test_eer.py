@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from codecfake_hf.metrics import compare_detectors, compute_eer, load_eer_metric
+
+
+def test_eer_equals_asvspoof_golden(shared_dir):
+    golden = np.load(shared_dir / "aasist" / "eer_golden_public.npz")
+    for k in range(5):
+        eer, threshold = compute_eer(golden[f"scores_{k}"], golden[f"labels_{k}"])
+        assert abs(eer - float(golden[f"eer_{k}"])) <= 1e-12, k
+        assert abs(threshold - float(golden[f"thr_{k}"])) <= 1e-12, k
+
+
+@pytest.mark.parametrize(
+    "scores, labels, expected",
+    [
+        ([1, 2, 0, 1], [1, 1, 0, 0], 0.5),  # cross-class tie: bona fide rejected first
+        ([3, 3, 3, 3], [1, 0, 1, 0], 1.0),  # all identical
+        ([0, 1, 2, 3], [1, 1, 0, 0], 1.0),  # reversed
+        ([2, 3, 0, 1], [1, 1, 0, 0], 0.0),  # separated
+    ],
+)
+def test_eer_tie_and_edge_rules(scores, labels, expected):
+    assert compute_eer(scores, labels)[0] == expected
+
+
+def test_separated_threshold_is_highest_spoof_score():
+    assert compute_eer([2.0, 3.0, 0.0, 1.0], [1, 1, 0, 0]) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "scores, labels, message",
+    [([0.1, np.nan], [1, 0], "NaN"), ([0.1, 0.2], [1, 1], "both"), ([0.1, 0.2], [1, 2], "labels")],
+)
+def test_eer_rejects_bad_input(scores, labels, message):
+    with pytest.raises(ValueError, match=message):
+        compute_eer(scores, labels)
+
+
+def test_evaluate_module_loads_offline():
+    metric = load_eer_metric()
+    result = metric.compute(predictions=[0.9, 0.8, 0.1, 0.85], references=[1, 1, 0, 0])
+    assert result == {"eer": 0.5, "threshold": 0.8}
+
+
+def test_significance_tests_detect_a_better_detector_and_not_a_copy():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 600)
+    good = labels + rng.normal(0, 0.4, labels.size)
+    poor = labels + rng.normal(0, 2.0, labels.size)
+    result = compare_detectors(good, poor, labels)
+    assert result.significant and result.better == "a"
+    assert result.ttest_p < 0.01 and result.wilcoxon_p < 0.01
+    same = compare_detectors(good, good.copy(), labels)
+    assert (same.ttest_p, same.wilcoxon_p, same.significant, same.better) == (1.0, 1.0, False, None)
+    close = compare_detectors(good, good + rng.normal(0, 0.01, labels.size), labels)
+    assert not close.significant
