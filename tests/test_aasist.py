@@ -23,7 +23,7 @@ from codecfake_hf.models.aasist import (
     aggregate_window_logits,
 )
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint, convert_key
-from codecfake_hf.models.aasist.modeling_aasist import mel_sinc_filter_bank
+from codecfake_hf.models.aasist.modeling_aasist import _MaxPoolTime, mel_sinc_filter_bank
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_SAMPLES = 8000
@@ -114,9 +114,8 @@ def test_presets_and_labels():
         AasistConfig.from_preset("AASIST-XL")
 
 
-def test_weighted_loss_and_outputs():
-    torch.manual_seed(0)
-    model = AasistForAudioClassification(tiny_config()).eval()
+def test_weighted_loss_and_outputs(tiny_folder):
+    model = AasistForAudioClassification.from_pretrained(tiny_folder).eval()
     inputs = torch.randn(3, TINY_SAMPLES) * 0.1
     labels = torch.tensor([0, 1, 1])
     out = model(inputs, labels=labels, output_hidden_states=True)
@@ -138,6 +137,24 @@ def test_training_step_updates_weights_and_uses_batch_statistics():
     optimizer.step()
     assert not torch.equal(before, model.encoder[0].conv1.weight)
     assert int(model.encoder[0].norm.num_batches_tracked) == 1
+
+
+def test_time_max_pool_matches_max_pool2d_with_ties():
+    x = torch.randn(2, 5, 3, 20, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
+    x[0, 0, 0, :6] = 1.0  # tied maxima: the gradient goes to the first one, as in max_pool2d
+    ours, reference = x.clone().requires_grad_(), x.clone().requires_grad_()
+    pooled, expected = _MaxPoolTime.apply(ours), torch.nn.functional.max_pool2d(reference, (1, 3))
+    grad = torch.randn_like(expected)
+    (pooled * grad).sum().backward()
+    (expected * grad).sum().backward()
+    torch.testing.assert_close(pooled, expected, rtol=0, atol=0)
+    torch.testing.assert_close(ours.grad, reference.grad, rtol=0, atol=0)
+
+
+def test_too_short_input_is_a_clear_error():
+    model = AasistForAudioClassification(tiny_config()).eval()
+    with pytest.raises(ValueError, match="at least 2315 samples"):
+        model(torch.zeros(1, 2314))
 
 
 def test_eval_mode_folded_batch_norm_matches_unfolded():
