@@ -37,3 +37,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_aasist_dir(tmp_path_factory) -> Path:
+    """A saved random AASIST at the ``tiny`` preset (8,000-sample windows, every part present), as
+    ``save_pretrained`` / ``convert-aasist`` write detectors."""
+    import torch
+
+    from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny_aasist")
+    config = AasistConfig.from_preset("tiny")
+    AasistForAudioClassification(config).eval().save_pretrained(folder)
+    AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(folder)
+    return folder

@@ -31,23 +31,12 @@ TINY_SAMPLES = 8000
 
 def tiny_config() -> AasistConfig:
     """A few-hundred-parameter AASIST that still has every part (8,000-sample windows, 3 time nodes)."""
-    return AasistConfig(
-        num_samples=TINY_SAMPLES,
-        num_sinc_filters=12,
-        encoder_channels=[4, 4, 6, 6, 6, 6],
-        gat_hidden_size=8,
-        hsgal_hidden_size=8,
-    )
+    return AasistConfig.from_preset("tiny")
 
 
 @pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny_aasist")
-    config = tiny_config()
-    AasistForAudioClassification(config).eval().save_pretrained(folder)
-    AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(folder)
-    return folder
+def tiny_folder(tiny_aasist_dir) -> Path:
+    return tiny_aasist_dir
 
 
 @pytest.fixture(scope="module")

@@ -12,25 +12,13 @@ import torch
 
 from codecfake_hf.cli import main
 from codecfake_hf.detection import Detector
-from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
 
 WINDOW = 8000
 
 
 @pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny_detector")
-    config = AasistConfig(
-        num_samples=WINDOW,
-        num_sinc_filters=12,
-        encoder_channels=[4, 4, 6, 6, 6, 6],
-        gat_hidden_size=8,
-        hsgal_hidden_size=8,
-    )
-    AasistForAudioClassification(config).save_pretrained(folder)
-    AasistFeatureExtractor(num_samples=WINDOW).save_pretrained(folder)
-    return folder
+def tiny_model_dir(tiny_aasist_dir) -> Path:
+    return tiny_aasist_dir
 
 
 @pytest.fixture(scope="module")

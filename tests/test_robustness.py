@@ -175,24 +175,8 @@ def test_detector_scores_the_bonafide_logit_of_any_audio_classifier(tiny_detecto
 
 
 @pytest.fixture(scope="module")
-def tiny_aasist(tmp_path_factory):
-    """A tiny random AASIST saved like a converted detector (8,000-sample windows)."""
-    import torch
-
-    from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
-
-    torch.manual_seed(0)
-    config = AasistConfig(
-        num_samples=8000,
-        num_sinc_filters=12,
-        encoder_channels=[4, 4, 6, 6, 6, 6],
-        gat_hidden_size=8,
-        hsgal_hidden_size=8,
-    )
-    path = tmp_path_factory.mktemp("aasist")
-    AasistForAudioClassification(config).eval().save_pretrained(path)
-    AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(path)
-    return path
+def tiny_aasist(tiny_aasist_dir):
+    return tiny_aasist_dir
 
 
 def test_aasist_scores_match_its_own_logits_in_any_batch_size(tiny_aasist):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,11 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 from safetensors.torch import load_file
 
 from codecfake_hf.cli import main
-from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
@@ -26,18 +25,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Path:
+def workspace(tmp_path_factory, tiny_aasist_dir) -> Path:
     """A tiny CodecFake folder (config E, tiny EnCodec) and a tiny random AASIST folder."""
     root = tmp_path_factory.mktemp("train")
     make_synthetic_vctk(root / "vctk", utterances_per_speaker=6)
     build_codecfake(root / "vctk", root / "codecfake", ["E"], BuildOptions(tiny=True, batch_size=8))
-    torch.manual_seed(0)
-    config = AasistConfig(
-        num_samples=8000, num_sinc_filters=12, encoder_channels=[4, 4, 6, 6, 6, 6], gat_hidden_size=8,
-        hsgal_hidden_size=8,
-    )  # fmt: skip
-    AasistForAudioClassification(config).save_pretrained(root / "init")
-    AasistFeatureExtractor(num_samples=8000).save_pretrained(root / "init")
+    shutil.copytree(tiny_aasist_dir, root / "init")
     (root / "train.yaml").write_text(
         "config: E\ndataset: codecfake\nmodel: init\nepochs: 2\nbatch_size: 2\nnum_workers: 0\n"
         "checkpoint_steps: 1\nlog_with: [none]\n"
