@@ -286,3 +286,37 @@ def test_resampling_and_downmix(extractor):
 def test_bad_audio_is_a_clear_error(extractor, waveform, message):
     with pytest.raises(AudioError, match=f"clip.wav: .*{message}"):
         extractor([waveform], source_names=["clip.wav"])
+
+
+def test_training_batch_norm_on_channels_last_rows_matches_float64():
+    """The training BatchNorm (channels-last rows, closed-form backward) against nn.BatchNorm2d in
+    float64: outputs, gradients and running statistics."""
+    import copy
+
+    from codecfake_hf.models.aasist.modeling_aasist import _train_batch_norm_channels_last
+
+    torch.manual_seed(0)
+    x = (torch.randn(4, 8, 5, 300) * 3 + 5).contiguous(memory_format=torch.channels_last).requires_grad_()
+    norm = torch.nn.BatchNorm2d(8)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.normal_()
+    reference = copy.deepcopy(norm).double()
+    x64 = x.detach().double().requires_grad_()
+    upstream_grad = torch.randn_like(x64)
+    out = _train_batch_norm_channels_last(x, norm)
+    (out.double() * upstream_grad).sum().backward()
+    expected = reference(x64)
+    (expected * upstream_grad).sum().backward()
+
+    def relative(ours, theirs):
+        return ((ours.double() - theirs).norm() / theirs.norm()).item()
+
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert relative(out, expected.detach()) < 1e-6
+    assert relative(x.grad, x64.grad) < 1e-6
+    assert relative(norm.weight.grad, reference.weight.grad) < 1e-6
+    assert relative(norm.bias.grad, reference.bias.grad) < 1e-6
+    assert relative(norm.running_mean, reference.running_mean) < 1e-6
+    assert relative(norm.running_var, reference.running_var) < 1e-6
+    assert int(norm.num_batches_tracked) == 1
