@@ -101,3 +101,53 @@ def test_memory_cap_reaches_models_that_rebatch():
     assert codec.model.max_batch_samples == codec.max_batch_samples
     small = Resynthesizer(codec.model, max_batch_samples=32000)
     assert small.model.max_batch_samples == 32000 and small.model._windows_per_pass() == 2
+
+
+class RecordsPrecision(Gain):
+    """A stand-in codec that records its parameter dtype and CUDA's TF32 switches when it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(1.0)
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.seen: list[tuple[torch.dtype, torch.dtype, bool, bool]] = []
+
+    def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
+        switches = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+        self.seen.append((waveforms.dtype, self.scale.dtype, *switches))
+        return waveforms * self.scale
+
+
+@pytest.mark.parametrize("allow_tf32", [False, True])
+def test_precision_options_apply_while_running_and_are_restored(allow_tf32):
+    """float64 reaches the model and its inputs; TF32 is as asked inside the run (off by default,
+    so CUDA float32 is true float32) and the global switches are restored afterwards."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = not allow_tf32
+    try:
+        model = RecordsPrecision()
+        engine = Resynthesizer(model, dtype=torch.float64, allow_tf32=allow_tf32)
+        output = engine.resynthesize_one(np.full(100, 0.5, dtype=np.float32), 16000)
+        assert output.dtype == np.float32 and np.all(output == 0.5)
+        assert model.seen == [(torch.float64, torch.float64, allow_tf32, allow_tf32)]
+        assert torch.backends.cudnn.allow_tf32 is (not allow_tf32)
+        assert torch.backends.cuda.matmul.allow_tf32 is (not allow_tf32)
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+    assert Resynthesizer(Gain(1.0)).allow_tf32 is False
+
+
+@pytest.mark.parametrize("codec_id", ["F3", "F1", "D1", "A"])
+def test_float64_batches_equal_per_utterance_runs(codec_id):
+    """In float64 the batched path (FunCodec: one padded batch with per-row masked statistics, the
+    GPU default) gives each utterance its per-utterance output to float64 rounding: in float32 a
+    near-tie in a deep residual codebook can flip a code between the two runs, in float64 not."""
+    model = load_codec(codec_id, tiny=True).model
+    if hasattr(model, "masked_batching"):
+        model.masked_batching = True
+    engine = Resynthesizer(model, dtype=torch.float64)
+    rng = np.random.default_rng(1)
+    inputs = [speech_like(seconds, 16000, rng) for seconds in (0.7, 1.6, 1.2, 1.45)]
+    batched = engine.resynthesize(inputs, 16000, batch_size=4)
+    assert [len(group) for group in engine.batches([len(w) for w in inputs], 4)] == [4]
+    for waveform, output in zip(inputs, batched):
+        np.testing.assert_allclose(output, engine.resynthesize_one(waveform, 16000), rtol=0, atol=1e-6)

@@ -26,7 +26,8 @@ official clamp to +-0.99.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -71,6 +72,12 @@ class Resynthesizer:
             over glibc's 32 MB mmap threshold is page-faulted afresh; benchmarks/RESULTS.md).
         max_padding: largest fraction of a batch's padded samples that may be padding; a shorter
             utterance that would exceed it starts a new batch (compute spent on zeros).
+        dtype: the model's floating-point type: ``torch.float32`` (default) or ``torch.float64``, a
+            reference in which batching changes results only by float64 rounding, too little to
+            flip a code (in float32 a near-tie in a deep residual codebook can flip between the
+            batched and the per-utterance run; benchmarks/RESULTS.md).
+        allow_tf32: let CUDA convolutions and matrix products run in TF32 (faster on Ampere and newer
+            GPUs, ~1e-3 relative error). Off by default, so that float32 means float32 as on CPU.
     """
 
     def __init__(
@@ -81,11 +88,15 @@ class Resynthesizer:
         device: str | torch.device = "cpu",
         max_batch_samples: int | None = None,
         max_padding: float = 0.3,
+        dtype: torch.dtype = torch.float32,
+        allow_tf32: bool = False,
     ) -> None:
         self.device = torch.device(device)
         if max_batch_samples is None:
             max_batch_samples = 16 * 24000 * 8 if self.device.type == "cuda" else 8 * 24000
-        self.model = model.to(self.device).eval()
+        self.dtype = dtype
+        self.allow_tf32 = allow_tf32
+        self.model = model.to(device=self.device, dtype=dtype).eval()
         self.input_peak = input_peak
         self.max_batch_samples = int(max_batch_samples)
         self.max_padding = float(max_padding)
@@ -131,9 +142,10 @@ class Resynthesizer:
         padded = np.zeros((len(waveforms), 1, max(lengths)), dtype=np.float32)
         for row, waveform in enumerate(waveforms):
             padded[row, 0, : len(waveform)] = waveform
-        inputs = torch.from_numpy(padded).to(self.device)
+        inputs = torch.from_numpy(padded).to(device=self.device, dtype=self.dtype)
         length_tensor = torch.tensor(lengths, device=self.device)
-        outputs = self.model.resynthesize(inputs, length_tensor).float().cpu().numpy()
+        with tensor_float32(self.allow_tf32):
+            outputs = self.model.resynthesize(inputs, length_tensor).float().cpu().numpy()
         return [clamp(outputs[row, 0, :length]) for row, length in enumerate(lengths)]
 
     def resynthesize(
@@ -159,3 +171,15 @@ class Resynthesizer:
     def resynthesize_one(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         """Reference per-utterance path (batch of one, no padding)."""
         return self._run([self.prepare(waveform, sample_rate)])[0]
+
+
+@contextlib.contextmanager
+def tensor_float32(enabled: bool) -> Iterator[None]:
+    """Switch CUDA's TF32 mode for convolutions and matrix products on or off inside the block
+    (PyTorch's default lets cuDNN convolutions use it), restoring the previous settings after."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved

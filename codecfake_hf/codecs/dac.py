@@ -194,8 +194,10 @@ class DacCodec(CodecModel):
         starts = range(0, length, self.chunk_hop)
         return torch.stack([padded[start : start + self.window] for start in starts])
 
-    def _model_device(self) -> torch.device:
-        return next(self.model.parameters()).device
+    def _to_model(self, audio: torch.Tensor) -> torch.Tensor:
+        """``audio`` on the model's device, in its floating-point type."""
+        parameter = next(self.model.parameters())
+        return audio.to(device=parameter.device, dtype=parameter.dtype)
 
     def _windows_per_pass(self) -> int:
         """Windows per forward pass, so a pass holds at most ``max_batch_samples`` samples."""
@@ -205,10 +207,9 @@ class DacCodec(CodecModel):
     def encode_windows(self, windows: torch.Tensor) -> torch.Tensor:
         """compress's codes of ``[n, window]`` windows, conv padding off: ``[n, n_q, frames]``.
         Concatenating the windows along time gives upstream ``DACFile.codes``."""
-        device = self._model_device()
         with no_conv_padding(self.model):
             codes = [
-                self.model.encode(part[:, None].to(device), self.n_quantizers, return_dict=False)[2]
+                self.model.encode(self._to_model(part[:, None]), self.n_quantizers, return_dict=False)[2]
                 for part in windows.split(self._windows_per_pass())
             ]
         return torch.cat(codes)
@@ -241,12 +242,11 @@ class DacCodec(CodecModel):
         for index, item in enumerate(prepared):
             if decoded[index] is None:
                 groups.setdefault(math.ceil(len(item.signal) / self.hop_length), []).append(index)
-        device = self._model_device()
         for frames, members in groups.items():
             batch = torch.zeros(len(members), 1, frames * self.hop_length)
             for row, index in enumerate(members):
                 batch[row, 0, : len(prepared[index].signal)] = prepared[index].signal
-            output = self.decode(self.encode(batch.to(device)))[:, 0].float().cpu()
+            output = self.decode(self.encode(self._to_model(batch)))[:, 0].float().cpu()
             for row, index in enumerate(members):
                 decoded[index] = output[row]
         return [

@@ -42,10 +42,9 @@ class Xcodec2Codec(TransformersCodec):
         half_hop = self.hop_length // 2
         rows = [np.pad(row, (half_hop, half_hop)) for row in waveforms[:, 0].float().cpu().numpy()]
         batch = self.features(rows, sampling_rate=self.sample_rate, return_tensors="pt", padding=True)
-        device = waveforms.device
         return {
-            "input_features": batch["input_features"].to(device),
-            "input_features_mask": batch["attention_mask"].to(device),
+            "input_features": batch["input_features"].to(device=waveforms.device, dtype=waveforms.dtype),
+            "input_features_mask": batch["attention_mask"].to(waveforms.device),
         }
 
     def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
