@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -126,6 +127,29 @@ def test_training_step_updates_weights_and_uses_batch_statistics():
     optimizer.step()
     assert not torch.equal(before, model.encoder[0].conv1.weight)
     assert int(model.encoder[0].norm.num_batches_tracked) == 1
+
+
+def test_mixed_precision_training_step_keeps_float32_statistics():
+    """Under bf16 autocast (``--mixed-precision bf16``) the convolutions run in bf16 and the training
+    BatchNorm computes its statistics in float32: the loss stays near the float32 one, and the
+    running statistics and gradients stay float32; evaluation under autocast runs too."""
+    torch.manual_seed(0)
+    model = AasistForAudioClassification(tiny_config()).train()
+    inputs, labels = torch.randn(4, TINY_SAMPLES) * 0.1, torch.tensor([0, 1, 0, 1])
+    reference = copy.deepcopy(model)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = model(inputs, labels=labels)
+    output.loss.backward()
+    expected = reference(inputs, labels=labels).loss
+    assert output.logits.dtype == torch.bfloat16
+    assert abs(float(output.loss) - float(expected)) < 0.1  # bf16 convolutions and logits
+    norm = model.encoder[0].norm
+    assert norm.running_mean.dtype == norm.running_var.dtype == norm.weight.grad.dtype == torch.float32
+    assert torch.isfinite(norm.weight.grad).all() and int(norm.num_batches_tracked) == 1
+    assert torch.allclose(norm.running_mean, reference.encoder[0].norm.running_mean, rtol=0.05, atol=1e-3)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):  # validation under autocast
+        logits = model.eval()(inputs).logits
+    assert torch.allclose(logits.float(), reference.eval()(inputs).logits, atol=0.1)
 
 
 def test_time_max_pool_matches_max_pool2d_with_ties():

@@ -130,10 +130,13 @@ class _RowBatchNorm(torch.autograd.Function):
 
 def _train_batch_norm_channels_last(x: torch.Tensor, norm: nn.BatchNorm2d) -> torch.Tensor:
     """``norm(x)`` in training mode for a channels-last ``x`` ``[B, C, H, W]``, updating the running
-    statistics as ``nn.BatchNorm2d`` does (momentum, unbiased running variance)."""
+    statistics as ``nn.BatchNorm2d`` does (momentum, unbiased running variance). Under mixed
+    precision (a bf16 or fp16 ``x``) the statistics and the normalisation run in float32 and the
+    output has ``x``'s dtype, as with PyTorch's own BatchNorm."""
     batch, channels, height, width = x.shape
     rows = x.permute(0, 2, 3, 1).reshape(-1, channels)  # a view for channels-last memory
-    out, mean, variance = _RowBatchNorm.apply(rows, norm.weight, norm.bias, norm.eps)
+    out, mean, variance = _RowBatchNorm.apply(rows.float(), norm.weight, norm.bias, norm.eps)
+    out = out.to(x.dtype)
     with torch.no_grad():
         count = rows.shape[0]
         norm.running_mean.lerp_(mean, norm.momentum)
@@ -254,8 +257,8 @@ class AasistResidualBlock(nn.Module):
                     .view(out.permute(0, 2, 3, 1).shape)
                     .permute(0, 3, 1, 2)
                 )
-            else:
-                flat.addmm_(taps, skip_weight)
+            else:  # in place: autocast does not cast, so match the (bf16 under autocast) output
+                flat.addmm_(taps.to(flat.dtype), skip_weight.to(flat.dtype))
         else:
             out = F.conv2d(hidden, weight, self.conv2.bias, padding=self.conv2.padding)
             skip_weight = self.skip_conv.weight.contiguous(memory_format=torch.channels_last)
