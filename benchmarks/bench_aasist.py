@@ -1,4 +1,4 @@
-"""AASIST(-L) speed on CPU: this project's model against the official implementation, side by side.
+"""AASIST(-L) speed on CPU or a GPU: this project's model against the official implementation, side by side.
 
 Both models get the same official weights and the same inputs (random 4.04 s clips, 64,600
 samples). Measured: inference clips/s at batch 1 and 32 (eval, no_grad) and training clips/s at
@@ -9,6 +9,7 @@ of ``--repeats`` runs, ours and upstream interleaved, so that load from other pr
 The official code is not part of this repository: fetch it into a scratch folder and pass it::
 
     python benchmarks/bench_aasist.py --upstream-dir /tmp/scratch_aasist --checkpoint ../shared/aasist/AASIST-L.pth
+    python benchmarks/bench_aasist.py --upstream-dir ... --device cuda   # on a GPU (waits for it)
 
 Prints a markdown table (copy it to benchmarks/RESULTS.md).
 """
@@ -50,10 +51,18 @@ def logits_of(model: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     return output.logits if hasattr(output, "logits") else output[1]
 
 
+def synchronize() -> None:
+    """Wait for queued GPU work, so that wall-clock times cover it (no-op without CUDA)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(function) -> tuple[float, float]:
     """(wall seconds, process CPU seconds) of one call; CPU time is less sensitive to other load."""
+    synchronize()
     wall, cpu = time.perf_counter(), time.process_time()
     function()
+    synchronize()
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -68,10 +77,15 @@ def best_rates(models: dict, step, batch: int, repeats: int) -> dict[str, tuple[
     return {name: (batch / wall, batch / cpu) for name, (wall, cpu) in best.items()}
 
 
-def inference_rates(models: dict, batch: int, repeats: int) -> tuple[dict, float]:
+def random_clips(seed: int, batch: int, device: torch.device) -> torch.Tensor:
+    """``[batch, 64600]`` float32 noise clips (std 0.1), the same for a seed on every device."""
+    rng = np.random.default_rng(seed)
+    return torch.from_numpy(rng.normal(0, 0.1, (batch, NUM_SAMPLES)).astype(np.float32)).to(device)
+
+
+def inference_rates(models: dict, batch: int, repeats: int, device: torch.device) -> tuple[dict, float]:
     """Rates per model at ``batch`` (see :func:`best_rates`) and the max |logit difference|."""
-    rng = np.random.default_rng(batch)
-    inputs = torch.from_numpy(rng.normal(0, 0.1, (batch, NUM_SAMPLES)).astype(np.float32))
+    inputs = random_clips(batch, batch, device)
     with torch.no_grad():
         outputs = {name: logits_of(model.eval(), inputs) for name, model in models.items()}  # warm-up
         rates = best_rates(models, lambda name, model: logits_of(model, inputs), batch, repeats)
@@ -86,12 +100,11 @@ def training_step(model: torch.nn.Module, optimizer, inputs, labels, weights) ->
     return loss
 
 
-def training_rates(models: dict, batch: int, repeats: int) -> dict:
+def training_rates(models: dict, batch: int, repeats: int, device: torch.device) -> dict:
     """Rates of a training step (forward, weighted CE, backward, Adam) at ``batch``."""
-    rng = np.random.default_rng(16)
-    inputs = torch.from_numpy(rng.normal(0, 0.1, (batch, NUM_SAMPLES)).astype(np.float32))
-    labels = torch.from_numpy(rng.integers(0, 2, batch))
-    weights = torch.tensor([0.1, 0.9])
+    inputs = random_clips(16, batch, device)
+    labels = torch.from_numpy(np.random.default_rng(16).integers(0, 2, batch)).to(device)
+    weights = torch.tensor([0.1, 0.9], device=device)
     optimizers = {
         name: torch.optim.Adam(m.parameters(), lr=1e-4, weight_decay=1e-4) for name, m in models.items()
     }
@@ -105,19 +118,20 @@ def training_rates(models: dict, batch: int, repeats: int) -> dict:
     )
 
 
-def training_gradient_difference(ours, upstream, batch: int = 4) -> tuple[float, float]:
+def training_gradient_difference(ours, upstream, device: torch.device, batch: int = 4) -> tuple[float, float]:
     """One training batch with every dropout off, on copies of the models: the |loss difference| and
     the relative difference of all gradients, ``||g_ours - g_upstream|| / ||g_upstream||``."""
-    rng = np.random.default_rng(4)
-    inputs = torch.from_numpy(rng.normal(0, 0.1, (batch, NUM_SAMPLES)).astype(np.float32))
-    labels = torch.tensor([0, 1] * (batch // 2))
+    inputs = random_clips(4, batch, device)
+    labels = torch.tensor([0, 1] * (batch // 2), device=device)
     losses, grads = {}, {}
     for name, model in (("ours", copy.deepcopy(ours)), ("upstream", copy.deepcopy(upstream))):
         model.train()
         for module in model.modules():
             if isinstance(module, torch.nn.Dropout):
                 module.p = 0.0
-        loss = F.cross_entropy(logits_of(model, inputs), labels, weight=torch.tensor([0.1, 0.9]))
+        loss = F.cross_entropy(
+            logits_of(model, inputs), labels, weight=torch.tensor([0.1, 0.9], device=device)
+        )
         loss.backward()
         losses[name] = float(loss.detach())
         grads[name] = {key: p.grad for key, p in model.named_parameters() if p.grad is not None}
@@ -139,29 +153,39 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sgemm-gflops", type=float, default=125.0, help="the machine's sgemm GFLOP/s")
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument("--tf32", action="store_true", help="let CUDA use TF32 (default: true float32)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    device = torch.device(args.device)
 
     official = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
     ours = AasistForAudioClassification(AasistConfig.from_preset(args.variant))
     ours.load_state_dict(convert_state_dict(official), strict=True)
     models = {"ours": ours, "upstream": load_upstream(args.upstream_dir, args.variant, official)}
+    models = {name: model.to(device) for name, model in models.items()}
     load_before = os.getloadavg()[0]
 
     rows = []
     differences = []
     for batch in (1, 32):
-        rates, difference = inference_rates(models, batch, args.repeats)
+        rates, difference = inference_rates(models, batch, args.repeats, device)
         rows.append((f"inference, batch {batch}", rates))
         differences.append(difference)
     if not args.skip_training:
         loss_difference, gradient_difference = training_gradient_difference(
-            models["ours"], models["upstream"]
+            models["ours"], models["upstream"], device
         )
-        rows.append(("training step, batch 16 (fwd + bwd + Adam)", training_rates(models, 16, args.repeats)))
+        rows.append(
+            ("training step, batch 16 (fwd + bwd + Adam)", training_rates(models, 16, args.repeats, device))
+        )
 
     bound = args.sgemm_gflops / GFLOP_PER_CLIP[args.variant]
-    print(f"{args.variant}, {args.threads} threads, torch {torch.__version__}, best of {args.repeats}")
+    where = f"{args.threads} threads"
+    if device.type == "cuda":
+        where = f"{torch.cuda.get_device_name(device)}, TF32 {'on' if args.tf32 else 'off'}"
+    print(f"{args.variant}, {where}, torch {torch.__version__}, best of {args.repeats}")
     print(f"load average (1 min) at start / end: {load_before:.1f} / {os.getloadavg()[0]:.1f}\n")
     header = "| measurement | upstream clips/s | ours clips/s | speed-up | upstream clips/CPU-s | ours clips/CPU-s | speed-up |"
     print(header)
@@ -178,6 +202,8 @@ def main() -> None:
     if not args.skip_training:
         print(f"training (dropout off, batch 4): |loss difference| {loss_difference:.2e}, ", end="")
         print(f"relative gradient difference {gradient_difference:.2e}")
+    if device.type != "cpu":
+        return
     ours_rate = rows[1][1]["ours"][0]
     print(
         f"compute bound: {GFLOP_PER_CLIP[args.variant]} GFLOP/clip at {args.sgemm_gflops:.0f} GFLOP/s = "

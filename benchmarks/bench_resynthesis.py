@@ -57,6 +57,24 @@ class PeakRss:
         self.peak_mib = max(self.peak_mib, self._process.memory_info().rss / 2**20)
 
 
+class PeakGpuMemory:
+    """Peak CUDA memory allocated by tensors inside the ``with`` block (MiB); 0 when not on a GPU."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.peak_mib = enabled, 0.0
+
+    def __enter__(self) -> PeakGpuMemory:
+        if self.enabled:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            torch.cuda.synchronize()
+            self.peak_mib = torch.cuda.max_memory_allocated() / 2**20
+
+
 def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
     noise = float(((reference - test) ** 2).sum())
     return float("inf") if noise == 0 else 10 * np.log10(float((reference**2).sum()) / noise)
@@ -70,19 +88,23 @@ def bench_codec(codec_id: str, args: argparse.Namespace) -> dict:
         input_peak=spec.input_peak,
         device=args.device,
         max_batch_samples=args.max_batch_samples,
+        dtype=getattr(torch, args.dtype),
+        allow_tf32=args.tf32,
     )
     rate = engine.sample_rate
     rng = np.random.default_rng(args.seed)
     seconds = rng.uniform(args.min_seconds, args.max_seconds, args.utterances)
     inputs = [speech_like(s, rate, rng) for s in seconds]
     audio_s = float(seconds.sum())
-    engine.resynthesize_one(inputs[0][: rate // 2], rate)  # warm-up
+    engine.resynthesize_one(inputs[0][: rate // 2], rate)  # warm-up: one utterance and one batch
+    engine.resynthesize([w[: rate // 2] for w in inputs[:2]], rate)
 
-    with PeakRss() as single_rss:
+    on_gpu = engine.device.type == "cuda"
+    with PeakRss() as single_rss, PeakGpuMemory(on_gpu) as single_gpu:
         start, cpu_start = time.perf_counter(), time.process_time()
         singles = [engine.resynthesize_one(w, rate) for w in inputs]
         single_s, single_cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    with PeakRss() as batched_rss:
+    with PeakRss() as batched_rss, PeakGpuMemory(on_gpu) as batched_gpu:
         start, cpu_start = time.perf_counter(), time.process_time()
         batched = engine.resynthesize(inputs, rate, batch_size=args.batch_size)
         batched_s, batched_cpu = time.perf_counter() - start, time.process_time() - cpu_start
@@ -98,6 +120,8 @@ def bench_codec(codec_id: str, args: argparse.Namespace) -> dict:
         "snr_median": float(np.median(snrs)),
         "rss_single": single_rss.peak_mib,
         "rss_batched": batched_rss.peak_mib,
+        "gpu_single": single_gpu.peak_mib,
+        "gpu_batched": batched_gpu.peak_mib,
     }
     if args.long_seconds > 0:
         long_input = speech_like(args.long_seconds, rate, rng)
@@ -120,6 +144,8 @@ def main() -> None:
     parser.add_argument("--long-seconds", type=float, default=0.0, help="also time one input this long")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--tf32", action="store_true", help="let CUDA use TF32 (engine default: off)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
@@ -127,22 +153,31 @@ def main() -> None:
 
     ids = [i.strip() for i in args.codecs.split(",") if i.strip()]
     skipped = [i for i in ids if not get_spec(i).implemented]
-    rows = []
+    rows, failed = [], []
     for codec_id in ids:
-        if codec_id not in skipped:
+        if codec_id in skipped:
+            continue
+        try:
             rows.append(bench_codec(codec_id, args))
-            print(f"done {codec_id}: {rows[-1]}", flush=True)
+        except Exception as error:  # one broken codec must not cost the others' numbers
+            failed.append(f"{codec_id} ({type(error).__name__}: {error})")
+            print(f"failed {codec_id}: {failed[-1]}", flush=True)
+            continue
+        print(f"done {codec_id}: {rows[-1]}", flush=True)
 
     print(
         f"\n{args.utterances} utterances of {args.min_seconds:g}-{args.max_seconds:g} s, batch size "
-        f"{args.batch_size}, device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} "
-        f"threads, random full-size weights\n"
+        f"{args.batch_size}, device {args.device}, {args.dtype}{' (TF32 on)' if args.tf32 else ''}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, random full-size weights\n"
     )
     header = (
         "| id | audio s | per-utt (audio s / wall s) | batched (audio s / wall s) | speed-up (wall) "
         "| per-utt / batched (audio s / CPU s) | speed-up (CPU) | SNR min / median (dB) "
         "| peak RSS per-utt / batched (MiB) |"
     )
+    on_gpu = args.device.startswith("cuda")
+    if on_gpu:
+        header += " peak GPU memory per-utt / batched (MiB) |"
     if args.long_seconds > 0:
         header += f" {args.long_seconds:g} s input: audio s / s, peak RSS (MiB) |"
     print(header)
@@ -154,11 +189,16 @@ def main() -> None:
             f"{r['batched_cpu'] / r['single_cpu']:.2f}x | {r['snr_min']:.1f} / {r['snr_median']:.1f} | "
             f"{r['rss_single']:.0f} / {r['rss_batched']:.0f} |"
         )
+        if on_gpu:
+            line += f" {r['gpu_single']:.0f} / {r['gpu_batched']:.0f} |"
         if args.long_seconds > 0:
             line += f" {r['long_rtf']:.2f}, {r['rss_long']:.0f} |"
         print(line)
     if skipped:
         print(f"\nnot implemented yet (skipped): {', '.join(skipped)}")
+    if failed:
+        print(f"\nFAILED: {'; '.join(failed)}")
+        raise SystemExit(1)
     unknown = sorted(set(CODECS) - set(ids))
     if unknown:
         print(f"not requested: {', '.join(unknown)}")
