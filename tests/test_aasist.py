@@ -142,7 +142,7 @@ def test_mixed_precision_training_step_keeps_float32_statistics():
     output.loss.backward()
     expected = reference(inputs, labels=labels).loss
     assert output.logits.dtype == torch.bfloat16
-    assert abs(float(output.loss) - float(expected)) < 0.1  # bf16 convolutions and logits
+    assert abs(output.loss.item() - expected.item()) < 0.1  # bf16 convolutions and logits
     norm = model.encoder[0].norm
     assert norm.running_mean.dtype == norm.running_var.dtype == norm.weight.grad.dtype == torch.float32
     assert torch.isfinite(norm.weight.grad).all() and int(norm.num_batches_tracked) == 1
