@@ -288,12 +288,13 @@ def test_bad_audio_is_a_clear_error(extractor, waveform, message):
         extractor([waveform], source_names=["clip.wav"])
 
 
-def test_training_batch_norm_on_channels_last_rows_matches_float64():
-    """The training BatchNorm (channels-last rows, closed-form backward) against nn.BatchNorm2d in
-    float64: outputs, gradients and running statistics."""
+@pytest.mark.parametrize("block_rows", [None, 1024])
+def test_training_batch_norm_selu_on_channels_last_rows_matches_float64(block_rows):
+    """The training BatchNorm + SELU (channels-last rows, blocked passes, closed-form backward)
+    against nn.BatchNorm2d then F.selu in float64: outputs, gradients and running statistics."""
     import copy
 
-    from codecfake_hf.models.aasist.modeling_aasist import _train_batch_norm_channels_last
+    from codecfake_hf.models.aasist.modeling_aasist import _train_batch_norm_selu_channels_last
 
     torch.manual_seed(0)
     x = (torch.randn(4, 8, 5, 300) * 3 + 5).contiguous(memory_format=torch.channels_last).requires_grad_()
@@ -304,9 +305,9 @@ def test_training_batch_norm_on_channels_last_rows_matches_float64():
     reference = copy.deepcopy(norm).double()
     x64 = x.detach().double().requires_grad_()
     upstream_grad = torch.randn_like(x64)
-    out = _train_batch_norm_channels_last(x, norm)
+    out = _train_batch_norm_selu_channels_last(x, norm, block_rows)
     (out.double() * upstream_grad).sum().backward()
-    expected = reference(x64)
+    expected = torch.nn.functional.selu(reference(x64))
     (expected * upstream_grad).sum().backward()
 
     def relative(ours, theirs):
@@ -320,3 +321,18 @@ def test_training_batch_norm_on_channels_last_rows_matches_float64():
     assert relative(norm.running_mean, reference.running_mean) < 1e-6
     assert relative(norm.running_var, reference.running_var) < 1e-6
     assert int(norm.num_batches_tracked) == 1
+
+
+def test_training_batch_norm_selu_gradcheck():
+    """Finite differences in float64 on rows split into uneven blocks (7 rows: 4 full, 1 partial)."""
+    from codecfake_hf.models.aasist.modeling_aasist import _RowBatchNormSelu
+
+    torch.manual_seed(0)
+    rows = (torch.randn(30, 3, dtype=torch.float64) * 2 + 1).requires_grad_()
+    weight = torch.rand(3, dtype=torch.float64).add_(0.5).requires_grad_()
+    bias = torch.randn(3, dtype=torch.float64).requires_grad_()
+
+    def function(rows, weight, bias):
+        return _RowBatchNormSelu.apply(rows, weight, bias, 1e-5, 7)[0]
+
+    assert torch.autograd.gradcheck(function, (rows, weight, bias))
