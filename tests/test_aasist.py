@@ -21,6 +21,7 @@ from codecfake_hf.models.aasist import (
     AasistFeatureExtractor,
     AasistForAudioClassification,
     aggregate_window_logits,
+    modeling_aasist,
 )
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint, convert_key
 from codecfake_hf.models.aasist.modeling_aasist import _MaxPoolTime, mel_sinc_filter_bank
@@ -128,9 +129,13 @@ def test_training_step_updates_weights_and_uses_batch_statistics():
     assert int(model.encoder[0].norm.num_batches_tracked) == 1
 
 
-def test_time_max_pool_matches_max_pool2d_with_ties():
+@pytest.mark.parametrize("block_bytes", [None, 3000])
+def test_time_max_pool_matches_max_pool2d_with_ties(block_bytes, monkeypatch):
+    if block_bytes is not None:  # backward over 6 (batch, frequency) rows in blocks of 4 and 2
+        monkeypatch.setattr(modeling_aasist, "_ROW_BLOCK_BYTES", block_bytes)
     x = torch.randn(2, 5, 3, 20, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
     x[0, 0, 0, :6] = 1.0  # tied maxima: the gradient goes to the first one, as in max_pool2d
+    x[1, 2, 1, 6:9] = torch.tensor([0.0, 2.0, 2.0])  # tie between the second and third samples
     ours, reference = x.clone().requires_grad_(), x.clone().requires_grad_()
     pooled, expected = _MaxPoolTime.apply(ours), torch.nn.functional.max_pool2d(reference, (1, 3))
     grad = torch.randn_like(expected)
