@@ -341,3 +341,30 @@ def test_training_batch_norm_selu_gradcheck():
         return _RowBatchNormSelu.apply(rows, weight, bias, 1e-5, 7)[0]
 
     assert torch.autograd.gradcheck(function, (rows, weight, bias))
+
+
+@pytest.mark.parametrize(("kernel_size", "padding"), [((2, 3), (1, 1)), ((2, 3), (0, 1)), ((1, 3), (0, 1))])
+def test_channels_last_conv_gradients(kernel_size, padding):
+    """The residual blocks' convolution (weight gradient as matrix products over shifted views):
+    finite differences in float64, and float32 gradients equal to F.conv2d's."""
+    from codecfake_hf.models.aasist.modeling_aasist import _Conv2dChannelsLast
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4, 7, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
+    weight = torch.randn(5, 3, *kernel_size, dtype=torch.float64)
+    bias = torch.randn(5, dtype=torch.float64)
+    inputs = tuple(tensor.requires_grad_() for tensor in (x, weight, bias))
+    assert torch.autograd.gradcheck(lambda *a: _Conv2dChannelsLast.apply(*a, padding), inputs)
+
+    x = (inputs[0].detach().float() * 3 + 1).contiguous(memory_format=torch.channels_last).requires_grad_()
+    weight, bias = (tensor.detach().float().requires_grad_() for tensor in inputs[1:])
+    x_ref, weight_ref, bias_ref = (tensor.detach().clone().requires_grad_() for tensor in (x, weight, bias))
+    out = _Conv2dChannelsLast.apply(x, weight, bias, padding)
+    expected = torch.nn.functional.conv2d(x_ref, weight_ref, bias_ref, padding=padding)
+    grad = torch.randn_like(expected)
+    (out * grad).sum().backward()
+    (expected * grad).sum().backward()
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    for ours, reference in ((x, x_ref), (weight, weight_ref), (bias, bias_ref)):
+        torch.testing.assert_close(ours.grad, reference.grad, rtol=1e-5, atol=1e-5)

@@ -231,6 +231,71 @@ def _one_channel_taps(
     return padded.unfold(1, kernel_size[0], 1).unfold(2, kernel_size[1], 1).flatten(3)
 
 
+def _conv2d_weight_grad(
+    grad: torch.Tensor, x: torch.Tensor, kernel_size: tuple[int, int], padding: tuple[int, int]
+) -> torch.Tensor:
+    """The weight gradient ``[O, I, kh, kw]`` of a stride-1 2-D convolution of channels-last tensors,
+    from the output gradient ``[B, O, H', W']`` and the input ``[B, I, H, W]``.
+
+    Each kernel tap's gradient is a sum of matrix products ``grad_rows^T @ input_rows`` over the
+    output rows it reaches: per batch item one ``bmm`` of ``[H', O, W']`` x ``[H', W', I]`` views
+    (shifted by the tap and cut at the zero padding, no copy). On CPU this runs about 1.4x faster
+    than oneDNN's weight gradient for AASIST's long time axis.
+    """
+    grad_rows, x_rows = grad.permute(0, 2, 3, 1), x.permute(0, 2, 3, 1)  # [B, H', W', O], [B, H, W, I]
+    (out_height, out_width), (height, width) = grad_rows.shape[1:3], x_rows.shape[1:3]
+    weight_grad = grad.new_zeros(*kernel_size, grad.shape[1], x.shape[1])  # [kh, kw, O, I]
+    for row in range(kernel_size[0]):
+        top, bottom = max(padding[0] - row, 0), min(out_height, height + padding[0] - row)
+        for column in range(kernel_size[1]):
+            left, right = max(padding[1] - column, 0), min(out_width, width + padding[1] - column)
+            shift = (row - padding[0], column - padding[1])
+            taps = x_rows[:, top + shift[0] : bottom + shift[0], left + shift[1] : right + shift[1]]
+            for item in range(grad.shape[0]):
+                products = torch.bmm(grad_rows[item, top:bottom, left:right].transpose(1, 2), taps[item])
+                weight_grad[row, column] += products.sum(0)
+    return weight_grad.permute(2, 3, 0, 1)
+
+
+class _Conv2dChannelsLast(torch.autograd.Function):
+    """``F.conv2d`` (stride 1, ``padding`` ``(ph, pw)``) of a channels-last ``[B, I, H, W]`` input, with
+    the weight gradient from :func:`_conv2d_weight_grad` and the bias gradient as one sum over the
+    gradient's rows (oneDNN's combined weight-and-bias gradient takes ~2x longer on CPU). The input
+    gradient is oneDNN's. Output ``[B, O, H + 2 ph - kh + 1, W + 2 pw - kw + 1]``, channels-last."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, padding: tuple[int, int]):
+        weight = weight.contiguous(memory_format=torch.channels_last)
+        ctx.padding = padding
+        ctx.save_for_backward(x, weight)
+        return F.conv2d(x, weight, bias, padding=padding)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        grad = grad.contiguous(memory_format=torch.channels_last)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.ops.aten.convolution_backward(
+                grad,
+                x,
+                weight,
+                None,
+                [1, 1],
+                list(ctx.padding),
+                [1, 1],
+                False,
+                [0, 0],
+                1,
+                [True, False, False],
+            )[0]
+        if ctx.needs_input_grad[1]:
+            grad_weight = _conv2d_weight_grad(grad, x, weight.shape[2:], ctx.padding)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.permute(0, 2, 3, 1).reshape(-1, grad.shape[1]).sum(0)
+        return grad_x, grad_weight, grad_bias, None
+
+
 class _MaxPoolTime(torch.autograd.Function):
     """``MaxPool2d((1, 3))`` over the time axis of a channels-last ``[B, C, H, W]`` tensor.
 
@@ -310,9 +375,7 @@ class AasistResidualBlock(nn.Module):
             taps = _one_channel_taps(x, self.conv1.kernel_size, self.conv1.padding)
             out = F.linear(taps, weight.flatten(1), bias).permute(0, 3, 1, 2)  # channels-last
         else:
-            out = F.conv2d(
-                x, weight.contiguous(memory_format=torch.channels_last), bias, padding=self.conv1.padding
-            )
+            out = _Conv2dChannelsLast.apply(x, weight, bias, self.conv1.padding)
         if not self.training:
             return F.selu(out, inplace=True)
         return _train_batch_norm_selu_channels_last(
@@ -321,12 +384,14 @@ class AasistResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         hidden = self._conv1_norm_selu(x)
-        weight = self.conv2.weight.contiguous(memory_format=torch.channels_last)
+        conv2 = self.conv2
         if not hasattr(self, "skip_conv"):
-            out = F.conv2d(hidden, weight, self.conv2.bias, padding=self.conv2.padding).add_(x)
+            out = _Conv2dChannelsLast.apply(hidden, conv2.weight, conv2.bias, conv2.padding).add_(x)
         elif self.skip_conv.in_channels == 1:
             # skip added in place as a matrix product into conv2's [B, H, W, C] output; one bias for both
-            out = F.conv2d(hidden, weight, self.conv2.bias + self.skip_conv.bias, padding=self.conv2.padding)
+            out = _Conv2dChannelsLast.apply(
+                hidden, conv2.weight, conv2.bias + self.skip_conv.bias, conv2.padding
+            )
             taps = _one_channel_taps(x, self.skip_conv.kernel_size, self.skip_conv.padding)
             taps, skip_weight = taps.reshape(-1, taps.shape[-1]), self.skip_conv.weight.flatten(1).t()
             flat = out.permute(0, 2, 3, 1).view(-1, out.shape[1])
@@ -339,9 +404,9 @@ class AasistResidualBlock(nn.Module):
             else:
                 flat.addmm_(taps, skip_weight)
         else:
-            out = F.conv2d(hidden, weight, self.conv2.bias, padding=self.conv2.padding)
-            skip_weight = self.skip_conv.weight.contiguous(memory_format=torch.channels_last)
-            out.add_(F.conv2d(x, skip_weight, self.skip_conv.bias, padding=self.skip_conv.padding))
+            out = _Conv2dChannelsLast.apply(hidden, conv2.weight, conv2.bias, conv2.padding)
+            skip = self.skip_conv
+            out.add_(_Conv2dChannelsLast.apply(x, skip.weight, skip.bias, skip.padding))
         return _MaxPoolTime.apply(out)
 
 
