@@ -310,9 +310,10 @@ def test_training_batch_norm_selu_on_channels_last_rows_matches_float64(block_ro
     reference = copy.deepcopy(norm).double()
     x64 = x.detach().double().requires_grad_()
     upstream_grad = torch.randn_like(x64)
-    out = _train_batch_norm_selu_channels_last(x, norm, block_rows)
+    input_bias = torch.randn(8, requires_grad=True)
+    out = _train_batch_norm_selu_channels_last(x, input_bias, norm, block_rows)
     (out.double() * upstream_grad).sum().backward()
-    expected = torch.nn.functional.selu(reference(x64))
+    expected = torch.nn.functional.selu(reference(x64 + input_bias.detach().double().view(-1, 1, 1)))
     (expected * upstream_grad).sum().backward()
 
     def relative(ours, theirs):
@@ -326,6 +327,7 @@ def test_training_batch_norm_selu_on_channels_last_rows_matches_float64(block_ro
     assert relative(norm.running_mean, reference.running_mean) < 1e-6
     assert relative(norm.running_var, reference.running_var) < 1e-6
     assert int(norm.num_batches_tracked) == 1
+    assert torch.equal(input_bias.grad, torch.zeros(8))  # it cancels in the normalisation
 
 
 def test_training_batch_norm_selu_gradcheck():
@@ -337,34 +339,53 @@ def test_training_batch_norm_selu_gradcheck():
     weight = torch.rand(3, dtype=torch.float64).add_(0.5).requires_grad_()
     bias = torch.randn(3, dtype=torch.float64).requires_grad_()
 
-    def function(rows, weight, bias):
-        return _RowBatchNormSelu.apply(rows, weight, bias, 1e-5, 7)[0]
+    input_bias = torch.randn(3, dtype=torch.float64).requires_grad_()
 
-    assert torch.autograd.gradcheck(function, (rows, weight, bias))
+    def function(rows, input_bias, weight, bias):
+        return _RowBatchNormSelu.apply(rows, input_bias, weight, bias, 1e-5, 7)[0]
+
+    assert torch.autograd.gradcheck(function, (rows, input_bias, weight, bias))
 
 
-@pytest.mark.parametrize(("kernel_size", "padding"), [((2, 3), (1, 1)), ((2, 3), (0, 1)), ((1, 3), (0, 1))])
-def test_channels_last_conv_gradients(kernel_size, padding):
-    """The residual blocks' convolution (weight gradient as matrix products over shifted views):
-    finite differences in float64, and float32 gradients equal to F.conv2d's."""
+@pytest.mark.parametrize(
+    ("kernel_size", "padding", "with_skip"),
+    [((2, 3), (1, 1), False), ((2, 3), (0, 1), False), ((1, 3), (0, 1), False), ((2, 3), (0, 1), True)],
+)
+def test_channels_last_conv_gradients(kernel_size, padding, with_skip):
+    """The residual blocks' convolution (weight gradient as matrix products over shifted views, an
+    optional matrix-product skip added in place): finite differences in float64, and float32
+    outputs and gradients equal to F.conv2d's (plus the skip's matrix product)."""
     from codecfake_hf.models.aasist.modeling_aasist import _Conv2dChannelsLast
 
     torch.manual_seed(0)
     x = torch.randn(2, 3, 4, 7, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
     weight = torch.randn(5, 3, *kernel_size, dtype=torch.float64)
     bias = torch.randn(5, dtype=torch.float64)
-    inputs = tuple(tensor.requires_grad_() for tensor in (x, weight, bias))
-    assert torch.autograd.gradcheck(lambda *a: _Conv2dChannelsLast.apply(*a, padding), inputs)
+    out_rows = 2 * (4 + 2 * padding[0] - kernel_size[0] + 1) * (7 + 2 * padding[1] - kernel_size[1] + 1)
+    skip = (torch.randn(out_rows, 3, dtype=torch.float64), torch.randn(3, 5, dtype=torch.float64))
+    inputs = (x, weight, bias, *(skip if with_skip else ()))
+    inputs = tuple(tensor.requires_grad_() for tensor in inputs)
 
-    x = (inputs[0].detach().float() * 3 + 1).contiguous(memory_format=torch.channels_last).requires_grad_()
-    weight, bias = (tensor.detach().float().requires_grad_() for tensor in inputs[1:])
-    x_ref, weight_ref, bias_ref = (tensor.detach().clone().requires_grad_() for tensor in (x, weight, bias))
-    out = _Conv2dChannelsLast.apply(x, weight, bias, padding)
-    expected = torch.nn.functional.conv2d(x_ref, weight_ref, bias_ref, padding=padding)
+    def ours(x, weight, bias, *skip):
+        return _Conv2dChannelsLast.apply(x, weight, bias, padding, *skip)
+
+    def reference(x, weight, bias, *skip):
+        out = torch.nn.functional.conv2d(x, weight, bias, padding=padding)
+        if skip:
+            out = out + (skip[0] @ skip[1]).view(out.permute(0, 2, 3, 1).shape).permute(0, 3, 1, 2)
+        return out
+
+    assert torch.autograd.gradcheck(ours, inputs)
+
+    float32 = [tensor.detach().float() for tensor in inputs]
+    float32[0] = (float32[0] * 3 + 1).contiguous(memory_format=torch.channels_last)
+    mine = [tensor.clone().requires_grad_() for tensor in float32]
+    theirs = [tensor.clone().requires_grad_() for tensor in float32]
+    out, expected = ours(*mine), reference(*theirs)
     grad = torch.randn_like(expected)
     (out * grad).sum().backward()
     (expected * grad).sum().backward()
     assert out.is_contiguous(memory_format=torch.channels_last)
-    torch.testing.assert_close(out, expected, rtol=0, atol=0)
-    for ours, reference in ((x, x_ref), (weight, weight_ref), (bias, bias_ref)):
-        torch.testing.assert_close(ours.grad, reference.grad, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(out, expected)
+    for tensor, reference_tensor in zip(mine, theirs):
+        torch.testing.assert_close(tensor.grad, reference_tensor.grad, rtol=1e-5, atol=1e-5)

@@ -113,9 +113,13 @@ def _row_blocks(rows: torch.Tensor, block_rows: int | None) -> list[slice]:
 
 
 class _RowBatchNormSelu(torch.autograd.Function):
-    """``selu(batch_norm(rows))`` in training mode on the rows of ``[N, C]`` (a channels-last
-    ``[B, C, H, W]`` tensor viewed without a copy). Returns the output ``[N, C]`` and the batch mean
-    and biased variance ``[C]`` (float32).
+    """``selu(batch_norm(rows + input_bias))`` in training mode on the rows of ``[N, C]`` (a
+    channels-last ``[B, C, H, W]`` tensor viewed without a copy). Returns the output ``[N, C]`` and
+    the batch mean and biased variance ``[C]`` (float32) of ``rows + input_bias``.
+
+    ``input_bias`` ``[C]`` is the bias of the convolution before, left out of it: it only shifts the
+    batch mean, so the output does not depend on it and its gradient is zero (on the first block
+    adding it costs a full pass over 1 GB).
 
     Why it is faster than BatchNorm then SELU on the first block's 1 GB tensors: every element-wise
     pass runs block by block over ~2 MB of rows, so its temporaries stay in the cache and no
@@ -132,7 +136,13 @@ class _RowBatchNormSelu(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float, block_rows=None
+        ctx,
+        rows: torch.Tensor,
+        input_bias: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        eps: float,
+        block_rows: int | None = None,
     ):
         blocks = _row_blocks(rows, block_rows)
         block_means = rows.new_empty(len(blocks), rows.shape[1])
@@ -152,15 +162,13 @@ class _RowBatchNormSelu(torch.autograd.Function):
 
         inverse_std = torch.rsqrt(variance + eps)
         scale = weight * inverse_std
+        shift = bias - mean * scale
         out = torch.empty_like(rows)
         for block in blocks:
-            chunk = out[block]
-            torch.sub(rows[block], mean, out=chunk)
-            torch.addcmul(bias, chunk, scale, out=chunk)
-            torch.selu_(chunk)
+            torch.selu_(torch.addcmul(shift, rows[block], scale, out=out[block]))
         ctx.block_rows = block_rows
         ctx.save_for_backward(rows, out, mean, inverse_std, weight)
-        return out, mean, variance
+        return out, mean + input_bias, variance
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor, _grad_mean, _grad_variance):
@@ -193,18 +201,21 @@ class _RowBatchNormSelu(torch.autograd.Function):
             torch.sub(rows[block], mean, out=centered)
             torch.addcmul(offset, grad, scale, out=grad).addcmul_(centered, centered_coefficient)
         grad_weight = (grad_dot * inverse_std).to(rows.dtype)
-        return grad_in, grad_weight, grad_bias.to(rows.dtype), None, None
+        grad_input_bias = torch.zeros_like(inverse_std) if ctx.needs_input_grad[1] else None
+        return grad_in, grad_input_bias, grad_weight, grad_bias.to(rows.dtype), None, None
 
 
 def _train_batch_norm_selu_channels_last(
-    x: torch.Tensor, norm: nn.BatchNorm2d, block_rows: int | None = None
+    x: torch.Tensor, input_bias: torch.Tensor, norm: nn.BatchNorm2d, block_rows: int | None = None
 ) -> torch.Tensor:
-    """``selu(norm(x))`` in training mode for a channels-last ``x`` ``[B, C, H, W]`` (output
-    channels-last too), updating the running statistics as ``nn.BatchNorm2d`` does (momentum,
-    unbiased running variance). See :class:`_RowBatchNormSelu`."""
+    """``selu(norm(x + input_bias))`` in training mode for a channels-last ``x`` ``[B, C, H, W]``
+    (output channels-last too), updating the running statistics as ``nn.BatchNorm2d`` does
+    (momentum, unbiased running variance). See :class:`_RowBatchNormSelu`."""
     batch, channels, height, width = x.shape
     rows = x.permute(0, 2, 3, 1).reshape(-1, channels)  # a view for channels-last memory
-    out, mean, variance = _RowBatchNormSelu.apply(rows, norm.weight, norm.bias, norm.eps, block_rows)
+    out, mean, variance = _RowBatchNormSelu.apply(
+        rows, input_bias, norm.weight, norm.bias, norm.eps, block_rows
+    )
     with torch.no_grad():
         count = rows.shape[0]
         norm.running_mean.lerp_(mean, norm.momentum)
@@ -258,25 +269,45 @@ def _conv2d_weight_grad(
 
 
 class _Conv2dChannelsLast(torch.autograd.Function):
-    """``F.conv2d`` (stride 1, ``padding`` ``(ph, pw)``) of a channels-last ``[B, I, H, W]`` input, with
-    the weight gradient from :func:`_conv2d_weight_grad` and the bias gradient as one sum over the
-    gradient's rows (oneDNN's combined weight-and-bias gradient takes ~2x longer on CPU). The input
-    gradient is oneDNN's. Output ``[B, O, H + 2 ph - kh + 1, W + 2 pw - kw + 1]``, channels-last."""
+    """``F.conv2d`` (stride 1, ``padding`` ``(ph, pw)``) of a channels-last ``[B, I, H, W]`` input,
+    optionally plus ``skip_taps @ skip_weight`` (``[B * H' * W', k]`` x ``[k, O]``, rows in
+    ``(B, H', W')`` order) added in place to the output's rows. Output ``[B, O, H', W']``
+    channels-last, ``H' = H + 2 ph - kh + 1``, ``W' = W + 2 pw - kw + 1``.
+
+    Faster on CPU than ``F.conv2d`` under autograd: the weight gradient comes from
+    :func:`_conv2d_weight_grad` and the bias gradient is one sum over the gradient's rows
+    (oneDNN's combined weight-and-bias gradient takes ~1.4x longer); the matrix-product skip (the
+    first block's 1-channel skip convolution) is added in place, where autograd would need a new
+    output and a copy. The input gradient is oneDNN's.
+    """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, padding: tuple[int, int]):
+    def forward(
+        ctx,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        padding: tuple[int, int],
+        skip_taps: torch.Tensor | None = None,
+        skip_weight: torch.Tensor | None = None,
+    ):
         weight = weight.contiguous(memory_format=torch.channels_last)
+        out = F.conv2d(x, weight, bias, padding=padding)
+        if skip_taps is not None:
+            out.permute(0, 2, 3, 1).view(-1, out.shape[1]).addmm_(skip_taps, skip_weight)
         ctx.padding = padding
-        ctx.save_for_backward(x, weight)
-        return F.conv2d(x, weight, bias, padding=padding)
+        ctx.save_for_backward(x, weight, skip_taps, skip_weight)
+        return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        x, weight = ctx.saved_tensors
+        x, weight, skip_taps, skip_weight = ctx.saved_tensors
         grad = grad.contiguous(memory_format=torch.channels_last)
-        grad_x = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.ops.aten.convolution_backward(
+        grad_rows = grad.permute(0, 2, 3, 1).view(-1, grad.shape[1])
+        needs = (*ctx.needs_input_grad, False, False)  # the skip inputs are optional
+        grads = [None] * len(ctx.needs_input_grad)
+        if needs[0]:
+            grads[0] = torch.ops.aten.convolution_backward(
                 grad,
                 x,
                 weight,
@@ -289,11 +320,15 @@ class _Conv2dChannelsLast(torch.autograd.Function):
                 1,
                 [True, False, False],
             )[0]
-        if ctx.needs_input_grad[1]:
-            grad_weight = _conv2d_weight_grad(grad, x, weight.shape[2:], ctx.padding)
-        if ctx.needs_input_grad[2]:
-            grad_bias = grad.permute(0, 2, 3, 1).reshape(-1, grad.shape[1]).sum(0)
-        return grad_x, grad_weight, grad_bias, None
+        if needs[1]:
+            grads[1] = _conv2d_weight_grad(grad, x, weight.shape[2:], ctx.padding)
+        if needs[2]:
+            grads[2] = grad_rows.sum(0)
+        if needs[4]:
+            grads[4] = grad_rows @ skip_weight.t()
+        if needs[5]:
+            grads[5] = skip_taps.t() @ grad_rows
+        return tuple(grads)
 
 
 class _MaxPoolTime(torch.autograd.Function):
@@ -365,10 +400,10 @@ class AasistResidualBlock(nn.Module):
         (:func:`_train_batch_norm_selu_channels_last`): PyTorch's channels-last BatchNorm kernel on
         CPU accumulates the batch statistics in float32 too coarsely (gradients ~2 % off the
         official model's on the first block's 2M values per channel), and the NCHW kernel needs two
-        layout copies of the largest tensors.
+        layout copies of the largest tensors. conv1's bias goes to the BatchNorm (it cancels there).
         """
         if self.training:
-            weight, bias = self.conv1.weight, self.conv1.bias
+            weight, bias = self.conv1.weight, None
         else:
             weight, bias = _fold_batch_norm(self.conv1, self.norm)
         if self.conv1.in_channels == 1:
@@ -379,7 +414,7 @@ class AasistResidualBlock(nn.Module):
         if not self.training:
             return F.selu(out, inplace=True)
         return _train_batch_norm_selu_channels_last(
-            out.contiguous(memory_format=torch.channels_last), self.norm
+            out.contiguous(memory_format=torch.channels_last), self.conv1.bias, self.norm
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -387,22 +422,17 @@ class AasistResidualBlock(nn.Module):
         conv2 = self.conv2
         if not hasattr(self, "skip_conv"):
             out = _Conv2dChannelsLast.apply(hidden, conv2.weight, conv2.bias, conv2.padding).add_(x)
-        elif self.skip_conv.in_channels == 1:
-            # skip added in place as a matrix product into conv2's [B, H, W, C] output; one bias for both
+        elif self.skip_conv.in_channels == 1:  # the 1-channel skip as a matrix product; one bias for both
+            skip = self.skip_conv
+            taps = _one_channel_taps(x, skip.kernel_size, skip.padding)
             out = _Conv2dChannelsLast.apply(
-                hidden, conv2.weight, conv2.bias + self.skip_conv.bias, conv2.padding
+                hidden,
+                conv2.weight,
+                conv2.bias + skip.bias,
+                conv2.padding,
+                taps.reshape(-1, taps.shape[-1]),
+                skip.weight.flatten(1).t(),
             )
-            taps = _one_channel_taps(x, self.skip_conv.kernel_size, self.skip_conv.padding)
-            taps, skip_weight = taps.reshape(-1, taps.shape[-1]), self.skip_conv.weight.flatten(1).t()
-            flat = out.permute(0, 2, 3, 1).view(-1, out.shape[1])
-            if out.requires_grad:  # in place on a view would make autograd copy the whole gradient
-                out = (
-                    torch.addmm(flat, taps, skip_weight)
-                    .view(out.permute(0, 2, 3, 1).shape)
-                    .permute(0, 3, 1, 2)
-                )
-            else:
-                flat.addmm_(taps, skip_weight)
         else:
             out = _Conv2dChannelsLast.apply(hidden, conv2.weight, conv2.bias, conv2.padding)
             skip = self.skip_conv
