@@ -351,12 +351,14 @@ def test_training_batch_norm_selu_gradcheck():
     ("kernel_size", "padding", "with_skip"),
     [((2, 3), (1, 1), False), ((2, 3), (0, 1), False), ((1, 3), (0, 1), False), ((2, 3), (0, 1), True)],
 )
-def test_channels_last_conv_gradients(kernel_size, padding, with_skip):
-    """The residual blocks' convolution (weight gradient as matrix products over shifted views, an
-    optional matrix-product skip added in place): finite differences in float64, and float32
-    outputs and gradients equal to F.conv2d's (plus the skip's matrix product)."""
+@pytest.mark.parametrize("weight_by_matmul", [True, False])
+def test_channels_last_conv_gradients(kernel_size, padding, with_skip, weight_by_matmul, monkeypatch):
+    """The residual blocks' convolution (weight gradient from oneDNN or as matrix products over
+    shifted views, an optional matrix-product skip added in place): finite differences in float64,
+    and float32 outputs and gradients equal to F.conv2d's (plus the skip's matrix product)."""
     from codecfake_hf.models.aasist.modeling_aasist import _Conv2dChannelsLast
 
+    monkeypatch.setattr(modeling_aasist, "_LONG_ROW_BYTES", 0 if weight_by_matmul else 2**40)
     torch.manual_seed(0)
     x = torch.randn(2, 3, 4, 7, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
     weight = torch.randn(5, 3, *kernel_size, dtype=torch.float64)

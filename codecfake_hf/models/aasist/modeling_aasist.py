@@ -102,6 +102,7 @@ class AasistSincFrontEnd(nn.Module):
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
+_LONG_ROW_BYTES = 2**21  # see _Conv2dChannelsLast
 _ROW_BLOCK_BYTES = 2**21  # a block of rows of the element-wise passes stays in the per-core cache
 
 
@@ -251,7 +252,8 @@ def _conv2d_weight_grad(
     Each kernel tap's gradient is a sum of matrix products ``grad_rows^T @ input_rows`` over the
     output rows it reaches: per batch item one ``bmm`` of ``[H', O, W']`` x ``[H', W', I]`` views
     (shifted by the tap and cut at the zero padding, no copy). On CPU this runs about 1.4x faster
-    than oneDNN's weight gradient for AASIST's long time axis.
+    than oneDNN's weight gradient on the first block's long rows (2.75 MB each, more than the
+    2 MB per-core cache of the machine measured), slower on shorter ones.
     """
     grad_rows, x_rows = grad.permute(0, 2, 3, 1), x.permute(0, 2, 3, 1)  # [B, H', W', O], [B, H, W, I]
     (out_height, out_width), (height, width) = grad_rows.shape[1:3], x_rows.shape[1:3]
@@ -274,11 +276,12 @@ class _Conv2dChannelsLast(torch.autograd.Function):
     ``(B, H', W')`` order) added in place to the output's rows. Output ``[B, O, H', W']``
     channels-last, ``H' = H + 2 ph - kh + 1``, ``W' = W + 2 pw - kw + 1``.
 
-    Faster on CPU than ``F.conv2d`` under autograd: the weight gradient comes from
-    :func:`_conv2d_weight_grad` and the bias gradient is one sum over the gradient's rows
-    (oneDNN's combined weight-and-bias gradient takes ~1.4x longer); the matrix-product skip (the
-    first block's 1-channel skip convolution) is added in place, where autograd would need a new
-    output and a copy. The input gradient is oneDNN's.
+    Faster on CPU than ``F.conv2d`` under autograd: the bias gradient is one sum over the
+    gradient's rows (oneDNN adds ~0.2 s on the first block); when one input row ``W x I`` floats
+    is longer than ``_LONG_ROW_BYTES`` (the first block's 21,490 samples x 32 channels = 2.75 MB)
+    the weight gradient comes from :func:`_conv2d_weight_grad` (oneDNN's takes ~1.4x longer there;
+    on shorter rows oneDNN's is faster); the matrix-product skip (the first block's 1-channel skip
+    convolution) is added in place, where autograd would need a new output and a copy.
     """
 
     @staticmethod
@@ -306,21 +309,13 @@ class _Conv2dChannelsLast(torch.autograd.Function):
         grad_rows = grad.permute(0, 2, 3, 1).view(-1, grad.shape[1])
         needs = (*ctx.needs_input_grad, False, False)  # the skip inputs are optional
         grads = [None] * len(ctx.needs_input_grad)
-        if needs[0]:
-            grads[0] = torch.ops.aten.convolution_backward(
-                grad,
-                x,
-                weight,
-                None,
-                [1, 1],
-                list(ctx.padding),
-                [1, 1],
-                False,
-                [0, 0],
-                1,
-                [True, False, False],
-            )[0]
-        if needs[1]:
+        weight_by_matmul = needs[1] and x.shape[1] * x.shape[3] * x.element_size() > _LONG_ROW_BYTES
+        mask = [needs[0], needs[1] and not weight_by_matmul, False]
+        if any(mask):
+            grads[0], grads[1], _ = torch.ops.aten.convolution_backward(
+                grad, x, weight, None, [1, 1], list(ctx.padding), [1, 1], False, [0, 0], 1, mask
+            )
+        if weight_by_matmul:
             grads[1] = _conv2d_weight_grad(grad, x, weight.shape[2:], ctx.padding)
         if needs[2]:
             grads[2] = grad_rows.sum(0)
