@@ -129,10 +129,7 @@ def test_training_step_updates_weights_and_uses_batch_statistics():
     assert int(model.encoder[0].norm.num_batches_tracked) == 1
 
 
-@pytest.mark.parametrize("block_bytes", [None, 3000])
-def test_time_max_pool_matches_max_pool2d_with_ties(block_bytes, monkeypatch):
-    if block_bytes is not None:  # backward over 6 (batch, frequency) rows in blocks of 4 and 2
-        monkeypatch.setattr(modeling_aasist, "_ROW_BLOCK_BYTES", block_bytes)
+def test_time_max_pool_matches_max_pool2d_with_ties():
     x = torch.randn(2, 5, 3, 20, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
     x[0, 0, 0, :6] = 1.0  # tied maxima: the gradient goes to the first one, as in max_pool2d
     x[1, 2, 1, 6:9] = torch.tensor([0.0, 2.0, 2.0])  # tie between the second and third samples

@@ -103,11 +103,11 @@ class AasistSincFrontEnd(nn.Module):
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
 _LONG_ROW_BYTES = 2**21  # see _Conv2dChannelsLast
-_ROW_BLOCK_BYTES = 2**21  # a block of rows of the element-wise passes stays in the per-core cache
+_ROW_BLOCK_BYTES = 2**28  # see _RowBatchNormSelu
 
 
 def _row_blocks(rows: torch.Tensor, block_rows: int | None) -> list[slice]:
-    """Consecutive row ranges of ``rows`` ``[N, C]``; ``block_rows`` rows each, ~2 MB by default."""
+    """Consecutive row ranges of ``rows`` ``[N, C]``; ``block_rows`` rows each, 256 MB by default."""
     if block_rows is None:
         block_rows = max(_ROW_BLOCK_BYTES // (rows.shape[1] * rows.element_size()), 1)
     return [slice(start, start + block_rows) for start in range(0, rows.shape[0], block_rows)]
@@ -122,17 +122,20 @@ class _RowBatchNormSelu(torch.autograd.Function):
     batch mean, so the output does not depend on it and its gradient is zero (on the first block
     adding it costs a full pass over 1 GB).
 
-    Why it is faster than BatchNorm then SELU on the first block's 1 GB tensors: every element-wise
-    pass runs block by block over ~2 MB of rows, so its temporaries stay in the cache and no
-    full-size temporary is allocated (on CPU a fresh 1 GB tensor costs ~0.4 CPU-s of page faults,
-    more than the arithmetic); the forward saves only its input and output (the normalised tensor
-    and the BatchNorm output are never stored); the SELU derivative comes from the output
-    (``scale`` where it is positive, ``out + scale * alpha`` elsewhere).
+    Why it is faster than BatchNorm then SELU on the first block's 1 GB tensors: no full-size
+    temporary is allocated (on CPU a fresh 1 GB tensor costs ~0.4 CPU-s of page faults, more than
+    the arithmetic): the passes that need a temporary run over blocks of rows (256 MB by default)
+    with one reused scratch block; the forward saves only its input and output (the normalised
+    tensor and the BatchNorm output are never stored); the SELU derivative comes from the output
+    (``scale`` where it is positive, ``out + scale * alpha`` elsewhere); normalisation is one
+    multiply-add and SELU runs in place. The blocks are large on purpose: each element-wise op is
+    one OpenMP region, and with thousands of cache-sized blocks the threads spin at the barriers
+    whenever other processes share the cores (CPU time x1.5 with one busy process beside it).
 
     Precision: the statistics are two-pass within each block (block mean, then squared deviations
     from it, PyTorch's cascade sums) and the blocks are combined in float64 (Chan et al.); the
-    backward's sums use mean-subtracted inputs and float64 across blocks. ``block_rows`` (default
-    ~2 MB of rows) exists for the tests.
+    backward's sums use mean-subtracted inputs and float64 across blocks. ``block_rows`` exists for
+    the tests.
     """
 
     @staticmethod
@@ -332,10 +335,10 @@ class _MaxPoolTime(torch.autograd.Function):
     Forward is a plain ``amax`` over cells of 3 samples. Backward sends each cell's gradient to its
     first maximum (as ``max_pool2d`` does) with float arithmetic only: slot 0 gets ``grad * [x0 ==
     max]``, slot 1 ``grad * [x1 == max > x0 == max]``, slot 2 the rest, ``grad - slot 0 - slot 1``
-    (exact, as at most one of them is non-zero). It runs over blocks of ~2 MB of (batch, frequency)
-    rows so that the three slots stay in the cache. On CPU this is several times cheaper than
-    ``max_pool2d`` or ``max(dim)`` with indices and their scatter, and than boolean masks (``where``
-    and bool-to-float conversions are slow); the gradient is written once, with no zero fill.
+    (exact, as at most one of them is non-zero), each written straight into the gradient. On CPU
+    this is several times cheaper than ``max_pool2d`` or ``max(dim)`` with indices and their
+    scatter, and than boolean masks (``where`` and bool-to-float conversions are slow); the
+    gradient is written once, with no zero fill and no temporaries.
     """
 
     @staticmethod
@@ -352,20 +355,16 @@ class _MaxPoolTime(torch.autograd.Function):
         width = x.shape[-1] // 3 * 3
         grad_x = torch.empty_like(x)  # channels-last, like x
         grad_x.permute(0, 2, 3, 1)[:, :, width:].zero_()  # samples after the last full cell
-        # [B * H, W/3, 3, C] views of the input and its gradient; [B * H, W/3, C] of pooled and grad
-        cells = x.permute(0, 2, 3, 1)[:, :, :width].flatten(0, 1).unflatten(1, (-1, 3))
-        grad_cells = grad_x.permute(0, 2, 3, 1)[:, :, :width].flatten(0, 1).unflatten(1, (-1, 3))
-        pooled, grad = pooled.flatten(0, 1), grad.permute(0, 2, 3, 1).flatten(0, 1)
-        block = max(_ROW_BLOCK_BYTES // (cells[0].numel() * cells.element_size()), 1)
-        for start in range(0, cells.shape[0], block):
-            rows = slice(start, start + block)
-            first, second, rest = grad_cells[rows].unbind(2)
-            torch.eq(cells[rows, :, 0], pooled[rows], out=first)
-            torch.eq(cells[rows, :, 1], pooled[rows], out=second)
-            torch.gt(second, first, out=second)
-            first.mul_(grad[rows])
-            second.mul_(grad[rows])
-            torch.sub(grad[rows], first, out=rest).sub_(second)
+        cells = x.permute(0, 2, 3, 1)[:, :, :width].unflatten(2, (-1, 3))  # [B, H, W/3, 3, C]
+        grad_cells = grad_x.permute(0, 2, 3, 1)[:, :, :width].unflatten(2, (-1, 3))
+        first, second, rest = grad_cells.unbind(3)  # [B, H, W/3, C] each
+        grad = grad.permute(0, 2, 3, 1)
+        torch.eq(cells[:, :, :, 0], pooled, out=first)
+        torch.eq(cells[:, :, :, 1], pooled, out=second)
+        torch.gt(second, first, out=second)
+        first.mul_(grad)
+        second.mul_(grad)
+        torch.sub(grad, first, out=rest).sub_(second)
         return grad_x
 
 
