@@ -63,6 +63,7 @@ from torch import nn
 
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 from codecfake_hf.hub import fetch_files
 
 STREAMING_STATES = ("reset", "carry")
@@ -168,56 +169,6 @@ def _config_from_upstream(cls, params: dict, fixed: dict[str, object]):
 # ---------------------------------------------------------------------------------------- layers
 
 
-class Conv1d(nn.Module):
-    """A 1-d convolution or transposed convolution without padding whose weight is stored plain
-    (``weight``) or weight-normalised (``weight_g * weight_v / ||weight_v||``, the norm taken over
-    all dimensions but the first, as ``torch.nn.utils.weight_norm``), so the state-dict keys are
-    upstream's.
-
-    Input ``[B, in_channels, L]``; output ``[B, out_channels, L']`` with the usual ``F.conv1d`` /
-    ``F.conv_transpose1d`` lengths.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        *,
-        stride: int = 1,
-        dilation: int = 1,
-        groups: int = 1,
-        bias: bool = True,
-        weight_norm: bool = False,
-        transposed: bool = False,
-    ) -> None:
-        super().__init__()
-        self.stride, self.dilation, self.groups, self.transposed = stride, dilation, groups, transposed
-        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
-        weight = torch.empty(*shape, kernel_size)
-        nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
-        if weight_norm:
-            self.weight_g = nn.Parameter(weight.norm(dim=(1, 2), keepdim=True))
-            self.weight_v = nn.Parameter(weight)
-        else:
-            self.weight = nn.Parameter(weight)
-        fan_in = weight.shape[1] * kernel_size
-        self.bias = (
-            nn.Parameter(torch.empty(out_channels).uniform_(-1, 1) / math.sqrt(fan_in)) if bias else None
-        )
-
-    def effective_weight(self) -> torch.Tensor:
-        """The convolution kernel (weight norm applied)."""
-        if hasattr(self, "weight_v"):
-            return self.weight_v * (self.weight_g / self.weight_v.norm(dim=(1, 2), keepdim=True))
-        return self.weight
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.transposed:
-            return F.conv_transpose1d(x, self.effective_weight(), self.bias, stride=self.stride)
-        return F.conv1d(x, self.effective_weight(), self.bias, self.stride, 0, self.dilation, self.groups)
-
-
 class _StreamingLayer(nn.Module):
     """A causal layer: ``context`` frames of left context are prepended to its input ``[B, C, L]``.
     They are zeros (clean state) unless ``state`` holds the last ``context`` input frames of the
@@ -294,7 +245,7 @@ class CausalConv1d(_StreamingLayer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, **conv) -> None:
         super().__init__((kernel_size - 1) * conv.get("dilation", 1))
-        self.conv = Conv1d(in_channels, out_channels, kernel_size, **conv)
+        self.conv = WeightNormConv1d(in_channels, out_channels, kernel_size, **{"weight_norm": False, **conv})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(self.with_context(x))
@@ -307,7 +258,10 @@ class CausalConvTranspose1d(_StreamingLayer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, **conv) -> None:
         super().__init__(math.ceil(kernel_size / stride) - 1)
-        self.deconv = Conv1d(in_channels, out_channels, kernel_size, stride=stride, transposed=True, **conv)
+        conv = {"weight_norm": False, **conv}
+        self.deconv = WeightNormConv1d(
+            in_channels, out_channels, kernel_size, stride, transposed=True, **conv
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         stride = self.deconv.stride
@@ -323,7 +277,7 @@ class ResidualUnit(nn.Module):
     def __init__(self, channels: int, dilation: int) -> None:
         super().__init__()
         self.conv1 = CausalConv1d(channels, channels, 7, dilation=dilation, bias=False)
-        self.conv2 = Conv1d(channels, channels, 1, bias=False)
+        self.conv2 = WeightNormConv1d(channels, channels, 1, bias=False, weight_norm=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(F.elu(self.conv1(F.elu(x))))
@@ -461,7 +415,7 @@ class MultiGroupConv1d(nn.Module):
             CausalConv1d(width, width, kernel, dilation=d, **common) for d in dilations
         )
         self.convs2 = nn.ModuleList(CausalConv1d(width, width, kernel, **common) for _ in dilations)
-        self.conv_out = Conv1d(width, channels, 1, bias=False, weight_norm=config.use_weight_norm)
+        self.conv_out = WeightNormConv1d(width, channels, 1, bias=False, weight_norm=config.use_weight_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.repeat(1, self.groups, 1)

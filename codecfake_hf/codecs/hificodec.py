@@ -38,6 +38,7 @@ from torch import nn
 
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 from codecfake_hf.hub import fetch_files
 
 #: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
@@ -184,74 +185,6 @@ def _group_norm(norm: nn.GroupNorm, x: torch.Tensor, valid: list[int] | None) ->
 
 # --------------------------------------------------------------------------------------------------
 # Building blocks.
-
-
-class WeightNormConv1d(nn.Module):
-    """A (transposed) 1-d convolution with weight normalisation, stored as upstream stores it.
-
-    Parameters ``weight_v`` (direction), ``weight_g`` (per-row gain, shape ``[weight_v.shape[0], 1, 1]``)
-    and ``bias``; the effective weight is ``g * v / ||v||`` with the norm over all axes but the first.
-    For a transposed convolution the first axis of the weight is the *input* channel.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        dilation: int = 1,
-        padding: int = 0,
-        transposed: bool = False,
-    ) -> None:
-        super().__init__()
-        shape = (
-            (in_channels, out_channels, kernel_size)
-            if transposed
-            else (out_channels, in_channels, kernel_size)
-        )
-        self.weight_g = nn.Parameter(torch.empty(shape[0], 1, 1))
-        self.weight_v = nn.Parameter(torch.empty(shape))
-        self.bias = nn.Parameter(torch.empty(out_channels))
-        self.stride, self.dilation, self.padding, self.transposed = stride, dilation, padding, transposed
-        self.kernel_size = kernel_size
-        self._folded: tuple[tuple, torch.Tensor] | None = None  # (parameter state, weight) for inference
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """torch's default convolution init for ``v`` and ``bias``; ``g = ||v||`` (weight_norm's init)."""
-        nn.init.kaiming_uniform_(self.weight_v, a=math.sqrt(5))
-        fan_in = self.weight_v.shape[1] * self.kernel_size
-        nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
-        with torch.no_grad():
-            self.weight_g.copy_(self.weight_v.norm(dim=(1, 2), keepdim=True))
-
-    def weight(self) -> torch.Tensor:
-        """The effective convolution weight ``g * v / ||v||``. Without autograd (inference) it is
-        computed once and reused until ``v`` or ``g`` change (in place or replaced), which saves a
-        pass over all weights per call."""
-        if torch.is_grad_enabled():
-            return self._fold()
-        state = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight_v, self.weight_g))
-        if self._folded is None or self._folded[0] != state:
-            self._folded = (state, self._fold())
-        return self._folded[1]
-
-    def _fold(self) -> torch.Tensor:
-        return self.weight_v * (self.weight_g / self.weight_v.norm(dim=(1, 2), keepdim=True))
-
-    def output_lengths(self, lengths: list[int] | None) -> list[int] | None:
-        """Valid output steps for ``lengths`` valid input steps (each clip's unpadded output length)."""
-        if lengths is None:
-            return None
-        span = self.dilation * (self.kernel_size - 1)
-        if self.transposed:
-            return [max((n - 1) * self.stride - 2 * self.padding + span + 1, 0) for n in lengths]
-        return [max((n + 2 * self.padding - span - 1) // self.stride + 1, 0) for n in lengths]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        conv = F.conv_transpose1d if self.transposed else F.conv1d
-        return conv(x, self.weight(), self.bias, self.stride, self.padding, dilation=self.dilation)
 
 
 def _same(kernel_size: int, dilation: int = 1) -> int:

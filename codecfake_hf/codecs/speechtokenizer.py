@@ -32,6 +32,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
 
 
@@ -123,60 +124,6 @@ def _zero_beyond(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """``x [B, C, T]`` with every sample at or after ``lengths[b]`` set to zero."""
     valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
     return torch.where(valid[:, None, :], x, 0.0)
-
-
-class WeightNormConv1d(nn.Module):
-    """A 1-d (transposed) convolution with weight normalisation, ``weight = g * v / ||v||``.
-
-    Parameters are named as the classic ``torch.nn.utils.weight_norm`` names them (``bias``,
-    ``weight_g``, ``weight_v``), the norm taken over all axes but 0: per output channel for a
-    convolution (``v [out, in, k]``), per *input* channel for a transposed one (``v [in, out, k]``).
-    No padding here (see :class:`PaddedConv1d`, :class:`TrimmedConvTranspose1d`).
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        dilation: int = 1,
-        *,
-        transposed: bool = False,
-    ) -> None:
-        super().__init__()
-        shape = (in_channels, out_channels) if transposed else (out_channels, in_channels)
-        self.stride, self.dilation, self.transposed = stride, dilation, transposed
-        self.bias = nn.Parameter(torch.empty(out_channels))
-        self.weight_g = nn.Parameter(torch.empty(shape[0], 1, 1))
-        self.weight_v = nn.Parameter(torch.empty(*shape, kernel_size))
-        self._folded: tuple[tuple, torch.Tensor] | None = None  # (parameter versions, weight) cache
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """torch's default convolution initialisation for ``v`` and ``bias``; ``g = ||v||``."""
-        nn.init.kaiming_uniform_(self.weight_v, a=math.sqrt(5))
-        fan_in = self.weight_v.shape[1] * self.weight_v.shape[2]
-        nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
-        with torch.no_grad():
-            self.weight_g.copy_(self.weight_v.norm(dim=(1, 2), keepdim=True))
-
-    @property
-    def weight(self) -> torch.Tensor:
-        """The effective kernel (torch's own weight-norm kernel, bit-exact with upstream). Without
-        autograd it is computed once and reused until ``weight_g`` or ``weight_v`` change."""
-        if torch.is_grad_enabled():
-            return torch._weight_norm(self.weight_v, self.weight_g, 0)
-        key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in (self.weight_v, self.weight_g))
-        if self._folded is None or self._folded[0] != key:
-            self._folded = (key, torch._weight_norm(self.weight_v, self.weight_g, 0))
-        return self._folded[1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, in, T]`` -> ``[B, out, T']`` (unpadded convolution)."""
-        if self.transposed:
-            return F.conv_transpose1d(x, self.weight, self.bias, stride=self.stride)
-        return F.conv1d(x, self.weight, self.bias, stride=self.stride, dilation=self.dilation)
 
 
 class _KeyScope(nn.Module):
