@@ -19,11 +19,13 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from codecfake_hf.errors import CodecFakeError
+
 #: Official CodecFake post-processing: codec output clamped to +-0.99 before 16-bit quantisation.
 OUTPUT_CLAMP = 0.99
 
 
-class AudioError(ValueError):
+class AudioError(CodecFakeError, ValueError):
     """A user-facing audio problem (missing, unreadable, empty or non-finite audio).
 
     The message always names the offending file (or ``<array>``) and says what to do.

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from codecfake_hf.audio import AudioError
 from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
+from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.hub import CheckpointUnavailableError, HubPushError
 from dataset_builder import DatasetBuildError
 
 USER_ERRORS = (
+    CodecFakeError,
     AudioError,
     CheckpointUnavailableError,
     CodecNotImplementedError,

@@ -16,8 +16,10 @@ from urllib.parse import urlparse
 from huggingface_hub import constants, hf_hub_download
 from huggingface_hub.errors import LocalEntryNotFoundError
 
+from codecfake_hf.errors import CodecFakeError
 
-class CheckpointUnavailableError(RuntimeError):
+
+class CheckpointUnavailableError(CodecFakeError, RuntimeError):
     """Checkpoint files are neither local nor downloadable (offline, missing, no access)."""
 
 
@@ -99,7 +101,7 @@ def _offline_message(repo_id: str, files: tuple[str, ...] | list[str]) -> str:
     )
 
 
-class HubPushError(RuntimeError):
+class HubPushError(CodecFakeError, RuntimeError):
     """Uploading is impossible (offline, no token, unreachable, refused, interrupted)."""
 
 

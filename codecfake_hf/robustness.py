@@ -50,6 +50,7 @@ from tqdm.auto import tqdm
 
 from codecfake_hf.audio import load_audio, resample, validate_waveform, write_audio
 from codecfake_hf.data import BONAFIDE, SPOOF, folder_dataset, load_waveform
+from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.metrics import compute_eer
 
 #: ``score_fn(waveforms [T_i] float32, sample_rate Hz) -> scores [N]`` (higher = more bona fide).
@@ -58,7 +59,7 @@ ScoreFn = Callable[[list[np.ndarray], int], np.ndarray]
 LABEL_FOLDERS = {"bonafide": BONAFIDE, "spoof": SPOOF}
 
 
-class RobustnessError(ValueError):
+class RobustnessError(CodecFakeError, ValueError):
     """A user-facing problem: unknown condition, missing FFmpeg, an unusable conditions folder."""
 
 

@@ -1,11 +1,13 @@
 """Builds the CodecFake dataset: VCTK sources and split (``vctk``), codec resynthesis with
 ``datasets.map`` (``build``), and the Hub-format folder, card and upload (``hub``)."""
 
+from codecfake_hf.errors import CodecFakeError
+
 #: Config name and ``codec`` value of the VCTK audio itself.
 BONAFIDE = "bonafide"
 
 
-class DatasetBuildError(ValueError):
+class DatasetBuildError(CodecFakeError, ValueError):
     """A user-fixable problem while preparing, building or pushing the dataset (bad corpus path,
     corrupt download, codec failure on a named utterance, offline push, missing token).
 

@@ -20,10 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codecfake_hf.errors import CodecFakeError
+
 Lengths = list[int] | None
 
 
-class FunCodecCheckpointError(ValueError):
+class FunCodecCheckpointError(CodecFakeError, ValueError):
     """A FunCodec ``config.yaml`` / ``model.pth`` pair that does not describe one supported model."""
 
 

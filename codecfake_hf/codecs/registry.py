@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field, replace
 
+from codecfake_hf.errors import CodecFakeError
 
-class CodecNotImplementedError(NotImplementedError):
+
+class CodecNotImplementedError(CodecFakeError, NotImplementedError):
     """The subset id is registered but its codec family is not implemented yet."""
 
 
-class UnknownCodecError(KeyError):
+class UnknownCodecError(CodecFakeError, KeyError):
     """The id names no registered codec."""
 
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly
