@@ -15,7 +15,7 @@ Recipes (``--recipe``):
 - ``paper`` (default): the CodecFake paper's search result on top of AASIST's official recipe:
   Adam, lr 1e-3, batch 16, weighted cross-entropy [spoof 0.1, bona fide 0.9], weight decay 1e-4,
   cosine decay per step to 5e-6; the paper does not state the epoch count, so AASIST's 100 is kept.
-- ``official``: AASIST's released recipe (``../shared/aasist/FACTS.md`` §7): Adam lr 1e-4, batch 24,
+- ``official``: AASIST's released recipe (``config/AASIST*.conf`` of ``clovaai/aasist``): Adam lr 1e-4, batch 24,
   weight decay 1e-4, per-step cosine to 5e-6, 100 epochs, the same class weights (SWA is not
   reproduced).
 """

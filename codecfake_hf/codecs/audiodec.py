@@ -1,7 +1,7 @@
 """Subset C: AudioDec 24 kHz (``symAD_libritts_24000_hop300`` + ``AudioDec_v1`` HiFiGAN vocoder).
 
-A native PyTorch re-implementation written from ``../shared/codec_facts/audiodec.md`` (upstream:
-facebookresearch/AudioDec, Wu et al., ICASSP 2023). It is the Codec-SUPERB ``audiodec_24k_320d``
+A native PyTorch re-implementation written from the upstream source (``facebookresearch/AudioDec`` at
+``e451e62``; Wu et al., ICASSP 2023). It is the Codec-SUPERB ``audiodec_24k_320d``
 pairing that produced CodecFake C:
 
 - the **encoder side** of the symmetric AudioDec autoencoder: causal convolutional encoder (ELU,

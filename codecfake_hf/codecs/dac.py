@@ -2,7 +2,8 @@
 
 Two paths, chosen by ``CodecSpec.options["mode"]``:
 
-``"compress"`` (the official CodecFake data; ``../shared/codec_facts/dac.md`` sections 2-4):
+``"compress"`` (the official CodecFake data: ``descript-audio-codec`` 1.0.0, as the generation code
+  ``roger-tseng/AudioDecBenchmark`` at ``5bb2b98`` calls it):
   the behaviour of upstream ``DAC.compress`` then ``DAC.decompress`` with their defaults.
 
   1. Measure the input's BS.1770 loudness (:mod:`codecfake_hf.codecs.loudness`), scale it to
@@ -31,8 +32,8 @@ Two paths, chosen by ``CodecSpec.options["mode"]``:
 Weights: the transformers-format Hub repos ``descript/dac_{16,24,44}khz``; weight-norm pairs
 (``weight_g``/``weight_v`` or ``parametrizations.weight.original0/1``) are folded on load, so both
 converted and weight-normed checkpoints load strictly. :func:`from_upstream` loads the
-``descript-audio-codec`` package's own state dict (key names mapped by rule, as in
-``../shared/codec_facts/dac_key_map.tsv``).
+``descript-audio-codec`` package's own state dict (key names mapped by rule; every pair is listed in
+``tests/fixtures/codec_facts/dac_key_map.tsv``).
 """
 
 from __future__ import annotations

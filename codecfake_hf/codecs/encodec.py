@@ -1,7 +1,8 @@
 """Subset E: EnCodec 24 kHz on ``transformers.EncodecModel`` (``facebook/encodec_24khz``).
 
 The official CodecFake data used the model's default (smallest) bandwidth, 1.5 kbps = 2 codebooks,
-no chunking and no normalisation (``../shared/codec_facts/encodec.md``).
+no chunking and no normalisation (the CodecFake generation code, ``roger-tseng/AudioDecBenchmark``
+branch ``vctk`` at ``5bb2b98``, calls ``encode`` without a bandwidth).
 """
 
 from __future__ import annotations

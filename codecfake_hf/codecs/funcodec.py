@@ -1,4 +1,4 @@
-"""Subsets F1-F6: FunCodec, implemented natively from ``../shared/codec_facts/funcodec.md``.
+"""Subsets F1-F6: FunCodec, implemented natively from ``alibaba-damo-academy/FunCodec`` at ``3435d87``.
 
 Two model types share this module, chosen by the checkpoint's own ``config.yaml`` (``model:``):
 

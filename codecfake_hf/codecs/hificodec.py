@@ -1,7 +1,7 @@
 """Subsets B1-B3: AcademiCodec HiFi-Codec (group-residual VQ), native PyTorch.
 
-Written from ``../shared/codec_facts/hificodec.md`` (Yang et al., arXiv 2305.02765; upstream
-``yangdongchao/AcademiCodec``, whose README states "MIT license" although the repository has no
+Written from the upstream source (Yang et al., arXiv 2305.02765; ``yangdongchao/AcademiCodec`` at
+``b6ac134``, whose README states "MIT license" although the repository has no
 LICENSE file). The network is an encoder that downsamples by 320 with HiFi-GAN residual blocks and
 GroupNorm, a group-residual quantizer (2 channel groups x 2 residual layers = 4 codebooks) and a
 HiFi-GAN generator.

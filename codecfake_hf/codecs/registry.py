@@ -1,8 +1,8 @@
 """The codec registry: one :class:`CodecSpec` per CodecFake subset id (A, B1..B3, C, D1..D3, E, F1..F6).
 
 Each spec says where the weights live, the codec rate, how many quantizers decode, the licence and
-the official pre/post-processing of the CodecFake generation code (``../shared/paper/README.md``,
-``../shared/codec_facts/``). The model itself is built lazily by the family module named in
+the official pre/post-processing of the CodecFake generation code (``roger-tseng/AudioDecBenchmark``,
+branch ``vctk`` at ``5bb2b98``, the dataset-creation part of ``roger-tseng/CodecFake``). The model itself is built lazily by the family module named in
 ``family_module``; a family whose module is not there yet raises :class:`CodecNotImplementedError`,
 never a wrong codec.
 """

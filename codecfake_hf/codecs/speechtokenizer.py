@@ -3,8 +3,9 @@
 A SEANet encoder (convolutions, then a bidirectional LSTM) maps 16 kHz audio to a 1024-d latent at
 50 frames/s (hop 320 samples); an 8-layer residual vector quantizer turns each frame into 8 codes
 (layer 0 is the HuBERT-distilled "semantic" layer); a SEANet decoder (unidirectional LSTM, then
-transposed convolutions) maps the summed codewords back to audio. Written from
-``../shared/codec_facts/speechtokenizer.md``; module and parameter names follow upstream, so the
+transposed convolutions) maps the summed codewords back to audio. Written from the upstream source
+(``ZhangXInFD/SpeechTokenizer`` at ``30c96fb``, the code of ``speechtokenizer`` 1.0.1); module and
+parameter names follow upstream, so the
 official ``SpeechTokenizer.pt`` (a flat state dict) loads strictly.
 
 Code layout: ``[B, n_q, frames]`` int64 (upstream returns ``[n_q, B, frames]``), with
