@@ -62,9 +62,8 @@ import yaml
 from torch import nn
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
-from codecfake_hf.hub import fetch_files
 
 STREAMING_STATES = ("reset", "carry")
 #: Samples of silence that upstream's ``load_receiver`` decodes to prime the vocoder's buffers.
@@ -633,7 +632,7 @@ def pretrained_codec(
     """The official weights (``spec.files`` of ``spec.repo_id``: the autoencoder and vocoder
     ``.pkl`` checkpoints with their ``config.yml``), from the Hub cache or ``local_dir`` (same
     relative paths; the two ``config.yml`` need their sub-folders)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     if len(set(paths.values())) != len(paths):
         raise ValueError(
             f"{local_dir}: the autoencoder and vocoder files share names; keep their sub-folders "

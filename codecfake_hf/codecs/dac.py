@@ -49,10 +49,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import DacConfig, DacModel
 
+from codecfake_hf.checkpoints import check_state_dict
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.loudness import integrated_loudness
-from codecfake_hf.codecs.registry import CodecSpec
-from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 
 #: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
 GAIN_FACTOR = math.log(10) / 20
@@ -349,14 +349,14 @@ def upstream_config(config: dict) -> DacConfig:
 
 
 def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: str) -> DacModel:
-    """Load a (possibly weight-normed) DacModel state dict strictly; a mismatch names ``source``."""
+    """Load a (possibly weight-normed) DacModel state dict strictly.
+
+    Raises:
+        CheckpointMismatchError: names ``source`` and every missing, unexpected or misshaped key.
+    """
     state_dict = fold_weight_norm(state_dict)
-    result = model.load_state_dict(state_dict, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise CheckpointUnavailableError(
-            f"{source}: not a DAC checkpoint of this configuration (missing {result.missing_keys[:3]}, "
-            f"unexpected {result.unexpected_keys[:3]}); re-download it"
-        )
+    check_state_dict(model, state_dict, source)
+    model.load_state_dict(state_dict, strict=True)
     return model.eval()
 
 
@@ -410,7 +410,7 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> DacCodec:
     """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     config = DacConfig.from_pretrained(str(paths["config.json"].parent))
     weights = str(paths["model.safetensors"])
     model = load_weights(DacModel(config), load_file(weights), weights)

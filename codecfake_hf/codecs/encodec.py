@@ -12,7 +12,7 @@ from transformers import EncodecConfig, EncodecModel
 
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec
-from codecfake_hf.hub import fetch_files
+from codecfake_hf.codecs.transformers_codec import load_pretrained
 
 
 class EncodecCodec(CodecModel):
@@ -57,7 +57,5 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
 
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> EncodecCodec:
-    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
-    model = EncodecModel.from_pretrained(str(paths["config.json"].parent))
-    return EncodecCodec(model, spec.options.get("bandwidth", 1.5))
+    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``), loaded strictly."""
+    return EncodecCodec(load_pretrained(EncodecModel, spec, local_dir), spec.options.get("bandwidth", 1.5))

@@ -32,9 +32,9 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
-from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+from codecfake_hf.hub import CheckpointUnavailableError
 
 
 @dataclass(frozen=True)
@@ -435,7 +435,7 @@ def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> SpeechTok
     """The official ``speechtokenizer_hubert_avg`` weights (``spec.files`` of ``spec.repo_id``, from
     the Hub cache or ``local_dir``)."""
     config_file, weights_file = spec.files
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     try:
         config = json.loads(paths[config_file].read_text())
         state_dict = torch.load(paths[weights_file], map_location="cpu", weights_only=True)
