@@ -8,7 +8,7 @@ of ``--repeats`` runs, ours and upstream interleaved, so that load from other pr
 
 The official code is not part of this repository: fetch it into a scratch folder and pass it::
 
-    python benchmarks/bench_aasist.py --upstream-dir /tmp/scratch_aasist --checkpoint ../shared/aasist/AASIST-L.pth
+    python benchmarks/bench_aasist.py --upstream-dir /tmp/scratch_aasist   # official AASIST-L from tests/fixtures
     python benchmarks/bench_aasist.py --upstream-dir ... --device cuda   # on a GPU (waits for it)
 
 Prints a markdown table (copy it to benchmarks/RESULTS.md).
@@ -31,6 +31,8 @@ import torch.nn.functional as F
 from codecfake_hf.models.aasist import AasistConfig, AasistForAudioClassification
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_key, convert_state_dict
 
+#: The official AASIST-L checkpoint committed with the tests (provenance: tests/fixtures/README.md).
+OFFICIAL_CHECKPOINT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "aasist" / "AASIST-L.pth"
 NUM_SAMPLES = 64600
 GFLOP_PER_CLIP = {"AASIST-L": 13.2, "AASIST": 19.0}  # forward, multiply-add = 2 FLOP
 
@@ -147,7 +149,9 @@ def main() -> None:
     parser.add_argument(
         "--upstream-dir", type=Path, required=True, help="a checkout of the official AASIST code"
     )
-    parser.add_argument("--checkpoint", type=Path, default=Path("../shared/aasist/AASIST-L.pth"))
+    parser.add_argument(
+        "--checkpoint", type=Path, default=OFFICIAL_CHECKPOINT, help="an official AASIST(-L) .pth file"
+    )
     parser.add_argument("--variant", choices=["AASIST", "AASIST-L"], default="AASIST-L")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)

@@ -74,10 +74,12 @@ class Detector:
 
         Raises:
             FileNotFoundError: nothing loadable there; the message names the folder and the fix.
+            CheckpointMismatchError: the weights do not fit the model class; names the keys.
         """
         from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
         import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
+        from codecfake_hf.checkpoints import from_pretrained_strict
 
         local = Path(name_or_path)
         if (local.is_absolute() or local.exists() or str(name_or_path).startswith(".")) and not (
@@ -88,7 +90,7 @@ class Detector:
                 "or train one with train.py"
             )
         try:
-            model = AutoModelForAudioClassification.from_pretrained(str(name_or_path))
+            model = from_pretrained_strict(AutoModelForAudioClassification, name_or_path)
             feature_extractor = AutoFeatureExtractor.from_pretrained(str(name_or_path))
         except (OSError, ValueError) as error:
             raise FileNotFoundError(

@@ -15,7 +15,7 @@ Recipes (``--recipe``):
 - ``paper`` (default): the CodecFake paper's search result on top of AASIST's official recipe:
   Adam, lr 1e-3, batch 16, weighted cross-entropy [spoof 0.1, bona fide 0.9], weight decay 1e-4,
   cosine decay per step to 5e-6; the paper does not state the epoch count, so AASIST's 100 is kept.
-- ``official``: AASIST's released recipe (``../shared/aasist/FACTS.md`` §7): Adam lr 1e-4, batch 24,
+- ``official``: AASIST's released recipe (``config/AASIST*.conf`` of ``clovaai/aasist``): Adam lr 1e-4, batch 24,
   weight decay 1e-4, per-step cosine to 5e-6, 100 epochs, the same class weights (SWA is not
   reproduced).
 """
@@ -140,7 +140,8 @@ def collate(batch: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
 
 def build_model(name_or_path: str):
     """A fresh model from a preset ("AASIST", "AASIST-L", "tiny") or a pretrained one (folder or
-    Hub id), with its feature extractor."""
+    Hub id, loaded strictly: :class:`~codecfake_hf.checkpoints.CheckpointMismatchError` names any
+    key that does not fit), with its feature extractor."""
     from codecfake_hf.models.aasist import (
         AASIST_PRESETS,
         AasistConfig,
@@ -153,7 +154,9 @@ def build_model(name_or_path: str):
         return AasistForAudioClassification(config), AasistFeatureExtractor(num_samples=config.num_samples)
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    model = AutoModelForAudioClassification.from_pretrained(name_or_path)
+    from codecfake_hf.checkpoints import from_pretrained_strict
+
+    model = from_pretrained_strict(AutoModelForAudioClassification, name_or_path)
     return model, AutoFeatureExtractor.from_pretrained(name_or_path)
 
 

@@ -1,4 +1,4 @@
-"""Shared test fixtures: the read-only ``../shared`` folder and the offline environment."""
+"""Shared test fixtures: the reference files in ``tests/fixtures/`` and the offline environment."""
 
 from __future__ import annotations
 
@@ -12,19 +12,14 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """``../shared`` next to the repository. In CI it must exist: a missing folder fails the test
-    instead of skipping it; elsewhere (a bare clone) the test is skipped."""
-    if SHARED_DIR.is_dir():
-        return SHARED_DIR
-    if os.environ.get("CI"):
-        pytest.fail(f"{SHARED_DIR} is missing; CI must provide ../shared next to the repository")
-    pytest.skip(f"{SHARED_DIR} is not present (allowed only outside CI)")
+def fixtures_dir() -> Path:
+    """``tests/fixtures/``: golden vectors, the official AASIST checkpoints and upstream state-dict
+    layouts, committed with the tests (provenance of every file in its ``README.md``)."""
+    return FIXTURES_DIR
 
 
 @pytest.fixture(scope="module")

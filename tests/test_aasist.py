@@ -42,8 +42,8 @@ def tiny_folder(tiny_aasist_dir) -> Path:
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir) -> dict[str, np.ndarray]:
-    return dict(np.load(shared_dir / "aasist" / "golden_public.npz"))
+def golden(fixtures_dir) -> dict[str, np.ndarray]:
+    return dict(np.load(fixtures_dir / "aasist" / "golden_public.npz"))
 
 
 # --- the official checkpoints ------------------------------------------------------------------
@@ -60,9 +60,9 @@ def test_sinc_filter_bank_is_the_reference_one(golden):
     [("AASIST-L", "aasist_l_logits", 85_306), ("AASIST", "aasist_logits", 297_866)],
 )
 def test_converted_checkpoint_matches_official_logits(
-    shared_dir, golden, tmp_path, variant, golden_key, num_parameters
+    fixtures_dir, golden, tmp_path, variant, golden_key, num_parameters
 ):
-    convert_aasist_checkpoint(shared_dir / "aasist" / f"{variant}.pth", tmp_path / variant, variant=variant)
+    convert_aasist_checkpoint(fixtures_dir / "aasist" / f"{variant}.pth", tmp_path / variant, variant=variant)
     model = AutoModelForAudioClassification.from_pretrained(tmp_path / variant).eval()
     assert isinstance(model, AasistForAudioClassification)
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) == num_parameters
@@ -73,9 +73,11 @@ def test_converted_checkpoint_matches_official_logits(
     assert difference <= 1e-3, f"{variant}: max abs logit difference {difference}"
 
 
-def test_convert_rejects_the_wrong_variant(shared_dir, tmp_path):
+def test_convert_rejects_the_wrong_variant(fixtures_dir, tmp_path):
     with pytest.raises(ValueError, match="not an official AASIST checkpoint"):
-        convert_aasist_checkpoint(shared_dir / "aasist" / "AASIST-L.pth", tmp_path / "out", variant="AASIST")
+        convert_aasist_checkpoint(
+            fixtures_dir / "aasist" / "AASIST-L.pth", tmp_path / "out", variant="AASIST"
+        )
 
 
 def test_convert_fails_fast_offline_and_on_missing_file(tmp_path):

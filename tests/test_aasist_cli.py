@@ -80,11 +80,17 @@ def test_cli_detect_missing_model_is_a_clear_error(audio_files, tmp_path, capsys
     assert "not a saved model folder" in capsys.readouterr().err
 
 
-def test_cli_convert_aasist(shared_dir, tmp_path, capsys):
+def test_cli_convert_aasist(fixtures_dir, tmp_path, capsys):
     out = tmp_path / "aasist-l"
     assert (
         main(
-            ["convert-aasist", str(shared_dir / "aasist" / "AASIST-L.pth"), str(out), "--variant", "AASIST-L"]
+            [
+                "convert-aasist",
+                str(fixtures_dir / "aasist" / "AASIST-L.pth"),
+                str(out),
+                "--variant",
+                "AASIST-L",
+            ]
         )
         == 0
     )
@@ -95,7 +101,7 @@ def test_cli_convert_aasist(shared_dir, tmp_path, capsys):
         main(
             [
                 "convert-aasist",
-                str(shared_dir / "aasist" / "AASIST-L.pth"),
+                str(fixtures_dir / "aasist" / "AASIST-L.pth"),
                 str(tmp_path / "x"),
                 "--variant",
                 "AASIST",

@@ -21,8 +21,8 @@ NEAR_TIE = 1e-4
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir):
-    return dict(np.load(shared_dir / "codec_golden" / "audiodec_small.npz"))
+def golden(fixtures_dir):
+    return dict(np.load(fixtures_dir / "codec_golden" / "audiodec_small.npz"))
 
 
 def _upstream_parts(golden) -> tuple[dict, dict]:
@@ -93,8 +93,8 @@ def test_carry_state_matches_primed_golden_and_depends_on_order(golden):
     np.testing.assert_allclose(after_first[12000:], primed[1, 0, 12000:], atol=1e-6, rtol=0)
 
 
-def test_full_config_matches_upstream_state_dict(shared_dir):
-    rows = (shared_dir / "codec_facts" / "audiodec_full_state_dict.tsv").read_text().split("\n")
+def test_full_config_matches_upstream_state_dict(fixtures_dir):
+    rows = (fixtures_dir / "codec_facts" / "audiodec_full_state_dict.tsv").read_text().split("\n")
     upstream = {f"{part}/{key}": json.loads(shape) for part, key, shape in (r.split("\t") for r in rows if r)}
     assert len(upstream) == 258
     codec = audiodec.random_codec(get_spec("C"))

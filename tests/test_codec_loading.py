@@ -65,7 +65,7 @@ def test_dac_loads_from_a_local_folder(tmp_path, weight_norm):
 
 def test_dac_rejects_a_foreign_checkpoint(tmp_path):
     load_codec("E", tiny=True).model.model.save_pretrained(tmp_path)  # an EnCodec folder
-    with pytest.raises(CheckpointUnavailableError, match="not a DAC checkpoint"):
+    with pytest.raises(CheckpointUnavailableError, match="does not fit DacModel"):
         load_codec("D1", local_dir=str(tmp_path))
 
 

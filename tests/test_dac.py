@@ -18,8 +18,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir):
-    return np.load(shared_dir / "codec_golden" / "dac_compress_small.npz")
+def golden(fixtures_dir):
+    return np.load(fixtures_dir / "codec_golden" / "dac_compress_small.npz")
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +29,10 @@ def golden_codec(golden) -> dac.DacCodec:
     return dac.from_upstream(json.loads(str(golden["config_json"])), state_dict)
 
 
-def test_upstream_key_rules_match_the_key_map(shared_dir):
+def test_upstream_key_rules_match_the_key_map(fixtures_dir):
     rows = [
         line.rstrip("\n").split("\t")
-        for line in (shared_dir / "codec_facts" / "dac_key_map.tsv").read_text().splitlines()
+        for line in (fixtures_dir / "codec_facts" / "dac_key_map.tsv").read_text().splitlines()
         if not line.startswith("#")
     ]
     assert len(rows) > 300

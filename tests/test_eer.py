@@ -4,8 +4,8 @@ import pytest
 from codecfake_hf.metrics import compare_detectors, compute_eer, load_eer_metric
 
 
-def test_eer_equals_asvspoof_golden(shared_dir):
-    golden = np.load(shared_dir / "aasist" / "eer_golden_public.npz")
+def test_eer_equals_asvspoof_golden(fixtures_dir):
+    golden = np.load(fixtures_dir / "aasist" / "eer_golden_public.npz")
     for k in range(5):
         eer, threshold = compute_eer(golden[f"scores_{k}"], golden[f"labels_{k}"])
         assert abs(eer - float(golden[f"eer_{k}"])) <= 1e-12, k

@@ -47,8 +47,8 @@ TSV = {
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _golden(shared_dir, name: str):
-    data = np.load(shared_dir / "codec_golden" / f"funcodec_{name}_small.npz")
+def _golden(fixtures_dir, name: str):
+    data = np.load(fixtures_dir / "codec_golden" / f"funcodec_{name}_small.npz")
     config = json.loads(str(data["config_json"]))
     state_dict = {k: torch.from_numpy(data[k]) for k in data.files if k not in GOLDEN_ARRAYS}
     return data, config, state_dict
@@ -61,8 +61,8 @@ def _snr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
 
 
 @pytest.mark.parametrize("name", ["encodec", "freqcodec"])
-def test_golden_parity(shared_dir, name):
-    data, config, state_dict = _golden(shared_dir, name)
+def test_golden_parity(fixtures_dir, name):
+    data, config, state_dict = _golden(fixtures_dir, name)
     model = from_upstream(config, state_dict)
     inputs = torch.from_numpy(data["inputs"])[:, None]
     with torch.no_grad():
@@ -89,8 +89,8 @@ def test_golden_parity(shared_dir, name):
         assert float((batched - torch.from_numpy(data["outputs"])).abs().max()) <= 1e-4
 
 
-def test_freqcodec_stft_planes_and_inverse(shared_dir):
-    data, config, state_dict = _golden(shared_dir, "freqcodec")
+def test_freqcodec_stft_planes_and_inverse(fixtures_dir):
+    data, config, state_dict = _golden(fixtures_dir, "freqcodec")
     model = from_upstream(config, state_dict)
     inputs = torch.from_numpy(data["inputs"])[:, None]
     scale = torch.from_numpy(data["scale"])[:, :, None]
@@ -110,8 +110,8 @@ def test_freqcodec_stft_planes_and_inverse(shared_dir):
         assert float((masked - wave).abs().max()) <= 1e-5
 
 
-def _tsv_shapes(shared_dir, subset: str) -> dict[str, tuple[int, ...]]:
-    lines = (shared_dir / "codec_facts" / TSV[subset]).read_text().splitlines()
+def _tsv_shapes(fixtures_dir, subset: str) -> dict[str, tuple[int, ...]]:
+    lines = (fixtures_dir / "codec_facts" / TSV[subset]).read_text().splitlines()
     rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
     return {key: tuple(json.loads(shape)) for key, shape, _ in rows}
 
@@ -123,22 +123,22 @@ def _model_shapes(config: dict) -> dict[str, tuple[int, ...]]:
 
 
 @pytest.mark.parametrize("subset", ["F3", "F4", "F5", "F6"])
-def test_encodec_full_config_matches_official_state_dict(shared_dir, subset):
-    official = _tsv_shapes(shared_dir, subset)
+def test_encodec_full_config_matches_official_state_dict(fixtures_dir, subset):
+    official = _tsv_shapes(fixtures_dir, subset)
     assert not any(key.startswith("discriminator.") for key in official)
     assert _model_shapes(official_config(get_spec(subset))) == official
 
 
 @pytest.mark.parametrize("subset", ["F1", "F2"])
-def test_freqcodec_closest_config_matches_tsv(shared_dir, subset):
+def test_freqcodec_closest_config_matches_tsv(fixtures_dir, subset):
     """The F1/F2 TSVs are dumped at the closest public config (UNVERIFIED against the release):
     names and shapes must agree at that config."""
-    official = _tsv_shapes(shared_dir, subset)
+    official = _tsv_shapes(fixtures_dir, subset)
     assert _model_shapes(official_config(get_spec(subset))) == official
 
 
-def test_strict_loader_names_the_bad_key(shared_dir):
-    _, config, state_dict = _golden(shared_dir, "freqcodec")
+def test_strict_loader_names_the_bad_key(fixtures_dir):
+    _, config, state_dict = _golden(fixtures_dir, "freqcodec")
     with_discriminator = {**state_dict, "discriminator.disc.0.weight": torch.zeros(3)}
     from_upstream(config, with_discriminator)  # discriminator.* is ignored
 
@@ -168,10 +168,10 @@ def test_strict_loader_names_the_bad_key(shared_dir):
         from_upstream(unknown, state_dict)
 
 
-def test_pretrained_from_local_folder(shared_dir, tmp_path):
+def test_pretrained_from_local_folder(fixtures_dir, tmp_path):
     """The checkpoint-loading path on an upstream-format folder (config.yaml + model.pth with a
     discriminator), built from the golden's reduced config."""
-    data, config, state_dict = _golden(shared_dir, "encodec")
+    data, config, state_dict = _golden(fixtures_dir, "encodec")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     torch.save({**state_dict, "discriminator.x.weight": torch.ones(2)}, tmp_path / "model.pth")
     model = funcodec.pretrained_codec(get_spec("F3"), local_dir=str(tmp_path))

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir):
-    with np.load(shared_dir / "codec_golden" / "hificodec_small.npz") as data:
+def golden(fixtures_dir):
+    with np.load(fixtures_dir / "codec_golden" / "hificodec_small.npz") as data:
         return {key: data[key] for key in data.files}
 
 
@@ -32,10 +32,10 @@ def golden_model(golden):
 
 
 @pytest.fixture(scope="module")
-def official_layout(shared_dir):
+def official_layout(fixtures_dir):
     """``{(checkpoint key, state-dict key): shape}`` of the official checkpoints."""
     layout = {}
-    for line in (shared_dir / "codec_facts" / "hificodec_full_state_dict.tsv").read_text().splitlines():
+    for line in (fixtures_dir / "codec_facts" / "hificodec_full_state_dict.tsv").read_text().splitlines():
         top, key, shape = line.split("\t")
         layout[(top, key)] = tuple(json.loads(shape))
     return layout

@@ -17,8 +17,8 @@ GOLDEN_ARRAYS = ("config_json", "meta_json", "inputs", "codes", "encoder_out", "
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir):
-    with np.load(shared_dir / "codec_golden" / "speechtokenizer_small.npz") as data:
+def golden(fixtures_dir):
+    with np.load(fixtures_dir / "codec_golden" / "speechtokenizer_small.npz") as data:
         return {key: data[key] for key in data.files}
 
 
@@ -115,8 +115,8 @@ def test_output_length_is_hop_times_frames(golden_model, length):
     assert golden_model.decode(codes).shape == (1, 1, 320 * frames)
 
 
-def test_full_official_state_dict_matches_upstream_layout(shared_dir):
-    rows = (shared_dir / "codec_facts" / "speechtokenizer_full_state_dict.tsv").read_text().splitlines()
+def test_full_official_state_dict_matches_upstream_layout(fixtures_dir):
+    rows = (fixtures_dir / "codec_facts" / "speechtokenizer_full_state_dict.tsv").read_text().splitlines()
     expected = [(key, json.loads(shape)) for key, shape in (row.split("\t") for row in rows if row)]
     model = speechtokenizer.random_codec(get_spec("A"))
     actual = [(key, list(tensor.shape)) for key, tensor in model.state_dict().items()]

@@ -6,13 +6,13 @@ import pandas as pd
 from codecfake_hf import tables
 
 
-def test_paper_tables_are_shipped_and_match_shared(shared_dir):
+def test_paper_tables_are_shipped_and_match_the_paper(fixtures_dir):
     figure2 = tables.paper_cross_test()
     assert figure2.shape == (17, 15)
     assert list(figure2.index[:2]) == list(tables.BASELINE_ROWS)
     assert figure2.at["E", "E"] == 0.0 and figure2.at["D3", "F6"] == 79.07
-    shared = pd.read_csv(shared_dir / "paper" / "figure2_cross_test_eer.csv", index_col="train")
-    pd.testing.assert_frame_equal(figure2, shared)
+    transcribed = pd.read_csv(fixtures_dir / "paper" / "figure2_cross_test_eer.csv", index_col="train")
+    pd.testing.assert_frame_equal(figure2, transcribed)
     zero_shot = tables.paper_zero_shot()
     assert zero_shot.at["VALL-E", "E"] == 0.40
     assert list(tables.paper_codecs().index) == list(figure2.columns)

@@ -1,7 +1,7 @@
 """Subset C: AudioDec 24 kHz (``symAD_libritts_24000_hop300`` + ``AudioDec_v1`` HiFiGAN vocoder).
 
-A native PyTorch re-implementation written from ``../shared/codec_facts/audiodec.md`` (upstream:
-facebookresearch/AudioDec, Wu et al., ICASSP 2023). It is the Codec-SUPERB ``audiodec_24k_320d``
+A native PyTorch re-implementation written from the upstream source (``facebookresearch/AudioDec`` at
+``e451e62``; Wu et al., ICASSP 2023). It is the Codec-SUPERB ``audiodec_24k_320d``
 pairing that produced CodecFake C:
 
 - the **encoder side** of the symmetric AudioDec autoencoder: causal convolutional encoder (ELU,
@@ -62,9 +62,8 @@ import yaml
 from torch import nn
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
-from codecfake_hf.hub import fetch_files
 
 STREAMING_STATES = ("reset", "carry")
 #: Samples of silence that upstream's ``load_receiver`` decodes to prime the vocoder's buffers.
@@ -633,7 +632,7 @@ def pretrained_codec(
     """The official weights (``spec.files`` of ``spec.repo_id``: the autoencoder and vocoder
     ``.pkl`` checkpoints with their ``config.yml``), from the Hub cache or ``local_dir`` (same
     relative paths; the two ``config.yml`` need their sub-folders)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     if len(set(paths.values())) != len(paths):
         raise ValueError(
             f"{local_dir}: the autoencoder and vocoder files share names; keep their sub-folders "

@@ -2,7 +2,8 @@
 
 Two paths, chosen by ``CodecSpec.options["mode"]``:
 
-``"compress"`` (the official CodecFake data; ``../shared/codec_facts/dac.md`` sections 2-4):
+``"compress"`` (the official CodecFake data: ``descript-audio-codec`` 1.0.0, as the generation code
+  ``roger-tseng/AudioDecBenchmark`` at ``5bb2b98`` calls it):
   the behaviour of upstream ``DAC.compress`` then ``DAC.decompress`` with their defaults.
 
   1. Measure the input's BS.1770 loudness (:mod:`codecfake_hf.codecs.loudness`), scale it to
@@ -31,8 +32,8 @@ Two paths, chosen by ``CodecSpec.options["mode"]``:
 Weights: the transformers-format Hub repos ``descript/dac_{16,24,44}khz``; weight-norm pairs
 (``weight_g``/``weight_v`` or ``parametrizations.weight.original0/1``) are folded on load, so both
 converted and weight-normed checkpoints load strictly. :func:`from_upstream` loads the
-``descript-audio-codec`` package's own state dict (key names mapped by rule, as in
-``../shared/codec_facts/dac_key_map.tsv``).
+``descript-audio-codec`` package's own state dict (key names mapped by rule; every pair is listed in
+``tests/fixtures/codec_facts/dac_key_map.tsv``).
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import DacConfig, DacModel
 
+from codecfake_hf.checkpoints import check_state_dict
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.loudness import integrated_loudness
-from codecfake_hf.codecs.registry import CodecSpec
-from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 
 #: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
 GAIN_FACTOR = math.log(10) / 20
@@ -348,14 +349,14 @@ def upstream_config(config: dict) -> DacConfig:
 
 
 def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: str) -> DacModel:
-    """Load a (possibly weight-normed) DacModel state dict strictly; a mismatch names ``source``."""
+    """Load a (possibly weight-normed) DacModel state dict strictly.
+
+    Raises:
+        CheckpointMismatchError: names ``source`` and every missing, unexpected or misshaped key.
+    """
     state_dict = fold_weight_norm(state_dict)
-    result = model.load_state_dict(state_dict, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise CheckpointUnavailableError(
-            f"{source}: not a DAC checkpoint of this configuration (missing {result.missing_keys[:3]}, "
-            f"unexpected {result.unexpected_keys[:3]}); re-download it"
-        )
+    check_state_dict(model, state_dict, source)
+    model.load_state_dict(state_dict, strict=True)
     return model.eval()
 
 
@@ -409,7 +410,7 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> DacCodec:
     """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     config = DacConfig.from_pretrained(str(paths["config.json"].parent))
     weights = str(paths["model.safetensors"])
     model = load_weights(DacModel(config), load_file(weights), weights)

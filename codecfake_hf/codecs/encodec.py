@@ -1,7 +1,8 @@
 """Subset E: EnCodec 24 kHz on ``transformers.EncodecModel`` (``facebook/encodec_24khz``).
 
 The official CodecFake data used the model's default (smallest) bandwidth, 1.5 kbps = 2 codebooks,
-no chunking and no normalisation (``../shared/codec_facts/encodec.md``).
+no chunking and no normalisation (the CodecFake generation code, ``roger-tseng/AudioDecBenchmark``
+branch ``vctk`` at ``5bb2b98``, calls ``encode`` without a bandwidth).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from transformers import EncodecConfig, EncodecModel
 
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec
-from codecfake_hf.hub import fetch_files
+from codecfake_hf.codecs.transformers_codec import load_pretrained
 
 
 class EncodecCodec(CodecModel):
@@ -56,7 +57,5 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
 
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> EncodecCodec:
-    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
-    model = EncodecModel.from_pretrained(str(paths["config.json"].parent))
-    return EncodecCodec(model, spec.options.get("bandwidth", 1.5))
+    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``), loaded strictly."""
+    return EncodecCodec(load_pretrained(EncodecModel, spec, local_dir), spec.options.get("bandwidth", 1.5))

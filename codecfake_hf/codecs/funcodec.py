@@ -1,4 +1,4 @@
-"""Subsets F1-F6: FunCodec, implemented natively from ``../shared/codec_facts/funcodec.md``.
+"""Subsets F1-F6: FunCodec, implemented natively from ``alibaba-damo-academy/FunCodec`` at ``3435d87``.
 
 Two model types share this module, chosen by the checkpoint's own ``config.yaml`` (``model:``):
 
@@ -41,8 +41,7 @@ from codecfake_hf.codecs.funcodec_layers import (
     reflect_pad_rows,
     valid_mask,
 )
-from codecfake_hf.codecs.registry import CodecSpec
-from codecfake_hf.hub import fetch_files
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 
 _SEANET_COMMON = {
     "n_filters": 32,
@@ -659,7 +658,7 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> FunCodecModel:
     """The official ``config.yaml`` + ``model.pth`` of ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     config_path, weights_path = Path(paths["config.yaml"]), Path(paths["model.pth"])
     try:
         config = yaml.safe_load(config_path.read_text())

@@ -1,6 +1,7 @@
 """Length-aware SEANet building blocks of FunCodec (1-D for ``Encodec``, 2-D for ``FreqCodec``).
 
-Written from ``../shared/codec_facts/funcodec.md``. Module and attribute names follow the upstream
+Written from the upstream source (``alibaba-damo-academy/FunCodec`` at ``3435d87``, the code of ``funcodec``
+0.2.0). Module and attribute names follow the upstream
 state-dict layout (``encoder.model.3.conv.conv.weight``, ``….convtr.norm.bias``, ``….lstm.weight_ih_l0``,
 ``….block.1.…``, ``….shortcut.…``) so an official ``model.pth`` loads without renaming.
 

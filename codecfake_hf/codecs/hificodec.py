@@ -1,7 +1,7 @@
 """Subsets B1-B3: AcademiCodec HiFi-Codec (group-residual VQ), native PyTorch.
 
-Written from ``../shared/codec_facts/hificodec.md`` (Yang et al., arXiv 2305.02765; upstream
-``yangdongchao/AcademiCodec``, whose README states "MIT license" although the repository has no
+Written from the upstream source (Yang et al., arXiv 2305.02765; ``yangdongchao/AcademiCodec`` at
+``b6ac134``, whose README states "MIT license" although the repository has no
 LICENSE file). The network is an encoder that downsamples by 320 with HiFi-GAN residual blocks and
 GroupNorm, a group-residual quantizer (2 channel groups x 2 residual layers = 4 codebooks) and a
 HiFi-GAN generator.
@@ -9,8 +9,8 @@ HiFi-GAN generator.
 Checkpoints (``Dongchao/AcademiCodec``, files without extension) are ``torch.save`` dicts with the
 top-level keys ``generator``, ``encoder`` and ``quantizer``, each a state dict with upstream key
 names. The module names below reproduce those keys exactly, so the files load strictly. B1 and B2
-share one config; several Codec-SUPERB shards of the two are byte-identical, so the two files may
-hold the same weights.
+share one config but not their weights: the two files have different sha256 digests on the Hub
+(6026d532... and 6496a7b7...).
 
 Codes layout: ``int64 [B, 4, frames]``, codebooks in the order
 ``[layer 1 group 0, layer 1 group 1, layer 2 group 0, layer 2 group 1]`` (upstream returns the
@@ -37,9 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
-from codecfake_hf.hub import fetch_files
 
 #: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
 LRELU_SLOPE = 0.1
@@ -521,7 +520,7 @@ def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> HiFiCodec
     """The official weights ``spec.options["checkpoint"]`` of ``spec.repo_id`` (Hub cache or
     ``local_dir``) with the official config ``spec.options["config"]``."""
     file = spec.options["checkpoint"]
-    path = fetch_files(spec.repo_id, (file,), local_dir=local_dir)[file]
+    path = fetch_checkpoint(spec, (file,), local_dir=local_dir)[file]
     return from_upstream(_official_config(spec), load_checkpoint(path))
 
 

@@ -1,14 +1,14 @@
 """ITU-R BS.1770-4 integrated loudness (LUFS), as DAC's ``compress``/``decompress`` measure it.
 
-Written from ``../shared/codec_facts/dac.md`` section 4 (the audiotools meter on its CPU path, which
+Written from ``descript-audiotools`` 0.7.2, as ``descript-audio-codec`` 1.0.0 calls it (its meter on the CPU path, which
 is the one the CodecFake data hit): K-weighting (high-shelf +4 dB at 1500 Hz, Q 1/sqrt 2, then a
 38 Hz high-pass, Q 0.5; RBJ-cookbook biquads at the signal's own rate, exact IIR), 0.4 s blocks
 with a 0.1 s step (the last block zero-padded), absolute gate -70 LUFS, relative gate -10 LU, result
 floored at -70 LUFS; signals shorter than 0.5 s are zero-padded to 0.5 s for the measurement.
 
 Upstream filters in float32 with float32-rounded coefficients; here the same rounded coefficients
-filter in float64 (scipy), and the result is returned as float32 like upstream. On
-``../shared/codec_golden/dac_compress_small.npz`` ``input_db_k`` agrees within ~3e-6 dB.
+filter in float64 (scipy), and the result is returned as float32 like upstream. On the DAC golden
+vectors (``tests/fixtures/codec_golden/dac_compress_small.npz``) ``input_db_k`` agrees within ~3e-6 dB.
 """
 
 from __future__ import annotations

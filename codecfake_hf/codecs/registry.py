@@ -1,8 +1,8 @@
 """The codec registry: one :class:`CodecSpec` per CodecFake subset id (A, B1..B3, C, D1..D3, E, F1..F6).
 
 Each spec says where the weights live, the codec rate, how many quantizers decode, the licence and
-the official pre/post-processing of the CodecFake generation code (``../shared/paper/README.md``,
-``../shared/codec_facts/``). The model itself is built lazily by the family module named in
+the official pre/post-processing of the CodecFake generation code (``roger-tseng/AudioDecBenchmark``,
+branch ``vctk`` at ``5bb2b98``, the dataset-creation part of ``roger-tseng/CodecFake``). The model itself is built lazily by the family module named in
 ``family_module``; a family whose module is not there yet raises :class:`CodecNotImplementedError`,
 never a wrong codec.
 """
@@ -10,9 +10,15 @@ never a wrong codec.
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+
+logger = logging.getLogger(__name__)
 
 
 class CodecNotImplementedError(CodecFakeError, NotImplementedError):
@@ -37,6 +43,8 @@ class CodecSpec:
         model_name: upstream model name (paper Table 1).
         repo_id: Hub repository holding the weights.
         files: files of ``repo_id`` that loading needs (to pre-download for offline use).
+        fallback_repo_ids: repositories that hold the same files under an older name, tried in
+            order when ``repo_id`` cannot provide them (:func:`fetch_checkpoint`).
         sample_rate: codec sample rate in Hz (output is written at this rate).
         n_quantizers: codebooks used at decode in the official data.
         licence: licence of the weights.
@@ -69,6 +77,7 @@ class CodecSpec:
     frame_rate_hz: float | None = None
     input_peak: float | None = None
     options: dict = field(default_factory=dict)
+    fallback_repo_ids: tuple[str, ...] = ()
 
     @property
     def implemented(self) -> bool:
@@ -179,7 +188,9 @@ CODECS: dict[str, CodecSpec] = {
             family="AudioDec",
             family_module="audiodec",
             model_name="symAD_libritts_24000_hop300 + AudioDec_v1 vocoder",
-            repo_id="AudioDecBenchmark/AudioDec",
+            # the current name of the organisation; Codec-SUPERB's code still uses the older one
+            repo_id="Codec-SUPERB/AudioDec",
+            fallback_repo_ids=("AudioDecBenchmark/AudioDec",),
             files=(
                 "autoencoder/symAD_libritts_24000_hop300/checkpoint-500000steps.pkl",
                 "autoencoder/symAD_libritts_24000_hop300/config.yml",
@@ -315,11 +326,14 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         family="X-codec 2",
         family_module="xcodec2",
         model_name="xcodec2 (Llasa codec)",
-        repo_id="hf-audio/xcodec2",
+        # the transformers-format conversion that transformers' own X-codec 2 docs load; the 3.29 GB
+        # model.safetensors of hf-audio/xcodec2 is the original layout (semantic_model, decoder,
+        # fc_prior), which does not fit Xcodec2Model (semantic_encoder, acoustic_decoder, fc_encoder)
+        repo_id="HKUSTAudio/xcodec2-hf",
         files=("config.json", "model.safetensors"),
         sample_rate=16000,
         n_quantizers=1,
-        licence="CC BY-NC 4.0 (non-commercial; hf-audio/xcodec2 and HKUSTAudio/xcodec2 cards)",
+        licence="CC BY-NC 4.0 (non-commercial; HKUSTAudio/xcodec2 card, the weights it converts)",
         processing=_PER_CLIP,
         quantizer="SQ",
         auxiliary="semantic distillation",
@@ -353,6 +367,42 @@ def family_module(spec: CodecSpec):
             f"codec {spec.id} ({spec.family}) is not implemented yet in this version of codecfake-hf"
         )
     return importlib.import_module(f"codecfake_hf.codecs.{spec.family_module}")
+
+
+def fetch_checkpoint(
+    spec: CodecSpec, files: tuple[str, ...] | None = None, local_dir: str | os.PathLike | None = None
+) -> dict[str, Path]:
+    """``{file: local path}`` for ``files`` (default ``spec.files``) of the codec's weights.
+
+    With ``local_dir`` the files come from that folder. Otherwise they come from the Hub (or its
+    cache) through :func:`codecfake_hf.hub.fetch_files`: from ``spec.repo_id`` or, when that
+    repository cannot provide them (missing, renamed, not cached offline), from the first of
+    ``spec.fallback_repo_ids`` that can.
+
+    Raises:
+        CheckpointUnavailableError: no repository could provide the files; the message gives the
+            reason for each repository tried.
+    """
+    files = tuple(files or spec.files)
+    if local_dir is not None:
+        return fetch_files(spec.repo_id, files, local_dir=local_dir)
+    repo_ids = (spec.repo_id, *spec.fallback_repo_ids)
+    failures: list[CheckpointUnavailableError] = []
+    for repo_id in repo_ids:
+        try:
+            paths = fetch_files(repo_id, files)
+        except CheckpointUnavailableError as error:
+            failures.append(error)
+            continue
+        if failures:
+            logger.warning("codec %s: %s cannot provide its files, using %s", spec.id, spec.repo_id, repo_id)
+        return paths
+    if len(failures) == 1:
+        raise failures[0]
+    reasons = "\n".join(f"[{repo_id}] {error}" for repo_id, error in zip(repo_ids, failures))
+    raise CheckpointUnavailableError(
+        f"codec {spec.id}: none of {', '.join(repo_ids)} could provide {', '.join(files)}\n{reasons}"
+    )
 
 
 def load_codec(

@@ -3,8 +3,9 @@
 A SEANet encoder (convolutions, then a bidirectional LSTM) maps 16 kHz audio to a 1024-d latent at
 50 frames/s (hop 320 samples); an 8-layer residual vector quantizer turns each frame into 8 codes
 (layer 0 is the HuBERT-distilled "semantic" layer); a SEANet decoder (unidirectional LSTM, then
-transposed convolutions) maps the summed codewords back to audio. Written from
-``../shared/codec_facts/speechtokenizer.md``; module and parameter names follow upstream, so the
+transposed convolutions) maps the summed codewords back to audio. Written from the upstream source
+(``ZhangXInFD/SpeechTokenizer`` at ``30c96fb``, the code of ``speechtokenizer`` 1.0.1); module and
+parameter names follow upstream, so the
 official ``SpeechTokenizer.pt`` (a flat state dict) loads strictly.
 
 Code layout: ``[B, n_q, frames]`` int64 (upstream returns ``[n_q, B, frames]``), with
@@ -31,9 +32,9 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
-from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+from codecfake_hf.hub import CheckpointUnavailableError
 
 
 @dataclass(frozen=True)
@@ -434,7 +435,7 @@ def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> SpeechTok
     """The official ``speechtokenizer_hubert_avg`` weights (``spec.files`` of ``spec.repo_id``, from
     the Hub cache or ``local_dir``)."""
     config_file, weights_file = spec.files
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
     try:
         config = json.loads(paths[config_file].read_text())
         state_dict = torch.load(paths[weights_file], map_location="cpu", weights_only=True)

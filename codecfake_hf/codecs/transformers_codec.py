@@ -9,17 +9,19 @@ batch are the same, and live here:
   attention or normalisation over time (X-codec's HuBERT branch, WavTokenizer's Vocos backbone)
   would let the padding change every sample, so each row is encoded and decoded at its own length
   (the official per-utterance behaviour), still inside one :meth:`resynthesize` call.
-- :func:`load_pretrained` fetches ``spec.files`` through :func:`codecfake_hf.hub.fetch_files`
-  (fast, clear failure offline) and builds the model with ``from_pretrained`` on that folder.
+- :func:`load_pretrained` fetches ``spec.files`` through
+  :func:`codecfake_hf.codecs.registry.fetch_checkpoint` (fast, clear failure offline) and builds the
+  model with ``from_pretrained`` on that folder, strictly: a checkpoint whose keys do not fit the
+  class is an error naming them, never a codec with random weights.
 """
 
 from __future__ import annotations
 
 import torch
 
+from codecfake_hf.checkpoints import from_pretrained_strict
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
-from codecfake_hf.hub import fetch_files
+from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 
 
 class TransformersCodec(CodecModel):
@@ -68,6 +70,7 @@ def load_pretrained(model_class: type, spec: CodecSpec, local_dir: str | None = 
 
     Raises:
         CheckpointUnavailableError: the files are neither local nor downloadable (offline).
+        CheckpointMismatchError: the checkpoint's keys or shapes do not fit ``model_class``.
     """
-    paths = fetch_files(spec.repo_id, spec.files, local_dir=local_dir)
-    return model_class.from_pretrained(str(paths["config.json"].parent)).eval()
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
+    return from_pretrained_strict(model_class, paths["config.json"].parent).eval()

@@ -1,4 +1,5 @@
-"""Equal error rate exactly as ASVspoof's ``compute_eer`` defines it (``../shared/aasist/FACTS.md`` §8.1).
+"""Equal error rate exactly as ASVspoof's ``compute_eer`` defines it (the metric of the official AASIST
+code, ``clovaai/aasist`` at ``a04c986``, written here from its definition; that file is CC BY-NC-SA).
 
 Scores: higher means more bona fide (AASIST's ``logits[:, 1]``). Labels: 1 = bona fide, 0 = spoof.
 

@@ -1,7 +1,8 @@
 """AASIST / AASIST-L model configuration.
 
 Hyper-parameters follow the official configuration files of the AASIST paper (Jung et al., ICASSP 2022)
-as described in ``shared/aasist/FACTS.md`` section 2. The upstream names are given in brackets.
+(``config/AASIST.conf`` and ``config/AASIST-L.conf`` of ``clovaai/aasist`` at ``a04c986``). The upstream
+names are given in brackets.
 """
 
 from __future__ import annotations
