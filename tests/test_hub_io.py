@@ -91,7 +91,12 @@ def _fetch(
     code = f"from codecfake_hf.hub import fetch_files\nprint(fetch_files({repo!r}, ('config.json',))['config.json'])"
     start = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-c", code],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
     )
     return result, time.monotonic() - start
 
