@@ -1,11 +1,13 @@
 """Train an AASIST / AASIST-L detector on a CodecFake config.
 
     accelerate launch train.py --config E                       # one GPU, or every GPU Accelerate sees
-    accelerate launch --multi_gpu --num_processes 4 train.py --config E --mixed-precision bf16
+    accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 train.py --config E
     ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --config E ...
     accelerate launch train.py --config-file runs/e.yaml --resume
 
 Every option of codecfake_hf.training.TrainingConfig is a flag (or a key of --config-file).
+Precision comes from Accelerate (launcher flag, `accelerate config`, ACCELERATE_MIXED_PRECISION)
+unless --mixed-precision is given.
 """
 
 from __future__ import annotations

@@ -1,29 +1,103 @@
-"""Model cards for detectors, filled from the templates in ``codecfake_hf/model_cards/``.
+"""Model cards for detectors, filled from ``codecfake_hf/model_cards/detector_card.md`` with
+huggingface_hub's ``ModelCard`` / ``ModelCardData``, and the checks a card passes before a push.
 
-The card's YAML carries ``model-index`` results (EER per test subset) so the Hub shows them; the
-body has usage, the results table, training data and recipe, intended use and limits, licences and
-citations.
+The YAML header carries:
+
+- ``license``: derived from what the detector was trained on: the most restrictive of VCTK's licence
+  (CC BY 4.0) and the weight licences of the codecs that made its training subsets, so a detector
+  trained on a non-commercial subset (C, E) is ``cc-by-nc-4.0``; MIT for the official ASVspoof 2019
+  weights;
+- ``datasets``: the Hub id (``ORG/NAME``) of the CodecFake dataset it was trained on; a card whose
+  dataset links nowhere is refused by :func:`check_card_links`;
+- ``base_model``: the pretrained model it was fine-tuned from, when that is a Hub model;
+- ``model-index``: one EER per test subset, in percent, as the metric name says ("EER (%)"); the
+  ``evaluate`` metric and ``eer.csv`` hold fractions (0.0123 = 1.23 %).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
+from pathlib import Path
 
-from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
+from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
 from codecfake_hf.codecs.registry import CODECS, get_spec
+from codecfake_hf.dataset_card import (
+    BONAFIDE_CONFIG,
+    DEFAULT_CONFIG,
+    ConfigLicence,
+    config_licence,
+    default_config_subsets,
+    read_card,
+)
+from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.hub import (
+    InvalidRepoIdError,
+    check_repo_id,
+    create_repo,
+    hub_api_for_push,
+    upload_folder,
+)
+
+#: The metric name on the card: EERs are written in percent.
+EER_METRIC_NAME = "EER (%)"
+#: Licence of the official AASIST weights (ASVspoof 2019 LA baseline).
+BASELINE_LICENCE = ConfigLicence("ASVspoof 2019 LA (official AASIST weights)", "mit", "MIT", "")
+#: From least to most restrictive; a detector gets the most restrictive licence of its training data.
+_RESTRICTIVENESS = [
+    "mit",
+    "apache-2.0",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0",
+    "other",
+]
+
+
+class CardLinkError(CodecFakeError, ValueError):
+    """A model card names a dataset that is no Hub dataset (it would link nowhere)."""
 
 
 def _template(name: str) -> str:
-    return resources.files("codecfake_hf.model_cards").joinpath(name).read_text()
+    return resources.files("codecfake_hf.model_cards").joinpath(name).read_text(encoding="utf-8")
+
+
+def training_licence(subsets: Sequence[str] | None) -> ConfigLicence:
+    """The licence of a detector trained on VCTK + ``subsets`` (codec ids): the most restrictive of
+    theirs (VCTK: CC BY 4.0; each subset: its codec weights'). ``None``: the official baseline."""
+    if subsets is None:
+        return BASELINE_LICENCE
+    parts = [config_licence(config) for config in [BONAFIDE_CONFIG, *subsets]]
+    return max(parts, key=lambda part: _RESTRICTIVENESS.index(part.license))
+
+
+def training_summary(settings: Mapping) -> str:
+    """The recipe of a run in words, from its ``training_config.json``."""
+    weights = str(settings.get("class_weights", "")).split(",")
+    schedule = (
+        f"cosine schedule per step to {settings.get('min_learning_rate')}"
+        if settings.get("scheduler") == "cosine"
+        else "constant learning rate"
+    )
+    return (
+        f"Recipe `{settings.get('recipe')}`: Adam, learning rate {settings.get('learning_rate')}, batch "
+        f"{settings.get('batch_size')} per process, weight decay {settings.get('weight_decay')}, {schedule}, "
+        f"{settings.get('epochs')} epochs, weighted cross-entropy [spoof {weights[0]}, bona fide {weights[-1]}], "
+        f"mixed precision {settings.get('mixed_precision') or 'no'}; the checkpoint with the lowest "
+        "validation EER was kept."
+    )
 
 
 def _results_table(eers: Mapping[str, float]) -> str:
     columns = list(eers)
-    header = "| " + " | ".join(columns) + " |"
-    rule = "|" + "---|" * len(columns)
-    values = "| " + " | ".join(f"{100 * eers[column]:.2f}" for column in columns) + " |"
+    header = "| " + " | ".join(["metric", *columns]) + " |"
+    rule = "|" + "---|" * (len(columns) + 1)
+    values = "| " + " | ".join([EER_METRIC_NAME, *(f"{100 * eers[column]:.2f}" for column in columns)]) + " |"
     return "\n".join([header, rule, values])
 
 
@@ -33,28 +107,35 @@ def detector_card(
     repo_id: str,
     train_config: str | None,
     eers: Mapping[str, float] | None = None,
-    dataset_id: str = "codecfake",
+    dataset_id: str | None = None,
     split: str = "test",
     architecture: str = "AASIST-L",
     training_summary: str = "",
-    license: str = "mit",
+    base_model: str | None = None,
+    train_subsets: Sequence[str] | None = None,
 ) -> ModelCard:
     """A model card for a detector.
 
     Args:
         model_name: display name ("aasist-l-codecfake-E").
         repo_id: where the model lives or will be pushed ("ORG/NAME" or a local folder).
-        train_config: CodecFake subset it was trained on ("E"), or None for the official
+        train_config: CodecFake config it was trained on ("E"), or None for the official
             ASVspoof 2019 baseline checkpoints.
-        eers: ``{test subset: EER fraction}``; written as ``model-index`` results and a table.
-        dataset_id: the dataset the results refer to ("ORG/codecfake" once pushed).
+        eers: ``{test subset: EER fraction}``; written in percent as ``model-index`` results (only
+            with ``dataset_id``) and as a table.
+        dataset_id: Hub id ("ORG/codecfake") of the CodecFake dataset the model was trained and
+            evaluated on; None for a card that stays local (no ``datasets:``, no ``model-index``).
         split: the evaluated split.
         architecture: "AASIST" or "AASIST-L".
-        training_summary: recipe in words (optimizer, lr, batch, epochs, selection).
-        license: licence of the weights (Hub licence id).
+        training_summary: recipe in words (:func:`training_summary`).
+        base_model: Hub id of the pretrained model it was fine-tuned from.
+        train_subsets: codec subsets in the training config (default: ``[train_config]``; pass
+            them for the pooled ``default`` config).
     """
     eers = dict(eers or {})
     baseline = train_config is None
+    subsets = None if baseline else list(train_subsets or [train_config])
+    licence = training_licence(subsets)
     eval_results = [
         EvalResult(
             task_type="audio-classification",
@@ -64,23 +145,27 @@ def detector_card(
             dataset_config=subset,
             dataset_split=split,
             metric_type="eer",
-            metric_name="EER",
+            metric_name=EER_METRIC_NAME,
             metric_value=round(100 * eer, 4),
         )
         for subset, eer in eers.items()
+        if dataset_id
     ]
-    spec = None if baseline else get_spec(train_config)
-    noncommercial = "" if spec is None or "NC" not in spec.licence else f"{spec.id}: {spec.licence}"
+    other = licence.license == "other"  # the Hub has no id for it: name it and link it
     card_data = ModelCardData(
         model_name=model_name,
-        license=license,
+        license=licence.license,
         library_name="transformers",
         pipeline_tag="audio-classification",
         tags=["anti-spoofing", "deepfake-detection", "codecfake", architecture.lower()],
-        datasets=[] if baseline else [dataset_id],
+        datasets=[dataset_id] if dataset_id and not baseline else None,
+        base_model=base_model,
         metrics=["eer"],
         eval_results=eval_results or None,
+        license_name=licence.license_name if other else None,
+        license_link=licence.license_link if other else None,
     )
+    specs = [] if baseline else [get_spec(subset) for subset in subsets]
     return ModelCard.from_template(
         card_data,
         template_str=_template("detector_card.md"),
@@ -89,10 +174,182 @@ def detector_card(
         architecture=architecture,
         baseline=baseline,
         train_config=train_config,
-        codec_description="" if spec is None else f"{spec.family} ({spec.model_name}, {spec.sample_rate} Hz)",
-        codec_licence="" if spec is None else f"{spec.id}: {spec.licence}",
-        noncommercial=noncommercial,
+        codec_description="; ".join(
+            f"{s.id}: {s.family} ({s.model_name}, {s.sample_rate} Hz)" for s in specs
+        ),
+        codec_licences=[config_licence(spec.id) for spec in specs],
+        licence=licence,
         results_table=_results_table(eers) if eers else "",
+        model_index=bool(eval_results),
+        split=split,
         training_summary=training_summary,
-        license=license,
+        eer_metric_name=EER_METRIC_NAME,
     )
+
+
+def linked_dataset_ids(card: ModelCard) -> list[str]:
+    """Every dataset a model card names: ``datasets:`` and the ``model-index`` results' datasets."""
+    named = list(card.data.datasets or [])
+    named += [result.dataset_type for result in card.data.eval_results or []]
+    return list(dict.fromkeys(named))
+
+
+def check_card_links(
+    card: ModelCard, dataset_exists: Callable[[str], bool], source: str = "README.md"
+) -> None:
+    """Refuse a card that names a dataset which is no Hub dataset.
+
+    Args:
+        card: the model card to push.
+        dataset_exists: tells whether a Hub dataset id exists (``HfApi.repo_exists`` with
+            ``repo_type="dataset"``).
+        source: how to name the card in the message.
+
+    Raises:
+        CardLinkError: the message names the id and the fix (``--dataset-id ORG/NAME``).
+    """
+    for dataset_id in linked_dataset_ids(card):
+        try:
+            check_repo_id(dataset_id, what="dataset", namespace=True)
+        except InvalidRepoIdError as error:
+            raise CardLinkError(
+                f"{source} names the dataset {dataset_id!r}, which is no Hub dataset ({error}); push the "
+                "dataset (`codecfake push`) and pass --dataset-id ORG/NAME with --write-card"
+            ) from None
+        if not dataset_exists(dataset_id):
+            raise CardLinkError(
+                f"{source} names the dataset {dataset_id}, which does not exist on the Hub (or your token "
+                "cannot see it); push it first (`codecfake push`) or pass the right --dataset-id"
+            )
+
+
+# --- Publishing a saved detector ---------------------------------------------------------------
+
+
+def push_detector(
+    folder: str | os.PathLike,
+    repo_id: str,
+    *,
+    eers: Mapping[str, float] | None = None,
+    dataset_id: str | None = None,
+    base_model: str | None = None,
+    baseline: bool = False,
+    private: bool = False,
+    write_card: bool = False,
+) -> str:
+    """Upload a saved detector folder (``save_pretrained`` + ``training_config.json``) to ``repo_id``.
+
+    Every check runs before anything in ``folder`` is touched: the folder, the card's dataset id,
+    offline mode, the repo id, the token, that the card's datasets exist on the Hub, and write
+    access. The model card is written only when the folder has no README.md or with ``write_card``;
+    an existing one is uploaded as it is (after the same link check).
+
+    Args:
+        eers: ``{test subset: EER fraction}`` for the card (``eer.csv`` of ``codecfake evaluate``).
+        dataset_id: the Hub dataset it was trained / evaluated on (default: the training dataset
+            when that was a Hub id).
+        base_model: Hub id it was fine-tuned from (default: the training ``model`` when that was a
+            Hub id).
+        baseline: the official ASVspoof 2019 weights (``codecfake convert-aasist``).
+
+    Returns:
+        The repo URL.
+
+    Raises:
+        FileNotFoundError: not a saved detector folder.
+        CardLinkError: the card would name no Hub dataset, or one that does not exist.
+        codecfake_hf.hub.HubPushError: offline, no token, refused, unreachable, interrupted.
+    """
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder}: not a saved detector folder (no config.json)")
+    readme = folder / "README.md"
+    write = write_card or not readme.is_file()
+    settings_file = folder / "training_config.json"
+    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
+    if write:
+        dataset_id = _card_dataset_id(dataset_id, settings, baseline, bool(eers))
+    api = hub_api_for_push(repo_id, "model")
+    if write:
+        card = _folder_card(repo_id, settings, eers, dataset_id, base_model, baseline)
+    else:
+        card = ModelCard.load(readme)
+    check_card_links(card, lambda dataset: api.repo_exists(dataset, repo_type="dataset"), source=str(readme))
+    create_repo(api, repo_id, "model", private=private)
+    if write:
+        card.save(readme)
+        print(f"wrote the model card {readme}")
+    else:
+        print(f"kept {readme} as it is (pass --write-card to replace it with a generated card)")
+    return upload_folder(api, folder, repo_id, "model")
+
+
+def _card_dataset_id(dataset_id: str | None, settings: Mapping, baseline: bool, results: bool) -> str | None:
+    """The Hub dataset a generated card names: ``dataset_id``, else the training dataset when it is a
+    Hub id; a trained model (or any results) must name one."""
+    if dataset_id:
+        return check_repo_id(dataset_id, what="dataset", namespace=True)
+    trained_on = settings.get("dataset")
+    if trained_on and "/" in trained_on and not Path(trained_on).exists():
+        return check_repo_id(trained_on, what="dataset", namespace=True)
+    if results or not baseline:
+        raise CardLinkError(
+            f"the model card must name the Hub dataset it was {'evaluated' if baseline else 'trained'} on "
+            f"(training used {trained_on or 'an unknown dataset'}): push it with `codecfake push` and pass "
+            "--dataset-id ORG/NAME"
+        )
+    return None
+
+
+def _folder_card(
+    repo_id: str,
+    settings: Mapping,
+    eers: Mapping[str, float] | None,
+    dataset_id: str | None,
+    base_model: str | None,
+    baseline: bool,
+) -> ModelCard:
+    """The generated card of a saved detector, from its ``training_config.json`` settings."""
+    from codecfake_hf.models.aasist import AASIST_PRESETS
+
+    config = None if baseline else settings.get("config")
+    subsets = _pooled_subsets(settings, dataset_id) if config == DEFAULT_CONFIG else None
+    started_from = settings.get("model")
+    if base_model is None and started_from and started_from not in AASIST_PRESETS:
+        if Path(started_from).exists():
+            print(
+                f"note: fine-tuned from the local folder {started_from}; pass --base-model ORG/NAME to name it"
+            )
+        else:
+            base_model = started_from
+    return detector_card(
+        model_name=repo_id.split("/")[-1],
+        repo_id=repo_id,
+        train_config=config,
+        eers=eers,
+        dataset_id=dataset_id,
+        training_summary=training_summary(settings) if settings else "",
+        base_model=check_repo_id(base_model, what="model", namespace=True) if base_model else None,
+        train_subsets=subsets,
+    )
+
+
+def _pooled_subsets(settings: Mapping, dataset_id: str) -> list[str]:
+    """The codec subsets of the ``default`` config a detector was trained on, from the dataset card
+    (the local training folder's, else the Hub dataset's)."""
+    trained_on = Path(settings.get("dataset") or "")
+    try:
+        card = (
+            read_card(trained_on)
+            if trained_on.is_dir()
+            else DatasetCard.load(dataset_id, repo_type="dataset")
+        )
+    except (HfHubHTTPError, HTTPError) as error:
+        raise CardLinkError(
+            f"cannot read the dataset card of {dataset_id} ({type(error).__name__})"
+        ) from None
+    if card is None:
+        raise CardLinkError(
+            f"{trained_on}: no dataset card, so the subsets of its default config are unknown"
+        )
+    return default_config_subsets(card)

@@ -156,7 +156,7 @@ def _build(args: argparse.Namespace) -> int:
         shard_size=args.shard_size,
         mic=args.mic,
     )
-    report = build_codecfake(args.vctk, args.out, configs, options)
+    report = build_codecfake(args.vctk, args.out, configs, options, force=args.force)
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(
         ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
@@ -169,7 +169,7 @@ def _build(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     from dataset_builder.hub import push_to_hub
 
-    print(push_to_hub(args.folder, args.repo, private=args.private))
+    print(push_to_hub(args.folder, args.repo, private=args.private, regenerate_card=args.write_card))
     return 0
 
 
@@ -186,11 +186,15 @@ def _add_dataset_commands(commands) -> None:
     build.add_argument("--batch-size", type=int, default=16, help="utterances per codec forward pass")
     build.add_argument("--shard-size", type=int, default=1000, help="utterances per parquet shard")
     build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
+    build.add_argument(
+        "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
+    )
     build.set_defaults(func=_build)
     push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
     push.add_argument("folder", help="the folder `codecfake build` wrote")
     push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
     push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--write-card", action="store_true", help="regenerate README.md even if you edited it")
     push.set_defaults(func=_push)
 
 
@@ -265,34 +269,15 @@ def _matrix(args: argparse.Namespace) -> int:
 def _push_model(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from codecfake_hf.cards import detector_card
-    from codecfake_hf.hub import push_folder
+    from codecfake_hf.cards import push_detector
 
-    folder = Path(args.folder)
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(f"{folder}: not a saved detector folder (no config.json)")
-    eers = {}
-    if args.eer_csv:
-        eers = pd.read_csv(args.eer_csv, index_col=0)["eer"].to_dict()
-    config = None if args.baseline else _training_config(folder)
-    card = detector_card(
-        model_name=args.repo.split("/")[-1],
-        repo_id=args.repo,
-        train_config=config,
-        eers=eers,
-        dataset_id=args.dataset_id,
-    )
-    card.save(folder / "README.md")
-    print(f"wrote the model card {folder / 'README.md'}")
-    print(f"pushed to {push_folder(folder, args.repo, 'model', private=args.private)}")
+    eers = pd.read_csv(args.eer_csv, index_col=0)["eer"].to_dict() if args.eer_csv else None
+    url = push_detector(
+        args.folder, args.repo, eers=eers, dataset_id=args.dataset_id, base_model=args.base_model,
+        baseline=args.baseline, private=args.private, write_card=args.write_card,
+    )  # fmt: skip
+    print(f"pushed to {url}")
     return 0
-
-
-def _training_config(folder: Path) -> str | None:
-    import json
-
-    config_file = folder / "training_config.json"
-    return json.loads(config_file.read_text())["config"] if config_file.is_file() else None
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -468,15 +453,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_scoring_options(matrix)
     matrix.set_defaults(func=_matrix)
 
-    push_model = commands.add_parser("push-model", help="write the model card and upload a detector folder")
+    push_model = commands.add_parser(
+        "push-model", help="upload a detector folder (writes a model card when it has none)"
+    )
     push_model.add_argument("folder", help="detector folder (training's best/ or convert-aasist output)")
     push_model.add_argument("--repo", required=True, help="ORG/NAME on the Hub")
     push_model.add_argument(
         "--eer-csv", help="eer.csv from `codecfake evaluate --output-dir` for model-index"
     )
-    push_model.add_argument("--dataset-id", default="codecfake", help="dataset the results refer to")
+    push_model.add_argument(
+        "--dataset-id",
+        help="Hub id (ORG/NAME) of the CodecFake dataset it was trained/evaluated on "
+        "(default: the training dataset, when that is a Hub id)",
+    )
+    push_model.add_argument(
+        "--base-model", help="Hub id of the model it was fine-tuned from (default: from training)"
+    )
     push_model.add_argument("--baseline", action="store_true", help="official ASVspoof 2019 weights")
     push_model.add_argument("--private", action="store_true")
+    push_model.add_argument(
+        "--write-card", action="store_true", help="replace an existing README.md with a generated model card"
+    )
     push_model.set_defaults(func=_push_model)
 
     demo = commands.add_parser(

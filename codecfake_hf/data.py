@@ -19,6 +19,7 @@ import numpy as np
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load_from_disk
 
 from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, resample
+from codecfake_hf.dataset_card import config_split_patterns, read_card
 
 BONAFIDE, SPOOF = 1, 0
 #: Label names (any case) read as bona fide; every other name is spoof.
@@ -78,33 +79,28 @@ def _label_to_int(dataset: Dataset, label_column: str) -> Dataset:
 
 
 def local_config_files(source: str | os.PathLike, config: str | None, split: str) -> list[str] | None:
-    """The parquet files of ``config``/``split`` of a local Hub-layout folder (its README's YAML
-    ``configs:``), as absolute paths; None when ``source`` is not such a folder or lacks the config.
+    """The parquet files of ``config``/``split`` of a local Hub-layout folder (the ``configs:`` of
+    its dataset card, read by :mod:`codecfake_hf.dataset_card`; ``config=None`` is the default
+    config), as absolute paths; None when ``source`` is not such a folder or lacks the config.
 
     Loading these files explicitly keys the ``datasets`` cache on their paths and modification
     times: ``load_dataset(folder, config)`` (datasets 5.2) keys it on the folder name and config only,
     so a rebuilt folder, or another folder of the same name, would silently load stale rows.
     """
-    import yaml
-
     root = Path(source)
-    readme = root / "README.md"
-    if not readme.is_file():
+    card = read_card(root)
+    if card is None:
         return None
-    parts = readme.read_text(encoding="utf-8").split("---")
-    header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
-    for entry in (header or {}).get("configs", []):
-        if entry.get("config_name") != (config or "default"):
-            continue
-        for item in entry.get("data_files", []):
-            if item.get("split") == split:
-                patterns = item["path"] if isinstance(item["path"], list) else [item["path"]]
-                files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
-                if not files:
-                    raise FileNotFoundError(f"{root}: config {config!r} split {split!r} matches no files")
-                return files
-        raise ValueError(f"{root}: config {config!r} has no split {split!r}")
-    return None
+    try:
+        patterns = config_split_patterns(card, config, split)
+    except ValueError as error:
+        raise ValueError(f"{root}: {error}") from None
+    if patterns is None:
+        return None
+    files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
+    if not files:
+        raise FileNotFoundError(f"{root}: config {config!r} split {split!r} matches no files")
+    return files
 
 
 def load_labelled_dataset(

@@ -37,11 +37,13 @@ class TestSet:
 def codecfake_test_sets(
     source: str, configs: list[str] | str = "all", split: str = "test"
 ) -> dict[str, TestSet]:
-    """``{config: TestSet}`` for CodecFake configs of ``source`` ("all" = every config but bonafide)."""
+    """``{config: TestSet}`` for CodecFake configs of ``source`` ("all" = every codec subset)."""
     if configs == "all" or configs == ["all"]:
         from datasets import get_dataset_config_names
 
-        configs = [name for name in get_dataset_config_names(source) if name != "bonafide"]
+        from codecfake_hf.dataset_card import POOLED_CONFIGS
+
+        configs = [name for name in get_dataset_config_names(source) if name not in POOLED_CONFIGS]
     return {config: TestSet(source, config, split) for config in configs}
 
 

@@ -65,7 +65,9 @@ class TrainingConfig:
     min_learning_rate: float = 5e-6
     class_weights: tuple[float, float] = (0.1, 0.9)  # (spoof, bona fide)
     gradient_accumulation_steps: int = 1
-    mixed_precision: str = "no"  # "no", "bf16", "fp16"
+    # "no", "bf16", "fp16"; None: Accelerate decides (`accelerate launch --mixed_precision`, `accelerate
+    # config`, ACCELERATE_MIXED_PRECISION)
+    mixed_precision: str | None = None
     seed: int = 1234
     num_workers: int = 2
     resume: bool = False
@@ -231,6 +233,9 @@ def train(config: TrainingConfig) -> Path:
         # gradient; DDP must be told that some parameters are unused.
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
+    # what Accelerate resolved (train.py flag, else launcher / accelerate config / environment)
+    config = dataclasses.replace(config, mixed_precision=accelerator.mixed_precision)
+    accelerator.print(f"mixed precision: {config.mixed_precision}")
     set_seed(config.seed)
     output_dir.mkdir(parents=True, exist_ok=True)
     model, feature_extractor = build_model(config.model)
@@ -351,7 +356,10 @@ def train(config: TrainingConfig) -> Path:
             progress.best_eer = eer
         if accelerator.is_main_process:
             with open(output_dir / "log.jsonl", "a") as log:
-                log.write(json.dumps({**metrics, "best": improved}) + "\n")
+                log.write(
+                    json.dumps({**metrics, "best": improved, "mixed_precision": config.mixed_precision})
+                    + "\n"
+                )
             if improved:
                 unwrapped = accelerator.unwrap_model(model)
                 unwrapped.save_pretrained(output_dir / "best")

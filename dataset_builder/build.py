@@ -419,23 +419,48 @@ def bound_cpu_caches() -> None:
         pass
 
 
+def check_output_folder(out: str | os.PathLike, force: bool = False) -> None:
+    """Refuse to build into a non-empty folder that is no CodecFake build (one holds
+    ``build_report.json``, or the ``.build/`` cache a started build writes first), so that its
+    README.md and data/ are never replaced by accident; ``force`` overrides.
+
+    Raises:
+        DatasetBuildError: ``out`` is a file, or a foreign non-empty folder without ``force``.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DatasetBuildError(f"{out}: is a file; choose a folder for --out")
+    if force or not out.is_dir() or not any(out.iterdir()):
+        return
+    if (out / "build_report.json").is_file() or (out / ".build").is_dir():
+        return
+    raise DatasetBuildError(
+        f"{out}: not empty and not a CodecFake build (no build_report.json or .build/); choose an empty or "
+        "new --out folder, or pass --force to build into it (its README.md and data/ may be replaced)"
+    )
+
+
 def build_codecfake(
     vctk: str | os.PathLike,
     out: str | os.PathLike,
     configs: Sequence[str],
     options: BuildOptions | None = None,
+    force: bool = False,
 ) -> dict:
     """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk``.
 
     Args:
         vctk: VCTK folder (0.92 or 0.80 layout).
-        out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``).
+        out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``): new,
+            empty, or an earlier build (see :func:`check_output_folder`).
         configs: codec ids ("E", "A", ...); ``bonafide`` is always built.
         options: see :class:`BuildOptions`.
+        force: build into a non-empty folder that is no CodecFake build.
 
     Returns:
         The build report (also written to ``out/build_report.json``).
     """
+    check_output_folder(out, force)
     options = options or BuildOptions()
     if not options.device.startswith("cuda"):
         bound_cpu_caches()

@@ -3,26 +3,28 @@ YAML) and the upload to the Hub.
 
 Layout (``--out``, default ``./codecfake``)::
 
-    README.md                         card; YAML `configs:` = bonafide + one per subset
+    README.md                         card (codecfake_hf.dataset_card); YAML `configs:` = default,
+                                      bonafide, one per subset
     build_report.json                 counts, excluded source files, untranscribed utterances
     data/bonafide/<split>-NNNNN-of-MMMMM.parquet
     data/<subset>/<split>-NNNNN-of-MMMMM.parquet
 
 Config ``E``'s ``data_files`` for a split are ``data/bonafide/<split>-*`` plus ``data/E/<split>-*``,
-so ``load_dataset("codecfake", "E")`` yields both labels while bona fide audio is stored once.
+so ``load_dataset("codecfake", "E")`` yields both labels while bona fide audio is stored once;
+``default`` lists the bona fide shards and every subset's, so ``load_dataset("codecfake")`` works.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-from importlib import resources
 from pathlib import Path
-from string import Template
 
-import yaml
+from huggingface_hub import DatasetCard
 
-from codecfake_hf.codecs.registry import CODECS, get_spec
+from codecfake_hf import dataset_card
+from codecfake_hf.codecs.registry import get_spec
 from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import BONAFIDE, DatasetBuildError
@@ -30,20 +32,8 @@ from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
 #: What a push leaves out: the builder's cache and unfinished files.
 PUSH_IGNORE = [".build/**", "**/*.tmp"]
-
-
-def config_yaml(configs: list[str], splits: list[str]) -> list[dict]:
-    """The ``configs:`` entries: ``bonafide`` first, then each subset listing the bona fide shards
-    and its own for every split in ``splits``."""
-    entries = []
-    for config in [BONAFIDE, *[c for c in configs if c != BONAFIDE]]:
-        sources = [BONAFIDE] if config == BONAFIDE else [BONAFIDE, config]
-        data_files = [
-            {"split": split, "path": [f"data/{source}/{split}-*.parquet" for source in sources]}
-            for split in splits
-        ]
-        entries.append({"config_name": config, "data_files": data_files})
-    return entries
+#: The build report, written last by ``codecfake build``.
+REPORT = "build_report.json"
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -52,40 +42,18 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def _size_category(rows: int) -> str:
-    for limit, name in (
-        (1_000, "n<1K"),
-        (10_000, "1K<n<10K"),
-        (100_000, "10K<n<100K"),
-        (1_000_000, "100K<n<1M"),
-    ):
-        if rows < limit:
-            return name
-    return "1M<n<10M"
-
-
-def render_card(report: dict, repo: str = "codecfake") -> str:
-    """The dataset card (README.md) of a build, from ``codecfake_hf/model_cards/dataset_card.md``.
+def render_card(report: dict, repo: str = "codecfake") -> DatasetCard:
+    """The dataset card of a build (:mod:`codecfake_hf.dataset_card`: YAML header, template body).
 
     Args:
         report: the build report (:func:`dataset_builder.build.build_report`).
-        repo: the name shown in the loading example ("ORG/NAME" once pushed).
+        repo: the name shown in the loading examples ("ORG/NAME" once pushed).
     """
     splits = report["splits"]
     present = [s for s in SPLITS if splits[s]["utterances"]]
     configs = report["configs"]
     subsets = [c for c in configs if c != BONAFIDE]
-    total_rows = sum(splits[s]["utterances"] for s in present) * (1 + len(subsets))
-    header = {
-        "pretty_name": "CodecFake",
-        "license": "other",
-        "license_name": "vctk-cc-by-4.0-and-codec-weight-licences",
-        "language": ["en"],
-        "task_categories": ["audio-classification"],
-        "tags": ["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
-        "size_categories": [_size_category(total_rows)],
-        "configs": config_yaml(configs, present),
-    }
+    rows = sum(splits[s]["utterances"] for s in present) * (1 + len(subsets))
     config_rows = []
     for config in [c for c in [BONAFIDE, *subsets] if c in configs]:
         factor = 1 if config == BONAFIDE else 2
@@ -106,18 +74,11 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         ]
         for s in SPLITS
     ]
-    template = (
-        resources.files("codecfake_hf.model_cards").joinpath("dataset_card.md").read_text(encoding="utf-8")
-    )
-    return Template(template).substitute(
-        yaml=yaml.safe_dump(header, sort_keys=False, allow_unicode=True),
+    return dataset_card.render(
+        dataset_card.card_data(subsets, present, rows),
         repo=repo,
-        tiny_warning=(
-            "> **Test build**: the codecs here are tiny random-weight models (`--tiny`), not the official "
-            "checkpoints. Do not use this data for research.\n"
-            if report["tiny_codecs"]
-            else ""
-        ),
+        tiny=report["tiny_codecs"],
+        subsets=subsets,
         configs_table=_table(
             ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"], config_rows
         ),
@@ -126,12 +87,13 @@ def render_card(report: dict, repo: str = "codecfake") -> str:
         ),
         exclusions=_exclusions(report),
         codec_table=_codec_table(configs, report["tiny_codecs"]),
-        non_commercial=", ".join(
-            f"{spec.id} ({spec.family})" for spec in CODECS.values() if "NC" in spec.licence
-        ),
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
         taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
+        licence_table=dataset_card.licence_table([BONAFIDE, *subsets]),
+        non_commercial=[
+            f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_licence(c).noncommercial
+        ],
         vctk_citation=VCTK_CITATION,
     )
 
@@ -196,32 +158,66 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
 def write_card(out: str | os.PathLike, report: dict, repo: str = "codecfake") -> Path:
     """Write ``out/README.md`` for ``report``; returns its path."""
     path = Path(out) / "README.md"
-    path.write_text(render_card(report, repo), encoding="utf-8")
+    render_card(report, repo).save(path)
     return path
 
 
-def push_to_hub(folder: str | os.PathLike, repo_id: str, private: bool = False) -> str:
+def is_generated_card(folder: str | os.PathLike, report: dict, repo_id: str) -> bool:
+    """Whether ``folder/README.md`` is exactly a card this module writes for ``report`` (as the build
+    wrote it, or as a push to ``repo_id`` did), i.e. nobody edited it."""
+    readme = Path(folder) / "README.md"
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    return text in (str(render_card(report)), str(render_card(report, repo_id)))
+
+
+def push_to_hub(
+    folder: str | os.PathLike, repo_id: str, private: bool = False, regenerate_card: bool = False
+) -> str:
     """Upload a built folder to the Hub dataset repo ``repo_id`` (created if needed), without the
-    build cache, after writing the repo id into the card's loading example. Resumes when rerun.
+    build cache. Resumes when rerun (``HfApi.upload_folder`` with hf_xet commits in parts).
+
+    Every check (folder, hf_xet, offline, repo id, token, write access) runs before any file in
+    ``folder`` is touched. The card is (re)written, with ``repo_id`` in its loading examples, only
+    when the folder has none, when it is still exactly what the build wrote, or with
+    ``regenerate_card``; a card you edited is uploaded as it is.
 
     Returns:
         The dataset's URL.
 
     Raises:
         DatasetBuildError: ``folder`` is not a built CodecFake folder.
-        codecfake_hf.hub.HubPushError: offline, no token, unreachable, refused or interrupted.
+        codecfake_hf.hub.HubPushError: no hf_xet, offline, no token, unreachable, refused or interrupted.
     """
-    from codecfake_hf.hub import push_folder
+    from codecfake_hf.hub import HubPushError, create_repo, hub_api_for_push, upload_folder
 
     folder = Path(folder)
-    if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
+    report_path = folder / REPORT
+    if not report_path.is_file() or not (folder / "data").is_dir():
         raise DatasetBuildError(
-            f"{folder}: not a built CodecFake folder (no README.md or data/); run `codecfake build` first"
+            f"{folder}: not a built CodecFake folder (no {REPORT} or data/); run `codecfake build` first"
         )
-    report = folder / "build_report.json"
-    if report.is_file():  # the card's loading example names the repo
-        write_card(folder, json.loads(report.read_text(encoding="utf-8")), repo=repo_id)
-    return push_folder(
-        folder, repo_id, "dataset", private=private, ignore_patterns=PUSH_IGNORE,
+    if importlib.util.find_spec("hf_xet") is None:
+        raise HubPushError(
+            "hf_xet is not installed: without it huggingface_hub uploads the dataset in one commit that "
+            "cannot resume; run `pip install hf_xet`, then push again"
+        )
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DatasetBuildError(f"{report_path}: unreadable ({error}); rerun `codecfake build`") from None
+    api = hub_api_for_push(repo_id, "dataset")
+    create_repo(api, repo_id, "dataset", private=private)
+    readme = folder / "README.md"
+    if regenerate_card or not readme.is_file() or is_generated_card(folder, report, repo_id):
+        write_card(folder, report, repo=repo_id)
+    else:
+        print(
+            f"kept {readme} as it is (edited, or written by another version); pass --write-card to "
+            f"regenerate it for {repo_id}"
+        )
+    return upload_folder(
+        api, folder, repo_id, "dataset", ignore_patterns=PUSH_IGNORE,
         commit_message="CodecFake dataset (codecfake build)",
     )  # fmt: skip

@@ -28,7 +28,6 @@ They are listed in the build report.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
@@ -40,10 +39,12 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
+from codecfake_hf.hub import sha256_file
 from dataset_builder import DatasetBuildError
 
 VCTK_URL = "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"
 VCTK_ZIP_BYTES = 11_747_302_977
+#: Published sha256 of the 0.92 zip (the digest torchaudio's ``VCTK_092`` download checks as well).
 VCTK_ZIP_SHA256 = "f96258be9fdc2cbff6559541aae7ea4f59df3fcaf5cf963aae5ca647357e359c"
 VCTK_LICENCE = "CC BY 4.0"
 VCTK_CITATION = """@misc{yamagishi2019vctk,
@@ -273,18 +274,11 @@ def _verify(archive: Path, size: int | None, sha256: str | None) -> None:
         )
     if sha256 is None:
         return
-    digest = hashlib.sha256()
-    with (
-        archive.open("rb") as source,
-        tqdm(total=actual_size, unit="B", unit_scale=True, desc="sha256") as bar,
-    ):
-        while chunk := source.read(_CHUNK_BYTES * 8):
-            digest.update(chunk)
-            bar.update(len(chunk))
-    if digest.hexdigest() != sha256:
+    actual = sha256_file(archive, progress=True)
+    if actual != sha256:
         archive.unlink()
         raise DatasetBuildError(
-            f"{archive}: sha256 {digest.hexdigest()} does not match {sha256}; deleted it, rerun to download"
+            f"{archive}: sha256 {actual} does not match {sha256}; deleted it, rerun to download"
         )
 
 

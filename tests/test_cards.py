@@ -9,6 +9,7 @@ def test_detector_card_has_model_index_and_results(tmp_path):
         repo_id="org/aasist-l-codecfake-C",
         train_config="C",
         eers={"A": 0.3589, "C": 0.0},
+        dataset_id="org/codecfake",
         training_summary="Adam, lr 1e-3, batch 16, 4 epochs.",
     )
     card.save(tmp_path / "README.md")
@@ -16,9 +17,11 @@ def test_detector_card_has_model_index_and_results(tmp_path):
     results = {r.dataset_config: r.metric_value for r in loaded.data.eval_results}
     assert results == {"A": 35.89, "C": 0.0}
     assert all(r.metric_type == "eer" and r.dataset_split == "test" for r in loaded.data.eval_results)
+    assert {r.metric_name for r in loaded.data.eval_results} == {"EER (%)"}
+    assert {r.dataset_type for r in loaded.data.eval_results} == {"org/codecfake"}
     assert loaded.data.pipeline_tag == "audio-classification"
     text = loaded.text
-    assert "| 35.89 | 0.00 |" in text
+    assert "| EER (%) | 35.89 | 0.00 |" in text
     assert "AudioDec" in text and "non-commercial" in text
     assert "Adam, lr 1e-3, batch 16, 4 epochs." in text
 

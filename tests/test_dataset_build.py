@@ -114,7 +114,7 @@ def test_config_data_files_share_the_bonafide_shards(built):
     card = (built / "README.md").read_text()
     header = yaml.safe_load(card.split("---")[1])
     configs = {c["config_name"]: c["data_files"] for c in header["configs"]}
-    assert list(configs) == ["bonafide", "E"]
+    assert list(configs) == ["default", "bonafide", "E"]
     for entry in configs["E"]:
         assert entry["path"] == [
             f"data/bonafide/{entry['split']}-*.parquet",
@@ -241,8 +241,8 @@ def test_layout_080_bonafide_only(tmp_path):
     assert report["configs"] == ["bonafide"] and report["vctk"]["layout"] == "0.80"
     assert report["vctk"]["root"] == str(corpus)
     header = yaml.safe_load((tmp_path / "out/README.md").read_text().split("---")[1])
-    assert [c["config_name"] for c in header["configs"]] == ["bonafide"]
-    assert {e["split"] for e in header["configs"][0]["data_files"]} == {"train", "validation", "test"}
+    assert [c["config_name"] for c in header["configs"]] == ["default", "bonafide"]
+    assert {e["split"] for e in header["configs"][1]["data_files"]} == {"train", "validation", "test"}
 
 
 def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess:
@@ -282,18 +282,21 @@ def test_push_fails_clearly_offline_or_without_token(built, tmp_path):
 def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch, tmp_path):
     import shutil
 
-    import huggingface_hub
     from huggingface_hub import constants
 
     from codecfake_hf import hub as codecfake_hub
     from dataset_builder.hub import push_to_hub
 
-    built = Path(shutil.copytree(built, tmp_path / "codecfake"))  # the push rewrites the card
+    built = Path(shutil.copytree(built, tmp_path / "codecfake"))  # the push rewrites the unedited card
     calls = []
 
     class FakeApi:
         def __init__(self, token):
             calls.append(("token", token))
+
+        def whoami(self):
+            calls.append(("whoami",))
+            return {"auth": {"accessToken": {"role": "write"}}}
 
         def create_repo(self, repo_id, **kwargs):
             calls.append(("create_repo", repo_id, kwargs))
@@ -302,17 +305,16 @@ def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch, tmp
             calls.append(("upload_folder", kwargs))
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    monkeypatch.setattr(codecfake_hub, "hub_reachable", lambda: True)
+    monkeypatch.setattr(codecfake_hub, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_SECRETVALUE")
     assert push_to_hub(built, "org/codecfake").endswith("/datasets/org/codecfake")
-    assert calls[0] == ("token", "hf_SECRETVALUE")
-    assert calls[1] == (
+    assert calls[:2] == [("token", "hf_SECRETVALUE"), ("whoami",)]
+    assert calls[2] == (
         "create_repo",
         "org/codecfake",
         {"repo_type": "dataset", "private": False, "exist_ok": True},
     )
-    upload = calls[2][1]
+    upload = calls[3][1]
     assert (upload["repo_id"], upload["folder_path"], upload["repo_type"]) == (
         "org/codecfake",
         built,

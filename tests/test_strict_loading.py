@@ -187,7 +187,7 @@ def test_audiodec_fallback_after_a_missing_repository_online(tmp_path, monkeypat
         return str(path)
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hub_reachable", lambda: True)
+    monkeypatch.setattr(hub, "hub_answers", lambda *args, **kwargs: True)
     monkeypatch.setattr(hub, "hf_hub_download", fake_download)
     paths = registry.fetch_checkpoint(spec)
     assert all(path.is_relative_to(tmp_path / "AudioDecBenchmark/AudioDec") for path in paths.values())

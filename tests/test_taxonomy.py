@@ -77,7 +77,7 @@ def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():
         "excluded": [],
         "untranscribed": {"count": 0, "speakers": []},
     }
-    card = render_card(report)
+    card = str(render_card(report))
     section = card[card.index("### Codec taxonomy") : card.index("## Licences")]
     assert taxonomy_table(["E", "mimi"]) in section
     assert "| D1 |" not in section

@@ -12,12 +12,14 @@ key fails the conversion. Usage::
 from __future__ import annotations
 
 import os
+import shutil
 import urllib.request
 from pathlib import Path
 
 import torch
+from huggingface_hub import constants
 
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.hub import CheckpointUnavailableError, sha256_file
 
 from .configuration_aasist import AASIST_PRESETS, AasistConfig
 from .feature_extraction_aasist import AasistFeatureExtractor
@@ -25,6 +27,12 @@ from .modeling_aasist import AasistForAudioClassification
 
 #: Where the official weights live (upstream repository, commit a04c986 has the same files).
 OFFICIAL_CHECKPOINT_URL = "https://github.com/clovaai/aasist/raw/main/models/weights/{variant}.pth"
+#: sha256 of the official files (``models/weights/`` of the AASIST release): a download is used
+#: only when its digest matches.
+OFFICIAL_CHECKPOINT_SHA256 = {
+    "AASIST": "51d2d9cf0738172f61e2a384ec50a54a55363240f67c971ed55a92435bc1a1c0",
+    "AASIST-L": "814331d088032bb4c3fa61cc014789eadeed464209dd094ab3a2dd6ffbdce27a",
+}
 
 #: Top-level official module -> our module path.
 _MODULE_NAMES = {
@@ -96,18 +104,27 @@ def convert_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 
 
 def download_official_checkpoint(variant: str, directory: str | os.PathLike, timeout_s: float = 20.0) -> Path:
-    """Download the official ``{variant}.pth`` into ``directory`` (skipped if already there).
+    """Download the official ``{variant}.pth`` into ``directory`` and check its sha256
+    (:data:`OFFICIAL_CHECKPOINT_SHA256`); a file already there is checked the same way, not fetched.
 
     Raises:
-        CheckpointUnavailableError: offline (``HF_HUB_OFFLINE=1``) or the download failed; the
-            message gives the URL to fetch by hand.
+        CheckpointUnavailableError: offline (``HF_HUB_OFFLINE=1``), the download failed, or the file's
+            sha256 is not the official one (a bad download is deleted; a file that was already there
+            is left alone); the message gives the URL to fetch by hand.
     """
     url = OFFICIAL_CHECKPOINT_URL.format(variant=variant)
+    expected = OFFICIAL_CHECKPOINT_SHA256[variant]
     target = Path(directory) / f"{variant}.pth"
-    if target.is_file():
-        return target
     hint = f"download {url} on a machine with network access and pass the file path instead"
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+    if target.is_file():
+        actual = sha256_file(target)
+        if actual != expected:
+            raise CheckpointUnavailableError(
+                f"{target}: sha256 {actual} is not the official {variant}.pth's ({expected}); "
+                "delete it to download again, or pass the official file's path"
+            )
+        return target
+    if constants.HF_HUB_OFFLINE:
         raise CheckpointUnavailableError(
             f"offline (HF_HUB_OFFLINE is set): cannot fetch {variant}.pth; {hint}"
         )
@@ -115,10 +132,17 @@ def download_official_checkpoint(variant: str, directory: str | os.PathLike, tim
     partial = target.with_suffix(".pth.partial")
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
-            out.write(response.read())
+            shutil.copyfileobj(response, out)
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise CheckpointUnavailableError(f"could not download {url} ({error}); {hint}") from None
+    actual = sha256_file(partial)
+    if actual != expected:
+        partial.unlink()
+        raise CheckpointUnavailableError(
+            f"{url}: the download's sha256 {actual} is not the official {variant}.pth's ({expected}); "
+            f"deleted it; {hint}"
+        )
     partial.rename(target)
     return target
 

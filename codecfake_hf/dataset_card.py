@@ -1,0 +1,200 @@
+"""The CodecFake dataset card (``README.md`` of a built folder and of its Hub copy), written and read
+here with huggingface_hub's ``DatasetCard`` / ``DatasetCardData``.
+
+The YAML header is what the Hub and ``datasets`` read:
+
+- ``configs``: ``default`` (bona fide + every built subset, so ``load_dataset(repo)`` needs no
+  config name), ``bonafide`` (VCTK alone) and one config per codec subset, each listing for every
+  split the bona fide shards and its own (bona fide audio is stored once);
+- ``license``: the Hub licence id of every part (VCTK: CC BY 4.0; each subset: its codec weights'
+  licence), ``other`` + ``license_name`` / ``license_link`` for a licence the Hub has no id for;
+  the card body lists the licence of every config with a link to where it is stated;
+- ``source_datasets`` (VCTK on the Hub), ``task_categories``, ``size_categories``.
+
+The body comes from the Jinja template ``codecfake_hf/model_cards/dataset_card.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from huggingface_hub import DatasetCard, DatasetCardData
+
+#: Config of the VCTK audio alone (also the ``codec`` value of its rows).
+BONAFIDE_CONFIG = "bonafide"
+#: Config ``load_dataset(repo)`` returns without a name: bona fide + every built subset.
+DEFAULT_CONFIG = "default"
+#: Configs that are no codec subset (left out when evaluating "all" subsets).
+POOLED_CONFIGS = (DEFAULT_CONFIG, BONAFIDE_CONFIG)
+#: VCTK, the bona fide source, on the Hub.
+VCTK_HUB_ID = "CSTR-Edinburgh/vctk"
+VCTK_LICENCE = "CC BY 4.0"
+VCTK_LICENCE_LINK = "https://doi.org/10.7488/ds/2645"
+#: Hub licence ids that registry licence texts map to (anything else is ``other``).
+HUB_LICENCE_IDS = frozenset(
+    {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0"}
+)
+_HUB = "https://huggingface.co"
+
+
+@dataclass(frozen=True)
+class ConfigLicence:
+    """The licence of one config's audio.
+
+    Attributes:
+        config: config name ("bonafide", "E", ...).
+        license: Hub licence id ("cc-by-nc-4.0"), or "other".
+        license_name: the licence as stated by its source (registry text for codec weights).
+        license_link: where the licence is stated (the weights' Hub repo, VCTK's DOI).
+    """
+
+    config: str
+    license: str
+    license_name: str
+    license_link: str
+
+    @property
+    def noncommercial(self) -> bool:
+        return "-nc" in self.license or "NC" in self.license_name
+
+
+def hub_licence_id(text: str) -> str:
+    """The Hub licence id of a licence text: "CC BY-NC 4.0 (non-commercial)" -> "cc-by-nc-4.0",
+    "MIT (README statement)" -> "mit"; "other" when the Hub has no id for it."""
+    stated = text.split("(")[0].strip().lower()
+    candidate = re.sub(r"[\s_]+", "-", stated)
+    return candidate if candidate in HUB_LICENCE_IDS else "other"
+
+
+def config_licence(config: str) -> ConfigLicence:
+    """The licence of ``config``'s audio: VCTK's for ``bonafide``, the codec weights' for a subset."""
+    if config == BONAFIDE_CONFIG:
+        return ConfigLicence(config, hub_licence_id(VCTK_LICENCE), VCTK_LICENCE, VCTK_LICENCE_LINK)
+    from codecfake_hf.codecs.registry import get_spec
+
+    spec = get_spec(config)
+    return ConfigLicence(spec.id, hub_licence_id(spec.licence), spec.licence, f"{_HUB}/{spec.repo_id}")
+
+
+def config_entries(subsets: Sequence[str], splits: Sequence[str]) -> list[dict]:
+    """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, then each subset
+    listing the bona fide shards and its own, for every split in ``splits``."""
+    subsets = [s for s in subsets if s not in POOLED_CONFIGS]
+    sources = {DEFAULT_CONFIG: [BONAFIDE_CONFIG, *subsets], BONAFIDE_CONFIG: [BONAFIDE_CONFIG]}
+    sources |= {subset: [BONAFIDE_CONFIG, subset] for subset in subsets}
+    return [
+        {
+            "config_name": config,
+            "data_files": [
+                {"split": split, "path": [f"data/{source}/{split}-*.parquet" for source in folders]}
+                for split in splits
+            ],
+        }
+        for config, folders in sources.items()
+    ]
+
+
+def size_category(rows: int) -> str:
+    """The Hub's ``size_categories`` bucket of ``rows`` examples."""
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
+        if rows < limit:
+            return name
+    return "1M<n<10M"
+
+
+def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> DatasetCardData:
+    """The YAML header of a CodecFake folder holding ``subsets`` (codec ids) over ``splits``, with
+    ``rows`` examples in the default config."""
+    licences = [config_licence(config) for config in [BONAFIDE_CONFIG, *subsets]]
+    ids = sorted({licence.license for licence in licences})
+    other = [licence for licence in licences if licence.license == "other"]
+    extra = {}
+    if other:  # the Hub has no id for these: name them, and link the one source when there is one
+        extra["license_name"] = "-and-".join(
+            dict.fromkeys(
+                re.sub(r"[^a-z0-9.]+", "-", o.license_name.split("(")[0].lower()).strip("-") for o in other
+            )
+        )
+        if len({o.license_link for o in other}) == 1:
+            extra["license_link"] = other[0].license_link
+    return DatasetCardData(
+        pretty_name="CodecFake",
+        language=["en"],
+        license=ids,
+        source_datasets=[VCTK_HUB_ID],
+        task_categories=["audio-classification"],
+        size_categories=[size_category(rows)],
+        tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
+        configs=config_entries(subsets, splits),
+        **extra,
+    )
+
+
+def licence_table(configs: Iterable[str]) -> str:
+    """Markdown table: config, Hub licence id, licence as stated, link."""
+    lines = ["| config | license | as stated | link |", "|---|---|---|---|"]
+    for config in configs:
+        licence = config_licence(config)
+        lines.append(f"| {config} | {licence.license} | {licence.license_name} | <{licence.license_link}> |")
+    return "\n".join(lines)
+
+
+def render(data: DatasetCardData, **body: object) -> DatasetCard:
+    """The card: ``data`` as YAML, the body from the template filled with ``body``."""
+    template = (
+        resources.files("codecfake_hf.model_cards").joinpath("dataset_card.md").read_text(encoding="utf-8")
+    )
+    return DatasetCard.from_template(data, template_str=template, **body)
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+
+def read_card(folder: str | os.PathLike) -> DatasetCard | None:
+    """The dataset card of a local folder (``README.md``), or None when it has none."""
+    readme = Path(folder) / "README.md"
+    return DatasetCard.load(readme) if readme.is_file() else None
+
+
+def card_configs(card: DatasetCard) -> dict[str, dict]:
+    """``{config_name: configs entry}`` of a card's YAML (empty when it declares none)."""
+    entries = card.data.to_dict().get("configs") or []
+    return {entry.get("config_name", DEFAULT_CONFIG): entry for entry in entries}
+
+
+def config_split_patterns(card: DatasetCard, config: str | None, split: str) -> list[str] | None:
+    """The ``data_files`` patterns of ``config`` (None: the default config) and ``split``; None when
+    the card has no such config.
+
+    Raises:
+        ValueError: the config exists but has no ``split``.
+    """
+    entry = card_configs(card).get(config or DEFAULT_CONFIG)
+    if entry is None:
+        return None
+    for item in entry.get("data_files", []):
+        if isinstance(item, Mapping) and item.get("split") == split:
+            return list(item["path"]) if isinstance(item["path"], list) else [item["path"]]
+    raise ValueError(f"config {config or DEFAULT_CONFIG!r} has no split {split!r}")
+
+
+def default_config_subsets(card: DatasetCard) -> list[str]:
+    """The codec subsets the ``default`` config pools (its ``data/<subset>/`` folders), in card order."""
+    entry = card_configs(card).get(DEFAULT_CONFIG, {})
+    folders = [
+        Path(pattern).parts[1]
+        for item in entry.get("data_files", [])
+        for pattern in (item["path"] if isinstance(item["path"], list) else [item["path"]])
+        if len(Path(pattern).parts) > 2
+    ]
+    return [folder for folder in dict.fromkeys(folders) if folder not in POOLED_CONFIGS]

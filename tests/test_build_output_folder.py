@@ -1,0 +1,44 @@
+"""`codecfake build --out` never replaces files of a folder that is not a CodecFake build."""
+
+from __future__ import annotations
+
+import pytest
+
+from codecfake_hf.cli import main
+from dataset_builder import DatasetBuildError
+from dataset_builder.build import BuildOptions, build_codecfake, check_output_folder
+from dataset_builder.synthetic import make_synthetic_vctk
+
+
+@pytest.fixture()
+def foreign(tmp_path):
+    folder = tmp_path / "my_project"
+    folder.mkdir()
+    (folder / "README.md").write_text("# my project\n")
+    return folder
+
+
+def test_build_refuses_a_foreign_non_empty_folder(foreign, tmp_path, capsys):
+    corpus = make_synthetic_vctk(tmp_path / "vctk", speakers=("p225",), utterances_per_speaker=1)
+    with pytest.raises(DatasetBuildError, match="not empty and not a CodecFake build.*--force"):
+        build_codecfake(corpus, foreign, [], BuildOptions())
+    assert main(["build", "--vctk", str(corpus), "--configs", "", "--out", str(foreign)]) == 2
+    assert "not empty and not a CodecFake build" in capsys.readouterr().err
+    assert [p.name for p in foreign.iterdir()] == ["README.md"]
+    assert (foreign / "README.md").read_text() == "# my project\n"
+
+    report = build_codecfake(corpus, foreign, [], BuildOptions(), force=True)  # asked: builds there
+    assert report["configs"] == ["bonafide"] and (foreign / "build_report.json").is_file()
+    build_codecfake(corpus, foreign, [], BuildOptions())  # now a CodecFake build: reruns need no --force
+
+
+def test_new_empty_and_started_builds_are_accepted(tmp_path):
+    check_output_folder(tmp_path / "new")
+    (tmp_path / "empty").mkdir()
+    check_output_folder(tmp_path / "empty")
+    (tmp_path / "killed" / ".build").mkdir(parents=True)  # a build killed before its report
+    (tmp_path / "killed" / "data").mkdir()
+    check_output_folder(tmp_path / "killed")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DatasetBuildError, match="is a file"):
+        check_output_folder(tmp_path / "file")
