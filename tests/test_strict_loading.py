@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import httpx2
 import pytest
 import torch
 from huggingface_hub import constants
@@ -180,7 +181,10 @@ def test_audiodec_fallback_after_a_missing_repository_online(tmp_path, monkeypat
     def fake_download(repo_id, filename, **kwargs):
         asked.append(repo_id)
         if repo_id == "Codec-SUPERB/AudioDec":
-            raise RepositoryNotFoundError(f"404: {repo_id} not found")
+            request = httpx2.Request("GET", f"https://huggingface.co/{repo_id}/resolve/main/{filename}")
+            raise RepositoryNotFoundError(
+                f"404: {repo_id} not found", response=httpx2.Response(404, request=request)
+            )
         path = tmp_path / repo_id / filename
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("weights")
