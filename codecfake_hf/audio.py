@@ -6,7 +6,7 @@ not the resampler).
 
 Conventions: waveforms are ``numpy.float32`` arrays, mono ``[T]`` (samples), values about [-1, 1];
 sample rates are in Hz. Files are read and written with ``soundfile`` (libsndfile); resampling is
-``soxr`` at "VHQ" quality.
+``soxr`` at "VHQ" quality (:func:`resample`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from codecfake_hf.errors import CodecFakeError
 
@@ -97,15 +96,16 @@ def decode_audio_bytes(data: bytes, source: str | None = None) -> tuple[np.ndarr
 def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     """Resample mono ``[T]`` (or ``[T, channels]``) float audio from ``orig_sr`` to ``target_sr`` Hz.
 
-    The one resampler of the project (soxr, "VHQ"). Returns float32; a no-op copy when the rates
-    are equal. Output length is ``round(T * target_sr / orig_sr)``.
+    The one resampler of the project (soxr, "VHQ"). It lives in
+    :mod:`codecfake_hf.models.aasist.resampling`, a file every saved detector carries, so a folder
+    loaded with ``trust_remote_code`` resamples exactly as this package does. Returns float32; a
+    no-op copy when the rates are equal. Output length is ``T * target_sr / orig_sr`` rounded half up.
     """
-    waveform = np.asarray(waveform, dtype=np.float32)
-    if int(orig_sr) == int(target_sr):
-        return waveform.copy()
+    from codecfake_hf.models.aasist.resampling import resample as resample_with_detector_code
+
     if orig_sr <= 0 or target_sr <= 0:
         raise AudioError(f"invalid sample rates {orig_sr} -> {target_sr} Hz")
-    return soxr.resample(waveform, int(orig_sr), int(target_sr), quality="VHQ").astype(np.float32, copy=False)
+    return resample_with_detector_code(waveform, orig_sr, target_sr)
 
 
 def peak_normalize(waveform: np.ndarray, peak: float = 0.95) -> np.ndarray:

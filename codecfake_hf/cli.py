@@ -89,7 +89,8 @@ def _detect(args: argparse.Namespace) -> int:
 
     from codecfake_hf.detection import Detector
 
-    results = Detector.from_pretrained(args.model, mode=args.mode).detect_files(args.files)
+    detector = Detector.from_pretrained(args.model, mode=args.mode, bonafide_label=args.bonafide_label)
+    results = detector.detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
@@ -138,6 +139,11 @@ def _add_aasist_commands(commands) -> None:
         choices=["first", "full"],
         default="first",
         help="first: the first 4.04 s as in the official recipe; full: mean logits over the whole file",
+    )
+    detect.add_argument(
+        "--bonafide-label",
+        default=None,
+        help="name of the bona fide class, for a classifier whose labels do not say it (e.g. LABEL_1)",
     )
     detect.set_defaults(func=_detect)
 

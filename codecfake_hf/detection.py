@@ -2,7 +2,7 @@
 
 A :class:`Detector` wraps any ``transformers`` audio-classification model and its feature extractor
 (AASIST converted by ``codecfake convert-aasist`` or trained by ``train.py``, or another classifier
-with a "bonafide" label). The score is the bona fide logit (AASIST: ``logits[:, 1]``, higher = more
+with a bona fide label). The score is the bona fide logit (AASIST: ``logits[:, 1]``, higher = more
 bona fide, the value used for EER); the probability is its softmax probability; the label is the
 arg-max class. Audio of any rate is resampled with :func:`codecfake_hf.audio.resample`. For AASIST,
 ``mode="first"`` scores the official first 64,600 samples and ``mode="full"`` averages the logits of
@@ -10,6 +10,13 @@ windows covering the whole recording.
 
 It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation`) and, as a
 ``score_fn(waveforms, sample_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
+
+Which logit is bona fide is never guessed: the model's ``id2label`` must name exactly one class
+with a bona fide name (``codecfake_hf.data.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
+the caller names it (``bonafide_label=``, ``codecfake detect --bonafide-label``); a classifier with
+``LABEL_0`` / ``LABEL_1`` is refused. A verdict on a file (:meth:`Detector.detect_files`) is refused
+for silent audio and audio shorter than 0.5 s (``feature_extraction_aasist.check_judgeable``);
+scores for EER (:meth:`Detector.score`) follow the official protocol and score every clip.
 """
 
 from __future__ import annotations
@@ -22,6 +29,43 @@ import numpy as np
 import torch
 
 from codecfake_hf.audio import AudioError, load_audio, resample
+from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.models.aasist.feature_extraction_aasist import AudioInputError, check_judgeable
+
+
+class BonafideLabelError(CodecFakeError, ValueError):
+    """The classifier's labels do not say which class is bona fide (or the named label is not one of them)."""
+
+
+def bonafide_index(id2label: dict, bonafide_label: str | None = None, model_name: str = "the model") -> int:
+    """Index of the bona fide class in ``id2label`` (``{index: name}``).
+
+    Args:
+        bonafide_label: the bona fide class's name, when the labels do not say it themselves.
+
+    Raises:
+        BonafideLabelError: ``bonafide_label`` is not a label, or (without it) not exactly one label
+            is a bona fide name (``LABEL_0`` / ``LABEL_1`` say nothing).
+    """
+    from codecfake_hf.data import BONAFIDE_NAMES
+
+    labels = {int(index): str(name) for index, name in id2label.items()}
+    if bonafide_label is not None:
+        matches = [index for index, name in labels.items() if name == bonafide_label]
+        if not matches:
+            raise BonafideLabelError(
+                f"{model_name}: bona fide label {bonafide_label!r} is not one of its labels {labels}; "
+                "pass one of these names"
+            )
+        return matches[0]
+    matches = [index for index, name in labels.items() if name.lower() in BONAFIDE_NAMES]
+    if len(matches) != 1:
+        raise BonafideLabelError(
+            f"{model_name}: its labels {labels} do not name exactly one bona fide class, so which score "
+            "means bona fide is unknown; name it (`codecfake detect --bonafide-label NAME`, "
+            "Detector(bonafide_label=NAME)) or set id2label in its config.json"
+        )
+    return matches[0]
 
 
 @dataclass
@@ -49,10 +93,15 @@ class Detector:
         batch_size: windows (AASIST) per forward pass; other classifiers score one clip at a time,
             since zero-padding a batch would change their output.
         device: torch device; default CUDA when available.
+        bonafide_label: name of the bona fide class, for a classifier whose labels do not say it
+            (see :func:`bonafide_index`).
+
+    Raises:
+        BonafideLabelError: which class is bona fide is unknown.
     """
 
     def __init__(self, model, feature_extractor, mode: str = "first", batch_size: int = 32,
-                 device: str | None = None) -> None:  # fmt: skip
+                 device: str | None = None, bonafide_label: str | None = None) -> None:  # fmt: skip
         from codecfake_hf.models.aasist import AasistFeatureExtractor
 
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -64,8 +113,8 @@ class Detector:
         self.mode = mode
         self.batch_size = int(batch_size)
         self.sample_rate = int(feature_extractor.sampling_rate)
-        labels = {str(name).lower(): int(index) for index, name in model.config.id2label.items()}
-        self.bonafide_index = labels.get("bonafide", 1)
+        name = getattr(model.config, "name_or_path", "") or type(model).__name__
+        self.bonafide_index = bonafide_index(model.config.id2label, bonafide_label, name)
         self.id2label = model.config.id2label
 
     @classmethod
@@ -117,9 +166,16 @@ class Detector:
             ]
             logits = [self.model(**row.to(self.device)).logits.float().cpu() for row in rows]
             return torch.cat(logits), [1] * len(waveforms)
-        inputs = self.feature_extractor(
-            waveforms, sampling_rate=self.sample_rate, mode=self.mode, return_tensors="pt", source_names=names
-        )
+        try:
+            inputs = self.feature_extractor(
+                waveforms,
+                sampling_rate=self.sample_rate,
+                mode=self.mode,
+                return_tensors="pt",
+                source_names=names,
+            )
+        except AudioInputError as error:
+            raise AudioError(str(error)) from None
         chunks = inputs["input_values"].split(self.batch_size)
         logits = torch.cat([self.model(input_values=c.to(self.device)).logits.float().cpu() for c in chunks])
         counts = inputs["num_windows"].tolist() if "num_windows" in inputs else [1] * len(waveforms)
@@ -132,13 +188,15 @@ class Detector:
     __call__ = score  # a Detector is a ``score_fn(waveforms, sample_rate)``
 
     def detect_files(self, paths: list[str | os.PathLike]) -> list[Detection]:
-        """Score every file; an unreadable one gets a :class:`Detection` with ``error`` instead of raising."""
+        """Score every file; an unreadable, silent or too short one gets a :class:`Detection` with
+        ``error`` instead of raising."""
         results = []
         for path in paths:
             try:
                 waveform, rate = load_audio(path)
+                check_judgeable(waveform, rate, str(path))
                 logits, (windows,) = self.logits([waveform], rate, names=[str(path)])
-            except AudioError as error:
+            except (AudioError, AudioInputError) as error:
                 results.append(Detection(path=str(path), error=str(error)))
                 continue
             logits = logits[0]

@@ -15,7 +15,6 @@ import soundfile as sf
 import torch
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification, pipeline
 
-from codecfake_hf.audio import AudioError
 from codecfake_hf.hub import CheckpointUnavailableError
 from codecfake_hf.models.aasist import (
     AasistConfig,
@@ -25,7 +24,9 @@ from codecfake_hf.models.aasist import (
     modeling_aasist,
 )
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint, convert_key
+from codecfake_hf.models.aasist.feature_extraction_aasist import AudioInputError
 from codecfake_hf.models.aasist.modeling_aasist import _MaxPoolTime, mel_sinc_filter_bank
+from codecfake_hf.models.aasist.pipeline_aasist import AasistAudioClassificationPipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_SAMPLES = 8000
@@ -239,7 +240,9 @@ def test_saved_folder_loads_with_remote_code_in_a_fresh_process(tiny_folder):
 
 
 def test_pipeline_on_arrays_and_files(tiny_folder, tmp_path):
-    classifier = pipeline("audio-classification", model=str(tiny_folder))
+    classifier = pipeline(
+        "audio-classification", model=str(tiny_folder), pipeline_class=AasistAudioClassificationPipeline
+    )
     waveform = np.random.default_rng(1).normal(0, 0.1, TINY_SAMPLES + 500).astype(np.float32)
     from_array = classifier(waveform)
     assert {item["label"] for item in from_array} == {"spoof", "bonafide"}
@@ -312,7 +315,7 @@ def test_resampling_and_downmix(extractor):
     [(np.zeros(0, np.float32), "empty"), (np.array([0.1, np.nan] * 60, np.float32), "NaN/inf")],
 )
 def test_bad_audio_is_a_clear_error(extractor, waveform, message):
-    with pytest.raises(AudioError, match=f"clip.wav: .*{message}"):
+    with pytest.raises(AudioInputError, match=f"clip.wav: .*{message}"):
         extractor([waveform], source_names=["clip.wav"])
 
 

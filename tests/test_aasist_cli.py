@@ -25,8 +25,8 @@ def tiny_model_dir(tiny_aasist_dir) -> Path:
 def audio_files(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("audio")
     rng = np.random.default_rng(0)
-    short = folder / "short_16k.wav"
-    sf.write(short, rng.normal(0, 0.1, 5000).astype(np.float32), 16000)
+    short = folder / "short_16k.wav"  # 0.5 s, the shortest audio that gets a verdict
+    sf.write(short, rng.normal(0, 0.1, 8000).astype(np.float32), 16000)
     long_stereo = folder / "long_44k_stereo.flac"
     sf.write(long_stereo, rng.normal(0, 0.1, (44100, 2)).astype(np.float32), 44100)  # 1 s = 2 windows
     corrupt = folder / "corrupt.wav"

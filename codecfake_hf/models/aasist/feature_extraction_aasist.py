@@ -12,6 +12,14 @@ cut to windows of ``num_samples`` (64,600 = about 4.04 s). Three window modes:
   no sample is dropped and nothing is padded; audio up to ``num_samples`` gives one repeat-padded
   window. The output then has one row per window and ``num_windows`` per input; combine the window
   logits of an utterance with :func:`aggregate_window_logits` (mean of the logits).
+
+Windows are made from any clip that has at least one finite sample (the official protocol scores
+every trial). A *verdict* on one recording is another matter: :func:`check_judgeable` refuses
+digital silence and clips shorter than :data:`MIN_VERDICT_SECONDS`, on which AASIST still answers
+"bonafide" with confidence; ``codecfake detect`` and the saved folder's pipeline apply it.
+
+This file travels with every saved detector (``trust_remote_code``): it imports only numpy, torch,
+transformers and its sibling ``resampling.py``.
 """
 
 from __future__ import annotations
@@ -20,9 +28,70 @@ import numpy as np
 import torch
 from transformers import BatchFeature, SequenceFeatureExtractor
 
-from codecfake_hf.audio import AudioError, resample, to_mono, validate_waveform
+from .resampling import resample
 
 WINDOW_MODES = ("first", "random", "full")
+
+
+#: Shortest recording (seconds) that gets a verdict. AASIST-L turns shorter audio into a loop of
+#: itself (4.04 s windows, repeat-padded); one temporal graph node spans about 0.14 s, so 0.5 s is
+#: a few nodes of real content, about one short word. See the README ("Silent or too short audio").
+MIN_VERDICT_SECONDS = 0.5
+#: Peak amplitude (full scale = 1.0) below which a recording is silent: -60 dBFS.
+SILENCE_PEAK = 1e-3
+
+
+class AudioInputError(ValueError):
+    """Audio the detector cannot take (empty, non-finite, wrongly shaped) or cannot judge (silent,
+    too short). The message names the clip and says what to do."""
+
+
+def as_mono(waveform, source: str = "<array>") -> np.ndarray:
+    """One clip as a float32 mono ``[T]`` array: ``[T]`` is kept, ``[T, C]`` or ``[C, T]`` (the
+    shorter axis is taken as channels) is averaged over the channels.
+
+    Raises:
+        AudioInputError: more than two dimensions, no samples, or NaN/inf samples.
+    """
+    if isinstance(waveform, torch.Tensor):
+        waveform = waveform.detach().cpu().numpy()
+    waveform = np.asarray(waveform, dtype=np.float32)
+    if waveform.ndim == 2:
+        waveform = waveform.mean(axis=1 if waveform.shape[0] >= waveform.shape[1] else 0)
+    if waveform.ndim != 1:
+        raise AudioInputError(f"{source}: expected audio of shape [T] or [T, channels], got {waveform.shape}")
+    if waveform.size == 0:
+        raise AudioInputError(f"{source}: the audio is empty (0 samples); remove or replace it")
+    if not np.isfinite(waveform).all():
+        bad = int((~np.isfinite(waveform)).sum())
+        raise AudioInputError(f"{source}: the audio has {bad} NaN/inf samples; re-export it")
+    return waveform
+
+
+def check_judgeable(waveform: np.ndarray, sampling_rate: int, source: str = "<array>") -> None:
+    """Refuse a mono recording ``[T]`` at ``sampling_rate`` Hz on which a verdict would mean nothing.
+
+    Raises:
+        AudioInputError: shorter than :data:`MIN_VERDICT_SECONDS`, or its peak is below
+            :data:`SILENCE_PEAK` (-60 dBFS; all zeros is digital silence).
+    """
+    seconds = waveform.shape[0] / sampling_rate
+    if seconds < MIN_VERDICT_SECONDS:
+        raise AudioInputError(
+            f"{source}: the audio lasts {seconds:.3f} s, too short to judge; a verdict needs at least "
+            f"{MIN_VERDICT_SECONDS} s"
+        )
+    peak = float(np.abs(waveform).max())
+    if peak < SILENCE_PEAK:
+        level = (
+            "digital silence (every sample is 0)"
+            if peak == 0
+            else f"silent (peak {20 * np.log10(peak):.0f} dBFS)"
+        )
+        raise AudioInputError(
+            f"{source}: the audio is {level}, below -60 dBFS there is nothing to judge; if it is a real "
+            "but very quiet recording, raise its level (normalise it) and try again"
+        )
 
 
 def repeat_pad(waveform: np.ndarray, length: int) -> np.ndarray:
@@ -55,8 +124,9 @@ def aggregate_window_logits(logits: torch.Tensor, num_windows: list[int] | torch
 class AasistFeatureExtractor(SequenceFeatureExtractor):
     r"""Turn waveforms into AASIST's ``input_values [N, num_samples]`` (float32, 16 kHz mono).
 
-    Input of any sample rate is resampled (``codecfake_hf.audio.resample``); multi-channel input is
-    averaged to mono; empty or non-finite input raises :class:`~codecfake_hf.audio.AudioError`.
+    Input of any sample rate is resampled (:func:`resampling.resample`, the project's one
+    resampler); multi-channel input is averaged to mono; empty or non-finite input raises
+    :class:`AudioInputError`.
 
     Args:
         sampling_rate (`int`, defaults to 16000): the model's rate (Hz).
@@ -95,13 +165,8 @@ class AasistFeatureExtractor(SequenceFeatureExtractor):
         return [np.asarray(item.cpu() if isinstance(item, torch.Tensor) else item) for item in raw_speech]
 
     def prepare(self, waveform: np.ndarray, sampling_rate: int, source: str) -> np.ndarray:
-        """One clip as validated mono float32 at ``self.sampling_rate``."""
-        waveform = np.asarray(waveform, dtype=np.float32)
-        if waveform.ndim == 2 and waveform.shape[0] < waveform.shape[1]:
-            waveform = waveform.T  # [C, T] -> [T, C]
-        if waveform.ndim > 2:
-            raise AudioError(f"{source}: expected audio of shape [T] or [T, channels], got {waveform.shape}")
-        waveform = validate_waveform(to_mono(waveform), source)
+        """One clip as validated mono float32 at ``self.sampling_rate`` (see :func:`as_mono`)."""
+        waveform = as_mono(waveform, source)
         if sampling_rate != self.sampling_rate:
             waveform = resample(waveform, sampling_rate, self.sampling_rate)
         return waveform

@@ -647,6 +647,17 @@ class AasistForAudioClassification(AasistPreTrainedModel):
         self.min_input_samples = self.front_end.filters.shape[1] - 1 + 3 ** (len(channels) + 1)
         self.post_init()
 
+    def save_pretrained(self, save_directory, **kwargs) -> None:
+        """``PreTrainedModel.save_pretrained``, naming the folder's own audio-classification pipeline
+        in ``config.custom_pipelines``. The relative import below makes transformers copy
+        ``pipeline_aasist.py`` (and the sibling files it imports) next to this file, so
+        ``pipeline("audio-classification", model=folder, trust_remote_code=True)`` reads files with
+        soundfile and resamples with the folder's own resampler, without this package installed."""
+        from .pipeline_aasist import CUSTOM_PIPELINES
+
+        self.config.custom_pipelines = CUSTOM_PIPELINES
+        super().save_pretrained(save_directory, **kwargs)
+
     def forward(
         self,
         input_values: torch.Tensor,

@@ -1,0 +1,118 @@
+"""The project's one resampler, in a file that travels with every saved detector.
+
+``codecfake_hf.audio.resample`` (dataset build, codecs, training, ``codecfake detect``) and the
+AASIST feature extractor (also when a saved folder runs with ``trust_remote_code`` where this
+package is not installed) both call :func:`resample`, so bona fide and spoof audio, and training and
+inference, take the same path. It needs only numpy and torch: soxr at "VHQ" quality when ``soxr`` is
+importable (always inside this package, a dependency), otherwise :func:`sinc_resample`, a
+band-limited Kaiser-windowed sinc interpolator written to match soxr VHQ's response (pass band to
+91.3 % of the lower Nyquist frequency, stop band from 100 %, linear phase, same time alignment and
+output length). How close the fallback comes to soxr, and what that does to AASIST-L's scores, is
+measured by ``benchmarks/bench_resampling.py`` (table in ``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+try:
+    import soxr
+except ImportError:  # a downstream environment without soxr: the windowed-sinc fallback below
+    soxr = None
+
+#: Which implementation :func:`resample` uses in this environment.
+BACKEND = "soxr-vhq" if soxr is not None else "kaiser-sinc"
+
+#: Fallback filter, relative to the Nyquist frequency of the lower of the two rates: soxr VHQ's
+#: pass band ends at 0.913 and its stop band starts at 1.0; the windowed sinc is centred between them.
+PASSBAND_END = 0.913
+STOPBAND_START = 1.0
+#: Stop-band attenuation of the Kaiser window (dB); sets the window's beta and the filter length.
+STOPBAND_ATTENUATION_DB = 140.0
+#: Kernel weights per strided convolution (bounds the fallback's temporary memory).
+_GROUP_WEIGHTS = 2**22
+
+
+def output_length(num_samples: int, orig_sr: int, target_sr: int) -> int:
+    """Samples after resampling ``num_samples`` from ``orig_sr`` to ``target_sr`` Hz: the exact
+    length rounded half up (soxr's convention)."""
+    return (num_samples * target_sr + orig_sr // 2) // orig_sr
+
+
+def _kaiser_sinc_table(up: int, down: int) -> tuple[np.ndarray, int]:
+    """Interpolation weights ``[up, 2 * reach + 1]`` (float64) and ``reach`` (input samples).
+
+    Output sample ``n`` sits at input time ``t = n * down / up``; with ``m0 = floor(t)`` and phase
+    ``p = n * down mod up``, it is ``sum_j x[m0 + j - reach] * table[p, j]``. Row ``p`` samples the
+    kernel ``k(tau) = c * sinc(c * tau) * kaiser(tau / half_width)`` at ``tau = p / up + reach - j``,
+    where ``c`` is the cut-off as a fraction of the input Nyquist frequency.
+    """
+    scale = min(1.0, up / down)  # lower Nyquist / input Nyquist
+    cutoff = 0.5 * (PASSBAND_END + STOPBAND_START) * scale
+    transition = (STOPBAND_START - PASSBAND_END) * math.pi * scale  # rad per input sample
+    attenuation = STOPBAND_ATTENUATION_DB
+    beta = 0.1102 * (attenuation - 8.7)  # Kaiser's formulas for A > 50 dB
+    half_width = (attenuation - 7.95) / (2.285 * transition) / 2  # input samples
+    reach = math.ceil(half_width)
+    tau = np.arange(up)[:, None] / up + reach - np.arange(2 * reach + 1)[None, :]
+    inside = np.clip(1.0 - (tau / half_width) ** 2, 0.0, None)
+    window = np.where(np.abs(tau) <= half_width, np.i0(beta * np.sqrt(inside)) / np.i0(beta), 0.0)
+    return cutoff * np.sinc(cutoff * tau) * window, reach
+
+
+def sinc_resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Band-limited resampling without soxr: ``[T]`` or ``[T, channels]`` float audio at ``orig_sr``
+    Hz to float32 at ``target_sr`` Hz, ``output_length(T, ...)`` samples.
+
+    A Kaiser-windowed sinc (140 dB stop band; cut-off and transition as soxr VHQ, see the module
+    docstring) at the exact rational ratio ``up / down = target_sr / orig_sr``; samples outside the
+    input count as zeros. Polyphase form: the outputs ``n = r, r + up, r + 2 up, ...`` share one
+    weight row and their input windows move by ``down`` samples, so each group of phases ``r`` is one
+    strided ``conv1d`` (float32), a kernel per phase placed at its window's offset.
+    """
+    samples = np.asarray(waveform, dtype=np.float32)
+    divisor = math.gcd(int(orig_sr), int(target_sr))
+    up, down = int(target_sr) // divisor, int(orig_sr) // divisor
+    table, reach = _kaiser_sinc_table(up, down)
+    taps = table.shape[1]
+    num_out = output_length(samples.shape[0], int(orig_sr), int(target_sr))
+    signal = torch.from_numpy(samples.reshape(samples.shape[0], -1).T.copy())  # [channels, T]
+    signal = F.pad(signal, (reach, reach + 1 + down))[:, None]  # [channels, 1, reach + T + reach + 1 + down]
+    phases = np.arange(up)
+    offsets, rows = (phases * down) // up, (phases * down) % up  # window start and weight row of phase r
+    group = max(1, min(up, int(math.sqrt(_GROUP_WEIGHTS * up / down)), _GROUP_WEIGHTS // taps))
+    per_phase = torch.empty(signal.shape[0], up, (num_out + up - 1) // up)  # [channels, up, outputs / up]
+    for first in range(0, up, group):
+        members = phases[first : first + group]
+        base = int(offsets[members[0]])
+        kernel = np.zeros((len(members), 1, taps + int(offsets[members[-1]]) - base), dtype=np.float32)
+        for index, phase in enumerate(members):
+            start = int(offsets[phase]) - base
+            kernel[index, 0, start : start + taps] = table[rows[phase]]
+        out = F.conv1d(signal[..., base:], torch.from_numpy(kernel), stride=down)
+        per_phase[:, members] = out[..., : per_phase.shape[-1]]
+    resampled = per_phase.transpose(1, 2).reshape(signal.shape[0], -1)[:, :num_out]  # output n = k * up + r
+    return resampled.T.reshape(num_out, *samples.shape[1:]).numpy()
+
+
+def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample ``[T]`` or ``[T, channels]`` float audio from ``orig_sr`` to ``target_sr`` Hz.
+
+    soxr "VHQ" when importable, else :func:`sinc_resample` (see :data:`BACKEND`). Returns float32,
+    ``output_length(T, orig_sr, target_sr)`` samples; a copy when the rates are equal.
+
+    Raises:
+        ValueError: a rate is not a positive number.
+    """
+    waveform = np.asarray(waveform, dtype=np.float32)
+    if int(orig_sr) <= 0 or int(target_sr) <= 0:
+        raise ValueError(f"invalid sample rates {orig_sr} -> {target_sr} Hz; both must be positive")
+    if int(orig_sr) == int(target_sr):
+        return waveform.copy()
+    if soxr is None:
+        return sinc_resample(waveform, orig_sr, target_sr)
+    return soxr.resample(waveform, int(orig_sr), int(target_sr), quality="VHQ").astype(np.float32, copy=False)
