@@ -136,6 +136,7 @@ def _build(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         shard_size=args.shard_size,
         mic=args.mic,
+        checkpoint_dir=args.checkpoint_dir,
     )
     report = build_codecfake(args.vctk, args.out, configs, options)
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
@@ -167,6 +168,12 @@ def _add_dataset_commands(commands) -> None:
     build.add_argument("--batch-size", type=int, default=16, help="utterances per codec forward pass")
     build.add_argument("--shard-size", type=int, default=1000, help="utterances per parquet shard")
     build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
+    build.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="folder with one subfolder per codec id holding its checkpoint files (DIR/E/config.json, ...) "
+        "instead of the Hub cache",
+    )
     build.set_defaults(func=_build)
     push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
     push.add_argument("folder", help="the folder `codecfake build` wrote")
