@@ -246,17 +246,18 @@ def unreachable_hub(monkeypatch):
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize("command", ["detect", "evaluate", "robustness"])
+@pytest.mark.parametrize("command", ["detect", "evaluate", "matrix", "robustness"])
 def test_missing_relative_model_fails_at_once_when_the_hub_is_unreachable(
     unreachable_hub, command, audio_file, label_folder, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
     args = {
-        "detect": ["detect", str(audio_file)],
-        "evaluate": ["evaluate", "--dataset", str(label_folder)],
-        "robustness": ["robustness", str(label_folder), "--out", "r", "--conditions", "tel-8k"],
+        "detect": ["detect", str(audio_file), "--model", "models/aasist-l"],
+        "evaluate": ["evaluate", "--dataset", str(label_folder), "--model", "models/aasist-l"],
+        "matrix": ["matrix", "--dataset", str(label_folder), "--models", "models/aasist-l"],
+        "robustness": ["robustness", str(label_folder), "--out", "r", "--model", "models/aasist-l"],
     }[command]
-    assert main([*args, "--model", "models/aasist-l"]) == 2
+    assert main(args) == 2
     line = _one_error_line(capsys, command)
     assert line.endswith(
         f"models/aasist-l: no such model folder (relative to {tmp_path}), and the Hub ({unreachable_hub}) could "
