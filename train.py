@@ -8,21 +8,27 @@
 Every option of codecfake_hf.training.TrainingConfig is a flag (or a key of --config-file).
 Precision comes from Accelerate (launcher flag, `accelerate config`, ACCELERATE_MIXED_PRECISION)
 unless --mixed-precision is given.
+A user error (bad path, option or checkpoint) prints one line and exits 2 on every process;
+--debug or CODECFAKE_DEBUG=1 shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import sys
 
+from codecfake_hf.errors import debug_requested, report_user_error
 from codecfake_hf.training import TrainingConfig, train
 
 
-def parse_args(argv: list[str] | None = None) -> TrainingConfig:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--config-file", help="YAML or JSON file with any of the options below")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of errors")
     for item in dataclasses.fields(TrainingConfig):
         flag = "--" + item.name.replace("_", "-")
         if item.type == "bool":
@@ -32,12 +38,31 @@ def parse_args(argv: list[str] | None = None) -> TrainingConfig:
         else:
             kind = {"int | None": int, "int": int, "float | None": float, "float": float}.get(item.type, str)
             parser.add_argument(flag, type=kind)
-    args = vars(parser.parse_args(argv))
-    config_file = args.pop("config_file")
-    if config_file:
-        return TrainingConfig.from_file(config_file, **args)
-    return TrainingConfig(**{k: v for k, v in args.items() if v is not None})
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+    options = {k: v for k, v in vars(args).items() if k not in ("config_file", "debug")}
+    if args.config_file:
+        return TrainingConfig.from_file(args.config_file, **options)
+    return TrainingConfig(**{k: v for k, v in options.items() if v is not None})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = None
+    try:
+        config = config_from_args(args)
+        train(config)
+    except Exception as error:
+        # Every process meets the same user error (the resume check is collective); one reports it.
+        main_process = os.environ.get("RANK", "0") == "0"
+        output = config.output_dir if config is not None else args.output_dir
+        if debug_requested(args.debug) or not report_user_error(error, "train.py", output, show=main_process):
+            raise
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    train(parse_args())
+    sys.exit(main())

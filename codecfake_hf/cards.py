@@ -34,7 +34,7 @@ from codecfake_hf.dataset_card import (
     default_config_subsets,
     read_card,
 )
-from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.hub import (
     InvalidRepoIdError,
     check_repo_id,
@@ -256,13 +256,15 @@ def push_detector(
         The repo URL.
 
     Raises:
-        FileNotFoundError: not a saved detector folder.
+        InputFileError: no such folder, or not a saved detector folder.
         CardLinkError: the card would name no Hub dataset, or one that does not exist.
         codecfake_hf.hub.HubPushError: offline, no token, refused, unreachable, interrupted.
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: no such folder; pass a saved detector folder (train.py's best/)")
     if not (folder / "config.json").is_file():
-        raise FileNotFoundError(f"{folder}: not a saved detector folder (no config.json)")
+        raise InputFileError(f"{folder}: not a saved detector folder (no config.json)")
     readme = folder / "README.md"
     write = write_card or not readme.is_file()
     settings_file = folder / "training_config.json"

@@ -1,7 +1,7 @@
 """The ``codecfake`` command line. Each sub-command parses its arguments here and calls the library.
 
-Errors a user can cause (bad paths, corrupt audio, offline) print one line to stderr and exit 2;
-they never surface as a stack trace.
+Errors a user can cause (bad paths, corrupt audio, offline, a full disk) print one line to stderr
+and exit 2 (:mod:`codecfake_hf.errors`); ``--debug`` or ``CODECFAKE_DEBUG=1`` shows their traceback.
 """
 
 from __future__ import annotations
@@ -10,22 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codecfake_hf.audio import AudioError
-from codecfake_hf.codecs.registry import CodecNotImplementedError, UnknownCodecError
-from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.hub import CheckpointUnavailableError, HubPushError
-from dataset_builder import DatasetBuildError
-
-USER_ERRORS = (
-    CodecFakeError,
-    AudioError,
-    CheckpointUnavailableError,
-    CodecNotImplementedError,
-    UnknownCodecError,
-    FileNotFoundError,
-    DatasetBuildError,
-    HubPushError,
-)
+from codecfake_hf.errors import InputFileError, debug_requested, report_user_error
 
 
 def _codecs(args: argparse.Namespace) -> int:
@@ -74,11 +59,7 @@ def _convert_aasist(args: argparse.Namespace) -> int:
     from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint
 
     checkpoint = None if args.checkpoint == "download" else args.checkpoint
-    try:
-        model = convert_aasist_checkpoint(checkpoint, args.output_dir, variant=args.variant)
-    except ValueError as error:  # wrong variant or not an AASIST checkpoint
-        print(f"codecfake convert-aasist: error: {error}", file=sys.stderr)
-        return 2
+    model = convert_aasist_checkpoint(checkpoint, args.output_dir, variant=args.variant)
     count = sum(parameter.numel() for parameter in model.parameters())
     print(f"{args.variant} ({count:,} parameters) saved to {args.output_dir}")
     return 0
@@ -161,6 +142,7 @@ def _build(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         shard_size=args.shard_size,
         mic=args.mic,
+        checkpoint_dir=args.checkpoint_dir,
     )
     report = build_codecfake(args.vctk, args.out, configs, options, force=args.force)
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
@@ -194,6 +176,12 @@ def _add_dataset_commands(commands) -> None:
     build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
     build.add_argument(
         "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
+    )
+    build.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="folder with one subfolder per codec id holding its checkpoint files (DIR/E/config.json, ...) "
+        "instead of the Hub cache",
     )
     build.set_defaults(func=_build)
     push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
@@ -272,12 +260,31 @@ def _matrix(args: argparse.Namespace) -> int:
     return 0
 
 
-def _push_model(args: argparse.Namespace) -> int:
+def _read_eers(path: str) -> dict[str, float]:
+    """``{test set: EER fraction}`` from the ``eer.csv`` that ``codecfake evaluate --output-dir`` writes."""
     import pandas as pd
 
+    fix = "pass the eer.csv that `codecfake evaluate --output-dir` writes (columns test_set, eer, ...)"
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: no such file; {fix}")
+    try:
+        table = pd.read_csv(path, index_col=0)
+    except ValueError as error:  # pandas' parser errors and undecodable bytes are ValueErrors
+        raise InputFileError(f"{path}: not a readable CSV file ({type(error).__name__}); {fix}") from error
+    if "eer" not in table.columns:
+        raise InputFileError(
+            f"{path}: no 'eer' column (columns: {', '.join(map(str, table.columns))}); {fix}"
+        )
+    eers = pd.to_numeric(table["eer"], errors="coerce")
+    if eers.empty or eers.isna().any() or not eers.between(0, 1).all():
+        raise InputFileError(f"{path}: the 'eer' column must hold EER fractions between 0 and 1; {fix}")
+    return {str(name): float(eer) for name, eer in eers.items()}
+
+
+def _push_model(args: argparse.Namespace) -> int:
     from codecfake_hf.cards import push_detector
 
-    eers = pd.read_csv(args.eer_csv, index_col=0)["eer"].to_dict() if args.eer_csv else None
+    eers = _read_eers(args.eer_csv) if args.eer_csv else None
     url = push_detector(
         args.folder, args.repo, eers=eers, dataset_id=args.dataset_id, base_model=args.base_model,
         baseline=args.baseline, private=args.private, write_card=args.write_card,
@@ -317,22 +324,21 @@ def _resynthesize(args: argparse.Namespace) -> int:
 def _taxonomy(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from codecfake_hf.taxonomy import group_by_taxonomy, markdown_table, taxonomy_table
+    from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, markdown_table, taxonomy_table
 
     if args.results is None:
         print(taxonomy_table())
         return 0
     path = Path(args.results)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such results file (a `codecfake matrix` CSV or a long CSV)")
+        raise InputFileError(f"{path}: no such results file (a `codecfake matrix` CSV or a long CSV)")
     results = pd.read_csv(path)
     if "codec" not in results.columns:  # a cross-test matrix: first column = row labels
         results = results.set_index(results.columns[0])
     try:
         table = group_by_taxonomy(results, by=args.by.split(","), value=args.value)
-    except ValueError as error:
-        print(f"codecfake taxonomy: error: {path}: {error}", file=sys.stderr)
-        return 2
+    except TaxonomyError as error:
+        raise TaxonomyError(f"{path}: {error}") from error
     print(markdown_table(table, "{:.2f}"))
     return 0
 
@@ -359,24 +365,13 @@ def _add_taxonomy(commands) -> None:
 
 def _robustness(args: argparse.Namespace) -> int:
     from codecfake_hf.detection import Detector
-    from codecfake_hf.robustness import (
-        RobustnessError,
-        get_conditions,
-        make_conditions,
-        robustness_report,
-    )
+    from codecfake_hf.robustness import get_conditions, make_conditions, robustness_report
     from codecfake_hf.taxonomy import markdown_table
 
-    try:
-        conditions = [condition.name for condition in get_conditions(args.conditions)]
-        scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
-        out_dir = make_conditions(args.folder, args.out, conditions=conditions)
-        report = robustness_report(
-            scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size
-        )
-    except RobustnessError as error:
-        print(f"codecfake robustness: error: {error}", file=sys.stderr)
-        return 2
+    conditions = [condition.name for condition in get_conditions(args.conditions)]
+    scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
+    out_dir = make_conditions(args.folder, args.out, conditions=conditions)
+    report = robustness_report(scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size)
     report.to_csv(out_dir / "robustness.csv", index=False)
     print(markdown_table(report, "{:.4f}"))
     print(f"\nwritten: {out_dir / 'robustness.csv'} (conditions under {out_dir})")
@@ -504,15 +499,30 @@ def build_parser() -> argparse.ArgumentParser:
     resyn.set_defaults(func=_resynthesize)
     _add_taxonomy(commands)
     _add_robustness(commands)
+    debug_help = "show the traceback of errors (also CODECFAKE_DEBUG=1)"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    for command in commands.choices.values():  # `codecfake detect ... --debug` works too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     return parser
+
+
+def _output_location(args: argparse.Namespace) -> str | None:
+    """Where the command writes, named when the system reports a full disk without a file name."""
+    for option in ("output_dir", "out", "output"):
+        if getattr(args, option, None):
+            return str(getattr(args, option))
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except USER_ERRORS as error:
-        print(f"codecfake {args.command}: error: {error}", file=sys.stderr)
+    except Exception as error:
+        if debug_requested(args.debug) or not report_user_error(
+            error, f"codecfake {args.command}", _output_location(args)
+        ):
+            raise
         return 2
 
 

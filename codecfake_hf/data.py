@@ -19,12 +19,18 @@ import numpy as np
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load_from_disk
 
 from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, resample
-from codecfake_hf.dataset_card import config_split_patterns, read_card
+from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
+from codecfake_hf.errors import CodecFakeError, InputFileError
+from codecfake_hf.sources import SourceNotFoundError, check_dataset_source, no_such_folder
 
 BONAFIDE, SPOOF = 1, 0
 #: Label names (any case) read as bona fide; every other name is spoof.
 BONAFIDE_NAMES = frozenset({"bonafide", "bona fide", "bona-fide", "genuine", "real", "human", "original"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".aif", ".au"})
+
+
+class DatasetError(CodecFakeError, ValueError):
+    """A dataset lacks the config, split, columns or labels asked for, or does not load."""
 
 
 def is_label_folder(path: str | os.PathLike) -> bool:
@@ -41,12 +47,12 @@ def folder_dataset(path: str | os.PathLike) -> Dataset:
     """
     root = Path(path)
     if not is_label_folder(root):
-        raise FileNotFoundError(f"{root}: expected subfolders bonafide/ and spoof/ holding audio files")
+        raise InputFileError(f"{root}: expected subfolders bonafide/ and spoof/ holding audio files")
     rows: dict[str, list] = {"audio": [], "label": [], "utterance_id": [], "codec": []}
     for name, label in (("bonafide", BONAFIDE), ("spoof", SPOOF)):
         files = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
         if not files:
-            raise FileNotFoundError(f"{root / name}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
+            raise InputFileError(f"{root / name}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
         for file in files:
             rows["audio"].append(str(file))
             rows["label"].append(label)
@@ -60,7 +66,9 @@ def _label_to_int(dataset: Dataset, label_column: str) -> Dataset:
     if isinstance(feature, ClassLabel):
         bonafide_ids = {i for i, name in enumerate(feature.names) if name.lower() in BONAFIDE_NAMES}
         if not bonafide_ids:
-            raise ValueError(f"label names {feature.names} have no bona fide name ({sorted(BONAFIDE_NAMES)})")
+            raise DatasetError(
+                f"label names {feature.names} have no bona fide name ({sorted(BONAFIDE_NAMES)})"
+            )
         return dataset.map(
             lambda batch: {"label": [int(v in bonafide_ids) for v in batch[label_column]]},
             batched=True,
@@ -74,32 +82,73 @@ def _label_to_int(dataset: Dataset, label_column: str) -> Dataset:
         )
     values = set(dataset.unique(label_column))
     if not values <= {0, 1}:
-        raise ValueError(f"integer labels must be 1 (bona fide) or 0 (spoof); found {sorted(values)}")
+        raise DatasetError(f"integer labels must be 1 (bona fide) or 0 (spoof); found {sorted(values)}")
     return dataset if label_column == "label" else dataset.rename_column(label_column, "label")
+
+
+def dataset_config_names(source: str | os.PathLike) -> list[str]:
+    """The config names of a local Hub-layout folder (its dataset card) or of a Hub dataset.
+
+    Raises:
+        SourceNotFoundError: no such folder or Hub repo; DatasetError: the names cannot be read.
+    """
+    card = read_card(source)
+    if card is not None and card_configs(card):
+        return list(card_configs(card))
+    check_dataset_source(source)
+    from datasets import get_dataset_config_names
+
+    try:
+        return list(get_dataset_config_names(str(source)))
+    except (ConnectionError, FileNotFoundError, ValueError) as error:
+        raise _load_failure(source, "list its configs", error) from error
+
+
+def _load_failure(source: str | os.PathLike, action: str, error: Exception) -> CodecFakeError:
+    """The one-line error for ``datasets`` failing to ``action`` on ``source``."""
+    from huggingface_hub import is_offline_mode
+
+    reason = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
+    if Path(source).expanduser().exists():
+        return DatasetError(f"{source}: cannot {action} ({reason})")
+    offline = ", HF_HUB_OFFLINE is set and it is not in the local cache" if is_offline_mode() else ""
+    return SourceNotFoundError(
+        f"{no_such_folder(str(source), 'dataset')}, and the Hub dataset {source} could not be used{offline} "
+        f"({reason}); check the path, or build the dataset with `codecfake build`"
+    )
 
 
 def local_config_files(source: str | os.PathLike, config: str | None, split: str) -> list[str] | None:
     """The parquet files of ``config``/``split`` of a local Hub-layout folder (the ``configs:`` of
     its dataset card, read by :mod:`codecfake_hf.dataset_card`; ``config=None`` is the default
-    config), as absolute paths; None when ``source`` is not such a folder or lacks the config.
+    config), as absolute paths; None when ``source`` is not such a folder.
 
     Loading these files explicitly keys the ``datasets`` cache on their paths and modification
     times: ``load_dataset(folder, config)`` (datasets 5.2) keys it on the folder name and config only,
     so a rebuilt folder, or another folder of the same name, would silently load stale rows.
+
+    Raises:
+        DatasetError: the folder has no such config, or the config no such split.
+        InputFileError: the config's files are missing.
     """
     root = Path(source)
     card = read_card(root)
-    if card is None:
+    if card is None or not card_configs(card):
         return None
+    name = config or DEFAULT_CONFIG
     try:
-        patterns = config_split_patterns(card, config, split)
+        patterns = config_split_patterns(card, name, split)
     except ValueError as error:
-        raise ValueError(f"{root}: {error}") from None
+        raise DatasetError(f"{root}: {error}") from None
     if patterns is None:
-        return None
+        names = ", ".join(card_configs(card))
+        raise DatasetError(
+            f"{root}: no config {name!r} in this dataset (its configs: {names}); build it with "
+            f"`codecfake build --configs {name}` or choose one of those"
+        )
     files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
     if not files:
-        raise FileNotFoundError(f"{root}: config {config!r} split {split!r} matches no files")
+        raise InputFileError(f"{root}: config {name!r} split {split!r} matches no files")
     return files
 
 
@@ -128,10 +177,14 @@ def load_labelled_dataset(
     elif local_files is not None:
         dataset = load_dataset("parquet", data_files={split: local_files}, split=split)
     else:
-        dataset = load_dataset(str(source), config, split=split)
+        check_dataset_source(source)
+        try:
+            dataset = load_dataset(str(source), config, split=split)
+        except (ConnectionError, FileNotFoundError, ValueError) as error:  # offline, no such config/split
+            raise _load_failure(source, f"load config {config!r} split {split!r}", error) from error
     for column in (audio_column, label_column):
         if column not in dataset.column_names:
-            raise ValueError(f"{source}: no column {column!r}; columns are {dataset.column_names}")
+            raise DatasetError(f"{source}: no column {column!r}; columns are {dataset.column_names}")
     if audio_column != "audio":
         dataset = dataset.rename_column(audio_column, "audio")
     dataset = _label_to_int(dataset, label_column).cast_column("audio", Audio(decode=False))

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -68,6 +67,10 @@ def bonafide_index(id2label: dict, bonafide_label: str | None = None, model_name
     return matches[0]
 
 
+class DetectorModeError(CodecFakeError, ValueError):
+    """A scoring mode the model cannot do (``mode="full"`` needs AASIST's windowed extractor)."""
+
+
 @dataclass
 class Detection:
     """The result for one file; ``error`` is set (and the numbers are None) if it could not be read."""
@@ -109,7 +112,10 @@ class Detector:
         self.feature_extractor = feature_extractor
         self.windowed = isinstance(feature_extractor, AasistFeatureExtractor)
         if mode != "first" and not self.windowed:
-            raise ValueError(f"mode {mode!r} needs an AASIST feature extractor")
+            raise DetectorModeError(
+                f"mode {mode!r} scores 4.04 s windows and needs an AASIST model; this model's feature "
+                f"extractor is {type(feature_extractor).__name__}: use mode 'first' (--mode first)"
+            )
         self.mode = mode
         self.batch_size = int(batch_size)
         self.sample_rate = int(feature_extractor.sampling_rate)
@@ -122,30 +128,13 @@ class Detector:
         """Load a saved detector folder (``save_pretrained``) or Hub id with the Auto classes.
 
         Raises:
-            FileNotFoundError: nothing loadable there; the message names the folder and the fix.
+            SourceNotFoundError, ModelLoadError: nothing loadable there; the message names the folder
+                (:func:`codecfake_hf.sources.load_audio_classifier`).
             CheckpointMismatchError: the weights do not fit the model class; names the keys.
         """
-        from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+        from codecfake_hf.sources import load_audio_classifier
 
-        import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
-        from codecfake_hf.checkpoints import from_pretrained_strict
-
-        local = Path(name_or_path)
-        if (local.is_absolute() or local.exists() or str(name_or_path).startswith(".")) and not (
-            local / "config.json"
-        ).is_file():
-            raise FileNotFoundError(
-                f"{local}: not a saved model folder (no config.json); convert one with `codecfake convert-aasist` "
-                "or train one with train.py"
-            )
-        try:
-            model = from_pretrained_strict(AutoModelForAudioClassification, name_or_path)
-            feature_extractor = AutoFeatureExtractor.from_pretrained(str(name_or_path))
-        except (OSError, ValueError) as error:
-            raise FileNotFoundError(
-                f"{name_or_path}: cannot load an audio-classification model and feature extractor ({error}); "
-                "pass a folder written by save_pretrained or `codecfake convert-aasist`"
-            ) from None
+        model, feature_extractor = load_audio_classifier(name_or_path)
         return cls(model, feature_extractor, **kwargs)
 
     @torch.inference_mode()

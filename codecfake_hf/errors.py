@@ -1,9 +1,12 @@
-"""The one base class of every error a user can cause and fix.
+"""The one base class of every error a user can cause and fix, and how entry points report them.
 
 Everything the command line (``codecfake ...``) and ``train.py`` report as one line on stderr, with
-exit code 2, derives from :class:`CodecFakeError`: a bad path, unreadable audio, a corrupt
-checkpoint, offline Hub access, a refused upload. Its message names the file (or repo, or option)
-and says what to do. Anything else is a bug and keeps its traceback.
+exit code 2, is either a :class:`CodecFakeError` (a bad path, unreadable audio, a corrupt
+checkpoint, offline Hub access, a refused upload) or an operating-system problem with a file the
+user chose (permission denied, read-only file system, disk full, a folder where a file was
+expected). The message names the file (or repo, or option) and says what to do. Anything else is a
+bug and keeps its traceback; ``--debug`` or ``CODECFAKE_DEBUG=1`` keeps the traceback of user
+errors too.
 
 Subclasses also derive from the built-in exception they used to be (``ValueError``,
 ``RuntimeError``, ...), so code that caught those keeps working.
@@ -11,6 +14,73 @@ Subclasses also derive from the built-in exception they used to be (``ValueError
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+
+#: Environment variable that makes the command line and ``train.py`` show tracebacks.
+DEBUG_ENVIRONMENT_VARIABLE = "CODECFAKE_DEBUG"
+
+#: Operating-system errors a user fixes by choosing another path or freeing space: errno -> fix.
+_OS_PROBLEMS = {
+    errno.EACCES: "permission denied; check its permissions or choose another location",
+    errno.EPERM: "operation not permitted; check its permissions or choose another location",
+    errno.EROFS: "the file system is read-only; choose a writable location",
+    errno.ENOSPC: "no space left on the device; free some space or choose another location, then rerun",
+    errno.EDQUOT: "disk quota exceeded; free some space or choose another location, then rerun",
+    errno.EISDIR: "is a folder, not a file; pass a file path",
+    errno.ENOTDIR: "a part of this path is a file, not a folder; check the path",
+    errno.ENOENT: "no such file or folder; check the path",
+    errno.EEXIST: "already exists; remove it or choose another path",
+    errno.ENAMETOOLONG: "the file name is too long; choose a shorter path",
+}
+
 
 class CodecFakeError(Exception):
     """A user-fixable problem; the message names the file or option and the fix."""
+
+
+class InputFileError(CodecFakeError, FileNotFoundError):
+    """A file or folder the user named is missing, unreadable, or does not hold what is needed."""
+
+
+def user_error_message(error: BaseException, output: str | os.PathLike | None = None) -> str | None:
+    """The one-line message for an error the user can fix, or None when ``error`` is a bug.
+
+    Args:
+        error: the exception an entry point caught.
+        output: where the command writes (its ``--out``/``--output-dir``), named when an
+            operating-system error does not say which file it concerns (a full disk does not).
+    """
+    if isinstance(error, CodecFakeError):
+        message = str(error)
+    elif isinstance(error, OSError) and error.errno in _OS_PROBLEMS:
+        problem = _OS_PROBLEMS[error.errno]
+        if error.filename is not None:
+            message = f"{os.fsdecode(error.filename)}: {problem}"
+        elif output is not None:
+            message = f"while writing {os.fspath(output)}: {problem}"
+        else:
+            message = problem
+    else:
+        return None
+    return " ".join(message.split())  # one line, whatever the message was built from
+
+
+def debug_requested(flag: bool = False) -> bool:
+    """Whether tracebacks were asked for (``--debug`` or ``CODECFAKE_DEBUG`` set to a true value)."""
+    return flag or os.environ.get(DEBUG_ENVIRONMENT_VARIABLE, "").lower() in ("1", "true", "yes", "on")
+
+
+def report_user_error(
+    error: BaseException, program: str, output: str | os.PathLike | None = None, show: bool = True
+) -> bool:
+    """Print ``<program>: error: <message>`` to stderr for a user error and return True; return
+    False for a bug (the caller re-raises it). ``show=False`` prints nothing (the other processes
+    of a distributed run, whose main process reports the same error)."""
+    message = user_error_message(error, output)
+    if message is None:
+        return False
+    if show:
+        print(f"{program}: error: {message}", file=sys.stderr)
+    return True

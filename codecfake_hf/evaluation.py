@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from codecfake_hf.data import load_labelled_dataset, load_waveform
+from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
 from codecfake_hf.detection import Detector
 from codecfake_hf.metrics import compare_detectors, load_eer_metric
 
@@ -37,13 +37,23 @@ class TestSet:
 def codecfake_test_sets(
     source: str, configs: list[str] | str = "all", split: str = "test"
 ) -> dict[str, TestSet]:
-    """``{config: TestSet}`` for CodecFake configs of ``source`` ("all" = every codec subset)."""
+    """``{config: TestSet}`` for CodecFake configs of ``source`` ("all" = every codec subset, not the
+    pooled ``default`` and ``bonafide`` configs).
+
+    Raises:
+        DatasetError: a config is not in the dataset (checked before anything is scored).
+    """
+    from codecfake_hf.dataset_card import POOLED_CONFIGS
+
+    available = dataset_config_names(source)
     if configs == "all" or configs == ["all"]:
-        from datasets import get_dataset_config_names
-
-        from codecfake_hf.dataset_card import POOLED_CONFIGS
-
-        configs = [name for name in get_dataset_config_names(source) if name not in POOLED_CONFIGS]
+        configs = [name for name in available if name not in POOLED_CONFIGS]
+    unknown = [config for config in configs if config not in available]
+    if unknown:
+        raise DatasetError(
+            f"{source}: no config {', '.join(unknown)} in this dataset (its configs: {', '.join(available)}); "
+            "choose from those (--configs) or build the missing ones with `codecfake build --configs ...`"
+        )
     return {config: TestSet(source, config, split) for config in configs}
 
 

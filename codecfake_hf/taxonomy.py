@@ -19,6 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, get_spec
+from codecfake_hf.errors import CodecFakeError
+
+
+class TaxonomyError(CodecFakeError, ValueError):
+    """Results cannot be pooled: an unknown taxonomy field, or a table without the needed columns."""
+
 
 #: Columns of :func:`taxonomy_frame`, in order.
 SPEC_COLUMNS = (
@@ -60,7 +66,7 @@ def _long_results(results: Mapping[str, float] | pd.DataFrame, value: str) -> pd
     if isinstance(results, pd.DataFrame):
         missing = {"codec", value} - set(results.columns)
         if missing:
-            raise ValueError(f"results need the columns 'codec' and {value!r}; missing {sorted(missing)}")
+            raise TaxonomyError(f"results need the columns 'codec' and {value!r}; missing {sorted(missing)}")
         frame = results.copy()
     else:
         frame = pd.DataFrame({"codec": list(results), value: list(results.values())})
@@ -90,13 +96,15 @@ def group_by_taxonomy(
         ``max_<value>``, ``count`` (results pooled) and ``codecs`` (the ids, comma-separated).
 
     Raises:
-        ValueError: ``by`` names no taxonomy field, or the DataFrame lacks ``codec``/``value``.
+        TaxonomyError: ``by`` names no taxonomy field, or the DataFrame lacks ``codec``/``value``.
         UnknownCodecError: a subset id is not registered.
     """
     fields = [by] if isinstance(by, str) else list(by)
     unknown = [field for field in fields if field not in TAXONOMY_FIELDS]
     if unknown or not fields:
-        raise ValueError(f"cannot group by {unknown or by}; taxonomy fields are {', '.join(TAXONOMY_FIELDS)}")
+        raise TaxonomyError(
+            f"cannot group by {unknown or by}; taxonomy fields are {', '.join(TAXONOMY_FIELDS)}"
+        )
     frame = _long_results(results, value)
     frame = frame.join(taxonomy_frame(frame["codec"].unique())[fields], on="codec")
     extra_keys = [column for column in frame.columns if column not in {"codec", value, *fields}]

@@ -6,6 +6,11 @@ accumulation, validation EER each epoch, the best model by validation EER saved 
 ``save_pretrained``, and full-state checkpoints (model, optimizer, scheduler, RNGs, progress) so
 ``--resume`` continues exactly where a run stopped.
 
+Checkpoints are read without running anything in them: the model is safetensors, the progress JSON,
+and Accelerate's optimizer, scheduler and RNG files load with ``weights_only=True``. Every file a
+resume reads is checked first, on every process; a damaged latest checkpoint is named, set aside
+(``step_N.damaged``) and the newest intact one is used instead.
+
 Determinism: the train order comes from a seedable sampler (seed + epoch) and each training crop
 from ``numpy.random.default_rng([seed, epoch, index])``, so neither depends on worker layout or on
 where a run was resumed; dropout draws from torch's RNG, which the checkpoints restore.
@@ -26,17 +31,33 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
+from accelerate.utils import (
+    OPTIMIZER_NAME,
+    RNG_STATE_NAME,
+    SAFE_MODEL_NAME,
+    SCALER_NAME,
+    SCHEDULER_NAME,
+    DataLoaderConfiguration,
+    DistributedDataParallelKwargs,
+    PrecisionType,
+    gather_object,
+    set_seed,
+)
+from accelerate.utils import load as accelerate_load
 from tqdm.auto import tqdm
 
+from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
+from codecfake_hf.errors import CodecFakeError, InputFileError, user_error_message
 from codecfake_hf.metrics import compute_eer
 
 RECIPES: dict[str, dict] = {
@@ -82,29 +103,100 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
-            raise ValueError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
+            raise TrainingConfigError(
+                f"--recipe {self.recipe!r}: unknown; choose one of {', '.join(RECIPES)}"
+            )
         for key, value in RECIPES[self.recipe].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
         if self.scheduler not in ("cosine", "constant"):
-            raise ValueError(f"unknown scheduler {self.scheduler!r}; choose cosine or constant")
-        self.class_weights = tuple(float(w) for w in self.class_weights)
+            raise TrainingConfigError(f"--scheduler {self.scheduler!r}: unknown; choose cosine or constant")
+        precisions = [precision.value for precision in PrecisionType]
+        if self.mixed_precision is not None and self.mixed_precision not in precisions:
+            raise TrainingConfigError(
+                f"--mixed-precision {self.mixed_precision!r}: unknown; choose one of {', '.join(precisions)}"
+            )
+        optional = {item.name for item in dataclasses.fields(self) if item.default is None}
+        for name, (kind, minimum) in _NUMBER_OPTIONS.items():
+            if getattr(self, name) is not None or name not in optional:
+                setattr(self, name, _checked_number(name, getattr(self, name), kind, minimum))
+        if not self.learning_rate > 0:
+            raise TrainingConfigError(f"--learning-rate {self.learning_rate}: must be greater than 0")
+        weights = list(self.class_weights) if isinstance(self.class_weights, list | tuple) else []
+        self.class_weights = tuple(_checked_number("class_weights", w, float, 0.0) for w in weights)
+        if len(self.class_weights) != 2:
+            raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.config}")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, **overrides) -> TrainingConfig:
-        """Read options from a YAML or JSON file; ``overrides`` (non-None) win over the file."""
+        """Read options from a YAML or JSON file; ``overrides`` (non-None) win over the file.
+
+        Raises:
+            InputFileError: the file is missing or not YAML/JSON holding a mapping.
+            TrainingConfigError: an unknown option or a bad value.
+        """
         import yaml
 
-        text = Path(path).read_text()
-        values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        path = Path(path)
+        if not path.is_file():
+            raise InputFileError(f"{path}: no such options file (--config-file); check the path")
+        text = path.read_text()
+        try:
+            values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as error:  # json.JSONDecodeError is a ValueError
+            reason = " ".join(str(error).split())
+            kind = "JSON" if path.suffix == ".json" else "YAML"
+            raise InputFileError(f"{path}: not valid {kind} ({reason})") from error
+        if values is not None and not isinstance(values, dict):
+            raise InputFileError(f"{path}: expected option: value pairs, found a {type(values).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values or {}) - known
         if unknown:
-            raise ValueError(f"{path}: unknown training options {sorted(unknown)}")
+            raise TrainingConfigError(
+                f"{path}: unknown training options {sorted(unknown)}; the options are the flags of train.py"
+            )
         values = {**(values or {}), **{k: v for k, v in overrides.items() if v is not None}}
         return cls(**values)
+
+
+class TrainingConfigError(CodecFakeError, ValueError):
+    """A training option has an unknown or out-of-range value."""
+
+
+#: Numeric options: their type and smallest allowed value (None stays None where it is the default).
+_NUMBER_OPTIONS = {
+    "epochs": (int, 1),
+    "batch_size": (int, 1),
+    "gradient_accumulation_steps": (int, 1),
+    "seed": (int, 0),
+    "num_workers": (int, 0),
+    "checkpoint_steps": (int, 1),
+    "keep_checkpoints": (int, 1),
+    "max_train_samples": (int, 1),
+    "max_eval_samples": (int, 1),
+    "eval_batch_size": (int, 1),
+    "learning_rate": (float, 0.0),
+    "weight_decay": (float, 0.0),
+    "min_learning_rate": (float, 0.0),
+}
+
+
+def _checked_number(name: str, value, kind: type, minimum: float):
+    """``value`` as ``kind`` (YAML reads 1e-3 as a string), or TrainingConfigError naming the option."""
+    flag = "--" + name.replace("_", "-")
+    try:
+        if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise TrainingConfigError(
+            f"{flag} {value!r}: expected {'an integer' if kind is int else 'a number'}"
+        ) from None
+    if number < minimum:
+        raise TrainingConfigError(f"{flag} {value!r}: must be at least {minimum:g}")
+    return number
 
 
 class WaveformDataset(torch.utils.data.Dataset):
@@ -142,24 +234,21 @@ def collate(batch: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
 
 def build_model(name_or_path: str):
     """A fresh model from a preset ("AASIST", "AASIST-L", "tiny") or a pretrained one (folder or
-    Hub id, loaded strictly: :class:`~codecfake_hf.checkpoints.CheckpointMismatchError` names any
-    key that does not fit), with its feature extractor."""
+    Hub id, :func:`codecfake_hf.sources.load_audio_classifier`, loaded strictly:
+    :class:`~codecfake_hf.checkpoints.CheckpointMismatchError` names any key that does not fit), with
+    its feature extractor."""
     from codecfake_hf.models.aasist import (
         AASIST_PRESETS,
         AasistConfig,
         AasistFeatureExtractor,
         AasistForAudioClassification,
     )
+    from codecfake_hf.sources import load_audio_classifier
 
     if name_or_path in AASIST_PRESETS:
         config = AasistConfig.from_preset(name_or_path)
         return AasistForAudioClassification(config), AasistFeatureExtractor(num_samples=config.num_samples)
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-    from codecfake_hf.checkpoints import from_pretrained_strict
-
-    model = from_pretrained_strict(AutoModelForAudioClassification, name_or_path)
-    return model, AutoFeatureExtractor.from_pretrained(name_or_path)
+    return load_audio_classifier(name_or_path)
 
 
 def _subset(dataset, limit: int | None, seed: int):
@@ -169,18 +258,55 @@ def _subset(dataset, limit: int | None, seed: int):
 
 
 class Progress:
-    """Run progress stored in every checkpoint: epoch, optimizer step inside it, the epoch's running
-    training loss (already averaged over processes), best validation EER."""
+    """Run progress stored in every checkpoint as ``progress.json``: epoch, optimizer step inside it,
+    the epoch's running training loss (already averaged over processes), best validation EER. The
+    file is written last, so a checkpoint without it is one whose saving did not finish."""
+
+    FILE = "progress.json"
 
     def __init__(self) -> None:
         self.epoch, self.step_in_epoch, self.best_eer = 0, 0, math.inf
         self.loss_sum, self.loss_count = 0.0, 0
 
-    def state_dict(self) -> dict:
-        return dict(vars(self))
+    def save(self, folder: Path) -> None:
+        """Write ``folder/progress.json`` atomically (JSON; no best EER yet is ``null``)."""
+        state = {**vars(self), "best_eer": None if math.isinf(self.best_eer) else self.best_eer}
+        temporary = folder / (self.FILE + ".tmp")
+        temporary.write_text(json.dumps(state))
+        os.replace(temporary, folder / self.FILE)
 
-    def load_state_dict(self, state: dict) -> None:
-        vars(self).update(state)
+    @classmethod
+    def load(cls, folder: Path) -> Progress:
+        """Read ``folder/progress.json``.
+
+        Raises:
+            CheckpointError: missing, not JSON, or not the fields and types this class writes.
+        """
+        path = folder / cls.FILE
+        progress = cls()
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CheckpointError(f"{path}: missing (saving this checkpoint did not finish)") from None
+        except ValueError as error:  # not JSON, or not text
+            raise CheckpointError(f"{path}: not valid JSON ({type(error).__name__})") from error
+        counters = ("epoch", "step_in_epoch", "loss_count")
+        valid = (
+            isinstance(state, dict)
+            and set(state) == set(vars(progress))
+            and all(type(state[key]) is int and state[key] >= 0 for key in counters)
+            and type(state["loss_sum"]) in (int, float)
+            and (state["best_eer"] is None or type(state["best_eer"]) in (int, float))
+        )
+        if not valid:
+            raise CheckpointError(
+                f"{path}: not the progress this trainer writes ({', '.join(sorted(vars(progress)))})"
+            )
+        vars(progress).update(
+            state, best_eer=math.inf if state["best_eer"] is None else float(state["best_eer"])
+        )
+        progress.loss_sum = float(progress.loss_sum)
+        return progress
 
 
 def _batch_seed(seed: int, epoch: int, batch_index: int, process_index: int) -> int:
@@ -215,9 +341,84 @@ def validation_eer(model, loader, accelerator: Accelerator) -> float:
 
 
 def _checkpoints(output_dir: Path) -> list[Path]:
-    """Saved full-state checkpoints, oldest first."""
-    found = [p for p in (output_dir / "checkpoints").glob("step_*") if (p / "progress.json").is_file()]
+    """Checkpoint folders ``step_N``, oldest first (complete or not: see :class:`Progress`)."""
+    found = [p for p in (output_dir / "checkpoints").glob("step_*") if re.fullmatch(r"step_\d+", p.name)]
     return sorted(found, key=lambda p: int(p.name.split("_")[1]))
+
+
+def _complete_checkpoints(output_dir: Path) -> list[Path]:
+    return [folder for folder in _checkpoints(output_dir) if (folder / Progress.FILE).is_file()]
+
+
+def _checkpoint_problem(folder: Path, accelerator: Accelerator) -> str | None:
+    """What makes ``folder`` unusable for this process's resume (None if every file it will read
+    loads): model safetensors, progress JSON, and Accelerate's optimizer, scheduler, gradient
+    scaler and this process's RNG state through ``weights_only`` loading."""
+    fix = "restore it from a copy or remove this checkpoint"
+    try:
+        pickled_objects = sorted(p.name for p in folder.glob("custom_checkpoint_*"))
+        if pickled_objects:
+            raise CheckpointError(
+                f"{folder / pickled_objects[0]}: unexpected pickled object (this trainer keeps its progress in "
+                f"{Progress.FILE} and never unpickles objects); {fix}"
+            )
+        Progress.load(folder)
+        load_safetensors_file(folder / f"{SAFE_MODEL_NAME}.safetensors", fix)
+        names = [
+            f"{OPTIMIZER_NAME}.bin",
+            f"{SCHEDULER_NAME}.bin",
+            f"{RNG_STATE_NAME}_{accelerator.process_index}.pkl",
+        ]
+        if accelerator.scaler is not None:
+            names.append(SCALER_NAME)
+        for name in names:
+            load_torch_file(folder / name, fix, load=accelerate_load)
+    except (CheckpointError, OSError) as error:
+        return user_error_message(error) or " ".join(str(error).split())
+    return None
+
+
+def _resume_checkpoint(output_dir: Path, accelerator: Accelerator) -> Path | None:
+    """The newest checkpoint every process can read in full (None if there is none at all).
+
+    Every process checks the files it will read and all take the same decision. Damaged newer
+    checkpoints are named on stderr and renamed ``step_N.damaged`` (kept, never deleted); a folder
+    whose save did not finish (no ``progress.json``) is skipped.
+
+    Raises:
+        CheckpointError: checkpoints exist but none is intact; names the newest's damaged file.
+    """
+    damaged: list[tuple[Path, str]] = []
+    for folder in reversed(_complete_checkpoints(output_dir)):
+        problems = [p for p in gather_object([_checkpoint_problem(folder, accelerator)]) if p]
+        if not problems:
+            for bad, problem in damaged:
+                aside = _unused_name(bad.with_name(bad.name + ".damaged"))
+                _warn(accelerator, f"checkpoint {bad} is damaged ({problem}); set aside as {aside.name}")
+                if accelerator.is_main_process:
+                    bad.rename(aside)
+            accelerator.wait_for_everyone()
+            return folder
+        damaged.append((folder, problems[0]))
+    if damaged:
+        raise CheckpointError(
+            f"no intact checkpoint to resume from in {output_dir / 'checkpoints'}: {damaged[0][1]}"
+        )
+    return None
+
+
+def _unused_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``, ... whichever does not exist yet."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
+
+
+def _warn(accelerator: Accelerator, message: str) -> None:
+    if accelerator.is_main_process:
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def train(config: TrainingConfig) -> Path:
@@ -263,7 +464,10 @@ def train(config: TrainingConfig) -> Path:
         collate_fn=collate,
     )
     if len(train_loader) == 0:
-        raise ValueError(f"{config.dataset}/{config.config}: fewer training examples than one batch")
+        raise TrainingConfigError(
+            f"{config.dataset} config {config.config}: {len(train_set)} training examples, fewer than one batch "
+            f"({config.batch_size} per process); lower --batch-size"
+        )
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -283,13 +487,22 @@ def train(config: TrainingConfig) -> Path:
     )
     steps_per_epoch = math.ceil(len(train_loader) / config.gradient_accumulation_steps)  # per process
     progress = Progress()
-    accelerator.register_for_checkpointing(progress)
     class_weights = torch.tensor(config.class_weights, device=accelerator.device)
 
-    if config.resume and _checkpoints(output_dir):
-        latest = _checkpoints(output_dir)[-1]
-        accelerator.load_state(str(latest))
-        accelerator.print(f"resumed from {latest} (epoch {progress.epoch}, step {progress.step_in_epoch})")
+    resume_from = _resume_checkpoint(output_dir, accelerator) if config.resume else None
+    if resume_from is not None:
+        try:
+            accelerator.load_state(str(resume_from), load_kwargs={"weights_only": True})
+        except (RuntimeError, ValueError, KeyError) as error:  # intact files of another model/optimizer
+            reason = " ".join(str(error).split())[:300]
+            raise CheckpointError(
+                f"{resume_from}: does not fit this run's model or optimizer ({type(error).__name__}: {reason}); "
+                "resume with the options it was saved with, or use another --output-dir"
+            ) from error
+        progress = Progress.load(resume_from)
+        accelerator.print(
+            f"resumed from {resume_from} (epoch {progress.epoch}, step {progress.step_in_epoch})"
+        )
     elif config.resume:
         accelerator.print(f"--resume: no checkpoint in {output_dir / 'checkpoints'}; starting fresh")
     accelerator.init_trackers("codecfake", config=_flat(config))
@@ -298,9 +511,10 @@ def train(config: TrainingConfig) -> Path:
         global_step = progress.epoch * steps_per_epoch + progress.step_in_epoch
         target = output_dir / "checkpoints" / f"step_{global_step}"
         accelerator.save_state(str(target))
+        accelerator.wait_for_everyone()  # every process's files are written before progress.json
         if accelerator.is_main_process:
-            (target / "progress.json").write_text(json.dumps(progress.state_dict()))
-            for old in _checkpoints(output_dir)[: -config.keep_checkpoints]:
+            progress.save(target)
+            for old in _complete_checkpoints(output_dir)[: -config.keep_checkpoints]:
                 shutil.rmtree(old, ignore_errors=True)
         accelerator.wait_for_everyone()
 

@@ -72,6 +72,8 @@ class BuildOptions:
         shard_size: utterances per parquet shard (also the resume granularity).
         mic: VCTK 0.92 microphone, "mic1" or "mic2".
         writer_batch_size: rows ``map`` buffers before writing its cache (bounds memory).
+        checkpoint_dir: folder with one subfolder per codec id holding that codec's checkpoint
+            files (``<checkpoint_dir>/E/config.json``, ...) instead of the Hub cache.
     """
 
     tiny: bool = False
@@ -81,6 +83,11 @@ class BuildOptions:
     shard_size: int = 1000
     mic: str = "mic1"
     writer_batch_size: int = 100
+    checkpoint_dir: str | None = None
+
+    def codec_dir(self, codec_id: str) -> str | None:
+        """The folder holding ``codec_id``'s checkpoint files, None for the Hub cache."""
+        return None if self.checkpoint_dir is None else str(Path(self.checkpoint_dir) / codec_id)
 
     def processes(self) -> int:
         """The ``num_proc`` to use (>= 1)."""
@@ -130,9 +137,9 @@ def rank_device(device: str, rank: int | None) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _codec(codec_id: str, tiny: bool, device: str):
+def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None):
     """The codec of the current worker process, loaded once per (codec, device)."""
-    return load_codec(codec_id, tiny=tiny, device=device)
+    return load_codec(codec_id, tiny=tiny, device=device, local_dir=local_dir)
 
 
 def check_sources(batch: dict[str, list]) -> dict[str, list]:
@@ -161,6 +168,7 @@ def make_examples(
     device: str,
     batch_size: int,
     threads: int | None = None,
+    local_dir: str | None = None,
 ) -> dict[str, list]:
     """Batched ``map`` function: the CodecFake examples of a batch of VCTK rows.
 
@@ -169,6 +177,7 @@ def make_examples(
         rank: ``map`` worker rank (selects the GPU).
         codec_id: a registry id ("E", ...) or ``"bonafide"`` (the source audio itself).
         threads: torch threads for this process (:meth:`BuildOptions.threads_per_process`).
+        local_dir: folder of the codec's checkpoint files (None: the Hub cache).
 
     Returns:
         Columns audio (``{"bytes": FLAC, "path"}``), label (0 spoof / 1 bona fide) and codec.
@@ -179,7 +188,7 @@ def make_examples(
     if codec_id == BONAFIDE:
         outputs = sources
     else:
-        codec = _codec(codec_id, tiny, rank_device(device, rank))
+        codec = _codec(codec_id, tiny, rank_device(device, rank), local_dir)
         outputs = _resynthesize(codec, codec_id, sources, batch["utterance_id"], batch_size)
     label = LABELS.index(BONAFIDE) if codec_id == BONAFIDE else LABELS.index("spoof")
     return {
@@ -370,6 +379,7 @@ def build_config(
                 "device": options.device,
                 "batch_size": options.batch_size,
                 "threads": options.threads_per_process(),
+                "local_dir": options.codec_dir(codec_id),
             },
             remove_columns=["path"],
             features=FEATURES,
@@ -385,6 +395,47 @@ def build_config(
         if stale not in paths:
             stale.unlink()  # shards of an earlier build with another plan
     return [p for p in paths if p.exists()]
+
+
+def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
+    """Find (or download) every codec's checkpoint files before any audio is processed, so that a
+    missing one stops the build at once instead of after the bona fide pass.
+
+    Raises:
+        DatasetBuildError: one line naming each unavailable codec and the commands that fetch it.
+    """
+    from huggingface_hub import is_offline_mode
+
+    from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+
+    if options.tiny:
+        return
+    unavailable, first_error = [], None
+    for codec_id in codec_ids:
+        spec = get_spec(codec_id)
+        try:
+            fetch_files(spec.repo_id, spec.files, local_dir=options.codec_dir(spec.id))
+        except CheckpointUnavailableError as error:
+            unavailable.append(spec)
+            first_error = first_error or str(error).splitlines()[0]
+    if not unavailable:
+        return
+    if options.checkpoint_dir is not None:
+        where = f"missing from --checkpoint-dir {options.checkpoint_dir}"
+    elif is_offline_mode():
+        where = "not in the Hub cache and HF_HUB_OFFLINE is set"
+    else:
+        where = f"not in the Hub cache and not downloadable ({first_error})"
+    files_by_repo: dict[str, dict[str, None]] = {}  # B1-B3 share a repo; keep each file once, in order
+    for spec in unavailable:
+        files_by_repo.setdefault(spec.repo_id, {}).update(dict.fromkeys(spec.files))
+    commands = "; ".join(f"`hf download {repo} {' '.join(files)}`" for repo, files in files_by_repo.items())
+    listed = ", ".join(f"{spec.id} ({spec.repo_id}: {' '.join(spec.files)})" for spec in unavailable)
+    raise DatasetBuildError(
+        f"checkpoint files {where} for codec {listed}; nothing was built. Fetch them into the cache on a "
+        f"machine with network access: {commands}; or put each codec's files in DIR/<id>/ and pass "
+        "--checkpoint-dir DIR; or pass --tiny for tiny random-weight codecs (a smoke test)"
+    )
 
 
 def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str]:
@@ -475,6 +526,7 @@ def build_codecfake(
     out = Path(out)
     cache_dir = out / ".build"
     manifest = prepare_vctk(vctk, options.mic)
+    check_checkpoints(codec_ids, options)
     check = run_source_check(manifest, cache_dir, options)
     if not check.rows:
         raise DatasetBuildError(f"{manifest.root}: no readable audio (see the errors in the build report)")

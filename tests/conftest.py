@@ -48,3 +48,31 @@ def tiny_aasist_dir(tmp_path_factory) -> Path:
     AasistForAudioClassification(config).eval().save_pretrained(folder)
     AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(folder)
     return folder
+
+
+class _RunsCodeWhenUnpickled:
+    """Unpickling this calls ``os.mkdir(path)``: a stand-in for code hidden in a shared file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.mkdir, (self.path,)
+
+
+@pytest.fixture
+def malicious_pickle(tmp_path) -> tuple[bytes, Path]:
+    """``(payload, marker)``: a file in ``torch.save`` format (what .pth/.bin/.pkl checkpoints are)
+    whose pickle creates the folder ``marker`` when loaded without ``weights_only``; checked here to
+    be live. A test plants it and asserts that ``marker`` never appears."""
+    import io
+
+    import torch
+
+    marker = tmp_path / "code-from-a-pickle-ran"
+    buffer = io.BytesIO()
+    torch.save(_RunsCodeWhenUnpickled(marker), buffer)
+    torch.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    assert marker.is_dir()
+    marker.rmdir()
+    return buffer.getvalue(), marker

@@ -77,7 +77,7 @@ def test_cli_detect_table(tiny_model_dir, audio_files, capsys):
 
 def test_cli_detect_missing_model_is_a_clear_error(audio_files, tmp_path, capsys):
     assert main(["detect", str(audio_files["short"]), "--model", str(tmp_path / "nope")]) == 2
-    assert "not a saved model folder" in capsys.readouterr().err
+    assert f"{tmp_path / 'nope'}: no such model folder; check the path" in capsys.readouterr().err
 
 
 def test_cli_convert_aasist(fixtures_dir, tmp_path, capsys):

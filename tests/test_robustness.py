@@ -170,7 +170,7 @@ def test_detector_scores_the_bonafide_logit_of_any_audio_classifier(tiny_detecto
     np.testing.assert_allclose(scorer(waveforms[1:], RATE), scores[1:], rtol=1e-5)  # per utterance
     at_48k = scorer([resample(waveforms[0], RATE, 48000)], 48000)
     assert abs(at_48k[0] - scores[0]) < 0.05 * (abs(scores[0]) + 1)  # resampled to the model rate first
-    with pytest.raises(FileNotFoundError, match="not a saved model folder"):
+    with pytest.raises(FileNotFoundError, match="no such model folder"):
         Detector.from_pretrained(tiny_detector / "missing")
 
 

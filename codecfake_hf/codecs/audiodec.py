@@ -61,6 +61,7 @@ import torch.nn.functional as F
 import yaml
 from torch import nn
 
+from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
@@ -595,7 +596,7 @@ def from_upstream(config: dict, state_dict: dict, streaming_state: str = "reset"
     missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
     wrong = [k for k in set(expected) & set(given) if expected[k].shape != given[k].shape]
     if missing or unexpected or wrong:
-        raise ValueError(
+        raise CheckpointError(
             f"AudioDec checkpoint does not match the config: missing {missing[:5]}, unexpected "
             f"{unexpected[:5]}, wrong shape {sorted(wrong)[:5]}"
         )
@@ -610,7 +611,7 @@ def _read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         return checkpoint["model"]["generator"]
     except Exception as error:  # a truncated download, an HTML error page, another file
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: not an AudioDec checkpoint readable with torch.load(weights_only=True) "
             f"({type(error).__name__}: {error}); delete it and download it again"
         ) from None
@@ -620,7 +621,7 @@ def _read_generator_params(path: Path) -> dict:
     try:
         return yaml.safe_load(path.read_text())["generator_params"]
     except Exception as error:
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: not an AudioDec config.yml with generator_params ({type(error).__name__}: {error}); "
             "delete it and download it again"
         ) from None
@@ -634,7 +635,7 @@ def pretrained_codec(
     relative paths; the two ``config.yml`` need their sub-folders)."""
     paths = fetch_checkpoint(spec, local_dir=local_dir)
     if len(set(paths.values())) != len(paths):
-        raise ValueError(
+        raise CheckpointError(
             f"{local_dir}: the autoencoder and vocoder files share names; keep their sub-folders "
             f"({', '.join(spec.files)})"
         )

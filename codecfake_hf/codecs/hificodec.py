@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
@@ -435,7 +436,7 @@ class HiFiCodec(CodecModel):
             try:
                 getattr(self, key).load_state_dict(nested[key], strict=True)
             except RuntimeError as error:
-                raise ValueError(
+                raise CheckpointError(
                     f"the HiFi-Codec {key!r} weights do not fit the config "
                     f"(wrong config or checkpoint?): {str(error).splitlines()[-1].strip()}"
                 ) from None
@@ -499,13 +500,15 @@ def load_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: not a readable HiFi-Codec checkpoint ({type(error).__name__}); "
             f"delete it and download it again"
         ) from None
     if not isinstance(checkpoint, dict) or not all(key in checkpoint for key in CHECKPOINT_KEYS):
         found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise ValueError(f"{path}: expected a HiFi-Codec checkpoint with keys {CHECKPOINT_KEYS}, got {found}")
+        raise CheckpointError(
+            f"{path}: expected a HiFi-Codec checkpoint with keys {CHECKPOINT_KEYS}, got {found}"
+        )
     return {key: checkpoint[key] for key in CHECKPOINT_KEYS}
 
 

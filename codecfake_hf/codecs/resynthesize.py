@@ -9,6 +9,7 @@ import numpy as np
 
 from codecfake_hf.audio import load_audio, write_audio
 from codecfake_hf.codecs.registry import load_codec
+from codecfake_hf.errors import InputFileError
 
 
 def resynthesize_file(
@@ -34,7 +35,7 @@ def resynthesize_file(
     """
     output_path = Path(output_path)
     if not output_path.parent.is_dir():
-        raise FileNotFoundError(f"{output_path.parent}: output folder does not exist; create it first")
+        raise InputFileError(f"{output_path.parent}: output folder does not exist; create it first")
     waveform, rate = load_audio(input_path)
     codec = load_codec(
         codec_id, tiny=tiny, device=device, local_dir=None if checkpoint_dir is None else str(checkpoint_dir)

@@ -19,6 +19,8 @@ from pathlib import Path
 import torch
 from huggingface_hub import constants
 
+from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
+from codecfake_hf.errors import InputFileError
 from codecfake_hf.hub import CheckpointUnavailableError, sha256_file
 
 from .configuration_aasist import AASIST_PRESETS, AasistConfig
@@ -164,8 +166,10 @@ def convert_aasist_checkpoint(
         The converted model in eval mode.
 
     Raises:
-        FileNotFoundError: ``checkpoint_path`` does not exist.
-        ValueError: unknown variant, or the checkpoint does not match it (strict loading failed).
+        InputFileError: ``checkpoint_path`` does not exist.
+        ValueError: unknown variant.
+        CheckpointError: the file does not load with ``weights_only=True`` (truncated, corrupt,
+            holding code), or does not match the variant (strict loading failed).
         CheckpointUnavailableError: ``checkpoint_path`` is None and the file cannot be downloaded.
     """
     if variant not in AASIST_PRESETS:
@@ -177,17 +181,22 @@ def convert_aasist_checkpoint(
         )
     checkpoint_path = Path(checkpoint_path)
     if not checkpoint_path.is_file():
-        raise FileNotFoundError(
-            f"{checkpoint_path}: no such checkpoint file; pass the official {variant}.pth"
+        raise InputFileError(f"{checkpoint_path}: no such checkpoint file; pass the official {variant}.pth")
+    official = load_torch_file(
+        checkpoint_path, f"pass the official {variant}.pth (`codecfake convert-aasist download` fetches it)"
+    )
+    if not isinstance(official, dict):
+        raise CheckpointError(
+            f"{checkpoint_path}: holds a {type(official).__name__}, not an AASIST state dict"
         )
-    official = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
 
     config = AasistConfig.from_preset(variant)
     model = AasistForAudioClassification(config)
     try:
         model.load_state_dict(convert_state_dict(official), strict=True)
     except (RuntimeError, KeyError) as error:
-        raise ValueError(f"{checkpoint_path}: not an official {variant} checkpoint ({error})") from None
+        reason = " ".join(str(error).split())[:300]
+        raise CheckpointError(f"{checkpoint_path}: not an official {variant} checkpoint ({reason})") from None
     model.eval()
     model.save_pretrained(output_dir)
     AasistFeatureExtractor(
