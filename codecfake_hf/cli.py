@@ -89,7 +89,10 @@ def _detect(args: argparse.Namespace) -> int:
 
     from codecfake_hf.detection import Detector
 
-    results = Detector.from_pretrained(args.model, mode=args.mode).detect_files(args.files)
+    detector = Detector.from_pretrained(
+        args.model, mode=args.mode, batch_size=args.batch_size, device=args.device
+    )
+    results = detector.detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
@@ -138,6 +141,16 @@ def _add_aasist_commands(commands) -> None:
         choices=["first", "full"],
         default="first",
         help="first: the first 4.04 s as in the official recipe; full: mean logits over the whole file",
+    )
+    detect.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="windows per forward pass (default 4 on CPU, about 1 GB; 32 on a GPU); memory grows with it, "
+        "not with the file's length",
+    )
+    detect.add_argument(
+        "--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: cuda if available)"
     )
     detect.set_defaults(func=_detect)
 
