@@ -209,13 +209,20 @@ def _add_dataset_commands(commands) -> None:
 
 def _named_paths(values: list[str]) -> dict[str, str]:
     """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (name: the model's training config or
-    the folder name)."""
+    the folder name). Two items with one name (two models trained on the same config) are an error
+    that asks for ``NAME=PATH``, since they would otherwise merge into one row."""
     from codecfake_hf.evaluation import model_row_name
 
-    named = {}
+    named: dict[str, str] = {}
     for value in values:
         name, _, path = value.rpartition("=")
-        named[name or model_row_name(path)] = path
+        name = name or model_row_name(path)
+        if name in named:
+            raise CodecFakeError(
+                f"{named[name]} and {path} would both be named {name!r} (one row); name each one as "
+                f"NAME=PATH, e.g. '{name}-1={named[name]}' '{name}-2={path}'"
+            )
+        named[name] = path
     return named
 
 
@@ -246,6 +253,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.output_dir:
         print(f"per-utterance scores and eer.csv written to {args.output_dir}")
+    skipped = int(summary["n_skipped"].sum())
+    if skipped:
+        print(
+            f"codecfake evaluate: error: {skipped} trial(s) with unreadable audio were skipped (listed above"
+            f"{' and in the error column of scores_<set>.csv' if args.output_dir else ''}); the EERs leave them out",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
