@@ -93,7 +93,7 @@ class AudioFile:
         try:
             info = sf.info(str(self.path))
         except Exception as libsndfile_error:  # libsndfile raises several types for unknown or corrupt files
-            self._decoded, self.sample_rate = _decode_with_ffmpeg(self.path, libsndfile_error)
+            self._decoded, self.sample_rate = _decode_with_ffmpeg(self.path, self.path, libsndfile_error)
             return
         self.sample_rate = int(info.samplerate)
         if info.format in ("WAV", "WAVEX"):
@@ -136,20 +136,23 @@ class AudioFile:
         return np.concatenate(list(self.blocks()))
 
 
-def _decode_with_ffmpeg(path: Path, libsndfile_error: Exception) -> tuple[np.ndarray, int]:
-    """Decode a file libsndfile cannot read with torchcodec (FFmpeg): mono float32 ``[T]`` and its rate."""
+def _decode_with_ffmpeg(
+    source: Path | bytes, name: str | os.PathLike, libsndfile_error: Exception
+) -> tuple[np.ndarray, int]:
+    """Decode a file (or its bytes) that libsndfile cannot read with torchcodec (FFmpeg): mono float32
+    ``[T]`` and its rate (Hz). ``name`` names it in the error."""
     try:
         from torchcodec.decoders import AudioDecoder
 
-        samples = AudioDecoder(str(path)).get_all_samples()  # data: [channels, T] float32
+        samples = AudioDecoder(source if isinstance(source, bytes) else str(source)).get_all_samples()
     except Exception as ffmpeg_error:  # torchcodec raises RuntimeError/ValueError, or fails to load FFmpeg
         lines = str(ffmpeg_error).strip().splitlines() or [type(ffmpeg_error).__name__]
         reason = re.sub(r"^\w+, \S+:\d+, ", "", lines[0])  # drop torchcodec's "function, file.cpp:line, "
         raise AudioError(
-            f"{path}: cannot decode audio (libsndfile: {libsndfile_error}; FFmpeg: {reason}); "
+            f"{name}: cannot decode audio (libsndfile: {libsndfile_error}; FFmpeg: {reason}); "
             "the file is corrupt or not audio"
         ) from None
-    return samples.data.numpy().mean(axis=0, dtype=np.float32), int(samples.sample_rate)
+    return samples.data.numpy().mean(axis=0, dtype=np.float32), int(samples.sample_rate)  # data: [C, T]
 
 
 def _check_wav_data_chunk(path: Path) -> None:
@@ -252,11 +255,12 @@ def resample_blocks(
 
 
 def decode_audio_bytes(data: bytes, source: str | None = None) -> tuple[np.ndarray, int]:
-    """Decode an in-memory audio file (wav/flac/...) to mono float32 ``([T], sample_rate_hz)``."""
+    """Decode an in-memory audio file to mono float32 ``([T], sample_rate_hz)``: what libsndfile reads
+    (wav/flac/...), else through torchcodec (FFmpeg: m4a/AAC, mp4, ...)."""
     try:
         waveform, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
-    except Exception as error:
-        raise AudioError(f"{_name(source)}: cannot decode audio bytes ({error})") from None
+    except Exception as libsndfile_error:
+        waveform, rate = _decode_with_ffmpeg(data, _name(source), libsndfile_error)
     return validate_waveform(waveform, source), int(rate)
 
 

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from codecfake_hf import audio
 from codecfake_hf.cli import main
+from codecfake_hf.data import load_waveform
 from codecfake_hf.detection import Detector
 
 
@@ -36,6 +37,10 @@ def test_m4a_is_decoded_through_ffmpeg(tmp_path, tiny_aasist_dir, capsys):
     assert rate == 16000 and abs(waveform.shape[0] - reference.shape[0]) < 160
     length = min(waveform.shape[0], reference.shape[0])
     assert np.corrcoef(waveform[:length], reference[:length])[0, 1] > 0.99  # the same tone, lossy
+    embedded = load_waveform(
+        {"bytes": m4a.read_bytes(), "path": None}, 16000, "tone.m4a"
+    )  # a dataset's bytes
+    assert np.array_equal(embedded, waveform)
     assert main(["detect", str(m4a), "--model", str(tiny_aasist_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["label"] in ("spoof", "bonafide")
 
