@@ -81,6 +81,14 @@ def test_full_mode_streams_in_bounded_batches_with_unchanged_scores(tiny_aasist_
     assert torch.allclose(streamed, whole[0], atol=1e-5)
 
 
+def test_first_mode_is_exactly_the_whole_file_score(tiny_aasist_dir, long_file):
+    detector = Detector.from_pretrained(tiny_aasist_dir, device="cpu")
+    waveform, rate = audio.load_audio(long_file)
+    whole, _ = detector.logits([waveform], rate)
+    streamed, windows = detector.file_logits(long_file)
+    assert windows == 1 and torch.equal(streamed, whole[0])
+
+
 def test_cli_detect_batch_size_and_device(tiny_aasist_dir, long_file, capsys):
     runs = []
     for extra in ([], ["--batch-size", "1", "--device", "cpu"], ["--batch-size", "64"]):
