@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codecfake_hf.errors import InputFileError, debug_requested, report_user_error
+from codecfake_hf.errors import CodecFakeError, InputFileError, debug_requested, report_user_error
 
 
 def _codecs(args: argparse.Namespace) -> int:
@@ -70,7 +70,13 @@ def _detect(args: argparse.Namespace) -> int:
 
     from codecfake_hf.detection import Detector
 
-    detector = Detector.from_pretrained(args.model, mode=args.mode, bonafide_label=args.bonafide_label)
+    detector = Detector.from_pretrained(
+        args.model,
+        mode=args.mode,
+        batch_size=args.batch_size,
+        device=args.device,
+        bonafide_label=args.bonafide_label,
+    )
     results = detector.detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
@@ -125,6 +131,16 @@ def _add_aasist_commands(commands) -> None:
         "--bonafide-label",
         default=None,
         help="name of the bona fide class, for a classifier whose labels do not say it (e.g. LABEL_1)",
+    )
+    detect.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="windows per forward pass (default 4 on CPU, about 1 GB; 32 on a GPU); memory grows with it, "
+        "not with the file's length",
+    )
+    detect.add_argument(
+        "--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: cuda if available)"
     )
     detect.set_defaults(func=_detect)
 
@@ -194,13 +210,20 @@ def _add_dataset_commands(commands) -> None:
 
 def _named_paths(values: list[str]) -> dict[str, str]:
     """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (name: the model's training config or
-    the folder name)."""
+    the folder name). Two items with one name (two models trained on the same config) are an error
+    that asks for ``NAME=PATH``, since they would otherwise merge into one row."""
     from codecfake_hf.evaluation import model_row_name
 
-    named = {}
+    named: dict[str, str] = {}
     for value in values:
         name, _, path = value.rpartition("=")
-        named[name or model_row_name(path)] = path
+        name = name or model_row_name(path)
+        if name in named:
+            raise CodecFakeError(
+                f"{named[name]} and {path} would both be named {name!r} (one row); name each one as "
+                f"NAME=PATH, e.g. '{name}-1={named[name]}' '{name}-2={path}'"
+            )
+        named[name] = path
     return named
 
 
@@ -231,6 +254,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.output_dir:
         print(f"per-utterance scores and eer.csv written to {args.output_dir}")
+    skipped = int(summary["n_skipped"].sum())
+    if skipped:
+        print(
+            f"codecfake evaluate: error: {skipped} trial(s) with unreadable audio were skipped (listed above"
+            f"{' and in the error column of scores_<set>.csv' if args.output_dir else ''}); the EERs leave them out",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

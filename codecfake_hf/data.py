@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load_from_disk
 
-from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, resample
+from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, require_resampled, resample
 from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.sources import SourceNotFoundError, check_dataset_source, no_such_folder
@@ -207,4 +207,6 @@ def load_waveform(audio: dict, sample_rate: int = 16000, name: str | None = None
         waveform, rate = load_audio(audio["path"])
     else:
         raise AudioError(f"{source}: the audio value has neither bytes nor a path")
-    return resample(waveform, rate, sample_rate)
+    resampled = resample(waveform, rate, sample_rate)
+    require_resampled(waveform.shape[0], resampled.shape[0], rate, sample_rate, source)
+    return resampled

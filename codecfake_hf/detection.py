@@ -8,6 +8,10 @@ arg-max class. Audio of any rate is resampled with :func:`codecfake_hf.audio.res
 ``mode="first"`` scores the official first 64,600 samples and ``mode="full"`` averages the logits of
 windows covering the whole recording.
 
+Files are streamed (:meth:`Detector.detect_files`): read in blocks, resampled in a streaming form of the
+same resampler, cut into windows as they arrive and scored ``batch_size`` windows at a time, so memory
+does not grow with the recording (``benchmarks/bench_detect_memory.py``).
+
 It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation`) and, as a
 ``score_fn(waveforms, sample_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
 
@@ -21,15 +25,38 @@ scores for EER (:meth:`Detector.score`) follow the official protocol and score e
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
-from codecfake_hf.audio import AudioError, load_audio, resample
+from codecfake_hf.audio import (
+    AudioError,
+    AudioFile,
+    load_audio,
+    require_resampled,
+    resample,
+    resample_blocks,
+)
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.models.aasist.feature_extraction_aasist import AudioInputError, check_judgeable
+from codecfake_hf.models.aasist.feature_extraction_aasist import (
+    AudioInputError,
+    check_judgeable,
+    check_judgeable_summary,
+)
+
+#: Windows per forward pass by default. AASIST-L holds about 150 MB of activations per 4.04 s window
+#: on a CPU (4 windows: about 1 GB peak for the whole ``detect`` process, 32: 5 GB); a GPU takes more.
+DEFAULT_BATCH_SIZE = {"cpu": 4, "cuda": 32}
+
+
+class DetectionError(CodecFakeError, ValueError):
+    """A detector option that cannot work (unknown or unavailable device, batch size below 1)."""
 
 
 class BonafideLabelError(CodecFakeError, ValueError):
@@ -93,8 +120,9 @@ class Detector:
         model: a ``transformers`` audio-classification model.
         feature_extractor: its feature extractor.
         mode: AASIST window mode, ``"first"`` (official) or ``"full"`` (whole recording).
-        batch_size: windows (AASIST) per forward pass; other classifiers score one clip at a time,
-            since zero-padding a batch would change their output.
+        batch_size: windows (AASIST) per forward pass; default :data:`DEFAULT_BATCH_SIZE` for the
+            device. Other classifiers score one clip at a time, since zero-padding a batch would
+            change their output.
         device: torch device; default CUDA when available.
         bonafide_label: name of the bona fide class, for a classifier whose labels do not say it
             (see :func:`bonafide_index`).
@@ -103,11 +131,11 @@ class Detector:
         BonafideLabelError: which class is bona fide is unknown.
     """
 
-    def __init__(self, model, feature_extractor, mode: str = "first", batch_size: int = 32,
+    def __init__(self, model, feature_extractor, mode: str = "first", batch_size: int | None = None,
                  device: str | None = None, bonafide_label: str | None = None) -> None:  # fmt: skip
         from codecfake_hf.models.aasist import AasistFeatureExtractor
 
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.feature_extractor = feature_extractor
         self.windowed = isinstance(feature_extractor, AasistFeatureExtractor)
@@ -117,7 +145,13 @@ class Detector:
                 f"extractor is {type(feature_extractor).__name__}: use mode 'first' (--mode first)"
             )
         self.mode = mode
-        self.batch_size = int(batch_size)
+        self.batch_size = (
+            DEFAULT_BATCH_SIZE.get(self.device.type, DEFAULT_BATCH_SIZE["cpu"])
+            if batch_size is None
+            else int(batch_size)
+        )
+        if self.batch_size < 1:
+            raise DetectionError(f"batch size {batch_size}: must be at least 1 (windows per forward pass)")
         self.sample_rate = int(feature_extractor.sampling_rate)
         name = getattr(model.config, "name_or_path", "") or type(model).__name__
         self.bonafide_index = bonafide_index(model.config.id2label, bonafide_label, name)
@@ -145,9 +179,13 @@ class Detector:
         and the number of windows scored per clip (in ``"full"`` mode a row is their mean)."""
         from codecfake_hf.models.aasist import aggregate_window_logits
 
-        waveforms = [
-            resample(np.asarray(w, dtype=np.float32), sample_rate, self.sample_rate) for w in waveforms
-        ]
+        names = names or [f"<array {index}>" for index in range(len(waveforms))]
+        resampled = []
+        for waveform, name in zip(waveforms, names):
+            waveform = np.asarray(waveform, dtype=np.float32)
+            resampled.append(resample(waveform, sample_rate, self.sample_rate))
+            require_resampled(waveform.shape[0], resampled[-1].shape[0], sample_rate, self.sample_rate, name)
+        waveforms = resampled
         if not self.windowed:
             rows = [
                 self.feature_extractor(w, sampling_rate=self.sample_rate, return_tensors="pt")
@@ -182,13 +220,10 @@ class Detector:
         results = []
         for path in paths:
             try:
-                waveform, rate = load_audio(path)
-                check_judgeable(waveform, rate, str(path))
-                logits, (windows,) = self.logits([waveform], rate, names=[str(path)])
+                logits, windows = self.file_logits(path)
             except (AudioError, AudioInputError) as error:
                 results.append(Detection(path=str(path), error=str(error)))
                 continue
-            logits = logits[0]
             results.append(
                 Detection(
                     path=str(path),
@@ -199,3 +234,112 @@ class Detector:
                 )
             )
         return results
+
+    def file_logits(self, path: str | os.PathLike) -> tuple[torch.Tensor, int]:
+        """Logits ``[num_labels]`` (float32, CPU) of one file and the number of windows scored.
+
+        Raises:
+            AudioError: the file cannot be read; AudioInputError: it is silent or too short to judge
+                (checked once it is read, :func:`check_judgeable_summary`).
+
+        AASIST files are streamed: blocks are resampled as they are read, cut into the windows of
+        ``self.mode`` (:func:`stream_windows`) and scored ``batch_size`` at a time, so memory does
+        not depend on the file's length; the logits equal :meth:`logits` of the whole file. In
+        ``"first"`` mode the rest of the file is still read, and checked, after the first window.
+        """
+        from codecfake_hf.models.aasist import aggregate_window_logits
+
+        if not self.windowed:
+            waveform, rate = load_audio(path)
+            check_judgeable(waveform, rate, str(path))
+            logits, (windows,) = self.logits([waveform], rate, names=[str(path)])
+            return logits[0], windows
+        audio = AudioFile(path)
+        summary = {"samples": 0, "peak": 0.0}
+        blocks = _summarised(audio.blocks(), summary)
+        samples = resample_blocks(blocks, audio.sample_rate, self.sample_rate, path)
+        windows = stream_windows(samples, self.feature_extractor.num_samples, self.mode)
+        window_logits = []
+        with tqdm(desc=Path(path).name, unit="window", leave=False, disable=None) as bar:
+            for batch in _batches(windows, self.batch_size):
+                window_logits.append(self._window_logits(batch, str(path)))
+                bar.update(len(batch))
+        for _ in blocks:  # the rest of the file, after "first" mode's window: read and checked
+            pass
+        check_judgeable_summary(summary["samples"], summary["peak"], audio.sample_rate, str(path))
+        logits = torch.cat(window_logits)
+        return aggregate_window_logits(logits, [logits.shape[0]])[0], logits.shape[0]
+
+    @torch.inference_mode()
+    def _window_logits(self, windows: list[np.ndarray], name: str) -> torch.Tensor:
+        """Logits ``[len(windows), num_labels]`` of windows at the model's rate; a window shorter than
+        the model's (the whole of a short file) is repeat-padded by the feature extractor."""
+        inputs = self.feature_extractor(
+            windows,
+            sampling_rate=self.sample_rate,
+            mode="first",
+            return_tensors="pt",
+            source_names=[name] * len(windows),
+        )
+        return self.model(input_values=inputs["input_values"].to(self.device)).logits.float().cpu()
+
+
+def _summarised(blocks: Iterable[np.ndarray], summary: dict) -> Iterator[np.ndarray]:
+    """``blocks`` unchanged, counting their samples and peak ``max |x|`` into ``summary``."""
+    for block in blocks:
+        summary["samples"] += block.shape[0]
+        if block.size:
+            summary["peak"] = max(summary["peak"], float(np.abs(block).max()))
+        yield block
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """``device`` as a ``torch.device`` (default: CUDA when available, else CPU).
+
+    Raises:
+        DetectionError: an unknown device name, or CUDA asked for where there is none.
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise DetectionError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise DetectionError(
+            f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s) visible to torch "
+            f"{torch.__version__}; use --device cpu"
+        )
+    return resolved
+
+
+def stream_windows(samples: Iterable[np.ndarray], length: int, mode: str) -> Iterator[np.ndarray]:
+    """The windows of ``length`` samples that the AASIST feature extractor cuts in ``mode`` (``"first"`` or
+    ``"full"``, see ``window_starts``), from audio that arrives in blocks of any size.
+
+    ``"first"``: the first ``length`` samples. ``"full"``: consecutive non-overlapping windows, the last one
+    aligned to the end of the audio. Audio not longer than ``length`` gives itself, unpadded (the feature
+    extractor repeat-pads it). At most two windows and one block are held, whatever the audio's length.
+    """
+    if mode not in ("first", "full"):
+        raise ValueError(f"unknown window mode {mode!r}; choose first or full")
+    buffer, previous = np.zeros(0, np.float32), None
+    for block in samples:
+        buffer = np.concatenate([buffer, block])
+        if mode == "first" and buffer.shape[0] >= length:
+            yield buffer[:length]
+            return
+        while buffer.shape[0] > length:  # a sample follows this window, so it is not the last one
+            previous, buffer = buffer[:length], buffer[length:]
+            yield previous
+    if previous is None or buffer.shape[0] == length:
+        yield buffer
+    else:  # the last window ends with the audio and overlaps the one before
+        yield np.concatenate([previous[buffer.shape[0] :], buffer])
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last one shorter)."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch

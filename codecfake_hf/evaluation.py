@@ -4,11 +4,15 @@ the paper's cross-test matrix (Figure 2) and zero-shot table (Table 3).
 Scores are the bona fide logit (``logits[:, 1]``) of the deterministic evaluation window (first
 64,600 samples, repeat-padded; or ``mode="full"``: mean logits over windows covering the
 utterance). CodecFake configs share their bona fide test audio, so a :class:`Scorer` caches scores
-per ``(codec, utterance_id)`` and scores each bona fide utterance once per detector.
+per ``(codec, utterance_id)`` and scores each bona fide utterance once per detector. Audio that cannot
+be read is reported (a warning, and the ``error`` column of the scores), left out of the EER and
+counted in ``n_skipped``; the other trials are evaluated.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,9 +21,12 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from codecfake_hf.audio import AudioError
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
 from codecfake_hf.detection import Detector
 from codecfake_hf.metrics import compare_detectors, load_eer_metric
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,25 +80,38 @@ class Scorer:
         self.detector = Detector.from_pretrained(model_path, mode=mode, batch_size=batch_size, device=device)
         self.batch_size = batch_size
         self.cache: dict[tuple[str, str], float] = {}
+        self.errors: dict[tuple[str, str], str] = {}  # unreadable audio: the reason
 
     def score_dataset(self, dataset, desc: str = "scoring") -> pd.DataFrame:
-        """Scores of every row of a labelled dataset: ``utterance_id, codec, label, score``."""
+        """Scores of every row of a labelled dataset: ``utterance_id, codec, label, score, error``.
+
+        A row whose audio cannot be read gets score NaN and the reason in ``error`` ("" otherwise),
+        and a warning; it does not stop the others.
+        """
         keys = list(zip(dataset["codec"], dataset["utterance_id"]))
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
         rate = self.detector.sample_rate
         for start in tqdm(range(0, len(todo), self.batch_size), desc=desc, unit="batch"):
-            rows = dataset.select(todo[start : start + self.batch_size])
-            waveforms = [load_waveform(row["audio"], rate, row["utterance_id"]) for row in rows]
-            for index, score in zip(
-                todo[start : start + self.batch_size], self.detector.score(waveforms, rate)
-            ):
-                self.cache[keys[index]] = float(score)
+            indices = todo[start : start + self.batch_size]
+            waveforms, readable = [], []
+            for index, row in zip(indices, dataset.select(indices)):
+                try:
+                    waveforms.append(load_waveform(row["audio"], rate, row["utterance_id"]))
+                except AudioError as error:
+                    self.cache[keys[index]], self.errors[keys[index]] = math.nan, str(error)
+                    logger.warning("%s; skipped, not scored", error)
+                    continue
+                readable.append(index)
+            if waveforms:
+                for index, score in zip(readable, self.detector.score(waveforms, rate)):
+                    self.cache[keys[index]] = float(score)
         return pd.DataFrame(
             {
                 "utterance_id": dataset["utterance_id"],
                 "codec": dataset["codec"],
                 "label": dataset["label"],
                 "score": [self.cache[key] for key in keys],
+                "error": [self.errors.get(key, "") for key in keys],
             }
         )
 
@@ -116,8 +136,10 @@ def evaluate_detector(
             p-values (alpha 0.01) and which detector is significantly better.
 
     Returns:
-        One row per test set: ``eer`` (fraction), ``threshold``, ``n_bonafide``, ``n_spoof`` and,
-        with ``against``, ``baseline_eer``, ``ttest_p``, ``wilcoxon_p``, ``significant``, ``better``.
+        One row per test set: ``eer`` (fraction), ``threshold``, ``n_bonafide``, ``n_spoof`` (trials
+        scored), ``n_skipped`` (unreadable audio, left out) and, with ``against``, ``baseline_eer``,
+        ``ttest_p``, ``wilcoxon_p``, ``significant`` and ``better`` ("model", "baseline", or
+        "neither" when the difference is not significant).
     """
     metric = load_eer_metric()
     scorer = Scorer(model_path, mode, batch_size, device)
@@ -129,25 +151,31 @@ def evaluate_detector(
     for name, test_set in test_sets.items():
         dataset = test_set.load()
         scores = scorer.score_dataset(dataset, desc=f"scoring {name}")
-        result = metric.compute(predictions=scores["score"], references=scores["label"])
+        base = baseline.score_dataset(dataset, desc=f"baseline {name}") if baseline is not None else None
+        scored = scores["error"].eq("")
+        if base is not None:
+            scored &= base["error"].eq("")  # the same trials for both detectors
+        labels = scores["label"][scored].to_numpy()
+        result = metric.compute(predictions=scores["score"][scored].to_numpy(), references=labels)
         record = {
             "test_set": name,
             "eer": result["eer"],
             "threshold": result["threshold"],
-            "n_bonafide": int((scores["label"] == 1).sum()),
-            "n_spoof": int((scores["label"] == 0).sum()),
+            "n_bonafide": int((labels == 1).sum()),
+            "n_spoof": int((labels == 0).sum()),
+            "n_skipped": int((~scored).sum()),
         }
         if out is not None:
             scores.to_csv(out / f"scores_{name}.csv", index=False)
-        if baseline is not None:
-            base = baseline.score_dataset(dataset, desc=f"baseline {name}")
-            test = compare_detectors(scores["score"], base["score"], scores["label"])
+        if base is not None:
+            model_scores, base_scores = scores["score"][scored].to_numpy(), base["score"][scored].to_numpy()
+            test = compare_detectors(model_scores, base_scores, labels)
             record.update(
-                baseline_eer=metric.compute(predictions=base["score"], references=base["label"])["eer"],
+                baseline_eer=metric.compute(predictions=base_scores, references=labels)["eer"],
                 ttest_p=test.ttest_p,
                 wilcoxon_p=test.wilcoxon_p,
                 significant=test.significant,
-                better={"a": "model", "b": "baseline", None: ""}[test.better],
+                better={"a": "model", "b": "baseline", None: "neither"}[test.better],
             )
             if out is not None:
                 base.to_csv(out / f"baseline_scores_{name}.csv", index=False)

@@ -80,6 +80,18 @@ def side_by_side(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
 def plot_matrix(matrix: pd.DataFrame, path: str | Path, title: str = "Cross-test EER (%)") -> Path:
     """Render an EER (%) matrix as an annotated heatmap PNG in the style of the paper's Figure 2
     (rows: training set, columns: test subset; darker = lower EER = better)."""
+    import matplotlib.pyplot as plt
+
+    figure = matrix_figure(matrix, title)
+    path = Path(path)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def matrix_figure(matrix: pd.DataFrame, title: str = "Cross-test EER (%)"):
+    """The heatmap of :func:`plot_matrix` as a ``matplotlib`` figure; it is widened when the title is
+    wider than the matrix, so that the title is never cut off."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -111,9 +123,8 @@ def plot_matrix(matrix: pd.DataFrame, path: str | Path, title: str = "Cross-test
                     color="white" if value < 25 else "black",
                 )
     figure.colorbar(image, ax=axes, label="EER (%)", shrink=0.8)
-    axes.set_title(title, pad=28)
+    heading = figure.suptitle(title)
+    title_width = heading.get_window_extent(figure.canvas.get_renderer()).width / figure.dpi + 0.3
+    figure.set_figwidth(max(figure.get_figwidth(), title_width))  # inches, with a margin
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return figure

@@ -471,9 +471,11 @@ def train(config: TrainingConfig) -> Path:
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    # A prepared scheduler steps once per process for every optimizer step, so its horizon counts
-    # the batches of all processes.
-    total_steps = max(1, math.ceil(len(train_loader) / config.gradient_accumulation_steps) * config.epochs)
+    train_loader = accelerator.prepare(train_loader)  # split across processes before the horizon is counted
+    steps_per_epoch = math.ceil(len(train_loader) / config.gradient_accumulation_steps)  # per process
+    # A prepared scheduler steps once per process for every optimizer step, so its horizon is this
+    # process's optimizer steps times the number of processes.
+    total_steps = max(1, steps_per_epoch * config.epochs * accelerator.num_processes)
 
     def lr_factor(step: int) -> float:
         if config.scheduler == "constant":
@@ -482,10 +484,7 @@ def train(config: TrainingConfig) -> Path:
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
-    model, optimizer, train_loader, eval_loader, scheduler = accelerator.prepare(
-        model, optimizer, train_loader, eval_loader, scheduler
-    )
-    steps_per_epoch = math.ceil(len(train_loader) / config.gradient_accumulation_steps)  # per process
+    model, optimizer, eval_loader, scheduler = accelerator.prepare(model, optimizer, eval_loader, scheduler)
     progress = Progress()
     class_weights = torch.tensor(config.class_weights, device=accelerator.device)
 

@@ -14,19 +14,23 @@ Data flow, top to bottom:
 
 Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
 at worst a ``.tmp`` file or a partial ``map`` cache, both discarded on the next run, so every
-utterance ends up exactly once per config. Audio is stored as 16-bit FLAC bytes
+utterance ends up exactly once per config. A step that fails (a full disk, an error, Ctrl-C) removes
+what it was writing: its ``.tmp`` file and its ``map`` scratch folder under ``<out>/.build``. Audio is stored as 16-bit FLAC bytes
 (:func:`codecfake_hf.audio.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
 for VCTK), spoof at the codec's own rate.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
 import functools
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -286,16 +290,16 @@ def run_source_check(manifest: VctkManifest, cache_dir: Path, options: BuildOpti
         for u in manifest.utterances
     ]
     fingerprint = _hash([BUILD_VERSION, "check", [(r["path"], r["source"]) for r in rows]])
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    checked = datasets.Dataset.from_list(rows).map(
-        check_sources,
-        batched=True,
-        batch_size=64,
-        num_proc=options.map_num_proc(len(rows)),
-        cache_file_name=str(cache_dir / f"check-{fingerprint}.arrow"),
-        new_fingerprint=fingerprint,
-        desc="checking VCTK audio",
-    )
+    with removed_on_failure(cache_dir / f"check-{fingerprint}") as scratch:
+        checked = datasets.Dataset.from_list(rows).map(
+            check_sources,
+            batched=True,
+            batch_size=64,
+            num_proc=options.map_num_proc(len(rows)),
+            cache_file_name=str(scratch / "check.arrow"),
+            new_fingerprint=fingerprint,
+            desc="checking VCTK audio",
+        )
     readable, excluded = [], []
     for row, samples, rate, error in zip(
         rows, checked["num_samples"], checked["sample_rate"], checked["error"]
@@ -342,14 +346,38 @@ def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> No
     schema = table.schema.with_metadata(
         {b"huggingface": features.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
     )
-    temporary = path.with_name(path.name + ".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(temporary, schema) as writer:
+    with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         for record_batch in table.to_batches(max_chunksize=ROW_GROUP_SIZE):
             writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
-    with temporary.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield ``<path>.tmp`` to write; when the block succeeds it is synced to disk and renamed to
+    ``path`` (atomically), when it fails (a full disk, an error, Ctrl-C) it is deleted."""
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        yield temporary
+        with temporary.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def removed_on_failure(folder: Path) -> Iterator[Path]:
+    """Yield ``folder`` (created) as the scratch space of one step (a ``map`` cache and the temporary
+    files ``datasets`` writes next to it); if the step fails, the folder is deleted with everything in
+    it (``datasets`` leaves its temporary file behind when the disk is full)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def build_config(
@@ -364,33 +392,33 @@ def build_config(
         fingerprint = shard_fingerprint(shard, codec_id, options.tiny)
         if shard_is_done(path, fingerprint) or not shard.rows:
             continue
-        cache = cache_dir / codec_id / f"{shard.split}-{shard.index:05d}-{fingerprint}.arrow"
-        cache.parent.mkdir(parents=True, exist_ok=True)
         rows = [{k: r[k] for k in ("speaker_id", "utterance_id", "path", "text")} for r in shard.rows]
-        dataset = datasets.Dataset.from_list(rows).map(
-            make_examples,
-            batched=True,
-            batch_size=4 * options.batch_size,
-            with_rank=True,
-            num_proc=options.map_num_proc(len(rows)),
-            fn_kwargs={
-                "codec_id": codec_id,
-                "tiny": options.tiny,
-                "device": options.device,
-                "batch_size": options.batch_size,
-                "threads": options.threads_per_process(),
-                "local_dir": options.codec_dir(codec_id),
-            },
-            remove_columns=["path"],
-            features=FEATURES,
-            writer_batch_size=options.writer_batch_size,
-            cache_file_name=str(cache),
-            new_fingerprint=fingerprint,
-            desc=f"{codec_id} {shard.filename}",
-        )
-        write_parquet(dataset.select_columns(list(FEATURES)), path, fingerprint)
-        for stale in cache.parent.glob(f"{cache.stem}*"):
-            stale.unlink()
+        scratch = cache_dir / codec_id / f"{shard.split}-{shard.index:05d}-{fingerprint}"
+        with removed_on_failure(scratch):
+            dataset = datasets.Dataset.from_list(rows).map(
+                make_examples,
+                batched=True,
+                batch_size=4 * options.batch_size,
+                with_rank=True,
+                num_proc=options.map_num_proc(len(rows)),
+                fn_kwargs={
+                    "codec_id": codec_id,
+                    "tiny": options.tiny,
+                    "device": options.device,
+                    "batch_size": options.batch_size,
+                    "threads": options.threads_per_process(),
+                    "local_dir": options.codec_dir(codec_id),
+                },
+                remove_columns=["path"],
+                features=FEATURES,
+                writer_batch_size=options.writer_batch_size,
+                cache_file_name=str(scratch / "examples.arrow"),
+                new_fingerprint=fingerprint,
+                desc=f"{codec_id} {shard.filename}",
+            )
+            write_parquet(dataset.select_columns(list(FEATURES)), path, fingerprint)
+        shutil.rmtree(scratch)
+    shutil.rmtree(cache_dir / codec_id, ignore_errors=True)  # left by killed runs or an earlier plan
     for stale in folder.glob("*.parquet*"):
         if stale not in paths:
             stale.unlink()  # shards of an earlier build with another plan
@@ -527,23 +555,45 @@ def build_codecfake(
     cache_dir = out / ".build"
     manifest = prepare_vctk(vctk, options.mic)
     check_checkpoints(codec_ids, options)
-    check = run_source_check(manifest, cache_dir, options)
-    if not check.rows:
-        raise DatasetBuildError(f"{manifest.root}: no readable audio (see the errors in the build report)")
-    shards = plan_shards(check.rows, options.shard_size)
-    for codec_id in [BONAFIDE, *codec_ids]:
-        build_config(codec_id, shards, out, cache_dir, options)
-    report = build_report(manifest, check, complete_configs(out, shards, options.tiny), options)
-    (out / "build_report.json.tmp").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    os.replace(out / "build_report.json.tmp", out / "build_report.json")
-    write_card(out, report)
+    with disk_full_is_a_build_error(out):
+        check = run_source_check(manifest, cache_dir, options)
+        if not check.rows:
+            raise DatasetBuildError(
+                f"{manifest.root}: no readable audio (see the errors in the build report)"
+            )
+        shards = plan_shards(check.rows, options.shard_size)
+        for codec_id in [BONAFIDE, *codec_ids]:
+            build_config(codec_id, shards, out, cache_dir, options)
+        report = build_report(manifest, check, complete_configs(out, shards, options.tiny), options)
+        with atomic_path(out / "build_report.json") as temporary:
+            temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_card(out, report)
     return report
+
+
+@contextlib.contextmanager
+def disk_full_is_a_build_error(out: Path) -> Iterator[None]:
+    """Turn a full disk (or quota, or file size limit) while building into a :class:`DatasetBuildError`
+    that says what to do; the failed step has already removed what it was writing."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        raise DatasetBuildError(
+            f"{out}: cannot write ({error.strerror}); free disk space, or build into another --out, and "
+            "rerun the same command: finished shards are kept"
+        ) from error
 
 
 def build_report(
     manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions
 ) -> dict:
-    """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs."""
+    """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs.
+
+    ``vctk.root`` is the corpus folder as an absolute path; every other path (the excluded files'
+    ``path``, and in their ``error`` messages) is relative to it, in POSIX form.
+    """
     splits = {}
     for split in SPLITS:
         rows = [r for r in check.rows if r["split"] == split]
@@ -555,12 +605,17 @@ def build_report(
             "paper_speakers": PAPER_SPEAKERS[split],
         }
     untranscribed = sorted({r["utterance_id"] for r in check.rows if not r["text"]})
+    root = Path(manifest.root).resolve()
+    excluded = []
+    for entry in check.excluded:
+        relative = Path(os.path.relpath(entry["path"], root)).as_posix()
+        excluded.append(entry | {"path": relative, "error": entry["error"].replace(entry["path"], relative)})
     return {
-        "vctk": {"root": str(manifest.root), "layout": manifest.layout, "mic": manifest.mic},
+        "vctk": {"root": str(root), "layout": manifest.layout, "mic": manifest.mic},
         "tiny_codecs": options.tiny,
         "configs": configs,
         "splits": splits,
-        "excluded": check.excluded,
+        "excluded": excluded,
         "untranscribed": {
             "count": len(untranscribed),
             "speakers": sorted({r["speaker_id"] for r in check.rows if not r["text"]}),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 import urllib.error
 import urllib.request
@@ -283,18 +284,30 @@ def _verify(archive: Path, size: int | None, sha256: str | None) -> None:
 
 
 def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> None:
-    """Extract ``archive`` into ``destination``, refusing members that would land outside it
-    (absolute paths, drive letters, ``..``). Nothing is written when a member is refused."""
+    """Extract ``archive`` into ``destination``. Every member is checked before anything is written;
+    the archive is refused (nothing extracted) if a member would land outside ``destination``
+    (absolute path, drive letter, ``..``), is a symbolic link (VCTK has none; a link could lead
+    outside), or lies under a member that is a file."""
     destination = Path(destination)
     with zipfile.ZipFile(archive) as zipped:
         members = zipped.infolist()
+        files = {member.filename.replace("\\", "/") for member in members if not member.is_dir()}
         for member in members:
             name = member.filename.replace("\\", "/")
             parts = PurePosixPath(name).parts
             if name.startswith("/") or (parts and ":" in parts[0]) or ".." in parts:
-                raise DatasetBuildError(
-                    f"{archive}: unsafe member path {member.filename!r}; the archive is not VCTK"
-                )
+                problem = "unsafe member path"
+            elif stat.S_ISLNK(member.external_attr >> 16):
+                problem = "symbolic link member"
+            elif any(str(parent) in files for parent in PurePosixPath(name).parents):
+                problem = "member under a file member"
+            elif member.is_dir() and name.rstrip("/") in files:
+                problem = "folder member with the name of a file member"
+            else:
+                continue
+            raise DatasetBuildError(
+                f"{archive}: {problem} {member.filename!r}; the archive is not VCTK, nothing extracted"
+            )
         destination.mkdir(parents=True, exist_ok=True)
         for member in tqdm(members, desc=f"extracting {Path(archive).name}", unit="file"):
             target = destination / member.filename
@@ -308,8 +321,15 @@ def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> N
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m dataset_builder.vctk [--download DIR | CORPUS]``: download, then print the
-    split counts next to the paper's (the check for a full VCTK)."""
+    split counts next to the paper's (the check for a full VCTK).
+
+    The counts are those ``codecfake build`` gets: every file is decoded by the build's own source
+    check, and files that cannot be decoded are left out of the totals and listed."""
     import argparse
+    import dataclasses
+    import tempfile
+
+    from dataset_builder.build import BuildOptions, run_source_check
 
     parser = argparse.ArgumentParser(
         prog="python -m dataset_builder.vctk", description=main.__doc__.splitlines()[0]
@@ -317,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", nargs="?", help="VCTK folder (0.92 or 0.80 layout)")
     parser.add_argument("--download", metavar="DIR", help="download and extract VCTK 0.92 into DIR first")
     parser.add_argument("--mic", default="mic1", choices=("mic1", "mic2"))
+    parser.add_argument("--num-proc", type=int, default=None, help="processes decoding the audio (default 1)")
     args = parser.parse_args(argv)
     if not args.corpus and not args.download:
         parser.error("pass a corpus folder or --download DIR")
@@ -325,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    with tempfile.TemporaryDirectory() as cache:
+        check = run_source_check(manifest, Path(cache), BuildOptions(num_proc=args.num_proc))
+    readable = {row["utterance_id"] for row in check.rows}
+    manifest = dataclasses.replace(
+        manifest, utterances=[u for u in manifest.utterances if u.utterance_id in readable]
+    )
     print(f"VCTK {manifest.layout} at {manifest.root} ({manifest.mic})")
     print("| split | utterances | paper | speakers | paper |")
     print("|---|---:|---:|---:|---:|")
@@ -333,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {split} | {count['utterances']} | {PAPER_COUNTS[split]} | {count['speakers']} | {PAPER_SPEAKERS[split]} |"
         )
     print(f"untranscribed utterances (text ''): {len(manifest.untranscribed)}")
+    print(f"left out, cannot be decoded (as in codecfake build): {len(check.excluded)}")
+    for excluded in check.excluded:
+        print(f"  {excluded['error']}")
     return 0
 
 

@@ -39,3 +39,23 @@ def test_side_by_side_pairs_cells_with_the_paper():
 def test_plot_matrix_writes_a_png(tmp_path):
     path = tables.plot_matrix(tables.paper_cross_test(), tmp_path / "matrix.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
+
+
+def test_plot_matrix_keeps_a_long_title_inside_the_figure(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    closed = []
+    monkeypatch.setattr(plt, "close", closed.append)  # keep the figure plot_matrix draws
+    matrix = tables.eer_matrix({row: {"E": 0.1, "D1": 0.3, "A": 0.4} for row in ("E", "D1", "A")})
+    title = "demo cross-test EER (%), tiny random codecs"  # the demo's title
+    tables.plot_matrix(matrix, tmp_path / "demo.png", title)
+    (figure,) = closed
+    figure.canvas.draw()  # lay out again at the figure's own dpi
+    renderer = figure.canvas.get_renderer()
+    texts = [text for text in figure.findobj(Text) if text.get_text() and text.get_visible()]
+    assert title in [text.get_text() for text in texts]
+    for text in texts:
+        extent = text.get_window_extent(renderer)
+        assert 0 <= extent.x0 and extent.x1 <= figure.bbox.width, text.get_text()
+        assert 0 <= extent.y0 and extent.y1 <= figure.bbox.height, text.get_text()

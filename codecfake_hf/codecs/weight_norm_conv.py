@@ -22,7 +22,8 @@ class WeightNormConv1d(nn.Module):
     axes but the first (``torch._weight_norm``, bit-exact with ``torch.nn.utils.weight_norm``). For a
     transposed convolution the first axis is the *input* channel. Without it the kernel is a plain
     ``weight``. Without autograd (inference) the kernel is computed once and reused until a
-    parameter changes (in place or replaced).
+    parameter changes (in place or replaced); parameters created under ``torch.inference_mode()``
+    have no version counter to tell, so their kernel is computed on every call.
 
     Input ``[B, in_channels, L]``; output ``[B, out_channels, L']`` with ``F.conv1d`` /
     ``F.conv_transpose1d``'s lengths for ``stride``, ``dilation`` and symmetric ``padding``.
@@ -73,7 +74,7 @@ class WeightNormConv1d(nn.Module):
         """The convolution kernel (weight norm applied)."""
         if not hasattr(self, "weight_v"):
             return self.weight
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or self.weight_v.is_inference() or self.weight_g.is_inference():
             return torch._weight_norm(self.weight_v, self.weight_g, 0)
         state = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight_v, self.weight_g))
         if self._cached is None or self._cached[0] != state:

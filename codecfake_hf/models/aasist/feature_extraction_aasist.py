@@ -75,13 +75,21 @@ def check_judgeable(waveform: np.ndarray, sampling_rate: int, source: str = "<ar
         AudioInputError: shorter than :data:`MIN_VERDICT_SECONDS`, or its peak is below
             :data:`SILENCE_PEAK` (-60 dBFS; all zeros is digital silence).
     """
-    seconds = waveform.shape[0] / sampling_rate
+    peak = float(np.abs(waveform).max()) if waveform.size else 0.0
+    check_judgeable_summary(waveform.shape[0], peak, sampling_rate, source)
+
+
+def check_judgeable_summary(
+    num_samples: int, peak: float, sampling_rate: int, source: str = "<array>"
+) -> None:
+    """:func:`check_judgeable` from a recording's length (``num_samples`` at ``sampling_rate`` Hz) and
+    its peak ``max |x|``, for audio that is read in blocks."""
+    seconds = num_samples / sampling_rate
     if seconds < MIN_VERDICT_SECONDS:
         raise AudioInputError(
             f"{source}: the audio lasts {seconds:.3f} s, too short to judge; a verdict needs at least "
             f"{MIN_VERDICT_SECONDS} s"
         )
-    peak = float(np.abs(waveform).max())
     if peak < SILENCE_PEAK:
         level = (
             "digital silence (every sample is 0)"

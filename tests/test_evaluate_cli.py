@@ -1,0 +1,77 @@
+"""``codecfake evaluate`` and ``codecfake matrix`` on a small bonafide/ + spoof/ folder: an unreadable
+file is reported and skipped, a baseline that is not significantly different is "neither", and two
+models that would share a row name are refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from codecfake_hf.cli import main
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Three bona fide and three spoof clips of 0.3 s at 16 kHz."""
+    root = tmp_path_factory.mktemp("zero_shot") / "set"
+    rng = np.random.default_rng(0)
+    for label in ("bonafide", "spoof"):
+        (root / label).mkdir(parents=True)
+        for index in range(3):
+            sf.write(
+                root / label / f"{index}.wav", (0.1 * rng.standard_normal(4800)).astype(np.float32), 16000
+            )
+    return root
+
+
+def test_evaluate_skips_an_unreadable_file_and_scores_the_rest(
+    folder, tiny_aasist_dir, tmp_path, capsys, caplog
+):
+    dataset = tmp_path / "set"
+    shutil.copytree(folder, dataset)
+    (dataset / "bonafide" / "broken.wav").write_bytes(b"RIFF not really audio")
+    out = tmp_path / "eval"
+    code = main(
+        ["evaluate", "--model", str(tiny_aasist_dir), "--dataset", str(dataset), "--output-dir", str(out)]
+    )
+    assert code == 2
+    assert "1 trial(s) with unreadable audio were skipped" in capsys.readouterr().err
+    assert "broken.wav: cannot decode audio" in caplog.text and "skipped" in caplog.text
+    summary = pd.read_csv(out / "eer.csv", index_col=0)
+    assert summary.loc["set", ["n_bonafide", "n_spoof", "n_skipped"]].tolist() == [3, 3, 1]
+    scores = pd.read_csv(out / "scores_set.csv", keep_default_na=False)
+    broken = scores[scores["utterance_id"] == "bonafide/broken.wav"].iloc[0]
+    assert broken["score"] == "" and "cannot decode audio" in broken["error"]
+    assert (scores["error"] == "").sum() == 6
+
+
+def test_evaluate_against_names_neither_when_not_significant(folder, tiny_aasist_dir, tmp_path):
+    out = tmp_path / "eval"
+    code = main(["evaluate", "--model", str(tiny_aasist_dir), "--dataset", str(folder), "--against",
+                 str(tiny_aasist_dir), "--output-dir", str(out)])  # fmt: skip
+    assert code == 0
+    summary = pd.read_csv(out / "eer.csv", index_col=0)
+    assert not summary.at["set", "significant"] and summary.at["set", "better"] == "neither"
+
+
+def test_matrix_refuses_two_models_with_one_row_name(folder, tiny_aasist_dir, tmp_path, capsys):
+    models = []
+    for run in ("run_a", "run_b"):  # two trainings on config E
+        shutil.copytree(tiny_aasist_dir, tmp_path / run / "best")
+        (tmp_path / run / "best" / "training_config.json").write_text(json.dumps({"config": "E"}))
+        models.append(str(tmp_path / run / "best"))
+    common = ["--dataset", str(folder), "--output-dir", str(tmp_path / "matrix")]
+    assert main(["matrix", "--models", *models, *common]) == 2
+    error = capsys.readouterr().err
+    assert f"{models[0]} and {models[1]} would both be named 'E'" in error and "NAME=PATH" in error
+    assert main(["matrix", "--models", f"E-a={models[0]}", f"E-b={models[1]}", *common]) == 0
+    matrix = pd.read_csv(tmp_path / "matrix" / "cross_test_eer.csv", index_col=0)
+    assert list(matrix.index) == ["E-a", "E-b"]
