@@ -291,15 +291,15 @@ def _matrix(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_eers(path: str) -> dict[str, float]:
-    """``{test set: EER fraction}`` from the ``eer.csv`` that ``codecfake evaluate --output-dir`` writes."""
+def _read_csv(path: str, fix: str, **options):
+    """``pandas.read_csv(path, **options)``; a missing or unreadable file is an :class:`InputFileError`
+    that ends with ``fix`` (what to pass instead)."""
     import pandas as pd
 
-    fix = "pass the eer.csv that `codecfake evaluate --output-dir` writes (columns test_set, eer, ...)"
     if not Path(path).is_file():
         raise InputFileError(f"{path}: no such file; {fix}")
     try:
-        table = pd.read_csv(path, index_col=0)
+        return pd.read_csv(path, **options)
     except ValueError as error:  # pandas' parser errors and undecodable bytes are ValueErrors
         raise InputFileError(f"{path}: not a readable CSV file ({type(error).__name__}); {fix}") from error
     if "eer" not in table.columns:
@@ -312,6 +312,14 @@ def _read_eers(path: str) -> dict[str, float]:
     return {str(name): float(eer) for name, eer in eers.items()}
 
 
+
+
+def _read_eers(path: str) -> dict[str, float]:
+    """``{test set: EER fraction}`` from the ``eer.csv`` that ``codecfake evaluate --output-dir`` writes."""
+    import pandas as pd
+
+    fix = "pass the eer.csv that `codecfake evaluate --output-dir` writes (columns test_set, eer, ...)"
+    table = _read_csv(path, fix, index_col=0)
 def _push_model(args: argparse.Namespace) -> int:
     from codecfake_hf.cards import push_detector
 
@@ -353,17 +361,15 @@ def _resynthesize(args: argparse.Namespace) -> int:
 
 
 def _taxonomy(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, markdown_table, taxonomy_table
 
     if args.results is None:
         print(taxonomy_table())
         return 0
-    path = Path(args.results)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such results file (a `codecfake matrix` CSV or a long CSV)")
-    results = pd.read_csv(path)
+    path = args.results
+    results = _read_csv(
+        path, "pass the cross_test_eer.csv of `codecfake matrix` or a CSV with columns codec,eer"
+    )
     if "codec" not in results.columns:  # a cross-test matrix: first column = row labels
         results = results.set_index(results.columns[0])
     try:
@@ -436,7 +442,12 @@ def _add_robustness(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="codecfake",
+        description="CodecFake on the Hugging Face stack: build the dataset, convert and run AASIST "
+        "detectors, evaluate them, upload to the Hub (training: train.py). A user error prints one line "
+        "and exits 2 (--debug: its traceback).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("codecs", help="list the registered codecs (subset ids) and their status")
