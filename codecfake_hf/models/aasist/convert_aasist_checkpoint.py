@@ -205,7 +205,12 @@ def convert_aasist_checkpoint(
     try:
         model.load_state_dict(convert_state_dict(official), strict=True)
     except (RuntimeError, KeyError) as error:
-        reason = " ".join(str(error).split())[:300]
+        # load_state_dict lists one problem a line under a heading: name the first and count the others
+        problems = [line.strip() for line in str(error).strip("'\"").splitlines() if line.strip()]
+        problems = problems[1:] if len(problems) > 1 else problems
+        reason = " ".join(problems[0].split())[:200].rstrip(".") + (
+            f"; {len(problems) - 1} more" if len(problems) > 1 else ""
+        )
         other = [name for name in ("AASIST", "AASIST-L") if name != variant][0]
         raise CheckpointError(
             f"{checkpoint_path}: not an official {variant} checkpoint ({reason}); if it is {other}, pass "
