@@ -9,7 +9,8 @@ Every option of codecfake_hf.training.TrainingConfig is a flag (or a key of --co
 Precision comes from Accelerate (launcher flag, `accelerate config`, ACCELERATE_MIXED_PRECISION)
 unless --mixed-precision is given.
 A user error (bad path, option or checkpoint) prints one line and exits 2 on every process;
---debug or CODECFAKE_DEBUG=1 shows its traceback.
+--debug or CODECFAKE_DEBUG=1 shows its traceback. The launcher then reports the failure too (and
+exits 1); in a one-process run `accelerate launch -q` leaves train.py's line alone.
 """
 
 from __future__ import annotations

@@ -305,6 +305,25 @@ def encode_audio(waveform: np.ndarray, sample_rate: int, format: str = "FLAC") -
     return buffer.getvalue()
 
 
+def check_output_file(path: str | os.PathLike) -> None:
+    """Check, before any work, that :func:`write_audio` can create ``path``: a new file whose suffix
+    names a format that holds 16-bit PCM (``.wav``, ``.flac``, ``.aiff``, ...).
+
+    Raises:
+        AudioError: ``path`` already exists (it is never replaced) or its suffix names no such format.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        raise AudioError(
+            f"{path}: already exists; nothing was written: remove it or choose another output file"
+        )
+    if not sf.check_format(path.suffix.lstrip(".").upper(), "PCM_16"):
+        raise AudioError(
+            f"{path}: cannot write 16-bit audio to a {path.suffix or 'suffix-less'} file; name the output "
+            ".wav or .flac"
+        )
+
+
 def write_audio(path: str | os.PathLike, waveform: np.ndarray, sample_rate: int) -> None:
     """Write mono float audio as 16-bit PCM (format from the file suffix), clamped to +-0.99."""
     sf.write(str(path), clamp(waveform), int(sample_rate), subtype="PCM_16")

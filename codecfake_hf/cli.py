@@ -254,15 +254,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.output_dir:
         print(f"per-utterance scores and eer.csv written to {args.output_dir}")
-    skipped = int(summary["n_skipped"].sum())
-    if skipped:
-        print(
-            f"codecfake evaluate: error: {skipped} trial(s) with unreadable audio were skipped (listed above"
-            f"{' and in the error column of scores_<set>.csv' if args.output_dir else ''}); the EERs leave them out",
-            file=sys.stderr,
-        )
-        return 2
-    return 0
+    return _report_skipped("evaluate", int(summary["n_skipped"].sum()), args.output_dir)
+
+
+def _report_skipped(command: str, skipped: int, scores_dir: str | Path | None) -> int:
+    """The exit code of a scoring command: 0, or 2 after one line on stderr when ``skipped`` trials
+    had unreadable audio (each was named in a warning; the EERs leave them out)."""
+    if not skipped:
+        return 0
+    where = f" and in the error column of scores_<set>.csv under {scores_dir}" if scores_dir else ""
+    print(
+        f"codecfake {command}: error: {skipped} trial(s) with unreadable audio were skipped (listed above{where}); "
+        "the EERs leave them out",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -276,19 +282,36 @@ def _matrix(args: argparse.Namespace) -> int:
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
         }
-        grid = eer_grid(models, test_sets, out / "scores", args.mode, args.batch_size, args.device)
+    else:
+        test_sets = _test_sets(args)
+    summaries = eer_grid(models, test_sets, out / "scores", args.mode, args.batch_size, args.device)
+    grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
+    if args.zero_shot:
         ours = tables.eer_matrix(grid).T.rename_axis("test_source")
         paper = tables.paper_zero_shot()
         stem = "zero_shot"
     else:
-        grid = eer_grid(models, _test_sets(args), out / "scores", args.mode, args.batch_size, args.device)
         ours, paper, stem = tables.eer_matrix(grid), tables.paper_cross_test(), "cross_test"
     ours.to_csv(out / f"{stem}_eer.csv", float_format="%.2f")
     tables.side_by_side(ours, paper).to_csv(out / f"{stem}_vs_paper.csv", index=False, float_format="%.2f")
     tables.plot_matrix(ours, out / f"{stem}_eer.png", title=f"{stem.replace('_', '-')} EER (%)")
     print(ours.to_string(float_format=lambda v: f"{v:.2f}"))
     print(f"wrote {stem}_eer.csv, {stem}_eer.png and {stem}_vs_paper.csv to {out}")
-    return 0
+    skipped = sum(int(summary["n_skipped"].sum()) for summary in summaries.values())
+    return _report_skipped("matrix", skipped, out / "scores")
+
+
+def _read_csv(path: str, fix: str, **options):
+    """``pandas.read_csv(path, **options)``; a missing or unreadable file is an :class:`InputFileError`
+    that ends with ``fix`` (what to pass instead)."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: no such file; {fix}")
+    try:
+        return pd.read_csv(path, **options)
+    except ValueError as error:  # pandas' parser errors and undecodable bytes are ValueErrors
+        raise InputFileError(f"{path}: not a readable CSV file ({type(error).__name__}); {fix}") from error
 
 
 def _read_eers(path: str) -> dict[str, float]:
@@ -296,12 +319,7 @@ def _read_eers(path: str) -> dict[str, float]:
     import pandas as pd
 
     fix = "pass the eer.csv that `codecfake evaluate --output-dir` writes (columns test_set, eer, ...)"
-    if not Path(path).is_file():
-        raise InputFileError(f"{path}: no such file; {fix}")
-    try:
-        table = pd.read_csv(path, index_col=0)
-    except ValueError as error:  # pandas' parser errors and undecodable bytes are ValueErrors
-        raise InputFileError(f"{path}: not a readable CSV file ({type(error).__name__}); {fix}") from error
+    table = _read_csv(path, fix, index_col=0)
     if "eer" not in table.columns:
         raise InputFileError(
             f"{path}: no 'eer' column (columns: {', '.join(map(str, table.columns))}); {fix}"
@@ -353,17 +371,15 @@ def _resynthesize(args: argparse.Namespace) -> int:
 
 
 def _taxonomy(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, markdown_table, taxonomy_table
 
     if args.results is None:
         print(taxonomy_table())
         return 0
-    path = Path(args.results)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such results file (a `codecfake matrix` CSV or a long CSV)")
-    results = pd.read_csv(path)
+    path = args.results
+    results = _read_csv(
+        path, "pass the cross_test_eer.csv of `codecfake matrix` or a CSV with columns codec,eer"
+    )
     if "codec" not in results.columns:  # a cross-test matrix: first column = row labels
         results = results.set_index(results.columns[0])
     try:
@@ -436,7 +452,12 @@ def _add_robustness(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codecfake", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="codecfake",
+        description="CodecFake on the Hugging Face stack: build the dataset, convert and run AASIST "
+        "detectors, evaluate them, upload to the Hub (training: train.py). A user error prints one line "
+        "and exits 2 (--debug: its traceback).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("codecs", help="list the registered codecs (subset ids) and their status")

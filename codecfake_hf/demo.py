@@ -40,19 +40,31 @@ def run_demo(
     from dataset_builder.synthetic import make_synthetic_vctk
 
     out = Path(output_dir)
+    dataset = out / "codecfake"
+    # options are checked before the build; a rerun continues (or reuses) the earlier runs
+    trainings = [
+        TrainingConfig(
+            config=config,
+            dataset=str(dataset),
+            model="tiny",
+            output_dir=str(out / "runs" / config),
+            epochs=epochs,
+            batch_size=4,
+            num_workers=0,
+            log_with=["none"],
+            resume=(out / "runs" / config).is_dir(),
+        )
+        for config in configs
+    ]
     vctk = out / "vctk"
     if not vctk.is_dir():
         make_synthetic_vctk(vctk, utterances_per_speaker=utterances_per_speaker)
-    dataset = out / "codecfake"
     build_codecfake(vctk, dataset, list(configs), BuildOptions(tiny=True, batch_size=8))
-    models = {}
-    for config in configs:
-        training = TrainingConfig(
-            config=config, dataset=str(dataset), model="tiny", output_dir=str(out / "runs" / config),
-            epochs=epochs, batch_size=4, num_workers=0, log_with=["none"],
-        )  # fmt: skip
-        models[config] = train(training)
-    grid = eer_grid(models, codecfake_test_sets(str(dataset), list(configs)), out / "scores", batch_size=16)
+    models = {training.config: train(training) for training in trainings}
+    summaries = eer_grid(
+        models, codecfake_test_sets(str(dataset), list(configs)), out / "scores", batch_size=16
+    )
+    grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
     matrix = tables.eer_matrix(grid)
     matrix.to_csv(out / "cross_test_eer.csv", float_format="%.2f")
     tables.side_by_side(matrix, tables.paper_cross_test()).to_csv(

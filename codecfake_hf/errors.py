@@ -28,6 +28,8 @@ _OS_PROBLEMS = {
     errno.EROFS: "the file system is read-only; choose a writable location",
     errno.ENOSPC: "no space left on the device; free some space or choose another location, then rerun",
     errno.EDQUOT: "disk quota exceeded; free some space or choose another location, then rerun",
+    errno.EFBIG: "file too large for this file system or the file size limit (ulimit -f); choose another "
+    "location, then rerun",
     errno.EISDIR: "is a folder, not a file; pass a file path",
     errno.ENOTDIR: "a part of this path is a file, not a folder; check the path",
     errno.ENOENT: "no such file or folder; check the path",

@@ -193,15 +193,26 @@ def eer_grid(
     mode: str = "first",
     batch_size: int = 32,
     device: str | None = None,
-) -> dict[str, dict[str, float]]:
-    """``{model name: {test set: EER fraction}}`` for every model on every test set; with
-    ``output_dir`` each model's scores and summary go to ``<output_dir>/<model name>/``."""
-    grid = {}
+) -> dict[str, pd.DataFrame]:
+    """Every model on every test set: ``{model name: summary}``, each the table of
+    :func:`evaluate_detector` (``eer`` fraction, ``n_skipped``, ... per test set); with ``output_dir``
+    each model's scores and summary go to ``<output_dir>/<model name>/``.
+
+    Raises:
+        SourceNotFoundError: a model is neither a folder nor a Hub repo (checked for every model
+            before any is scored).
+    """
+    from codecfake_hf.sources import resolve_model_source
+
+    for path in models.values():
+        resolve_model_source(path)
+    summaries = {}
     for name, path in models.items():
         out = Path(output_dir) / name if output_dir is not None else None
-        summary = evaluate_detector(path, test_sets, out, mode=mode, batch_size=batch_size, device=device)
-        grid[name] = summary["eer"].to_dict()
-    return grid
+        summaries[name] = evaluate_detector(
+            path, test_sets, out, mode=mode, batch_size=batch_size, device=device
+        )
+    return summaries
 
 
 def model_row_name(path: str | os.PathLike) -> str:

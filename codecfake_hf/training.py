@@ -421,9 +421,33 @@ def _warn(accelerator: Accelerator, message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
+def _check_output_dir(output_dir: Path, resume: bool) -> None:
+    """Refuse to start a fresh run over an earlier one: its ``best/`` model and checkpoints would be
+    replaced. With ``--resume`` the earlier run is continued instead.
+
+    Raises:
+        TrainingConfigError: ``output_dir`` holds ``best/`` or checkpoints and ``resume`` is False.
+    """
+    if resume:
+        return
+    earlier = ["best/"] if (output_dir / "best").is_dir() else []
+    earlier += [f"checkpoints/{folder.name}" for folder in _checkpoints(output_dir)[-1:]]
+    if earlier:
+        raise TrainingConfigError(
+            f"{output_dir}: holds an earlier run ({', '.join(earlier)}); nothing was "
+            "changed: pass --resume to continue it, or choose another --output-dir for a new run"
+        )
+
+
 def train(config: TrainingConfig) -> Path:
-    """Run training; returns the folder of the best model (``<output_dir>/best``)."""
+    """Run training; returns the folder of the best model (``<output_dir>/best``).
+
+    Raises:
+        TrainingConfigError: a bad option, or ``output_dir`` holds an earlier run and ``resume`` is
+            False (checked before anything is written).
+    """
     output_dir = Path(config.output_dir)
+    _check_output_dir(output_dir, config.resume)
     accelerator = Accelerator(
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         mixed_precision=config.mixed_precision,

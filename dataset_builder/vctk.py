@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -128,7 +127,10 @@ def find_corpus_root(path: str | os.PathLike) -> tuple[Path, str]:
     """
     path = Path(path).expanduser()
     if not path.is_dir():
-        raise DatasetBuildError(f"{path}: no such folder; pass the VCTK corpus folder (--vctk)")
+        problem = "not a folder" if path.exists() else "no such folder"
+        raise DatasetBuildError(
+            f"{path}: {problem}; pass the VCTK corpus folder (it holds wav48_silence_trimmed/ or wav48/)"
+        )
     for candidate in (path, path / "VCTK-Corpus-0.92", path / "VCTK-Corpus"):
         if (candidate / "wav48_silence_trimmed").is_dir():
             return candidate, "0.92"
@@ -256,11 +258,16 @@ def _download(url: str, destination: Path, size: int | None) -> None:
         if error.code == 416 and size is not None and offset == size:  # the partial file is complete
             partial.replace(destination)
             return
-        raise DatasetBuildError(f"{url}: download failed (HTTP {error.code}); rerun to resume") from None
-    except (urllib.error.URLError, OSError) as error:
         raise DatasetBuildError(
-            f"{url}: download interrupted ({error}); rerun to resume from {partial}, or download the zip "
-            f"yourself and put it at {destination}"
+            f"{url}: download failed (HTTP {error.code}); rerun later, or download the zip yourself and put "
+            f"it at {destination}"
+        ) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = error.reason if isinstance(error, urllib.error.URLError) else error
+        rerun = f"rerun to resume from {partial}" if partial.is_file() else "check the network and rerun"
+        raise DatasetBuildError(
+            f"{url}: download interrupted ({reason}); {rerun}, or download the zip yourself and put it at "
+            f"{destination}"
         ) from None
     partial.replace(destination)
 
@@ -319,35 +326,18 @@ def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> N
                 shutil.copyfileobj(source, sink, _CHUNK_BYTES)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m dataset_builder.vctk [--download DIR | CORPUS]``: download, then print the
-    split counts next to the paper's (the check for a full VCTK).
-
-    The counts are those ``codecfake build`` gets: every file is decoded by the build's own source
+def print_split_counts(corpus: str | os.PathLike, mic: str = "mic1", num_proc: int | None = None) -> None:
+    """Print the split counts of the VCTK folder ``corpus`` next to the paper's (the check for a full
+    VCTK), counted as ``codecfake build`` counts them: every file is decoded by the build's own source
     check, and files that cannot be decoded are left out of the totals and listed."""
-    import argparse
     import dataclasses
     import tempfile
 
     from dataset_builder.build import BuildOptions, run_source_check
 
-    parser = argparse.ArgumentParser(
-        prog="python -m dataset_builder.vctk", description=main.__doc__.splitlines()[0]
-    )
-    parser.add_argument("corpus", nargs="?", help="VCTK folder (0.92 or 0.80 layout)")
-    parser.add_argument("--download", metavar="DIR", help="download and extract VCTK 0.92 into DIR first")
-    parser.add_argument("--mic", default="mic1", choices=("mic1", "mic2"))
-    parser.add_argument("--num-proc", type=int, default=None, help="processes decoding the audio (default 1)")
-    args = parser.parse_args(argv)
-    if not args.corpus and not args.download:
-        parser.error("pass a corpus folder or --download DIR")
-    try:
-        manifest = prepare_vctk(download_vctk(args.download) if args.download else args.corpus, args.mic)
-    except DatasetBuildError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    manifest = prepare_vctk(corpus, mic)
     with tempfile.TemporaryDirectory() as cache:
-        check = run_source_check(manifest, Path(cache), BuildOptions(num_proc=args.num_proc))
+        check = run_source_check(manifest, Path(cache), BuildOptions(num_proc=num_proc))
     readable = {row["utterance_id"] for row in check.rows}
     manifest = dataclasses.replace(
         manifest, utterances=[u for u in manifest.utterances if u.utterance_id in readable]
@@ -363,6 +353,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"left out, cannot be decoded (as in codecfake build): {len(check.excluded)}")
     for excluded in check.excluded:
         print(f"  {excluded['error']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dataset_builder.vctk [--download DIR | CORPUS]``: download, then
+    :func:`print_split_counts`. A user error prints one line and returns 2 (``--debug``: traceback)."""
+    import argparse
+
+    from codecfake_hf.errors import debug_requested, report_user_error
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dataset_builder.vctk",
+        description="Download VCTK 0.92 (--download DIR) and print its split counts next to the paper's, "
+        "counted as `codecfake build` counts them.",
+    )
+    parser.add_argument("corpus", nargs="?", help="VCTK folder (0.92 or 0.80 layout)")
+    parser.add_argument("--download", metavar="DIR", help="download and extract VCTK 0.92 into DIR first")
+    parser.add_argument("--mic", default="mic1", choices=("mic1", "mic2"))
+    parser.add_argument("--num-proc", type=int, default=None, help="processes decoding the audio (default 1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of errors (also CODECFAKE_DEBUG=1)"
+    )
+    args = parser.parse_args(argv)
+    if not args.corpus and not args.download:
+        parser.error("pass a corpus folder or --download DIR")
+    try:
+        print_split_counts(
+            download_vctk(args.download) if args.download else args.corpus, args.mic, args.num_proc
+        )
+    except Exception as error:
+        if debug_requested(args.debug) or not report_user_error(error, parser.prog, args.download):
+            raise
+        return 2
     return 0
 
 

@@ -15,3 +15,12 @@ def test_offline_demo_runs_the_whole_chain(tmp_path, capsys):
     assert card.data.datasets is None  # a local card names no Hub dataset
     assert (written["model_E"] / "model.safetensors").is_file()
     assert DISCLAIMER in capsys.readouterr().out
+
+
+def test_a_rerun_reuses_the_finished_runs(tmp_path):
+    """train.py refuses an output folder holding a run unless resumed: the demo resumes its own runs."""
+    first = run_demo(tmp_path / "demo", configs=("E",), utterances_per_speaker=3, epochs=1)
+    weights = (first["model_E"] / "model.safetensors").read_bytes()
+    again = run_demo(tmp_path / "demo", configs=("E",), utterances_per_speaker=3, epochs=1)
+    assert (again["model_E"] / "model.safetensors").read_bytes() == weights
+    assert again["matrix_csv"].read_text() == first["matrix_csv"].read_text()

@@ -8,10 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-import soundfile as sf
 
 from codecfake_hf.cli import main
 
@@ -19,17 +17,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
+def folder(tmp_path_factory, write_labelled_folder) -> Path:
     """Three bona fide and three spoof clips of 0.3 s at 16 kHz."""
-    root = tmp_path_factory.mktemp("zero_shot") / "set"
-    rng = np.random.default_rng(0)
-    for label in ("bonafide", "spoof"):
-        (root / label).mkdir(parents=True)
-        for index in range(3):
-            sf.write(
-                root / label / f"{index}.wav", (0.1 * rng.standard_normal(4800)).astype(np.float32), 16000
-            )
-    return root
+    return write_labelled_folder(tmp_path_factory.mktemp("zero_shot") / "set", per_class=3, samples=4800)
 
 
 def test_evaluate_skips_an_unreadable_file_and_scores_the_rest(

@@ -14,8 +14,6 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from codecfake_hf import hub
 from codecfake_hf.cli import main
-from dataset_builder.build import BuildOptions, build_codecfake
-from dataset_builder.synthetic import make_synthetic_vctk
 
 USER_README = "---\nlicense: mit\n---\n# My detector\n\nNotes I wrote by hand.\n"
 
@@ -164,16 +162,6 @@ def test_the_training_dataset_is_the_default_dataset_id(online, detector):
 
 
 # --- The dataset push --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def bonafide_build(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("push")
-    make_synthetic_vctk(
-        root / "vctk", speakers=("p225", "p226"), utterances_per_speaker=1, seconds=(0.1, 0.2)
-    )
-    build_codecfake(root / "vctk", root / "codecfake", [], BuildOptions(shard_size=100))
-    return root / "codecfake"
 
 
 def _push(folder: Path, *extra: str) -> int:

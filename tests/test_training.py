@@ -7,9 +7,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,8 +18,6 @@ from safetensors.torch import load_file
 from codecfake_hf.cli import main
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,22 +34,13 @@ def workspace(tmp_path_factory, tiny_aasist_dir) -> Path:
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _launch(workspace: Path, output_dir: str, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-           "PYTHONPATH": str(REPO_ROOT)}  # fmt: skip
-    command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "--main_process_port", str(_free_port()),
-        str(REPO_ROOT / "train.py"), "--config-file", "train.yaml", "--output-dir", output_dir, *extra,
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+def _launch(accelerate_launch, workspace: Path, output_dir: str, *extra: str) -> subprocess.Popen:
+    """train.py with ``workspace/train.yaml`` on 2 DDP CPU processes (``accelerate_launch`` fixture)."""
+    command, environment = accelerate_launch(
+        ["--multi_gpu", "--num_processes", "2"],
+        ["--config-file", "train.yaml", "--output-dir", output_dir, *extra],
+    )
+    return subprocess.Popen(command, cwd=workspace, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)  # fmt: skip
 
 
@@ -64,10 +51,10 @@ def _finish(process: subprocess.Popen) -> str:
 
 
 @pytest.fixture(scope="module")
-def trained(workspace) -> Path:
+def trained(workspace, accelerate_launch) -> Path:
     """An uninterrupted 2-process run, and a second one SIGKILLed mid-epoch, then resumed."""
-    reference = _launch(workspace, "run_a")
-    interrupted = _launch(workspace, "run_b")
+    reference = _launch(accelerate_launch, workspace, "run_a")
+    interrupted = _launch(accelerate_launch, workspace, "run_b")
     checkpoint = workspace / "run_b" / "checkpoints" / "step_3" / "progress.json"  # mid-epoch 1
     deadline = time.monotonic() + 600
     while not checkpoint.is_file() and interrupted.poll() is None and time.monotonic() < deadline:
@@ -75,7 +62,7 @@ def trained(workspace) -> Path:
     os.killpg(interrupted.pid, signal.SIGKILL)
     interrupted.communicate()
     _finish(reference)
-    resumed = _finish(_launch(workspace, "run_b", "--resume"))
+    resumed = _finish(_launch(accelerate_launch, workspace, "run_b", "--resume"))
     assert "resumed from" in resumed
     return workspace
 

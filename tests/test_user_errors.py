@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -31,23 +30,6 @@ def _one_error_line(capsys, command: str) -> str:
 def audio_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("audio") / "clip.wav"
     sf.write(path, np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32), 16000)
-    return path
-
-
-@pytest.fixture(scope="module")
-def wav2vec2_dir(tmp_path_factory) -> Path:
-    """A tiny audio classifier that is not AASIST (no windowed feature extractor)."""
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
-
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, conv_dim=(8, 8),
-        conv_kernel=(10, 3), conv_stride=(5, 2), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
-        classifier_proj_size=8, id2label={0: "spoof", 1: "bonafide"}, label2id={"spoof": 0, "bonafide": 1},
-    )  # fmt: skip
-    path = tmp_path_factory.mktemp("wav2vec2")
-    Wav2Vec2ForSequenceClassification(config).save_pretrained(path)
-    Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(path)
     return path
 
 
@@ -84,35 +66,19 @@ def test_truncated_and_malicious_pth_are_refused_without_running_anything(tmp_pa
     assert not (tmp_path / "out").exists()
 
 
-def test_read_only_output_folder_is_named(tiny_aasist_dir, label_folder, tmp_path, monkeypatch, capsys):
-    """A folder the user may not write to (simulated: tests may run as root, who may write anywhere)."""
-    read_only = tmp_path / "read-only"
-    make_dir = os.mkdir
-
-    def refuse(path, *args, **kwargs):
-        if str(path).startswith(str(read_only)):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return make_dir(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "mkdir", refuse)
-    out = read_only / "eval"
+def test_read_only_output_folder_is_named(tiny_aasist_dir, label_folder, read_only_folder, capsys):
+    out = read_only_folder / "eval"
     code = main(["evaluate", "--model", str(tiny_aasist_dir), "--dataset", str(label_folder),
                  "--output-dir", str(out), "--device", "cpu"])  # fmt: skip
     assert code == 2
     line = _one_error_line(capsys, "evaluate")
     assert line.endswith(": permission denied; check its permissions or choose another location")
-    assert str(read_only) in line
+    assert str(read_only_folder) in line
 
 
 @pytest.fixture(scope="module")
-def label_folder(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("labelled")
-    rng = np.random.default_rng(1)
-    for name in ("bonafide", "spoof"):
-        (root / name).mkdir()
-        for index in range(2):
-            sf.write(root / name / f"{index}.wav", rng.normal(0, 0.1, 9000).astype(np.float32), 16000)
-    return root
+def label_folder(tmp_path_factory, write_labelled_folder) -> Path:
+    return write_labelled_folder(tmp_path_factory.mktemp("labelled"), per_class=2, samples=9000, seed=1)
 
 
 def test_disk_full_names_the_output_folder(tiny_aasist_dir, label_folder, tmp_path, monkeypatch, capsys):
@@ -224,26 +190,6 @@ def test_operating_system_errors_become_one_line():
 
 
 # --- where a --model comes from (issue 12.6) ----------------------------------------------------
-
-
-@pytest.fixture
-def unreachable_hub(monkeypatch):
-    """Online mode (HF_HUB_OFFLINE unset) with the Hub endpoint on a local port nobody listens on;
-    loading through transformers (its retry loop) fails the test."""
-    import huggingface_hub
-    from transformers import AutoModelForAudioClassification
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{port}")
-
-    def no_download(*args, **kwargs):
-        raise AssertionError("from_pretrained was reached: transformers would retry for half a minute")
-
-    monkeypatch.setattr(AutoModelForAudioClassification, "from_pretrained", no_download)
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("command", ["detect", "evaluate", "matrix", "robustness"])

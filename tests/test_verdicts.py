@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from codecfake_hf.cli import main
 from codecfake_hf.detection import BonafideLabelError, Detector
@@ -52,31 +51,6 @@ def test_detect_refuses_silent_and_too_short_audio(tiny_aasist_dir, files, name,
     refused, scored = Detector.from_pretrained(tiny_aasist_dir).detect_files([files[name], files["speech"]])
     assert refused.error and refused.label is None and refused.score is None
     assert scored.error is None and scored.label in ("spoof", "bonafide")
-
-
-@pytest.fixture(scope="module")
-def anonymous_labels_dir(tmp_path_factory) -> Path:
-    """A tiny audio classifier (wav2vec 2.0) with transformers' default labels ``LABEL_0`` / ``LABEL_1``."""
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
-
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=16,
-        conv_dim=(8, 8),
-        conv_kernel=(10, 3),
-        conv_stride=(5, 2),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
-        classifier_proj_size=8,
-        num_labels=2,
-    )
-    folder = tmp_path_factory.mktemp("anonymous")
-    Wav2Vec2ForSequenceClassification(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(sampling_rate=RATE).save_pretrained(folder)
-    return folder
 
 
 def test_anonymous_labels_are_refused_until_named(anonymous_labels_dir, files, capsys):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codecfake_hf.audio import load_audio, write_audio
+from codecfake_hf.audio import check_output_file, load_audio, write_audio
 from codecfake_hf.codecs.registry import load_codec
 from codecfake_hf.errors import InputFileError
 
@@ -22,8 +22,8 @@ def resynthesize_file(
     device: str = "cpu",
 ) -> tuple[np.ndarray, int]:
     """Read ``input_path`` (any rate, mixed to mono), run it through codec ``codec_id`` and write
-    ``output_path`` as 16-bit PCM at the codec's rate (format from the suffix, e.g. ``.flac``),
-    clamped to +-0.99 as the official data.
+    ``output_path`` (a new file, never replacing one) as 16-bit PCM at the codec's rate (format from
+    the suffix, e.g. ``.flac``), clamped to +-0.99 as the official data.
 
     Args:
         tiny: use the tiny random-weight model of the family (offline demo) instead of the weights.
@@ -36,6 +36,7 @@ def resynthesize_file(
     output_path = Path(output_path)
     if not output_path.parent.is_dir():
         raise InputFileError(f"{output_path.parent}: output folder does not exist; create it first")
+    check_output_file(output_path)
     waveform, rate = load_audio(input_path)
     codec = load_codec(
         codec_id, tiny=tiny, device=device, local_dir=None if checkpoint_dir is None else str(checkpoint_dir)

@@ -9,10 +9,11 @@ EER_METRIC_PATH = str(Path(__file__).parent / "codecfake_eer")
 
 
 def load_eer_metric():
-    """The EER metric as an ``evaluate.EvaluationModule`` (no network needed)."""
+    """The EER metric as an ``evaluate.EvaluationModule`` (no network needed), computed in memory:
+    no cache file is written, so scoring writes nothing outside its output folder."""
     import evaluate
 
-    return evaluate.load(EER_METRIC_PATH)
+    return evaluate.load(EER_METRIC_PATH, keep_in_memory=True)
 
 
 __all__ = [

@@ -159,14 +159,16 @@ def convert_aasist_checkpoint(
     Args:
         checkpoint_path: the official ``.pth`` state dict; ``None`` downloads it (online only) into
             ``output_dir``'s parent folder ``.../<output_dir>.download``.
-        output_dir: folder written with ``save_pretrained`` (safetensors) plus the feature extractor.
+        output_dir: new or empty folder written with ``save_pretrained`` (safetensors) plus the feature
+            extractor.
         variant: which preset configuration the checkpoint belongs to.
 
     Returns:
         The converted model in eval mode.
 
     Raises:
-        InputFileError: ``checkpoint_path`` does not exist.
+        InputFileError: ``checkpoint_path`` is no file, or ``output_dir`` is a file or a folder that
+            is not empty (checked first: nothing the user has is replaced).
         ValueError: unknown variant.
         CheckpointError: the file does not load with ``weights_only=True`` (truncated, corrupt,
             holding code), or does not match the variant (strict loading failed).
@@ -175,13 +177,21 @@ def convert_aasist_checkpoint(
     if variant not in AASIST_PRESETS:
         raise ValueError(f"unknown AASIST variant {variant!r}; choose one of {', '.join(AASIST_PRESETS)}")
     output_dir = Path(output_dir)
+    if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
+        kind = "a folder that is not empty" if output_dir.is_dir() else "a file"
+        raise InputFileError(
+            f"{output_dir}: is {kind}; nothing was written: pass a new or empty output folder"
+        )
     if checkpoint_path is None:
         checkpoint_path = download_official_checkpoint(
             variant, output_dir.with_name(output_dir.name + ".download")
         )
     checkpoint_path = Path(checkpoint_path)
     if not checkpoint_path.is_file():
-        raise InputFileError(f"{checkpoint_path}: no such checkpoint file; pass the official {variant}.pth")
+        problem = (
+            "is a folder, not a checkpoint file" if checkpoint_path.is_dir() else "no such checkpoint file"
+        )
+        raise InputFileError(f"{checkpoint_path}: {problem}; pass the official {variant}.pth")
     official = load_torch_file(
         checkpoint_path, f"pass the official {variant}.pth (`codecfake convert-aasist download` fetches it)"
     )
@@ -195,8 +205,17 @@ def convert_aasist_checkpoint(
     try:
         model.load_state_dict(convert_state_dict(official), strict=True)
     except (RuntimeError, KeyError) as error:
-        reason = " ".join(str(error).split())[:300]
-        raise CheckpointError(f"{checkpoint_path}: not an official {variant} checkpoint ({reason})") from None
+        # load_state_dict lists one problem a line under a heading: name the first and count the others
+        problems = [line.strip() for line in str(error).strip("'\"").splitlines() if line.strip()]
+        problems = problems[1:] if len(problems) > 1 else problems
+        reason = " ".join(problems[0].split())[:200].rstrip(".") + (
+            f"; {len(problems) - 1} more" if len(problems) > 1 else ""
+        )
+        other = [name for name in ("AASIST", "AASIST-L") if name != variant][0]
+        raise CheckpointError(
+            f"{checkpoint_path}: not an official {variant} checkpoint ({reason}); if it is {other}, pass "
+            f"--variant {other}"
+        ) from None
     model.eval()
     model.save_pretrained(output_dir)
     AasistFeatureExtractor(
