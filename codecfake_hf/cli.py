@@ -160,7 +160,9 @@ def _build(args: argparse.Namespace) -> int:
         mic=args.mic,
         checkpoint_dir=args.checkpoint_dir,
     )
-    report = build_codecfake(args.vctk, args.out, configs, options, force=args.force)
+    report = build_codecfake(
+        args.vctk, args.out, configs, options, force=args.force, regenerate_card=args.write_card
+    )
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(
         ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
@@ -192,6 +194,11 @@ def _add_dataset_commands(commands) -> None:
     build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
     build.add_argument(
         "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
+    )
+    build.add_argument(
+        "--write-card",
+        action="store_true",
+        help="rewrite README.md even if you edited it since an earlier build wrote it",
     )
     build.add_argument(
         "--checkpoint-dir",

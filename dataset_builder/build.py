@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
 from dataset_builder import BONAFIDE, DatasetBuildError
-from dataset_builder.hub import write_card
+from dataset_builder.hub import card_was_edited, write_card
 from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
 
 LABELS = ["spoof", "bonafide"]
@@ -498,13 +498,15 @@ def bound_cpu_caches() -> None:
         pass
 
 
-def check_output_folder(out: str | os.PathLike, force: bool = False) -> None:
+def check_output_folder(out: str | os.PathLike, force: bool = False, regenerate_card: bool = False) -> None:
     """Refuse to build into a non-empty folder that is no CodecFake build (one holds
     ``build_report.json``, or the ``.build/`` cache a started build writes first), so that its
-    README.md and data/ are never replaced by accident; ``force`` overrides.
+    README.md and data/ are never replaced by accident (``force`` overrides), and to replace a
+    build's card that was edited since codecfake wrote it (``regenerate_card`` overrides).
 
     Raises:
-        DatasetBuildError: ``out`` is a file, or a foreign non-empty folder without ``force``.
+        DatasetBuildError: ``out`` is a file, a foreign non-empty folder without ``force``, or a
+            build whose README.md was edited, without ``regenerate_card``.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -512,11 +514,24 @@ def check_output_folder(out: str | os.PathLike, force: bool = False) -> None:
     if force or not out.is_dir() or not any(out.iterdir()):
         return
     if (out / "build_report.json").is_file() or (out / ".build").is_dir():
+        if not regenerate_card and card_was_edited(out, _earlier_report(out)):
+            raise DatasetBuildError(
+                f"{out / 'README.md'}: edited since codecfake wrote it, and the build rewrites the card (it "
+                "lists every config); nothing was changed: keep a copy of your edits, then pass --write-card"
+            )
         return
     raise DatasetBuildError(
         f"{out}: not empty and not a CodecFake build (no build_report.json or .build/); choose an empty or "
         "new --out folder, or pass --force to build into it (its README.md and data/ may be replaced)"
     )
+
+
+def _earlier_report(out: Path) -> dict | None:
+    """The build report an earlier build left in ``out``, or None (none, or unreadable)."""
+    try:
+        return json.loads((out / "build_report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def build_codecfake(
@@ -525,6 +540,7 @@ def build_codecfake(
     configs: Sequence[str],
     options: BuildOptions | None = None,
     force: bool = False,
+    regenerate_card: bool = False,
 ) -> dict:
     """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk``.
 
@@ -535,11 +551,12 @@ def build_codecfake(
         configs: codec ids ("E", "A", ...); ``bonafide`` is always built.
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
+        regenerate_card: replace an earlier build's card even if it was edited since it was written.
 
     Returns:
         The build report (also written to ``out/build_report.json``).
     """
-    check_output_folder(out, force)
+    check_output_folder(out, force, regenerate_card)
     options = options or BuildOptions()
     if not options.device.startswith("cuda"):
         bound_cpu_caches()

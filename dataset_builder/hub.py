@@ -31,6 +31,9 @@ from dataset_builder import BONAFIDE, DatasetBuildError
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
 #: What a push leaves out: the builder's cache and unfinished files.
+#: Where the sha256 of the card codecfake last wrote is kept (inside the build cache, never pushed).
+CARD_RECORD = ".build/card.sha256"
+
 PUSH_IGNORE = [".build/**", "**/*.tmp"]
 #: The build report, written last by ``codecfake build``.
 REPORT = "build_report.json"
@@ -156,20 +159,31 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
 
 
 def write_card(out: str | os.PathLike, report: dict, repo: str = "codecfake") -> Path:
-    """Write ``out/README.md`` for ``report``; returns its path."""
+    """Write ``out/README.md`` for ``report`` and record its sha256 in ``out/.build/`` (not pushed),
+    so that a later build or push can tell whether somebody edited it; returns its path."""
+    from codecfake_hf.hub import sha256_file
+
     path = Path(out) / "README.md"
     render_card(report, repo).save(path)
+    record = Path(out) / CARD_RECORD
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(sha256_file(path) + "\n", encoding="utf-8")
     return path
 
 
-def is_generated_card(folder: str | os.PathLike, report: dict, repo_id: str) -> bool:
-    """Whether ``folder/README.md`` is exactly a card this module writes for ``report`` (as the build
-    wrote it, or as a push to ``repo_id`` did), i.e. nobody edited it."""
-    readme = Path(folder) / "README.md"
+def card_was_edited(folder: str | os.PathLike, report: dict | None = None) -> bool:
+    """Whether ``folder/README.md`` differs from the card codecfake last wrote there (its sha256 in
+    ``.build/``; without that record, from the card this version writes for ``report``). A folder
+    without README.md has nothing to lose."""
+    from codecfake_hf.hub import sha256_file
+
+    folder = Path(folder)
+    readme, record = folder / "README.md", folder / CARD_RECORD
     if not readme.is_file():
         return False
-    text = readme.read_text(encoding="utf-8")
-    return text in (str(render_card(report)), str(render_card(report, repo_id)))
+    if record.is_file():
+        return sha256_file(readme) != record.read_text(encoding="utf-8").strip()
+    return report is None or readme.read_text(encoding="utf-8") != str(render_card(report))
 
 
 def push_to_hub(
@@ -210,7 +224,7 @@ def push_to_hub(
     api = hub_api_for_push(repo_id, "dataset")
     create_repo(api, repo_id, "dataset", private=private)
     readme = folder / "README.md"
-    if regenerate_card or not readme.is_file() or is_generated_card(folder, report, repo_id):
+    if regenerate_card or not card_was_edited(folder, report):
         write_card(folder, report, repo=repo_id)
     else:
         print(

@@ -42,3 +42,18 @@ def test_new_empty_and_started_builds_are_accepted(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(DatasetBuildError, match="is a file"):
         check_output_folder(tmp_path / "file")
+
+
+def test_rebuild_refuses_to_replace_an_edited_card(tmp_path, capsys):
+    corpus = make_synthetic_vctk(tmp_path / "vctk", speakers=("p225",), utterances_per_speaker=1)
+    out = tmp_path / "cf"
+    build_codecfake(corpus, out, [], BuildOptions())
+    build_codecfake(corpus, out, [], BuildOptions())  # the card is still what the build wrote: rebuilt
+    edited = (out / "README.md").read_text() + "\nMy notes on this dataset.\n"
+    (out / "README.md").write_text(edited)
+    command = ["build", "--vctk", str(corpus), "--configs", "", "--out", str(out)]
+    assert main(command) == 2
+    assert "README.md: edited since codecfake wrote it" in capsys.readouterr().err
+    assert (out / "README.md").read_text() == edited
+    assert main([*command, "--write-card"]) == 0  # asked: the card is regenerated
+    assert "My notes" not in (out / "README.md").read_text()
