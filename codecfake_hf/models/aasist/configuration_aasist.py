@@ -37,6 +37,10 @@ AASIST_PRESETS: dict[str, dict] = {
 }
 
 
+#: How the sinc front end and the residual blocks are computed (:attr:`AasistConfig.implementation`).
+AASIST_IMPLEMENTATIONS: tuple[str, ...] = ("fused", "eager")
+
+
 class AasistConfig(PretrainedConfig):
     r"""Configuration of :class:`AasistForAudioClassification`. The defaults are AASIST-L.
 
@@ -69,6 +73,20 @@ class AasistConfig(PretrainedConfig):
         class_weights (`list[float]`, defaults to `[0.1, 0.9]`):
             Cross-entropy weights of [spoof, bona fide] used when labels are given.
         batch_norm_eps (`float`, defaults to 1e-5): epsilon of every BatchNorm.
+        implementation (`str`, defaults to `"fused"`):
+            How the sinc front end and the residual blocks (nearly all of the arithmetic) are computed;
+            the weights and the function are the same, outputs differ by float32 rounding only.
+            ``"eager"``: plain PyTorch operators, written as the paper and the official code describe
+            the model (``modeling_aasist.py``); the reference to read and to change, and the path for
+            other devices or dtypes the fused kernels were not measured on. ``"fused"``: the CPU kernels of ``fused_aasist.py`` (one strided
+            convolution for the front end, channels-last blocks, BatchNorm folded in eval, autograd
+            functions that allocate no full-size temporaries in training). ``"fused"`` is the
+            default because it keeps the speed users had: on CPU about 2.5x the official code in
+            inference and 1.7x in training, where eager runs at about the official code's speed
+            (``benchmarks/RESULTS.md``), and it was measured faster than the official code on a GPU
+            too at batch 32 and in training. It is checked whenever it is set (here,
+            ``from_pretrained(..., implementation=...)``, ``model.set_implementation(...)``), and
+            saved with the config.
 
     Labels: ``0 = "spoof"``, ``1 = "bonafide"``; the detection score is ``logits[:, 1]``.
     """
@@ -96,6 +114,7 @@ class AasistConfig(PretrainedConfig):
         readout_dropout: float = 0.5,
         class_weights: list[float] | tuple[float, float] = (0.1, 0.9),
         batch_norm_eps: float = 1e-5,
+        implementation: str = "fused",
         **kwargs,
     ):
         self.sampling_rate = sampling_rate
@@ -117,9 +136,18 @@ class AasistConfig(PretrainedConfig):
         self.readout_dropout = readout_dropout
         self.class_weights = list(class_weights)
         self.batch_norm_eps = batch_norm_eps
+        self.implementation = implementation
         kwargs.setdefault("id2label", {0: "spoof", 1: "bonafide"})
         kwargs.setdefault("label2id", {"spoof": 0, "bonafide": 1})
         super().__init__(**kwargs)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "implementation" and value not in AASIST_IMPLEMENTATIONS:
+            raise ValueError(
+                f"AasistConfig: unknown implementation {value!r}; use 'fused' (fast CPU kernels, the "
+                "default) or 'eager' (plain PyTorch operators, as in the paper)"
+            )
+        super().__setattr__(name, value)
 
     @property
     def num_spectral_nodes(self) -> int:
