@@ -3,9 +3,12 @@
 ``python remote_code_probe.py SPEC.json OUT.json`` in a subprocess whose path holds no checkout.
 
 SPEC: ``{"block": [module names], "folders": [paths], "inputs": [{"name", "kind": "path" | "array" |
-"dict", "file", "rate"}], "refuse": [{"name", "kind", "file", "rate"}]}``; arrays are ``.npy`` files.
-OUT: per folder, the pipeline's and the Auto classes' bona fide probability per input, the refusal
-messages, the modules the classes came from and the resampler backend the folder's code used.
+"dict", "file", "rate"}], "refuse": [{"name", "kind", "file", "rate"}], "implementations": [names]}``;
+arrays are ``.npy`` files.
+OUT: per folder, the pipeline's and the Auto classes' bona fide probability per input (the Auto model
+also loaded with each ``implementation=``, as ``auto-<name>``), the refusal messages, the modules the
+classes and the fused kernels came from, the implementation each model ran and the resampler backend
+the folder's code used.
 """
 
 import json
@@ -32,6 +35,11 @@ for folder in spec["folders"]:
     classifier = pipeline("audio-classification", model=folder, trust_remote_code=True)
     model = AutoModelForAudioClassification.from_pretrained(folder, trust_remote_code=True).eval()
     extractor = AutoFeatureExtractor.from_pretrained(folder, trust_remote_code=True)
+    models = {"auto": model}
+    for implementation in spec["implementations"]:
+        models[f"auto-{implementation}"] = AutoModelForAudioClassification.from_pretrained(
+            folder, trust_remote_code=True, implementation=implementation
+        ).eval()
     bonafide = model.config.label2id["bonafide"]
     scores = {}
     for item in spec["inputs"]:
@@ -39,9 +47,10 @@ for folder in spec["folders"]:
         scores[item["name"]] = {"pipeline": output["bonafide"]}
         if item["kind"] != "path":
             features = extractor(np.load(item["file"]), sampling_rate=item["rate"], return_tensors="pt")
-            with torch.no_grad():
-                logits = model(**features).logits[0]
-            scores[item["name"]]["auto"] = float(torch.softmax(logits, -1)[bonafide])
+            for source, source_model in models.items():
+                with torch.no_grad():
+                    logits = source_model(**features).logits[0]
+                scores[item["name"]][source] = float(torch.softmax(logits, -1)[bonafide])
     refusals = {}
     for item in spec["refuse"]:
         try:
@@ -54,6 +63,8 @@ for folder in spec["folders"]:
         "scores": scores,
         "refusals": refusals,
         "classes": [type(classifier).__module__, type(model).__module__, type(extractor).__module__],
+        "kernels": sorted(name for name in sys.modules if name.endswith(".fused_aasist")),
+        "implementations": {source: m.config.implementation for source, m in models.items()},
         "backend": sorted({module.BACKEND for module in resampling if module is not None}),
         "codecfake_hf_blocked": sys.modules.get("codecfake_hf", "missing") is None,
     }

@@ -5,8 +5,9 @@ Folders written the three ways this project writes them (``save_pretrained`` of 
 ``import codecfake_hf`` fails (tests/remote_code_probe.py), with ``pipeline("audio-classification",
 trust_remote_code=True)`` and the Auto classes, on file paths, arrays and ``{"raw",
 "sampling_rate"}`` at 8 to 48 kHz; their probabilities must equal ``codecfake detect``'s
-(:class:`~codecfake_hf.detection.Detector`). Once more with ``soxr`` unimportable: the folder then
-resamples with its own windowed-sinc fallback.
+(:class:`~codecfake_hf.detection.Detector`), with the model loaded as saved and with each
+``implementation=`` (the fused kernels are a file of the folder too). Once more with ``soxr``
+unimportable: the folder then resamples with its own windowed-sinc fallback.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch
 from codecfake_hf import audio
 from codecfake_hf.detection import Detector
 from codecfake_hf.models.aasist import resampling
+from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint
 from codecfake_hf.training import build_model
 
@@ -83,7 +85,13 @@ def clips(tmp_path_factory) -> tuple[list[dict], list[dict]]:
 def run_probe(tmp_path: Path, folders: list[Path], clips, block: list[str]) -> dict:
     """Run tests/remote_code_probe.py in a fresh interpreter whose path has no checkout of this project."""
     inputs, refuse = clips
-    spec = {"block": block, "folders": [str(f) for f in folders], "inputs": inputs, "refuse": refuse}
+    spec = {
+        "block": block,
+        "folders": [str(f) for f in folders],
+        "inputs": inputs,
+        "refuse": refuse,
+        "implementations": list(AASIST_IMPLEMENTATIONS),
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"), OMP_NUM_THREADS="1")
@@ -117,6 +125,13 @@ def check_probe(result: dict, folder: Path, clips, resample, backend: str) -> No
     inputs, _ = clips
     assert result["codecfake_hf_blocked"]
     assert all(module.startswith("transformers_modules.") for module in result["classes"]), result["classes"]
+    assert result["kernels"] and all(
+        module.startswith("transformers_modules.") for module in result["kernels"]
+    )
+    assert result["implementations"] == {
+        "auto": "fused",
+        **{f"auto-{name}": name for name in AASIST_IMPLEMENTATIONS},
+    }
     assert result["backend"] == [backend]
     expected = expected_probabilities(folder, inputs, resample)
     for name, scores in result["scores"].items():
@@ -151,6 +166,7 @@ def test_saved_code_imports_only_its_siblings(folders):
             "feature_extraction_aasist.py",
             "pipeline_aasist.py",
             "resampling.py",
+            "fused_aasist.py",
         }
         for file in files:
             for node in ast.walk(ast.parse(file.read_text())):
