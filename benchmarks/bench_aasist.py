@@ -5,11 +5,14 @@ samples). Measured: inference clips/s at batch 1 and 32 (eval, no_grad) and trai
 batch 16 (train mode, forward + weighted cross-entropy + backward + Adam step). Outputs are compared
 (eval logits; and, with dropout off, the training loss and every gradient). Each figure is the best
 of ``--repeats`` runs, ours and upstream interleaved, so that load from other processes hits both.
+``--implementation fused eager`` measures ours with each ``AasistConfig.implementation`` (default:
+the config's default), all in the same interleaved runs.
 
 The official code is not part of this repository: fetch it into a scratch folder and pass it::
 
     python benchmarks/bench_aasist.py --upstream-dir /tmp/scratch_aasist   # official AASIST-L from tests/fixtures
     python benchmarks/bench_aasist.py --upstream-dir ... --device cuda   # on a GPU (waits for it)
+    python benchmarks/bench_aasist.py --upstream-dir ... --implementation fused eager   # both paths
 
 Prints a markdown table (copy it to benchmarks/RESULTS.md).
 """
@@ -29,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from codecfake_hf.models.aasist import AasistConfig, AasistForAudioClassification
+from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_key, convert_state_dict
 
 #: The official AASIST-L checkpoint committed with the tests (provenance: tests/fixtures/README.md).
@@ -85,13 +89,16 @@ def random_clips(seed: int, batch: int, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(rng.normal(0, 0.1, (batch, NUM_SAMPLES)).astype(np.float32)).to(device)
 
 
-def inference_rates(models: dict, batch: int, repeats: int, device: torch.device) -> tuple[dict, float]:
-    """Rates per model at ``batch`` (see :func:`best_rates`) and the max |logit difference|."""
+def inference_rates(models: dict, batch: int, repeats: int, device: torch.device) -> tuple[dict, dict]:
+    """Rates per model at ``batch`` (see :func:`best_rates`) and, per model, the max |logit
+    difference| to upstream."""
     inputs = random_clips(batch, batch, device)
     with torch.no_grad():
         outputs = {name: logits_of(model.eval(), inputs) for name, model in models.items()}  # warm-up
         rates = best_rates(models, lambda name, model: logits_of(model, inputs), batch, repeats)
-    return rates, float((outputs["ours"] - outputs["upstream"]).abs().max())
+    return rates, {
+        name: float((logits - outputs["upstream"]).abs().max()) for name, logits in outputs.items()
+    }
 
 
 def training_step(model: torch.nn.Module, optimizer, inputs, labels, weights) -> torch.Tensor:
@@ -153,6 +160,13 @@ def main() -> None:
         "--checkpoint", type=Path, default=OFFICIAL_CHECKPOINT, help="an official AASIST(-L) .pth file"
     )
     parser.add_argument("--variant", choices=["AASIST", "AASIST-L"], default="AASIST-L")
+    parser.add_argument(
+        "--implementation",
+        nargs="+",
+        choices=AASIST_IMPLEMENTATIONS,
+        default=[AasistConfig().implementation],
+        help="AasistConfig.implementation(s) of ours to measure (default: the config's default)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sgemm-gflops", type=float, default=125.0, help="the machine's sgemm GFLOP/s")
@@ -165,9 +179,11 @@ def main() -> None:
     device = torch.device(args.device)
 
     official = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
-    ours = AasistForAudioClassification(AasistConfig.from_preset(args.variant))
-    ours.load_state_dict(convert_state_dict(official), strict=True)
-    models = {"ours": ours, "upstream": load_upstream(args.upstream_dir, args.variant, official)}
+    models = {"upstream": load_upstream(args.upstream_dir, args.variant, official)}
+    for implementation in args.implementation:
+        config = AasistConfig.from_preset(args.variant, implementation=implementation)
+        models[implementation] = AasistForAudioClassification(config)
+        models[implementation].load_state_dict(convert_state_dict(official), strict=True)
     models = {name: model.to(device) for name, model in models.items()}
     load_before = os.getloadavg()[0]
 
@@ -178,9 +194,10 @@ def main() -> None:
         rows.append((f"inference, batch {batch}", rates))
         differences.append(difference)
     if not args.skip_training:
-        loss_difference, gradient_difference = training_gradient_difference(
-            models["ours"], models["upstream"], device
-        )
+        training_differences = {
+            name: training_gradient_difference(models[name], models["upstream"], device)
+            for name in args.implementation
+        }
         rows.append(
             ("training step, batch 16 (fwd + bwd + Adam)", training_rates(models, 16, args.repeats, device))
         )
@@ -191,28 +208,42 @@ def main() -> None:
         where = f"{torch.cuda.get_device_name(device)}, TF32 {'on' if args.tf32 else 'off'}"
     print(f"{args.variant}, {where}, torch {torch.__version__}, best of {args.repeats}")
     print(f"load average (1 min) at start / end: {load_before:.1f} / {os.getloadavg()[0]:.1f}\n")
-    header = "| measurement | upstream clips/s | ours clips/s | speed-up | upstream clips/CPU-s | ours clips/CPU-s | speed-up |"
-    print(header)
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for label, rates in rows:
-        (up_wall, up_cpu), (our_wall, our_cpu) = rates["upstream"], rates["ours"]
-        print(
-            f"| {label} | {up_wall:.2f} | {our_wall:.2f} | {our_wall / up_wall:.2f}x "
-            f"| {up_cpu:.2f} | {our_cpu:.2f} | {our_cpu / up_cpu:.2f}x |"
-        )
     print(
-        f"\nmax |logit difference| ours vs upstream: batch 1 {differences[0]:.2e}, batch 32 {differences[1]:.2e}"
+        "| measurement | ours | upstream clips/s | ours clips/s | speed-up "
+        "| upstream clips/CPU-s | ours clips/CPU-s | speed-up |"
     )
-    if not args.skip_training:
-        print(f"training (dropout off, batch 4): |loss difference| {loss_difference:.2e}, ", end="")
-        print(f"relative gradient difference {gradient_difference:.2e}")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for label, rates in rows:
+        up_wall, up_cpu = rates["upstream"]
+        for name in args.implementation:
+            our_wall, our_cpu = rates[name]
+            print(
+                f"| {label} | {name} | {up_wall:.2f} | {our_wall:.2f} | {our_wall / up_wall:.2f}x "
+                f"| {up_cpu:.2f} | {our_cpu:.2f} | {our_cpu / up_cpu:.2f}x |"
+            )
+    print()
+    for name in args.implementation:
+        print(
+            f"{name}: max |logit difference| to upstream: batch 1 {differences[0][name]:.2e}, "
+            f"batch 32 {differences[1][name]:.2e}",
+            end="",
+        )
+        if not args.skip_training:
+            loss_difference, gradient_difference = training_differences[name]
+            print(
+                f"; training (dropout off, batch 4): |loss difference| {loss_difference:.2e}, "
+                f"relative gradient difference {gradient_difference:.2e}",
+                end="",
+            )
+        print()
     if device.type != "cpu":
         return
-    ours_rate = rows[1][1]["ours"][0]
-    print(
-        f"compute bound: {GFLOP_PER_CLIP[args.variant]} GFLOP/clip at {args.sgemm_gflops:.0f} GFLOP/s = "
-        f"{bound:.2f} clips/s; ours at batch 32 reaches {ours_rate / bound:.0%} of it"
-    )
+    for name in args.implementation:
+        rate = rows[1][1][name][0]
+        print(
+            f"compute bound: {GFLOP_PER_CLIP[args.variant]} GFLOP/clip at {args.sgemm_gflops:.0f} GFLOP/s = "
+            f"{bound:.2f} clips/s; {name} at batch 32 reaches {rate / bound:.0%} of it"
+        )
 
 
 if __name__ == "__main__":
