@@ -92,7 +92,7 @@ def test_compress_path_matches_upstream(golden, golden_codec, clip):
     reference = golden[f"outputs_{clip}"][0, 0]
     np.testing.assert_allclose(output, reference, rtol=0, atol=1e-5 * np.abs(reference).max())
 
-    resynthesized = codec.resynthesize(signal[None, None], torch.tensor([len(signal)]))[0, 0].numpy()
+    resynthesized = codec.encode_decode(signal[None, None], torch.tensor([len(signal)]))[0, 0].numpy()
     assert resynthesized.shape == signal.shape
     np.testing.assert_array_equal(resynthesized[: len(reference)], output)
     assert not resynthesized[len(reference) :].any()

@@ -63,7 +63,7 @@ from torch import nn
 
 from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 
 STREAMING_STATES = ("reset", "carry")
@@ -537,7 +537,7 @@ class AudioDecCodec(CodecModel):
             self.vocoder, lambda c: self.vocoder(codebook.decode(c)), codes, chunk, not carry, lengths
         )
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Encode and decode a zero-padded batch ``[B, 1, T]`` without computing much past each
         row's ``lengths`` (samples); the valid samples equal those of one utterance at a time."""
         codes = self.encode(waveforms, lengths)

@@ -52,7 +52,7 @@ from transformers import DacConfig, DacModel
 from codecfake_hf.checkpoints import check_state_dict
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.loudness import integrated_loudness
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 #: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
 GAIN_FACTOR = math.log(10) / 20
@@ -163,7 +163,7 @@ class DacCodec(CodecModel):
         with conv padding on; ``chunk_hop`` per window of codes inside :func:`no_conv_padding`)."""
         return self.model.decode(audio_codes=codes, return_dict=False)[0].unsqueeze(1)
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``[B, 1, T]`` zero-padded batch -> ``[B, 1, T]`` (see the module docstring)."""
         total = waveforms.shape[-1]
         if self.mode == "plain":

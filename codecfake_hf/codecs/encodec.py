@@ -11,7 +11,7 @@ import torch
 from transformers import EncodecConfig, EncodecModel
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.spec import CodecSpec
 from codecfake_hf.codecs.transformers_codec import load_pretrained
 
 

@@ -10,7 +10,7 @@ Two model types share this module, chosen by the checkpoint's own ``config.yaml`
 The official path (``Speech2Token`` with CodecFake's defaults) is reproduced: per-clip RMS scale
 (``audio_normalize``) divided out before encoding and multiplied back after decoding, all 32
 quantizers, output cut to the input length. ``GroupNorm(1, C)`` normalises over the whole clip and
-the scale is per clip, so :meth:`FunCodecModel.resynthesize` computes every statistic over each
+the scale is per clip, so :meth:`FunCodecModel.encode_decode` computes every statistic over each
 row's own valid samples: a padded batch gives each clip's stand-alone result.
 
 Checkpoints (``config.yaml`` + ``model.pth``, a plain state dict with upstream key names) load
@@ -41,7 +41,7 @@ from codecfake_hf.codecs.funcodec_layers import (
     reflect_pad_rows,
     valid_mask,
 )
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 _SEANET_COMMON = {
     "n_filters": 32,
@@ -345,7 +345,7 @@ class FunCodecModel(CodecModel):
             for module in (self.enc_trans_func, self.dec_trans_func):
                 module.window.copy_(torch.hann_window(self.n_fft))
         self.hop_length = int(math.prod(time_ratios)) * (self.stft_hop if self.two_d else 1)
-        #: How :meth:`resynthesize` batches clips of unequal length: True = one masked padded batch,
+        #: How :meth:`encode_decode` batches clips of unequal length: True = one masked padded batch,
         #: False = equal-length groups, None = masked on accelerators only.
         self.masked_batching: bool | None = None
         self.mel_spec_transforms = nn.ModuleList(
@@ -464,7 +464,7 @@ class FunCodecModel(CodecModel):
             return out if codes.scale is None else out * codes.scale.view(-1, 1, 1)
         return self._decode(self.quantizer.decode(codes), None)
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The official ``inference`` path on a zero-padded batch ``[B, 1, T]`` with ``lengths [B]``
         valid samples: every row gives its stand-alone result (own RMS scale, own GroupNorm
         statistics, own reflect padding). Returns ``[B, 1, >= T]``, zero past each row's output
@@ -478,18 +478,18 @@ class FunCodecModel(CodecModel):
         row_lengths = [int(n) for n in lengths]
         masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
         if masked and self.segment_length is None:
-            out = self._resynthesize(
+            out = self._encode_decode(
                 waveforms, None if min(row_lengths) == waveforms.shape[-1] else row_lengths
             )
         else:
             out = torch.zeros_like(waveforms)
             for length in sorted(set(row_lengths)):
                 rows = [row for row, n in enumerate(row_lengths) if n == length]
-                result = self._resynthesize(waveforms[rows, :, :length], None)[..., :length]
+                result = self._encode_decode(waveforms[rows, :, :length], None)[..., :length]
                 out[rows, :, : result.shape[-1]] = result
         return F.pad(out, (0, max(0, waveforms.shape[-1] - out.shape[-1])))
 
-    def _resynthesize(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+    def _encode_decode(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
         """Encode, quantize, decode and rescale; ``lengths`` (per-row masking) as in :meth:`_encode`."""
         if lengths is None:
             return self.decode(self.encode(waveforms))

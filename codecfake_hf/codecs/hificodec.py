@@ -18,7 +18,7 @@ transpose, ``[B, frames, 4]``). ``frames = floor(T / 320)``: the strided encoder
 partial frame, so the decoder returns ``320 * frames`` samples.
 
 Batching: the encoder's GroupNorm takes statistics over time, so zero padding would change every
-frame of the shorter clips. :meth:`HiFiCodec.resynthesize` therefore masks every layer to each
+frame of the shorter clips. :meth:`HiFiCodec.encode_decode` therefore masks every layer to each
 clip's valid length (padding positions are held at zero, exactly what a single-clip convolution
 sees, and GroupNorm statistics are taken over valid frames only), which makes a padded batch equal
 to running the clips one by one.
@@ -38,14 +38,14 @@ from torch import nn
 
 from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 
 #: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
 LRELU_SLOPE = 0.1
 #: Residual quantizer layers (hard-coded upstream: ``quantizer_modules`` and ``quantizer_modules2``).
 N_RESIDUAL_LAYERS = 2
-#: Padded input samples per forward on CPU (:meth:`HiFiCodec.resynthesize`). Throughput per CPU-second
+#: Padded input samples per forward on CPU (:meth:`HiFiCodec.encode_decode`). Throughput per CPU-second
 #: was flat from 16k to 128k samples per forward and 24% lower at 512k (activations leave the caches).
 CPU_GROUP_SAMPLES = 4 * 16000
 #: Top-level keys of an upstream checkpoint file, in the order of :class:`HiFiCodec`'s submodules.
@@ -374,7 +374,7 @@ class HiFiCodec(CodecModel):
         self.config = config
         self.sample_rate = int(config.sampling_rate)
         self.hop_length = config.hop_length
-        #: On CPU, :meth:`resynthesize` runs at most this many padded input samples per forward.
+        #: On CPU, :meth:`encode_decode` runs at most this many padded input samples per forward.
         self.cpu_group_samples = CPU_GROUP_SAMPLES
         self.encoder = HiFiCodecEncoder(config)
         self.quantizer = GroupResidualQuantizer(config)
@@ -401,7 +401,7 @@ class HiFiCodec(CodecModel):
         ``frame_lengths [B]`` (valid frames per row) decodes each row as if unpadded."""
         return self.generator(self.quantizer.decode(codes), _padded_lengths(frame_lengths, codes.shape[-1]))
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Encode + decode a zero-padded batch ``[B, 1, T]`` clip by clip (masked). The codec drops
         the last ``T mod 320`` samples of each clip; they come back as zeros, so the output is
         ``[B, 1, T]`` and row ``b`` equals the official single-clip output on its first

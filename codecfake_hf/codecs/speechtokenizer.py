@@ -32,7 +32,7 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 from codecfake_hf.hub import CheckpointUnavailableError
 
@@ -409,7 +409,7 @@ class SpeechTokenizerCodec(CodecModel):
         latent = self.quantizer.decode(codes.long())
         return self.decoder(latent, self._lengths(latent, lengths))[0]
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """A zero-padded batch ``[B, 1, T]`` with valid ``lengths [B]`` -> ``[B, 1, 320 * ceil(T/320)]``;
         row ``b`` matches per-clip resynthesis on its first ``lengths[b]`` samples."""
         lengths = self._lengths(waveforms, lengths)
