@@ -63,8 +63,8 @@ from torch import nn
 
 from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.layers.conv import WeightNormConv1d
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
-from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 
 STREAMING_STATES = ("reset", "carry")
 #: Samples of silence that upstream's ``load_receiver`` decodes to prime the vocoder's buffers.

@@ -38,8 +38,8 @@ from torch import nn
 
 from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.layers.conv import WeightNormConv1d
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
-from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 
 #: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
 LRELU_SLOPE = 0.1

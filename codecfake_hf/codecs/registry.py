@@ -65,7 +65,13 @@ _DAC = (
 )
 
 
-def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, decoder_domain: str) -> CodecSpec:
+_FREQCODEC = {"model": "freq_codec"}
+_ENCODEC_DS320 = {"model": "encodec", "ratios": (8, 5, 4, 2)}
+_ENCODEC_DS640 = {"model": "encodec", "ratios": (8, 5, 4, 2, 2)}
+
+
+def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, options: dict) -> CodecSpec:
+    """A FunCodec row; ``options`` name the architecture of ``model.pth`` (``funcodec.official_config``)."""
     return CodecSpec(
         id=subset,
         family="FunCodec",
@@ -77,9 +83,10 @@ def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, decoder_d
         n_quantizers=32,
         licence="MIT",
         processing=_FUNCODEC,
-        decoder_domain=decoder_domain,
+        decoder_domain="frequency" if options["model"] == "freq_codec" else "time",
         kbps=32 * 10 * frame_rate_hz / 1000,
         frame_rate_hz=frame_rate_hz,
+        options=options,
     )
 
 
@@ -191,42 +198,42 @@ CODECS: dict[str, CodecSpec] = {
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr1nq32ds320-pytorch",
             "en_libritts_16k_gr1nq32ds320",
             50.0,
-            "frequency",
+            _FREQCODEC,
         ),
         _funcodec(
             "F2",
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr8nq32ds320-pytorch",
             "en_libritts_16k_gr8nq32ds320",
             50.0,
-            "frequency",
+            _FREQCODEC,
         ),
         _funcodec(
             "F3",
             "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch",
             "en_libritts_16k_nq32ds320",
             50.0,
-            "time",
+            _ENCODEC_DS320,
         ),
         _funcodec(
             "F4",
             "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch",
             "en_libritts_16k_nq32ds640",
             25.0,
-            "time",
+            _ENCODEC_DS640,
         ),
         _funcodec(
             "F5",
             "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch",
             "zh_en_16k_nq32ds320",
             50.0,
-            "time",
+            _ENCODEC_DS320,
         ),
         _funcodec(
             "F6",
             "audio_codec-encodec-zh_en-general-16k-nq32ds640-pytorch",
             "zh_en_16k_nq32ds640",
             25.0,
-            "time",
+            _ENCODEC_DS640,
         ),
     )
 }
