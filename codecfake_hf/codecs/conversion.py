@@ -13,6 +13,12 @@ from collections.abc import Mapping
 import torch
 
 
+def tuples(value):
+    """``value`` with every list (at any depth) made a tuple: upstream JSON/YAML lists as the values
+    of frozen config fields."""
+    return tuple(tuples(v) for v in value) if isinstance(value, list | tuple) else value
+
+
 def check_upstream_layout(
     expected: Mapping[str, torch.Tensor],
     given: Mapping[str, torch.Tensor],

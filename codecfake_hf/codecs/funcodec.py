@@ -34,6 +34,7 @@ from torch import nn
 
 from codecfake_hf.codecs import convert_funcodec
 from codecfake_hf.codecs.base import CodecModel
+from codecfake_hf.codecs.conversion import tuples
 from codecfake_hf.codecs.convert_funcodec import FunCodecCheckpointError
 from codecfake_hf.codecs.layers.masking import Lengths, reflect_pad_rows, row_lengths, valid_mask
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
@@ -173,10 +174,6 @@ def _options(conf: dict | None, defaults: dict, where: str, ignored: set[str] = 
     return {**defaults, **{k: v for k, v in conf.items() if k not in ignored}}
 
 
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
-
-
 def _seanet(conf: dict, where: str, two_d: bool, **fields) -> SEANetConfig:
     """The :class:`SEANetConfig` of an upstream ``encoder_conf`` / ``decoder_conf`` (defaults applied)."""
     if conf.get("add_snake_activation"):
@@ -220,7 +217,7 @@ def _seanet(conf: dict, where: str, two_d: bool, **fields) -> SEANetConfig:
     if seq_model not in ("lstm", "transformer"):
         shared["seq_model"] = "none"  # upstream: no sequence model for any other name
     try:
-        return SEANetConfig(ratios=_tuples(conf["ratios"]), two_d=two_d, **shared, **fields)
+        return SEANetConfig(ratios=tuples(conf["ratios"]), two_d=two_d, **shared, **fields)
     except ValueError as error:
         raise FunCodecCheckpointError(f"config.yaml {where}: {error}") from None
 
@@ -335,7 +332,7 @@ class FunCodecConfig:
             dimension=dimension,
             grow_filters=two_d or decoder_conf.get("half_filters", True),
             tr_conv_group_ratio=decoder_conf.get("tr_conv_group_ratio", -1),
-            last_out_padding=_tuples(decoder_conf.get("last_out_padding", ((0, 1), (0, 0)))),
+            last_out_padding=tuples(decoder_conf.get("last_out_padding", ((0, 1), (0, 0)))),
             final_activation=decoder_conf["final_activation"],
             final_activation_params=decoder_conf["final_activation_params"],
         )

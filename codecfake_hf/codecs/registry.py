@@ -13,6 +13,7 @@ so the dependency runs one way: registry -> families -> spec.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import replace
 from types import ModuleType
 
@@ -109,7 +110,8 @@ def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> Cod
     )
 
 
-def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> CodecSpec:
+def _dac(subset: str, repo: str, rate: int, ratios: tuple[int, ...], n_q: int, name: str) -> CodecSpec:
+    hop = math.prod(ratios)
     return CodecSpec(
         id=subset,
         family="Descript Audio Codec",
@@ -123,7 +125,7 @@ def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> Co
         processing=_DAC,
         kbps=round(n_q * 10 * rate / hop / 1000, 2),
         frame_rate_hz=round(rate / hop, 2),
-        options={"mode": "compress"},
+        options={"mode": "compress", "downsampling_ratios": ratios},
     )
 
 
@@ -174,10 +176,11 @@ CODECS: dict[str, CodecSpec] = {
             processing=f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
             kbps=6.4,
             frame_rate_hz=80.0,
+            options={"streaming_state": "reset"},
         ),
-        _dac("D1", "descript/dac_16khz", 16000, 320, 12, "dac_16khz"),
-        _dac("D2", "descript/dac_24khz", 24000, 320, 32, "dac_24khz"),
-        _dac("D3", "descript/dac_44khz", 44100, 512, 9, "dac_44khz"),
+        _dac("D1", "descript/dac_16khz", 16000, (2, 4, 5, 8), 12, "dac_16khz"),
+        _dac("D2", "descript/dac_24khz", 24000, (2, 4, 5, 8), 32, "dac_24khz"),
+        _dac("D3", "descript/dac_44khz", 44100, (2, 4, 8, 8), 9, "dac_44khz"),
         CodecSpec(
             id="E",
             family="EnCodec",
