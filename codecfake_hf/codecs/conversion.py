@@ -19,6 +19,30 @@ def tuples(value):
     return tuple(tuples(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+def euclidean_codebook_state(embed: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The state of upstream's ``EuclideanCodebook`` (the EnCodec lineage: SpeechTokenizer, FunCodec)
+    holding the codewords ``embed [..., codebook_size, dim]``, in its key order: the k-means / EMA
+    training state at the values of an initialised codebook (``inited`` 1, ``cluster_size`` 0,
+    ``embed_avg`` = ``embed``), which inference never reads."""
+    return {
+        "inited": embed.new_ones(*embed.shape[:-2], 1),
+        "cluster_size": embed.new_zeros(embed.shape[:-1]),
+        "embed": embed,
+        "embed_avg": embed.clone(),
+    }
+
+
+def check_codebooks_initialised(state_dict: Mapping[str, torch.Tensor], error: type[Exception]) -> None:
+    """Raise ``error`` if an ``...inited`` flag of an ``EuclideanCodebook`` is 0: upstream would run
+    k-means on the first batch, so the checkpoint was never trained."""
+    uninitialised = [key for key, value in state_dict.items() if key.endswith("inited") and not value.all()]
+    if uninitialised:
+        raise error(
+            f"the codebooks {', '.join(uninitialised)} were never initialised (inited = 0): "
+            "this is an untrained checkpoint"
+        )
+
+
 def check_upstream_layout(
     expected: Mapping[str, torch.Tensor],
     given: Mapping[str, torch.Tensor],

@@ -18,10 +18,14 @@ from pathlib import Path
 import torch
 import yaml
 
-from codecfake_hf.codecs.conversion import check_upstream_layout
+from codecfake_hf.codecs.conversion import (
+    check_codebooks_initialised,
+    check_upstream_layout,
+    euclidean_codebook_state,
+)
 from codecfake_hf.errors import CodecFakeError
 
-#: Upstream keys of the codebooks and their training state, in upstream order.
+#: Prefix of the upstream keys of the codebooks and their training state.
 CODEBOOK_PREFIX = "quantizer.rq.model."
 #: Upstream keys that only training uses, ignored when loading.
 IGNORED_PREFIXES = ("discriminator.",)
@@ -32,18 +36,14 @@ class FunCodecCheckpointError(CodecFakeError, ValueError):
 
 
 def state_dict_to_upstream(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The upstream ``model.pth`` layout of a :class:`FunCodecModel` state dict; the codebooks'
-    training state holds the values of a trained checkpoint's initialised codebooks (``inited`` 1,
-    ``cluster_size`` 0, ``embed_avg`` = ``embed``)."""
+    """The upstream ``model.pth`` layout of a :class:`FunCodecModel` state dict (the codebooks'
+    training state: :func:`~codecfake_hf.codecs.conversion.euclidean_codebook_state`)."""
     upstream: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
         if key != "quantizer.codebooks":
             upstream[key] = value
             continue
-        upstream[CODEBOOK_PREFIX + "inited"] = value.new_ones(value.shape[0], 1)
-        upstream[CODEBOOK_PREFIX + "cluster_size"] = value.new_zeros(value.shape[:2])
-        upstream[CODEBOOK_PREFIX + "embed"] = value
-        upstream[CODEBOOK_PREFIX + "embed_avg"] = value.clone()
+        upstream.update({CODEBOOK_PREFIX + name: v for name, v in euclidean_codebook_state(value).items()})
     return upstream
 
 
@@ -64,10 +64,7 @@ def state_dict_from_upstream(
         FunCodecCheckpointError,
         "FunCodec checkpoint does not match its config.yaml",
     )
-    if not bool((given[CODEBOOK_PREFIX + "inited"] == 1).all()):
-        raise FunCodecCheckpointError(
-            f"FunCodec checkpoint has uninitialised codebooks ({CODEBOOK_PREFIX}inited == 0)"
-        )
+    check_codebooks_initialised(given, FunCodecCheckpointError)
     ours = {key: value for key, value in given.items() if not key.startswith(CODEBOOK_PREFIX)}
     ours["quantizer.codebooks"] = given[CODEBOOK_PREFIX + "embed"]
     return ours

@@ -15,28 +15,26 @@ import re
 
 import torch
 
-from codecfake_hf.codecs.conversion import check_upstream_layout
+from codecfake_hf.codecs.conversion import (
+    check_codebooks_initialised,
+    check_upstream_layout,
+    euclidean_codebook_state,
+)
 
 _CODEBOOK_KEY = re.compile(r"quantizer\.vq\.layers\.(\d+)\._codebook\.(\w+)")
-#: The codebooks' training state in an upstream checkpoint, in its key order around ``embed``.
-TRAINING_STATE = ("inited", "cluster_size", "embed_avg")
 
 
 def state_dict_to_upstream(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The upstream checkpoint layout of a :class:`SpeechTokenizerCodec` state dict, in upstream key
-    order; the codebooks' training state holds its initial values (``inited`` 1, ``cluster_size`` 0,
-    ``embed_avg`` = ``embed``), as a freshly built upstream model does."""
+    order (the codebooks' training state: :func:`~codecfake_hf.codecs.conversion.euclidean_codebook_state`)."""
     upstream: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
         if key != "quantizer.codebooks":
             upstream[key] = value
             continue
         for layer, embed in enumerate(value):
-            prefix = f"quantizer.vq.layers.{layer}._codebook."
-            upstream[prefix + "inited"] = embed.new_ones(1)
-            upstream[prefix + "cluster_size"] = embed.new_zeros(embed.shape[0])
-            upstream[prefix + "embed"] = embed
-            upstream[prefix + "embed_avg"] = embed.clone()
+            state = euclidean_codebook_state(embed)
+            upstream.update({f"quantizer.vq.layers.{layer}._codebook.{name}": v for name, v in state.items()})
     return upstream
 
 
@@ -56,12 +54,7 @@ def state_dict_from_upstream(
         ValueError,
         "SpeechTokenizer checkpoint does not match its config.json",
     )
-    not_initialised = [k for k, v in state_dict.items() if k.endswith("._codebook.inited") and not v.all()]
-    if not_initialised:
-        raise ValueError(
-            f"the codebooks {', '.join(not_initialised)} were never initialised (inited = 0): "
-            "this is an untrained checkpoint"
-        )
+    check_codebooks_initialised(state_dict, ValueError)
     ours = {key: value for key, value in state_dict.items() if not _CODEBOOK_KEY.fullmatch(key)}
     layers = len(expected["quantizer.codebooks"])
     ours["quantizer.codebooks"] = torch.stack(

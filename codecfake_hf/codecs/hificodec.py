@@ -157,6 +157,31 @@ class ResBlock1(nn.Module):
         return x
 
 
+def _stages(
+    x: torch.Tensor,
+    lengths: Lengths,
+    resamplers: nn.ModuleList,
+    resblocks: nn.ModuleList,
+    norms: nn.ModuleList | None = None,
+) -> tuple[torch.Tensor, Lengths]:
+    """HiFi-GAN's stages on ``x [B, C, T]`` (``lengths`` valid steps per row, kept up to date):
+    LeakyReLU(0.1) and a resampling convolution, then multi-receptive-field fusion, the mean of the
+    stage's residual blocks. With ``norms`` (the encoder) the running sum is group-normalised after
+    each branch: ``s = GN0(RB0(x)); s = GN1(s + RB1(x)); ...; s / n``. Padded steps stay zero."""
+    per_stage = len(resblocks) // len(resamplers)
+    for stage, resample in enumerate(resamplers):
+        lengths = resample.output_lengths(lengths)
+        x = zero_padding_(resample(F.leaky_relu(x, LRELU_SLOPE)), lengths)
+        total = None
+        for index in range(stage * per_stage, (stage + 1) * per_stage):
+            branch = resblocks[index](x, lengths)
+            total = branch if total is None else total + branch
+            if norms is not None:
+                total = masked_group_norm(total, norms[index], lengths)
+        x = total / per_stage
+    return x, lengths
+
+
 class HiFiCodecEncoder(nn.Module):
     """Waveform ``[B, 1, T]`` -> latent ``[B, latent_channels, floor(T / hop)]``.
 
@@ -168,7 +193,6 @@ class HiFiCodecEncoder(nn.Module):
     def __init__(self, config: HiFiCodecConfig) -> None:
         super().__init__()
         base = config.encoder_base_channels
-        self.n_kernels = len(config.resblock_kernel_sizes)
         self.conv_pre = WeightNormConv1d(1, base, 7, padding=3)
         self.ups = nn.ModuleList()
         self.resblocks = nn.ModuleList()
@@ -194,15 +218,7 @@ class HiFiCodecEncoder(nn.Module):
         if lengths is not None:
             x = zero_padding_(x.clone(), lengths)
         x = zero_padding_(self.conv_pre(x), lengths)
-        for i, down in enumerate(self.ups):
-            lengths = down.output_lengths(lengths)
-            x = zero_padding_(down(F.leaky_relu(x, LRELU_SLOPE)), lengths)
-            total = None
-            for j in range(self.n_kernels):
-                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
-                total = branch if total is None else total + branch
-                total = masked_group_norm(total, self.normalize[i * self.n_kernels + j], lengths)
-            x = total / self.n_kernels
+        x, lengths = _stages(x, lengths, self.ups, self.resblocks, self.normalize)
         return zero_padding_(self.conv_post(F.leaky_relu(x)), lengths)
 
 
@@ -213,7 +229,6 @@ class HiFiCodecGenerator(nn.Module):
     def __init__(self, config: HiFiCodecConfig) -> None:
         super().__init__()
         width = config.upsample_initial_channel
-        self.n_kernels = len(config.resblock_kernel_sizes)
         self.conv_pre = WeightNormConv1d(config.latent_channels, width, 7, padding=3)
         self.ups = nn.ModuleList(
             WeightNormConv1d(
@@ -233,15 +248,7 @@ class HiFiCodecGenerator(nn.Module):
         are kept at zero after every layer, so each row is decoded as if it were alone."""
         if lengths is not None:
             x = zero_padding_(x.clone(), lengths)
-        x = zero_padding_(self.conv_pre(x), lengths)
-        for i, up in enumerate(self.ups):
-            lengths = up.output_lengths(lengths)
-            x = zero_padding_(up(F.leaky_relu(x, LRELU_SLOPE)), lengths)
-            total = None
-            for j in range(self.n_kernels):
-                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
-                total = branch if total is None else total + branch
-            x = total / self.n_kernels
+        x, lengths = _stages(zero_padding_(self.conv_pre(x), lengths), lengths, self.ups, self.resblocks)
         return torch.tanh(zero_padding_(self.conv_post(F.leaky_relu(x, LRELU_SLOPE)), lengths))
 
 
