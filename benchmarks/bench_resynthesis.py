@@ -14,7 +14,6 @@ input (``--long-seconds``) is timed alone for its peak memory.
 from __future__ import annotations
 
 import argparse
-import importlib
 import threading
 import time
 
@@ -23,7 +22,7 @@ import psutil
 import torch
 
 from codecfake_hf.codecs.base import Resynthesizer
-from codecfake_hf.codecs.registry import CODECS, get_spec
+from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, implemented
 
 
 def speech_like(seconds: float, rate: int, rng: np.random.Generator) -> np.ndarray:
@@ -82,7 +81,7 @@ def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
 
 def bench_codec(codec_id: str, args: argparse.Namespace) -> dict:
     spec = get_spec(codec_id)
-    module = importlib.import_module(f"codecfake_hf.codecs.{spec.family_module}")
+    module = family_module(spec)
     engine = Resynthesizer(
         module.random_codec(spec, seed=0),
         input_peak=spec.input_peak,
@@ -152,7 +151,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     ids = [i.strip() for i in args.codecs.split(",") if i.strip()]
-    skipped = [i for i in ids if not get_spec(i).implemented]
+    skipped = [i for i in ids if not implemented(get_spec(i))]
     rows, failed = [], []
     for codec_id in ids:
         if codec_id in skipped:

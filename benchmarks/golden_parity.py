@@ -144,7 +144,7 @@ def funcodec_rows(fixtures: Path) -> list[tuple]:
                     encoded.codes[:, 0].numpy(), data["codes"][:, row], data["code_rel_margin"][:, row]
                 )
             )
-            output = model.resynthesize(clip, torch.tensor([clip.shape[-1]]))[..., : clip.shape[-1]]
+            output = model.encode_decode(clip, torch.tensor([clip.shape[-1]]))[..., : clip.shape[-1]]
             wave.append(_max_diff(output[0], data["outputs"][row]))
             stored = torch.from_numpy(data["codes"][:, row : row + 1])
             decoded.append(_max_diff(model.decode(stored)[0], data["outputs_decode_codes"][row]))

@@ -14,7 +14,7 @@ from codecfake_hf.errors import CodecFakeError, InputFileError, debug_requested,
 
 
 def _codecs(args: argparse.Namespace) -> int:
-    from codecfake_hf.codecs.registry import CODECS
+    from codecfake_hf.codecs.registry import CODECS, implemented
 
     header = (
         "id",
@@ -30,7 +30,7 @@ def _codecs(args: argparse.Namespace) -> int:
     )
     rows = [header]
     for spec in CODECS.values():
-        status = "ready" if spec.implemented else "not implemented yet"
+        status = "ready" if implemented(spec) else "not implemented yet"
         kbps = "" if spec.kbps is None else f"{spec.kbps:g}"
         rows.append(
             (
@@ -358,18 +358,22 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _resynthesize(args: argparse.Namespace) -> int:
-    from codecfake_hf.codecs.resynthesize import resynthesize_file
+    """Read one audio file (any rate, mixed to mono), run it through the codec's engine and write a new
+    file (never replacing one) as 16-bit PCM at the codec's rate, clamped to +-0.99 as the official data."""
+    from codecfake_hf.audio import check_output_file, load_audio, write_audio
+    from codecfake_hf.codecs.registry import load_codec
 
-    _, rate = resynthesize_file(
-        args.input,
-        args.output,
-        args.codec,
-        tiny=args.tiny,
-        checkpoint_dir=args.checkpoint_dir,
-        device=args.device,
-    )
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise InputFileError(f"{output.parent}: output folder does not exist; create it first")
+    check_output_file(output)
+    waveform, rate = load_audio(args.input)
+    local_dir = None if args.checkpoint_dir is None else str(args.checkpoint_dir)
+    codec = load_codec(args.codec, tiny=args.tiny, device=args.device, local_dir=local_dir)
+    write_audio(output, codec.resynthesize_one(waveform, rate), codec.sample_rate)
     print(
-        f"wrote {args.output} ({rate} Hz, 16-bit, codec {args.codec}{', tiny random weights' if args.tiny else ''})"
+        f"wrote {args.output} ({codec.sample_rate} Hz, 16-bit, codec {args.codec}"
+        f"{', tiny random weights' if args.tiny else ''})"
     )
     return 0
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import DacModel
 
-from codecfake_hf.codecs import dac
+from codecfake_hf.codecs import convert_dac, dac
 from codecfake_hf.codecs.loudness import integrated_loudness
 from codecfake_hf.codecs.registry import get_spec, load_codec
 
@@ -37,7 +37,7 @@ def test_upstream_key_rules_match_the_key_map(fixtures_dir):
     ]
     assert len(rows) > 300
     for dac_key, _, hf_key, _, _ in rows:
-        mapped = dac.upstream_key(dac_key, n_strides=4)
+        mapped = convert_dac.upstream_key(dac_key, n_strides=4)
         assert mapped.replace(".weight_g", ".weight").replace(".weight_v", ".weight") == hf_key, dac_key
 
 
@@ -54,7 +54,7 @@ def test_fold_weight_norm_matches_torch_parametrization():
         for name, module in model.named_modules()
         if hasattr(module, "parametrizations")
     }
-    folded = dac.fold_weight_norm(normed)
+    folded = convert_dac.fold_weight_norm(normed)
     for name, weight in expected.items():
         torch.testing.assert_close(folded[name + ".weight"], weight, rtol=0, atol=1e-6)
 
@@ -92,7 +92,7 @@ def test_compress_path_matches_upstream(golden, golden_codec, clip):
     reference = golden[f"outputs_{clip}"][0, 0]
     np.testing.assert_allclose(output, reference, rtol=0, atol=1e-5 * np.abs(reference).max())
 
-    resynthesized = codec.resynthesize(signal[None, None], torch.tensor([len(signal)]))[0, 0].numpy()
+    resynthesized = codec.encode_decode(signal[None, None], torch.tensor([len(signal)]))[0, 0].numpy()
     assert resynthesized.shape == signal.shape
     np.testing.assert_array_equal(resynthesized[: len(reference)], output)
     assert not resynthesized[len(reference) :].any()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from codecfake_hf.codecs import hificodec
+from codecfake_hf.codecs import convert_hificodec, hificodec
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
@@ -70,7 +71,7 @@ def test_full_config_matches_official_state_dict(subset, official_layout):
     model = hificodec.random_codec(get_spec(subset))
     layout = {
         (top, key): tuple(tensor.shape)
-        for top, weights in model.upstream_state_dict().items()
+        for top, weights in convert_hificodec.state_dict_to_upstream(model.state_dict()).items()
         for key, tensor in weights.items()
     }
     assert layout == official_layout
@@ -79,11 +80,11 @@ def test_full_config_matches_official_state_dict(subset, official_layout):
 
 def test_nested_flat_and_file_layouts_agree(tmp_path):
     model = hificodec.tiny_codec(get_spec("B1"), seed=1)
-    config = model.config.to_dict()
-    nested = model.upstream_state_dict()
+    config = dataclasses.asdict(model.config)
+    nested = convert_hificodec.state_dict_to_upstream(model.state_dict())
     flat = {f"{top}/{key}": tensor for top, weights in nested.items() for key, tensor in weights.items()}
     torch.save(nested, tmp_path / "g_00000000")
-    loaded = hificodec.load_checkpoint(tmp_path / "g_00000000")
+    loaded = convert_hificodec.load_checkpoint(tmp_path / "g_00000000")
     waveform = torch.randn(1, 1, 4000) * 0.3
     with torch.no_grad():
         expected = model.decode(model.encode(waveform))
@@ -98,7 +99,7 @@ def test_cached_inference_weights_follow_new_weights():
     codes = torch.randint(0, 64, (1, 4, 20))
     with torch.inference_mode():
         model.decode(codes)  # fills the folded-weight cache
-        model.load_upstream_state_dict(other.upstream_state_dict())
+        model.load_state_dict(other.state_dict())
         torch.testing.assert_close(model.decode(codes), other.decode(codes), rtol=0, atol=0)
 
 
@@ -106,14 +107,15 @@ def test_mismatched_or_corrupt_checkpoint_is_reported(tmp_path):
     tiny = hificodec.tiny_codec(get_spec("B1"))
     with pytest.raises(ValueError, match="do not fit the config"):
         hificodec.from_upstream(
-            hificodec.OFFICIAL_CONFIGS["config_16k_320d.json"], tiny.upstream_state_dict()
+            convert_hificodec.OFFICIAL_CONFIGS["config_16k_320d.json"],
+            convert_hificodec.state_dict_to_upstream(tiny.state_dict()),
         )
     corrupt = tmp_path / "HiFi-Codec-16k-320d"
     corrupt.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="HiFi-Codec-16k-320d"):
-        hificodec.load_checkpoint(corrupt)
+        convert_hificodec.load_checkpoint(corrupt)
     with pytest.raises(ValueError, match="unexpected HiFi-Codec weight name"):
-        hificodec.from_upstream(tiny.config.to_dict(), {"decoder/x": torch.zeros(1)})
+        hificodec.from_upstream(dataclasses.asdict(tiny.config), {"decoder/x": torch.zeros(1)})
 
 
 def test_offline_fails_fast_and_clearly():
@@ -161,7 +163,8 @@ def test_tiny_batched_equals_per_utterance(group_samples):
 def test_registry_specs_use_official_configs():
     for subset in SUBSETS:
         spec = get_spec(subset)
-        config = hificodec.HiFiCodecConfig.from_dict(hificodec.OFFICIAL_CONFIGS[spec.options["config"]])
+        official = convert_hificodec.OFFICIAL_CONFIGS[spec.options["config"]]
+        config = hificodec.HiFiCodecConfig.from_upstream(official)
         assert config == hificodec.HiFiCodecConfig(sampling_rate=spec.sample_rate)
         assert spec.input_peak == 0.95
 
@@ -170,7 +173,9 @@ def test_registry_specs_use_official_configs():
 def test_pretrained_codec_loads_a_full_checkpoint_folder(tmp_path):
     spec = get_spec("B3")
     model = hificodec.random_codec(spec, seed=4)
-    torch.save(model.upstream_state_dict(), tmp_path / spec.options["checkpoint"])
+    torch.save(
+        convert_hificodec.state_dict_to_upstream(model.state_dict()), tmp_path / spec.options["checkpoint"]
+    )
     loaded = hificodec.pretrained_codec(spec, local_dir=str(tmp_path))
     for key, tensor in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], tensor), key

@@ -93,7 +93,7 @@ def test_xcodec_output_covers_lengths_that_are_not_a_multiple_of_the_hop():
     waveforms[0, 0] = torch.from_numpy(_speechlike(15074, 4))
     waveforms[1, 0, :9000] = torch.from_numpy(_speechlike(9000, 5))
     with torch.inference_mode():
-        output = codec.resynthesize(waveforms, lengths)
+        output = codec.encode_decode(waveforms, lengths)
     assert output.shape == waveforms.shape
     assert output[0, 0, -300:].abs().sum() > 0 and output[1, 0, 9000:].abs().sum() == 0
 
@@ -108,7 +108,7 @@ def test_pretrained_loads_a_saved_folder_and_fails_clearly_offline(codec_id, tmp
     x = torch.from_numpy(_speechlike(4000, 6))[None, None]
     with torch.inference_mode():
         torch.testing.assert_close(
-            loaded.resynthesize(x, torch.tensor([4000])), tiny.resynthesize(x, torch.tensor([4000]))
+            loaded.encode_decode(x, torch.tensor([4000])), tiny.encode_decode(x, torch.tensor([4000]))
         )
     with pytest.raises(CheckpointUnavailableError, match=spec.repo_id):
         module.pretrained_codec(spec)  # HF_HUB_OFFLINE=1 (conftest) and nothing cached

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from codecfake_hf.codecs import speechtokenizer
+from codecfake_hf.codecs import convert_speechtokenizer, speechtokenizer
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
 
@@ -40,7 +40,7 @@ def golden_run(golden, golden_model):
     with torch.inference_mode():
         for index in range(2):
             clip = _clip(golden, index)
-            latent, frames = golden_model.encoder(clip, torch.tensor([clip.shape[-1]]))
+            latent, frames = golden_model.encoder(clip, [clip.shape[-1]])
             codes = golden_model.encode(clip)
             runs.append(
                 {
@@ -56,7 +56,7 @@ def golden_run(golden, golden_model):
 
 def test_encoder_output_matches_golden(golden, golden_run):
     for index, run in enumerate(golden_run):
-        assert run["frames"].tolist() == [50]
+        assert run["frames"] == [50]
         expected = torch.from_numpy(golden["encoder_out"][index : index + 1])
         torch.testing.assert_close(run["latent"], expected, atol=1e-5, rtol=0)
 
@@ -119,7 +119,8 @@ def test_full_official_state_dict_matches_upstream_layout(fixtures_dir):
     rows = (fixtures_dir / "codec_facts" / "speechtokenizer_full_state_dict.tsv").read_text().splitlines()
     expected = [(key, json.loads(shape)) for key, shape in (row.split("\t") for row in rows if row)]
     model = speechtokenizer.random_codec(get_spec("A"))
-    actual = [(key, list(tensor.shape)) for key, tensor in model.state_dict().items()]
+    upstream = convert_speechtokenizer.state_dict_to_upstream(model.state_dict())
+    actual = [(key, list(tensor.shape)) for key, tensor in upstream.items()]
     assert actual == expected
     assert (model.sample_rate, model.hop_length) == (16000, 320)
 
@@ -153,7 +154,9 @@ def test_pretrained_loads_a_flat_upstream_checkpoint_from_a_folder(tmp_path):
     model = speechtokenizer.tiny_codec(get_spec("A"), seed=3)
     config = {**dataclasses.asdict(model.config), "strides": list(model.config.strides), "batch_size": 8}
     (tmp_path / "config.json").write_text(json.dumps(config))
-    torch.save(model.state_dict(), tmp_path / "SpeechTokenizer.pt")
+    torch.save(
+        convert_speechtokenizer.state_dict_to_upstream(model.state_dict()), tmp_path / "SpeechTokenizer.pt"
+    )
     loaded = speechtokenizer.pretrained_codec(get_spec("A"), local_dir=str(tmp_path))
     assert not loaded.training
     for key, tensor in model.state_dict().items():
@@ -190,11 +193,11 @@ def test_lengths_make_padded_encoding_per_clip(golden, golden_model):
     """Zero-padding a clip changes its latent (bidirectional LSTM, end padding) unless the valid
     length is given; with it, the padded batch gives the clip's own latent and codes."""
     clip = _clip(golden, 0)[..., :12000]
-    alone, frames = golden_model.encoder(clip, torch.tensor([12000]))
+    alone, (frames,) = golden_model.encoder(clip, [12000])
     padded = torch.nn.functional.pad(clip, (0, 4000))
-    with_lengths = golden_model.encoder(padded, torch.tensor([12000]))[0][..., : int(frames)]
-    without_lengths = golden_model.encoder(padded, torch.tensor([16000]))[0][..., : int(frames)]
+    with_lengths = golden_model.encoder(padded, [12000])[0][..., :frames]
+    without_lengths = golden_model.encoder(padded, [16000])[0][..., :frames]
     torch.testing.assert_close(with_lengths, alone, atol=1e-5, rtol=0)
     assert (without_lengths - alone).abs().max() > 1e-2
-    codes = golden_model.encode(padded, torch.tensor([12000]))[..., : int(frames)]
+    codes = golden_model.encode(padded, torch.tensor([12000]))[..., :frames]
     assert bool((codes[:, 0] == golden_model.encode(clip)[:, 0]).all())

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from codecfake_hf.codecs.layers.conv import WeightNormConv1d
 from codecfake_hf.codecs.registry import load_codec
-from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -17,7 +17,8 @@ Licence: the code and the pretrained weights are **CC BY-NC 4.0 (non-commercial)
 Codes: ``encode`` returns ``int64 [B, 8, ceil(T / 300)]``, the raw index of each residual
 codebook (no ``k * 1024`` offsets; Codec-SUPERB's flat units are ``codes[:, k] + k * 1024``).
 
-Streaming state (``streaming_state``). Every causal layer of upstream keeps a ``pad_buffer`` (the
+Streaming state (``streaming_state``, the spec option: ``load_codec("C", streaming_state="carry")``).
+Every causal layer of upstream keeps a ``pad_buffer`` (the
 last inputs it saw) so that audio can be streamed in chunks. Codec-SUPERB resets the encoder's
 buffers before each utterance but never the vocoder's: those start from the response to 8192
 samples of silence and then carry over from one utterance to the next, so the first ~240 ms of
@@ -41,40 +42,58 @@ finished rows leave a padded batch, so padding costs almost nothing.
 Checkpoints: ``from_upstream(config, state_dict)`` takes ``config = {"autoencoder":
 generator_params, "vocoder": generator_params}`` (the ``generator_params`` of each upstream
 ``config.yml``) and one state dict whose keys are the upstream ones prefixed ``autoencoder/`` or
-``vocoder/`` (each part is ``ckpt["model"]["generator"]`` of its ``.pkl`` checkpoint; the layout
-of the golden vectors). Dropped as unused: the autoencoder's symmetric decoder (``decoder.*``),
-the codebooks' training-only EMA statistics (``cluster_size``, ``embed_avg``) and every layer's
-``pad_buffer`` (the carried state lives in the layers' ``state`` attribute instead, starting from
-zeros; upstream's trainer never writes the buffers, so checkpoints hold zeros, and a warning says
-otherwise). Every other key must match in name and shape.
+``vocoder/`` (the layout of the golden vectors); :mod:`codecfake_hf.codecs.convert_audiodec` maps it
+onto this model, drops the parts this pairing does not use and reads the upstream files.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import yaml
 from torch import nn
 
 from codecfake_hf.checkpoint_files import CheckpointError
+from codecfake_hf.codecs import convert_audiodec
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
-from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
+from codecfake_hf.codecs.conversion import tuples
+from codecfake_hf.codecs.layers.conv import WeightNormConv1d
+from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 STREAMING_STATES = ("reset", "carry")
 #: Samples of silence that upstream's ``load_receiver`` decodes to prime the vocoder's buffers.
 PRIMING_SAMPLES = 8192
-#: Upstream keys that exist in the checkpoints but are not used by this pairing.
-UNUSED_KEY_PREFIXES = ("autoencoder/decoder.",)
-UNUSED_KEY_SUFFIXES = (".cluster_size", ".embed_avg", ".pad_buffer")
 
 
 # --------------------------------------------------------------------------------------- configs
+
+
+#: Upstream generator_params that must have these values (other architectures are not implemented).
+_FIXED_ENCODER_PARAMS = {
+    "mode": "causal",
+    "codec": "audiodec",
+    "projector": "conv1d",
+    "quantier": "residual_vq",
+}
+_FIXED_VOCODER_PARAMS = {"nonlinear_activation": "LeakyReLU", "use_additional_convs": True}
+#: Upstream generator_params that only concern parts not used here.
+_IGNORED_PARAMS = {"output_channels", "decode_channels", "dec_ratios", "dec_strides", "stats"}
+
+
+def _known_params(cls, params: dict, fixed: dict[str, object]) -> dict:
+    """The fields of ``cls`` in upstream ``generator_params``; a value other than ``fixed``'s or an
+    unknown parameter is an error naming it."""
+    names = {f.name for f in fields(cls)}
+    for key, expected in fixed.items():
+        if key in params and params[key] != expected:
+            raise ValueError(f"AudioDec: only {key}={expected!r} is implemented")
+    unknown = set(params) - names - set(fixed) - _IGNORED_PARAMS
+    if unknown:
+        raise ValueError(f"AudioDec: unknown {cls.__name__} parameter(s) {sorted(unknown)}")
+    return {k: tuples(v) for k, v in params.items() if k in names}
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,16 @@ class AudioDecEncoderConfig:
     codebook_num: int = 8
     codebook_size: int = 1024
     bias: bool = True
+
+    @classmethod
+    def from_upstream(cls, params: dict) -> AudioDecEncoderConfig:
+        """From the ``generator_params`` of the autoencoder's ``config.yml``."""
+        return cls(**_known_params(cls, params, _FIXED_ENCODER_PARAMS))
+
+    @property
+    def hop_length(self) -> int:
+        """Samples per code frame."""
+        return math.prod(self.enc_strides)
 
 
 @dataclass(frozen=True)
@@ -135,35 +164,19 @@ class HiFiGANVocoderConfig:
     negative_slope: float = 0.1
     use_weight_norm: bool = True
 
+    def __post_init__(self) -> None:
+        if len(self.resblock_kernel_sizes) != 1 or self.groups < 2:
+            raise ValueError(
+                "AudioDec: only the grouped residual block (one kernel size, groups > 1) is implemented"
+            )
 
-#: Upstream generator_params that must have these values (other architectures are not implemented).
-_FIXED_ENCODER_PARAMS = {
-    "mode": "causal",
-    "codec": "audiodec",
-    "projector": "conv1d",
-    "quantier": "residual_vq",
-}
-_FIXED_VOCODER_PARAMS = {"nonlinear_activation": "LeakyReLU", "use_additional_convs": True}
-#: Upstream generator_params that only concern parts not used here.
-_IGNORED_PARAMS = {"output_channels", "decode_channels", "dec_ratios", "dec_strides", "stats"}
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
-
-
-def _config_from_upstream(cls, params: dict, fixed: dict[str, object]):
-    params = dict(params)
-    if cls is HiFiGANVocoderConfig and "nonlinear_activation_params" in params:
-        params["negative_slope"] = params.pop("nonlinear_activation_params").get("negative_slope", 0.01)
-    names = {f.name for f in fields(cls)}
-    for key, expected in fixed.items():
-        if key in params and params.pop(key) != expected:
-            raise ValueError(f"AudioDec: only {key}={expected!r} is implemented")
-    unknown = set(params) - names - _IGNORED_PARAMS
-    if unknown:
-        raise ValueError(f"AudioDec: unknown {cls.__name__} parameter(s) {sorted(unknown)}")
-    return cls(**{k: _tuples(v) for k, v in params.items() if k in names})
+    @classmethod
+    def from_upstream(cls, params: dict) -> HiFiGANVocoderConfig:
+        """From the ``generator_params`` of the vocoder's ``config.yml``."""
+        params = dict(params)
+        if "nonlinear_activation_params" in params:
+            params["negative_slope"] = params.pop("nonlinear_activation_params").get("negative_slope", 0.01)
+        return cls(**_known_params(cls, params, _FIXED_VOCODER_PARAMS))
 
 
 # ---------------------------------------------------------------------------------------- layers
@@ -327,70 +340,24 @@ class Projector(nn.Module):
         return self.project(x)
 
 
-class VectorQuantizer(nn.Module):
-    """One codebook, stored as upstream's ``embed [code_dim, codebook_size]`` (one codeword per
-    column)."""
-
-    def __init__(self, code_dim: int, codebook_size: int) -> None:
-        super().__init__()
-        self.register_buffer("embed", torch.randn(code_dim, codebook_size))
-
-    def nearest(self, x: torch.Tensor) -> torch.Tensor:
-        """Index of the nearest codeword (squared Euclidean distance, first on ties) of each
-        ``x [N, code_dim]`` row -> ``[N]``."""
-        distance = x.pow(2).sum(1, keepdim=True) - 2 * x @ self.embed + self.embed.pow(2).sum(0, keepdim=True)
-        return (-distance).argmax(1)
-
-    def codewords(self, indices: torch.Tensor) -> torch.Tensor:
-        """``indices [...]`` -> ``[..., code_dim]``."""
-        return F.embedding(indices, self.embed.t())
-
-
-class ResidualVQ(nn.Module):
-    """Residual vector quantizer: each codebook quantizes what the previous ones left."""
-
-    def __init__(self, codebook_num: int, code_dim: int, codebook_size: int) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(VectorQuantizer(code_dim, codebook_size) for _ in range(codebook_num))
-
-    def encode(self, z: torch.Tensor) -> torch.Tensor:
-        """``z [B, code_dim, F]`` -> codes ``int64 [B, codebook_num, F]``."""
-        batch, dim, frames = z.shape
-        residual = z.transpose(1, 2).reshape(-1, dim)
-        codes = []
-        for layer in self.layers:
-            index = layer.nearest(residual)
-            codeword = layer.codewords(index)
-            # upstream's straight-through value r + (q - r) is subtracted (same float rounding)
-            residual = residual - (residual + (codeword - residual))
-            codes.append(index.view(batch, frames))
-        return torch.stack(codes, dim=1)
-
-    def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes ``[B, n_q, F]`` (``n_q <= codebook_num``) -> summed codewords ``[B, F, code_dim]``."""
-        return torch.stack(
-            [layer.codewords(codes[:, k]) for k, layer in enumerate(self.layers[: codes.shape[1]])]
-        ).sum(0)
-
-
-class Quantizer(nn.Module):
-    """Holds the residual VQ as ``codebook`` (upstream key ``quantizer.codebook.layers.K``)."""
-
-    def __init__(self, config: AudioDecEncoderConfig) -> None:
-        super().__init__()
-        self.codebook = ResidualVQ(config.codebook_num, config.code_dim, config.codebook_size)
-
-
 class AudioDecEncoder(nn.Module):
     """Encoder, projector and quantizer of the autoencoder checkpoint. ``[B, 1, T]`` audio ->
-    latents ``[B, code_dim, ceil(T / hop)]`` -> codes ``[B, codebook_num, ceil(T / hop)]``."""
+    latents ``[B, code_dim, ceil(T / hop)]`` -> codes ``[B, codebook_num, ceil(T / hop)]``, the raw
+    index of each residual codebook. Upstream stores each codebook as ``[code_dim, codebook_size]``
+    and subtracts the straight-through value; both are kept, so near-ties fall as upstream's."""
 
     def __init__(self, config: AudioDecEncoderConfig) -> None:
         super().__init__()
         self.config = config
         self.encoder = Encoder(config)
         self.projector = Projector(config.encode_channels * config.enc_ratios[-1], config.code_dim)
-        self.quantizer = Quantizer(config)
+        self.quantizer = ResidualVectorQuantizer(
+            config.codebook_num,
+            config.codebook_size,
+            config.code_dim,
+            codeword_layout="columns",
+            straight_through=True,
+        )
 
     def latents(self, waveforms: torch.Tensor) -> torch.Tensor:
         """``[B, 1, T]`` -> ``z [B, code_dim, ceil(T / hop)]``."""
@@ -425,7 +392,7 @@ class MultiGroupConv1d(nn.Module):
 
 
 class HiFiGANVocoder(nn.Module):
-    """Summed codewords ``[B, F, in_channels]`` -> waveform ``[B, 1, hop * F]`` in [-1, 1].
+    """Summed codewords ``[B, in_channels, F]`` -> waveform ``[B, 1, hop * F]`` in [-1, 1].
 
     The codes are standardised with the ``mean`` / ``scale`` buffers ``[in_channels]``, then: causal
     input convolution; per stage LeakyReLU, causal transposed convolution, grouped residual block;
@@ -434,10 +401,6 @@ class HiFiGANVocoder(nn.Module):
 
     def __init__(self, config: HiFiGANVocoderConfig) -> None:
         super().__init__()
-        if len(config.resblock_kernel_sizes) != 1 or config.groups < 2:
-            raise ValueError(
-                "AudioDec: only the grouped residual block (one kernel size, groups > 1) is implemented"
-            )
         self.config = config
         wn = {"weight_norm": config.use_weight_norm, "bias": config.bias}
         widths = [config.channels // 2**i for i in range(len(config.upsample_scales) + 1)]
@@ -452,7 +415,7 @@ class HiFiGANVocoder(nn.Module):
         self.output_conv = CausalConv1d(widths[-1], config.out_channels, config.kernel_size, **wn)
 
     def forward(self, zq: torch.Tensor) -> torch.Tensor:
-        x = self.input_conv(((zq - self.mean) / self.scale).transpose(1, 2))
+        x = self.input_conv((zq - self.mean[:, None]) / self.scale[:, None])
         for upsample, block in zip(self.upsamples, self.blocks):
             x = block(upsample(F.leaky_relu(x, self.config.negative_slope)))
         return torch.tanh(self.output_conv(F.leaky_relu(x, 0.01)))
@@ -486,7 +449,7 @@ class AudioDecCodec(CodecModel):
         self.autoencoder = autoencoder
         self.vocoder = vocoder
         self.sample_rate = 24000
-        self.hop_length = math.prod(autoencoder.config.enc_strides)
+        self.hop_length = autoencoder.config.hop_length
         self.chunk_frames, self.min_chunk_frames = chunk_frames, min_chunk_frames
         self.set_streaming_state(streaming_state)
 
@@ -520,7 +483,7 @@ class AudioDecCodec(CodecModel):
             raise ValueError(f"AudioDec expects waveforms [B, 1, T], got {tuple(waveforms.shape)}")
         chunk = self._chunk(len(waveforms)) * self.hop_length
         latents = run_in_chunks(self.autoencoder, self.autoencoder.latents, waveforms, chunk, True, lengths)
-        return self.autoencoder.quantizer.codebook.encode(latents)
+        return self.autoencoder.quantizer.encode(latents)
 
     def decode(self, codes: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """codes ``[B, n_q <= 8, F]`` -> waveforms ``[B, 1, 300 * F]`` at 24 kHz. ``lengths [B]``
@@ -531,13 +494,13 @@ class AudioDecCodec(CodecModel):
             raise ValueError(
                 f"streaming_state='carry' decodes one utterance at a time, got a batch of {len(codes)}"
             )
-        codebook = self.autoencoder.quantizer.codebook
+        quantizer = self.autoencoder.quantizer
         chunk = self._chunk(len(codes))
         return run_in_chunks(
-            self.vocoder, lambda c: self.vocoder(codebook.decode(c)), codes, chunk, not carry, lengths
+            self.vocoder, lambda c: self.vocoder(quantizer.decode(c)), codes, chunk, not carry, lengths
         )
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Encode and decode a zero-padded batch ``[B, 1, T]`` without computing much past each
         row's ``lengths`` (samples); the valid samples equal those of one utterance at a time."""
         codes = self.encode(waveforms, lengths)
@@ -545,17 +508,6 @@ class AudioDecCodec(CodecModel):
 
 
 # ------------------------------------------------------------------------------ family functions
-
-
-def _upstream_key(name: str) -> str:
-    part, key = name.split(".", 1)
-    return f"{part}/{key}"
-
-
-def is_unused_upstream_key(key: str) -> bool:
-    """Whether an upstream ``autoencoder/`` / ``vocoder/`` key belongs to a part this pairing does
-    not use (the symmetric decoder, the codebooks' EMA statistics, the streaming buffers)."""
-    return key.startswith(UNUSED_KEY_PREFIXES) or key.endswith(UNUSED_KEY_SUFFIXES)
 
 
 def build_codec(
@@ -580,86 +532,39 @@ def from_upstream(config: dict, state_dict: dict, streaming_state: str = "reset"
     Raises:
         ValueError: unsupported config values, or keys / shapes that do not match the model.
     """
-    encoder_config = _config_from_upstream(
-        AudioDecEncoderConfig, config["autoencoder"], _FIXED_ENCODER_PARAMS
-    )
-    vocoder_config = _config_from_upstream(HiFiGANVocoderConfig, config["vocoder"], _FIXED_VOCODER_PARAMS)
+    encoder_config = AudioDecEncoderConfig.from_upstream(config["autoencoder"])
+    vocoder_config = HiFiGANVocoderConfig.from_upstream(config["vocoder"])
     codec = build_codec(encoder_config, vocoder_config)
-    expected = {_upstream_key(name): tensor for name, tensor in codec.state_dict().items()}
-    given = {
-        key: torch.as_tensor(value) for key, value in state_dict.items() if not is_unused_upstream_key(key)
-    }
-    if any(torch.as_tensor(v).any() for k, v in state_dict.items() if k.endswith(".pad_buffer")):
-        warnings.warn(
-            "AudioDec: the checkpoint holds non-zero pad_buffer states; they are ignored", stacklevel=2
-        )
-    missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
-    wrong = [k for k in set(expected) & set(given) if expected[k].shape != given[k].shape]
-    if missing or unexpected or wrong:
-        raise CheckpointError(
-            f"AudioDec checkpoint does not match the config: missing {missing[:5]}, unexpected "
-            f"{unexpected[:5]}, wrong shape {sorted(wrong)[:5]}"
-        )
-    codec.load_state_dict({key.replace("/", ".", 1): given[key] for key in expected})
+    codec.load_state_dict(convert_audiodec.state_dict_from_upstream(state_dict, codec.state_dict()))
     codec.set_streaming_state(streaming_state)
     return codec.eval()
 
 
-def _read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
-    """``ckpt["model"]["generator"]`` of an upstream ``.pkl`` (a ``torch.save`` file)."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        return checkpoint["model"]["generator"]
-    except Exception as error:  # a truncated download, an HTML error page, another file
-        raise CheckpointError(
-            f"{path}: not an AudioDec checkpoint readable with torch.load(weights_only=True) "
-            f"({type(error).__name__}: {error}); delete it and download it again"
-        ) from None
-
-
-def _read_generator_params(path: Path) -> dict:
-    try:
-        return yaml.safe_load(path.read_text())["generator_params"]
-    except Exception as error:
-        raise CheckpointError(
-            f"{path}: not an AudioDec config.yml with generator_params ({type(error).__name__}: {error}); "
-            "delete it and download it again"
-        ) from None
-
-
-def pretrained_codec(
-    spec: CodecSpec, local_dir: str | None = None, streaming_state: str = "reset"
-) -> AudioDecCodec:
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> AudioDecCodec:
     """The official weights (``spec.files`` of ``spec.repo_id``: the autoencoder and vocoder
     ``.pkl`` checkpoints with their ``config.yml``), from the Hub cache or ``local_dir`` (same
-    relative paths; the two ``config.yml`` need their sub-folders)."""
+    relative paths; the two ``config.yml`` need their sub-folders), with
+    ``spec.options["streaming_state"]``."""
     paths = fetch_checkpoint(spec, local_dir=local_dir)
     if len(set(paths.values())) != len(paths):
         raise CheckpointError(
             f"{local_dir}: the autoencoder and vocoder files share names; keep their sub-folders "
             f"({', '.join(spec.files)})"
         )
-    config, state_dict = {}, {}
-    for part in ("autoencoder", "vocoder"):
-        checkpoint = next(
-            p for name, p in paths.items() if name.startswith(f"{part}/") and name.endswith(".pkl")
-        )
-        config_file = next(
-            p for name, p in paths.items() if name.startswith(f"{part}/") and name.endswith(".yml")
-        )
-        config[part] = _read_generator_params(config_file)
-        state_dict.update({f"{part}/{k}": v for k, v in _read_checkpoint(checkpoint).items()})
-    return from_upstream(config, state_dict, streaming_state)
+    return from_upstream(*convert_audiodec.read_checkpoints(paths), spec.options["streaming_state"])
 
 
-def tiny_codec(spec: CodecSpec, seed: int = 0, streaming_state: str = "reset") -> AudioDecCodec:
+def tiny_codec(spec: CodecSpec, seed: int = 0) -> AudioDecCodec:
     """The real architecture (strides, kernels, 8 codebooks) at tiny widths, random weights."""
     torch.manual_seed(seed)
     encoder = AudioDecEncoderConfig(encode_channels=2, code_dim=8, codebook_size=16)
-    return build_codec(encoder, HiFiGANVocoderConfig(in_channels=8, channels=32), streaming_state).eval()
+    vocoder = HiFiGANVocoderConfig(in_channels=8, channels=32)
+    return build_codec(encoder, vocoder, spec.options["streaming_state"]).eval()
 
 
-def random_codec(spec: CodecSpec, seed: int = 0, streaming_state: str = "reset") -> AudioDecCodec:
+def random_codec(spec: CodecSpec, seed: int = 0) -> AudioDecCodec:
     """The full official architecture with random weights (benchmarks)."""
     torch.manual_seed(seed)
-    return build_codec(AudioDecEncoderConfig(), HiFiGANVocoderConfig(), streaming_state).eval()
+    return build_codec(
+        AudioDecEncoderConfig(), HiFiGANVocoderConfig(), spec.options["streaming_state"]
+    ).eval()

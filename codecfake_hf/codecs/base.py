@@ -1,27 +1,33 @@
 """The contract every codec family implements, and the batched resynthesis engine that drives it.
 
-Each family module ``codecfake_hf/codecs/<family>.py`` (named by ``CodecSpec.family_module``) exposes:
+Each family module (named for a ``CodecSpec.family_module`` in the registry's table,
+:data:`~codecfake_hf.codecs.registry.FAMILY_MODULES`) exposes:
 
 - ``pretrained_codec(spec, local_dir=None) -> CodecModel``: the official weights (Hub or a folder);
 - ``tiny_codec(spec, seed=0) -> CodecModel``: the real classes at a tiny config, random weights;
 - ``random_codec(spec, seed=0) -> CodecModel``: the full official architecture, random weights;
 - natively implemented families also ``from_upstream(config: dict, state_dict: dict)``, building
-  the model from an upstream-format config and state dict (upstream key names).
+  the model from an upstream-format config and state dict (upstream key names, mapped by the
+  family's ``convert_<family>`` module).
+
+Family options (variants, bandwidth, mode, ...) come from ``spec.options`` only.
 
 The model is a ``torch.nn.Module`` subclassing :class:`CodecModel`:
 
 - ``encode(waveforms [B, 1, T]) -> codes`` (family-specific layout, usually ``[B, n_q, frames]``);
 - ``decode(codes) -> waveforms [B, 1, T']``;
-- optionally ``resynthesize(waveforms [B, 1, T], lengths [B]) -> [B, 1, >=T]`` when encode + decode
-  of a padded batch is not the official behaviour (DAC's chunked ``compress``, FunCodec's global
-  norms); the default is ``decode(encode(x))``;
+- ``encode_decode(waveforms [B, 1, T], lengths [B]) -> [B, 1, >=T]``: encode then decode a
+  zero-padded batch, each row as if alone. The default is ``decode(encode(x))``; families override
+  it when that is not the official behaviour on a padded batch (DAC's chunked ``compress``,
+  FunCodec's per-clip norms, ...);
 - optionally a ``max_batch_samples`` attribute: a model that re-batches internally (DAC's windows)
   keeps each forward pass under it; the :class:`Resynthesizer` sets it to its own cap.
 
-:class:`Resynthesizer` turns a list of variable-length mono arrays at any rate into codec output at
-the codec's rate: resample (``codecfake_hf.audio.resample``), optional peak normalisation (spec),
-length bucketing into padded batches, the model, trimming each output to its own length and the
-official clamp to +-0.99.
+:class:`Resynthesizer` (the engine; :meth:`Resynthesizer.resynthesize`) turns a list of
+variable-length mono arrays at any rate into codec output at the codec's rate: resample
+(``codecfake_hf.audio.resample``), optional peak normalisation (spec), length bucketing into padded
+batches, the model's ``encode_decode``, trimming each output to its own length and the official clamp
+to +-0.99.
 """
 
 from __future__ import annotations
@@ -51,10 +57,11 @@ class CodecModel(torch.nn.Module):
         """codes -> ``waveforms [B, 1, T']`` float."""
         raise NotImplementedError
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Encode then decode a zero-padded batch ``[B, 1, T]``; ``lengths [B]`` are the valid
-        samples of each row. Returns ``[B, 1, T'']`` with ``T'' >= lengths.max()`` (the engine
-        trims each row)."""
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Encode then decode a zero-padded batch ``[B, 1, T]``; ``lengths [B]`` are the valid samples
+        of each row. Returns ``[B, 1, T'']`` with ``T'' >= lengths.max()`` (the engine trims each row).
+        This default, ``decode(encode(x))``, suits causal models, where padding after a row cannot
+        change it; other families give each row its stand-alone result."""
         return self.decode(self.encode(waveforms))
 
 
@@ -145,7 +152,7 @@ class Resynthesizer:
         inputs = torch.from_numpy(padded).to(device=self.device, dtype=self.dtype)
         length_tensor = torch.tensor(lengths, device=self.device)
         with tensor_float32(self.allow_tf32):
-            outputs = self.model.resynthesize(inputs, length_tensor).float().cpu().numpy()
+            outputs = self.model.encode_decode(inputs, length_tensor).float().cpu().numpy()
         return [clamp(outputs[row, 0, :length]) for row, length in enumerate(lengths)]
 
     def resynthesize(

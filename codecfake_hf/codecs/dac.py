@@ -32,15 +32,14 @@ Two paths, chosen by ``CodecSpec.options["mode"]``:
 Weights: the transformers-format Hub repos ``descript/dac_{16,24,44}khz``; weight-norm pairs
 (``weight_g``/``weight_v`` or ``parametrizations.weight.original0/1``) are folded on load, so both
 converted and weight-normed checkpoints load strictly. :func:`from_upstream` loads the
-``descript-audio-codec`` package's own state dict (key names mapped by rule; every pair is listed in
-``tests/fixtures/codec_facts/dac_key_map.tsv``).
+``descript-audio-codec`` package's own state dict (key names mapped by the rules of
+:mod:`codecfake_hf.codecs.convert_dac`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,9 +49,10 @@ from safetensors.torch import load_file
 from transformers import DacConfig, DacModel
 
 from codecfake_hf.checkpoints import check_state_dict
+from codecfake_hf.codecs import convert_dac
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.loudness import integrated_loudness
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 #: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
 GAIN_FACTOR = math.log(10) / 20
@@ -163,7 +163,7 @@ class DacCodec(CodecModel):
         with conv padding on; ``chunk_hop`` per window of codes inside :func:`no_conv_padding`)."""
         return self.model.decode(audio_codes=codes, return_dict=False)[0].unsqueeze(1)
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``[B, 1, T]`` zero-padded batch -> ``[B, 1, T]`` (see the module docstring)."""
         total = waveforms.shape[-1]
         if self.mode == "plain":
@@ -266,95 +266,13 @@ def _fit(waveforms: torch.Tensor, length: int) -> torch.Tensor:
 # -- weights ------------------------------------------------------------------------------------------
 
 
-def fold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Replace weight-norm pairs by plain weights: ``X.weight_g``/``X.weight_v`` and
-    ``X.parametrizations.weight.original0``/``original1`` become ``X.weight = g * v / ||v||``, the
-    norm over all dims but 0 (also for transposed convs, as torch's weight norm does)."""
-    pairs = {
-        ".weight_g": ".weight_v",
-        ".parametrizations.weight.original0": ".parametrizations.weight.original1",
-    }
-    folded: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
-        for g_suffix, v_suffix in pairs.items():
-            if key.endswith(v_suffix):
-                break
-            if key.endswith(g_suffix):
-                prefix = key[: -len(g_suffix)]
-                weight_v = state_dict[prefix + v_suffix].double()
-                norm = weight_v.flatten(1).norm(dim=1).reshape(-1, *[1] * (weight_v.dim() - 1))
-                folded[prefix + ".weight"] = (value.double() * weight_v / norm).to(value.dtype)
-                break
-        else:
-            folded[key] = value
-    return folded
-
-
-_UPSTREAM_RULES = (
-    # (pattern on the descript-audio-codec key, replacement); {n} = number of strides
-    (r"^encoder\.block\.0\.", "encoder.conv1."),
-    (r"^encoder\.block\.(\d+)\.block\.([0-2])\.block\.([0-3])\.", "encoder.block.{b}.res_unit{r}.{unit}."),
-    (r"^encoder\.block\.(\d+)\.block\.3\.", "encoder.block.{b}.snake1."),
-    (r"^encoder\.block\.(\d+)\.block\.4\.", "encoder.block.{b}.conv1."),
-    (r"^decoder\.model\.0\.", "decoder.conv1."),
-    (r"^decoder\.model\.(\d+)\.block\.0\.", "decoder.block.{b}.snake1."),
-    (r"^decoder\.model\.(\d+)\.block\.1\.", "decoder.block.{b}.conv_t1."),
-    (r"^decoder\.model\.(\d+)\.block\.([2-4])\.block\.([0-3])\.", "decoder.block.{b}.res_unit{r}.{unit}."),
-)
-_RES_UNIT = ("snake1", "conv1", "snake2", "conv2")
-
-
-def upstream_key(key: str, n_strides: int) -> str:
-    """The DacModel name of a ``descript-audio-codec`` state-dict key (weight-norm suffixes kept)."""
-    tails = {
-        f"encoder.block.{n_strides + 1}.": "encoder.snake1.",
-        f"encoder.block.{n_strides + 2}.": "encoder.conv2.",
-        f"decoder.model.{n_strides + 1}.": "decoder.snake1.",
-        f"decoder.model.{n_strides + 2}.": "decoder.conv2.",
-    }
-    for prefix, replacement in tails.items():
-        if key.startswith(prefix):
-            return replacement + key[len(prefix) :]
-    for pattern, template in _UPSTREAM_RULES:
-        match = re.match(pattern, key)
-        if match:
-            groups = match.groups()
-            fields = {}
-            if groups:
-                fields["b"] = int(groups[0]) - 1
-            if len(groups) == 3:
-                first_unit = 0 if key.startswith("encoder") else 2
-                fields["r"] = int(groups[1]) - first_unit + 1
-                fields["unit"] = _RES_UNIT[int(groups[2])]
-            return template.format(**fields) + key[match.end() :]
-    return key  # quantizer keys are named alike
-
-
-def upstream_config(config: dict) -> DacConfig:
-    """A DacConfig from ``descript-audio-codec`` ``DAC(**kwargs)`` arguments (built in one go, so
-    the derived ``hidden_size`` follows ``encoder_dim``)."""
-    if list(config["decoder_rates"]) != list(config["encoder_rates"])[::-1]:
-        raise ValueError("DacModel needs decoder_rates == reversed(encoder_rates)")
-    if config.get("latent_dim") not in (None, config["encoder_dim"] * 2 ** len(config["encoder_rates"])):
-        raise ValueError("DacModel needs latent_dim == encoder_dim * 2**len(encoder_rates)")
-    return DacConfig(
-        encoder_hidden_size=config["encoder_dim"],
-        downsampling_ratios=list(config["encoder_rates"]),
-        decoder_hidden_size=config["decoder_dim"],
-        n_codebooks=config["n_codebooks"],
-        codebook_size=config["codebook_size"],
-        codebook_dim=config["codebook_dim"],
-        sampling_rate=config["sample_rate"],
-    )
-
-
 def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: str) -> DacModel:
     """Load a (possibly weight-normed) DacModel state dict strictly.
 
     Raises:
         CheckpointMismatchError: names ``source`` and every missing, unexpected or misshaped key.
     """
-    state_dict = fold_weight_norm(state_dict)
+    state_dict = convert_dac.fold_weight_norm(state_dict)
     check_state_dict(model, state_dict, source)
     model.load_state_dict(state_dict, strict=True)
     return model.eval()
@@ -363,9 +281,8 @@ def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: s
 def from_upstream(config: dict, state_dict: dict[str, torch.Tensor], **options) -> DacCodec:
     """A :class:`DacCodec` from ``descript-audio-codec`` kwargs and ``DAC.state_dict()`` (upstream
     key names, ``weight_g``/``weight_v`` pairs). ``options`` go to :class:`DacCodec`."""
-    n_strides = len(config["encoder_rates"])
-    renamed = {upstream_key(key, n_strides): value for key, value in state_dict.items()}
-    model = load_weights(DacModel(upstream_config(config)), renamed, "upstream DAC state dict")
+    renamed = convert_dac.state_dict_from_upstream(state_dict, len(config["encoder_rates"]))
+    model = load_weights(DacModel(convert_dac.upstream_config(config)), renamed, "upstream DAC state dict")
     return DacCodec(model, **options)
 
 
@@ -373,11 +290,10 @@ def from_upstream(config: dict, state_dict: dict[str, torch.Tensor], **options) 
 
 
 def _config(spec: CodecSpec, **overrides) -> DacConfig:
-    """The released architecture of ``spec`` (44.1 kHz: strides [2, 4, 8, 8], else [2, 4, 5, 8]),
-    with ``overrides`` (tiny widths) applied at construction."""
-    rates = [2, 4, 8, 8] if spec.sample_rate == 44100 else [2, 4, 5, 8]
+    """The released architecture of ``spec`` (strides ``spec.options["downsampling_ratios"]``), with
+    ``overrides`` (tiny widths) applied at construction."""
     settings = {
-        "downsampling_ratios": rates,
+        "downsampling_ratios": list(spec.options["downsampling_ratios"]),
         "n_codebooks": spec.n_quantizers,
         "sampling_rate": spec.sample_rate,
     }
@@ -385,7 +301,7 @@ def _config(spec: CodecSpec, **overrides) -> DacConfig:
 
 
 def _options(spec: CodecSpec) -> dict:
-    return {"mode": spec.options.get("mode", "compress")}
+    return {"mode": spec.options["mode"]}
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:

@@ -11,7 +11,7 @@ import torch
 from transformers import EncodecConfig, EncodecModel
 
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.spec import CodecSpec
 from codecfake_hf.codecs.transformers_codec import load_pretrained
 
 
@@ -47,15 +47,15 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
         codebook_dim=16,
         num_lstm_layers=1,
     )
-    return EncodecCodec(EncodecModel(config), spec.options.get("bandwidth", 1.5))
+    return EncodecCodec(EncodecModel(config), spec.options["bandwidth"])
 
 
 def random_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
     """The official 24 kHz architecture with random weights (benchmarks)."""
     torch.manual_seed(seed)
-    return EncodecCodec(EncodecModel(EncodecConfig()), spec.options.get("bandwidth", 1.5))
+    return EncodecCodec(EncodecModel(EncodecConfig()), spec.options["bandwidth"])
 
 
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> EncodecCodec:
     """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``), loaded strictly."""
-    return EncodecCodec(load_pretrained(EncodecModel, spec, local_dir), spec.options.get("bandwidth", 1.5))
+    return EncodecCodec(load_pretrained(EncodecModel, spec, local_dir), spec.options["bandwidth"])

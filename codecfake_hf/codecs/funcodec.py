@@ -7,16 +7,18 @@ Two model types share this module, chosen by the checkpoint's own ``config.yaml`
   -> log-magnitude / unit-phase planes -> 2-D SEANet encoder -> RVQ -> 2-D decoder -> softplus
   magnitude x phase -> inverse STFT.
 
+The networks are the shared SEANet of :mod:`codecfake_hf.codecs.layers.seanet` and a
+:class:`~codecfake_hf.codecs.layers.quantization.ResidualVectorQuantizer`; checkpoint keys map onto
+them in :mod:`codecfake_hf.codecs.convert_funcodec`.
+
 The official path (``Speech2Token`` with CodecFake's defaults) is reproduced: per-clip RMS scale
 (``audio_normalize``) divided out before encoding and multiplied back after decoding, all 32
 quantizers, output cut to the input length. ``GroupNorm(1, C)`` normalises over the whole clip and
-the scale is per clip, so :meth:`FunCodecModel.resynthesize` computes every statistic over each
+the scale is per clip, so :meth:`FunCodecModel.encode_decode` computes every statistic over each
 row's own valid samples: a padded batch gives each clip's stand-alone result.
 
-Checkpoints (``config.yaml`` + ``model.pth``, a plain state dict with upstream key names) load
-strictly: ``discriminator.*`` (training only) is ignored, any other missing, unexpected or
-misshaped key is an error naming it (upstream silently keeps random weights instead). Config
-options that no released checkpoint uses and that are not implemented (causal or weight-normed
+Checkpoints (``config.yaml`` + ``model.pth``) load strictly (:mod:`~codecfake_hf.codecs.convert_funcodec`).
+Config options that no released checkpoint uses and that are not implemented (causal or weight-normed
 SEANet, snake activations, codec domains other than ``time`` / ``mag_phase``, ``use_ddp: false``,
 ``q0_ds_ratio``, ``bypass_quantizer``) raise :class:`FunCodecCheckpointError` naming the option.
 """
@@ -25,23 +27,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import yaml
 from torch import nn
 
+from codecfake_hf.codecs import convert_funcodec
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.funcodec_layers import (
-    FunCodecCheckpointError,
-    Lengths,
-    SEANetDecoder,
-    SEANetEncoder,
-    reflect_pad_rows,
-    valid_mask,
-)
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.conversion import tuples
+from codecfake_hf.codecs.convert_funcodec import FunCodecCheckpointError
+from codecfake_hf.codecs.layers.masking import Lengths, reflect_pad_rows, row_lengths, valid_mask
+from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
+from codecfake_hf.codecs.layers.seanet import SEANetConfig, SEANetDecoder, SEANetEncoder
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+
+__all__ = ["FunCodecCheckpointError", "FunCodecCodes", "FunCodecConfig", "FunCodecModel"]
 
 _SEANET_COMMON = {
     "n_filters": 32,
@@ -174,79 +174,240 @@ def _options(conf: dict | None, defaults: dict, where: str, ignored: set[str] = 
     return {**defaults, **{k: v for k, v in conf.items() if k not in ignored}}
 
 
-class ResidualVQ(nn.Module):
-    """FunCodec's residual vector quantizer (``costume_quantizer``, ``use_ddp: true``) at inference.
+def _seanet(conf: dict, where: str, two_d: bool, **fields) -> SEANetConfig:
+    """The :class:`SEANetConfig` of an upstream ``encoder_conf`` / ``decoder_conf`` (defaults applied)."""
+    if conf.get("add_snake_activation"):
+        raise FunCodecCheckpointError("config.yaml: add_snake_activation true is not supported")
+    if conf["causal"]:
+        raise FunCodecCheckpointError(
+            "FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)"
+        )
+    if conf["pad_mode"] != "reflect":
+        raise FunCodecCheckpointError(
+            f"FunCodec pad_mode {conf['pad_mode']!r} is not supported (only 'reflect')"
+        )
+    if conf["norm"] not in ("time_group_norm", "none"):
+        raise FunCodecCheckpointError(
+            f"FunCodec norm {conf['norm']!r} is not supported (supported: 'time_group_norm', 'none'; "
+            "every released checkpoint uses time_group_norm)"
+        )
+    shared = {
+        name: conf[name]
+        for name in (
+            "n_filters",
+            "kernel_size",
+            "last_kernel_size",
+            "residual_kernel_size",
+            "n_residual_layers",
+            "dilation_base",
+            "compress",
+            "true_skip",
+            "activation",
+            "activation_params",
+            "norm",
+            "norm_params",
+            "seq_model",
+            "seq_layer_num",
+            "res_seq",
+            "conv_group_ratio",
+        )
+        if name in conf
+    }
+    seq_model = shared.get("seq_model")
+    if seq_model not in ("lstm", "transformer"):
+        shared["seq_model"] = "none"  # upstream: no sequence model for any other name
+    try:
+        return SEANetConfig(ratios=tuples(conf["ratios"]), two_d=two_d, **shared, **fields)
+    except ValueError as error:
+        raise FunCodecCheckpointError(f"config.yaml {where}: {error}") from None
 
-    Buffers (``rq.model.*``): ``inited [n_q, 1]``, ``cluster_size [n_q, K]``, ``embed [n_q, K, D]``
-    (the codebooks) and ``embed_avg [n_q, K, D]`` (training only). Optional ``input_proj`` /
-    ``output_proj`` (``codec_dim``) and ``tanh * codec_range`` before quantizing.
+
+@dataclass(frozen=True)
+class FunCodecConfig:
+    """Every hyper-parameter a FunCodec model reads at inference (defaults: the F3 ``encodec``).
+
+    Attributes:
+        model: ``"encodec"`` (time domain) or ``"freq_codec"`` (mag-phase STFT planes, 2-D SEANet).
+        encoder: the SEANet encoder (``encoder_conf``).
+        decoder: the SEANet decoder (``decoder_conf``).
+        codebook_size: codewords per residual stage.
+        num_quantizers: residual stages (all used at decode).
+        codec_dim: codebook dimension when it differs from the latent's (linear projections), else None.
+        codec_range: latents are bounded by ``tanh(x) * codec_range`` before quantizing, if set.
+        sampling_rate: audio rate in Hz (``target_sample_hz``).
+        audio_normalize: divide each clip by its RMS scale before encoding, multiply after decoding.
+        segment_dur: encode in segments of this many seconds (None: whole clips).
+        overlap_ratio: overlap of consecutive segments (with ``segment_dur``).
+        n_fft: FreqCodec STFT size.
+        stft_hop: FreqCodec STFT hop, in samples.
+        mel_bins: mel bands of the training loss (its buffers are in the checkpoint).
+        spectral_window_powers: window sizes ``2 ** p`` of the training loss's spectrograms.
     """
 
-    def __init__(self, input_size: int, conf: dict) -> None:
-        super().__init__()
-        if not conf["use_ddp"]:
+    model: str = "encodec"
+    encoder: SEANetConfig = SEANetConfig(dimension=128, norm="time_group_norm")
+    decoder: SEANetConfig = SEANetConfig(dimension=128, norm="time_group_norm")
+    codebook_size: int = 1024
+    num_quantizers: int = 32
+    codec_dim: int | None = None
+    codec_range: float | None = None
+    sampling_rate: int = 16000
+    audio_normalize: bool = True
+    segment_dur: float | None = None
+    overlap_ratio: float | None = None
+    n_fft: int = 512
+    stft_hop: int = 160
+    mel_bins: int = 64
+    spectral_window_powers: tuple[int, ...] = (5, 6, 7, 8, 9, 10)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_DEFAULTS:
+            raise FunCodecCheckpointError(
+                f"config.yaml model: {self.model!r} is not one of {sorted(MODEL_DEFAULTS)}"
+            )
+        if self.encoder.two_d != self.two_d or self.decoder.two_d != self.two_d:
+            raise ValueError(f"FunCodec {self.model}: the SEANets must be {'2-D' if self.two_d else '1-D'}")
+        if self.segment_dur is not None and self.overlap_ratio is None:
+            raise FunCodecCheckpointError(
+                "config.yaml model_conf: segment_dur is set but overlap_ratio is null"
+            )
+
+    @classmethod
+    def from_upstream(cls, config: dict) -> FunCodecConfig:
+        """Read a parsed upstream ``config.yaml`` (``model``, ``input_size``, ``encoder``/``encoder_conf``,
+        ``quantizer_conf``, ``decoder``/``decoder_conf``, ``model_conf``); missing keys take the
+        upstream defaults (``ENCODER_DEFAULTS`` ...), training-only keys are ignored.
+
+        Raises:
+            FunCodecCheckpointError: an unknown key, or an option that is not implemented, named.
+        """
+        kind = config.get("model")
+        if kind not in MODEL_DEFAULTS:
+            raise FunCodecCheckpointError(
+                f"config.yaml model: {kind!r} is not one of {sorted(MODEL_DEFAULTS)}"
+            )
+        encoder_name, decoder_name = _NETWORKS[kind]
+        for key, expected in (
+            ("encoder", encoder_name),
+            ("decoder", decoder_name),
+            ("quantizer", "costume_quantizer"),
+        ):
+            if config.get(key) != expected:
+                raise FunCodecCheckpointError(
+                    f"config.yaml {key}: {config.get(key)!r}, expected {expected!r} for {kind}"
+                )
+        model_conf = _options(config.get("model_conf"), MODEL_DEFAULTS[kind], "model_conf", _TRAINING_ONLY)
+        encoder_conf = _options(config.get("encoder_conf"), ENCODER_DEFAULTS[encoder_name], "encoder_conf")
+        decoder_conf = _options(config.get("decoder_conf"), DECODER_DEFAULTS[decoder_name], "decoder_conf")
+        quantizer_conf = _options(config.get("quantizer_conf"), QUANTIZER_DEFAULTS, "quantizer_conf")
+        if not quantizer_conf["use_ddp"]:
             raise FunCodecCheckpointError("config.yaml quantizer_conf: use_ddp false is not supported")
-        if conf["q0_ds_ratio"] != 1:
+        if quantizer_conf["q0_ds_ratio"] != 1:
             raise FunCodecCheckpointError("config.yaml quantizer_conf: q0_ds_ratio != 1 is not supported")
-        n_q, bins = conf["num_quantizers"], conf["codebook_size"]
-        dim = conf["codec_dim"] or input_size
+        if model_conf["bypass_quantizer"]:
+            raise FunCodecCheckpointError("config.yaml model_conf: bypass_quantizer true is not supported")
+        two_d, domain = kind == "freq_codec", model_conf["codec_domain"]
+        if two_d and list(domain) != ["mag_phase", "mag_phase"]:
+            raise FunCodecCheckpointError(
+                f"config.yaml model_conf: codec_domain {domain!r}, only [mag_phase, mag_phase] is supported"
+            )
+        if not two_d and domain != "time":
+            raise FunCodecCheckpointError(
+                f"config.yaml model_conf: codec_domain {domain!r}, only 'time' is supported"
+            )
+        dimension = encoder_conf["dimension"]
+        encoder = _seanet(
+            encoder_conf,
+            "encoder_conf",
+            two_d,
+            channels=int(config.get("input_size") or 1),
+            dimension=dimension,
+            grow_filters=encoder_conf.get("double_filters", True),
+        )
+        decoder = _seanet(
+            decoder_conf,
+            "decoder_conf",
+            two_d,
+            channels=decoder_conf["channels"],
+            dimension=dimension,
+            grow_filters=two_d or decoder_conf.get("half_filters", True),
+            tr_conv_group_ratio=decoder_conf.get("tr_conv_group_ratio", -1),
+            last_out_padding=tuples(decoder_conf.get("last_out_padding", ((0, 1), (0, 0)))),
+            final_activation=decoder_conf["final_activation"],
+            final_activation_params=decoder_conf["final_activation_params"],
+        )
+        domain_conf = model_conf["domain_conf"]
+        return cls(
+            model=kind,
+            encoder=encoder,
+            decoder=decoder,
+            codebook_size=quantizer_conf["codebook_size"],
+            num_quantizers=quantizer_conf["num_quantizers"],
+            codec_dim=quantizer_conf["codec_dim"],
+            codec_range=quantizer_conf["codec_range"],
+            sampling_rate=int(model_conf["target_sample_hz"]),
+            audio_normalize=bool(model_conf["audio_normalize"]),
+            segment_dur=model_conf["segment_dur"],
+            overlap_ratio=model_conf["overlap_ratio"],
+            n_fft=int(domain_conf.get("n_fft", 512)),
+            stft_hop=int(domain_conf.get("hop_length", 160)),
+            mel_bins=model_conf["multi_spectral_n_mels"],
+            spectral_window_powers=tuple(model_conf["multi_spectral_window_powers_of_two"]),
+        )
+
+    @property
+    def two_d(self) -> bool:
+        """Whether the SEANets are 2-D (FreqCodec)."""
+        return self.model == "freq_codec"
+
+    @property
+    def hop_length(self) -> int:
+        """Input samples per code frame: the SEANet hop (times the STFT hop for FreqCodec)."""
+        return self.encoder.hop_length * (self.stft_hop if self.two_d else 1)
+
+    @property
+    def segment_length(self) -> int | None:
+        """Samples per encoded segment (None: whole clips)."""
+        return None if self.segment_dur is None else int(self.segment_dur * self.sampling_rate)
+
+    @property
+    def segment_stride(self) -> int | None:
+        """Samples between the starts of consecutive segments."""
+        if self.segment_length is None:
+            return None
+        return max(1, int((1 - self.overlap_ratio) * self.segment_length))
+
+
+class FunCodecQuantizer(ResidualVectorQuantizer):
+    """FunCodec's residual VQ (``costume_quantizer``, ``use_ddp: true``) at inference: optional
+    ``input_proj`` / ``output_proj`` to ``codec_dim`` and a ``tanh * codec_range`` bound before
+    quantizing. Latents ``[B, input_size, frames]``, codes ``[B, num_quantizers, frames]``."""
+
+    def __init__(self, input_size: int, config: FunCodecConfig) -> None:
+        dim = config.codec_dim or input_size
+        super().__init__(config.num_quantizers, config.codebook_size, dim)
         if dim != input_size:
             self.input_proj = nn.Linear(input_size, dim)
             self.output_proj = nn.Linear(dim, input_size)
         else:
             self.input_proj = self.output_proj = None
-        self.codec_range = conf["codec_range"]
-        self.rq = nn.Module()
-        self.rq.model = nn.Module()
-        for name, shape in (
-            ("inited", (n_q, 1)),
-            ("cluster_size", (n_q, bins)),
-            ("embed", (n_q, bins, dim)),
-            ("embed_avg", (n_q, bins, dim)),
-        ):
-            self.rq.model.register_buffer(name, torch.zeros(shape))
+        self.codec_range = config.codec_range
 
-    @property
-    def codebooks(self) -> torch.Tensor:
-        """``[n_q, K, D]``."""
-        return self.rq.model.embed
-
-    def encode(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``latent [B, T', D]`` -> ``(codes [n_q, B, T'] int64, quantized [B, T', D])``.
-
-        Per stage: nearest codeword by ``-(|r|^2 - 2 r.e + |e|^2)`` (float32, first index on ties),
-        then ``r -= q`` and ``quantized += q`` (from zeros)."""
-        if self.input_proj is not None:
-            latent = self.input_proj(latent)
-        if self.codec_range is not None:
-            latent = torch.tanh(latent) * self.codec_range
-        residual = latent.reshape(-1, latent.shape[-1])
-        quantized = torch.zeros_like(residual)
-        codes = []
-        for embed in self.codebooks:
-            distance = -(
-                residual.pow(2).sum(1, keepdim=True)
-                - 2 * residual @ embed.t()
-                + embed.t().pow(2).sum(0, keepdim=True)
-            )
-            index = distance.max(dim=-1).indices
-            chosen = F.embedding(index, embed)
-            residual = residual - chosen
-            quantized = quantized + chosen
-            codes.append(index.view(latent.shape[:-1]))
-        quantized = quantized.view(latent.shape)
-        if self.output_proj is not None:
-            quantized = self.output_proj(quantized)
-        return torch.stack(codes), quantized
+    def encode(self, latent: torch.Tensor) -> torch.Tensor:
+        if self.input_proj is not None or self.codec_range is not None:
+            frames_last = latent.transpose(1, 2)
+            if self.input_proj is not None:
+                frames_last = self.input_proj(frames_last)
+            if self.codec_range is not None:
+                frames_last = torch.tanh(frames_last) * self.codec_range
+            latent = frames_last.transpose(1, 2)
+        return super().encode(latent)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """``codes [n_q', B, T']`` (the first ``n_q'`` stages) -> ``[B, T', D]``: the sum of the codewords."""
-        quantized = torch.tensor(0.0, device=codes.device)
-        for stage, index in enumerate(codes):
-            quantized = quantized + F.embedding(index, self.codebooks[stage])
-        if self.output_proj is not None:
-            quantized = self.output_proj(quantized)
-        return quantized
+        quantized = super().decode(codes)
+        if self.output_proj is None:
+            return quantized
+        return self.output_proj(quantized.transpose(1, 2)).transpose(1, 2)
 
 
 class LossBuffers(nn.Module):
@@ -273,85 +434,36 @@ class FunCodecCodes:
 
 
 class FunCodecModel(CodecModel):
-    """A FunCodec ``encodec`` or ``freq_codec`` (mag-phase) model built from an upstream config dict.
+    """A FunCodec ``encodec`` or ``freq_codec`` (mag-phase) model.
 
-    Args:
-        config: the parsed ``config.yaml`` (``model``, ``input_size``, ``encoder``/``encoder_conf``,
-            ``quantizer_conf``, ``decoder``/``decoder_conf``, ``model_conf``); missing keys take the
-            upstream defaults (``ENCODER_DEFAULTS`` ...).
-
-    ``sample_rate`` is ``model_conf.target_sample_hz``; ``hop_length`` is samples per code frame
+    ``sample_rate`` is ``config.sampling_rate``; ``hop_length`` is samples per code frame
     (``prod(ratios)``, or the STFT hop times the time ratios).
     """
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: FunCodecConfig) -> None:
         super().__init__()
-        kind = config.get("model")
-        if kind not in MODEL_DEFAULTS:
-            raise FunCodecCheckpointError(
-                f"config.yaml model: {kind!r} is not one of {sorted(MODEL_DEFAULTS)}"
-            )
-        encoder_name, decoder_name = _NETWORKS[kind]
-        for key, expected in (
-            ("encoder", encoder_name),
-            ("decoder", decoder_name),
-            ("quantizer", "costume_quantizer"),
-        ):
-            if config.get(key) != expected:
-                raise FunCodecCheckpointError(
-                    f"config.yaml {key}: {config.get(key)!r}, expected {expected!r} for {kind}"
-                )
-        model_conf = _options(config.get("model_conf"), MODEL_DEFAULTS[kind], "model_conf", _TRAINING_ONLY)
-        encoder_conf = _options(config.get("encoder_conf"), ENCODER_DEFAULTS[encoder_name], "encoder_conf")
-        decoder_conf = _options(config.get("decoder_conf"), DECODER_DEFAULTS[decoder_name], "decoder_conf")
-        quantizer_conf = _options(config.get("quantizer_conf"), QUANTIZER_DEFAULTS, "quantizer_conf")
-        self.segment_length: int | None = None
-        self.segment_stride: int | None = None
-        if model_conf["segment_dur"] is not None:
-            if model_conf["overlap_ratio"] is None:
-                raise FunCodecCheckpointError(
-                    "config.yaml model_conf: segment_dur is set but overlap_ratio is null"
-                )
-            self.segment_length = int(model_conf["segment_dur"] * model_conf["target_sample_hz"])
-            self.segment_stride = max(1, int((1 - model_conf["overlap_ratio"]) * self.segment_length))
-        if model_conf["bypass_quantizer"]:
-            raise FunCodecCheckpointError("config.yaml model_conf: bypass_quantizer true is not supported")
-        for conf in (encoder_conf, decoder_conf):
-            if conf.get("add_snake_activation"):
-                raise FunCodecCheckpointError("config.yaml: add_snake_activation true is not supported")
-        domain = model_conf["codec_domain"]
-        self.two_d = kind == "freq_codec"
-        if self.two_d and list(domain) != ["mag_phase", "mag_phase"]:
-            raise FunCodecCheckpointError(
-                f"config.yaml model_conf: codec_domain {domain!r}, only [mag_phase, mag_phase] is supported"
-            )
-        if not self.two_d and domain != "time":
-            raise FunCodecCheckpointError(
-                f"config.yaml model_conf: codec_domain {domain!r}, only 'time' is supported"
-            )
-
-        self.sample_rate = int(model_conf["target_sample_hz"])
-        self.audio_normalize = bool(model_conf["audio_normalize"])
-        input_size = int(config.get("input_size") or 1)
-        self.encoder = SEANetEncoder(input_size, self.two_d, **encoder_conf)
-        self.quantizer = ResidualVQ(encoder_conf["dimension"], quantizer_conf)
-        self.decoder = SEANetDecoder(encoder_conf["dimension"], self.two_d, **decoder_conf)
-        time_ratios = [r[1] if self.two_d else r for r in encoder_conf["ratios"]]
+        self.config = config
+        self.two_d = config.two_d
+        self.sample_rate = config.sampling_rate
+        self.hop_length = config.hop_length
+        self.audio_normalize = config.audio_normalize
+        self.segment_length, self.segment_stride = config.segment_length, config.segment_stride
+        self.n_fft, self.stft_hop = config.n_fft, config.stft_hop
+        self.encoder = SEANetEncoder(config.encoder)
+        self.decoder = SEANetDecoder(config.decoder)
         if self.two_d:
-            self.n_fft = int(model_conf["domain_conf"].get("n_fft", 512))
-            self.stft_hop = int(model_conf["domain_conf"].get("hop_length", 160))
             self.enc_trans_func = LossBuffers({"window": (self.n_fft,)})
             self.dec_trans_func = LossBuffers({"window": (self.n_fft,)})
             for module in (self.enc_trans_func, self.dec_trans_func):
                 module.window.copy_(torch.hann_window(self.n_fft))
-        self.hop_length = int(math.prod(time_ratios)) * (self.stft_hop if self.two_d else 1)
-        #: How :meth:`resynthesize` batches clips of unequal length: True = one masked padded batch,
+        self.mel_spec_transforms = nn.ModuleList(
+            LossBuffers({"mel_basis": (config.mel_bins, 513), "window": (2**power,)})
+            for power in config.spectral_window_powers
+        )
+        self.quantizer = FunCodecQuantizer(config.encoder.dimension, config)  # codebooks drawn last
+        #: How :meth:`encode_decode` batches clips of unequal length: True = one masked padded batch,
         #: False = equal-length groups, None = masked on accelerators only.
         self.masked_batching: bool | None = None
-        self.mel_spec_transforms = nn.ModuleList(
-            LossBuffers({"mel_basis": (model_conf["multi_spectral_n_mels"], 513), "window": (2**power,)})
-            for power in model_conf["multi_spectral_window_powers_of_two"]
-        )
 
     # -- analysis / synthesis -------------------------------------------------------------------
 
@@ -414,22 +526,18 @@ class FunCodecModel(CodecModel):
         inside = valid_mask([self.stft_hop * (n - 1) for n in frame_lengths], width, spec.device)
         return torch.where(inside, signal / torch.where(inside, envelope, 1.0), 0.0)[:, None]
 
-    def _encode(
-        self, x: torch.Tensor, lengths: Lengths
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Lengths]:
-        """``[B, 1, T]`` -> ``(codes [n_q, B, T'], quantized [B, T', D], scale [B, 1, 1] | None,
-        latent frames per row)``."""
+    def _encode(self, x: torch.Tensor, lengths: Lengths) -> tuple[torch.Tensor, torch.Tensor | None, Lengths]:
+        """``[B, 1, T]`` -> ``(codes [B, n_q, T'], scale [B, 1, 1] | None, latent frames per row)``."""
         scale = self._scale(x, lengths) if self.audio_normalize else None
         if scale is not None:
             x = x / scale
         features, feature_lengths = self._spectral_planes(x, lengths) if self.two_d else (x, lengths)
         latent, latent_lengths = self.encoder(features, feature_lengths)
-        codes, quantized = self.quantizer.encode(latent)
-        return codes, quantized, scale, latent_lengths
+        return self.quantizer.encode(latent), scale, latent_lengths
 
-    def _decode(self, quantized: torch.Tensor, lengths: Lengths) -> torch.Tensor:
-        """Decoder input ``[B, T', D]`` -> unscaled waveform ``[B, 1, samples]``."""
-        out, out_lengths = self.decoder(quantized, lengths)
+    def _decode(self, codes: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+        """codes ``[B, n_q', T']`` -> unscaled waveform ``[B, 1, samples]``."""
+        out, out_lengths = self.decoder(self.quantizer.decode(codes), lengths)
         if not self.two_d:
             return out
         spec = F.softplus(out[:, 0]) * torch.complex(out[:, 1], out[:, 2])
@@ -450,8 +558,8 @@ class FunCodecModel(CodecModel):
         return self._encode_clip(waveforms)
 
     def _encode_clip(self, waveforms: torch.Tensor) -> FunCodecCodes:
-        codes, _, scale, _ = self._encode(waveforms, None)
-        return FunCodecCodes(codes, None if scale is None else scale.view(-1, 1))
+        codes, scale, _ = self._encode(waveforms, None)
+        return FunCodecCodes(codes.transpose(0, 1), None if scale is None else scale.view(-1, 1))
 
     def decode(self, codes: FunCodecCodes | list[FunCodecCodes] | torch.Tensor) -> torch.Tensor:
         """Codes -> ``[B, 1, T']`` waveform. :class:`FunCodecCodes` restores the scale (a list of
@@ -460,11 +568,11 @@ class FunCodecModel(CodecModel):
         if isinstance(codes, list):
             return linear_overlap_add([self.decode(segment) for segment in codes], self.segment_stride)
         if isinstance(codes, FunCodecCodes):
-            out = self._decode(self.quantizer.decode(codes.codes), None)
+            out = self._decode(codes.codes.transpose(0, 1), None)
             return out if codes.scale is None else out * codes.scale.view(-1, 1, 1)
-        return self._decode(self.quantizer.decode(codes), None)
+        return self._decode(codes.transpose(0, 1), None)
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The official ``inference`` path on a zero-padded batch ``[B, 1, T]`` with ``lengths [B]``
         valid samples: every row gives its stand-alone result (own RMS scale, own GroupNorm
         statistics, own reflect padding). Returns ``[B, 1, >= T]``, zero past each row's output
@@ -475,26 +583,24 @@ class FunCodecModel(CodecModel):
         together, unpadded, as do segmented models (on CPU the convolutions are compute-bound, so batching gains little
         and padding costs its full share; measured in the README, "Codecs: FunCodec").
         """
-        row_lengths = [int(n) for n in lengths]
         masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
         if masked and self.segment_length is None:
-            out = self._resynthesize(
-                waveforms, None if min(row_lengths) == waveforms.shape[-1] else row_lengths
-            )
+            out = self._encode_decode(waveforms, row_lengths(lengths, waveforms.shape[-1]))
         else:
             out = torch.zeros_like(waveforms)
-            for length in sorted(set(row_lengths)):
-                rows = [row for row, n in enumerate(row_lengths) if n == length]
-                result = self._resynthesize(waveforms[rows, :, :length], None)[..., :length]
+            lengths = [int(n) for n in lengths]
+            for length in sorted(set(lengths)):
+                rows = [row for row, n in enumerate(lengths) if n == length]
+                result = self._encode_decode(waveforms[rows, :, :length], None)[..., :length]
                 out[rows, :, : result.shape[-1]] = result
         return F.pad(out, (0, max(0, waveforms.shape[-1] - out.shape[-1])))
 
-    def _resynthesize(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
+    def _encode_decode(self, waveforms: torch.Tensor, lengths: Lengths) -> torch.Tensor:
         """Encode, quantize, decode and rescale; ``lengths`` (per-row masking) as in :meth:`_encode`."""
         if lengths is None:
             return self.decode(self.encode(waveforms))
-        _, quantized, scale, latent_lengths = self._encode(waveforms, lengths)
-        out = self._decode(quantized, latent_lengths)
+        codes, scale, latent_lengths = self._encode(waveforms, lengths)
+        out = self._decode(codes, latent_lengths)
         if scale is not None:
             out = out * scale
         return out * valid_mask(lengths, out.shape[-1], out.device)[:, None, :].to(out.dtype)
@@ -517,60 +623,23 @@ def linear_overlap_add(frames: list[torch.Tensor], stride: int) -> torch.Tensor:
     return out / weights
 
 
-def load_upstream_state_dict(model: FunCodecModel, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:
-    """Load an upstream ``model.pth`` state dict into ``model``, strictly.
-
-    ``discriminator.*`` keys are dropped (training only). Raises :class:`FunCodecCheckpointError`
-    naming the first missing, unexpected or misshaped key, or when the codebooks were never
-    initialised (``inited == 0``: upstream would run k-means on the first batch).
-    """
-    given = {k: v for k, v in state_dict.items() if not k.startswith("discriminator.")}
-    expected = model.state_dict()
-    problems = []
-    missing = [k for k in expected if k not in given]
-    unexpected = [k for k in given if k not in expected]
-    if missing:
-        problems.append(
-            f"{len(missing)} missing key(s), first {missing[0]!r} {tuple(expected[missing[0]].shape)}"
-        )
-    if unexpected:
-        problems.append(
-            f"{len(unexpected)} unexpected key(s), first {unexpected[0]!r} {tuple(given[unexpected[0]].shape)}"
-        )
-    for key, tensor in given.items():
-        if key in expected and tuple(tensor.shape) != tuple(expected[key].shape):
-            problems.append(
-                f"{key!r} has shape {tuple(tensor.shape)}, the config gives {tuple(expected[key].shape)}"
-            )
-            break
-    if problems:
-        raise FunCodecCheckpointError(
-            "FunCodec checkpoint does not match its config.yaml: " + "; ".join(problems)
-        )
-    model.load_state_dict(given, strict=True)
-    if not bool((model.quantizer.rq.model.inited == 1).all()):
-        raise FunCodecCheckpointError(
-            "FunCodec checkpoint has uninitialised codebooks (quantizer.rq.model.inited == 0)"
-        )
-    return model.eval()
-
-
 def from_upstream(config: dict, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:
-    """Build from a parsed upstream ``config.yaml`` and load an upstream state dict (strict)."""
-    return load_upstream_state_dict(FunCodecModel(config), state_dict)
+    """Build from a parsed upstream ``config.yaml`` and load an upstream ``model.pth`` state dict,
+    strictly (:func:`~codecfake_hf.codecs.convert_funcodec.state_dict_from_upstream`); eval mode."""
+    model = FunCodecModel(FunCodecConfig.from_upstream(config))
+    model.load_state_dict(convert_funcodec.state_dict_from_upstream(state_dict, model.state_dict()))
+    return model.eval()
 
 
 # -- family functions (registry contract) ---------------------------------------------------------
 
 
-def _is_freqcodec(spec: CodecSpec) -> bool:
-    return "freqcodec" in spec.repo_id
-
-
 def official_config(spec: CodecSpec) -> dict:
-    """The architecture part of the official config of ``spec``: the egs ``encodec_16k_n32_600k_step``
-    (ds320) / ``…_ds640`` configs for F3-F6; for F1/F2 the closest public config
-    (``freqcodec_mag_phase_16k_n32_600k_step``), which does NOT match the released checkpoints."""
+    """The architecture part of the official ``config.yaml`` of ``spec``, in upstream format, chosen by
+    ``spec.options``: ``{"model": "encodec", "ratios": ...}`` gives the egs ``encodec_16k_n32_600k_step``
+    config (ratios ``[8, 5, 4, 2]``, or ``[8, 5, 4, 2, 2]`` for ``…_ds640``; F3-F6); ``{"model":
+    "freq_codec"}`` the closest public FreqCodec config (``freqcodec_mag_phase_16k_n32_600k_step``;
+    F1/F2), which does NOT match the released checkpoints."""
     quantizer = {
         "codebook_size": 1024,
         "num_quantizers": 32,
@@ -590,7 +659,7 @@ def official_config(spec: CodecSpec) -> dict:
         "segment_dur": None,
         "overlap_ratio": None,
     }
-    if _is_freqcodec(spec):
+    if spec.options["model"] == "freq_codec":
         seanet = {
             "ratios": _RATIOS_2D,
             "norm": "time_group_norm",
@@ -609,7 +678,7 @@ def official_config(spec: CodecSpec) -> dict:
             "model": "freq_codec",
             "model_conf": {**model_conf, "codec_domain": ["mag_phase", "mag_phase"]},
         }
-    ratios = [8, 5, 4, 2, 2] if "ds640" in spec.repo_id else [8, 5, 4, 2]
+    ratios = list(spec.options["ratios"])
     seanet = {"ratios": ratios, "norm": "time_group_norm", "causal": False}
     return {
         "input_size": 1,
@@ -625,14 +694,9 @@ def official_config(spec: CodecSpec) -> dict:
 
 
 def _random_model(config: dict, seed: int) -> FunCodecModel:
-    """``FunCodecModel(config)`` with seeded random weights and initialised random codebooks."""
+    """The model of an upstream-format ``config`` with seeded random weights and codebooks."""
     torch.manual_seed(seed)
-    model = FunCodecModel(config)
-    codebooks = model.quantizer.rq.model
-    codebooks.embed.normal_()
-    codebooks.embed_avg.copy_(codebooks.embed)
-    codebooks.inited.fill_(1.0)
-    return model.eval()
+    return FunCodecModel(FunCodecConfig.from_upstream(config)).eval()
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
@@ -659,17 +723,7 @@ def random_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
 def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> FunCodecModel:
     """The official ``config.yaml`` + ``model.pth`` of ``spec.repo_id`` (Hub cache or ``local_dir``)."""
     paths = fetch_checkpoint(spec, local_dir=local_dir)
-    config_path, weights_path = Path(paths["config.yaml"]), Path(paths["model.pth"])
-    try:
-        config = yaml.safe_load(config_path.read_text())
-    except yaml.YAMLError as error:
-        raise FunCodecCheckpointError(f"{config_path}: not valid YAML ({error}); re-download it") from None
-    try:
-        state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
-    except Exception as error:  # truncated download, wrong file
-        raise FunCodecCheckpointError(
-            f"{weights_path}: cannot be read as a state dict ({error}); re-download it"
-        ) from None
+    config, state_dict = convert_funcodec.read_checkpoint(paths["config.yaml"], paths["model.pth"])
     try:
         return from_upstream(config, state_dict)
     except FunCodecCheckpointError as error:

@@ -7,10 +7,9 @@ GroupNorm, a group-residual quantizer (2 channel groups x 2 residual layers = 4 
 HiFi-GAN generator.
 
 Checkpoints (``Dongchao/AcademiCodec``, files without extension) are ``torch.save`` dicts with the
-top-level keys ``generator``, ``encoder`` and ``quantizer``, each a state dict with upstream key
-names. The module names below reproduce those keys exactly, so the files load strictly. B1 and B2
-share one config but not their weights: the two files have different sha256 digests on the Hub
-(6026d532... and 6496a7b7...).
+top-level keys ``generator``, ``encoder`` and ``quantizer``; :mod:`codecfake_hf.codecs.convert_hificodec`
+maps them onto this model and holds the official configs. B1 and B2 share one config but not their
+weights: the two files have different sha256 digests on the Hub (6026d532... and 6496a7b7...).
 
 Codes layout: ``int64 [B, 4, frames]``, codebooks in the order
 ``[layer 1 group 0, layer 1 group 1, layer 2 group 0, layer 2 group 1]`` (upstream returns the
@@ -18,57 +17,37 @@ transpose, ``[B, frames, 4]``). ``frames = floor(T / 320)``: the strided encoder
 partial frame, so the decoder returns ``320 * frames`` samples.
 
 Batching: the encoder's GroupNorm takes statistics over time, so zero padding would change every
-frame of the shorter clips. :meth:`HiFiCodec.resynthesize` therefore masks every layer to each
-clip's valid length (padding positions are held at zero, exactly what a single-clip convolution
-sees, and GroupNorm statistics are taken over valid frames only), which makes a padded batch equal
-to running the clips one by one.
+frame of the shorter clips. :meth:`HiFiCodec.encode_decode` therefore masks every layer to each
+clip's valid length (:mod:`codecfake_hf.codecs.layers.masking`: padding positions are held at zero,
+exactly what a single-clip convolution sees, and GroupNorm statistics are taken over valid frames
+only), which makes a padded batch equal to running the clips one by one.
 """
 
 from __future__ import annotations
 
 import math
-import pickle
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codecfake_hf.checkpoint_files import CheckpointError
+from codecfake_hf.codecs import convert_hificodec
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
-from codecfake_hf.codecs.weight_norm_conv import WeightNormConv1d
+from codecfake_hf.codecs.convert_hificodec import OFFICIAL_CONFIGS
+from codecfake_hf.codecs.layers.conv import WeightNormConv1d
+from codecfake_hf.codecs.layers.masking import Lengths, masked_group_norm, row_lengths, zero_padding_
+from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 #: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
 LRELU_SLOPE = 0.1
 #: Residual quantizer layers (hard-coded upstream: ``quantizer_modules`` and ``quantizer_modules2``).
 N_RESIDUAL_LAYERS = 2
-#: Padded input samples per forward on CPU (:meth:`HiFiCodec.resynthesize`). Throughput per CPU-second
+#: Padded input samples per forward on CPU (:meth:`HiFiCodec.encode_decode`). Throughput per CPU-second
 #: was flat from 16k to 128k samples per forward and 24% lower at 512k (activations leave the caches).
 CPU_GROUP_SAMPLES = 4 * 16000
-#: Top-level keys of an upstream checkpoint file, in the order of :class:`HiFiCodec`'s submodules.
-CHECKPOINT_KEYS = ("encoder", "quantizer", "generator")
-
-#: Model hyper-parameters of the official JSON configs (upstream ``egs/HiFi-Codec-*/``). Their other
-#: keys (mel-loss ``hop_size``/``win_size``/``n_fft``/..., optimiser, data loading) only configure
-#: training and are ignored by :meth:`HiFiCodecConfig.from_dict`.
-OFFICIAL_CONFIGS: dict[str, dict] = {
-    name: {
-        "resblock": "1",
-        "upsample_rates": [8, 5, 4, 2],
-        "upsample_kernel_sizes": [16, 11, 8, 4],
-        "upsample_initial_channel": 512,
-        "resblock_kernel_sizes": [3, 7, 11],
-        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
-        "sampling_rate": rate,
-        "n_code_groups": 2,
-        "n_codes": 1024,
-    }
-    for name, rate in (("config_16k_320d.json", 16000), ("config_24k_320d.json", 24000))
-}
-
 #: Reduced widths of :func:`tiny_codec` (the same as the golden file's reduced config).
 TINY_WIDTHS = {
     "upsample_initial_channel": 32,
@@ -126,7 +105,7 @@ class HiFiCodecConfig:
             raise ValueError("latent_channels must be divisible by n_code_groups")
 
     @classmethod
-    def from_dict(cls, config: dict) -> HiFiCodecConfig:
+    def from_upstream(cls, config: dict) -> HiFiCodecConfig:
         """Build from an upstream JSON config dict; training-only keys are ignored."""
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in config.items() if key in known}
@@ -137,10 +116,6 @@ class HiFiCodecConfig:
             values["resblock_dilation_sizes"] = tuple(tuple(d) for d in values["resblock_dilation_sizes"])
         return cls(**values)
 
-    def to_dict(self) -> dict:
-        """The config as a JSON-compatible dict (upstream key names)."""
-        return asdict(self)
-
     @property
     def hop_length(self) -> int:
         """Input samples per code frame."""
@@ -150,37 +125,6 @@ class HiFiCodecConfig:
     def n_codebooks(self) -> int:
         """Codebooks in total (columns of the codes)."""
         return N_RESIDUAL_LAYERS * self.n_code_groups
-
-
-# --------------------------------------------------------------------------------------------------
-# Masking helpers: padded batches behave like one clip at a time.
-
-
-def _zero_padding_(x: torch.Tensor, valid: list[int] | None) -> torch.Tensor:
-    """Zero, in place, the steps of ``x [B, C, T]`` after ``valid[b]`` in each row; returns ``x``.
-    (Only the padded tails are written, which is cheaper than multiplying by a mask.)"""
-    if valid is not None:
-        for row, length in enumerate(valid):
-            if length < x.shape[-1]:
-                x[row, :, length:] = 0
-    return x
-
-
-def _group_norm(norm: nn.GroupNorm, x: torch.Tensor, valid: list[int] | None) -> torch.Tensor:
-    """GroupNorm of ``x [B, C, T]`` with statistics over the first ``valid[b]`` steps of each row."""
-    steps = x.shape[-1]
-    if valid is None or min(valid) >= steps:
-        return F.group_norm(x, norm.num_groups, norm.weight, norm.bias, norm.eps)
-    batch, channels = x.shape[:2]
-    lengths = torch.tensor(valid, device=x.device)
-    mask = (torch.arange(steps, device=x.device) < lengths[:, None]).to(x.dtype).reshape(batch, 1, 1, steps)
-    grouped = x.reshape(batch, norm.num_groups, -1, steps)
-    count = (mask.sum(dim=(2, 3), keepdim=True) * grouped.shape[2]).clamp_min(1.0)
-    mean = (grouped * mask).sum(dim=(2, 3), keepdim=True) / count
-    centred = (grouped - mean) * mask
-    variance = centred.square().sum(dim=(2, 3), keepdim=True) / count
-    normed = (centred * torch.rsqrt(variance + norm.eps)).reshape(batch, channels, steps)
-    return _zero_padding_(normed * norm.weight[:, None] + norm.bias[:, None], valid)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,12 +149,37 @@ class ResBlock1(nn.Module):
             WeightNormConv1d(channels, channels, kernel_size, padding=_same(kernel_size)) for _ in dilations
         )
 
-    def forward(self, x: torch.Tensor, valid: list[int] | None = None) -> torch.Tensor:
-        """``x [B, C, T]`` -> ``[B, C, T]``; steps after ``valid[b]`` are zeroed after each conv."""
+    def forward(self, x: torch.Tensor, lengths: Lengths = None) -> torch.Tensor:
+        """``x [B, C, T]`` -> ``[B, C, T]``; steps after ``lengths[b]`` are zeroed after each conv."""
         for conv1, conv2 in zip(self.convs1, self.convs2):
-            residual = _zero_padding_(conv1(F.leaky_relu(x, LRELU_SLOPE)), valid)
-            x = x + _zero_padding_(conv2(F.leaky_relu(residual, LRELU_SLOPE)), valid)
+            residual = zero_padding_(conv1(F.leaky_relu(x, LRELU_SLOPE)), lengths)
+            x = x + zero_padding_(conv2(F.leaky_relu(residual, LRELU_SLOPE)), lengths)
         return x
+
+
+def _stages(
+    x: torch.Tensor,
+    lengths: Lengths,
+    resamplers: nn.ModuleList,
+    resblocks: nn.ModuleList,
+    norms: nn.ModuleList | None = None,
+) -> tuple[torch.Tensor, Lengths]:
+    """HiFi-GAN's stages on ``x [B, C, T]`` (``lengths`` valid steps per row, kept up to date):
+    LeakyReLU(0.1) and a resampling convolution, then multi-receptive-field fusion, the mean of the
+    stage's residual blocks. With ``norms`` (the encoder) the running sum is group-normalised after
+    each branch: ``s = GN0(RB0(x)); s = GN1(s + RB1(x)); ...; s / n``. Padded steps stay zero."""
+    per_stage = len(resblocks) // len(resamplers)
+    for stage, resample in enumerate(resamplers):
+        lengths = resample.output_lengths(lengths)
+        x = zero_padding_(resample(F.leaky_relu(x, LRELU_SLOPE)), lengths)
+        total = None
+        for index in range(stage * per_stage, (stage + 1) * per_stage):
+            branch = resblocks[index](x, lengths)
+            total = branch if total is None else total + branch
+            if norms is not None:
+                total = masked_group_norm(total, norms[index], lengths)
+        x = total / per_stage
+    return x, lengths
 
 
 class HiFiCodecEncoder(nn.Module):
@@ -224,7 +193,6 @@ class HiFiCodecEncoder(nn.Module):
     def __init__(self, config: HiFiCodecConfig) -> None:
         super().__init__()
         base = config.encoder_base_channels
-        self.n_kernels = len(config.resblock_kernel_sizes)
         self.conv_pre = WeightNormConv1d(1, base, 7, padding=3)
         self.ups = nn.ModuleList()
         self.resblocks = nn.ModuleList()
@@ -244,79 +212,14 @@ class HiFiCodecEncoder(nn.Module):
                 )
         self.conv_post = nn.Conv1d(config.latent_channels, config.latent_channels, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: Lengths = None) -> torch.Tensor:
         """``x [B, 1, T]``; ``lengths`` valid samples per row (None: no padding). Padded steps are
         kept at zero after every layer, so each row is encoded as if it were alone."""
         if lengths is not None:
-            x = _zero_padding_(x.clone(), lengths)
-        x = _zero_padding_(self.conv_pre(x), lengths)
-        for i, down in enumerate(self.ups):
-            lengths = down.output_lengths(lengths)
-            x = _zero_padding_(down(F.leaky_relu(x, LRELU_SLOPE)), lengths)
-            total = None
-            for j in range(self.n_kernels):
-                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
-                total = branch if total is None else total + branch
-                total = _group_norm(self.normalize[i * self.n_kernels + j], total, lengths)
-            x = total / self.n_kernels
-        return _zero_padding_(self.conv_post(F.leaky_relu(x)), lengths)
-
-
-class Codebook(nn.Module):
-    """One codebook (upstream ``Quantizer_module``): ``embedding.weight [n_codes, dim]``."""
-
-    def __init__(self, n_codes: int, dim: int) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(n_codes, dim)
-
-    def nearest(self, x: torch.Tensor) -> torch.Tensor:
-        """Index of the closest codeword for each row of ``x [N, dim]`` (squared L2, first on ties)."""
-        codewords = self.embedding.weight
-        distances = (
-            x.square().sum(dim=1, keepdim=True) + codewords.square().sum(dim=1) - 2 * (x @ codewords.t())
-        )
-        return distances.argmin(dim=1)
-
-
-class GroupResidualQuantizer(nn.Module):
-    """Group-residual VQ: the latent channels are split into ``n_code_groups`` groups, each quantised
-    by its own codebook; a second layer (``quantizer_modules2``) quantises the residual."""
-
-    def __init__(self, config: HiFiCodecConfig) -> None:
-        super().__init__()
-        dim = config.latent_channels // config.n_code_groups
-        self.quantizer_modules = nn.ModuleList(
-            Codebook(config.n_codes, dim) for _ in range(config.n_code_groups)
-        )
-        self.quantizer_modules2 = nn.ModuleList(
-            Codebook(config.n_codes, dim) for _ in range(config.n_code_groups)
-        )
-
-    def layers(self) -> tuple[nn.ModuleList, ...]:
-        """The residual layers, first to last."""
-        return self.quantizer_modules, self.quantizer_modules2
-
-    def encode(self, latent: torch.Tensor) -> torch.Tensor:
-        """``latent [B, D, frames]`` -> codes ``int64 [B, n_codebooks, frames]``."""
-        batch, channels, frames = latent.shape
-        residual = latent.transpose(1, 2).reshape(-1, channels)
-        codes = []
-        for layer in self.layers():
-            chunks = residual.split(channels // len(layer), dim=1)
-            indices = [book.nearest(chunk) for book, chunk in zip(layer, chunks)]
-            quantized = torch.cat([book.embedding(index) for book, index in zip(layer, indices)], dim=1)
-            # Upstream's straight-through arithmetic, kept for bit-parity of the residual.
-            residual = residual - (residual + (quantized - residual))
-            codes.extend(indices)
-        return torch.stack(codes, dim=1).reshape(batch, frames, -1).transpose(1, 2)
-
-    def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes ``[B, n_codebooks, frames]`` -> quantised latent ``[B, D, frames]`` (sum over layers)."""
-        columns = iter(codes.unbind(dim=1))
-        latent = sum(
-            torch.cat([book.embedding(next(columns)) for book in layer], dim=-1) for layer in self.layers()
-        )
-        return latent.transpose(1, 2)
+            x = zero_padding_(x.clone(), lengths)
+        x = zero_padding_(self.conv_pre(x), lengths)
+        x, lengths = _stages(x, lengths, self.ups, self.resblocks, self.normalize)
+        return zero_padding_(self.conv_post(F.leaky_relu(x)), lengths)
 
 
 class HiFiCodecGenerator(nn.Module):
@@ -326,7 +229,6 @@ class HiFiCodecGenerator(nn.Module):
     def __init__(self, config: HiFiCodecConfig) -> None:
         super().__init__()
         width = config.upsample_initial_channel
-        self.n_kernels = len(config.resblock_kernel_sizes)
         self.conv_pre = WeightNormConv1d(config.latent_channels, width, 7, padding=3)
         self.ups = nn.ModuleList(
             WeightNormConv1d(
@@ -341,21 +243,13 @@ class HiFiCodecGenerator(nn.Module):
         )
         self.conv_post = WeightNormConv1d(width // 2 ** len(self.ups), 1, 7, padding=3)
 
-    def forward(self, x: torch.Tensor, lengths: list[int] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: Lengths = None) -> torch.Tensor:
         """``x [B, D, frames]``; ``lengths`` valid frames per row (None: no padding). Padded steps
         are kept at zero after every layer, so each row is decoded as if it were alone."""
         if lengths is not None:
-            x = _zero_padding_(x.clone(), lengths)
-        x = _zero_padding_(self.conv_pre(x), lengths)
-        for i, up in enumerate(self.ups):
-            lengths = up.output_lengths(lengths)
-            x = _zero_padding_(up(F.leaky_relu(x, LRELU_SLOPE)), lengths)
-            total = None
-            for j in range(self.n_kernels):
-                branch = self.resblocks[i * self.n_kernels + j](x, lengths)
-                total = branch if total is None else total + branch
-            x = total / self.n_kernels
-        return torch.tanh(_zero_padding_(self.conv_post(F.leaky_relu(x, LRELU_SLOPE)), lengths))
+            x = zero_padding_(x.clone(), lengths)
+        x, lengths = _stages(zero_padding_(self.conv_pre(x), lengths), lengths, self.ups, self.resblocks)
+        return torch.tanh(zero_padding_(self.conv_post(F.leaky_relu(x, LRELU_SLOPE)), lengths))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -365,8 +259,10 @@ class HiFiCodecGenerator(nn.Module):
 class HiFiCodec(CodecModel):
     """HiFi-Codec: encoder + group-residual quantizer + generator.
 
-    ``state_dict()`` keys are ``<checkpoint key>.<upstream key>`` (``encoder.conv_pre.weight_g``, ...);
-    :meth:`load_upstream_state_dict` reads the upstream checkpoint dict.
+    ``state_dict()`` keys are ``<checkpoint key>.<upstream key>`` (``encoder.conv_pre.weight_g``, ...),
+    except the codebooks, ``quantizer.codebooks`` (:mod:`~codecfake_hf.codecs.convert_hificodec`).
+    The quantizer is group-residual: 2 residual layers of ``n_code_groups`` codebooks, each over its
+    share of the latent channels (upstream's rounding kept, so near-ties fall as upstream's).
     """
 
     def __init__(self, config: HiFiCodecConfig) -> None:
@@ -374,10 +270,17 @@ class HiFiCodec(CodecModel):
         self.config = config
         self.sample_rate = int(config.sampling_rate)
         self.hop_length = config.hop_length
-        #: On CPU, :meth:`resynthesize` runs at most this many padded input samples per forward.
+        #: On CPU, :meth:`encode_decode` runs at most this many padded input samples per forward.
         self.cpu_group_samples = CPU_GROUP_SAMPLES
         self.encoder = HiFiCodecEncoder(config)
-        self.quantizer = GroupResidualQuantizer(config)
+        self.quantizer = ResidualVectorQuantizer(
+            N_RESIDUAL_LAYERS,
+            config.n_codes,
+            config.latent_channels,
+            groups=config.n_code_groups,
+            norms_first=True,
+            straight_through=True,
+        )
         self.generator = HiFiCodecGenerator(config)
 
     def encode(
@@ -392,16 +295,16 @@ class HiFiCodec(CodecModel):
             raise ValueError(
                 f"HiFi-Codec encodes whole frames of {self.hop_length} samples; got {waveforms.shape[-1]} samples"
             )
-        return self.quantizer.encode(self.encoder(waveforms, _padded_lengths(lengths, waveforms.shape[-1])))
+        return self.quantizer.encode(self.encoder(waveforms, row_lengths(lengths, waveforms.shape[-1])))
 
     def decode(
         self, codes: torch.Tensor, frame_lengths: torch.Tensor | Sequence[int] | None = None
     ) -> torch.Tensor:
         """codes ``[B, 4, frames]`` -> waveforms ``[B, 1, 320 * frames]`` in [-1, 1];
         ``frame_lengths [B]`` (valid frames per row) decodes each row as if unpadded."""
-        return self.generator(self.quantizer.decode(codes), _padded_lengths(frame_lengths, codes.shape[-1]))
+        return self.generator(self.quantizer.decode(codes), row_lengths(frame_lengths, codes.shape[-1]))
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Encode + decode a zero-padded batch ``[B, 1, T]`` clip by clip (masked). The codec drops
         the last ``T mod 320`` samples of each clip; they come back as zeros, so the output is
         ``[B, 1, T]`` and row ``b`` equals the official single-clip output on its first
@@ -423,24 +326,6 @@ class HiFiCodec(CodecModel):
             output[rows, :, : decoded.shape[-1]] = decoded
         return output
 
-    def upstream_state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
-        """The checkpoint layout: ``{"generator": ..., "encoder": ..., "quantizer": ...}``."""
-        return {key: getattr(self, key).state_dict() for key in CHECKPOINT_KEYS}
-
-    def load_upstream_state_dict(self, state_dict: dict) -> None:
-        """Load upstream weights strictly, given either the nested checkpoint dict
-        (``{"encoder": {...}, ...}``) or flat ``"<checkpoint key>/<upstream key>"`` names (the golden
-        files' layout)."""
-        nested = _nest(state_dict)
-        for key in CHECKPOINT_KEYS:
-            try:
-                getattr(self, key).load_state_dict(nested[key], strict=True)
-            except RuntimeError as error:
-                raise CheckpointError(
-                    f"the HiFi-Codec {key!r} weights do not fit the config "
-                    f"(wrong config or checkpoint?): {str(error).splitlines()[-1].strip()}"
-                ) from None
-
 
 def _row_groups(lengths: list[int], limit: int | None) -> list[list[int]]:
     """Consecutive rows grouped so that ``rows * longest <= limit`` (one group when ``limit`` is None;
@@ -457,30 +342,6 @@ def _row_groups(lengths: list[int], limit: int | None) -> list[list[int]]:
     return groups
 
 
-def _padded_lengths(lengths: torch.Tensor | Sequence[int] | None, size: int) -> list[int] | None:
-    """``lengths`` as a list of ints, or None when no row is shorter than ``size`` (no padding)."""
-    if lengths is None:
-        return None
-    lengths = [int(n) for n in lengths]
-    return lengths if min(lengths) < size else None
-
-
-def _nest(state_dict: dict) -> dict[str, dict]:
-    """``{"encoder": {...}, ...}`` from either the nested or the flat ``top/key`` layout."""
-    if all(key in state_dict and isinstance(state_dict[key], dict) for key in CHECKPOINT_KEYS):
-        return {key: state_dict[key] for key in CHECKPOINT_KEYS}
-    nested: dict[str, dict] = {key: {} for key in CHECKPOINT_KEYS}
-    for name, tensor in state_dict.items():
-        top, _, key = name.partition("/")
-        if top not in nested or not key:
-            raise ValueError(
-                f"unexpected HiFi-Codec weight name {name!r}: expected the nested checkpoint dict "
-                f"with keys {CHECKPOINT_KEYS} or flat names '<{'|'.join(CHECKPOINT_KEYS)}>/<key>'"
-            )
-        nested[top][key] = tensor
-    return nested
-
-
 # --------------------------------------------------------------------------------------------------
 # Family-module functions (see codecfake_hf.codecs.base).
 
@@ -489,27 +350,10 @@ def from_upstream(config: dict, state_dict: dict) -> HiFiCodec:
     """Build from an upstream JSON config dict (training-only keys ignored; the three width keys of
     :class:`HiFiCodecConfig` may be added) and upstream weights, nested
     (``{"generator": sd, "encoder": sd, "quantizer": sd}``, the checkpoint file) or flat
-    (``"generator/conv_pre.bias"``, ...). Returns the model in eval mode."""
-    model = HiFiCodec(HiFiCodecConfig.from_dict(config))
-    model.load_upstream_state_dict(state_dict)
+    (``"generator/conv_pre.bias"``, ...), loaded strictly. Returns the model in eval mode."""
+    model = HiFiCodec(HiFiCodecConfig.from_upstream(config))
+    model.load_state_dict(convert_hificodec.state_dict_from_upstream(state_dict, model.state_dict()))
     return model.eval()
-
-
-def load_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
-    """Read an upstream checkpoint file (``torch.load`` with ``weights_only=True``)."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(
-            f"{path}: not a readable HiFi-Codec checkpoint ({type(error).__name__}); "
-            f"delete it and download it again"
-        ) from None
-    if not isinstance(checkpoint, dict) or not all(key in checkpoint for key in CHECKPOINT_KEYS):
-        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise CheckpointError(
-            f"{path}: expected a HiFi-Codec checkpoint with keys {CHECKPOINT_KEYS}, got {found}"
-        )
-    return {key: checkpoint[key] for key in CHECKPOINT_KEYS}
 
 
 def _official_config(spec: CodecSpec) -> dict:
@@ -524,12 +368,12 @@ def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> HiFiCodec
     ``local_dir``) with the official config ``spec.options["config"]``."""
     file = spec.options["checkpoint"]
     path = fetch_checkpoint(spec, (file,), local_dir=local_dir)[file]
-    return from_upstream(_official_config(spec), load_checkpoint(path))
+    return from_upstream(_official_config(spec), convert_hificodec.load_checkpoint(path))
 
 
 def _random(config: dict, seed: int) -> HiFiCodec:
     torch.manual_seed(seed)
-    return HiFiCodec(HiFiCodecConfig.from_dict(config)).eval()
+    return HiFiCodec(HiFiCodecConfig.from_upstream(config)).eval()
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> HiFiCodec:

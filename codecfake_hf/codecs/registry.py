@@ -1,95 +1,60 @@
-"""The codec registry: one :class:`CodecSpec` per CodecFake subset id (A, B1..B3, C, D1..D3, E, F1..F6).
+"""The codec registry: one :class:`CodecSpec` per CodecFake subset id (A, B1..B3, C, D1..D3, E, F1..F6)
+and the codecs beyond the paper.
 
 Each spec says where the weights live, the codec rate, how many quantizers decode, the licence and
 the official pre/post-processing of the CodecFake generation code (``roger-tseng/AudioDecBenchmark``,
-branch ``vctk`` at ``5bb2b98``, the dataset-creation part of ``roger-tseng/CodecFake``). The model itself is built lazily by the family module named in
-``family_module``; a family whose module is not there yet raises :class:`CodecNotImplementedError`,
-never a wrong codec.
+branch ``vctk`` at ``5bb2b98``, the dataset-creation part of ``roger-tseng/CodecFake``). The model
+itself is built lazily by the family module that :data:`FAMILY_MODULES` names for the spec's
+``family_module``; a family missing from that table raises :class:`CodecNotImplementedError`, never a
+wrong codec. Family modules never import this module (they import :mod:`codecfake_hf.codecs.spec`),
+so the dependency runs one way: registry -> families -> spec.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
-import os
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+import math
+from dataclasses import replace
+from types import ModuleType
 
-from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+from codecfake_hf.codecs.spec import (
+    CodecNotImplementedError,
+    CodecSpec,
+    UnknownCodecError,
+    fetch_checkpoint,
+)
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "CODECS",
+    "FAMILY_MODULES",
+    "MODERN_SUBSETS",
+    "PAPER_SUBSETS",
+    "TAXONOMY_FIELDS",
+    "CodecNotImplementedError",
+    "CodecSpec",
+    "UnknownCodecError",
+    "family_module",
+    "fetch_checkpoint",
+    "get_spec",
+    "implemented",
+    "load_codec",
+]
 
-
-class CodecNotImplementedError(CodecFakeError, NotImplementedError):
-    """The subset id is registered but its codec family is not implemented yet."""
-
-
-class UnknownCodecError(CodecFakeError, KeyError):
-    """The id names no registered codec."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
-        return str(self.args[0])
-
-
-@dataclass(frozen=True)
-class CodecSpec:
-    """Everything needed to rebuild one CodecFake subset.
-
-    Attributes:
-        id: subset id ("A", "B1", ..., "F6").
-        family: human-readable codec family.
-        family_module: module under ``codecfake_hf.codecs`` that builds it (``load_codec(spec, ...)``).
-        model_name: upstream model name (paper Table 1).
-        repo_id: Hub repository holding the weights.
-        files: files of ``repo_id`` that loading needs (to pre-download for offline use).
-        fallback_repo_ids: repositories that hold the same files under an older name, tried in
-            order when ``repo_id`` cannot provide them (:func:`fetch_checkpoint`).
-        sample_rate: codec sample rate in Hz (output is written at this rate).
-        n_quantizers: codebooks used at decode in the official data.
-        licence: licence of the weights.
-        processing: the official pre/post-processing, in words.
-        quantizer: taxonomy (CodecFake+): "MVQ" multi-codebook VQ, "SVQ" single-codebook VQ,
-            "SQ" scalar quantisation.
-        auxiliary: taxonomy: auxiliary objective, "none", "semantic distillation" or
-            "disentanglement".
-        decoder_domain: taxonomy: "time" or "frequency" (the decoder's output domain).
-        kbps: bitrate of the codes used at decode, kbit/s.
-        frame_rate_hz: code frames per second.
-        input_peak: peak normalisation applied before encoding (HiFi-Codec: 0.95), else None.
-        options: family-specific loading options (variant names, bandwidth, ...).
-    """
-
-    id: str
-    family: str
-    family_module: str
-    model_name: str
-    repo_id: str
-    files: tuple[str, ...]
-    sample_rate: int
-    n_quantizers: int
-    licence: str
-    processing: str
-    quantizer: str = "MVQ"
-    auxiliary: str = "none"
-    decoder_domain: str = "time"
-    kbps: float | None = None
-    frame_rate_hz: float | None = None
-    input_peak: float | None = None
-    options: dict = field(default_factory=dict)
-    fallback_repo_ids: tuple[str, ...] = ()
-
-    @property
-    def implemented(self) -> bool:
-        """Whether the family module exists in this installation."""
-        try:
-            importlib.import_module(f"codecfake_hf.codecs.{self.family_module}")
-        except ModuleNotFoundError as error:
-            if error.name == f"codecfake_hf.codecs.{self.family_module}":
-                return False
-            raise
-        return True
-
+#: Every codec family: its name (``CodecSpec.family_module``) -> the module that builds it. Each module
+#: provides ``tiny_codec``, ``random_codec`` and ``pretrained_codec`` (:mod:`codecfake_hf.codecs.base`);
+#: it is imported only when a codec of the family is loaded.
+FAMILY_MODULES: dict[str, str] = {
+    "speechtokenizer": "codecfake_hf.codecs.speechtokenizer",
+    "hificodec": "codecfake_hf.codecs.hificodec",
+    "audiodec": "codecfake_hf.codecs.audiodec",
+    "dac": "codecfake_hf.codecs.dac",
+    "encodec": "codecfake_hf.codecs.encodec",
+    "funcodec": "codecfake_hf.codecs.funcodec",
+    "mimi": "codecfake_hf.codecs.mimi",
+    "xcodec": "codecfake_hf.codecs.xcodec",
+    "wavtokenizer": "codecfake_hf.codecs.wavtokenizer",
+    "xcodec2": "codecfake_hf.codecs.xcodec2",
+}
 
 _CLAMP = "output clamped to +-0.99, written as 16-bit PCM at the codec rate"
 _FUNCODEC = f"all 32 quantizers at decode; per-clip RMS scale (audio_normalize) restored on decode; {_CLAMP}"
@@ -101,7 +66,13 @@ _DAC = (
 )
 
 
-def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, decoder_domain: str) -> CodecSpec:
+_FREQCODEC = {"model": "freq_codec"}
+_ENCODEC_DS320 = {"model": "encodec", "ratios": (8, 5, 4, 2)}
+_ENCODEC_DS640 = {"model": "encodec", "ratios": (8, 5, 4, 2, 2)}
+
+
+def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, options: dict) -> CodecSpec:
+    """A FunCodec row; ``options`` name the architecture of ``model.pth`` (``funcodec.official_config``)."""
     return CodecSpec(
         id=subset,
         family="FunCodec",
@@ -113,9 +84,10 @@ def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, decoder_d
         n_quantizers=32,
         licence="MIT",
         processing=_FUNCODEC,
-        decoder_domain=decoder_domain,
+        decoder_domain="frequency" if options["model"] == "freq_codec" else "time",
         kbps=32 * 10 * frame_rate_hz / 1000,
         frame_rate_hz=frame_rate_hz,
+        options=options,
     )
 
 
@@ -138,7 +110,8 @@ def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> Cod
     )
 
 
-def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> CodecSpec:
+def _dac(subset: str, repo: str, rate: int, ratios: tuple[int, ...], n_q: int, name: str) -> CodecSpec:
+    hop = math.prod(ratios)
     return CodecSpec(
         id=subset,
         family="Descript Audio Codec",
@@ -152,7 +125,7 @@ def _dac(subset: str, repo: str, rate: int, hop: int, n_q: int, name: str) -> Co
         processing=_DAC,
         kbps=round(n_q * 10 * rate / hop / 1000, 2),
         frame_rate_hz=round(rate / hop, 2),
-        options={"mode": "compress"},
+        options={"mode": "compress", "downsampling_ratios": ratios},
     )
 
 
@@ -203,10 +176,11 @@ CODECS: dict[str, CodecSpec] = {
             processing=f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
             kbps=6.4,
             frame_rate_hz=80.0,
+            options={"streaming_state": "reset"},
         ),
-        _dac("D1", "descript/dac_16khz", 16000, 320, 12, "dac_16khz"),
-        _dac("D2", "descript/dac_24khz", 24000, 320, 32, "dac_24khz"),
-        _dac("D3", "descript/dac_44khz", 44100, 512, 9, "dac_44khz"),
+        _dac("D1", "descript/dac_16khz", 16000, (2, 4, 5, 8), 12, "dac_16khz"),
+        _dac("D2", "descript/dac_24khz", 24000, (2, 4, 5, 8), 32, "dac_24khz"),
+        _dac("D3", "descript/dac_44khz", 44100, (2, 4, 8, 8), 9, "dac_44khz"),
         CodecSpec(
             id="E",
             family="EnCodec",
@@ -227,42 +201,42 @@ CODECS: dict[str, CodecSpec] = {
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr1nq32ds320-pytorch",
             "en_libritts_16k_gr1nq32ds320",
             50.0,
-            "frequency",
+            _FREQCODEC,
         ),
         _funcodec(
             "F2",
             "audio_codec-freqcodec_magphase-en-libritts-16k-gr8nq32ds320-pytorch",
             "en_libritts_16k_gr8nq32ds320",
             50.0,
-            "frequency",
+            _FREQCODEC,
         ),
         _funcodec(
             "F3",
             "audio_codec-encodec-en-libritts-16k-nq32ds320-pytorch",
             "en_libritts_16k_nq32ds320",
             50.0,
-            "time",
+            _ENCODEC_DS320,
         ),
         _funcodec(
             "F4",
             "audio_codec-encodec-en-libritts-16k-nq32ds640-pytorch",
             "en_libritts_16k_nq32ds640",
             25.0,
-            "time",
+            _ENCODEC_DS640,
         ),
         _funcodec(
             "F5",
             "audio_codec-encodec-zh_en-general-16k-nq32ds320-pytorch",
             "zh_en_16k_nq32ds320",
             50.0,
-            "time",
+            _ENCODEC_DS320,
         ),
         _funcodec(
             "F6",
             "audio_codec-encodec-zh_en-general-16k-nq32ds640-pytorch",
             "zh_en_16k_nq32ds640",
             25.0,
-            "time",
+            _ENCODEC_DS640,
         ),
     )
 }
@@ -360,49 +334,18 @@ def get_spec(codec_id: str) -> CodecSpec:
     raise UnknownCodecError(f"unknown codec id {codec_id!r}; valid ids: {', '.join(CODECS)}")
 
 
-def family_module(spec: CodecSpec):
+def implemented(spec: CodecSpec) -> bool:
+    """Whether :data:`FAMILY_MODULES` has the family of ``spec``."""
+    return spec.family_module in FAMILY_MODULES
+
+
+def family_module(spec: CodecSpec) -> ModuleType:
     """Import the family module of ``spec`` or raise :class:`CodecNotImplementedError`."""
-    if not spec.implemented:
+    if not implemented(spec):
         raise CodecNotImplementedError(
             f"codec {spec.id} ({spec.family}) is not implemented yet in this version of codecfake-hf"
         )
-    return importlib.import_module(f"codecfake_hf.codecs.{spec.family_module}")
-
-
-def fetch_checkpoint(
-    spec: CodecSpec, files: tuple[str, ...] | None = None, local_dir: str | os.PathLike | None = None
-) -> dict[str, Path]:
-    """``{file: local path}`` for ``files`` (default ``spec.files``) of the codec's weights.
-
-    With ``local_dir`` the files come from that folder. Otherwise they come from the Hub (or its
-    cache) through :func:`codecfake_hf.hub.fetch_files`: from ``spec.repo_id`` or, when that
-    repository cannot provide them (missing, renamed, not cached offline), from the first of
-    ``spec.fallback_repo_ids`` that can.
-
-    Raises:
-        CheckpointUnavailableError: no repository could provide the files; the message gives the
-            reason for each repository tried.
-    """
-    files = tuple(files or spec.files)
-    if local_dir is not None:
-        return fetch_files(spec.repo_id, files, local_dir=local_dir)
-    repo_ids = (spec.repo_id, *spec.fallback_repo_ids)
-    failures: list[CheckpointUnavailableError] = []
-    for repo_id in repo_ids:
-        try:
-            paths = fetch_files(repo_id, files)
-        except CheckpointUnavailableError as error:
-            failures.append(error)
-            continue
-        if failures:
-            logger.warning("codec %s: %s cannot provide its files, using %s", spec.id, spec.repo_id, repo_id)
-        return paths
-    if len(failures) == 1:
-        raise failures[0]
-    reasons = "\n".join(f"[{repo_id}] {error}" for repo_id, error in zip(repo_ids, failures))
-    raise CheckpointUnavailableError(
-        f"codec {spec.id}: none of {', '.join(repo_ids)} could provide {', '.join(files)}\n{reasons}"
-    )
+    return importlib.import_module(FAMILY_MODULES[spec.family_module])
 
 
 def load_codec(

@@ -8,9 +8,9 @@ batch are the same, and live here:
   for a zero-padded row as for the row alone, so a batch runs in one call; a model with global
   attention or normalisation over time (X-codec's HuBERT branch, WavTokenizer's Vocos backbone)
   would let the padding change every sample, so each row is encoded and decoded at its own length
-  (the official per-utterance behaviour), still inside one :meth:`resynthesize` call.
+  (the official per-utterance behaviour), still inside one :meth:`encode_decode` call.
 - :func:`load_pretrained` fetches ``spec.files`` through
-  :func:`codecfake_hf.codecs.registry.fetch_checkpoint` (fast, clear failure offline) and builds the
+  :func:`codecfake_hf.codecs.spec.fetch_checkpoint` (fast, clear failure offline) and builds the
   model with ``from_pretrained`` on that folder, strictly: a checkpoint whose keys do not fit the
   class is an error naming them, never a codec with random weights.
 """
@@ -21,7 +21,7 @@ import torch
 
 from codecfake_hf.checkpoints import from_pretrained_strict
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.registry import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 
 class TransformersCodec(CodecModel):
@@ -43,7 +43,7 @@ class TransformersCodec(CodecModel):
         self.sample_rate = int(sample_rate)
         self.hop_length = int(hop_length)
 
-    def resynthesize(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``waveforms [B, 1, T]`` zero-padded, ``lengths [B]`` valid samples -> ``[B, 1, T'']``.
 
         Per-utterance models return ``T'' = T``: row ``b`` holds the codec output of its first

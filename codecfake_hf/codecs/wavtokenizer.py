@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from transformers import WavTokenizerConfig, WavTokenizerModel
 
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.spec import CodecSpec
 from codecfake_hf.codecs.transformers_codec import TransformersCodec, load_pretrained
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from transformers import XcodecConfig, XcodecModel
 
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.spec import CodecSpec
 from codecfake_hf.codecs.transformers_codec import TransformersCodec, load_pretrained
 
 

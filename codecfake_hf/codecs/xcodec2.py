@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import SeamlessM4TFeatureExtractor, Xcodec2Config, Xcodec2Model
 
-from codecfake_hf.codecs.registry import CodecSpec
+from codecfake_hf.codecs.spec import CodecSpec
 from codecfake_hf.codecs.transformers_codec import TransformersCodec, load_pretrained
 
 
