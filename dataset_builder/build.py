@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 import torch
 from tqdm.auto import tqdm
 
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
 from dataset_builder import BONAFIDE, DatasetBuildError
@@ -350,21 +351,6 @@ def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> No
     with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         for record_batch in table.to_batches(max_chunksize=ROW_GROUP_SIZE):
             writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield ``<path>.tmp`` to write; when the block succeeds it is synced to disk and renamed to
-    ``path`` (atomically), when it fails (a full disk, an error, Ctrl-C) it is deleted."""
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        yield temporary
-        with temporary.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager
