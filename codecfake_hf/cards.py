@@ -42,6 +42,7 @@ from codecfake_hf.hub import (
     hub_api_for_push,
     upload_folder,
 )
+from codecfake_hf.markdown import markdown_table
 
 #: The metric name on the card: EERs are written in percent.
 EER_METRIC_NAME = "EER (%)"
@@ -94,11 +95,9 @@ def training_summary(settings: Mapping) -> str:
 
 
 def _results_table(eers: Mapping[str, float]) -> str:
-    columns = list(eers)
-    header = "| " + " | ".join(["metric", *columns]) + " |"
-    rule = "|" + "---|" * (len(columns) + 1)
-    values = "| " + " | ".join([EER_METRIC_NAME, *(f"{100 * eers[column]:.2f}" for column in columns)]) + " |"
-    return "\n".join([header, rule, values])
+    """One row of EERs in percent, a column per test subset."""
+    row = [EER_METRIC_NAME, *(100 * float(eer) for eer in eers.values())]
+    return markdown_table([row], ["metric", *eers], float_format="{:.2f}")
 
 
 def detector_card(

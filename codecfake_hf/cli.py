@@ -378,7 +378,8 @@ def _resynthesize(args: argparse.Namespace) -> int:
 
 
 def _taxonomy(args: argparse.Namespace) -> int:
-    from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, markdown_table, taxonomy_table
+    from codecfake_hf.markdown import markdown_table
+    from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, taxonomy_table
 
     if args.results is None:
         print(taxonomy_table())
@@ -393,7 +394,7 @@ def _taxonomy(args: argparse.Namespace) -> int:
         table = group_by_taxonomy(results, by=args.by.split(","), value=args.value)
     except TaxonomyError as error:
         raise TaxonomyError(f"{path}: {error}") from error
-    print(markdown_table(table, "{:.2f}"))
+    print(markdown_table(table, float_format="{:.2f}"))
     return 0
 
 
@@ -419,15 +420,15 @@ def _add_taxonomy(commands) -> None:
 
 def _robustness(args: argparse.Namespace) -> int:
     from codecfake_hf.detection import Detector
+    from codecfake_hf.markdown import markdown_table
     from codecfake_hf.robustness import get_conditions, make_conditions, robustness_report
-    from codecfake_hf.taxonomy import markdown_table
 
     conditions = [condition.name for condition in get_conditions(args.conditions)]
     scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
     out_dir = make_conditions(args.folder, args.out, conditions=conditions)
     report = robustness_report(scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size)
     report.to_csv(out_dir / "robustness.csv", index=False)
-    print(markdown_table(report, "{:.4f}"))
+    print(markdown_table(report, float_format="{:.4f}"))
     print(f"\nwritten: {out_dir / 'robustness.csv'} (conditions under {out_dir})")
     return 0
 

@@ -25,6 +25,7 @@ from huggingface_hub import DatasetCard
 
 from codecfake_hf import dataset_card
 from codecfake_hf.codecs.registry import get_spec
+from codecfake_hf.markdown import markdown_table
 from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import BONAFIDE, DatasetBuildError
@@ -37,12 +38,6 @@ CARD_RECORD = ".build/card.sha256"
 PUSH_IGNORE = [".build/**", "**/*.tmp"]
 #: The build report, written last by ``codecfake build``.
 REPORT = "build_report.json"
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def render_card(report: dict, repo: str = "codecfake") -> DatasetCard:
@@ -82,11 +77,11 @@ def render_card(report: dict, repo: str = "codecfake") -> DatasetCard:
         repo=repo,
         tiny=report["tiny_codecs"],
         subsets=subsets,
-        configs_table=_table(
-            ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"], config_rows
+        configs_table=markdown_table(
+            config_rows, ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"]
         ),
-        split_table=_table(
-            ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"], split_rows
+        split_table=markdown_table(
+            split_rows, ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"]
         ),
         exclusions=_exclusions(report),
         codec_table=_codec_table(configs, report["tiny_codecs"]),
@@ -141,7 +136,8 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
                 "yes" if spec.id in configs else "no",
             ]
         )
-    return _table(
+    return markdown_table(
+        rows,
         [
             "subset",
             "family",
@@ -154,7 +150,6 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
             "weights licence",
             "in this build",
         ],
-        rows,
     )
 
 
