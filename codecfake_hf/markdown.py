@@ -3,9 +3,13 @@ benchmarks all print their tables with :func:`markdown_table`."""
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The rule under a header cell, per alignment.
 _RULES = {"left": "---", "right": "---:"}
@@ -31,7 +35,8 @@ def markdown_table(
         The lines of the table joined by newlines (no trailing newline). Cells are ``str()`` of the
         values, with ``|`` escaped so that it stays inside its cell.
     """
-    if isinstance(data, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # without pandas loaded, ``data`` is no DataFrame (no import)
+    if pandas is not None and isinstance(data, pandas.DataFrame):
         if headers is not None:
             raise ValueError("markdown_table: a DataFrame brings its own headers (its columns)")
         frame = data.reset_index() if data.index.name is not None else data
@@ -41,7 +46,7 @@ def markdown_table(
 
     def cell(value) -> str:
         if isinstance(value, float):
-            if pd.isna(value):
+            if math.isnan(value):
                 return ""
             return str(value) if float_format is None else float_format.format(value)
         return str(value).replace("|", "\\|")
