@@ -31,17 +31,32 @@ def _help_entries(text: str) -> dict[str, str]:
     return entries
 
 
-def test_help_describes_every_option(train_script, capsys):
+def help_text(show_help, capsys) -> str:
+    """What ``show_help()`` (an argparse ``--help``, which exits 0) prints."""
     with pytest.raises(SystemExit) as exit_info:
-        train_script.main(["--help"])
+        show_help()
     assert exit_info.value.code == 0
-    entries = _help_entries(capsys.readouterr().out)
-    for item in dataclasses.fields(TrainingConfig):
+    return capsys.readouterr().out
+
+
+def check_every_field_is_described(text: str, options: type) -> dict[str, str]:
+    """Check that each field of the dataclass ``options`` is a flag in the ``--help`` output ``text``
+    with a description and the field's default; returns the help of every flag."""
+    entries = _help_entries(text)
+    for item in dataclasses.fields(options):
         flag = "--" + item.name.replace("_", "-")
-        assert flag in entries, f"{flag} is not in train.py --help"
+        assert flag in entries, f"{flag} is not in --help"
         described = re.sub(r"\(default: .*\)$", "", entries[flag]).strip()
         assert len(described.split()) >= 3, f"{flag} has no help text: {entries[flag]!r}"
-        assert entries[flag].endswith(f"(default: {item.default_factory() if item.default is dataclasses.MISSING else item.default})")  # fmt: skip
+        default = item.default_factory() if item.default is dataclasses.MISSING else item.default
+        assert entries[flag].endswith(f"(default: {default})")
+    return entries
+
+
+def test_help_describes_every_option(train_script, capsys):
+    entries = check_every_field_is_described(
+        help_text(lambda: train_script.main(["--help"]), capsys), TrainingConfig
+    )
     assert entries["--config-file"] and entries["--debug"]
 
 
