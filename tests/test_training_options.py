@@ -79,6 +79,8 @@ def test_flags_win_over_the_options_file_which_wins_over_the_defaults(train_scri
     assert _config(
         train_script, ["--config-file", str(options), "--class-weights", "1", "9"]
     ).class_weights == [1, 9]
+    # the library's way to the same options
+    assert TrainingConfig.from_file(options, epochs=5, batch_size=4, seed=None) == config
 
 
 def test_training_config_json_is_written_flat_and_read_back(tmp_path):
