@@ -5,9 +5,10 @@
     ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --config E ...
     accelerate launch train.py --config-file runs/e.yaml --resume
 
-Every option of codecfake_hf.training.TrainingConfig is a flag (or a key of --config-file).
-Precision comes from Accelerate (launcher flag, `accelerate config`, ACCELERATE_MIXED_PRECISION)
-unless --mixed-precision is given.
+Every option of codecfake_hf.training_config.TrainingConfig is a flag (--learning-rate, or
+--learning_rate) and a key of --config-file (learning_rate: 1e-3); a flag on the command line wins
+over the file. Precision comes from Accelerate (launcher flag, `accelerate config`,
+ACCELERATE_MIXED_PRECISION) unless --mixed-precision is given.
 A user error (bad path, option or checkpoint) prints one line and exits 2 on every process;
 --debug or CODECFAKE_DEBUG=1 shows its traceback. The launcher then reports the failure too (and
 exits 1); in a one-process run `accelerate launch -q` leaves train.py's line alone.
@@ -20,40 +21,53 @@ import dataclasses
 import os
 import sys
 
+from transformers import HfArgumentParser
+
 from codecfake_hf.errors import debug_requested, report_user_error
-from codecfake_hf.training import TrainingConfig, train
+from codecfake_hf.training import train
+from codecfake_hf.training_config import TrainingConfig, read_options_file
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help; this docstring's layout kept."""
+
+
+def build_parser() -> HfArgumentParser:
+    """The flags of every :class:`TrainingConfig` field (help and defaults from the dataclass), plus
+    ``--config-file`` and ``--debug``."""
+    parser = HfArgumentParser(TrainingConfig, description=__doc__, formatter_class=_HelpFormatter)
+    parser.add_argument(
+        "--config-file", help="YAML or JSON file of options (field names as keys); flags given here win"
     )
-    parser.add_argument("--config-file", help="YAML or JSON file with any of the options below")
     parser.add_argument("--debug", action="store_true", help="show the traceback of errors")
-    for item in dataclasses.fields(TrainingConfig):
-        flag = "--" + item.name.replace("_", "-")
-        if item.type == "bool":
-            parser.add_argument(flag, action="store_true", default=None)
-        elif item.name in ("class_weights", "log_with"):
-            parser.add_argument(flag, nargs="+", type=float if item.name == "class_weights" else str)
-        else:
-            kind = {"int | None": int, "int": int, "float | None": float, "float": float}.get(item.type, str)
-            parser.add_argument(flag, type=kind)
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> TrainingConfig:
-    options = {k: v for k, v in vars(args).items() if k not in ("config_file", "debug")}
+def config_from_args(
+    parser: HfArgumentParser, args: argparse.Namespace, argv: list[str] | None
+) -> TrainingConfig:
+    """The run's options: the flags of ``argv`` (already parsed into ``args``) over those of
+    ``--config-file`` over the dataclass defaults.
+
+    Raises:
+        InputFileError, TrainingConfigError: a bad options file or option value.
+    """
     if args.config_file:
-        return TrainingConfig.from_file(args.config_file, **options)
-    return TrainingConfig(**{k: v for k, v in options.items() if v is not None})
+        # argparse fills in a default only where the namespace has no value yet: the file's
+        # values stand in for the defaults, and the flags on the command line still win
+        file_values = argparse.Namespace(**read_options_file(args.config_file))
+        args = parser.parse_args(argv, namespace=file_values)
+    return TrainingConfig(
+        **{item.name: getattr(args, item.name) for item in dataclasses.fields(TrainingConfig)}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     config = None
     try:
-        config = config_from_args(args)
+        config = config_from_args(parser, args, argv)
         train(config)
     except Exception as error:
         # Every process meets the same user error (the resume check is collective); one reports it.

@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="timed AASIST-L training steps")
     args = parser.parse_args()
 
+    from codecfake_hf.markdown import markdown_table
     from dataset_builder.build import BuildOptions, build_codecfake
     from dataset_builder.synthetic import make_synthetic_vctk
 
@@ -89,10 +90,7 @@ def main() -> None:
             speed = loader_clips_per_second(root / "codecfake", workers, args.batch_size, max_batches=8)
             rows.append((f"loader (decode + resample + crop), x{speed / model:.1f} model", f"{workers} workers",
                          f"{speed:.1f}"))  # fmt: skip
-    print("| " + " | ".join(rows[0]) + " |")
-    print("|---|---|---:|")
-    for row in rows[1:]:
-        print("| " + " | ".join(row) + " |")
+    print(markdown_table(rows[1:], rows[0], align=["left", "left", "right"]))
 
 
 if __name__ == "__main__":

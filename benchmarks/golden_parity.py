@@ -191,6 +191,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
+    from codecfake_hf.markdown import markdown_table
 
     rows = []
     for collect in (
@@ -202,10 +203,11 @@ def main() -> None:
         aasist_rows,
     ):
         rows += collect(args.fixtures)
-    print("| golden | path | codes equal | max abs diff |")
-    print("|---|---|---|---|")
-    for name, path, equal, diff in rows:
-        print(f"| {name} | {path} | {'' if equal is None else f'{equal:.4f}'} | {diff:.3g} |")
+    cells = [
+        (name, path, "" if equal is None else f"{equal:.4f}", f"{diff:.3g}")
+        for name, path, equal, diff in rows
+    ]
+    print(markdown_table(cells, ["golden", "path", "codes equal", "max abs diff"]))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ The YAML header carries:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
@@ -25,6 +24,7 @@ from pathlib import Path
 from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
 from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import CODECS, get_spec
 from codecfake_hf.dataset_card import (
     BONAFIDE_CONFIG,
@@ -42,6 +42,8 @@ from codecfake_hf.hub import (
     hub_api_for_push,
     upload_folder,
 )
+from codecfake_hf.markdown import markdown_table
+from codecfake_hf.training_config import TrainingConfig
 
 #: The metric name on the card: EERs are written in percent.
 EER_METRIC_NAME = "EER (%)"
@@ -76,29 +78,27 @@ def training_licence(subsets: Sequence[str] | None) -> ConfigLicence:
     return max(parts, key=lambda part: _RESTRICTIVENESS.index(part.license))
 
 
-def training_summary(settings: Mapping) -> str:
-    """The recipe of a run in words, from its ``training_config.json``."""
-    weights = str(settings.get("class_weights", "")).split(",")
+def training_summary(training: TrainingConfig) -> str:
+    """The recipe of a run in words, from its options (``training_config.json``)."""
+    spoof, bonafide = training.class_weights
     schedule = (
-        f"cosine schedule per step to {settings.get('min_learning_rate')}"
-        if settings.get("scheduler") == "cosine"
+        f"cosine schedule per step to {training.min_learning_rate}"
+        if training.scheduler == "cosine"
         else "constant learning rate"
     )
     return (
-        f"Recipe `{settings.get('recipe')}`: Adam, learning rate {settings.get('learning_rate')}, batch "
-        f"{settings.get('batch_size')} per process, weight decay {settings.get('weight_decay')}, {schedule}, "
-        f"{settings.get('epochs')} epochs, weighted cross-entropy [spoof {weights[0]}, bona fide {weights[-1]}], "
-        f"mixed precision {settings.get('mixed_precision') or 'no'}; the checkpoint with the lowest "
+        f"Recipe `{training.recipe}`: Adam, learning rate {training.learning_rate}, batch "
+        f"{training.batch_size} per process, weight decay {training.weight_decay}, {schedule}, "
+        f"{training.epochs} epochs, weighted cross-entropy [spoof {spoof}, bona fide {bonafide}], "
+        f"mixed precision {training.mixed_precision or 'no'}; the checkpoint with the lowest "
         "validation EER was kept."
     )
 
 
 def _results_table(eers: Mapping[str, float]) -> str:
-    columns = list(eers)
-    header = "| " + " | ".join(["metric", *columns]) + " |"
-    rule = "|" + "---|" * (len(columns) + 1)
-    values = "| " + " | ".join([EER_METRIC_NAME, *(f"{100 * eers[column]:.2f}" for column in columns)]) + " |"
-    return "\n".join([header, rule, values])
+    """One row of EERs in percent, a column per test subset."""
+    row = [EER_METRIC_NAME, *(100 * float(eer) for eer in eers.values())]
+    return markdown_table([row], ["metric", *eers], float_format="{:.2f}")
 
 
 def detector_card(
@@ -267,31 +267,33 @@ def push_detector(
         raise InputFileError(f"{folder}: not a saved detector folder (no config.json)")
     readme = folder / "README.md"
     write = write_card or not readme.is_file()
-    settings_file = folder / "training_config.json"
-    settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.is_file() else {}
+    training = TrainingConfig.load(folder)
     if write:
-        dataset_id = _card_dataset_id(dataset_id, settings, baseline, bool(eers))
+        dataset_id = _card_dataset_id(dataset_id, training, baseline, bool(eers))
     api = hub_api_for_push(repo_id, "model")
     if write:
-        card = _folder_card(repo_id, settings, eers, dataset_id, base_model, baseline)
+        card = _folder_card(repo_id, training, eers, dataset_id, base_model, baseline)
     else:
         card = ModelCard.load(readme)
     check_card_links(card, lambda dataset: api.repo_exists(dataset, repo_type="dataset"), source=str(readme))
     create_repo(api, repo_id, "model", private=private)
     if write:
-        card.save(readme)
+        with atomic_path(readme) as temporary:
+            card.save(temporary)
         print(f"wrote the model card {readme}")
     else:
         print(f"kept {readme} as it is (pass --write-card to replace it with a generated card)")
     return upload_folder(api, folder, repo_id, "model")
 
 
-def _card_dataset_id(dataset_id: str | None, settings: Mapping, baseline: bool, results: bool) -> str | None:
+def _card_dataset_id(
+    dataset_id: str | None, training: TrainingConfig | None, baseline: bool, results: bool
+) -> str | None:
     """The Hub dataset a generated card names: ``dataset_id``, else the training dataset when it is a
     Hub id; a trained model (or any results) must name one."""
     if dataset_id:
         return check_repo_id(dataset_id, what="dataset", namespace=True)
-    trained_on = settings.get("dataset")
+    trained_on = training.dataset if training is not None else None
     if trained_on and "/" in trained_on and not Path(trained_on).exists():
         return check_repo_id(trained_on, what="dataset", namespace=True)
     if results or not baseline:
@@ -305,18 +307,19 @@ def _card_dataset_id(dataset_id: str | None, settings: Mapping, baseline: bool, 
 
 def _folder_card(
     repo_id: str,
-    settings: Mapping,
+    training: TrainingConfig | None,
     eers: Mapping[str, float] | None,
     dataset_id: str | None,
     base_model: str | None,
     baseline: bool,
 ) -> ModelCard:
-    """The generated card of a saved detector, from its ``training_config.json`` settings."""
+    """The generated card of a saved detector, from the options it was trained with (None: no
+    ``training_config.json``)."""
     from codecfake_hf.models.aasist import AASIST_PRESETS
 
-    config = None if baseline else settings.get("config")
-    subsets = _pooled_subsets(settings, dataset_id) if config == DEFAULT_CONFIG else None
-    started_from = settings.get("model")
+    config = None if baseline or training is None else training.config
+    subsets = _pooled_subsets(training, dataset_id) if config == DEFAULT_CONFIG else None
+    started_from = training.model if training is not None else None
     if base_model is None and started_from and started_from not in AASIST_PRESETS:
         if Path(started_from).exists():
             print(
@@ -330,16 +333,16 @@ def _folder_card(
         train_config=config,
         eers=eers,
         dataset_id=dataset_id,
-        training_summary=training_summary(settings) if settings else "",
+        training_summary=training_summary(training) if training is not None else "",
         base_model=check_repo_id(base_model, what="model", namespace=True) if base_model else None,
         train_subsets=subsets,
     )
 
 
-def _pooled_subsets(settings: Mapping, dataset_id: str) -> list[str]:
+def _pooled_subsets(training: TrainingConfig, dataset_id: str) -> list[str]:
     """The codec subsets of the ``default`` config a detector was trained on, from the dataset card
     (the local training folder's, else the Hub dataset's)."""
-    trained_on = Path(settings.get("dataset") or "")
+    trained_on = Path(training.dataset)
     try:
         card = (
             read_card(trained_on)

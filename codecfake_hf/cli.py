@@ -147,18 +147,14 @@ def _add_aasist_commands(commands) -> None:
 
 # --- dataset: `codecfake build` and `codecfake push` (dataset_builder) ---
 def _build(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from codecfake_hf.codecs.registry import PAPER_SUBSETS
     from dataset_builder.build import BuildOptions, build_codecfake
 
     configs = list(PAPER_SUBSETS) if args.configs == "all" else [c for c in args.configs.split(",") if c]
     options = BuildOptions(
-        tiny=args.tiny,
-        device=args.device,
-        num_proc=args.num_proc,
-        batch_size=args.batch_size,
-        shard_size=args.shard_size,
-        mic=args.mic,
-        checkpoint_dir=args.checkpoint_dir,
+        **{item.name: getattr(args, item.name) for item in dataclasses.fields(BuildOptions)}
     )
     report = build_codecfake(
         args.vctk, args.out, configs, options, force=args.force, regenerate_card=args.write_card
@@ -180,18 +176,22 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _add_dataset_commands(commands) -> None:
-    build = commands.add_parser("build", help="build the CodecFake dataset (Hub layout) from a VCTK folder")
-    build.add_argument("--vctk", required=True, help="VCTK corpus folder (0.92 or 0.80 layout)")
-    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
-    build.add_argument("--out", default="codecfake", help="output folder (default ./codecfake)")
-    build.add_argument("--tiny", action="store_true", help="tiny random-weight codecs (tests, demos)")
-    build.add_argument("--device", default="cpu", help="cpu or cuda (one GPU per process)")
-    build.add_argument(
-        "--num-proc", type=int, default=None, help="processes (default: #GPUs with cuda, else 1)"
+    from transformers import HfArgumentParser
+
+    from dataset_builder.build_options import BuildOptions
+
+    # the flags of every BuildOptions field (help and default from the dataclass), then the command's own
+    build = commands.add_parser(
+        "build",
+        parents=[HfArgumentParser(BuildOptions, add_help=False)],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="build the CodecFake dataset (Hub layout) from a VCTK folder",
     )
-    build.add_argument("--batch-size", type=int, default=16, help="utterances per codec forward pass")
-    build.add_argument("--shard-size", type=int, default=1000, help="utterances per parquet shard")
-    build.add_argument("--mic", default="mic1", choices=("mic1", "mic2"), help="VCTK 0.92 microphone")
+    build.add_argument(  # required: no default to show
+        "--vctk", required=True, default=argparse.SUPPRESS, help="VCTK corpus folder (0.92 or 0.80 layout)"
+    )
+    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
+    build.add_argument("--out", default="codecfake", help="output folder")
     build.add_argument(
         "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
     )
@@ -199,12 +199,6 @@ def _add_dataset_commands(commands) -> None:
         "--write-card",
         action="store_true",
         help="rewrite README.md even if you edited it since an earlier build wrote it",
-    )
-    build.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="folder with one subfolder per codec id holding its checkpoint files (DIR/E/config.json, ...) "
-        "instead of the Hub cache",
     )
     build.set_defaults(func=_build)
     push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
@@ -382,7 +376,8 @@ def _resynthesize(args: argparse.Namespace) -> int:
 
 
 def _taxonomy(args: argparse.Namespace) -> int:
-    from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, markdown_table, taxonomy_table
+    from codecfake_hf.markdown import markdown_table
+    from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, taxonomy_table
 
     if args.results is None:
         print(taxonomy_table())
@@ -397,7 +392,7 @@ def _taxonomy(args: argparse.Namespace) -> int:
         table = group_by_taxonomy(results, by=args.by.split(","), value=args.value)
     except TaxonomyError as error:
         raise TaxonomyError(f"{path}: {error}") from error
-    print(markdown_table(table, "{:.2f}"))
+    print(markdown_table(table, float_format="{:.2f}"))
     return 0
 
 
@@ -423,15 +418,15 @@ def _add_taxonomy(commands) -> None:
 
 def _robustness(args: argparse.Namespace) -> int:
     from codecfake_hf.detection import Detector
+    from codecfake_hf.markdown import markdown_table
     from codecfake_hf.robustness import get_conditions, make_conditions, robustness_report
-    from codecfake_hf.taxonomy import markdown_table
 
     conditions = [condition.name for condition in get_conditions(args.conditions)]
     scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
     out_dir = make_conditions(args.folder, args.out, conditions=conditions)
     report = robustness_report(scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size)
     report.to_csv(out_dir / "robustness.csv", index=False)
-    print(markdown_table(report, "{:.4f}"))
+    print(markdown_table(report, float_format="{:.4f}"))
     print(f"\nwritten: {out_dir / 'robustness.csv'} (conditions under {out_dir})")
     return 0
 

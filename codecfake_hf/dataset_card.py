@@ -25,6 +25,8 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from codecfake_hf.markdown import markdown_table
+
 #: Config of the VCTK audio alone (also the ``codec`` value of its rows).
 BONAFIDE_CONFIG = "bonafide"
 #: Config ``load_dataset(repo)`` returns without a name: bona fide + every built subset.
@@ -142,11 +144,11 @@ def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> Datas
 
 def licence_table(configs: Iterable[str]) -> str:
     """Markdown table: config, Hub licence id, licence as stated, link."""
-    lines = ["| config | license | as stated | link |", "|---|---|---|---|"]
+    rows = []
     for config in configs:
         licence = config_licence(config)
-        lines.append(f"| {config} | {licence.license} | {licence.license_name} | <{licence.license_link}> |")
-    return "\n".join(lines)
+        rows.append((config, licence.license, licence.license_name, f"<{licence.license_link}>"))
+    return markdown_table(rows, ["config", "license", "as stated", "link"])
 
 
 def render(data: DatasetCardData, **body: object) -> DatasetCard:

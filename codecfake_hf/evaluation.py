@@ -21,10 +21,12 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
 from codecfake_hf.detection import Detector
 from codecfake_hf.metrics import compare_detectors, load_eer_metric
+from codecfake_hf.training_config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +168,7 @@ def evaluate_detector(
             "n_skipped": int((~scored).sum()),
         }
         if out is not None:
-            scores.to_csv(out / f"scores_{name}.csv", index=False)
+            _write_csv(scores, out / f"scores_{name}.csv", index=False)
         if base is not None:
             model_scores, base_scores = scores["score"][scored].to_numpy(), base["score"][scored].to_numpy()
             test = compare_detectors(model_scores, base_scores, labels)
@@ -178,12 +180,18 @@ def evaluate_detector(
                 better={"a": "model", "b": "baseline", None: "neither"}[test.better],
             )
             if out is not None:
-                base.to_csv(out / f"baseline_scores_{name}.csv", index=False)
+                _write_csv(base, out / f"baseline_scores_{name}.csv", index=False)
         records.append(record)
     summary = pd.DataFrame.from_records(records).set_index("test_set")
     if out is not None:
-        summary.to_csv(out / "eer.csv")
+        _write_csv(summary, out / "eer.csv")
     return summary
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, **options) -> None:
+    """``frame.to_csv(path, **options)``, atomically: a full disk leaves no half-written table."""
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, **options)
 
 
 def eer_grid(
@@ -218,9 +226,5 @@ def eer_grid(
 def model_row_name(path: str | os.PathLike) -> str:
     """Row label of a detector folder: the CodecFake config it was trained on (from the
     ``training_config.json`` that training saves next to the weights), else the folder name."""
-    import json
-
-    config_file = Path(path) / "training_config.json"
-    if config_file.is_file():
-        return str(json.loads(config_file.read_text())["config"])
-    return Path(path).name
+    training = TrainingConfig.load(path)
+    return training.config if training is not None else Path(path).name

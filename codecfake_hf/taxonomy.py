@@ -20,6 +20,7 @@ import pandas as pd
 
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, get_spec
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.markdown import markdown_table
 
 
 class TaxonomyError(CodecFakeError, ValueError):
@@ -115,21 +116,6 @@ def group_by_taxonomy(
     return summary.reset_index()
 
 
-def markdown_table(frame: pd.DataFrame, float_format: str = "{:g}") -> str:
-    """Render ``frame`` (index included when named) as a GitHub markdown table."""
-    if frame.index.name is not None:
-        frame = frame.reset_index()
-
-    def cell(value) -> str:
-        if isinstance(value, float):
-            return "" if pd.isna(value) else float_format.format(value)
-        return str(value).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
-
-
 def taxonomy_table(codec_ids: Iterable[str] | None = None) -> str:
     """Markdown table of the taxonomy labels (and rate, codebooks, bitrate, frame rate, licence) of
     every registered codec, or of ``codec_ids``."""
@@ -142,4 +128,4 @@ def taxonomy_table(codec_ids: Iterable[str] | None = None) -> str:
             "decoder_domain": "decoder",
         }
     )
-    return markdown_table(frame)
+    return markdown_table(frame, float_format="{:g}")

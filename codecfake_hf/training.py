@@ -15,14 +15,8 @@ Determinism: the train order comes from a seedable sampler (seed + epoch) and ea
 from ``numpy.random.default_rng([seed, epoch, index])``, so neither depends on worker layout or on
 where a run was resumed; dropout draws from torch's RNG, which the checkpoints restore.
 
-Recipes (``--recipe``):
-
-- ``paper`` (default): the CodecFake paper's search result on top of AASIST's official recipe:
-  Adam, lr 1e-3, batch 16, weighted cross-entropy [spoof 0.1, bona fide 0.9], weight decay 1e-4,
-  cosine decay per step to 5e-6; the paper does not state the epoch count, so AASIST's 100 is kept.
-- ``official``: AASIST's released recipe (``config/AASIST*.conf`` of ``clovaai/aasist``): Adam lr 1e-4, batch 24,
-  weight decay 1e-4, per-step cosine to 5e-6, 100 epochs, the same class weights (SWA is not
-  reproduced).
+The options of a run and its recipes (``--recipe paper`` or ``official``) are
+:class:`~codecfake_hf.training_config.TrainingConfig`.
 """
 
 from __future__ import annotations
@@ -30,11 +24,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,155 +40,19 @@ from accelerate.utils import (
     SCHEDULER_NAME,
     DataLoaderConfiguration,
     DistributedDataParallelKwargs,
-    PrecisionType,
     gather_object,
     set_seed,
 )
 from accelerate.utils import load as accelerate_load
 from tqdm.auto import tqdm
+from transformers import get_scheduler
 
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
-from codecfake_hf.errors import CodecFakeError, InputFileError, user_error_message
+from codecfake_hf.errors import user_error_message
 from codecfake_hf.metrics import compute_eer
-
-RECIPES: dict[str, dict] = {
-    "paper": {"learning_rate": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "epochs": 100},
-    "official": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 100},
-}
-
-
-@dataclass
-class TrainingConfig:
-    """Every option of a training run (also loadable from a YAML/JSON file).
-
-    Fields left as None take the recipe's value (see the module docstring).
-    """
-
-    config: str = "E"  # CodecFake subset to train on
-    dataset: str = "codecfake"  # local dataset folder or Hub id
-    output_dir: str | None = None  # default: runs/<model>-<config>
-    model: str = "AASIST-L"  # preset ("AASIST", "AASIST-L", "tiny") or a pretrained folder / Hub id
-    recipe: str = "paper"
-    epochs: int | None = None
-    learning_rate: float | None = None
-    batch_size: int | None = None  # per process
-    weight_decay: float | None = None
-    scheduler: str = "cosine"  # "cosine" (per step, to min_learning_rate) or "constant"
-    min_learning_rate: float = 5e-6
-    class_weights: tuple[float, float] = (0.1, 0.9)  # (spoof, bona fide)
-    gradient_accumulation_steps: int = 1
-    # "no", "bf16", "fp16"; None: Accelerate decides (`accelerate launch --mixed_precision`, `accelerate
-    # config`, ACCELERATE_MIXED_PRECISION)
-    mixed_precision: str | None = None
-    seed: int = 1234
-    num_workers: int = 2
-    resume: bool = False
-    checkpoint_steps: int | None = None  # also checkpoint every N optimizer steps (mid-epoch)
-    keep_checkpoints: int = 2
-    max_train_samples: int | None = None
-    max_eval_samples: int | None = None
-    eval_batch_size: int | None = None
-    log_with: list[str] = field(
-        default_factory=lambda: ["auto"]
-    )  # trackers; "auto" = tensorboard if installed
-
-    def __post_init__(self) -> None:
-        if self.recipe not in RECIPES:
-            raise TrainingConfigError(
-                f"--recipe {self.recipe!r}: unknown; choose one of {', '.join(RECIPES)}"
-            )
-        for key, value in RECIPES[self.recipe].items():
-            if getattr(self, key) is None:
-                setattr(self, key, value)
-        if self.scheduler not in ("cosine", "constant"):
-            raise TrainingConfigError(f"--scheduler {self.scheduler!r}: unknown; choose cosine or constant")
-        precisions = [precision.value for precision in PrecisionType]
-        if self.mixed_precision is not None and self.mixed_precision not in precisions:
-            raise TrainingConfigError(
-                f"--mixed-precision {self.mixed_precision!r}: unknown; choose one of {', '.join(precisions)}"
-            )
-        optional = {item.name for item in dataclasses.fields(self) if item.default is None}
-        for name, (kind, minimum) in _NUMBER_OPTIONS.items():
-            if getattr(self, name) is not None or name not in optional:
-                setattr(self, name, _checked_number(name, getattr(self, name), kind, minimum))
-        if not self.learning_rate > 0:
-            raise TrainingConfigError(f"--learning-rate {self.learning_rate}: must be greater than 0")
-        weights = list(self.class_weights) if isinstance(self.class_weights, list | tuple) else []
-        self.class_weights = tuple(_checked_number("class_weights", w, float, 0.0) for w in weights)
-        if len(self.class_weights) != 2:
-            raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
-        if self.output_dir is None:
-            self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.config}")
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike, **overrides) -> TrainingConfig:
-        """Read options from a YAML or JSON file; ``overrides`` (non-None) win over the file.
-
-        Raises:
-            InputFileError: the file is missing or not YAML/JSON holding a mapping.
-            TrainingConfigError: an unknown option or a bad value.
-        """
-        import yaml
-
-        path = Path(path)
-        if not path.is_file():
-            raise InputFileError(f"{path}: no such options file (--config-file); check the path")
-        text = path.read_text()
-        try:
-            values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as error:  # json.JSONDecodeError is a ValueError
-            reason = " ".join(str(error).split())
-            kind = "JSON" if path.suffix == ".json" else "YAML"
-            raise InputFileError(f"{path}: not valid {kind} ({reason})") from error
-        if values is not None and not isinstance(values, dict):
-            raise InputFileError(f"{path}: expected option: value pairs, found a {type(values).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values or {}) - known
-        if unknown:
-            raise TrainingConfigError(
-                f"{path}: unknown training options {sorted(unknown)}; the options are the flags of train.py"
-            )
-        values = {**(values or {}), **{k: v for k, v in overrides.items() if v is not None}}
-        return cls(**values)
-
-
-class TrainingConfigError(CodecFakeError, ValueError):
-    """A training option has an unknown or out-of-range value."""
-
-
-#: Numeric options: their type and smallest allowed value (None stays None where it is the default).
-_NUMBER_OPTIONS = {
-    "epochs": (int, 1),
-    "batch_size": (int, 1),
-    "gradient_accumulation_steps": (int, 1),
-    "seed": (int, 0),
-    "num_workers": (int, 0),
-    "checkpoint_steps": (int, 1),
-    "keep_checkpoints": (int, 1),
-    "max_train_samples": (int, 1),
-    "max_eval_samples": (int, 1),
-    "eval_batch_size": (int, 1),
-    "learning_rate": (float, 0.0),
-    "weight_decay": (float, 0.0),
-    "min_learning_rate": (float, 0.0),
-}
-
-
-def _checked_number(name: str, value, kind: type, minimum: float):
-    """``value`` as ``kind`` (YAML reads 1e-3 as a string), or TrainingConfigError naming the option."""
-    flag = "--" + name.replace("_", "-")
-    try:
-        if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
-            raise ValueError
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise TrainingConfigError(
-            f"{flag} {value!r}: expected {'an integer' if kind is int else 'a number'}"
-        ) from None
-    if number < minimum:
-        raise TrainingConfigError(f"{flag} {value!r}: must be at least {minimum:g}")
-    return number
+from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 
 class WaveformDataset(torch.utils.data.Dataset):
@@ -251,6 +107,33 @@ def build_model(name_or_path: str):
     return load_audio_classifier(name_or_path)
 
 
+#: The transformers schedule of each ``--scheduler`` value.
+_SCHEDULES = {"cosine": "cosine_with_min_lr", "constant": "constant"}
+
+
+def schedule_horizon(steps_per_epoch: int, epochs: int, num_processes: int) -> int:
+    """How often the learning-rate schedule steps in a whole run: ``steps_per_epoch`` (this
+    process's optimizer steps, after Accelerate split the data) times ``epochs`` times
+    ``num_processes``, since a scheduler prepared by Accelerate steps once per process for every
+    optimizer step. At least 1."""
+    return max(1, steps_per_epoch * epochs * num_processes)
+
+
+def learning_rate_schedule(
+    optimizer: torch.optim.Optimizer, config: TrainingConfig, horizon: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """``config.scheduler`` as a transformers schedule: ``cosine`` is ``cosine_with_min_lr`` without
+    warmup, from ``config.learning_rate`` at step 0 to ``config.min_learning_rate`` at step ``horizon``
+    (:func:`schedule_horizon`); ``constant`` keeps the learning rate."""
+    return get_scheduler(
+        _SCHEDULES[config.scheduler],
+        optimizer,
+        num_warmup_steps=0,
+        num_training_steps=horizon,
+        scheduler_specific_kwargs={"min_lr": config.min_learning_rate},
+    )
+
+
 def _subset(dataset, limit: int | None, seed: int):
     if limit is None or limit >= len(dataset):
         return dataset
@@ -271,9 +154,8 @@ class Progress:
     def save(self, folder: Path) -> None:
         """Write ``folder/progress.json`` atomically (JSON; no best EER yet is ``null``)."""
         state = {**vars(self), "best_eer": None if math.isinf(self.best_eer) else self.best_eer}
-        temporary = folder / (self.FILE + ".tmp")
-        temporary.write_text(json.dumps(state))
-        os.replace(temporary, folder / self.FILE)
+        with atomic_path(folder / self.FILE) as temporary:
+            temporary.write_text(json.dumps(state))
 
     @classmethod
     def load(cls, folder: Path) -> Progress:
@@ -497,17 +379,8 @@ def train(config: TrainingConfig) -> Path:
     )
     train_loader = accelerator.prepare(train_loader)  # split across processes before the horizon is counted
     steps_per_epoch = math.ceil(len(train_loader) / config.gradient_accumulation_steps)  # per process
-    # A prepared scheduler steps once per process for every optimizer step, so its horizon is this
-    # process's optimizer steps times the number of processes.
-    total_steps = max(1, steps_per_epoch * config.epochs * accelerator.num_processes)
-
-    def lr_factor(step: int) -> float:
-        if config.scheduler == "constant":
-            return 1.0
-        floor = config.min_learning_rate / config.learning_rate
-        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    horizon = schedule_horizon(steps_per_epoch, config.epochs, accelerator.num_processes)
+    scheduler = learning_rate_schedule(optimizer, config, horizon)
     model, optimizer, eval_loader, scheduler = accelerator.prepare(model, optimizer, eval_loader, scheduler)
     progress = Progress()
     class_weights = torch.tensor(config.class_weights, device=accelerator.device)
@@ -528,7 +401,7 @@ def train(config: TrainingConfig) -> Path:
         )
     elif config.resume:
         accelerator.print(f"--resume: no checkpoint in {output_dir / 'checkpoints'}; starting fresh")
-    accelerator.init_trackers("codecfake", config=_flat(config))
+    accelerator.init_trackers("codecfake", config=config.to_flat_dict())
 
     def save_checkpoint() -> None:
         global_step = progress.epoch * steps_per_epoch + progress.step_in_epoch
@@ -537,6 +410,10 @@ def train(config: TrainingConfig) -> Path:
         accelerator.wait_for_everyone()  # every process's files are written before progress.json
         if accelerator.is_main_process:
             progress.save(target)
+            # Rotation by hand, after the new checkpoint is complete. Accelerate's own
+            # (ProjectConfiguration(automatic_checkpoint_naming=True, total_limit=N)) deletes the oldest
+            # folder before it writes the new one, counts folders set aside as damaged (and deletes
+            # them), and does not restore its save counter on load_state.
             for old in _complete_checkpoints(output_dir)[: -config.keep_checkpoints]:
                 shutil.rmtree(old, ignore_errors=True)
         accelerator.wait_for_everyone()
@@ -601,16 +478,8 @@ def train(config: TrainingConfig) -> Path:
                 unwrapped = accelerator.unwrap_model(model)
                 unwrapped.save_pretrained(output_dir / "best")
                 feature_extractor.save_pretrained(output_dir / "best")
-                (output_dir / "best" / "training_config.json").write_text(json.dumps(_flat(config), indent=2))
+                config.save(output_dir / "best")
         accelerator.print(f"epoch {epoch + 1}: train loss {train_loss:.4f}, validation EER {100 * eer:.2f}%")
         save_checkpoint()
     accelerator.end_training()
     return output_dir / "best"
-
-
-def _flat(config: TrainingConfig) -> dict:
-    """The config as JSON-able scalars (trackers reject lists)."""
-    return {
-        k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v)
-        for k, v in dataclasses.asdict(config).items()
-    }

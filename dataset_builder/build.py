@@ -40,9 +40,12 @@ import pyarrow.parquet as pq
 import torch
 from tqdm.auto import tqdm
 
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
 from dataset_builder import BONAFIDE, DatasetBuildError
+from dataset_builder.build_options import BuildOptions
+from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
 from dataset_builder.hub import card_was_edited, write_card
 from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
 
@@ -62,59 +65,6 @@ BUILD_VERSION = 1
 #: Rows per parquet row group: small groups keep streaming and the dataset viewer light.
 ROW_GROUP_SIZE = 100
 _FINGERPRINT_KEY = b"codecfake_fingerprint"
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """How to build.
-
-    Attributes:
-        tiny: tiny random-init codecs (tests, offline demos) instead of the official weights.
-        device: "cpu" or "cuda"; with "cuda" and ``num_proc`` > 1, rank r runs on ``cuda:r``.
-        num_proc: processes per ``map`` (default: the number of GPUs with "cuda", else 1).
-        batch_size: utterances per codec forward pass (length-bucketed, padded).
-        shard_size: utterances per parquet shard (also the resume granularity).
-        mic: VCTK 0.92 microphone, "mic1" or "mic2".
-        writer_batch_size: rows ``map`` buffers before writing its cache (bounds memory).
-        checkpoint_dir: folder with one subfolder per codec id holding that codec's checkpoint
-            files (``<checkpoint_dir>/E/config.json``, ...) instead of the Hub cache.
-    """
-
-    tiny: bool = False
-    device: str = "cpu"
-    num_proc: int | None = None
-    batch_size: int = 16
-    shard_size: int = 1000
-    mic: str = "mic1"
-    writer_batch_size: int = 100
-    checkpoint_dir: str | None = None
-
-    def codec_dir(self, codec_id: str) -> str | None:
-        """The folder holding ``codec_id``'s checkpoint files, None for the Hub cache."""
-        return None if self.checkpoint_dir is None else str(Path(self.checkpoint_dir) / codec_id)
-
-    def processes(self) -> int:
-        """The ``num_proc`` to use (>= 1)."""
-        if self.num_proc is not None:
-            return max(1, int(self.num_proc))
-        if self.device.startswith("cuda"):
-            import torch
-
-            return max(1, torch.cuda.device_count())
-        return 1
-
-    def threads_per_process(self) -> int | None:
-        """Torch threads for each of several worker processes: the cores shared out (>= 1), so
-        that the workers' thread pools do not oversubscribe the machine (a tiny LSTM ran 1,800x
-        slower with 2 threads on 2 busy cores than with 1). None with a single process: torch's
-        default."""
-        processes = self.processes()
-        return max(1, (os.cpu_count() or 1) // processes) if processes > 1 else None
-
-    def map_num_proc(self, rows: int) -> int | None:
-        """``num_proc`` for a ``map`` over ``rows`` rows (None: in this process)."""
-        processes = min(self.processes(), rows)
-        return processes if processes > 1 else None
 
 
 @dataclass(frozen=True)
@@ -353,21 +303,6 @@ def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> No
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield ``<path>.tmp`` to write; when the block succeeds it is synced to disk and renamed to
-    ``path`` (atomically), when it fails (a full disk, an error, Ctrl-C) it is deleted."""
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        yield temporary
-        with temporary.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
 def removed_on_failure(folder: Path) -> Iterator[Path]:
     """Yield ``folder`` (created) as the scratch space of one step (a ``map`` cache and the temporary
     files ``datasets`` writes next to it); if the step fails, the folder is deleted with everything in
@@ -513,7 +448,7 @@ def check_output_folder(out: str | os.PathLike, force: bool = False, regenerate_
         raise DatasetBuildError(f"{out}: is a file; choose a folder for --out")
     if force or not out.is_dir() or not any(out.iterdir()):
         return
-    if (out / "build_report.json").is_file() or (out / ".build").is_dir():
+    if (out / REPORT_FILE).is_file() or (out / ".build").is_dir():
         if not regenerate_card and card_was_edited(out, _earlier_report(out)):
             raise DatasetBuildError(
                 f"{out / 'README.md'}: edited since codecfake wrote it, and the build rewrites the card (it "
@@ -526,11 +461,11 @@ def check_output_folder(out: str | os.PathLike, force: bool = False, regenerate_
     )
 
 
-def _earlier_report(out: Path) -> dict | None:
+def _earlier_report(out: Path) -> BuildReport | None:
     """The build report an earlier build left in ``out``, or None (none, or unreadable)."""
     try:
-        return json.loads((out / "build_report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_build_report(out)
+    except (OSError, DatasetBuildError):
         return None
 
 
@@ -541,7 +476,7 @@ def build_codecfake(
     options: BuildOptions | None = None,
     force: bool = False,
     regenerate_card: bool = False,
-) -> dict:
+) -> BuildReport:
     """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk``.
 
     Args:
@@ -582,8 +517,7 @@ def build_codecfake(
         for codec_id in [BONAFIDE, *codec_ids]:
             build_config(codec_id, shards, out, cache_dir, options)
         report = build_report(manifest, check, complete_configs(out, shards, options.tiny), options)
-        with atomic_path(out / "build_report.json") as temporary:
-            temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_build_report(out, report)
         write_card(out, report)
     return report
 
@@ -605,7 +539,7 @@ def disk_full_is_a_build_error(out: Path) -> Iterator[None]:
 
 def build_report(
     manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions
-) -> dict:
+) -> BuildReport:
     """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs.
 
     ``vctk.root`` is the corpus folder as an absolute path; every other path (the excluded files'

@@ -17,17 +17,19 @@ so ``load_dataset("codecfake", "E")`` yields both labels while bona fide audio i
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from pathlib import Path
 
 from huggingface_hub import DatasetCard
 
 from codecfake_hf import dataset_card
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import get_spec
+from codecfake_hf.markdown import markdown_table
 from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import BONAFIDE, DatasetBuildError
+from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
 #: What a push leaves out: the builder's cache and unfinished files.
@@ -35,17 +37,9 @@ from dataset_builder.vctk import SPLITS, VCTK_CITATION
 CARD_RECORD = ".build/card.sha256"
 
 PUSH_IGNORE = [".build/**", "**/*.tmp"]
-#: The build report, written last by ``codecfake build``.
-REPORT = "build_report.json"
 
 
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def render_card(report: dict, repo: str = "codecfake") -> DatasetCard:
+def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
     """The dataset card of a build (:mod:`codecfake_hf.dataset_card`: YAML header, template body).
 
     Args:
@@ -82,11 +76,11 @@ def render_card(report: dict, repo: str = "codecfake") -> DatasetCard:
         repo=repo,
         tiny=report["tiny_codecs"],
         subsets=subsets,
-        configs_table=_table(
-            ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"], config_rows
+        configs_table=markdown_table(
+            config_rows, ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"]
         ),
-        split_table=_table(
-            ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"], split_rows
+        split_table=markdown_table(
+            split_rows, ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"]
         ),
         exclusions=_exclusions(report),
         codec_table=_codec_table(configs, report["tiny_codecs"]),
@@ -101,7 +95,7 @@ def render_card(report: dict, repo: str = "codecfake") -> DatasetCard:
     )
 
 
-def _exclusions(report: dict) -> str:
+def _exclusions(report: BuildReport) -> str:
     """Card text on excluded source files and untranscribed utterances."""
     vctk = report["vctk"]
     lines = [f"Source: VCTK {vctk['layout']} layout, microphone {vctk['mic']}."]
@@ -141,7 +135,8 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
                 "yes" if spec.id in configs else "no",
             ]
         )
-    return _table(
+    return markdown_table(
+        rows,
         [
             "subset",
             "family",
@@ -154,24 +149,24 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
             "weights licence",
             "in this build",
         ],
-        rows,
     )
 
 
-def write_card(out: str | os.PathLike, report: dict, repo: str = "codecfake") -> Path:
+def write_card(out: str | os.PathLike, report: BuildReport, repo: str = "codecfake") -> Path:
     """Write ``out/README.md`` for ``report`` and record its sha256 in ``out/.build/`` (not pushed),
     so that a later build or push can tell whether somebody edited it; returns its path."""
     from codecfake_hf.hub import sha256_file
 
     path = Path(out) / "README.md"
-    render_card(report, repo).save(path)
+    with atomic_path(path) as temporary:
+        render_card(report, repo).save(temporary)
     record = Path(out) / CARD_RECORD
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(sha256_file(path) + "\n", encoding="utf-8")
     return path
 
 
-def card_was_edited(folder: str | os.PathLike, report: dict | None = None) -> bool:
+def card_was_edited(folder: str | os.PathLike, report: BuildReport | None = None) -> bool:
     """Whether ``folder/README.md`` differs from the card codecfake last wrote there (its sha256 in
     ``.build/``; without that record, from the card this version writes for ``report``). A folder
     without README.md has nothing to lose."""
@@ -207,20 +202,16 @@ def push_to_hub(
     from codecfake_hf.hub import HubPushError, create_repo, hub_api_for_push, upload_folder
 
     folder = Path(folder)
-    report_path = folder / REPORT
-    if not report_path.is_file() or not (folder / "data").is_dir():
+    if not (folder / REPORT_FILE).is_file() or not (folder / "data").is_dir():
         raise DatasetBuildError(
-            f"{folder}: not a built CodecFake folder (no {REPORT} or data/); run `codecfake build` first"
+            f"{folder}: not a built CodecFake folder (no {REPORT_FILE} or data/); run `codecfake build` first"
         )
     if importlib.util.find_spec("hf_xet") is None:
         raise HubPushError(
             "hf_xet is not installed: without it huggingface_hub uploads the dataset in one commit that "
             "cannot resume; run `pip install hf_xet`, then push again"
         )
-    try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DatasetBuildError(f"{report_path}: unreadable ({error}); rerun `codecfake build`") from None
+    report = read_build_report(folder)
     api = hub_api_for_push(repo_id, "dataset")
     create_repo(api, repo_id, "dataset", private=private)
     readme = folder / "README.md"

@@ -333,6 +333,7 @@ def print_split_counts(corpus: str | os.PathLike, mic: str = "mic1", num_proc: i
     import dataclasses
     import tempfile
 
+    from codecfake_hf.markdown import markdown_table
     from dataset_builder.build import BuildOptions, run_source_check
 
     manifest = prepare_vctk(corpus, mic)
@@ -343,12 +344,15 @@ def print_split_counts(corpus: str | os.PathLike, mic: str = "mic1", num_proc: i
         manifest, utterances=[u for u in manifest.utterances if u.utterance_id in readable]
     )
     print(f"VCTK {manifest.layout} at {manifest.root} ({manifest.mic})")
-    print("| split | utterances | paper | speakers | paper |")
-    print("|---|---:|---:|---:|---:|")
-    for split, count in manifest.counts().items():
-        print(
-            f"| {split} | {count['utterances']} | {PAPER_COUNTS[split]} | {count['speakers']} | {PAPER_SPEAKERS[split]} |"
+    rows = [
+        (split, count["utterances"], PAPER_COUNTS[split], count["speakers"], PAPER_SPEAKERS[split])
+        for split, count in manifest.counts().items()
+    ]
+    print(
+        markdown_table(
+            rows, ["split", "utterances", "paper", "speakers", "paper"], align=["left"] + ["right"] * 4
         )
+    )
     print(f"untranscribed utterances (text ''): {len(manifest.untranscribed)}")
     print(f"left out, cannot be decoded (as in codecfake build): {len(check.excluded)}")
     for excluded in check.excluded:

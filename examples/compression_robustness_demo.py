@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from codecfake_hf.audio import resample, write_audio
+from codecfake_hf.markdown import markdown_table
 from codecfake_hf.robustness import make_conditions, robustness_report
-from codecfake_hf.taxonomy import markdown_table
 
 RATE = 16000
 
@@ -60,7 +60,7 @@ def main(out_dir: Path) -> None:
             )
     conditions = make_conditions(source, out_dir / "conditions", progress=False)
     report = robustness_report(high_band_detector, conditions, sample_rate=RATE, progress=False)
-    print(markdown_table(report, "{:.3f}"))
+    print(markdown_table(report, float_format="{:.3f}"))
 
 
 if __name__ == "__main__":

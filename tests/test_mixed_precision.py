@@ -88,6 +88,6 @@ def test_train_py_leaves_precision_unset_by_default():
     spec = importlib.util.spec_from_file_location("train_script", REPO_ROOT / "train.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    parse = script.build_parser().parse_args
-    assert script.config_from_args(parse(["--config", "E"])).mixed_precision is None
-    assert script.config_from_args(parse(["--mixed-precision", "no"])).mixed_precision == "no"
+    parser = script.build_parser()
+    for argv, precision in ((["--config", "E"], None), (["--mixed-precision", "no"], "no")):
+        assert script.config_from_args(parser, parser.parse_args(argv), argv).mixed_precision == precision

@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 
 from codecfake_hf.codecs import registry
-from codecfake_hf.taxonomy import group_by_taxonomy, markdown_table, taxonomy_frame, taxonomy_table
+from codecfake_hf.markdown import markdown_table
+from codecfake_hf.taxonomy import group_by_taxonomy, taxonomy_frame, taxonomy_table
 
 RESULTS = {"A": 0.02, "e": 0.10, "F1": 0.06, "F3": 0.20, "mimi": 0.30, "wavtokenizer": 0.50}
 
@@ -61,7 +62,11 @@ def test_taxonomy_table_lists_every_registered_codec():
 
 def test_markdown_table_escapes_pipes_and_formats_floats():
     frame = pd.DataFrame({"a|b": ["x|y"], "v": [0.125]})
-    assert markdown_table(frame, "{:.2f}").splitlines() == ["| a\\|b | v |", "|---|---|", "| x\\|y | 0.12 |"]
+    assert markdown_table(frame, float_format="{:.2f}").splitlines() == [
+        "| a\\|b | v |",
+        "|---|---|",
+        "| x\\|y | 0.12 |",
+    ]
 
 
 def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():

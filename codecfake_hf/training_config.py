@@ -1,0 +1,290 @@
+"""The options of a training run (:class:`TrainingConfig`) and the two files that hold them.
+
+- An options file a user writes (YAML or JSON, ``train.py --config-file``): any of the options, by
+  field name; read by :func:`read_options_file`, which names the file and the option in every error.
+- ``training_config.json``, saved next to the best model (``best/``) by :meth:`TrainingConfig.save`
+  and read back by :meth:`TrainingConfig.load` (model cards, ``codecfake evaluate`` row names). Its
+  values are scalars: a list option is written as its items joined by commas (``"0.1,0.9"``), as
+  the trackers receive it.
+
+Every field carries its ``help`` text in ``metadata``: ``train.py`` builds its flags, help and defaults
+from this class with ``transformers.HfArgumentParser``, so the dataclass is the one place where an
+option, its default and its description live.
+
+Recipes (``--recipe``):
+
+- ``paper`` (default): the CodecFake paper's search result on top of AASIST's official recipe:
+  Adam, lr 1e-3, batch 16, weighted cross-entropy [spoof 0.1, bona fide 0.9], weight decay 1e-4,
+  cosine decay per step to 5e-6; the paper does not state the epoch count, so AASIST's 100 is kept.
+- ``official``: AASIST's released recipe (``config/AASIST*.conf`` of ``clovaai/aasist``): Adam lr 1e-4,
+  batch 24, weight decay 1e-4, per-step cosine to 5e-6, 100 epochs, the same class weights (SWA is not
+  reproduced).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accelerate.utils import PrecisionType
+
+from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.errors import CodecFakeError, InputFileError
+
+RECIPES: dict[str, dict] = {
+    "paper": {"learning_rate": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "epochs": 100},
+    "official": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 100},
+}
+#: The file :meth:`TrainingConfig.save` writes next to a trained model.
+TRAINING_CONFIG_FILE = "training_config.json"
+#: Options that hold a list (written to ``training_config.json`` joined by commas).
+_LIST_OPTIONS = ("class_weights", "log_with")
+
+
+class TrainingConfigError(CodecFakeError, ValueError):
+    """A training option has an unknown or out-of-range value."""
+
+
+@dataclass
+class TrainingConfig:
+    """Every option of a training run; ``train.py --help`` lists them with these descriptions.
+
+    Fields left as None take the recipe's value (see the module docstring); values are checked on
+    creation (:class:`TrainingConfigError` names the option and what it accepts).
+    """
+
+    config: str = field(
+        default="E",
+        metadata={"help": "CodecFake subset to train on (a config of --dataset: E, A, ..., or default)"},
+    )
+    dataset: str = field(
+        default="codecfake", metadata={"help": "dataset folder written by `codecfake build`, or its Hub id"}
+    )
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": "folder for checkpoints/, best/ and log.jsonl; None: runs/<model>-<config>"},
+    )
+    model: str = field(
+        default="AASIST-L",
+        metadata={
+            "help": "preset to train from scratch (AASIST, AASIST-L, tiny), or a pretrained folder or Hub id"
+        },
+    )
+    recipe: str = field(
+        default="paper", metadata={"help": "paper or official; sets the options below that are left as None"}
+    )
+    epochs: int | None = field(default=None, metadata={"help": "training epochs; None: the recipe's (100)"})
+    learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "peak Adam learning rate; None: the recipe's (paper 1e-3, official 1e-4)"},
+    )
+    batch_size: int | None = field(
+        default=None,
+        metadata={"help": "training clips per process and step; None: the recipe's (paper 16, official 24)"},
+    )
+    weight_decay: float | None = field(
+        default=None, metadata={"help": "Adam weight decay; None: the recipe's (1e-4)"}
+    )
+    scheduler: str = field(
+        default="cosine",
+        metadata={
+            "help": "cosine (per optimizer step, from the learning rate to --min-learning-rate) or constant"
+        },
+    )
+    min_learning_rate: float = field(
+        default=5e-6, metadata={"help": "learning rate at the end of the cosine schedule"}
+    )
+    class_weights: list[float] = field(
+        default_factory=lambda: [0.1, 0.9],
+        metadata={"help": "cross-entropy weights of the two classes: spoof, bona fide"},
+    )
+    gradient_accumulation_steps: int = field(
+        default=1, metadata={"help": "batches whose gradients add up to one optimizer step"}
+    )
+    mixed_precision: str | None = field(
+        default=None,
+        metadata={
+            "help": "no, bf16 or fp16; None: Accelerate decides (accelerate launch --mixed_precision, accelerate "
+            "config, ACCELERATE_MIXED_PRECISION)"
+        },
+    )
+    seed: int = field(
+        default=1234,
+        metadata={"help": "seed of the model's initialisation, the data order, the crops and dropout"},
+    )
+    num_workers: int = field(
+        default=2, metadata={"help": "data loader worker processes per training process"}
+    )
+    resume: bool = field(
+        default=False, metadata={"help": "continue the run in --output-dir from its newest intact checkpoint"}
+    )
+    checkpoint_steps: int | None = field(
+        default=None,
+        metadata={
+            "help": "also save a checkpoint every N optimizer steps (mid-epoch); None: at the end of each epoch only"
+        },
+    )
+    keep_checkpoints: int = field(
+        default=2, metadata={"help": "newest complete checkpoints kept; older ones are deleted"}
+    )
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "train on this many randomly chosen clips; None: all"}
+    )
+    max_eval_samples: int | None = field(
+        default=None, metadata={"help": "validate on this many randomly chosen clips; None: all"}
+    )
+    eval_batch_size: int | None = field(
+        default=None, metadata={"help": "validation clips per process and step; None: --batch-size"}
+    )
+    log_with: list[str] = field(
+        default_factory=lambda: ["auto"],
+        metadata={
+            "help": "trackers (tensorboard, wandb, ...); auto: tensorboard if installed; none: no tracker"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise TrainingConfigError(
+                f"--recipe {self.recipe!r}: unknown; choose one of {', '.join(RECIPES)}"
+            )
+        for key, value in RECIPES[self.recipe].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        if self.scheduler not in ("cosine", "constant"):
+            raise TrainingConfigError(f"--scheduler {self.scheduler!r}: unknown; choose cosine or constant")
+        precisions = [precision.value for precision in PrecisionType]
+        if self.mixed_precision is not None and self.mixed_precision not in precisions:
+            raise TrainingConfigError(
+                f"--mixed-precision {self.mixed_precision!r}: unknown; choose one of {', '.join(precisions)}"
+            )
+        optional = {item.name for item in dataclasses.fields(self) if item.default is None}
+        for name, (kind, minimum) in _NUMBER_OPTIONS.items():
+            if getattr(self, name) is not None or name not in optional:
+                setattr(self, name, _checked_number(name, getattr(self, name), kind, minimum))
+        if not self.learning_rate > 0:
+            raise TrainingConfigError(f"--learning-rate {self.learning_rate}: must be greater than 0")
+        weights = list(self.class_weights) if isinstance(self.class_weights, list | tuple) else []
+        self.class_weights = [_checked_number("class_weights", w, float, 0.0) for w in weights]
+        if len(self.class_weights) != 2:
+            raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
+        if self.output_dir is None:
+            self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.config}")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, **overrides) -> TrainingConfig:
+        """The options of a YAML or JSON file (:func:`read_options_file`); ``overrides`` that are not
+        None win over the file."""
+        return cls(**{**read_options_file(path), **{k: v for k, v in overrides.items() if v is not None}})
+
+    def to_flat_dict(self) -> dict:
+        """The options as JSON scalars, a list joined by commas (trackers take no lists)."""
+        return {
+            key: (",".join(map(str, value)) if isinstance(value, list | tuple) else value)
+            for key, value in dataclasses.asdict(self).items()
+        }
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write ``folder/training_config.json`` (:meth:`to_flat_dict`, atomically); returns its path."""
+        path = Path(folder) / TRAINING_CONFIG_FILE
+        with atomic_path(path) as temporary:
+            temporary.write_text(json.dumps(self.to_flat_dict(), indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> TrainingConfig | None:
+        """The options a training run saved in ``folder`` (:meth:`save`), or None if it has no
+        ``training_config.json``. Options the file leaves out take their defaults; keys that are
+        no option (a file of another version) are ignored.
+
+        Raises:
+            InputFileError: the file is not JSON holding a mapping, or holds a bad value.
+        """
+        path = Path(folder) / TRAINING_CONFIG_FILE
+        if not path.is_file():
+            return None
+        fix = f"remove it, or copy the {TRAINING_CONFIG_FILE} train.py wrote for this model"
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as error:  # not JSON, or not text
+            raise InputFileError(f"{path}: not valid JSON ({type(error).__name__}); {fix}") from error
+        if not isinstance(values, dict):
+            raise InputFileError(
+                f"{path}: expected option: value pairs, found a {type(values).__name__}; {fix}"
+            )
+        known = {item.name for item in dataclasses.fields(cls)}
+        values = {key: value for key, value in values.items() if key in known}
+        for key in _LIST_OPTIONS:
+            if isinstance(values.get(key), str):
+                values[key] = values[key].split(",")
+        try:
+            return cls(**values)
+        except TrainingConfigError as error:
+            raise InputFileError(f"{path}: {error}; {fix}") from error
+
+
+#: Numeric options: their type and smallest allowed value (None stays None where it is the default).
+_NUMBER_OPTIONS = {
+    "epochs": (int, 1),
+    "batch_size": (int, 1),
+    "gradient_accumulation_steps": (int, 1),
+    "seed": (int, 0),
+    "num_workers": (int, 0),
+    "checkpoint_steps": (int, 1),
+    "keep_checkpoints": (int, 1),
+    "max_train_samples": (int, 1),
+    "max_eval_samples": (int, 1),
+    "eval_batch_size": (int, 1),
+    "learning_rate": (float, 0.0),
+    "weight_decay": (float, 0.0),
+    "min_learning_rate": (float, 0.0),
+}
+
+
+def _checked_number(name: str, value, kind: type, minimum: float):
+    """``value`` as ``kind`` (YAML reads 1e-3 as a string), or TrainingConfigError naming the option."""
+    flag = "--" + name.replace("_", "-")
+    try:
+        if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise TrainingConfigError(
+            f"{flag} {value!r}: expected {'an integer' if kind is int else 'a number'}"
+        ) from None
+    if number < minimum:
+        raise TrainingConfigError(f"{flag} {value!r}: must be at least {minimum:g}")
+    return number
+
+
+def read_options_file(path: str | os.PathLike) -> dict:
+    """The options of a YAML or JSON options file (``train.py --config-file``), as written: values
+    are checked when a :class:`TrainingConfig` is made from them.
+
+    Raises:
+        InputFileError: the file is missing or not YAML/JSON holding a mapping.
+        TrainingConfigError: a key that is no option.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such options file (--config-file); check the path")
+    text = path.read_text()
+    try:
+        values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:  # json.JSONDecodeError is a ValueError
+        reason = " ".join(str(error).split())
+        kind = "JSON" if path.suffix == ".json" else "YAML"
+        raise InputFileError(f"{path}: not valid {kind} ({reason})") from error
+    if values is not None and not isinstance(values, dict):
+        raise InputFileError(f"{path}: expected option: value pairs, found a {type(values).__name__}")
+    unknown = set(values or {}) - {item.name for item in dataclasses.fields(TrainingConfig)}
+    if unknown:
+        raise TrainingConfigError(
+            f"{path}: unknown training options {sorted(unknown)}; the options are the flags of train.py"
+        )
+    return values or {}

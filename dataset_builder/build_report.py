@@ -1,0 +1,76 @@
+"""``build_report.json``: what a build holds and what it left out, written last by ``codecfake build``
+and read by the next build, by ``codecfake push`` and for the dataset card.
+
+:class:`BuildReport` is the shape of the JSON object (a dict, as :func:`~dataset_builder.build.build_codecfake`
+returns it); :func:`write_build_report` and :func:`read_build_report` are its one writer and reader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing
+from pathlib import Path
+from typing import TypedDict
+
+from codecfake_hf.atomic_files import atomic_path
+from dataset_builder import DatasetBuildError
+
+#: The report's file name in a built folder.
+REPORT_FILE = "build_report.json"
+
+
+class BuildReport(TypedDict):
+    """The build report.
+
+    Keys:
+        vctk: the corpus: ``root`` (absolute path), ``layout`` ("0.92" or "0.80"), ``mic``.
+        tiny_codecs: whether the codecs had tiny random weights (tests, demos).
+        configs: the configs built completely (``bonafide`` first, then the codec ids).
+        splits: per split: ``utterances``, ``speakers``, ``hours`` (bona fide), and the paper's
+            ``paper_utterances`` and ``paper_speakers``.
+        excluded: the source files no config holds (``utterance_id``, ``speaker_id``, ``split``,
+            ``path`` relative to ``vctk.root``, ``error``).
+        untranscribed: utterances without a VCTK transcript: ``count``, ``speakers``, ``utterances``.
+    """
+
+    vctk: dict
+    tiny_codecs: bool
+    configs: list[str]
+    splits: dict
+    excluded: list[dict]
+    untranscribed: dict
+
+
+def write_build_report(out: str | os.PathLike, report: BuildReport) -> Path:
+    """Write ``out/build_report.json`` (indented JSON, atomically); returns its path."""
+    path = Path(out) / REPORT_FILE
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return path
+
+
+def read_build_report(out: str | os.PathLike) -> BuildReport:
+    """The report of the build in ``out``.
+
+    Raises:
+        DatasetBuildError: no report, or not the JSON object a build writes (names what is wrong and
+            says to rerun the build).
+    """
+    path = Path(out) / REPORT_FILE
+    fix = "rerun `codecfake build` into this folder"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetBuildError(f"{path}: missing; {fix}") from None
+    except ValueError as error:  # not JSON, or not text
+        raise DatasetBuildError(f"{path}: unreadable ({type(error).__name__}: {error}); {fix}") from None
+    expected = typing.get_type_hints(BuildReport)
+    wrong = [
+        key
+        for key, kind in expected.items()
+        if not isinstance(report, dict) or not isinstance(report.get(key), typing.get_origin(kind) or kind)
+    ]
+    if wrong:
+        raise DatasetBuildError(f"{path}: not a build report (missing or wrong: {', '.join(wrong)}); {fix}")
+    return report
