@@ -2,12 +2,23 @@
 
 Errors a user can cause (bad paths, corrupt audio, offline, a full disk) print one line to stderr
 and exit 2 (:mod:`codecfake_hf.errors`); ``--debug`` or ``CODECFAKE_DEBUG=1`` shows their traceback.
+
+Other packages add sub-commands through the entry-point group :data:`COMMAND_GROUP`
+(``codecfake_hf.commands``): each entry point is named after its command and points to a function
+``add(commands)`` that adds the command's sub-parser to ``commands`` (the parser's sub-parsers) and sets
+its handler with ``set_defaults(func=...)``. This distribution's ``pyproject.toml`` registers
+``build``, ``push`` and ``demo`` from :mod:`dataset_builder.cli` that way, so the library imports
+nothing of the builder; the entry points exist once the package is installed (``pip install -e .``).
+Commands are listed in the order of :data:`HELP_ORDER`, then any other plug-in command by name; a
+plug-in cannot replace a built-in command.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from codecfake_hf.errors import CodecFakeError, InputFileError, debug_requested, report_user_error
@@ -102,7 +113,7 @@ def _detect(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
-def _add_aasist_commands(commands) -> None:
+def _add_convert_aasist_command(commands) -> None:
     convert = commands.add_parser(
         "convert-aasist", help="convert an official AASIST / AASIST-L checkpoint to a transformers folder"
     )
@@ -115,6 +126,8 @@ def _add_aasist_commands(commands) -> None:
     convert.add_argument("--variant", choices=["AASIST", "AASIST-L"], default="AASIST-L")
     convert.set_defaults(func=_convert_aasist)
 
+
+def _add_detect_command(commands) -> None:
     detect = commands.add_parser(
         "detect", help="score audio files as bona fide or spoof with an AASIST model"
     )
@@ -143,70 +156,6 @@ def _add_aasist_commands(commands) -> None:
         "--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: cuda if available)"
     )
     detect.set_defaults(func=_detect)
-
-
-# --- dataset: `codecfake build` and `codecfake push` (dataset_builder) ---
-def _build(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from codecfake_hf.codecs.registry import PAPER_SUBSETS
-    from dataset_builder.build import BuildOptions, build_codecfake
-
-    configs = list(PAPER_SUBSETS) if args.configs == "all" else [c for c in args.configs.split(",") if c]
-    options = BuildOptions(
-        **{item.name: getattr(args, item.name) for item in dataclasses.fields(BuildOptions)}
-    )
-    report = build_codecfake(
-        args.vctk, args.out, configs, options, force=args.force, regenerate_card=args.write_card
-    )
-    print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
-    print(
-        ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
-        end="",
-    )
-    print(f"; {len(report['excluded'])} source file(s) excluded (see {args.out}/build_report.json)")
-    return 0
-
-
-def _push(args: argparse.Namespace) -> int:
-    from dataset_builder.hub import push_to_hub
-
-    print(push_to_hub(args.folder, args.repo, private=args.private, regenerate_card=args.write_card))
-    return 0
-
-
-def _add_dataset_commands(commands) -> None:
-    from transformers import HfArgumentParser
-
-    from dataset_builder.build_options import BuildOptions
-
-    # the flags of every BuildOptions field (help and default from the dataclass), then the command's own
-    build = commands.add_parser(
-        "build",
-        parents=[HfArgumentParser(BuildOptions, add_help=False)],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        help="build the CodecFake dataset (Hub layout) from a VCTK folder",
-    )
-    build.add_argument(  # required: no default to show
-        "--vctk", required=True, default=argparse.SUPPRESS, help="VCTK corpus folder (0.92 or 0.80 layout)"
-    )
-    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
-    build.add_argument("--out", default="codecfake", help="output folder")
-    build.add_argument(
-        "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
-    )
-    build.add_argument(
-        "--write-card",
-        action="store_true",
-        help="rewrite README.md even if you edited it since an earlier build wrote it",
-    )
-    build.set_defaults(func=_build)
-    push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
-    push.add_argument("folder", help="the folder `codecfake build` wrote")
-    push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
-    push.add_argument("--private", action="store_true", help="create the repo private")
-    push.add_argument("--write-card", action="store_true", help="regenerate README.md even if you edited it")
-    push.set_defaults(func=_push)
 
 
 def _named_paths(values: list[str]) -> dict[str, str]:
@@ -343,14 +292,6 @@ def _push_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from codecfake_hf.demo import run_demo
-
-    written = run_demo(args.out, tuple(c for c in args.configs.split(",") if c), epochs=args.epochs)
-    for name, path in written.items():
-        print(f"{name}: {path}")
-
-
 def _resynthesize(args: argparse.Namespace) -> int:
     """Read one audio file (any rate, mixed to mono), run it through the codec's engine and write a new
     file (never replacing one) as 16-bit PCM at the codec's rate, clamped to +-0.99 as the official data."""
@@ -457,47 +398,41 @@ def _add_robustness(commands) -> None:
     robustness.set_defaults(func=_robustness)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="codecfake",
-        description="CodecFake on the Hugging Face stack: build the dataset, convert and run AASIST "
-        "detectors, evaluate them, upload to the Hub (training: train.py). A user error prints one line "
-        "and exits 2 (--debug: its traceback).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _add_codecs_command(commands) -> None:
     listing = commands.add_parser("codecs", help="list the registered codecs (subset ids) and their status")
     listing.set_defaults(func=_codecs)
-    _add_aasist_commands(commands)
 
-    _add_dataset_commands(commands)
 
-    def add_scoring_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "--dataset",
-            default="codecfake",
-            help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
-        )
-        command.add_argument("--configs", default="all", help="comma-separated CodecFake configs, or 'all'")
-        command.add_argument("--split", default="test")
-        command.add_argument(
-            "--mode",
-            choices=("first", "full"),
-            default="first",
-            help="first 64,600 samples (official) or windows over the whole utterance",
-        )
-        command.add_argument("--batch-size", type=int, default=32)
-        command.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+def _add_scoring_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--dataset",
+        default="codecfake",
+        help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
+    )
+    command.add_argument("--configs", default="all", help="comma-separated CodecFake configs, or 'all'")
+    command.add_argument("--split", default="test")
+    command.add_argument(
+        "--mode",
+        choices=("first", "full"),
+        default="first",
+        help="first 64,600 samples (official) or windows over the whole utterance",
+    )
+    command.add_argument("--batch-size", type=int, default=32)
+    command.add_argument("--device", default=None, help="torch device (default: cuda if available)")
 
+
+def _add_evaluate_command(commands) -> None:
     evaluate = commands.add_parser(
         "evaluate", help="EER of a detector per test set, scores saved per utterance"
     )
     evaluate.add_argument("--model", required=True, help="detector folder or Hub id")
     evaluate.add_argument("--against", help="baseline detector: paired t-test and Wilcoxon (p < 0.01)")
     evaluate.add_argument("--output-dir", help="where scores_<set>.csv and eer.csv go")
-    add_scoring_options(evaluate)
+    _add_scoring_options(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
+
+def _add_matrix_command(commands) -> None:
     matrix = commands.add_parser(
         "matrix", help="the paper's cross-test matrix (Figure 2) or zero-shot table (Table 3)"
     )
@@ -509,9 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="zero-shot test sets (Table 3) instead of the CodecFake configs",
     )
     matrix.add_argument("--output-dir", default="matrix")
-    add_scoring_options(matrix)
+    _add_scoring_options(matrix)
     matrix.set_defaults(func=_matrix)
 
+
+def _add_push_model_command(commands) -> None:
     push_model = commands.add_parser(
         "push-model", help="upload a detector folder (writes a model card when it has none)"
     )
@@ -535,14 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     push_model.set_defaults(func=_push_model)
 
-    demo = commands.add_parser(
-        "demo", help="offline pipeline check: tiny corpus, tiny codecs, train, evaluate"
-    )
-    demo.add_argument("--out", default="codecfake-demo", help="output folder")
-    demo.add_argument("--configs", default="E,D1,A", help="comma-separated CodecFake subsets")
-    demo.add_argument("--epochs", type=int, default=2)
-    demo.set_defaults(func=_demo)
 
+def _add_resynthesize_command(commands) -> None:
     resyn = commands.add_parser(
         "resynthesize", help="run one audio file through a codec (16-bit, codec rate)"
     )
@@ -555,13 +486,107 @@ def build_parser() -> argparse.ArgumentParser:
     resyn.add_argument("--checkpoint-dir", default=None, help="folder holding the codec's checkpoint files")
     resyn.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     resyn.set_defaults(func=_resynthesize)
-    _add_taxonomy(commands)
-    _add_robustness(commands)
+
+
+#: The entry-point group other packages register ``codecfake`` sub-commands in (module docstring).
+COMMAND_GROUP = "codecfake_hf.commands"
+
+#: Where each command is listed in ``codecfake --help``: the order a user meets them. A plug-in command
+#: takes the place of its name here; one not named here comes after these, in alphabetical order.
+HELP_ORDER = (
+    "codecs",
+    "convert-aasist",
+    "detect",
+    "build",
+    "push",
+    "evaluate",
+    "matrix",
+    "push-model",
+    "demo",
+    "resynthesize",
+    "taxonomy",
+    "robustness",
+)
+
+#: Said where plug-in commands are expected but none is registered (not installed, only on PYTHONPATH).
+_NO_PLUGINS = (
+    f"no plug-in commands are registered (entry-point group {COMMAND_GROUP!r}); "
+    "install the package with `pip install -e .` in the repository to register them"
+)
+
+
+AddCommand = Callable[[argparse._SubParsersAction], None]
+
+_BUILT_IN_COMMANDS: dict[str, AddCommand] = {
+    "codecs": _add_codecs_command,
+    "convert-aasist": _add_convert_aasist_command,
+    "detect": _add_detect_command,
+    "evaluate": _add_evaluate_command,
+    "matrix": _add_matrix_command,
+    "push-model": _add_push_model_command,
+    "resynthesize": _add_resynthesize_command,
+    "taxonomy": _add_taxonomy,
+    "robustness": _add_robustness,
+}
+
+
+def plugin_commands() -> tuple[dict[str, AddCommand], dict[str, str]]:
+    """The sub-commands registered in :data:`COMMAND_GROUP`: ``({name: add function}, {name: why it
+    could not be loaded})``; the second names entry points whose module or function is gone (a stale
+    install). Loading one imports its module, so a plug-in keeps its module light (parser only)."""
+    commands: dict[str, AddCommand] = {}
+    unloadable: dict[str, str] = {}
+    for entry_point in entry_points(group=COMMAND_GROUP):
+        if entry_point.name in _BUILT_IN_COMMANDS:
+            continue
+        try:
+            commands[entry_point.name] = entry_point.load()
+        except (ImportError, AttributeError) as error:
+            unloadable[entry_point.name] = f"{entry_point.value}: {type(error).__name__}: {error}"
+    return commands, unloadable
+
+
+def _help_position(name: str) -> tuple[int, str]:
+    return (HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER), name)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``codecfake`` parser: the built-in commands and the plug-ins of :data:`COMMAND_GROUP`."""
+    return _parser(plugin_commands()[0])
+
+
+def _parser(plugins: dict[str, AddCommand]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codecfake",
+        description="CodecFake on the Hugging Face stack: build the dataset, convert and run AASIST "
+        "detectors, evaluate them, upload to the Hub (training: train.py). A user error prints one line "
+        "and exits 2 (--debug: its traceback).",
+        epilog=None if plugins else _NO_PLUGINS,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    adders = {**plugins, **_BUILT_IN_COMMANDS}
+    for name in sorted(adders, key=_help_position):
+        adders[name](commands)
     debug_help = "show the traceback of errors (also CODECFAKE_DEBUG=1)"
     parser.add_argument("--debug", action="store_true", help=debug_help)
     for command in commands.choices.values():  # `codecfake detect ... --debug` works too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     return parser
+
+
+def _unavailable_command(
+    command: str, plugins: dict[str, AddCommand], unloadable: dict[str, str]
+) -> str | None:
+    """Why ``command`` (no built-in, not loaded) cannot run, or None when it is merely unknown (argparse
+    then lists the valid choices)."""
+    if command in unloadable:
+        return (
+            f"the command {command!r} could not be loaded ({unloadable[command]}); reinstall the package "
+            "with `pip install -e .` in the repository"
+        )
+    if not plugins and not unloadable:
+        return f"no built-in command {command!r} and {_NO_PLUGINS}"
+    return None
 
 
 def _output_location(args: argparse.Namespace) -> str | None:
@@ -573,7 +598,15 @@ def _output_location(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    plugins, unloadable = plugin_commands()
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command is not None and command not in _BUILT_IN_COMMANDS and command not in plugins:
+        problem = _unavailable_command(command, plugins, unloadable)
+        if problem is not None:
+            print(f"codecfake: error: {problem}", file=sys.stderr)
+            return 2
+    args = _parser(plugins).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except Exception as error:

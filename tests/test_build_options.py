@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from test_training_options import check_every_field_is_described, help_text
 
-from codecfake_hf.cli import _build, build_parser
+from codecfake_hf.cli import build_parser
 from dataset_builder.build_options import BuildOptions
+from dataset_builder.cli import _build
 
 
 def test_build_help_describes_every_build_option(capsys):

@@ -3,12 +3,12 @@ layers every native family is built from, and family options read from ``CodecSp
 
 from __future__ import annotations
 
-import ast
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from test_import_direction import imported_modules
 
 import codecfake_hf.codecs
 from codecfake_hf.codecs import (
@@ -25,18 +25,6 @@ from codecfake_hf.codecs.layers.seanet import SEANetDecoder, SEANetEncoder
 CODECS_DIR = Path(codecfake_hf.codecs.__file__).parent
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Every module ``path`` imports, at any depth of the file (lazy imports included)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
 @pytest.mark.parametrize(
     "path",
     sorted(p for p in CODECS_DIR.rglob("*.py") if p.name != "registry.py"),
@@ -44,7 +32,7 @@ def _imported_modules(path: Path) -> set[str]:
 )
 def test_nothing_in_the_codecs_package_imports_the_registry(path):
     """Families import the spec and base modules; only the registry imports families (no cycle)."""
-    imported = _imported_modules(path)
+    imported = imported_modules(path)
     assert "codecfake_hf.codecs.registry" not in imported
     assert not any(name.startswith("dataset_builder") for name in imported)
 

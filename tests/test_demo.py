@@ -1,7 +1,7 @@
 import pandas as pd
 from huggingface_hub import ModelCard
 
-from codecfake_hf.demo import DISCLAIMER, run_demo
+from dataset_builder.demo import DISCLAIMER, run_demo
 
 
 def test_offline_demo_runs_the_whole_chain(tmp_path, capsys):

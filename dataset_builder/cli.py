@@ -1,0 +1,99 @@
+"""The builder's sub-commands of ``codecfake``: ``build``, ``push`` and ``demo``.
+
+They plug into the library's command line through the ``codecfake_hf.commands`` entry-point group
+(``pyproject.toml``): each ``add_*_command(commands)`` adds one sub-parser to the ``codecfake``
+parser's sub-parsers and sets its handler. Only the parser is built at start-up, so this module imports
+nothing heavy at the top; each handler imports the builder when its command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _build(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from codecfake_hf.codecs.registry import PAPER_SUBSETS
+    from dataset_builder.build import BuildOptions, build_codecfake
+
+    configs = list(PAPER_SUBSETS) if args.configs == "all" else [c for c in args.configs.split(",") if c]
+    options = BuildOptions(
+        **{item.name: getattr(args, item.name) for item in dataclasses.fields(BuildOptions)}
+    )
+    report = build_codecfake(
+        args.vctk, args.out, configs, options, force=args.force, regenerate_card=args.write_card
+    )
+    print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
+    print(
+        ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),
+        end="",
+    )
+    print(f"; {len(report['excluded'])} source file(s) excluded (see {args.out}/build_report.json)")
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    from dataset_builder.hub import push_to_hub
+
+    print(push_to_hub(args.folder, args.repo, private=args.private, regenerate_card=args.write_card))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dataset_builder.demo import run_demo
+
+    written = run_demo(args.out, tuple(c for c in args.configs.split(",") if c), epochs=args.epochs)
+    for name, path in written.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def add_build_command(commands: argparse._SubParsersAction) -> None:
+    """``codecfake build``: a flag for every :class:`~dataset_builder.build_options.BuildOptions` field
+    (help and default from the dataclass), then the command's own."""
+    from transformers import HfArgumentParser
+
+    from dataset_builder.build_options import BuildOptions
+
+    build = commands.add_parser(
+        "build",
+        parents=[HfArgumentParser(BuildOptions, add_help=False)],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="build the CodecFake dataset (Hub layout) from a VCTK folder",
+    )
+    build.add_argument(  # required: no default to show
+        "--vctk", required=True, default=argparse.SUPPRESS, help="VCTK corpus folder (0.92 or 0.80 layout)"
+    )
+    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
+    build.add_argument("--out", default="codecfake", help="output folder")
+    build.add_argument(
+        "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
+    )
+    build.add_argument(
+        "--write-card",
+        action="store_true",
+        help="rewrite README.md even if you edited it since an earlier build wrote it",
+    )
+    build.set_defaults(func=_build)
+
+
+def add_push_command(commands: argparse._SubParsersAction) -> None:
+    """``codecfake push``: upload a built dataset folder."""
+    push = commands.add_parser("push", help="upload a built dataset folder to the Hub (resumable)")
+    push.add_argument("folder", help="the folder `codecfake build` wrote")
+    push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--write-card", action="store_true", help="regenerate README.md even if you edited it")
+    push.set_defaults(func=_push)
+
+
+def add_demo_command(commands: argparse._SubParsersAction) -> None:
+    """``codecfake demo``: the offline pipeline check of :mod:`dataset_builder.demo`."""
+    demo = commands.add_parser(
+        "demo", help="offline pipeline check: tiny corpus, tiny codecs, train, evaluate"
+    )
+    demo.add_argument("--out", default="codecfake-demo", help="output folder")
+    demo.add_argument("--configs", default="E,D1,A", help="comma-separated CodecFake subsets")
+    demo.add_argument("--epochs", type=int, default=2)
+    demo.set_defaults(func=_demo)
