@@ -1,4 +1,4 @@
-"""Model cards for detectors, filled from ``codecfake_hf/model_cards/detector_card.md`` with
+"""Model cards for detectors, filled from ``model_cards/detector_card.md`` with
 huggingface_hub's ``ModelCard`` / ``ModelCardData``, and the checks a card passes before a push.
 
 The YAML header carries:

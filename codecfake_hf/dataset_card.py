@@ -11,7 +11,7 @@ The YAML header is what the Hub and ``datasets`` read:
   the card body lists the licence of every config with a link to where it is stated;
 - ``source_datasets`` (VCTK on the Hub), ``task_categories``, ``size_categories``.
 
-The body comes from the Jinja template ``codecfake_hf/model_cards/dataset_card.md``.
+The body comes from the Jinja template ``model_cards/dataset_card.md``.
 """
 
 from __future__ import annotations
