@@ -6,9 +6,10 @@ and exit 2 (:mod:`codecfake_hf.errors`); ``--debug`` or ``CODECFAKE_DEBUG=1`` sh
 Other packages add sub-commands through the entry-point group :data:`COMMAND_GROUP`
 (``codecfake_hf.commands``): each entry point is named after its command and points to a function
 ``add(commands)`` that adds the command's sub-parser to ``commands`` (the parser's sub-parsers) and sets
-its handler with ``set_defaults(func=...)``. This distribution's ``pyproject.toml`` registers
-``build``, ``push`` and ``demo`` from :mod:`dataset_builder.cli` that way, so the library imports
-nothing of the builder; the entry points exist once the package is installed (``pip install -e .``).
+its handler with ``set_defaults(func=...)``. This distribution's ``pyproject.toml`` registers the
+builder's ``build``, ``push`` and ``demo`` that way (:mod:`dataset_builder.cli`), so this library
+never loads the builder itself; the entry points exist once the package is installed
+(``pip install -e .``).
 Commands are listed in the order of :data:`HELP_ORDER`, then any other plug-in command by name; a
 plug-in cannot replace a built-in command.
 """
