@@ -27,7 +27,6 @@ from huggingface_hub.errors import HfHubHTTPError, HTTPError
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import CODECS, get_spec
 from codecfake_hf.dataset_card import (
-    BONAFIDE_CONFIG,
     DEFAULT_CONFIG,
     ConfigLicence,
     config_licence,
@@ -42,6 +41,7 @@ from codecfake_hf.hub import (
     hub_api_for_push,
     upload_folder,
 )
+from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.training_config import TrainingConfig
 

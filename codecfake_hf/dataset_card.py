@@ -25,10 +25,9 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 
-#: Config of the VCTK audio alone (also the ``codec`` value of its rows).
-BONAFIDE_CONFIG = "bonafide"
 #: Config ``load_dataset(repo)`` returns without a name: bona fide + every built subset.
 DEFAULT_CONFIG = "default"
 #: Configs that are no codec subset (left out when evaluating "all" subsets).

@@ -16,7 +16,7 @@ It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation
 ``score_fn(waveforms, sample_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
 
 Which logit is bona fide is never guessed: the model's ``id2label`` must name exactly one class
-with a bona fide name (``codecfake_hf.data.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
+with a bona fide name (``codecfake_hf.labels.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
 the caller names it (``bonafide_label=``, ``codecfake detect --bonafide-label``); a classifier with
 ``LABEL_0`` / ``LABEL_1`` is refused. A verdict on a file (:meth:`Detector.detect_files`) is refused
 for silent audio and audio shorter than 0.5 s (``feature_extraction_aasist.check_judgeable``);
@@ -44,6 +44,7 @@ from codecfake_hf.audio import (
     resample_blocks,
 )
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.labels import BONAFIDE_NAMES
 from codecfake_hf.models.aasist.feature_extraction_aasist import (
     AudioInputError,
     check_judgeable,
@@ -73,8 +74,6 @@ def bonafide_index(id2label: dict, bonafide_label: str | None = None, model_name
         BonafideLabelError: ``bonafide_label`` is not a label, or (without it) not exactly one label
             is a bona fide name (``LABEL_0`` / ``LABEL_1`` say nothing).
     """
-    from codecfake_hf.data import BONAFIDE_NAMES
-
     labels = {int(index): str(name) for index, name in id2label.items()}
     if bonafide_label is not None:
         matches = [index for index, name in labels.items() if name == bonafide_label]

@@ -49,14 +49,15 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from codecfake_hf.audio import load_audio, resample, validate_waveform, write_audio
-from codecfake_hf.data import BONAFIDE, SPOOF, folder_dataset, load_waveform
+from codecfake_hf.data import folder_dataset, load_waveform
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.labels import BONAFIDE, LABEL_NAMES, SPOOF
 from codecfake_hf.metrics import compute_eer
 
 #: ``score_fn(waveforms [T_i] float32, sample_rate Hz) -> scores [N]`` (higher = more bona fide).
 ScoreFn = Callable[[list[np.ndarray], int], np.ndarray]
 
-LABEL_FOLDERS = {"bonafide": BONAFIDE, "spoof": SPOOF}
+LABEL_FOLDERS = {LABEL_NAMES[label]: label for label in (BONAFIDE, SPOOF)}
 
 
 class RobustnessError(CodecFakeError, ValueError):
