@@ -38,7 +38,7 @@ SPEC_COLUMNS = (
     "quantizer",
     "auxiliary",
     "decoder_domain",
-    "licence",
+    "license",
 )
 
 
@@ -126,6 +126,7 @@ def taxonomy_table(codec_ids: Iterable[str] | None = None) -> str:
             "n_quantizers": "codebooks",
             "frame_rate_hz": "frames/s",
             "decoder_domain": "decoder",
+            "license": "licence",  # the card's header, unchanged
         }
     )
     return markdown_table(frame, float_format="{:g}")

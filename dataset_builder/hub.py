@@ -94,9 +94,10 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
         taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
-        licence_table=dataset_card.licence_table([BONAFIDE_CONFIG, *subsets]),
+        # licence_table: the variable name dataset_card.md uses
+        licence_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets]),
         non_commercial=[
-            f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_licence(c).noncommercial
+            f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_license(c).noncommercial
         ],
         vctk_citation=VCTK_CITATION,
     )
@@ -138,7 +139,7 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
                 entry["kbps_paper"],
                 f"`{spec.repo_id}` ({spec.model_name})"
                 + (" *tiny random weights here*" if tiny and spec.id in configs else ""),
-                spec.licence,
+                spec.license,
                 "yes" if spec.id in configs else "no",
             ]
         )

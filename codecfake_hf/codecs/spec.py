@@ -45,7 +45,7 @@ class CodecSpec:
             order when ``repo_id`` cannot provide them (:func:`fetch_checkpoint`).
         sample_rate: codec sample rate in Hz (output is written at this rate).
         n_quantizers: codebooks used at decode in the official data.
-        licence: licence of the weights.
+        license: licence of the weights (as stated by their source).
         processing: the official pre/post-processing, in words.
         quantizer: taxonomy (CodecFake+): "MVQ" multi-codebook VQ, "SVQ" single-codebook VQ,
             "SQ" scalar quantisation.
@@ -66,7 +66,7 @@ class CodecSpec:
     files: tuple[str, ...]
     sample_rate: int
     n_quantizers: int
-    licence: str
+    license: str
     processing: str
     quantizer: str = "MVQ"
     auxiliary: str = "none"
