@@ -175,7 +175,7 @@ def detector_card(
         baseline=baseline,
         train_config=train_config,
         codec_description="; ".join(
-            f"{s.id}: {s.family} ({s.model_name}, {s.sample_rate} Hz)" for s in specs
+            f"{s.id}: {s.family} ({s.model_name}, {s.sampling_rate} Hz)" for s in specs
         ),
         # the template's variable names (codec_licences, licence) are those of detector_card.md
         codec_licences=[config_license(spec.id) for spec in specs],

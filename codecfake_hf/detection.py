@@ -13,7 +13,7 @@ same resampler, cut into windows as they arrive and scored ``batch_size`` window
 does not grow with the recording (``benchmarks/bench_detect_memory.py``).
 
 It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation`) and, as a
-``score_fn(waveforms, sample_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
+``score_fn(waveforms, sampling_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
 
 Which logit is bona fide is never guessed: the model's ``id2label`` must name exactly one class
 with a bona fide name (``codecfake_hf.labels.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
@@ -151,7 +151,7 @@ class Detector:
         )
         if self.batch_size < 1:
             raise DetectionError(f"batch size {batch_size}: must be at least 1 (windows per forward pass)")
-        self.sample_rate = int(feature_extractor.sampling_rate)
+        self.sampling_rate = int(feature_extractor.sampling_rate)
         name = getattr(model.config, "name_or_path", "") or type(model).__name__
         self.bonafide_index = bonafide_index(model.config.id2label, bonafide_label, name)
         self.id2label = model.config.id2label
@@ -172,9 +172,9 @@ class Detector:
 
     @torch.inference_mode()
     def logits(
-        self, waveforms: list[np.ndarray], sample_rate: int, names: list[str] | None = None
+        self, waveforms: list[np.ndarray], sampling_rate: int, names: list[str] | None = None
     ) -> tuple[torch.Tensor, list[int]]:
-        """Logits ``[len(waveforms), num_labels]`` (float32, CPU) of mono arrays at ``sample_rate`` Hz,
+        """Logits ``[len(waveforms), num_labels]`` (float32, CPU) of mono arrays at ``sampling_rate`` Hz,
         and the number of windows scored per clip (in ``"full"`` mode a row is their mean)."""
         from codecfake_hf.models.aasist import aggregate_window_logits
 
@@ -182,12 +182,14 @@ class Detector:
         resampled = []
         for waveform, name in zip(waveforms, names):
             waveform = np.asarray(waveform, dtype=np.float32)
-            resampled.append(resample(waveform, sample_rate, self.sample_rate))
-            require_resampled(waveform.shape[0], resampled[-1].shape[0], sample_rate, self.sample_rate, name)
+            resampled.append(resample(waveform, sampling_rate, self.sampling_rate))
+            require_resampled(
+                waveform.shape[0], resampled[-1].shape[0], sampling_rate, self.sampling_rate, name
+            )
         waveforms = resampled
         if not self.windowed:
             rows = [
-                self.feature_extractor(w, sampling_rate=self.sample_rate, return_tensors="pt")
+                self.feature_extractor(w, sampling_rate=self.sampling_rate, return_tensors="pt")
                 for w in waveforms
             ]
             logits = [self.model(**row.to(self.device)).logits.float().cpu() for row in rows]
@@ -195,7 +197,7 @@ class Detector:
         try:
             inputs = self.feature_extractor(
                 waveforms,
-                sampling_rate=self.sample_rate,
+                sampling_rate=self.sampling_rate,
                 mode=self.mode,
                 return_tensors="pt",
                 source_names=names,
@@ -207,11 +209,11 @@ class Detector:
         counts = inputs["num_windows"].tolist() if "num_windows" in inputs else [1] * len(waveforms)
         return aggregate_window_logits(logits, counts), counts
 
-    def score(self, waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
+    def score(self, waveforms: list[np.ndarray], sampling_rate: int) -> np.ndarray:
         """Bona fide scores ``[len(waveforms)]`` (float32; higher = more bona fide)."""
-        return self.logits(waveforms, sample_rate)[0][:, self.bonafide_index].numpy()
+        return self.logits(waveforms, sampling_rate)[0][:, self.bonafide_index].numpy()
 
-    __call__ = score  # a Detector is a ``score_fn(waveforms, sample_rate)``
+    __call__ = score  # a Detector is a ``score_fn(waveforms, sampling_rate)``
 
     def detect_files(self, paths: list[str | os.PathLike]) -> list[Detection]:
         """Score every file; an unreadable, silent or too short one gets a :class:`Detection` with
@@ -256,7 +258,7 @@ class Detector:
         audio = AudioFile(path)
         summary = {"samples": 0, "peak": 0.0}
         blocks = _summarised(audio.blocks(), summary)
-        samples = resample_blocks(blocks, audio.sample_rate, self.sample_rate, path)
+        samples = resample_blocks(blocks, audio.sampling_rate, self.sampling_rate, path)
         windows = stream_windows(samples, self.feature_extractor.num_samples, self.mode)
         window_logits = []
         with tqdm(desc=Path(path).name, unit="window", leave=False, disable=None) as bar:
@@ -265,7 +267,7 @@ class Detector:
                 bar.update(len(batch))
         for _ in blocks:  # the rest of the file, after "first" mode's window: read and checked
             pass
-        check_judgeable_summary(summary["samples"], summary["peak"], audio.sample_rate, str(path))
+        check_judgeable_summary(summary["samples"], summary["peak"], audio.sampling_rate, str(path))
         logits = torch.cat(window_logits)
         return aggregate_window_logits(logits, [logits.shape[0]])[0], logits.shape[0]
 
@@ -275,7 +277,7 @@ class Detector:
         the model's (the whole of a short file) is repeat-padded by the feature extractor."""
         inputs = self.feature_extractor(
             windows,
-            sampling_rate=self.sample_rate,
+            sampling_rate=self.sampling_rate,
             mode="first",
             return_tensors="pt",
             source_names=[name] * len(windows),

@@ -92,7 +92,7 @@ class Scorer:
         """
         keys = list(zip(dataset["codec"], dataset["utterance_id"]))
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
-        rate = self.detector.sample_rate
+        rate = self.detector.sampling_rate
         for start in tqdm(range(0, len(todo), self.batch_size), desc=desc, unit="batch"):
             indices = todo[start : start + self.batch_size]
             waveforms, readable = [], []

@@ -31,7 +31,7 @@ class TaxonomyError(CodecFakeError, ValueError):
 SPEC_COLUMNS = (
     "family",
     "model_name",
-    "sample_rate",
+    "sampling_rate",
     "n_quantizers",
     "kbps",
     "frame_rate_hz",
@@ -122,7 +122,7 @@ def taxonomy_table(codec_ids: Iterable[str] | None = None) -> str:
     frame = taxonomy_frame(codec_ids).rename(
         columns={
             "model_name": "model",
-            "sample_rate": "rate (Hz)",
+            "sampling_rate": "rate (Hz)",
             "n_quantizers": "codebooks",
             "frame_rate_hz": "frames/s",
             "decoder_domain": "decoder",

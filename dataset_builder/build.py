@@ -98,7 +98,8 @@ def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None):
 
 def check_sources(batch: dict[str, list]) -> dict[str, list]:
     """Batched ``map`` function: decode each ``path``; returns ``num_samples``, ``sample_rate``
-    (Hz, 0 on failure) and ``error`` ("" when readable)."""
+    (Hz, 0 on failure) and ``error`` ("" when readable). The column keeps the name ``sample_rate``
+    because a resumed build reads it back from the check cache an earlier build wrote."""
     result: dict[str, list] = {"num_samples": [], "sample_rate": [], "error": []}
     for path in batch["path"]:
         try:
@@ -165,7 +166,7 @@ def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[s
         except Exception:  # find which utterance breaks the codec, one at a time
             results = [_resynthesize_one(codec, codec_id, sources[i], utterance_ids[i]) for i in indices]
         for i, result in zip(indices, results):
-            outputs[i] = (_checked(result, codec_id, utterance_ids[i]), codec.sample_rate)
+            outputs[i] = (_checked(result, codec_id, utterance_ids[i]), codec.sampling_rate)
     return outputs
 
 
@@ -204,7 +205,7 @@ def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
         "codec": spec.id,
         "repo": spec.repo_id,
         "model": spec.model_name,
-        "rate": spec.sample_rate,
+        "rate": spec.sampling_rate,
         "n_q": spec.n_quantizers,
         "peak": spec.input_peak,
         "options": spec.options,

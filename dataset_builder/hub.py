@@ -55,7 +55,7 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
     config_rows = []
     for config in [c for c in [BONAFIDE_CONFIG, *subsets] if c in configs]:
         factor = 1 if config == BONAFIDE_CONFIG else 2
-        rate = 48000 if config == BONAFIDE_CONFIG else get_spec(config).sample_rate
+        rate = 48000 if config == BONAFIDE_CONFIG else get_spec(config).sampling_rate
         counts = [f"{factor * splits[s]['utterances']:,}" for s in SPLITS]
         hours = sum(factor * splits[s]["hours"] for s in SPLITS)
         config_rows.append(

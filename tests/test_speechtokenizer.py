@@ -122,7 +122,7 @@ def test_full_official_state_dict_matches_upstream_layout(fixtures_dir):
     upstream = convert_speechtokenizer.state_dict_to_upstream(model.state_dict())
     actual = [(key, list(tensor.shape)) for key, tensor in upstream.items()]
     assert actual == expected
-    assert (model.sample_rate, model.hop_length) == (16000, 320)
+    assert (model.sampling_rate, model.hop_length) == (16000, 320)
 
 
 def test_config_requires_every_model_key(golden):
