@@ -318,7 +318,7 @@ def _folder_card(
     ``training_config.json``)."""
     from codecfake_hf.models.aasist import AASIST_PRESETS
 
-    config = None if baseline or training is None else training.config
+    config = None if baseline or training is None else training.subset
     subsets = _pooled_subsets(training, dataset_id) if config == DEFAULT_CONFIG else None
     started_from = training.model if training is not None else None
     if base_model is None and started_from and started_from not in AASIST_PRESETS:

@@ -234,7 +234,7 @@ def _test_sets(args: argparse.Namespace) -> dict:
 
     if is_label_folder(args.dataset):
         return {Path(args.dataset).name: TestSet(args.dataset)}
-    return codecfake_test_sets(args.dataset, args.configs.split(","), args.split)
+    return codecfake_test_sets(args.dataset, args.subsets.split(","), args.split)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -480,7 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
             default="codecfake",
             help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
         )
-        command.add_argument("--configs", default="all", help="comma-separated CodecFake configs, or 'all'")
+        command.add_argument(
+            "--subsets",
+            "--configs",
+            default="all",
+            help="comma-separated CodecFake subsets (E,A,...), or 'all'; --configs is the same option",
+        )
         command.add_argument("--split", default="test")
         command.add_argument(
             "--mode",

@@ -473,7 +473,7 @@ def _earlier_report(out: Path) -> BuildReport | None:
 def build_codecfake(
     vctk: str | os.PathLike,
     out: str | os.PathLike,
-    configs: Sequence[str],
+    subsets: Sequence[str],
     options: BuildOptions | None = None,
     force: bool = False,
     regenerate_card: bool = False,
@@ -484,7 +484,7 @@ def build_codecfake(
         vctk: VCTK folder (0.92 or 0.80 layout).
         out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``): new,
             empty, or an earlier build (see :func:`check_output_folder`).
-        configs: codec ids ("E", "A", ...); ``bonafide`` is always built.
+        subsets: codec ids ("E", "A", ...); ``bonafide`` is always built.
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
         regenerate_card: replace an earlier build's card even if it was edited since it was written.
@@ -496,7 +496,7 @@ def build_codecfake(
     options = options or BuildOptions()
     if not options.device.startswith("cuda"):
         bound_cpu_caches()
-    codec_ids = [get_spec(c).id for c in configs if c != BONAFIDE_CONFIG]
+    codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
     if options.device.startswith("cuda") and options.processes() > 1:
