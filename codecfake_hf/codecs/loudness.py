@@ -27,11 +27,11 @@ _RELATIVE_GATE = -10.0
 
 
 def _biquad(
-    kind: str, gain_db: float, q: float, center_hz: float, rate: int
+    kind: str, gain_db: float, q: float, center_hz: float, sampling_rate: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """RBJ-cookbook biquad ``(b, a)`` normalised by ``a0``, rounded to float32 values."""
     amp = 10.0 ** (gain_db / 40.0)
-    w0 = 2.0 * math.pi * center_hz / rate
+    w0 = 2.0 * math.pi * center_hz / sampling_rate
     alpha = math.sin(w0) / (2.0 * q)
     cos_w0 = math.cos(w0)
     if kind == "high_shelf":

@@ -91,7 +91,7 @@ def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, options: 
     )
 
 
-def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> CodecSpec:
+def _hificodec(subset: str, file: str, config: str, sampling_rate: int, name: str) -> CodecSpec:
     return CodecSpec(
         id=subset,
         family="AcademiCodec (HiFi-Codec)",
@@ -99,18 +99,20 @@ def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> Cod
         model_name=name,
         repo_id="Dongchao/AcademiCodec",
         files=(file,),
-        sampling_rate=rate,
+        sampling_rate=sampling_rate,
         n_quantizers=4,
         license="MIT (README statement; no LICENSE file upstream)",
         processing=_HIFI,
-        kbps=4 * 10 * rate / 320 / 1000,
-        frame_rate_hz=rate / 320,
+        kbps=4 * 10 * sampling_rate / 320 / 1000,
+        frame_rate_hz=sampling_rate / 320,
         input_peak=0.95,
         options={"checkpoint": file, "config": config},
     )
 
 
-def _dac(subset: str, repo: str, rate: int, ratios: tuple[int, ...], n_q: int, name: str) -> CodecSpec:
+def _dac(
+    subset: str, repo: str, sampling_rate: int, ratios: tuple[int, ...], n_q: int, name: str
+) -> CodecSpec:
     hop = math.prod(ratios)
     return CodecSpec(
         id=subset,
@@ -119,12 +121,12 @@ def _dac(subset: str, repo: str, rate: int, ratios: tuple[int, ...], n_q: int, n
         model_name=name,
         repo_id=repo,
         files=("config.json", "model.safetensors"),
-        sampling_rate=rate,
+        sampling_rate=sampling_rate,
         n_quantizers=n_q,
         license="MIT (descript-audio-codec; the weights' terms are not restated on the Hub card)",
         processing=_DAC,
-        kbps=round(n_q * 10 * rate / hop / 1000, 2),
-        frame_rate_hz=round(rate / hop, 2),
+        kbps=round(n_q * 10 * sampling_rate / hop / 1000, 2),
+        frame_rate_hz=round(sampling_rate / hop, 2),
         options={"mode": "compress", "downsampling_ratios": ratios},
     )
 
