@@ -7,8 +7,10 @@
   values are scalars: a list option is written as its items joined by commas (``"0.1,0.9"``), as
   the trackers receive it.
 
-Both files may spell an option by its earlier name (``config`` for ``subset``), so the files of
-runs made before the rename still load; ``train.py`` accepts the earlier flag (``--config``) too.
+The subset option is ``subset`` in Python and ``--subset`` / ``--config`` on the command line;
+``training_config.json`` keeps the key it has always had for it, ``config`` (so the files of earlier
+runs, and earlier versions of this package reading new files, agree), and both files are read with
+either key.
 
 Every field carries its ``help`` text in ``metadata``: ``train.py`` builds its flags, help and defaults
 from this class with ``transformers.HfArgumentParser``, so the dataclass is the one place where an
@@ -45,7 +47,8 @@ RECIPES: dict[str, dict] = {
 TRAINING_CONFIG_FILE = "training_config.json"
 #: Options that hold a list (written to ``training_config.json`` joined by commas).
 _LIST_OPTIONS = ("class_weights", "log_with")
-#: Earlier names of options, still read from options files and ``training_config.json``.
+#: Earlier names of options, read from options files and ``training_config.json``; the latter is
+#: still written with them (its keys are a saved format).
 _EARLIER_NAMES = {"config": "subset"}
 
 
@@ -190,9 +193,13 @@ class TrainingConfig:
         return cls(**{**read_options_file(path), **{k: v for k, v in overrides.items() if v is not None}})
 
     def to_flat_dict(self) -> dict:
-        """The options as JSON scalars, a list joined by commas (trackers take no lists)."""
+        """The options as JSON scalars, a list joined by commas (trackers take no lists), under the
+        keys of ``training_config.json`` (``config`` for :attr:`subset`)."""
+        saved_names = {current: earlier for earlier, current in _EARLIER_NAMES.items()}
         return {
-            key: (",".join(map(str, value)) if isinstance(value, list | tuple) else value)
+            saved_names.get(key, key): (
+                ",".join(map(str, value)) if isinstance(value, list | tuple) else value
+            )
             for key, value in dataclasses.asdict(self).items()
         }
 
