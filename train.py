@@ -1,9 +1,11 @@
-"""Train an AASIST / AASIST-L detector on a CodecFake config.
+"""Train an AASIST / AASIST-L detector on a CodecFake subset.
 
-    accelerate launch train.py --config E                       # one GPU, or every GPU Accelerate sees
-    accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 train.py --config E
-    ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --config E ...
+    accelerate launch train.py --subset E                       # one GPU, or every GPU Accelerate sees
+    accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 train.py --subset E
+    ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --subset E ...
     accelerate launch train.py --config-file runs/e.yaml --resume
+
+--config E is the same as --subset E (its earlier name).
 
 Every option of codecfake_hf.training_config.TrainingConfig is a flag (--learning-rate, or
 --learning_rate) and a key of --config-file (learning_rate: 1e-3); a flag on the command line wins

@@ -30,7 +30,7 @@ import torch
 
 from codecfake_hf.codecs.base import Resynthesizer
 from codecfake_hf.codecs.registry import family_module, get_spec
-from dataset_builder import BONAFIDE
+from codecfake_hf.labels import BONAFIDE_CONFIG
 from dataset_builder import build as build_module
 from dataset_builder.build import BuildOptions, build_codecfake, build_config, plan_shards, run_source_check
 from dataset_builder.synthetic import make_synthetic_vctk
@@ -69,12 +69,12 @@ def throughput(codec_id: str, utterances: int, batch_size: int) -> list[tuple]:
         shards = plan_shards(check.rows, options.shard_size)
         hours = sum(r["seconds"] for r in check.rows) / 3600
         stages_to_run = (
-            ("config bonafide (decode + FLAC encode)", BONAFIDE, options),
+            ("config bonafide (decode + FLAC encode)", BONAFIDE_CONFIG, options),
             (f"config {codec_id}, tiny codec (CPU-side work: decode, resample, encode)", codec_id, tiny),
             (f"config {codec_id}, full-size codec", codec_id, options),
         )
         for stage, config, stage_options in stages_to_run:
-            if config != BONAFIDE:
+            if config != BONAFIDE_CONFIG:
                 _bench_codec(config, stage_options.tiny, "cpu")  # load before timing
             start = time.perf_counter()
             build_config(config, shards, out, out / ".build", stage_options)

@@ -90,7 +90,7 @@ def bench_codec(codec_id: str, args: argparse.Namespace) -> dict:
         dtype=getattr(torch, args.dtype),
         allow_tf32=args.tf32,
     )
-    rate = engine.sample_rate
+    rate = engine.sampling_rate
     rng = np.random.default_rng(args.seed)
     seconds = rng.uniform(args.min_seconds, args.max_seconds, args.utterances)
     inputs = [speech_like(s, rate, rng) for s in seconds]

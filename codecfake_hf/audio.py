@@ -77,7 +77,7 @@ class AudioFile:
 
     Attributes:
         path: the file.
-        sample_rate: its sample rate (Hz).
+        sampling_rate: its sample rate (Hz).
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -92,9 +92,9 @@ class AudioFile:
         try:
             info = sf.info(str(self.path))
         except Exception as libsndfile_error:  # libsndfile raises several types for unknown or corrupt files
-            self._decoded, self.sample_rate = _decode_with_ffmpeg(self.path, self.path, libsndfile_error)
+            self._decoded, self.sampling_rate = _decode_with_ffmpeg(self.path, self.path, libsndfile_error)
             return
-        self.sample_rate = int(info.samplerate)
+        self.sampling_rate = int(info.samplerate)
         if info.format in ("WAV", "WAVEX"):
             _check_wav_data_chunk(self.path)
 
@@ -111,7 +111,7 @@ class AudioFile:
             block = to_mono(block)
             finite = np.isfinite(block)
             if not finite.all():
-                first = (seen + int(np.argmin(finite))) / self.sample_rate
+                first = (seen + int(np.argmin(finite))) / self.sampling_rate
                 raise AudioError(
                     f"{self.path}: the audio has NaN/inf samples (the first at {first:.3f} s); re-export the file"
                 )
@@ -187,46 +187,55 @@ def _check_wav_data_chunk(path: Path) -> None:
                 handle.seek(size + size % 2, os.SEEK_CUR)
 
 
-def load_audio(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+def load_audio(path: str | os.PathLike, sampling_rate: int | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file as mono float32.
 
     Args:
         path: any format libsndfile reads (wav, flac, ogg, mp3, ...) or FFmpeg decodes (m4a/AAC, mp4, ...).
-        sample_rate: if given, resample to this rate (Hz) with :func:`resample`.
+        sampling_rate: if given, resample to this rate (Hz) with :func:`resample`.
 
     Returns:
         ``(waveform [T] float32, sample_rate_hz)``.
 
     Raises:
         AudioError: the file is missing, a directory, unreadable, truncated, empty, contains NaN/inf,
-            or too short to give one sample at ``sample_rate``.
+            or too short to give one sample at ``sampling_rate``.
     """
     audio = AudioFile(path)
-    waveform, file_rate = audio.read(), audio.sample_rate
-    if sample_rate is not None and sample_rate != file_rate:
-        resampled = resample(waveform, file_rate, sample_rate)
-        require_resampled(waveform.shape[0], resampled.shape[0], file_rate, sample_rate, path)
+    waveform, file_rate = audio.read(), audio.sampling_rate
+    if sampling_rate is not None and sampling_rate != file_rate:
+        resampled = resample(waveform, file_rate, sampling_rate)
+        require_resampled(waveform.shape[0], resampled.shape[0], file_rate, sampling_rate, path)
         waveform = resampled
-        file_rate = sample_rate
+        file_rate = sampling_rate
     return waveform, int(file_rate)
 
 
 def require_resampled(
-    num_in: int, num_out: int, orig_sr: int, target_sr: int, source: str | os.PathLike | None = None
+    num_in: int,
+    num_out: int,
+    sampling_rate: int,
+    target_sampling_rate: int,
+    source: str | os.PathLike | None = None,
 ) -> None:
-    """Raise :class:`AudioError` with the numbers when ``num_in > 0`` samples at ``orig_sr`` Hz gave
-    ``num_out == 0`` at ``target_sr`` Hz (rather than a later, puzzling "empty (0 samples)")."""
+    """Raise :class:`AudioError` with the numbers when ``num_in > 0`` samples at ``sampling_rate`` Hz
+    gave ``num_out == 0`` at ``target_sampling_rate`` Hz (rather than a later, puzzling "empty (0
+    samples)")."""
     if num_out == 0 and num_in > 0:
         raise AudioError(
-            f"{_name(source)}: too short: {num_in} sample(s) at {orig_sr} Hz ({1000 * num_in / orig_sr:.3g} ms) "
-            f"give no sample at {target_sr} Hz; pass a longer recording"
+            f"{_name(source)}: too short: {num_in} sample(s) at {sampling_rate} Hz "
+            f"({1000 * num_in / sampling_rate:.3g} ms) "
+            f"give no sample at {target_sampling_rate} Hz; pass a longer recording"
         )
 
 
 def resample_blocks(
-    blocks: Iterable[np.ndarray], orig_sr: int, target_sr: int, source: str | os.PathLike | None = None
+    blocks: Iterable[np.ndarray],
+    sampling_rate: int,
+    target_sampling_rate: int,
+    source: str | os.PathLike | None = None,
 ) -> Iterator[np.ndarray]:
-    """Resample a stream of mono float32 blocks from ``orig_sr`` to ``target_sr`` Hz.
+    """Resample a stream of mono float32 blocks from ``sampling_rate`` to ``target_sampling_rate`` Hz.
 
     The concatenated output equals :func:`resample` of the concatenated input sample for sample (soxr
     "VHQ" in its streaming form), while holding only the resampler's state and one block.
@@ -234,14 +243,18 @@ def resample_blocks(
     Raises:
         AudioError: the whole stream gave no output sample (see :func:`require_resampled`).
     """
-    if int(orig_sr) == int(target_sr):
+    if int(sampling_rate) == int(target_sampling_rate):
         yield from blocks
         return
-    if orig_sr <= 0 or target_sr <= 0:
-        raise AudioError(f"{_name(source)}: invalid sample rates {orig_sr} -> {target_sr} Hz")
+    if sampling_rate <= 0 or target_sampling_rate <= 0:
+        raise AudioError(
+            f"{_name(source)}: invalid sample rates {sampling_rate} -> {target_sampling_rate} Hz"
+        )
     import soxr  # a dependency of this package; only the saved detector folders run without it
 
-    stream = soxr.ResampleStream(int(orig_sr), int(target_sr), 1, dtype="float32", quality="VHQ")
+    stream = soxr.ResampleStream(
+        int(sampling_rate), int(target_sampling_rate), 1, dtype="float32", quality="VHQ"
+    )
     num_in = num_out = 0
     for block in blocks:
         num_in += block.shape[0]
@@ -250,7 +263,7 @@ def resample_blocks(
         if resampled.shape[0]:
             yield resampled
     tail = stream.resample_chunk(np.zeros(0, np.float32), last=True)
-    require_resampled(num_in, num_out + tail.shape[0], orig_sr, target_sr, source)
+    require_resampled(num_in, num_out + tail.shape[0], sampling_rate, target_sampling_rate, source)
     if tail.shape[0]:
         yield tail
 
@@ -265,19 +278,21 @@ def decode_audio_bytes(data: bytes, source: str | None = None) -> tuple[np.ndarr
     return validate_waveform(waveform, source), int(rate)
 
 
-def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample mono ``[T]`` (or ``[T, channels]``) float audio from ``orig_sr`` to ``target_sr`` Hz.
+def resample(waveform: np.ndarray, sampling_rate: int, target_sampling_rate: int) -> np.ndarray:
+    """Resample mono ``[T]`` (or ``[T, channels]``) float audio from ``sampling_rate`` to
+    ``target_sampling_rate`` Hz.
 
     The one resampler of the project (soxr, "VHQ"). It lives in
     :mod:`codecfake_hf.models.aasist.resampling`, a file every saved detector carries, so a folder
     loaded with ``trust_remote_code`` resamples exactly as this package does. Returns float32; a
-    no-op copy when the rates are equal. Output length is ``T * target_sr / orig_sr`` rounded half up.
+    no-op copy when the rates are equal. Output length is ``T * target_sampling_rate / sampling_rate``
+    rounded half up.
     """
     from codecfake_hf.models.aasist.resampling import resample as resample_with_detector_code
 
-    if orig_sr <= 0 or target_sr <= 0:
-        raise AudioError(f"invalid sample rates {orig_sr} -> {target_sr} Hz")
-    return resample_with_detector_code(waveform, orig_sr, target_sr)
+    if sampling_rate <= 0 or target_sampling_rate <= 0:
+        raise AudioError(f"invalid sample rates {sampling_rate} -> {target_sampling_rate} Hz")
+    return resample_with_detector_code(waveform, sampling_rate, target_sampling_rate)
 
 
 def peak_normalize(waveform: np.ndarray, peak: float = 0.95) -> np.ndarray:
@@ -294,14 +309,14 @@ def clamp(waveform: np.ndarray, limit: float = OUTPUT_CLAMP) -> np.ndarray:
     return np.clip(np.asarray(waveform, dtype=np.float32), -limit, limit)
 
 
-def encode_audio(waveform: np.ndarray, sample_rate: int, format: str = "FLAC") -> bytes:
+def encode_audio(waveform: np.ndarray, sampling_rate: int, format: str = "FLAC") -> bytes:
     """Encode mono float audio as a 16-bit PCM file in memory (``format`` "FLAC" or "WAV").
 
     Samples are clamped to +-0.99 first (official CodecFake post-processing), then quantised to
     16 bits by libsndfile.
     """
     buffer = io.BytesIO()
-    sf.write(buffer, clamp(waveform), int(sample_rate), format=format, subtype="PCM_16")
+    sf.write(buffer, clamp(waveform), int(sampling_rate), format=format, subtype="PCM_16")
     return buffer.getvalue()
 
 
@@ -324,6 +339,6 @@ def check_output_file(path: str | os.PathLike) -> None:
         )
 
 
-def write_audio(path: str | os.PathLike, waveform: np.ndarray, sample_rate: int) -> None:
+def write_audio(path: str | os.PathLike, waveform: np.ndarray, sampling_rate: int) -> None:
     """Write mono float audio as 16-bit PCM (format from the file suffix), clamped to +-0.99."""
-    sf.write(str(path), clamp(waveform), int(sample_rate), subtype="PCM_16")
+    sf.write(str(path), clamp(waveform), int(sampling_rate), subtype="PCM_16")

@@ -27,10 +27,9 @@ from huggingface_hub.errors import HfHubHTTPError, HTTPError
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import CODECS, get_spec
 from codecfake_hf.dataset_card import (
-    BONAFIDE_CONFIG,
     DEFAULT_CONFIG,
-    ConfigLicence,
-    config_licence,
+    ConfigLicense,
+    config_license,
     default_config_subsets,
     read_card,
 )
@@ -42,13 +41,14 @@ from codecfake_hf.hub import (
     hub_api_for_push,
     upload_folder,
 )
+from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.training_config import TrainingConfig
 
 #: The metric name on the card: EERs are written in percent.
 EER_METRIC_NAME = "EER (%)"
 #: Licence of the official AASIST weights (ASVspoof 2019 LA baseline).
-BASELINE_LICENCE = ConfigLicence("ASVspoof 2019 LA (official AASIST weights)", "mit", "MIT", "")
+BASELINE_LICENSE = ConfigLicense("ASVspoof 2019 LA (official AASIST weights)", "mit", "MIT", "")
 #: From least to most restrictive; a detector gets the most restrictive licence of its training data.
 _RESTRICTIVENESS = [
     "mit",
@@ -69,12 +69,12 @@ def _template(name: str) -> str:
     return resources.files("codecfake_hf.model_cards").joinpath(name).read_text(encoding="utf-8")
 
 
-def training_licence(subsets: Sequence[str] | None) -> ConfigLicence:
+def training_license(subsets: Sequence[str] | None) -> ConfigLicense:
     """The licence of a detector trained on VCTK + ``subsets`` (codec ids): the most restrictive of
     theirs (VCTK: CC BY 4.0; each subset: its codec weights'). ``None``: the official baseline."""
     if subsets is None:
-        return BASELINE_LICENCE
-    parts = [config_licence(config) for config in [BONAFIDE_CONFIG, *subsets]]
+        return BASELINE_LICENSE
+    parts = [config_license(config) for config in [BONAFIDE_CONFIG, *subsets]]
     return max(parts, key=lambda part: _RESTRICTIVENESS.index(part.license))
 
 
@@ -135,7 +135,7 @@ def detector_card(
     eers = dict(eers or {})
     baseline = train_config is None
     subsets = None if baseline else list(train_subsets or [train_config])
-    licence = training_licence(subsets)
+    model_license = training_license(subsets)
     eval_results = [
         EvalResult(
             task_type="audio-classification",
@@ -151,10 +151,10 @@ def detector_card(
         for subset, eer in eers.items()
         if dataset_id
     ]
-    other = licence.license == "other"  # the Hub has no id for it: name it and link it
+    other = model_license.license == "other"  # the Hub has no id for it: name it and link it
     card_data = ModelCardData(
         model_name=model_name,
-        license=licence.license,
+        license=model_license.license,
         library_name="transformers",
         pipeline_tag="audio-classification",
         tags=["anti-spoofing", "deepfake-detection", "codecfake", architecture.lower()],
@@ -162,8 +162,8 @@ def detector_card(
         base_model=base_model,
         metrics=["eer"],
         eval_results=eval_results or None,
-        license_name=licence.license_name if other else None,
-        license_link=licence.license_link if other else None,
+        license_name=model_license.license_name if other else None,
+        license_link=model_license.license_link if other else None,
     )
     specs = [] if baseline else [get_spec(subset) for subset in subsets]
     return ModelCard.from_template(
@@ -175,10 +175,10 @@ def detector_card(
         baseline=baseline,
         train_config=train_config,
         codec_description="; ".join(
-            f"{s.id}: {s.family} ({s.model_name}, {s.sample_rate} Hz)" for s in specs
+            f"{s.id}: {s.family} ({s.model_name}, {s.sampling_rate} Hz)" for s in specs
         ),
-        codec_licences=[config_licence(spec.id) for spec in specs],
-        licence=licence,
+        codec_licenses=[config_license(spec.id) for spec in specs],
+        license=model_license,
         results_table=_results_table(eers) if eers else "",
         model_index=bool(eval_results),
         split=split,
@@ -317,7 +317,7 @@ def _folder_card(
     ``training_config.json``)."""
     from codecfake_hf.models.aasist import AASIST_PRESETS
 
-    config = None if baseline or training is None else training.config
+    config = None if baseline or training is None else training.subset
     subsets = _pooled_subsets(training, dataset_id) if config == DEFAULT_CONFIG else None
     started_from = training.model if training is not None else None
     if base_model is None and started_from and started_from not in AASIST_PRESETS:

@@ -49,7 +49,7 @@ def _codecs(args: argparse.Namespace) -> int:
                 spec.id,
                 spec.family,
                 spec.model_name,
-                str(spec.sample_rate),
+                str(spec.sampling_rate),
                 str(spec.n_quantizers),
                 kbps,
                 spec.quantizer,
@@ -184,7 +184,7 @@ def _test_sets(args: argparse.Namespace) -> dict:
 
     if is_label_folder(args.dataset):
         return {Path(args.dataset).name: TestSet(args.dataset)}
-    return codecfake_test_sets(args.dataset, args.configs.split(","), args.split)
+    return codecfake_test_sets(args.dataset, args.subsets.split(","), args.split)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -306,9 +306,9 @@ def _resynthesize(args: argparse.Namespace) -> int:
     waveform, rate = load_audio(args.input)
     local_dir = None if args.checkpoint_dir is None else str(args.checkpoint_dir)
     codec = load_codec(args.codec, tiny=args.tiny, device=args.device, local_dir=local_dir)
-    write_audio(output, codec.resynthesize_one(waveform, rate), codec.sample_rate)
+    write_audio(output, codec.resynthesize_one(waveform, rate), codec.sampling_rate)
     print(
-        f"wrote {args.output} ({codec.sample_rate} Hz, 16-bit, codec {args.codec}"
+        f"wrote {args.output} ({codec.sampling_rate} Hz, 16-bit, codec {args.codec}"
         f"{', tiny random weights' if args.tiny else ''})"
     )
     return 0
@@ -366,7 +366,9 @@ def _robustness(args: argparse.Namespace) -> int:
     conditions = [condition.name for condition in get_conditions(args.conditions)]
     scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)
     out_dir = make_conditions(args.folder, args.out, conditions=conditions)
-    report = robustness_report(scorer, out_dir, sample_rate=scorer.sample_rate, batch_size=args.batch_size)
+    report = robustness_report(
+        scorer, out_dir, sampling_rate=scorer.sampling_rate, batch_size=args.batch_size
+    )
     report.to_csv(out_dir / "robustness.csv", index=False)
     print(markdown_table(report, float_format="{:.4f}"))
     print(f"\nwritten: {out_dir / 'robustness.csv'} (conditions under {out_dir})")
@@ -410,7 +412,12 @@ def _add_scoring_options(command: argparse.ArgumentParser) -> None:
         default="codecfake",
         help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
     )
-    command.add_argument("--configs", default="all", help="comma-separated CodecFake configs, or 'all'")
+    command.add_argument(
+        "--subsets",
+        "--configs",
+        default="all",
+        help="comma-separated CodecFake subsets (E,A,...), or 'all'; --configs is the same option",
+    )
     command.add_argument("--split", default="test")
     command.add_argument(
         "--mode",

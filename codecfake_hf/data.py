@@ -21,11 +21,9 @@ from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load
 from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, require_resampled, resample
 from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
+from codecfake_hf.labels import BONAFIDE, BONAFIDE_NAMES, LABEL_NAMES, SPOOF
 from codecfake_hf.sources import SourceNotFoundError, check_dataset_source, no_such_folder
 
-BONAFIDE, SPOOF = 1, 0
-#: Label names (any case) read as bona fide; every other name is spoof.
-BONAFIDE_NAMES = frozenset({"bonafide", "bona fide", "bona-fide", "genuine", "real", "human", "original"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".aif", ".au"})
 
 
@@ -36,7 +34,7 @@ class DatasetError(CodecFakeError, ValueError):
 def is_label_folder(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a folder with ``bonafide/`` and ``spoof/`` subfolders."""
     path = Path(path)
-    return (path / "bonafide").is_dir() and (path / "spoof").is_dir()
+    return all((path / name).is_dir() for name in LABEL_NAMES)
 
 
 def folder_dataset(path: str | os.PathLike) -> Dataset:
@@ -49,7 +47,8 @@ def folder_dataset(path: str | os.PathLike) -> Dataset:
     if not is_label_folder(root):
         raise InputFileError(f"{root}: expected subfolders bonafide/ and spoof/ holding audio files")
     rows: dict[str, list] = {"audio": [], "label": [], "utterance_id": [], "codec": []}
-    for name, label in (("bonafide", BONAFIDE), ("spoof", SPOOF)):
+    for label in (BONAFIDE, SPOOF):
+        name = LABEL_NAMES[label]
         files = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
         if not files:
             raise InputFileError(f"{root / name}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
@@ -144,7 +143,7 @@ def local_config_files(source: str | os.PathLike, config: str | None, split: str
         names = ", ".join(card_configs(card))
         raise DatasetError(
             f"{root}: no config {name!r} in this dataset (its configs: {names}); build it with "
-            f"`codecfake build --configs {name}` or choose one of those"
+            f"`codecfake build --subsets {name}` or choose one of those"
         )
     files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
     if not files:
@@ -191,15 +190,14 @@ def load_labelled_dataset(
     if "utterance_id" not in dataset.column_names:
         dataset = dataset.add_column("utterance_id", [str(i) for i in range(len(dataset))])
     if "codec" not in dataset.column_names:
-        names = {BONAFIDE: "bonafide", SPOOF: "spoof"}
-        dataset = dataset.add_column("codec", [names[v] for v in dataset["label"]])
+        dataset = dataset.add_column("codec", [LABEL_NAMES[v] for v in dataset["label"]])
     keep = ["audio", "label", "utterance_id", "codec"]
     return dataset.select_columns(keep)
 
 
-def load_waveform(audio: dict, sample_rate: int = 16000, name: str | None = None) -> np.ndarray:
+def load_waveform(audio: dict, sampling_rate: int = 16000, name: str | None = None) -> np.ndarray:
     """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) to mono float32 ``[T]`` at
-    ``sample_rate`` Hz (soundfile, then ``codecfake_hf.audio.resample``)."""
+    ``sampling_rate`` Hz (soundfile, then ``codecfake_hf.audio.resample``)."""
     source = name or audio.get("path") or "<embedded audio>"
     if audio.get("bytes"):
         waveform, rate = decode_audio_bytes(audio["bytes"], source)
@@ -207,6 +205,6 @@ def load_waveform(audio: dict, sample_rate: int = 16000, name: str | None = None
         waveform, rate = load_audio(audio["path"])
     else:
         raise AudioError(f"{source}: the audio value has neither bytes nor a path")
-    resampled = resample(waveform, rate, sample_rate)
-    require_resampled(waveform.shape[0], resampled.shape[0], rate, sample_rate, source)
+    resampled = resample(waveform, rate, sampling_rate)
+    require_resampled(waveform.shape[0], resampled.shape[0], rate, sampling_rate, source)
     return resampled

@@ -25,27 +25,26 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 
-#: Config of the VCTK audio alone (also the ``codec`` value of its rows).
-BONAFIDE_CONFIG = "bonafide"
 #: Config ``load_dataset(repo)`` returns without a name: bona fide + every built subset.
 DEFAULT_CONFIG = "default"
 #: Configs that are no codec subset (left out when evaluating "all" subsets).
 POOLED_CONFIGS = (DEFAULT_CONFIG, BONAFIDE_CONFIG)
 #: VCTK, the bona fide source, on the Hub.
 VCTK_HUB_ID = "CSTR-Edinburgh/vctk"
-VCTK_LICENCE = "CC BY 4.0"
-VCTK_LICENCE_LINK = "https://doi.org/10.7488/ds/2645"
+VCTK_LICENSE = "CC BY 4.0"
+VCTK_LICENSE_LINK = "https://doi.org/10.7488/ds/2645"
 #: Hub licence ids that registry licence texts map to (anything else is ``other``).
-HUB_LICENCE_IDS = frozenset(
+HUB_LICENSE_IDS = frozenset(
     {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0"}
 )
 _HUB = "https://huggingface.co"
 
 
 @dataclass(frozen=True)
-class ConfigLicence:
+class ConfigLicense:
     """The licence of one config's audio.
 
     Attributes:
@@ -65,22 +64,22 @@ class ConfigLicence:
         return "-nc" in self.license or "NC" in self.license_name
 
 
-def hub_licence_id(text: str) -> str:
+def hub_license_id(text: str) -> str:
     """The Hub licence id of a licence text: "CC BY-NC 4.0 (non-commercial)" -> "cc-by-nc-4.0",
     "MIT (README statement)" -> "mit"; "other" when the Hub has no id for it."""
     stated = text.split("(")[0].strip().lower()
     candidate = re.sub(r"[\s_]+", "-", stated)
-    return candidate if candidate in HUB_LICENCE_IDS else "other"
+    return candidate if candidate in HUB_LICENSE_IDS else "other"
 
 
-def config_licence(config: str) -> ConfigLicence:
+def config_license(config: str) -> ConfigLicense:
     """The licence of ``config``'s audio: VCTK's for ``bonafide``, the codec weights' for a subset."""
     if config == BONAFIDE_CONFIG:
-        return ConfigLicence(config, hub_licence_id(VCTK_LICENCE), VCTK_LICENCE, VCTK_LICENCE_LINK)
+        return ConfigLicense(config, hub_license_id(VCTK_LICENSE), VCTK_LICENSE, VCTK_LICENSE_LINK)
     from codecfake_hf.codecs.registry import get_spec
 
     spec = get_spec(config)
-    return ConfigLicence(spec.id, hub_licence_id(spec.licence), spec.licence, f"{_HUB}/{spec.repo_id}")
+    return ConfigLicense(spec.id, hub_license_id(spec.license), spec.license, f"{_HUB}/{spec.repo_id}")
 
 
 def config_entries(subsets: Sequence[str], splits: Sequence[str]) -> list[dict]:
@@ -117,9 +116,9 @@ def size_category(rows: int) -> str:
 def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> DatasetCardData:
     """The YAML header of a CodecFake folder holding ``subsets`` (codec ids) over ``splits``, with
     ``rows`` examples in the default config."""
-    licences = [config_licence(config) for config in [BONAFIDE_CONFIG, *subsets]]
-    ids = sorted({licence.license for licence in licences})
-    other = [licence for licence in licences if licence.license == "other"]
+    parts = [config_license(config) for config in [BONAFIDE_CONFIG, *subsets]]
+    ids = sorted({part.license for part in parts})
+    other = [part for part in parts if part.license == "other"]
     extra = {}
     if other:  # the Hub has no id for these: name them, and link the one source when there is one
         extra["license_name"] = "-and-".join(
@@ -142,12 +141,12 @@ def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> Datas
     )
 
 
-def licence_table(configs: Iterable[str]) -> str:
+def license_table(configs: Iterable[str]) -> str:
     """Markdown table: config, Hub licence id, licence as stated, link."""
     rows = []
     for config in configs:
-        licence = config_licence(config)
-        rows.append((config, licence.license, licence.license_name, f"<{licence.license_link}>"))
+        part = config_license(config)
+        rows.append((config, part.license, part.license_name, f"<{part.license_link}>"))
     return markdown_table(rows, ["config", "license", "as stated", "link"])
 
 

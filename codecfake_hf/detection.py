@@ -13,10 +13,10 @@ same resampler, cut into windows as they arrive and scored ``batch_size`` window
 does not grow with the recording (``benchmarks/bench_detect_memory.py``).
 
 It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation`) and, as a
-``score_fn(waveforms, sample_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
+``score_fn(waveforms, sampling_rate)``, by the robustness report (:mod:`codecfake_hf.robustness`).
 
 Which logit is bona fide is never guessed: the model's ``id2label`` must name exactly one class
-with a bona fide name (``codecfake_hf.data.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
+with a bona fide name (``codecfake_hf.labels.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
 the caller names it (``bonafide_label=``, ``codecfake detect --bonafide-label``); a classifier with
 ``LABEL_0`` / ``LABEL_1`` is refused. A verdict on a file (:meth:`Detector.detect_files`) is refused
 for silent audio and audio shorter than 0.5 s (``feature_extraction_aasist.check_judgeable``);
@@ -44,6 +44,7 @@ from codecfake_hf.audio import (
     resample_blocks,
 )
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.labels import BONAFIDE_NAMES
 from codecfake_hf.models.aasist.feature_extraction_aasist import (
     AudioInputError,
     check_judgeable,
@@ -73,8 +74,6 @@ def bonafide_index(id2label: dict, bonafide_label: str | None = None, model_name
         BonafideLabelError: ``bonafide_label`` is not a label, or (without it) not exactly one label
             is a bona fide name (``LABEL_0`` / ``LABEL_1`` say nothing).
     """
-    from codecfake_hf.data import BONAFIDE_NAMES
-
     labels = {int(index): str(name) for index, name in id2label.items()}
     if bonafide_label is not None:
         matches = [index for index, name in labels.items() if name == bonafide_label]
@@ -152,7 +151,7 @@ class Detector:
         )
         if self.batch_size < 1:
             raise DetectionError(f"batch size {batch_size}: must be at least 1 (windows per forward pass)")
-        self.sample_rate = int(feature_extractor.sampling_rate)
+        self.sampling_rate = int(feature_extractor.sampling_rate)
         name = getattr(model.config, "name_or_path", "") or type(model).__name__
         self.bonafide_index = bonafide_index(model.config.id2label, bonafide_label, name)
         self.id2label = model.config.id2label
@@ -173,9 +172,9 @@ class Detector:
 
     @torch.inference_mode()
     def logits(
-        self, waveforms: list[np.ndarray], sample_rate: int, names: list[str] | None = None
+        self, waveforms: list[np.ndarray], sampling_rate: int, names: list[str] | None = None
     ) -> tuple[torch.Tensor, list[int]]:
-        """Logits ``[len(waveforms), num_labels]`` (float32, CPU) of mono arrays at ``sample_rate`` Hz,
+        """Logits ``[len(waveforms), num_labels]`` (float32, CPU) of mono arrays at ``sampling_rate`` Hz,
         and the number of windows scored per clip (in ``"full"`` mode a row is their mean)."""
         from codecfake_hf.models.aasist import aggregate_window_logits
 
@@ -183,12 +182,14 @@ class Detector:
         resampled = []
         for waveform, name in zip(waveforms, names):
             waveform = np.asarray(waveform, dtype=np.float32)
-            resampled.append(resample(waveform, sample_rate, self.sample_rate))
-            require_resampled(waveform.shape[0], resampled[-1].shape[0], sample_rate, self.sample_rate, name)
+            resampled.append(resample(waveform, sampling_rate, self.sampling_rate))
+            require_resampled(
+                waveform.shape[0], resampled[-1].shape[0], sampling_rate, self.sampling_rate, name
+            )
         waveforms = resampled
         if not self.windowed:
             rows = [
-                self.feature_extractor(w, sampling_rate=self.sample_rate, return_tensors="pt")
+                self.feature_extractor(w, sampling_rate=self.sampling_rate, return_tensors="pt")
                 for w in waveforms
             ]
             logits = [self.model(**row.to(self.device)).logits.float().cpu() for row in rows]
@@ -196,7 +197,7 @@ class Detector:
         try:
             inputs = self.feature_extractor(
                 waveforms,
-                sampling_rate=self.sample_rate,
+                sampling_rate=self.sampling_rate,
                 mode=self.mode,
                 return_tensors="pt",
                 source_names=names,
@@ -208,11 +209,11 @@ class Detector:
         counts = inputs["num_windows"].tolist() if "num_windows" in inputs else [1] * len(waveforms)
         return aggregate_window_logits(logits, counts), counts
 
-    def score(self, waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
+    def score(self, waveforms: list[np.ndarray], sampling_rate: int) -> np.ndarray:
         """Bona fide scores ``[len(waveforms)]`` (float32; higher = more bona fide)."""
-        return self.logits(waveforms, sample_rate)[0][:, self.bonafide_index].numpy()
+        return self.logits(waveforms, sampling_rate)[0][:, self.bonafide_index].numpy()
 
-    __call__ = score  # a Detector is a ``score_fn(waveforms, sample_rate)``
+    __call__ = score  # a Detector is a ``score_fn(waveforms, sampling_rate)``
 
     def detect_files(self, paths: list[str | os.PathLike]) -> list[Detection]:
         """Score every file; an unreadable, silent or too short one gets a :class:`Detection` with
@@ -257,7 +258,7 @@ class Detector:
         audio = AudioFile(path)
         summary = {"samples": 0, "peak": 0.0}
         blocks = _summarised(audio.blocks(), summary)
-        samples = resample_blocks(blocks, audio.sample_rate, self.sample_rate, path)
+        samples = resample_blocks(blocks, audio.sampling_rate, self.sampling_rate, path)
         windows = stream_windows(samples, self.feature_extractor.num_samples, self.mode)
         window_logits = []
         with tqdm(desc=Path(path).name, unit="window", leave=False, disable=None) as bar:
@@ -266,7 +267,7 @@ class Detector:
                 bar.update(len(batch))
         for _ in blocks:  # the rest of the file, after "first" mode's window: read and checked
             pass
-        check_judgeable_summary(summary["samples"], summary["peak"], audio.sample_rate, str(path))
+        check_judgeable_summary(summary["samples"], summary["peak"], audio.sampling_rate, str(path))
         logits = torch.cat(window_logits)
         return aggregate_window_logits(logits, [logits.shape[0]])[0], logits.shape[0]
 
@@ -276,7 +277,7 @@ class Detector:
         the model's (the whole of a short file) is repeat-padded by the feature extractor."""
         inputs = self.feature_extractor(
             windows,
-            sampling_rate=self.sample_rate,
+            sampling_rate=self.sampling_rate,
             mode="first",
             return_tensors="pt",
             source_names=[name] * len(windows),

@@ -44,10 +44,10 @@ class TestSet:
 
 
 def codecfake_test_sets(
-    source: str, configs: list[str] | str = "all", split: str = "test"
+    source: str, subsets: list[str] | str = "all", split: str = "test"
 ) -> dict[str, TestSet]:
-    """``{config: TestSet}`` for CodecFake configs of ``source`` ("all" = every codec subset, not the
-    pooled ``default`` and ``bonafide`` configs).
+    """``{subset: TestSet}`` for CodecFake subsets (configs) of ``source`` ("all" = every codec
+    subset, not the pooled ``default`` and ``bonafide`` configs).
 
     Raises:
         DatasetError: a config is not in the dataset (checked before anything is scored).
@@ -55,15 +55,15 @@ def codecfake_test_sets(
     from codecfake_hf.dataset_card import POOLED_CONFIGS
 
     available = dataset_config_names(source)
-    if configs == "all" or configs == ["all"]:
-        configs = [name for name in available if name not in POOLED_CONFIGS]
-    unknown = [config for config in configs if config not in available]
+    if subsets == "all" or subsets == ["all"]:
+        subsets = [name for name in available if name not in POOLED_CONFIGS]
+    unknown = [subset for subset in subsets if subset not in available]
     if unknown:
         raise DatasetError(
             f"{source}: no config {', '.join(unknown)} in this dataset (its configs: {', '.join(available)}); "
-            "choose from those (--configs) or build the missing ones with `codecfake build --configs ...`"
+            "choose from those (--subsets) or build the missing ones with `codecfake build --subsets ...`"
         )
-    return {config: TestSet(source, config, split) for config in configs}
+    return {subset: TestSet(source, subset, split) for subset in subsets}
 
 
 class Scorer:
@@ -92,7 +92,7 @@ class Scorer:
         """
         keys = list(zip(dataset["codec"], dataset["utterance_id"]))
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
-        rate = self.detector.sample_rate
+        rate = self.detector.sampling_rate
         for start in tqdm(range(0, len(todo), self.batch_size), desc=desc, unit="batch"):
             indices = todo[start : start + self.batch_size]
             waveforms, readable = [], []
@@ -227,4 +227,4 @@ def model_row_name(path: str | os.PathLike) -> str:
     """Row label of a detector folder: the CodecFake config it was trained on (from the
     ``training_config.json`` that training saves next to the weights), else the folder name."""
     training = TrainingConfig.load(path)
-    return training.config if training is not None else Path(path).name
+    return training.subset if training is not None else Path(path).name

@@ -25,7 +25,7 @@ Layout written by :func:`make_conditions` (input: a folder with ``bonafide/`` an
     out_dir/<condition>/bonafide/...   same relative paths as the input, suffix .flac
     out_dir/<condition>/spoof/...
 
-Scoring uses any ``score_fn(waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray`` (higher
+Scoring uses any ``score_fn(waveforms: list[np.ndarray], sampling_rate: int) -> np.ndarray`` (higher
 = more bona fide, AASIST's ``logits[:, 1]``); :class:`codecfake_hf.detection.Detector` is one, for a saved
 ``transformers`` audio-classification model (AASIST, or any other).
 """
@@ -49,14 +49,15 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from codecfake_hf.audio import load_audio, resample, validate_waveform, write_audio
-from codecfake_hf.data import BONAFIDE, SPOOF, folder_dataset, load_waveform
+from codecfake_hf.data import folder_dataset, load_waveform
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.labels import BONAFIDE, LABEL_NAMES, SPOOF
 from codecfake_hf.metrics import compute_eer
 
-#: ``score_fn(waveforms [T_i] float32, sample_rate Hz) -> scores [N]`` (higher = more bona fide).
+#: ``score_fn(waveforms [T_i] float32, sampling_rate Hz) -> scores [N]`` (higher = more bona fide).
 ScoreFn = Callable[[list[np.ndarray], int], np.ndarray]
 
-LABEL_FOLDERS = {"bonafide": BONAFIDE, "spoof": SPOOF}
+LABEL_FOLDERS = {LABEL_NAMES[label]: label for label in (BONAFIDE, SPOOF)}
 
 
 class RobustnessError(CodecFakeError, ValueError):
@@ -163,24 +164,24 @@ def _fit(waveform: np.ndarray, length: int) -> np.ndarray:
     return np.pad(waveform, (0, length - len(waveform)))
 
 
-def apply_condition(waveform: np.ndarray, sample_rate: int, condition: Condition | str) -> np.ndarray:
-    """Pass mono float audio ``[T]`` at ``sample_rate`` Hz through ``condition``.
+def apply_condition(waveform: np.ndarray, sampling_rate: int, condition: Condition | str) -> np.ndarray:
+    """Pass mono float audio ``[T]`` at ``sampling_rate`` Hz through ``condition``.
 
-    Returns float32 ``[T]`` at ``sample_rate`` (same length as the input).
+    Returns float32 ``[T]`` at ``sampling_rate`` (same length as the input).
     """
     condition = get_conditions([condition])[-1] if isinstance(condition, str) else condition
     waveform = validate_waveform(waveform)
     length = len(waveform)
     if condition.kind == "clean":
         return waveform.copy()
-    rate = min(sample_rate, condition.max_rate) if condition.max_rate else sample_rate
-    coded = resample(waveform, sample_rate, rate)
+    rate = min(sampling_rate, condition.max_rate) if condition.max_rate else sampling_rate
+    coded = resample(waveform, sampling_rate, rate)
     if condition.kind == "narrowband":
         if condition.mulaw:
             buffer = io.BytesIO()
             sf.write(buffer, np.clip(coded, -1.0, 1.0), rate, format="WAV", subtype="ULAW")
             coded, _ = sf.read(io.BytesIO(buffer.getvalue()), dtype="float32")
-        return _fit(resample(coded, rate, sample_rate), length)
+        return _fit(resample(coded, rate, sampling_rate), length)
     source = io.BytesIO()
     sf.write(source, np.clip(coded, -1.0, 1.0), rate, format="WAV", subtype="FLOAT")
     with tempfile.TemporaryDirectory(prefix="codecfake_robustness_") as scratch:
@@ -203,22 +204,26 @@ def apply_condition(waveform: np.ndarray, sample_rate: int, condition: Condition
         )
         _run_ffmpeg(["-i", str(encoded), "-c:a", "pcm_f32le", str(decoded)])
         coded, decoded_rate = load_audio(decoded)
-    return _fit(resample(coded, decoded_rate, sample_rate), length)
+    return _fit(resample(coded, decoded_rate, sampling_rate), length)
 
 
 def _input_items(
-    source: str | os.PathLike | Mapping[str, Sequence[np.ndarray]], sample_rate: int | None
+    source: str | os.PathLike | Mapping[str, Sequence[np.ndarray]], sampling_rate: int | None
 ) -> list[tuple[str, int, Callable[[], tuple[np.ndarray, int]]]]:
     """``(relative output path without suffix, label, loader)`` for every input utterance."""
     if isinstance(source, Mapping):
-        if sample_rate is None:
-            raise RobustnessError("arrays need their sample_rate (Hz)")
+        if sampling_rate is None:
+            raise RobustnessError("arrays need their sampling_rate (Hz)")
         if set(source) != set(LABEL_FOLDERS) or not all(len(source[key]) for key in LABEL_FOLDERS):
             raise RobustnessError(
                 f"array input needs non-empty 'bonafide' and 'spoof' lists, got {sorted(source)}"
             )
         return [
-            (f"{folder}/{index:05d}", LABEL_FOLDERS[folder], lambda w=waveform: (np.asarray(w), sample_rate))
+            (
+                f"{folder}/{index:05d}",
+                LABEL_FOLDERS[folder],
+                lambda w=waveform: (np.asarray(w), sampling_rate),
+            )
             for folder, waveforms in source.items()
             for index, waveform in enumerate(waveforms)
         ]
@@ -240,7 +245,7 @@ def make_conditions(
     source: str | os.PathLike | Mapping[str, Sequence[np.ndarray]],
     out_dir: str | os.PathLike,
     conditions: Sequence[str] | str | None = None,
-    sample_rate: int | None = None,
+    sampling_rate: int | None = None,
     progress: bool = True,
 ) -> Path:
     """Write one copy of ``source`` per condition under ``out_dir`` (layout in the module docstring).
@@ -248,11 +253,11 @@ def make_conditions(
     Args:
         source: a folder with ``bonafide/`` and ``spoof/`` subfolders of audio files (any rate; each
             file is processed at its own rate), or ``{"bonafide": [arrays], "spoof": [arrays]}``
-            of mono float arrays at ``sample_rate`` (written as ``00000.flac``, ...).
+            of mono float arrays at ``sampling_rate`` (written as ``00000.flac``, ...).
         out_dir: output folder (created; existing condition folders are overwritten file by file).
         conditions: names from :data:`CONDITIONS` (list or comma-separated); default all.
             ``clean`` is always included.
-        sample_rate: rate (Hz) of array input.
+        sampling_rate: rate (Hz) of array input.
         progress: show a progress bar.
 
     Returns:
@@ -265,7 +270,7 @@ def make_conditions(
     chosen = get_conditions(conditions)
     if any(condition.kind == "ffmpeg" for condition in chosen):
         ffmpeg_binary()  # fail before any work
-    items = _input_items(source, sample_rate)
+    items = _input_items(source, sampling_rate)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = {"conditions": [asdict(condition) for condition in chosen]}
@@ -292,16 +297,16 @@ def _condition_names(conditions_dir: Path) -> list[str]:
 def score_conditions(
     score_fn: ScoreFn,
     conditions_dir: str | os.PathLike,
-    sample_rate: int = 16000,
+    sampling_rate: int = 16000,
     batch_size: int = 32,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Score every file of every condition.
 
     Args:
-        score_fn: ``(waveforms, sample_rate) -> scores`` (higher = more bona fide).
+        score_fn: ``(waveforms, sampling_rate) -> scores`` (higher = more bona fide).
         conditions_dir: the ``out_dir`` of :func:`make_conditions`.
-        sample_rate: rate (Hz) the files are resampled to before ``score_fn`` (the detector's).
+        sampling_rate: rate (Hz) the files are resampled to before ``score_fn`` (the detector's).
         batch_size: waveforms per ``score_fn`` call.
         progress: show a progress bar.
 
@@ -318,8 +323,8 @@ def score_conditions(
             range(0, len(dataset), batch_size), desc=f"scoring {name}", unit="batch", disable=not progress
         ):
             rows = dataset[start : start + batch_size]
-            waveforms = [load_waveform(audio, sample_rate) for audio in rows["audio"]]
-            batch_scores = np.asarray(score_fn(waveforms, sample_rate), dtype=np.float64).reshape(-1)
+            waveforms = [load_waveform(audio, sampling_rate) for audio in rows["audio"]]
+            batch_scores = np.asarray(score_fn(waveforms, sampling_rate), dtype=np.float64).reshape(-1)
             if batch_scores.shape != (len(waveforms),):
                 raise RobustnessError(
                     f"score_fn returned {batch_scores.size} scores for {len(waveforms)} waveforms"
@@ -364,7 +369,7 @@ def summarize_scores(scores: pd.DataFrame) -> pd.DataFrame:
 def robustness_report(
     score_fn: ScoreFn,
     conditions_dir: str | os.PathLike,
-    sample_rate: int = 16000,
+    sampling_rate: int = 16000,
     batch_size: int = 32,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -373,4 +378,4 @@ def robustness_report(
     A detector is decided bona fide where ``score > threshold`` (``codecfake_hf.metrics.decisions``);
     the threshold is the clean condition's EER threshold.
     """
-    return summarize_scores(score_conditions(score_fn, conditions_dir, sample_rate, batch_size, progress))
+    return summarize_scores(score_conditions(score_fn, conditions_dir, sampling_rate, batch_size, progress))

@@ -31,14 +31,14 @@ class TaxonomyError(CodecFakeError, ValueError):
 SPEC_COLUMNS = (
     "family",
     "model_name",
-    "sample_rate",
+    "sampling_rate",
     "n_quantizers",
     "kbps",
     "frame_rate_hz",
     "quantizer",
     "auxiliary",
     "decoder_domain",
-    "licence",
+    "license",
 )
 
 
@@ -122,10 +122,11 @@ def taxonomy_table(codec_ids: Iterable[str] | None = None) -> str:
     frame = taxonomy_frame(codec_ids).rename(
         columns={
             "model_name": "model",
-            "sample_rate": "rate (Hz)",
+            "sampling_rate": "rate (Hz)",
             "n_quantizers": "codebooks",
             "frame_rate_hz": "frames/s",
             "decoder_domain": "decoder",
+            "license": "licence",  # the card's header, unchanged
         }
     )
     return markdown_table(frame, float_format="{:g}")

@@ -1,6 +1,6 @@
-"""Training AASIST / AASIST-L detectors on a CodecFake config with Accelerate.
+"""Training AASIST / AASIST-L detectors on a CodecFake subset with Accelerate.
 
-``accelerate launch train.py --config E`` runs :func:`train`: DDP over every process Accelerate
+``accelerate launch train.py --subset E`` runs :func:`train`: DDP over every process Accelerate
 starts (GPUs, nodes, or CPU processes with ``ACCELERATE_USE_CPU=1``), optional bf16/fp16, gradient
 accumulation, validation EER each epoch, the best model by validation EER saved with
 ``save_pretrained``, and full-state checkpoints (model, optimizer, scheduler, RNGs, progress) so
@@ -347,10 +347,10 @@ def train(config: TrainingConfig) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     model, feature_extractor = build_model(config.model)
     train_data = _subset(
-        load_labelled_dataset(config.dataset, config.config, "train"), config.max_train_samples, config.seed
+        load_labelled_dataset(config.dataset, config.subset, "train"), config.max_train_samples, config.seed
     )
     eval_data = _subset(
-        load_labelled_dataset(config.dataset, config.config, "validation"),
+        load_labelled_dataset(config.dataset, config.subset, "validation"),
         config.max_eval_samples,
         config.seed,
     )
@@ -371,7 +371,7 @@ def train(config: TrainingConfig) -> Path:
     )
     if len(train_loader) == 0:
         raise TrainingConfigError(
-            f"{config.dataset} config {config.config}: {len(train_set)} training examples, fewer than one batch "
+            f"{config.dataset} config {config.subset}: {len(train_set)} training examples, fewer than one batch "
             f"({config.batch_size} per process); lower --batch-size"
         )
     optimizer = torch.optim.Adam(

@@ -7,6 +7,11 @@
   values are scalars: a list option is written as its items joined by commas (``"0.1,0.9"``), as
   the trackers receive it.
 
+The subset option is ``subset`` in Python and ``--subset`` / ``--config`` on the command line;
+``training_config.json`` keeps the key it has always had for it, ``config`` (so the files of earlier
+runs, and earlier versions of this package reading new files, agree), and both files are read with
+either key.
+
 Every field carries its ``help`` text in ``metadata``: ``train.py`` builds its flags, help and defaults
 from this class with ``transformers.HfArgumentParser``, so the dataclass is the one place where an
 option, its default and its description live.
@@ -42,6 +47,9 @@ RECIPES: dict[str, dict] = {
 TRAINING_CONFIG_FILE = "training_config.json"
 #: Options that hold a list (written to ``training_config.json`` joined by commas).
 _LIST_OPTIONS = ("class_weights", "log_with")
+#: Earlier names of options, read from options files and ``training_config.json``; the latter is
+#: still written with them (its keys are a saved format).
+_EARLIER_NAMES = {"config": "subset"}
 
 
 class TrainingConfigError(CodecFakeError, ValueError):
@@ -56,16 +64,20 @@ class TrainingConfig:
     creation (:class:`TrainingConfigError` names the option and what it accepts).
     """
 
-    config: str = field(
+    subset: str = field(
         default="E",
-        metadata={"help": "CodecFake subset to train on (a config of --dataset: E, A, ..., or default)"},
+        metadata={
+            "help": "CodecFake subset to train on (a config of --dataset: E, A, ..., or default); "
+            "--config is the same flag",
+            "aliases": ["--config"],
+        },
     )
     dataset: str = field(
         default="codecfake", metadata={"help": "dataset folder written by `codecfake build`, or its Hub id"}
     )
     output_dir: str | None = field(
         default=None,
-        metadata={"help": "folder for checkpoints/, best/ and log.jsonl; None: runs/<model>-<config>"},
+        metadata={"help": "folder for checkpoints/, best/ and log.jsonl; None: runs/<model>-<subset>"},
     )
     model: str = field(
         default="AASIST-L",
@@ -172,7 +184,7 @@ class TrainingConfig:
         if len(self.class_weights) != 2:
             raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
         if self.output_dir is None:
-            self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.config}")
+            self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.subset}")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, **overrides) -> TrainingConfig:
@@ -181,9 +193,13 @@ class TrainingConfig:
         return cls(**{**read_options_file(path), **{k: v for k, v in overrides.items() if v is not None}})
 
     def to_flat_dict(self) -> dict:
-        """The options as JSON scalars, a list joined by commas (trackers take no lists)."""
+        """The options as JSON scalars, a list joined by commas (trackers take no lists), under the
+        keys of ``training_config.json`` (``config`` for :attr:`subset`)."""
+        saved_names = {current: earlier for earlier, current in _EARLIER_NAMES.items()}
         return {
-            key: (",".join(map(str, value)) if isinstance(value, list | tuple) else value)
+            saved_names.get(key, key): (
+                ",".join(map(str, value)) if isinstance(value, list | tuple) else value
+            )
             for key, value in dataclasses.asdict(self).items()
         }
 
@@ -215,6 +231,10 @@ class TrainingConfig:
             raise InputFileError(
                 f"{path}: expected option: value pairs, found a {type(values).__name__}; {fix}"
             )
+        try:
+            values = with_current_names(values)
+        except TrainingConfigError as error:
+            raise InputFileError(f"{path}: {error}; {fix}") from error
         known = {item.name for item in dataclasses.fields(cls)}
         values = {key: value for key, value in values.items() if key in known}
         for key in _LIST_OPTIONS:
@@ -282,9 +302,32 @@ def read_options_file(path: str | os.PathLike) -> dict:
         raise InputFileError(f"{path}: not valid {kind} ({reason})") from error
     if values is not None and not isinstance(values, dict):
         raise InputFileError(f"{path}: expected option: value pairs, found a {type(values).__name__}")
-    unknown = set(values or {}) - {item.name for item in dataclasses.fields(TrainingConfig)}
+    try:
+        values = with_current_names(values or {})
+    except TrainingConfigError as error:
+        raise TrainingConfigError(f"{path}: {error}") from error
+    unknown = set(values) - {item.name for item in dataclasses.fields(TrainingConfig)}
     if unknown:
         raise TrainingConfigError(
             f"{path}: unknown training options {sorted(unknown)}; the options are the flags of train.py"
         )
-    return values or {}
+    return values
+
+
+def with_current_names(values: dict) -> dict:
+    """``values`` (options by name) with every earlier option name (``config``) replaced by the
+    current one (``subset``).
+
+    Raises:
+        TrainingConfigError: an option is given under both its names.
+    """
+    renamed = dict(values)
+    for earlier, current in _EARLIER_NAMES.items():
+        if earlier in renamed:
+            if current in renamed:
+                raise TrainingConfigError(
+                    f"both {earlier!r} and {current!r} are given; {earlier!r} is the earlier name of "
+                    f"{current!r}: keep one"
+                )
+            renamed[current] = renamed.pop(earlier)
+    return renamed

@@ -1,11 +1,7 @@
 """Builds the CodecFake dataset: VCTK sources and split (``vctk``), codec resynthesis with
 ``datasets.map`` (``build``), and the Hub-format folder, card and upload (``hub``)."""
 
-from codecfake_hf.dataset_card import BONAFIDE_CONFIG
 from codecfake_hf.errors import CodecFakeError
-
-#: Config name and ``codec`` value of the VCTK audio itself.
-BONAFIDE = BONAFIDE_CONFIG
 
 
 class DatasetBuildError(CodecFakeError, ValueError):

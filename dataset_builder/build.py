@@ -43,17 +43,17 @@ from tqdm.auto import tqdm
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
-from dataset_builder import BONAFIDE, DatasetBuildError
+from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, LABEL_NAMES, SPOOF
+from dataset_builder import DatasetBuildError
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
 from dataset_builder.hub import card_was_edited, write_card
 from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
 
-LABELS = ["spoof", "bonafide"]
 FEATURES = datasets.Features(
     {
         "audio": datasets.Audio(),
-        "label": datasets.ClassLabel(names=LABELS),
+        "label": datasets.ClassLabel(names=list(LABEL_NAMES)),
         "speaker_id": datasets.Value("string"),
         "utterance_id": datasets.Value("string"),
         "codec": datasets.Value("string"),
@@ -98,7 +98,8 @@ def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None):
 
 def check_sources(batch: dict[str, list]) -> dict[str, list]:
     """Batched ``map`` function: decode each ``path``; returns ``num_samples``, ``sample_rate``
-    (Hz, 0 on failure) and ``error`` ("" when readable)."""
+    (Hz, 0 on failure) and ``error`` ("" when readable). The column keeps the name ``sample_rate``
+    because a resumed build reads it back from the check cache an earlier build wrote."""
     result: dict[str, list] = {"num_samples": [], "sample_rate": [], "error": []}
     for path in batch["path"]:
         try:
@@ -139,12 +140,12 @@ def make_examples(
     if threads is not None:
         torch.set_num_threads(threads)
     sources = [load_audio(path) for path in batch["path"]]
-    if codec_id == BONAFIDE:
+    if codec_id == BONAFIDE_CONFIG:
         outputs = sources
     else:
         codec = _codec(codec_id, tiny, rank_device(device, rank), local_dir)
         outputs = _resynthesize(codec, codec_id, sources, batch["utterance_id"], batch_size)
-    label = LABELS.index(BONAFIDE) if codec_id == BONAFIDE else LABELS.index("spoof")
+    label = BONAFIDE if codec_id == BONAFIDE_CONFIG else SPOOF
     return {
         "audio": [
             {"bytes": encode_audio(waveform, rate), "path": f"{codec_id}/{utterance}.flac"}
@@ -165,7 +166,7 @@ def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[s
         except Exception:  # find which utterance breaks the codec, one at a time
             results = [_resynthesize_one(codec, codec_id, sources[i], utterance_ids[i]) for i in indices]
         for i, result in zip(indices, results):
-            outputs[i] = (_checked(result, codec_id, utterance_ids[i]), codec.sample_rate)
+            outputs[i] = (_checked(result, codec_id, utterance_ids[i]), codec.sampling_rate)
     return outputs
 
 
@@ -197,14 +198,14 @@ def _hash(payload: object) -> str:
 
 def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
     """What identifies a codec's output: its spec (weights, rate, processing) and the tiny flag."""
-    if codec_id == BONAFIDE:
-        return {"codec": BONAFIDE}
+    if codec_id == BONAFIDE_CONFIG:
+        return {"codec": BONAFIDE_CONFIG}
     spec = get_spec(codec_id)
     return {
         "codec": spec.id,
         "repo": spec.repo_id,
         "model": spec.model_name,
-        "rate": spec.sample_rate,
+        "rate": spec.sampling_rate,
         "n_q": spec.n_quantizers,
         "peak": spec.input_peak,
         "options": spec.options,
@@ -407,7 +408,7 @@ def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str
     found = []
     for folder in sorted(p for p in (out / "data").glob("*") if p.is_dir()):
         codec_id = folder.name
-        if codec_id != BONAFIDE:
+        if codec_id != BONAFIDE_CONFIG:
             try:
                 codec_id = get_spec(codec_id).id
             except KeyError:
@@ -416,7 +417,7 @@ def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str
             shard_is_done(folder / s.filename, shard_fingerprint(s, codec_id, tiny)) for s in shards if s.rows
         ):
             found.append(codec_id)
-    order = [BONAFIDE, *CODECS]
+    order = [BONAFIDE_CONFIG, *CODECS]
     return sorted(found, key=lambda c: order.index(c) if c in order else len(order))
 
 
@@ -472,7 +473,7 @@ def _earlier_report(out: Path) -> BuildReport | None:
 def build_codecfake(
     vctk: str | os.PathLike,
     out: str | os.PathLike,
-    configs: Sequence[str],
+    subsets: Sequence[str],
     options: BuildOptions | None = None,
     force: bool = False,
     regenerate_card: bool = False,
@@ -483,7 +484,7 @@ def build_codecfake(
         vctk: VCTK folder (0.92 or 0.80 layout).
         out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``): new,
             empty, or an earlier build (see :func:`check_output_folder`).
-        configs: codec ids ("E", "A", ...); ``bonafide`` is always built.
+        subsets: codec ids ("E", "A", ...); ``bonafide`` is always built.
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
         regenerate_card: replace an earlier build's card even if it was edited since it was written.
@@ -495,7 +496,7 @@ def build_codecfake(
     options = options or BuildOptions()
     if not options.device.startswith("cuda"):
         bound_cpu_caches()
-    codec_ids = [get_spec(c).id for c in configs if c != BONAFIDE]
+    codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
     if options.device.startswith("cuda") and options.processes() > 1:
@@ -514,7 +515,7 @@ def build_codecfake(
                 f"{manifest.root}: no readable audio (see the errors in the build report)"
             )
         shards = plan_shards(check.rows, options.shard_size)
-        for codec_id in [BONAFIDE, *codec_ids]:
+        for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
             build_config(codec_id, shards, out, cache_dir, options)
         report = build_report(manifest, check, complete_configs(out, shards, options.tiny), options)
         write_build_report(out, report)

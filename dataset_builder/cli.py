@@ -17,12 +17,12 @@ def _build(args: argparse.Namespace) -> int:
     from codecfake_hf.codecs.registry import PAPER_SUBSETS
     from dataset_builder.build import BuildOptions, build_codecfake
 
-    configs = list(PAPER_SUBSETS) if args.configs == "all" else [c for c in args.configs.split(",") if c]
+    subsets = list(PAPER_SUBSETS) if args.subsets == "all" else [c for c in args.subsets.split(",") if c]
     options = BuildOptions(
         **{item.name: getattr(args, item.name) for item in dataclasses.fields(BuildOptions)}
     )
     report = build_codecfake(
-        args.vctk, args.out, configs, options, force=args.force, regenerate_card=args.write_card
+        args.vctk, args.out, subsets, options, force=args.force, regenerate_card=args.write_card
     )
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(
@@ -43,7 +43,7 @@ def _push(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from dataset_builder.demo import run_demo
 
-    written = run_demo(args.out, tuple(c for c in args.configs.split(",") if c), epochs=args.epochs)
+    written = run_demo(args.out, tuple(c for c in args.subsets.split(",") if c), epochs=args.epochs)
     for name, path in written.items():
         print(f"{name}: {path}")
     return 0
@@ -65,7 +65,12 @@ def add_build_command(commands: argparse._SubParsersAction) -> None:
     build.add_argument(  # required: no default to show
         "--vctk", required=True, default=argparse.SUPPRESS, help="VCTK corpus folder (0.92 or 0.80 layout)"
     )
-    build.add_argument("--configs", default="all", help="comma-separated subset ids (E,A,...) or 'all'")
+    build.add_argument(
+        "--subsets",
+        "--configs",
+        default="all",
+        help="comma-separated subset ids (E,A,...) or 'all'; --configs is the same option",
+    )
     build.add_argument("--out", default="codecfake", help="output folder")
     build.add_argument(
         "--force", action="store_true", help="build into a non-empty folder that is no CodecFake build"
@@ -94,6 +99,8 @@ def add_demo_command(commands: argparse._SubParsersAction) -> None:
         "demo", help="offline pipeline check: tiny corpus, tiny codecs, train, evaluate"
     )
     demo.add_argument("--out", default="codecfake-demo", help="output folder")
-    demo.add_argument("--configs", default="E,D1,A", help="comma-separated CodecFake subsets")
+    demo.add_argument(
+        "--subsets", "--configs", default="E,D1,A", help="comma-separated CodecFake subsets; --configs is the same option"
+    )
     demo.add_argument("--epochs", type=int, default=2)
     demo.set_defaults(func=_demo)

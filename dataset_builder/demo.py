@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_CONFIGS = ("E", "D1", "A")
+DEFAULT_SUBSETS = ("E", "D1", "A")
 DISCLAIMER = (
     "NOTE: the codecs here are tiny random-init models and the detector is a tiny AASIST trained for "
     "seconds on a synthetic corpus: this run checks the pipeline, its EERs are not results."
@@ -20,7 +20,7 @@ DISCLAIMER = (
 
 def run_demo(
     output_dir: str | os.PathLike = "codecfake-demo",
-    configs: tuple[str, ...] = DEFAULT_CONFIGS,
+    subsets: tuple[str, ...] = DEFAULT_SUBSETS,
     utterances_per_speaker: int = 4,
     epochs: int = 2,
 ) -> dict[str, Path]:
@@ -28,7 +28,7 @@ def run_demo(
 
     Args:
         output_dir: everything goes below this folder.
-        configs: CodecFake subsets to build and train on (implemented codec families only).
+        subsets: CodecFake subsets to build and train on (implemented codec families only).
         utterances_per_speaker: size of the synthetic corpus (7 speakers).
         epochs: training epochs per config.
     """
@@ -44,25 +44,25 @@ def run_demo(
     # options are checked before the build; a rerun continues (or reuses) the earlier runs
     trainings = [
         TrainingConfig(
-            config=config,
+            subset=subset,
             dataset=str(dataset),
             model="tiny",
-            output_dir=str(out / "runs" / config),
+            output_dir=str(out / "runs" / subset),
             epochs=epochs,
             batch_size=4,
             num_workers=0,
             log_with=["none"],
-            resume=(out / "runs" / config).is_dir(),
+            resume=(out / "runs" / subset).is_dir(),
         )
-        for config in configs
+        for subset in subsets
     ]
     vctk = out / "vctk"
     if not vctk.is_dir():
         make_synthetic_vctk(vctk, utterances_per_speaker=utterances_per_speaker)
-    build_codecfake(vctk, dataset, list(configs), BuildOptions(tiny=True, batch_size=8))
-    models = {training.config: train(training) for training in trainings}
+    build_codecfake(vctk, dataset, list(subsets), BuildOptions(tiny=True, batch_size=8))
+    models = {training.subset: train(training) for training in trainings}
     summaries = eer_grid(
-        models, codecfake_test_sets(str(dataset), list(configs)), out / "scores", batch_size=16
+        models, codecfake_test_sets(str(dataset), list(subsets)), out / "scores", batch_size=16
     )
     grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
     matrix = tables.eer_matrix(grid)
@@ -71,7 +71,7 @@ def run_demo(
         out / "cross_test_vs_paper.csv", index=False, float_format="%.2f"
     )
     tables.plot_matrix(matrix, out / "cross_test_eer.png", "demo cross-test EER (%), tiny random codecs")
-    first = configs[0]
+    first = subsets[0]
     card = detector_card(
         model_name=f"aasist-tiny-codecfake-{first}-demo",
         repo_id=str(models[first]),
@@ -89,5 +89,5 @@ def run_demo(
         "matrix_png": out / "cross_test_eer.png",
         "comparison_csv": out / "cross_test_vs_paper.csv",
         "card": models[first] / "README.md",
-        **{f"model_{config}": path for config, path in models.items()},
+        **{f"model_{subset}": path for subset, path in models.items()},
     }

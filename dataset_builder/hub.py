@@ -25,10 +25,11 @@ from huggingface_hub import DatasetCard
 from codecfake_hf import dataset_card
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import get_spec
+from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
-from dataset_builder import BONAFIDE, DatasetBuildError
+from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
@@ -49,16 +50,22 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
     splits = report["splits"]
     present = [s for s in SPLITS if splits[s]["utterances"]]
     configs = report["configs"]
-    subsets = [c for c in configs if c != BONAFIDE]
+    subsets = [c for c in configs if c != BONAFIDE_CONFIG]
     rows = sum(splits[s]["utterances"] for s in present) * (1 + len(subsets))
     config_rows = []
-    for config in [c for c in [BONAFIDE, *subsets] if c in configs]:
-        factor = 1 if config == BONAFIDE else 2
-        rate = 48000 if config == BONAFIDE else get_spec(config).sample_rate
+    for config in [c for c in [BONAFIDE_CONFIG, *subsets] if c in configs]:
+        factor = 1 if config == BONAFIDE_CONFIG else 2
+        rate = 48000 if config == BONAFIDE_CONFIG else get_spec(config).sampling_rate
         counts = [f"{factor * splits[s]['utterances']:,}" for s in SPLITS]
         hours = sum(factor * splits[s]["hours"] for s in SPLITS)
         config_rows.append(
-            [config, "VCTK" if config == BONAFIDE else get_spec(config).family, rate, *counts, f"{hours:.2f}"]
+            [
+                config,
+                "VCTK" if config == BONAFIDE_CONFIG else get_spec(config).family,
+                rate,
+                *counts,
+                f"{hours:.2f}",
+            ]
         )
     split_rows = [
         [
@@ -87,9 +94,9 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
         taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
-        licence_table=dataset_card.licence_table([BONAFIDE, *subsets]),
+        license_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets]),
         non_commercial=[
-            f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_licence(c).noncommercial
+            f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_license(c).noncommercial
         ],
         vctk_citation=VCTK_CITATION,
     )
@@ -131,7 +138,7 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
                 entry["kbps_paper"],
                 f"`{spec.repo_id}` ({spec.model_name})"
                 + (" *tiny random weights here*" if tiny and spec.id in configs else ""),
-                spec.licence,
+                spec.license,
                 "yes" if spec.id in configs else "no",
             ]
         )

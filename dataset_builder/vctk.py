@@ -46,7 +46,6 @@ VCTK_URL = "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0
 VCTK_ZIP_BYTES = 11_747_302_977
 #: Published sha256 of the 0.92 zip (the digest torchaudio's ``VCTK_092`` download checks as well).
 VCTK_ZIP_SHA256 = "f96258be9fdc2cbff6559541aae7ea4f59df3fcaf5cf963aae5ca647357e359c"
-VCTK_LICENCE = "CC BY 4.0"
 VCTK_CITATION = """@misc{yamagishi2019vctk,
   author = {Yamagishi, Junichi and Veaux, Christophe and MacDonald, Kirsten},
   title = {{CSTR VCTK Corpus}: English Multi-speaker Corpus for {CSTR} Voice Cloning Toolkit (version 0.92)},

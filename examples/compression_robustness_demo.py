@@ -38,12 +38,12 @@ def synthetic_voice(seed: int, lowpass_hz: int | None = None, seconds: float = 1
     return 0.5 * x / np.abs(x).max()
 
 
-def high_band_detector(waveforms: list[np.ndarray], sample_rate: int) -> np.ndarray:
+def high_band_detector(waveforms: list[np.ndarray], sampling_rate: int) -> np.ndarray:
     """Toy score (higher = bona fide): log10 share of the energy above 4 kHz."""
     scores = []
     for waveform in waveforms:
         power = np.abs(np.fft.rfft(waveform)) ** 2
-        freqs = np.fft.rfftfreq(waveform.size, 1 / sample_rate)
+        freqs = np.fft.rfftfreq(waveform.size, 1 / sampling_rate)
         scores.append(np.log10(power[freqs > 4000].sum() / power.sum() + 1e-12))
     return np.array(scores)
 
@@ -59,7 +59,7 @@ def main(out_dir: Path) -> None:
                 RATE,
             )
     conditions = make_conditions(source, out_dir / "conditions", progress=False)
-    report = robustness_report(high_band_detector, conditions, sample_rate=RATE, progress=False)
+    report = robustness_report(high_band_detector, conditions, sampling_rate=RATE, progress=False)
     print(markdown_table(report, float_format="{:.3f}"))
 
 

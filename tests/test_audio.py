@@ -9,7 +9,7 @@ def test_load_downmixes_and_resamples(tmp_path):
     stereo = np.stack([np.full(4800, 0.5), np.full(4800, -0.1)], axis=1).astype(np.float32)
     path = tmp_path / "stereo.wav"
     sf.write(path, stereo, 48000, subtype="FLOAT")
-    wave, rate = audio.load_audio(path, sample_rate=16000)
+    wave, rate = audio.load_audio(path, sampling_rate=16000)
     assert rate == 16000 and wave.shape == (1600,) and wave.dtype == np.float32
     assert np.allclose(wave[200:-200], 0.2, atol=1e-3)
 

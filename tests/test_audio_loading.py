@@ -32,8 +32,8 @@ def test_m4a_is_decoded_through_ffmpeg(tmp_path, tiny_aasist_dir, capsys):
     _ffmpeg("-i", str(source), "-c:a", "aac", "-b:a", "128k", str(m4a))
     with pytest.raises(sf.LibsndfileError):
         sf.info(m4a)  # libsndfile cannot read it
-    waveform, rate = audio.load_audio(m4a, sample_rate=16000)
-    reference, _ = audio.load_audio(source, sample_rate=16000)
+    waveform, rate = audio.load_audio(m4a, sampling_rate=16000)
+    reference, _ = audio.load_audio(source, sampling_rate=16000)
     assert rate == 16000 and abs(waveform.shape[0] - reference.shape[0]) < 160
     length = min(waveform.shape[0], reference.shape[0])
     assert np.corrcoef(waveform[:length], reference[:length])[0, 1] > 0.99  # the same tone, lossy
@@ -64,7 +64,7 @@ def test_too_short_to_resample_says_so_with_the_numbers(tmp_path, tiny_aasist_di
     sf.write(path, np.array([0.1, -0.1], np.float32), 96000)
     message = "too short: 2 sample(s) at 96000 Hz (0.0208 ms) give no sample at 16000 Hz"
     with pytest.raises(audio.AudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        audio.load_audio(path, sample_rate=16000)
+        audio.load_audio(path, sampling_rate=16000)
     for mode in ("first", "full"):
         assert main(["detect", str(path), "--model", str(tiny_aasist_dir), "--mode", mode]) == 2
         assert message in capsys.readouterr().err

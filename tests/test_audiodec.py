@@ -105,7 +105,7 @@ def test_full_config_matches_upstream_state_dict(fixtures_dir):
     dropped = set(upstream) - set(used)  # symmetric decoder, EMA statistics, streaming buffers
     assert {k.split("/")[0] for k in dropped if k.endswith(".pad_buffer")} == {"autoencoder", "vocoder"}
     assert len([k for k in dropped if k.startswith("autoencoder/decoder.")]) > 0
-    assert (codec.sample_rate, codec.hop_length) == (24000, 300)
+    assert (codec.sampling_rate, codec.hop_length) == (24000, 300)
     # the real checkpoints' key set (unused parts included) loads
     full = {k: torch.full(shape, 0.0 if k.endswith("pad_buffer") else 0.5) for k, shape in upstream.items()}
     config = {

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from huggingface_hub import DatasetCard, ModelCard
 
-from codecfake_hf.cards import CardLinkError, check_card_links, detector_card, training_licence
-from codecfake_hf.dataset_card import config_licence, hub_licence_id, read_card
+from codecfake_hf.cards import CardLinkError, check_card_links, detector_card, training_license
+from codecfake_hf.dataset_card import config_license, hub_license_id, read_card
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
@@ -90,12 +90,12 @@ def test_default_config_loads_through_the_project_loader(built):
 
 
 def test_licence_ids_from_the_registry_texts():
-    assert hub_licence_id("CC BY-NC 4.0 (non-commercial)") == "cc-by-nc-4.0"
-    assert hub_licence_id("CC-BY-4.0 (Kyutai model cards; confirm on the kyutai/mimi card)") == "cc-by-4.0"
-    assert hub_licence_id("MIT (README statement; no LICENSE file upstream)") == "mit"
-    assert hub_licence_id("Apache-2.0") == "apache-2.0"
-    assert hub_licence_id("Some custom terms") == "other"
-    assert config_licence("E").noncommercial and not config_licence("A").noncommercial
+    assert hub_license_id("CC BY-NC 4.0 (non-commercial)") == "cc-by-nc-4.0"
+    assert hub_license_id("CC-BY-4.0 (Kyutai model cards; confirm on the kyutai/mimi card)") == "cc-by-4.0"
+    assert hub_license_id("MIT (README statement; no LICENSE file upstream)") == "mit"
+    assert hub_license_id("Apache-2.0") == "apache-2.0"
+    assert hub_license_id("Some custom terms") == "other"
+    assert config_license("E").noncommercial and not config_license("A").noncommercial
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_licence_ids_from_the_registry_texts():
     ],
 )
 def test_model_licence_is_derived_from_the_training_subsets(subsets, expected):
-    assert training_licence(subsets).license == expected
+    assert training_license(subsets).license == expected
 
 
 def test_model_card_of_a_non_commercial_subset(tmp_path):

@@ -171,5 +171,5 @@ def test_random_codec_is_the_released_architecture():
     config = codec.model.config
     assert (config.encoder_hidden_size, config.decoder_hidden_size, config.hidden_size) == (64, 1536, 1024)
     assert (config.n_codebooks, config.codebook_size, config.codebook_dim) == (9, 1024, 8)
-    assert (codec.sample_rate, codec.hop_length, codec.delay, codec.chunk_hop) == (44100, 512, 7904, 28522)
+    assert (codec.sampling_rate, codec.hop_length, codec.delay, codec.chunk_hop) == (44100, 512, 7904, 28522)
     assert codec.mode == "compress"

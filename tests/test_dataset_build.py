@@ -194,9 +194,9 @@ def test_sigkill_then_resume_equals_uninterrupted_build(built, corpus, tmp_path)
 
 def test_codec_failure_names_the_utterance(corpus, monkeypatch):
     class Broken:
-        sample_rate = 24000
+        sampling_rate = 24000
 
-        def resynthesize(self, waveforms, sample_rate, batch_size):
+        def resynthesize(self, waveforms, sampling_rate, batch_size):
             if any(len(w) == self.bad_length for w in waveforms):
                 raise RuntimeError("kernel exploded")
             return [np.zeros(len(w) // 2, np.float32) for w in waveforms]

@@ -195,7 +195,7 @@ def test_offline_fails_fast_and_clearly():
 def test_tiny_batched_matches_per_utterance(subset, masked):
     resynthesizer = load_codec(subset, tiny=True)
     resynthesizer.model.masked_batching = masked
-    assert resynthesizer.sample_rate == 16000
+    assert resynthesizer.sampling_rate == 16000
     assert resynthesizer.model.hop_length == (640 if subset == "F4" else 320)
     rng = np.random.default_rng(0)
     lengths = [8000, 5121, 3307, 3307, 1999]

@@ -75,7 +75,7 @@ def test_full_config_matches_official_state_dict(subset, official_layout):
         for key, tensor in weights.items()
     }
     assert layout == official_layout
-    assert (model.sample_rate, model.hop_length) == (get_spec(subset).sample_rate, 320)
+    assert (model.sampling_rate, model.hop_length) == (get_spec(subset).sampling_rate, 320)
 
 
 def test_nested_flat_and_file_layouts_agree(tmp_path):
@@ -165,7 +165,7 @@ def test_registry_specs_use_official_configs():
         spec = get_spec(subset)
         official = convert_hificodec.OFFICIAL_CONFIGS[spec.options["config"]]
         config = hificodec.HiFiCodecConfig.from_upstream(official)
-        assert config == hificodec.HiFiCodecConfig(sampling_rate=spec.sample_rate)
+        assert config == hificodec.HiFiCodecConfig(sampling_rate=spec.sampling_rate)
         assert spec.input_peak == 0.95
 
 

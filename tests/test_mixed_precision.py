@@ -55,7 +55,7 @@ def fresh_accelerate(monkeypatch):
 
 def _train(dataset: Path, output_dir: Path, capsys, **options) -> tuple[str, dict, list]:
     config = training.TrainingConfig(
-        config="E", dataset=str(dataset), model="tiny", output_dir=str(output_dir), epochs=1, batch_size=2,
+        subset="E", dataset=str(dataset), model="tiny", output_dir=str(output_dir), epochs=1, batch_size=2,
         num_workers=0, log_with=["none"], **options,
     )  # fmt: skip
     training.train(config)

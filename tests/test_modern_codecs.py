@@ -51,12 +51,12 @@ def test_modern_rows_have_their_own_names_and_taxonomy():
 def test_tiny_codec_resynthesizes_a_batch_like_each_utterance_alone(codec_id):
     spec = registry.get_spec(codec_id)
     resynthesizer = load_codec(codec_id, tiny=True)
-    assert resynthesizer.sample_rate == spec.sample_rate
+    assert resynthesizer.sampling_rate == spec.sampling_rate
     inputs = [_speechlike(n, seed) for seed, n in enumerate((8000, 5003, 6721))]
     outputs = resynthesizer.resynthesize(inputs, 16000, batch_size=3)
     for waveform, output in zip(inputs, outputs):
         assert output.dtype == np.float32 and np.isfinite(output).all()
-        assert len(output) == len(resample(waveform, 16000, spec.sample_rate))
+        assert len(output) == len(resample(waveform, 16000, spec.sampling_rate))
         assert np.abs(output).max() <= 0.99 and np.abs(output).max() > 0
         alone = resynthesizer.resynthesize_one(waveform, 16000)
         assert _snr_db(alone, output) >= 40.0
@@ -68,7 +68,7 @@ def test_codes_have_the_registered_codebooks_and_frame_rate(codec_id):
     codec = registry.family_module(spec).tiny_codec(spec)
     seconds = 0.5
     with torch.inference_mode():
-        codes = codec.encode(torch.zeros(2, 1, int(seconds * spec.sample_rate)))
+        codes = codec.encode(torch.zeros(2, 1, int(seconds * spec.sampling_rate)))
     assert codes.shape[:2] == (2, spec.n_quantizers)
     if codec_id != "mimi":  # the tiny Mimi has its own hop; X-codec and WavTokenizer keep the official one
         assert codes.shape[2] == pytest.approx(seconds * spec.frame_rate_hz, abs=1)

@@ -9,10 +9,10 @@ def test_all_paper_subsets_are_registered_with_consistent_rows():
         "A", "B1", "B2", "B3", "C", "D1", "D2", "D3", "E", "F1", "F2", "F3", "F4", "F5", "F6"
     )  # fmt: skip
     for spec in registry.CODECS.values():
-        assert spec.sample_rate in (16000, 24000, 44100)
+        assert spec.sampling_rate in (16000, 24000, 44100)
         assert spec.quantizer in ("MVQ", "SVQ", "SQ")
         assert spec.decoder_domain in ("time", "frequency")
-        assert spec.kbps and spec.frame_rate_hz and spec.files and spec.licence
+        assert spec.kbps and spec.frame_rate_hz and spec.files and spec.license
     assert registry.get_spec("e") is registry.CODECS["E"]
     assert registry.CODECS["B1"].input_peak == 0.95 and registry.CODECS["E"].input_peak is None
 

@@ -40,7 +40,7 @@ def test_batched_matches_per_utterance(codec_id):
     snrs = []
     for waveform, output in zip(inputs, batched):
         single = codec.resynthesize_one(waveform, 22050)
-        assert output.shape == single.shape == (round(len(waveform) * codec.sample_rate / 22050),)
+        assert output.shape == single.shape == (round(len(waveform) * codec.sampling_rate / 22050),)
         assert output.dtype == np.float32 and np.abs(output).max() <= 0.99
         snrs.append(snr_db(single, output))
     print(f"{codec_id}: batched vs per-utterance SNR min {min(snrs):.1f} dB")
@@ -50,7 +50,7 @@ def test_batched_matches_per_utterance(codec_id):
 class Gain(CodecModel):
     """A stand-in codec: multiplies by ``gain`` and appends 5 samples (tests the engine alone)."""
 
-    sample_rate = 16000
+    sampling_rate = 16000
     hop_length = 1
 
     def __init__(self, gain: float) -> None:

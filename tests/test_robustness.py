@@ -90,19 +90,19 @@ def test_make_conditions_mirrors_the_input_folder(label_folder, tmp_path):
 
 def test_make_conditions_from_arrays(tmp_path):
     arrays = {"bonafide": [_voice(0)], "spoof": [_voice(1, lowpass_hz=5000)]}
-    out = make_conditions(arrays, tmp_path, conditions=["tel-8k"], sample_rate=RATE, progress=False)
+    out = make_conditions(arrays, tmp_path, conditions=["tel-8k"], sampling_rate=RATE, progress=False)
     assert (out / "tel-8k" / "bonafide" / "00000.flac").is_file() and (
         out / "clean" / "spoof" / "00000.flac"
     ).is_file()
-    with pytest.raises(RobustnessError, match="sample_rate"):
+    with pytest.raises(RobustnessError, match="sampling_rate"):
         make_conditions(arrays, tmp_path, conditions=["tel-8k"])
     with pytest.raises(RobustnessError, match="'bonafide' and 'spoof'"):
-        make_conditions({"bonafide": arrays["bonafide"]}, tmp_path, sample_rate=RATE)
+        make_conditions({"bonafide": arrays["bonafide"]}, tmp_path, sampling_rate=RATE)
 
 
 def test_report_shows_the_telephone_band_breaking_a_high_band_detector(label_folder, tmp_path):
     out = make_conditions(label_folder, tmp_path, conditions=["tel-8k", "opus-64"], progress=False)
-    report = robustness_report(_high_band_score, out, sample_rate=RATE, batch_size=3, progress=False)
+    report = robustness_report(_high_band_score, out, sampling_rate=RATE, batch_size=3, progress=False)
     assert list(report.columns) == [
         "condition", "eer", "bonafide_frr_at_clean", "spoof_far_at_clean", "n_bonafide", "n_spoof"
     ]  # fmt: skip
@@ -163,7 +163,7 @@ def tiny_detector(tmp_path_factory):
 
 def test_detector_scores_the_bonafide_logit_of_any_audio_classifier(tiny_detector):
     scorer = Detector.from_pretrained(tiny_detector)
-    assert scorer.sample_rate == RATE and scorer.bonafide_index == 1
+    assert scorer.sampling_rate == RATE and scorer.bonafide_index == 1
     waveforms = [_voice(0), _voice(1, seconds=0.3)]
     scores = scorer(waveforms, RATE)
     assert scores.shape == (2,) and np.isfinite(scores).all()

@@ -122,7 +122,7 @@ def test_full_official_state_dict_matches_upstream_layout(fixtures_dir):
     upstream = convert_speechtokenizer.state_dict_to_upstream(model.state_dict())
     actual = [(key, list(tensor.shape)) for key, tensor in upstream.items()]
     assert actual == expected
-    assert (model.sample_rate, model.hop_length) == (16000, 320)
+    assert (model.sampling_rate, model.hop_length) == (16000, 320)
 
 
 def test_config_requires_every_model_key(golden):
@@ -153,6 +153,7 @@ def test_pretrained_loads_a_flat_upstream_checkpoint_from_a_folder(tmp_path):
     """The official layout: ``config.json`` with training keys too, ``SpeechTokenizer.pt`` a flat dict."""
     model = speechtokenizer.tiny_codec(get_spec("A"), seed=3)
     config = {**dataclasses.asdict(model.config), "strides": list(model.config.strides), "batch_size": 8}
+    config["sample_rate"] = config.pop("sampling_rate")  # upstream's key
     (tmp_path / "config.json").write_text(json.dumps(config))
     torch.save(
         convert_speechtokenizer.state_dict_to_upstream(model.state_dict()), tmp_path / "SpeechTokenizer.pt"

@@ -666,7 +666,7 @@ CASES = [
          lambda s: ["evaluate", "--model", s.model(), "--dataset", _built_dataset(s), "--configs", "Z",
                     "--output-dir", "eval"], check=_absent("eval"),
          errors=(r"codecfake: no config Z in this dataset \(its configs: default, bonafide\); choose from "
-                 r"those \(--configs\) or build the missing ones",)),
+                 r"those \(--subsets\) or build the missing ones",)),
     Case("4 train.py --dataset that does not exist",
          lambda s: s.train_args("run", "--dataset", "no/such/folder"), program="train.py",
          errors=(r"no/such/folder: no such dataset folder \(relative to .*\); check the path",)),

@@ -75,7 +75,7 @@ def test_flags_win_over_the_options_file_which_wins_over_the_defaults(train_scri
     config = _config(train_script, ["--config-file", str(options), "--epochs", "5", "--batch_size", "4"])
     assert (config.epochs, config.batch_size, config.seed, config.resume) == (5, 4, 7, True)
     assert config.learning_rate == 1e-3 and config.class_weights == [0.2, 0.8]  # YAML's "1e-3" string checked
-    assert config.weight_decay == 1e-4 and config.config == "E"  # neither in the file nor given: the default
+    assert config.weight_decay == 1e-4 and config.subset == "E"  # neither in the file nor given: the default
     assert _config(
         train_script, ["--config-file", str(options), "--class-weights", "1", "9"]
     ).class_weights == [1, 9]
@@ -84,7 +84,7 @@ def test_flags_win_over_the_options_file_which_wins_over_the_defaults(train_scri
 
 
 def test_training_config_json_is_written_flat_and_read_back(tmp_path):
-    config = TrainingConfig(config="A", model="tiny", class_weights=[0.3, 0.7], log_with=["none"], epochs=4)
+    config = TrainingConfig(subset="A", model="tiny", class_weights=[0.3, 0.7], log_with=["none"], epochs=4)
     path = config.save(tmp_path)
     written = json.loads(path.read_text())
     assert written["class_weights"] == "0.3,0.7" and written["log_with"] == "none" and written["epochs"] == 4
@@ -96,7 +96,7 @@ def test_a_partial_or_newer_training_config_json_loads_with_defaults(tmp_path):
     (tmp_path / "training_config.json").write_text(
         json.dumps({"config": "C", "option_of_a_newer_version": 1})
     )
-    assert TrainingConfig.load(tmp_path) == TrainingConfig(config="C")
+    assert TrainingConfig.load(tmp_path) == TrainingConfig(subset="C")
 
 
 @pytest.mark.parametrize(

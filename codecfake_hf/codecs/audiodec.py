@@ -448,7 +448,7 @@ class AudioDecCodec(CodecModel):
             raise ValueError("AudioDec: the vocoder's in_channels must equal the autoencoder's code_dim")
         self.autoencoder = autoencoder
         self.vocoder = vocoder
-        self.sample_rate = 24000
+        self.sampling_rate = 24000
         self.hop_length = autoencoder.config.hop_length
         self.chunk_frames, self.min_chunk_frames = chunk_frames, min_chunk_frames
         self.set_streaming_state(streaming_state)

@@ -43,10 +43,10 @@ from codecfake_hf.audio import clamp, peak_normalize, resample, validate_wavefor
 
 
 class CodecModel(torch.nn.Module):
-    """Base class of the codec models (one per family). Subclasses set ``sample_rate`` (Hz) and
+    """Base class of the codec models (one per family). Subclasses set ``sampling_rate`` (Hz) and
     ``hop_length`` (samples per code frame) and implement :meth:`encode` / :meth:`decode`."""
 
-    sample_rate: int
+    sampling_rate: int
     hop_length: int
 
     def encode(self, waveforms: torch.Tensor):
@@ -111,13 +111,13 @@ class Resynthesizer:
             self.model.max_batch_samples = self.max_batch_samples
 
     @property
-    def sample_rate(self) -> int:
+    def sampling_rate(self) -> int:
         """Output sample rate in Hz (the codec's own)."""
-        return int(self.model.sample_rate)
+        return int(self.model.sampling_rate)
 
-    def prepare(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+    def prepare(self, waveform: np.ndarray, sampling_rate: int) -> np.ndarray:
         """Per-utterance input processing: validate, resample to the codec rate, peak-normalise."""
-        waveform = resample(validate_waveform(waveform), sample_rate, self.sample_rate)
+        waveform = resample(validate_waveform(waveform), sampling_rate, self.sampling_rate)
         if self.input_peak is not None:
             waveform = peak_normalize(waveform, self.input_peak)
         return waveform
@@ -158,16 +158,16 @@ class Resynthesizer:
     def resynthesize(
         self,
         waveforms: Sequence[np.ndarray],
-        sample_rate: int,
+        sampling_rate: int,
         batch_size: int = 16,
         progress: bool = False,
     ) -> list[np.ndarray]:
-        """Resynthesize mono float arrays ``[T_i]`` at ``sample_rate`` Hz.
+        """Resynthesize mono float arrays ``[T_i]`` at ``sampling_rate`` Hz.
 
-        Returns one float32 array per input, at :attr:`sample_rate`, of the resampled input's
+        Returns one float32 array per input, at :attr:`sampling_rate`, of the resampled input's
         length, clamped to +-0.99 (16-bit quantisation happens when it is written).
         """
-        prepared = [self.prepare(w, sample_rate) for w in waveforms]
+        prepared = [self.prepare(w, sampling_rate) for w in waveforms]
         outputs: list[np.ndarray | None] = [None] * len(prepared)
         groups = self.batches([len(w) for w in prepared], batch_size)
         for group in tqdm(groups, desc="resynthesizing", unit="batch", disable=not progress):
@@ -175,9 +175,9 @@ class Resynthesizer:
                 outputs[index] = output
         return outputs  # type: ignore[return-value]
 
-    def resynthesize_one(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+    def resynthesize_one(self, waveform: np.ndarray, sampling_rate: int) -> np.ndarray:
         """Reference per-utterance path (batch of one, no padding)."""
-        return self._run([self.prepare(waveform, sample_rate)])[0]
+        return self._run([self.prepare(waveform, sampling_rate)])[0]
 
 
 @contextlib.contextmanager

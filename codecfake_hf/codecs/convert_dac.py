@@ -94,7 +94,7 @@ def upstream_config(config: dict) -> DacConfig:
         n_codebooks=config["n_codebooks"],
         codebook_size=config["codebook_size"],
         codebook_dim=config["codebook_dim"],
-        sampling_rate=config["sample_rate"],
+        sampling_rate=config["sample_rate"],  # the upstream metadata's key
     )
 
 

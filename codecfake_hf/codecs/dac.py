@@ -142,10 +142,10 @@ class DacCodec(CodecModel):
         self.window_s = float(window_s)
         self.normalize_db = float(normalize_db)
         self.max_batch_samples = int(max_batch_samples)
-        self.sample_rate = int(model.config.sampling_rate)
+        self.sampling_rate = int(model.config.sampling_rate)
         self.hop_length = int(model.config.hop_length)
         self.delay = padding_free_delay(model)
-        self.window = math.ceil(self.window_s * self.sample_rate / self.hop_length) * self.hop_length
+        self.window = math.ceil(self.window_s * self.sampling_rate / self.hop_length) * self.hop_length
         self.chunk_hop = padding_free_length(model, self.window)
 
     # -- plain path -------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ class DacCodec(CodecModel):
     # -- compress / decompress ----------------------------------------------------------------------
     def normalize_loudness(self, signal: torch.Tensor) -> _Prepared:
         """compress steps 4-6 on ``signal [T]``: loudness to ``normalize_db`` LUFS, then peak <= 1."""
-        input_db = integrated_loudness(signal.numpy(), self.sample_rate)
+        input_db = integrated_loudness(signal.numpy(), self.sampling_rate)
         gain = torch.exp((torch.tensor(self.normalize_db, dtype=torch.float32) - input_db) * GAIN_FACTOR)
         signal = signal * gain
         peak = signal.abs().max()
@@ -185,7 +185,7 @@ class DacCodec(CodecModel):
 
     def restore_loudness(self, decoded: torch.Tensor, input_db: np.float32) -> torch.Tensor:
         """decompress step 4: scale ``decoded [T']`` so its loudness is ``input_db``."""
-        decoded_db = integrated_loudness(decoded.numpy(), self.sample_rate)
+        decoded_db = integrated_loudness(decoded.numpy(), self.sampling_rate)
         return decoded * torch.exp(torch.tensor(input_db - decoded_db, dtype=torch.float32) * GAIN_FACTOR)
 
     def windows(self, signal: torch.Tensor) -> torch.Tensor:
@@ -229,7 +229,7 @@ class DacCodec(CodecModel):
         prepared = [self.normalize_loudness(signal) for signal in signals]
         decoded: list[torch.Tensor | None] = [None] * len(prepared)
         chunked = [
-            i for i, item in enumerate(prepared) if len(item.signal) / self.sample_rate > self.window_s
+            i for i, item in enumerate(prepared) if len(item.signal) / self.sampling_rate > self.window_s
         ]
         if chunked:
             windows = [self.windows(prepared[i].signal) for i in chunked]
@@ -295,7 +295,7 @@ def _config(spec: CodecSpec, **overrides) -> DacConfig:
     settings = {
         "downsampling_ratios": list(spec.options["downsampling_ratios"]),
         "n_codebooks": spec.n_quantizers,
-        "sampling_rate": spec.sample_rate,
+        "sampling_rate": spec.sampling_rate,
     }
     return DacConfig(**{**settings, **overrides})
 

@@ -24,7 +24,7 @@ class EncodecCodec(CodecModel):
             raise ValueError(f"bandwidth {bandwidth} kbps is not one of {model.config.target_bandwidths}")
         self.model = model
         self.bandwidth = float(bandwidth)
-        self.sample_rate = int(model.config.sampling_rate)
+        self.sampling_rate = int(model.config.sampling_rate)
         self.hop_length = int(model.config.hop_length)
 
     def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
@@ -41,7 +41,7 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> EncodecCodec:
     the same number of codebooks as in the real model."""
     torch.manual_seed(seed)
     config = EncodecConfig(
-        sampling_rate=spec.sample_rate,
+        sampling_rate=spec.sampling_rate,
         num_filters=4,
         hidden_size=16,
         codebook_dim=16,

@@ -436,7 +436,7 @@ class FunCodecCodes:
 class FunCodecModel(CodecModel):
     """A FunCodec ``encodec`` or ``freq_codec`` (mag-phase) model.
 
-    ``sample_rate`` is ``config.sampling_rate``; ``hop_length`` is samples per code frame
+    ``sampling_rate`` is ``config.sampling_rate``; ``hop_length`` is samples per code frame
     (``prod(ratios)``, or the STFT hop times the time ratios).
     """
 
@@ -444,7 +444,7 @@ class FunCodecModel(CodecModel):
         super().__init__()
         self.config = config
         self.two_d = config.two_d
-        self.sample_rate = config.sampling_rate
+        self.sampling_rate = config.sampling_rate
         self.hop_length = config.hop_length
         self.audio_normalize = config.audio_normalize
         self.segment_length, self.segment_stride = config.segment_length, config.segment_stride

@@ -268,7 +268,7 @@ class HiFiCodec(CodecModel):
     def __init__(self, config: HiFiCodecConfig) -> None:
         super().__init__()
         self.config = config
-        self.sample_rate = int(config.sampling_rate)
+        self.sampling_rate = int(config.sampling_rate)
         self.hop_length = config.hop_length
         #: On CPU, :meth:`encode_decode` runs at most this many padded input samples per forward.
         self.cpu_group_samples = CPU_GROUP_SAMPLES
@@ -358,8 +358,8 @@ def from_upstream(config: dict, state_dict: dict) -> HiFiCodec:
 
 def _official_config(spec: CodecSpec) -> dict:
     config = OFFICIAL_CONFIGS[spec.options["config"]]
-    if config["sampling_rate"] != spec.sample_rate:
-        raise ValueError(f"{spec.id}: config {spec.options['config']} is not at {spec.sample_rate} Hz")
+    if config["sampling_rate"] != spec.sampling_rate:
+        raise ValueError(f"{spec.id}: config {spec.options['config']} is not at {spec.sampling_rate} Hz")
     return config
 
 

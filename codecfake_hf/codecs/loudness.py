@@ -27,11 +27,11 @@ _RELATIVE_GATE = -10.0
 
 
 def _biquad(
-    kind: str, gain_db: float, q: float, center_hz: float, rate: int
+    kind: str, gain_db: float, q: float, center_hz: float, sampling_rate: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """RBJ-cookbook biquad ``(b, a)`` normalised by ``a0``, rounded to float32 values."""
     amp = 10.0 ** (gain_db / 40.0)
-    w0 = 2.0 * math.pi * center_hz / rate
+    w0 = 2.0 * math.pi * center_hz / sampling_rate
     alpha = math.sin(w0) / (2.0 * q)
     cos_w0 = math.cos(w0)
     if kind == "high_shelf":
@@ -59,32 +59,32 @@ def _biquad(
     ).astype(np.float64)
 
 
-def k_weighting(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+def k_weighting(waveform: np.ndarray, sampling_rate: int) -> np.ndarray:
     """Apply the two BS.1770 K-weighting stages to ``waveform [T]`` (float64 out)."""
     data = np.asarray(waveform, dtype=np.float64)
     for stage in (("high_shelf", 4.0, 1 / math.sqrt(2.0), 1500.0), ("high_pass", 0.0, 0.5, 38.0)):
-        b, a = _biquad(*stage, sample_rate)
+        b, a = _biquad(*stage, sampling_rate)
         data = lfilter(b, a, data)
     return data
 
 
-def integrated_loudness(waveform: np.ndarray, sample_rate: int) -> np.float32:
-    """BS.1770-4 gated loudness of mono ``waveform [T]`` at ``sample_rate`` Hz, in LUFS (float32),
+def integrated_loudness(waveform: np.ndarray, sampling_rate: int) -> np.float32:
+    """BS.1770-4 gated loudness of mono ``waveform [T]`` at ``sampling_rate`` Hz, in LUFS (float32),
     floored at :data:`MIN_LOUDNESS`."""
     waveform = np.asarray(waveform, dtype=np.float32)
     length = waveform.shape[-1]
-    duration = length / sample_rate
+    duration = length / sampling_rate
     if duration < 0.5:  # same arithmetic as upstream, including its int() truncation
-        waveform = np.pad(waveform, (0, int((0.5 - duration) * sample_rate)))
-    weighted = k_weighting(waveform, sample_rate)
+        waveform = np.pad(waveform, (0, int((0.5 - duration) * sampling_rate)))
+    weighted = k_weighting(waveform, sampling_rate)
 
-    kernel = int(_BLOCK_S * sample_rate)
-    stride = int(_BLOCK_S * sample_rate * (_STEP_S / _BLOCK_S))
+    kernel = int(_BLOCK_S * sampling_rate)
+    stride = int(_BLOCK_S * sampling_rate * (_STEP_S / _BLOCK_S))
     n_blocks = 1 + math.ceil((len(weighted) - kernel) / stride)
     weighted = np.pad(weighted, (0, max(0, (n_blocks - 1) * stride + kernel - len(weighted))))
     squares = np.concatenate([[0.0], np.cumsum(weighted * weighted)])
     starts = np.arange(n_blocks) * stride
-    energy = (squares[starts + kernel] - squares[starts]) / (_BLOCK_S * sample_rate)
+    energy = (squares[starts + kernel] - squares[starts]) / (_BLOCK_S * sampling_rate)
 
     with np.errstate(divide="ignore"):
         block_loudness = -0.691 + 10.0 * np.log10(energy)

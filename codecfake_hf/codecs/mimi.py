@@ -43,7 +43,7 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> MimiCodec:
     samples, ``spec.n_quantizers`` codebooks of 64 entries, one Transformer layer per side."""
     torch.manual_seed(seed)
     config = MimiConfig(
-        sampling_rate=spec.sample_rate,
+        sampling_rate=spec.sampling_rate,
         hidden_size=32,
         num_filters=4,
         upsampling_ratios=[4, 4, 3, 2],

@@ -80,9 +80,9 @@ def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, options: 
         model_name=name,
         repo_id=f"alibaba-damo/{repo}",
         files=("config.yaml", "model.pth"),
-        sample_rate=16000,
+        sampling_rate=16000,
         n_quantizers=32,
-        licence="MIT",
+        license="MIT",
         processing=_FUNCODEC,
         decoder_domain="frequency" if options["model"] == "freq_codec" else "time",
         kbps=32 * 10 * frame_rate_hz / 1000,
@@ -91,7 +91,7 @@ def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, options: 
     )
 
 
-def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> CodecSpec:
+def _hificodec(subset: str, file: str, config: str, sampling_rate: int, name: str) -> CodecSpec:
     return CodecSpec(
         id=subset,
         family="AcademiCodec (HiFi-Codec)",
@@ -99,18 +99,20 @@ def _hificodec(subset: str, file: str, config: str, rate: int, name: str) -> Cod
         model_name=name,
         repo_id="Dongchao/AcademiCodec",
         files=(file,),
-        sample_rate=rate,
+        sampling_rate=sampling_rate,
         n_quantizers=4,
-        licence="MIT (README statement; no LICENSE file upstream)",
+        license="MIT (README statement; no LICENSE file upstream)",
         processing=_HIFI,
-        kbps=4 * 10 * rate / 320 / 1000,
-        frame_rate_hz=rate / 320,
+        kbps=4 * 10 * sampling_rate / 320 / 1000,
+        frame_rate_hz=sampling_rate / 320,
         input_peak=0.95,
         options={"checkpoint": file, "config": config},
     )
 
 
-def _dac(subset: str, repo: str, rate: int, ratios: tuple[int, ...], n_q: int, name: str) -> CodecSpec:
+def _dac(
+    subset: str, repo: str, sampling_rate: int, ratios: tuple[int, ...], n_q: int, name: str
+) -> CodecSpec:
     hop = math.prod(ratios)
     return CodecSpec(
         id=subset,
@@ -119,12 +121,12 @@ def _dac(subset: str, repo: str, rate: int, ratios: tuple[int, ...], n_q: int, n
         model_name=name,
         repo_id=repo,
         files=("config.json", "model.safetensors"),
-        sample_rate=rate,
+        sampling_rate=sampling_rate,
         n_quantizers=n_q,
-        licence="MIT (descript-audio-codec; the weights' terms are not restated on the Hub card)",
+        license="MIT (descript-audio-codec; the weights' terms are not restated on the Hub card)",
         processing=_DAC,
-        kbps=round(n_q * 10 * rate / hop / 1000, 2),
-        frame_rate_hz=round(rate / hop, 2),
+        kbps=round(n_q * 10 * sampling_rate / hop / 1000, 2),
+        frame_rate_hz=round(sampling_rate / hop, 2),
         options={"mode": "compress", "downsampling_ratios": ratios},
     )
 
@@ -139,9 +141,9 @@ CODECS: dict[str, CodecSpec] = {
             model_name="speechtokenizer_hubert_avg",
             repo_id="fnlp/SpeechTokenizer",
             files=("speechtokenizer_hubert_avg/config.json", "speechtokenizer_hubert_avg/SpeechTokenizer.pt"),
-            sample_rate=16000,
+            sampling_rate=16000,
             n_quantizers=8,
-            licence="Apache-2.0",
+            license="Apache-2.0",
             processing=f"no normalisation; all 8 RVQ layers; encoded per clip; {_CLAMP}",
             auxiliary="semantic distillation",
             kbps=4.0,
@@ -170,9 +172,9 @@ CODECS: dict[str, CodecSpec] = {
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/checkpoint-500000steps.pkl",
                 "vocoder/AudioDec_v1_symAD_libritts_24000_hop300_clean/config.yml",
             ),
-            sample_rate=24000,
+            sampling_rate=24000,
             n_quantizers=8,
-            licence="CC BY-NC 4.0 (non-commercial)",
+            license="CC BY-NC 4.0 (non-commercial)",
             processing=f"no normalisation; encoder + HiFiGAN vocoder, clean streaming state per utterance; {_CLAMP}",
             kbps=6.4,
             frame_rate_hz=80.0,
@@ -188,9 +190,9 @@ CODECS: dict[str, CodecSpec] = {
             model_name="encodec_24khz",
             repo_id="facebook/encodec_24khz",
             files=("config.json", "model.safetensors"),
-            sample_rate=24000,
+            sampling_rate=24000,
             n_quantizers=2,
-            licence="CC BY-NC 4.0 (upstream encodec release; the Hub card states no licence)",
+            license="CC BY-NC 4.0 (upstream encodec release; the Hub card states no licence)",
             processing=f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
             kbps=1.5,
             frame_rate_hz=75.0,
@@ -255,9 +257,9 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         model_name="mimi (8 of 32 codebooks, as Moshi)",
         repo_id="kyutai/mimi",
         files=("config.json", "model.safetensors"),
-        sample_rate=24000,
+        sampling_rate=24000,
         n_quantizers=8,
-        licence="CC-BY-4.0 (Kyutai model cards; confirm on the kyutai/mimi card)",
+        license="CC-BY-4.0 (Kyutai model cards; confirm on the kyutai/mimi card)",
         processing=f"no normalisation; causal, batched; first 8 codebooks; {_CLAMP}",
         auxiliary="semantic distillation",
         kbps=1.1,
@@ -270,9 +272,9 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         model_name="xcodec-hubert-librispeech @ 4 kbps",
         repo_id="hf-audio/xcodec-hubert-librispeech",
         files=("config.json", "model.safetensors"),
-        sample_rate=16000,
+        sampling_rate=16000,
         n_quantizers=8,
-        licence="CC-BY-4.0 (stated on sibling hf-audio X-codec cards; unverified for this checkpoint)",
+        license="CC-BY-4.0 (stated on sibling hf-audio X-codec cards; unverified for this checkpoint)",
         processing=_PER_CLIP,
         auxiliary="semantic distillation",
         kbps=4.0,
@@ -286,9 +288,9 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         model_name="wavtokenizer-large-unify-40token",
         repo_id="swiss-ai/wavtokenizer-large-unify-40token",
         files=("config.json", "model.safetensors"),
-        sample_rate=24000,
+        sampling_rate=24000,
         n_quantizers=1,
-        licence="MIT (original WavTokenizer release; confirm on the converted checkpoint's card)",
+        license="MIT (original WavTokenizer release; confirm on the converted checkpoint's card)",
         processing=_PER_CLIP,
         quantizer="SVQ",
         decoder_domain="frequency",
@@ -305,9 +307,9 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         # fc_prior), which does not fit Xcodec2Model (semantic_encoder, acoustic_decoder, fc_encoder)
         repo_id="HKUSTAudio/xcodec2-hf",
         files=("config.json", "model.safetensors"),
-        sample_rate=16000,
+        sampling_rate=16000,
         n_quantizers=1,
-        licence="CC BY-NC 4.0 (non-commercial; HKUSTAudio/xcodec2 card, the weights it converts)",
+        license="CC BY-NC 4.0 (non-commercial; HKUSTAudio/xcodec2 card, the weights it converts)",
         processing=_PER_CLIP,
         quantizer="SQ",
         auxiliary="semantic distillation",

@@ -43,9 +43,9 @@ class CodecSpec:
         files: files of ``repo_id`` that loading needs (to pre-download for offline use).
         fallback_repo_ids: repositories that hold the same files under an older name, tried in
             order when ``repo_id`` cannot provide them (:func:`fetch_checkpoint`).
-        sample_rate: codec sample rate in Hz (output is written at this rate).
+        sampling_rate: codec sample rate in Hz (output is written at this rate).
         n_quantizers: codebooks used at decode in the official data.
-        licence: licence of the weights.
+        license: licence of the weights (as stated by their source).
         processing: the official pre/post-processing, in words.
         quantizer: taxonomy (CodecFake+): "MVQ" multi-codebook VQ, "SVQ" single-codebook VQ,
             "SQ" scalar quantisation.
@@ -64,9 +64,9 @@ class CodecSpec:
     model_name: str
     repo_id: str
     files: tuple[str, ...]
-    sample_rate: int
+    sampling_rate: int
     n_quantizers: int
-    licence: str
+    license: str
     processing: str
     quantizer: str = "MVQ"
     auxiliary: str = "none"

@@ -40,6 +40,9 @@ from codecfake_hf.codecs.layers.seanet import SEANetConfig, SEANetDecoder, SEANe
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 from codecfake_hf.hub import CheckpointUnavailableError
 
+#: Fields of :class:`SpeechTokenizerConfig` that the upstream ``config.json`` spells differently.
+_UPSTREAM_KEYS = {"sampling_rate": "sample_rate"}
+
 
 @dataclass(frozen=True)
 class SpeechTokenizerConfig:
@@ -60,7 +63,8 @@ class SpeechTokenizerConfig:
         activation: only "ELU" (alpha 1) is supported; the Snake variant is another checkpoint.
         codebook_size: codewords per RVQ layer.
         n_q: RVQ layers.
-        sample_rate: audio rate in Hz (nothing resamples inside the model).
+        sampling_rate: audio rate in Hz (nothing resamples inside the model; upstream key
+            ``sample_rate``).
     """
 
     n_filters: int = 64
@@ -75,7 +79,7 @@ class SpeechTokenizerConfig:
     activation: str = "ELU"
     codebook_size: int = 1024
     n_q: int = 8
-    sample_rate: int = 16000
+    sampling_rate: int = 16000
 
     def __post_init__(self) -> None:
         if self.activation != "ELU":
@@ -88,11 +92,11 @@ class SpeechTokenizerConfig:
     def from_upstream(cls, config: dict) -> SpeechTokenizerConfig:
         """Read an upstream ``config.json`` dict. Every model key must be present (upstream turns
         a missing key into None, which silently changes the model); training keys are ignored."""
-        names = [f.name for f in fields(cls)]
-        missing = [name for name in names if name not in config]
+        keys = {f.name: _UPSTREAM_KEYS.get(f.name, f.name) for f in fields(cls)}
+        missing = [key for key in keys.values() if key not in config]
         if missing:
             raise ValueError(f"SpeechTokenizer config is missing the key(s) {', '.join(missing)}")
-        values = {name: config[name] for name in names}
+        values = {name: config[key] for name, key in keys.items()}
         return cls(**{**values, "strides": tuple(int(s) for s in values["strides"])})
 
     @property
@@ -128,7 +132,7 @@ class SpeechTokenizerCodec(CodecModel):
     def __init__(self, config: SpeechTokenizerConfig) -> None:
         super().__init__()
         self.config = config
-        self.sample_rate = config.sample_rate
+        self.sampling_rate = config.sampling_rate
         self.hop_length = config.hop_length
         self.encoder = SEANetEncoder(config.seanet(bidirectional=config.bidirectional))
         self.transform = (

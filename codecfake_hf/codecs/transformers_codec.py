@@ -37,10 +37,10 @@ class TransformersCodec(CodecModel):
     #: model's feature extractor does (X-codec: otherwise the output can end short of the input).
     pad_to_hop: bool = False
 
-    def __init__(self, model: torch.nn.Module, sample_rate: int, hop_length: int) -> None:
+    def __init__(self, model: torch.nn.Module, sampling_rate: int, hop_length: int) -> None:
         super().__init__()
         self.model = model
-        self.sample_rate = int(sample_rate)
+        self.sampling_rate = int(sampling_rate)
         self.hop_length = int(hop_length)
 
     def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

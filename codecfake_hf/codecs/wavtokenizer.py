@@ -38,7 +38,7 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> WavTokenizerCodec:
     (600), 64-entry codebook of dimension 16, one ConvNeXt block."""
     torch.manual_seed(seed)
     config = WavTokenizerConfig(
-        sampling_rate=spec.sample_rate,
+        sampling_rate=spec.sampling_rate,
         num_filters=4,
         hidden_size=16,
         codebook_dim=16,

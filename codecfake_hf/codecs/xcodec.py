@@ -32,6 +32,7 @@ class XcodecCodec(TransformersCodec):
             raise ValueError(
                 f"bandwidth {bandwidth} kbps is not one of {list(model.config.target_bandwidths)}"
             )
+        # transformers' XcodecConfig spells it sample_rate
         super().__init__(model, model.config.sample_rate, model.config.hop_length)
         self.bandwidth = float(bandwidth)
 
@@ -49,7 +50,7 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> XcodecCodec:
     torch.manual_seed(seed)
     bandwidth = spec.options["bandwidth"]
     config = XcodecConfig(
-        sample_rate=spec.sample_rate,
+        sample_rate=spec.sampling_rate,
         target_bandwidths=[0.5, bandwidth],
         acoustic_model_config={
             "encoder_hidden_size": 4,

@@ -33,7 +33,7 @@ class Xcodec2Codec(TransformersCodec):
     def __init__(self, model: Xcodec2Model) -> None:
         super().__init__(model, model.config.sampling_rate, model.config.hop_length)
         self.features = SeamlessM4TFeatureExtractor(
-            feature_size=80, num_mel_bins=80, sampling_rate=self.sample_rate, stride=2, padding_value=1.0
+            feature_size=80, num_mel_bins=80, sampling_rate=self.sampling_rate, stride=2, padding_value=1.0
         )
 
     def semantic_features(self, waveforms: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -41,7 +41,7 @@ class Xcodec2Codec(TransformersCodec):
         ``input_features [B, T / hop, 160]`` and ``input_features_mask [B, T / hop]``."""
         half_hop = self.hop_length // 2
         rows = [np.pad(row, (half_hop, half_hop)) for row in waveforms[:, 0].float().cpu().numpy()]
-        batch = self.features(rows, sampling_rate=self.sample_rate, return_tensors="pt", padding=True)
+        batch = self.features(rows, sampling_rate=self.sampling_rate, return_tensors="pt", padding=True)
         return {
             "input_features": batch["input_features"].to(device=waveforms.device, dtype=waveforms.dtype),
             "input_features_mask": batch["attention_mask"].to(waveforms.device),
@@ -61,7 +61,7 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> Xcodec2Codec:
     (320), 4 FSQ dimensions of 4 levels, one Transformer layer, a one-layer w2v-BERT."""
     torch.manual_seed(seed)
     config = Xcodec2Config(
-        sampling_rate=spec.sample_rate,
+        sampling_rate=spec.sampling_rate,
         hidden_size=32,
         intermediate_size=32,
         num_hidden_layers=1,

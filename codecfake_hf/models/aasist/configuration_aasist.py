@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
+#: Class names by class id (0 spoof, 1 bona fide). The same as ``codecfake_hf.labels.ID2LABEL``,
+#: written out because this file is saved with the model and imports nothing of the package.
+AASIST_ID2LABEL = {0: "spoof", 1: "bonafide"}
 #: Presets of the two released variants (and a tiny test model); keys are :class:`AasistConfig` arguments.
 AASIST_PRESETS: dict[str, dict] = {
     "AASIST": {
@@ -137,8 +140,8 @@ class AasistConfig(PretrainedConfig):
         self.class_weights = list(class_weights)
         self.batch_norm_eps = batch_norm_eps
         self.implementation = implementation
-        kwargs.setdefault("id2label", {0: "spoof", 1: "bonafide"})
-        kwargs.setdefault("label2id", {"spoof": 0, "bonafide": 1})
+        kwargs.setdefault("id2label", dict(AASIST_ID2LABEL))
+        kwargs.setdefault("label2id", {name: class_id for class_id, name in AASIST_ID2LABEL.items()})
         super().__init__(**kwargs)
 
     def __setattr__(self, name: str, value) -> None:

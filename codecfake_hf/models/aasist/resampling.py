@@ -37,10 +37,10 @@ STOPBAND_ATTENUATION_DB = 140.0
 _GROUP_WEIGHTS = 2**22
 
 
-def output_length(num_samples: int, orig_sr: int, target_sr: int) -> int:
-    """Samples after resampling ``num_samples`` from ``orig_sr`` to ``target_sr`` Hz: the exact
-    length rounded half up (soxr's convention)."""
-    return (num_samples * target_sr + orig_sr // 2) // orig_sr
+def output_length(num_samples: int, sampling_rate: int, target_sampling_rate: int) -> int:
+    """Samples after resampling ``num_samples`` from ``sampling_rate`` to ``target_sampling_rate`` Hz:
+    the exact length rounded half up (soxr's convention)."""
+    return (num_samples * target_sampling_rate + sampling_rate // 2) // sampling_rate
 
 
 def _kaiser_sinc_table(up: int, down: int) -> tuple[np.ndarray, int]:
@@ -64,22 +64,22 @@ def _kaiser_sinc_table(up: int, down: int) -> tuple[np.ndarray, int]:
     return cutoff * np.sinc(cutoff * tau) * window, reach
 
 
-def sinc_resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited resampling without soxr: ``[T]`` or ``[T, channels]`` float audio at ``orig_sr``
-    Hz to float32 at ``target_sr`` Hz, ``output_length(T, ...)`` samples.
+def sinc_resample(waveform: np.ndarray, sampling_rate: int, target_sampling_rate: int) -> np.ndarray:
+    """Band-limited resampling without soxr: ``[T]`` or ``[T, channels]`` float audio at
+    ``sampling_rate`` Hz to float32 at ``target_sampling_rate`` Hz, ``output_length(T, ...)`` samples.
 
     A Kaiser-windowed sinc (140 dB stop band; cut-off and transition as soxr VHQ, see the module
-    docstring) at the exact rational ratio ``up / down = target_sr / orig_sr``; samples outside the
-    input count as zeros. Polyphase form: the outputs ``n = r, r + up, r + 2 up, ...`` share one
-    weight row and their input windows move by ``down`` samples, so each group of phases ``r`` is one
-    strided ``conv1d`` (float32), a kernel per phase placed at its window's offset.
+    docstring) at the exact rational ratio ``up / down = target_sampling_rate / sampling_rate``;
+    samples outside the input count as zeros. Polyphase form: the outputs ``n = r, r + up, r + 2 up,
+    ...`` share one weight row and their input windows move by ``down`` samples, so each group of
+    phases ``r`` is one strided ``conv1d`` (float32), a kernel per phase placed at its window's offset.
     """
     samples = np.asarray(waveform, dtype=np.float32)
-    divisor = math.gcd(int(orig_sr), int(target_sr))
-    up, down = int(target_sr) // divisor, int(orig_sr) // divisor
+    divisor = math.gcd(int(sampling_rate), int(target_sampling_rate))
+    up, down = int(target_sampling_rate) // divisor, int(sampling_rate) // divisor
     table, reach = _kaiser_sinc_table(up, down)
     taps = table.shape[1]
-    num_out = output_length(samples.shape[0], int(orig_sr), int(target_sr))
+    num_out = output_length(samples.shape[0], int(sampling_rate), int(target_sampling_rate))
     signal = torch.from_numpy(samples.reshape(samples.shape[0], -1).T.copy())  # [channels, T]
     signal = F.pad(signal, (reach, reach + 1 + down))[:, None]  # [channels, 1, reach + T + reach + 1 + down]
     phases = np.arange(up)
@@ -99,20 +99,25 @@ def sinc_resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndar
     return resampled.T.reshape(num_out, *samples.shape[1:]).numpy()
 
 
-def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample ``[T]`` or ``[T, channels]`` float audio from ``orig_sr`` to ``target_sr`` Hz.
+def resample(waveform: np.ndarray, sampling_rate: int, target_sampling_rate: int) -> np.ndarray:
+    """Resample ``[T]`` or ``[T, channels]`` float audio from ``sampling_rate`` to
+    ``target_sampling_rate`` Hz.
 
     soxr "VHQ" when importable, else :func:`sinc_resample` (see :data:`BACKEND`). Returns float32,
-    ``output_length(T, orig_sr, target_sr)`` samples; a copy when the rates are equal.
+    ``output_length(T, sampling_rate, target_sampling_rate)`` samples; a copy when the rates are equal.
 
     Raises:
         ValueError: a rate is not a positive number.
     """
     waveform = np.asarray(waveform, dtype=np.float32)
-    if int(orig_sr) <= 0 or int(target_sr) <= 0:
-        raise ValueError(f"invalid sample rates {orig_sr} -> {target_sr} Hz; both must be positive")
-    if int(orig_sr) == int(target_sr):
+    if int(sampling_rate) <= 0 or int(target_sampling_rate) <= 0:
+        raise ValueError(
+            f"invalid sample rates {sampling_rate} -> {target_sampling_rate} Hz; both must be positive"
+        )
+    if int(sampling_rate) == int(target_sampling_rate):
         return waveform.copy()
     if soxr is None:
-        return sinc_resample(waveform, orig_sr, target_sr)
-    return soxr.resample(waveform, int(orig_sr), int(target_sr), quality="VHQ").astype(np.float32, copy=False)
+        return sinc_resample(waveform, sampling_rate, target_sampling_rate)
+    return soxr.resample(waveform, int(sampling_rate), int(target_sampling_rate), quality="VHQ").astype(
+        np.float32, copy=False
+    )
