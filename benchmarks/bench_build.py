@@ -32,7 +32,8 @@ from codecfake_hf.codecs.base import Resynthesizer
 from codecfake_hf.codecs.registry import family_module, get_spec
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from dataset_builder import build as build_module
-from dataset_builder.build import BuildOptions, build_codecfake, build_config, plan_shards, run_source_check
+from dataset_builder.build import BuildOptions, build_codecfake, build_config, plan_shards
+from dataset_builder.source_check import run_source_check
 from dataset_builder.synthetic import make_synthetic_vctk
 from dataset_builder.vctk import prepare_vctk
 
@@ -64,7 +65,7 @@ def throughput(codec_id: str, utterances: int, batch_size: int) -> list[tuple]:
         corpus = _corpus(Path(scratch) / "vctk", utterances, (3.0, 4.2))
         out = Path(scratch) / "codecfake"
         start = time.perf_counter()
-        check = run_source_check(prepare_vctk(corpus), out / ".build", options)
+        check = run_source_check(prepare_vctk(corpus).utterances, out / ".build", options)
         stages = [("source check (decode)", time.perf_counter() - start)]
         shards = plan_shards(check.rows, options.shard_size)
         hours = sum(r["seconds"] for r in check.rows) / 3600

@@ -3,7 +3,7 @@
 Data flow, top to bottom:
 
 1. :func:`~dataset_builder.vctk.prepare_vctk` lists the utterances and their split.
-2. :func:`check_sources` decodes every source file once (a batched ``map``, cached) and splits the
+2. :func:`~dataset_builder.source_check.run_source_check` decodes every source file once (a batched ``map``, cached) and splits the
    manifest into readable utterances and excluded ones (empty, corrupt, NaN/inf), which every config
    then leaves out alike and the build report lists.
 3. :func:`plan_shards` cuts each split into shards of ``shard_size`` utterances.
@@ -26,7 +26,6 @@ import contextlib
 import ctypes
 import errno
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -45,9 +44,11 @@ from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_wa
 from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
 from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, LABEL_NAMES, SPOOF
 from dataset_builder import DatasetBuildError
+from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
 from dataset_builder.hub import card_was_edited, write_card
+from dataset_builder.source_check import SourceCheck, run_source_check
 from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
 
 FEATURES = datasets.Features(
@@ -61,8 +62,6 @@ FEATURES = datasets.Features(
     }
 )
 #: Bumped whenever the bytes a shard holds would change for the same inputs (invalidates resumes).
-BUILD_VERSION = 1
-#: Rows per parquet row group: small groups keep streaming and the dataset viewer light.
 ROW_GROUP_SIZE = 100
 _FINGERPRINT_KEY = b"codecfake_fingerprint"
 
@@ -94,24 +93,6 @@ def rank_device(device: str, rank: int | None) -> str:
 def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None):
     """The codec of the current worker process, loaded once per (codec, device)."""
     return load_codec(codec_id, tiny=tiny, device=device, local_dir=local_dir)
-
-
-def check_sources(batch: dict[str, list]) -> dict[str, list]:
-    """Batched ``map`` function: decode each ``path``; returns ``num_samples``, ``sample_rate``
-    (Hz, 0 on failure) and ``error`` ("" when readable). The column keeps the name ``sample_rate``
-    because a resumed build reads it back from the check cache an earlier build wrote."""
-    result: dict[str, list] = {"num_samples": [], "sample_rate": [], "error": []}
-    for path in batch["path"]:
-        try:
-            waveform, rate = load_audio(path)
-        except AudioError as error:
-            waveform, rate, message = np.zeros(0, np.float32), 0, str(error)
-        else:
-            message = ""
-        result["num_samples"].append(len(waveform))
-        result["sample_rate"].append(rate)
-        result["error"].append(message)
-    return result
 
 
 def make_examples(
@@ -186,16 +167,6 @@ def _checked(output: np.ndarray, codec_id: str, utterance_id: str) -> np.ndarray
         raise DatasetBuildError(str(error)) from None
 
 
-def _source_stamp(path: str) -> str:
-    """Size and modification time of a source file: part of every fingerprint that reads it."""
-    stat = os.stat(path)
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
-
-
-def _hash(payload: object) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
     """What identifies a codec's output: its spec (weights, rate, processing) and the tiny flag."""
     if codec_id == BONAFIDE_CONFIG:
@@ -216,52 +187,7 @@ def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
 def shard_fingerprint(shard: Shard, codec_id: str, tiny: bool) -> str:
     """Fingerprint of one output shard (build version, codec, the shard's sources)."""
     sources = [(row["utterance_id"], row["path"], row["source"]) for row in shard.rows]
-    return _hash([BUILD_VERSION, codec_fingerprint(codec_id, tiny), shard.split, shard.filename, sources])
-
-
-@dataclass
-class SourceCheck:
-    """Result of :func:`check_sources`: readable rows (with ``split``, ``seconds``) and excluded ones."""
-
-    rows: list[dict]
-    excluded: list[dict]
-
-
-def run_source_check(manifest: VctkManifest, cache_dir: Path, options: BuildOptions) -> SourceCheck:
-    """Decode every source once (cached ``map``) and split the manifest into readable and excluded."""
-    rows = [
-        {
-            "speaker_id": u.speaker_id,
-            "utterance_id": u.utterance_id,
-            "path": u.path,
-            "text": u.text,
-            "split": u.split,
-            "source": _source_stamp(u.path),
-        }
-        for u in manifest.utterances
-    ]
-    fingerprint = _hash([BUILD_VERSION, "check", [(r["path"], r["source"]) for r in rows]])
-    with removed_on_failure(cache_dir / f"check-{fingerprint}") as scratch:
-        checked = datasets.Dataset.from_list(rows).map(
-            check_sources,
-            batched=True,
-            batch_size=64,
-            num_proc=options.map_num_proc(len(rows)),
-            cache_file_name=str(scratch / "check.arrow"),
-            new_fingerprint=fingerprint,
-            desc="checking VCTK audio",
-        )
-    readable, excluded = [], []
-    for row, samples, rate, error in zip(
-        rows, checked["num_samples"], checked["sample_rate"], checked["error"]
-    ):
-        if error:
-            excluded.append(
-                {k: row[k] for k in ("utterance_id", "speaker_id", "split", "path")} | {"error": error}
-            )
-        else:
-            readable.append(row | {"seconds": samples / rate})
-    return SourceCheck(readable, excluded)
+    return cache_key([BUILD_VERSION, codec_fingerprint(codec_id, tiny), shard.split, shard.filename, sources])
 
 
 def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
@@ -301,19 +227,6 @@ def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> No
     with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         for record_batch in table.to_batches(max_chunksize=ROW_GROUP_SIZE):
             writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
-
-
-@contextlib.contextmanager
-def removed_on_failure(folder: Path) -> Iterator[Path]:
-    """Yield ``folder`` (created) as the scratch space of one step (a ``map`` cache and the temporary
-    files ``datasets`` writes next to it); if the step fails, the folder is deleted with everything in
-    it (``datasets`` leaves its temporary file behind when the disk is full)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        yield folder
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
 
 
 def build_config(
@@ -509,7 +422,7 @@ def build_codecfake(
     manifest = prepare_vctk(vctk, options.mic)
     check_checkpoints(codec_ids, options)
     with disk_full_is_a_build_error(out):
-        check = run_source_check(manifest, cache_dir, options)
+        check = run_source_check(manifest.utterances, cache_dir, options)
         if not check.rows:
             raise DatasetBuildError(
                 f"{manifest.root}: no readable audio (see the errors in the build report)"

@@ -100,7 +100,10 @@ def add_demo_command(commands: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--out", default="codecfake-demo", help="output folder")
     demo.add_argument(
-        "--subsets", "--configs", default="E,D1,A", help="comma-separated CodecFake subsets; --configs is the same option"
+        "--subsets",
+        "--configs",
+        default="E,D1,A",
+        help="comma-separated CodecFake subsets; --configs is the same option",
     )
     demo.add_argument("--epochs", type=int, default=2)
     demo.set_defaults(func=_demo)

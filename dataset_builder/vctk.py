@@ -333,11 +333,12 @@ def print_split_counts(corpus: str | os.PathLike, mic: str = "mic1", num_proc: i
     import tempfile
 
     from codecfake_hf.markdown import markdown_table
-    from dataset_builder.build import BuildOptions, run_source_check
+    from dataset_builder.build_options import BuildOptions
+    from dataset_builder.source_check import run_source_check
 
     manifest = prepare_vctk(corpus, mic)
     with tempfile.TemporaryDirectory() as cache:
-        check = run_source_check(manifest, Path(cache), BuildOptions(num_proc=num_proc))
+        check = run_source_check(manifest.utterances, Path(cache), BuildOptions(num_proc=num_proc))
     readable = {row["utterance_id"] for row in check.rows}
     manifest = dataclasses.replace(
         manifest, utterances=[u for u in manifest.utterances if u.utterance_id in readable]
