@@ -284,7 +284,7 @@ def _unreadable_trial_left_out(sandbox: Sandbox, outcome: Outcome) -> None:
 
 
 def _heatmap_titled(sandbox: Sandbox, outcome: Outcome) -> None:
-    from test_tables import visible_texts
+    from tests.test_tables import visible_texts
 
     assert list(pd.read_csv(sandbox.root / "mx" / "cross_test_eer.csv", index_col=0).index) == ["E-a", "E-b"]
     (figure,) = sandbox.figures
@@ -598,7 +598,7 @@ CASES = [
          errors=(r"no intact checkpoint to resume from in run/checkpoints: run/checkpoints/step_4/"
                  r"custom_checkpoint_0\.pkl: unexpected pickled object .*; restore it from a copy or remove "
                  r"this checkpoint$",)),
-    # 2. nothing of the user's is replaced before (or instead of) a check (tests/test_push_checks.py,
+    # 2. nothing of the user's is replaced before (or instead of) a check (tests/dataset_builder/test_push_checks.py,
     #    test_build_output_folder.py)
     Case("2 push-model offline keeps README.md",
          lambda s: ["push-model", s.detector(), "--repo", "org/aasist-l-c"],
@@ -702,7 +702,7 @@ CASES = [
                  r"one",)),
     Case("6 train.py --model models/aasist-l", lambda s: s.train_args("run", "--model", "models/aasist-l"),
          program="train.py", errors=(r"models/aasist-l: no such model folder",)),
-    # 7. build without --tiny finds every checkpoint first (tests/test_build_checkpoints.py; README)
+    # 7. build without --tiny finds every checkpoint first (tests/dataset_builder/test_build_checkpoints.py; README)
     Case("7 build without --tiny offline stops before the bona fide pass",
          lambda s: ["build", "--vctk", _corpus(s), "--configs", "E,D1", "--out", "cf"],
          check=_absent("cf/data", "cf/README.md"),
@@ -738,7 +738,7 @@ CASES = [
          _with(_speech, _truncated_wav, then=_detect("cut.wav", "speech.wav")),
          check=_scored("speech.wav"), raised=False,
          errors=(r"cut\.wav: truncated WAV.*ffmpeg -i cut\.wav repaired\.wav",)),
-    # 10. smaller cases (tests/test_vctk_checks.py, test_build_failures.py, test_evaluate_cli.py,
+    # 10. smaller cases (tests/dataset_builder/test_vctk_checks.py, test_build_failures.py, test_evaluate_cli.py,
     #     test_weight_norm_conv.py, test_training_schedule.py, test_tables.py)
     Case("10 extract_zip: a symbolic link member with a file under it", _symlink_zip, program="python",
          runner="call", check=_absent("corpus"), errors=(r"VCTK\.zip: .*symbolic link member 'VCTK/txt'",)),

@@ -24,7 +24,7 @@ residual blocks, are computed, in the way transformers picks an attention functi
 looks its function up by name at every call, with the eager function written out here as the
 default. ``"fused"`` (the default) takes the CPU kernels of ``fused_aasist.py``: the same function
 with the arithmetic rearranged (logits equal the eager ones within ~1e-5, see
-``tests/test_aasist_implementations.py``). Switch with ``model.set_implementation("eager")`` or
+``tests/models/aasist/test_aasist_implementations.py``). Switch with ``model.set_implementation("eager")`` or
 ``from_pretrained(..., implementation="eager")``.
 """
 

@@ -1,5 +1,5 @@
 """Use saved detector folders as downstream code does: only transformers (+ numpy, soundfile), with
-``codecfake_hf`` (and optionally ``soxr``) made unimportable. Run by tests/test_remote_code.py as
+``codecfake_hf`` (and optionally ``soxr``) made unimportable. Run by tests/models/aasist/test_remote_code.py as
 ``python remote_code_probe.py SPEC.json OUT.json`` in a subprocess whose path holds no checkout.
 
 SPEC: ``{"block": [module names], "folders": [paths], "inputs": [{"name", "kind": "path" | "array" |

@@ -130,7 +130,7 @@ def test_all_implementations_update_the_running_statistics_alike(results):
 
 def test_eager_gives_the_official_logits(fixtures_dir, tmp_path):
     """The readable path alone reproduces the reference logits of the official code (the fused one is
-    checked by tests/test_aasist.py)."""
+    checked by tests/models/aasist/test_aasist.py)."""
     golden = dict(np.load(fixtures_dir / "aasist" / "golden_public.npz"))
     model = official_model(fixtures_dir, "AASIST-L").eval()
     model.set_implementation("eager")

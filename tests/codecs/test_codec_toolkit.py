@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_import_direction import imported_modules
+from tests.test_import_direction import imported_modules
 
 import codecfake_hf.codecs
 from codecfake_hf.codecs import (

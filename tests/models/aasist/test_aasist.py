@@ -28,7 +28,7 @@ from codecfake_hf.models.aasist.feature_extraction_aasist import AudioInputError
 from codecfake_hf.models.aasist.modeling_aasist import mel_sinc_filter_bank
 from codecfake_hf.models.aasist.pipeline_aasist import AasistAudioClassificationPipeline
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 TINY_SAMPLES = 8000
 
 

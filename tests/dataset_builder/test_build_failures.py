@@ -19,7 +19,7 @@ from dataset_builder import DatasetBuildError
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FILE_SIZE_LIMIT = 200_000  # bytes: the source check's cache fits, the bona fide shard's does not
 
 

@@ -2,7 +2,7 @@
 
 Folders written the three ways this project writes them (``save_pretrained`` of a tiny model,
 ``convert-aasist`` of the official AASIST-L, and training's save) are loaded in a subprocess where
-``import codecfake_hf`` fails (tests/remote_code_probe.py), with ``pipeline("audio-classification",
+``import codecfake_hf`` fails (tests/models/aasist/remote_code_probe.py), with ``pipeline("audio-classification",
 trust_remote_code=True)`` and the Auto classes, on file paths, arrays and ``{"raw",
 "sampling_rate"}`` at 8 to 48 kHz; their probabilities must equal ``codecfake detect``'s
 (:class:`~codecfake_hf.detection.Detector`), with the model loaded as saved and with each
@@ -83,7 +83,7 @@ def clips(tmp_path_factory) -> tuple[list[dict], list[dict]]:
 
 
 def run_probe(tmp_path: Path, folders: list[Path], clips, block: list[str]) -> dict:
-    """Run tests/remote_code_probe.py in a fresh interpreter whose path has no checkout of this project."""
+    """Run tests/models/aasist/remote_code_probe.py in a fresh interpreter whose path has no checkout of this project."""
     inputs, refuse = clips
     spec = {
         "block": block,

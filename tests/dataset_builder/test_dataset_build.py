@@ -24,7 +24,7 @@ from dataset_builder import build as build_module
 from dataset_builder.build import BuildOptions, build_codecfake, make_examples
 from dataset_builder.synthetic import make_synthetic_vctk
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "p315")
 OPTIONS = BuildOptions(tiny=True, shard_size=2, batch_size=4)
 CLI_OPTIONS = ["--tiny", "--shard-size", "2", "--batch-size", "4"]
