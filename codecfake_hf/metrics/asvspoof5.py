@@ -141,19 +141,22 @@ def _cllr_bits(bona_llrs: np.ndarray, spoof_llrs: np.ndarray) -> float:
     return float(bona_nats / (2 * np.log(2)) + spoof_nats / (2 * np.log(2)))
 
 
-def compute_cllr(scores, labels) -> float:
+def compute_cllr(scores, labels, **costs: float) -> float:
     """Log-likelihood-ratio cost of scores taken as natural-log LLRs, in bits (>= 0, unbounded).
 
     ``Cllr = [mean_i ln(1 + e^(-b_i)) + mean_j ln(1 + e^(s_j))] / (2 ln 2)`` over bona fide scores b
     and spoof scores s: the cross-entropy, in bits, of the posteriors the LLRs give at prior 1/2,
     averaged over the two classes. 1 bit is the cost of an uninformative system (every LLR 0); it
-    grows without bound for confidently wrong scores. It takes no cost parameters. Computed in float64
-    in a form that cannot overflow, so scores of any finite size give a finite value.
+    grows without bound for confidently wrong scores. Computed in float64 in a form that cannot
+    overflow, so scores of any finite size give a finite value.
 
     Args:
         scores: ``[N]`` log-likelihood ratios (natural log), higher = more bona fide.
         labels: ``[N]`` 1 = bona fide, 0 = spoof.
+        **costs: accepted and checked like the DCFs' (one call signature for every metric), but Cllr is
+            defined at prior 1/2 with unit costs, as in the official package: they do not change it.
     """
+    DetectionCosts(**costs)
     scores, labels = check_trials(scores, labels, "compute_cllr")
     return _cllr_bits(scores[labels == 1], scores[labels == 0])
 
@@ -188,7 +191,7 @@ def _pool_adjacent_violators(positives: np.ndarray, sizes: np.ndarray) -> tuple[
     return np.repeat(block_positives, block_groups), np.repeat(block_sizes, block_groups)
 
 
-def compute_min_cllr(scores, labels) -> float:
+def compute_min_cllr(scores, labels, **costs: float) -> float:
     """Minimum Cllr in bits: the Cllr after the best monotone calibration of the scores, in [0, Cllr].
 
     1. group the trials by distinct score (tied trials get one value) and sort the groups ascending;
@@ -205,7 +208,9 @@ def compute_min_cllr(scores, labels) -> float:
     Args:
         scores: ``[N]`` detection scores, higher = more bona fide.
         labels: ``[N]`` 1 = bona fide, 0 = spoof.
+        **costs: accepted and checked, not used (see :func:`compute_cllr`).
     """
+    DetectionCosts(**costs)
     scores, labels = check_trials(scores, labels, "compute_min_cllr")
     _, group, group_sizes = np.unique(scores, return_inverse=True, return_counts=True)
     group_bona = np.bincount(group[labels == 1], minlength=group_sizes.size)
@@ -225,7 +230,8 @@ def compute_asvspoof5_metrics(scores, labels, **costs: float) -> dict[str, float
         scores: ``[N]`` detection scores, higher = more bona fide; natural-log LLRs for ``act_dcf``
             and ``cllr`` to be meaningful.
         labels: ``[N]`` 1 = bona fide, 0 = spoof.
-        **costs: ``p_spoof`` (default 0.05), ``c_miss`` (1.0), ``c_fa`` (10.0), used by the two DCFs.
+        **costs: ``p_spoof`` (default 0.05), ``c_miss`` (1.0), ``c_fa`` (10.0); only the two DCFs
+            depend on them.
 
     Returns:
         ``{"eer", "min_dcf", "act_dcf", "cllr", "min_cllr"}``: EER, minDCF and actDCF as fractions,
@@ -236,6 +242,6 @@ def compute_asvspoof5_metrics(scores, labels, **costs: float) -> dict[str, float
         "eer": compute_eer(scores, labels)[0],
         "min_dcf": compute_min_dcf(scores, labels, **costs),
         "act_dcf": compute_act_dcf(scores, labels, **costs),
-        "cllr": compute_cllr(scores, labels),
-        "min_cllr": compute_min_cllr(scores, labels),
+        "cllr": compute_cllr(scores, labels, **costs),
+        "min_cllr": compute_min_cllr(scores, labels, **costs),
     }

@@ -225,7 +225,10 @@ def test_bad_trials_get_a_clear_error(metric, scores, labels, message):
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.parametrize("metric", [compute_min_dcf, compute_act_dcf, compute_asvspoof5_metrics])
+ALL_METRICS = [compute_min_dcf, compute_act_dcf, compute_cllr, compute_min_cllr, compute_asvspoof5_metrics]
+
+
+@pytest.mark.parametrize("metric", ALL_METRICS)
 @pytest.mark.parametrize(
     "costs, message",
     [
@@ -242,6 +245,16 @@ def test_bad_trials_get_a_clear_error(metric, scores, labels, message):
 def test_invalid_costs_get_a_clear_error(metric, costs, message):
     with pytest.raises(MetricInputError, match=message):
         metric([0.1, 0.2], [1, 0], **costs)
+
+
+def test_every_metric_takes_the_costs_and_only_the_dcfs_depend_on_them(golden):
+    scores, labels = golden["scores_1"], golden["labels_1"]
+    other = {"p_spoof": 0.3, "c_miss": 2.0, "c_fa": 3.0}
+    assert compute_cllr(scores, labels, **other) == compute_cllr(scores, labels)
+    assert compute_min_cllr(scores, labels, **other) == compute_min_cllr(scores, labels)
+    assert compute_min_dcf(scores, labels, **other) != compute_min_dcf(scores, labels)
+    with pytest.raises(TypeError):
+        compute_cllr(scores, labels, prior=0.3)  # a misspelt cost is not silently ignored
 
 
 def test_act_dcf_rejects_a_non_finite_threshold():
