@@ -1,8 +1,18 @@
-"""Metrics: the ASVspoof EER, its `evaluate` wrapper and the paper's significance tests."""
+"""Metrics: the ASVspoof EER, its `evaluate` wrapper, the paper's significance tests and the ASVspoof 5
+metrics (minDCF, actDCF, Cllr, minCllr)."""
 
 from pathlib import Path
 
+from codecfake_hf.metrics.asvspoof5 import (
+    DetectionCosts,
+    compute_act_dcf,
+    compute_asvspoof5_metrics,
+    compute_cllr,
+    compute_min_cllr,
+    compute_min_dcf,
+)
 from codecfake_hf.metrics.eer import SignificanceResult, compare_detectors, compute_eer, det_curve
+from codecfake_hf.metrics.trials import MetricInputError
 
 #: Folder of the `evaluate` metric module: ``evaluate.load(EER_METRIC_PATH)`` works offline.
 EER_METRIC_PATH = str(Path(__file__).parent / "codecfake_eer")
@@ -18,9 +28,16 @@ def load_eer_metric():
 
 __all__ = [
     "EER_METRIC_PATH",
+    "DetectionCosts",
+    "MetricInputError",
     "SignificanceResult",
     "compare_detectors",
+    "compute_act_dcf",
+    "compute_asvspoof5_metrics",
+    "compute_cllr",
     "compute_eer",
+    "compute_min_cllr",
+    "compute_min_dcf",
     "det_curve",
     "load_eer_metric",
 ]
