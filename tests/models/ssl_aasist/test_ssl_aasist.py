@@ -18,7 +18,7 @@ import torch
 from transformers import AutoModelForAudioClassification, Wav2Vec2Model
 
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.models.ssl_aasist import (
+from codecfake_hf.models.aasist import (
     SslAasistConfig,
     Wav2Vec2AasistForAudioClassification,
     build_ssl_aasist,

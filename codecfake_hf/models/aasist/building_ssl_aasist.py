@@ -10,8 +10,8 @@ import os
 
 from codecfake_hf.sources import ModelLoadError, resolve_model_source
 
-from ..aasist import AasistFeatureExtractor
 from .configuration_ssl_aasist import SslAasistConfig
+from .feature_extraction_aasist import AasistFeatureExtractor
 from .modeling_ssl_aasist import Wav2Vec2AasistForAudioClassification
 
 

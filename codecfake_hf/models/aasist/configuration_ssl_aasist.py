@@ -4,12 +4,15 @@ The design is Tak et al., "Automatic speaker verification spoofing and deepfake 
 wav2vec 2.0 and data augmentation" (Odyssey 2022); the back-end hyper-parameters are those hard-coded
 in ``model.py`` of TakHemlata/SSL_Anti-spoofing at ``4acaa61`` (upstream names in brackets). The
 front end is a :class:`transformers.Wav2Vec2Config`, nested as ``ssl_config`` (the transformers way
-for composite models) and saved inside ``config.json``.
+for composite models) and saved inside ``config.json``. The back end is AASIST's, so
+:class:`SslAasistConfig` is an :class:`~configuration_aasist.AasistConfig` without the sinc front end.
 """
 
 from __future__ import annotations
 
-from transformers import PretrainedConfig, Wav2Vec2Config
+from transformers import Wav2Vec2Config
+
+from .configuration_aasist import AasistConfig
 
 #: The front end of ``facebook/wav2vec2-xls-r-300m`` (fairseq ``xlsr2_300m.pt``): 7-block CNN with
 #: LayerNorm, 24 pre-LN transformer layers of 1024 units. Dropout, layer-drop and SpecAugment-style
@@ -80,7 +83,7 @@ def _check(condition: bool, message: str) -> None:
         raise ValueError(f"SslAasistConfig: {message}")
 
 
-class SslAasistConfig(PretrainedConfig):
+class SslAasistConfig(AasistConfig):
     r"""Configuration of :class:`Wav2Vec2AasistForAudioClassification`. The defaults are the published
     SSL-AASIST back end; the front end default is a plain ``Wav2Vec2Config()`` unless ``ssl_config`` is
     given, so build real models with :meth:`from_preset` (``"xls-r-300m"`` or ``"tiny"``).
@@ -92,9 +95,7 @@ class SslAasistConfig(PretrainedConfig):
         ssl_model_name_or_path (`str`, *optional*):
             Where the pre-trained front-end weights come from (a Hub id or folder), e.g.
             ``"facebook/wav2vec2-xls-r-300m"``; used only when they are asked for
-            (``codecfake_hf.models.ssl_aasist.build_ssl_aasist(..., pretrained_front_end=True)``).
-        sampling_rate (`int`, defaults to 16000): the rate (Hz) inputs must have.
-        num_samples (`int`, defaults to 64600): window length in samples (about 4.04 s).
+            (``codecfake_hf.models.aasist.build_ssl_aasist(..., pretrained_front_end=True)``).
         projection_size (`int`, defaults to 128):
             Output size of the linear layer on the SSL features [``LL``]; the 3x3 max-pool that
             follows makes ``projection_size // 3`` spectral graph nodes (42).
@@ -102,18 +103,14 @@ class SslAasistConfig(PretrainedConfig):
             Output channels of the six 2-D residual blocks [``filts[1:]``]; the first reads 1 channel.
         gat_hidden_size (`int`, defaults to 64): output size of the spectral / temporal graph
             attention layers [``gat_dims[0]``].
-        hsgal_hidden_size (`int`, defaults to 32): output size of the HS-GAL layers [``gat_dims[1]``].
         pool_ratio_spectral, pool_ratio_temporal, pool_ratio_hsgal (`float`, defaults to 0.5):
             Share of nodes kept by the graph pools [``pool_ratios[0:3]``], in (0, 1].
-        temperature_spectral, temperature_temporal, temperature_hsgal (`float`, defaults to 2, 2, 100):
-            Attention softmax temperatures [``temperatures[0:3]``], > 0.
-        attention_dropout (`float`, defaults to 0.2): dropout on the inputs of every graph attention layer.
-        graph_pool_dropout (`float`, defaults to 0.3): dropout on the input of the graph pool scores.
-        branch_dropout (`float`, defaults to 0.2): dropout on both branch outputs ("drop way").
-        readout_dropout (`float`, defaults to 0.5): dropout before the output layer.
-        class_weights (`list[float]`, defaults to `[0.1, 0.9]`):
-            Cross-entropy weights of [spoof, bona fide] used when labels are given.
-        batch_norm_eps (`float`, defaults to 1e-5): epsilon of every BatchNorm.
+        kwargs: the other :class:`AasistConfig` arguments, with its defaults (which are the published
+            SSL-AASIST ones): ``sampling_rate``, ``num_samples``, ``hsgal_hidden_size`` (32), the
+            temperatures (2, 2, 100, > 0), the dropouts (in [0, 1)), ``class_weights`` (two positive
+            numbers), ``batch_norm_eps`` and ``implementation`` (the residual blocks: ``"fused"`` or
+            ``"eager"``). There is no sinc front end: ``sinc_kernel_size`` and ``num_sinc_filters``
+            are ``None``.
 
     Labels: ``0 = "spoof"``, ``1 = "bonafide"``; the detection score is ``logits[:, 1]``.
     """
@@ -125,24 +122,12 @@ class SslAasistConfig(PretrainedConfig):
         self,
         ssl_config: dict | Wav2Vec2Config | None = None,
         ssl_model_name_or_path: str | None = None,
-        sampling_rate: int = 16000,
-        num_samples: int = 64600,
         projection_size: int = 128,
         encoder_channels: list[int] | tuple[int, ...] = (32, 32, 64, 64, 64, 64),
         gat_hidden_size: int = 64,
-        hsgal_hidden_size: int = 32,
         pool_ratio_spectral: float = 0.5,
         pool_ratio_temporal: float = 0.5,
         pool_ratio_hsgal: float = 0.5,
-        temperature_spectral: float = 2.0,
-        temperature_temporal: float = 2.0,
-        temperature_hsgal: float = 100.0,
-        attention_dropout: float = 0.2,
-        graph_pool_dropout: float = 0.3,
-        branch_dropout: float = 0.2,
-        readout_dropout: float = 0.5,
-        class_weights: list[float] | tuple[float, float] = (0.1, 0.9),
-        batch_norm_eps: float = 1e-5,
         **kwargs,
     ):
         if ssl_config is None:
@@ -153,29 +138,21 @@ class SslAasistConfig(PretrainedConfig):
             isinstance(ssl_config, Wav2Vec2Config),
             f"ssl_config must be a Wav2Vec2Config or a dict of its arguments, got {type(ssl_config).__name__}",
         )
+        for name in ("sinc_kernel_size", "num_sinc_filters"):  # a saved config.json holds them as null
+            _check(kwargs.pop(name, None) is None, f"{name} does not apply: SSL-AASIST has no sinc front end")
         self.ssl_config = ssl_config
         self.ssl_model_name_or_path = ssl_model_name_or_path
-        self.sampling_rate = sampling_rate
-        self.num_samples = num_samples
         self.projection_size = projection_size
-        self.encoder_channels = list(encoder_channels)
-        self.gat_hidden_size = gat_hidden_size
-        self.hsgal_hidden_size = hsgal_hidden_size
-        self.pool_ratio_spectral = pool_ratio_spectral
-        self.pool_ratio_temporal = pool_ratio_temporal
-        self.pool_ratio_hsgal = pool_ratio_hsgal
-        self.temperature_spectral = temperature_spectral
-        self.temperature_temporal = temperature_temporal
-        self.temperature_hsgal = temperature_hsgal
-        self.attention_dropout = attention_dropout
-        self.graph_pool_dropout = graph_pool_dropout
-        self.branch_dropout = branch_dropout
-        self.readout_dropout = readout_dropout
-        self.class_weights = list(class_weights)
-        self.batch_norm_eps = batch_norm_eps
-        kwargs.setdefault("id2label", {0: "spoof", 1: "bonafide"})
-        kwargs.setdefault("label2id", {"spoof": 0, "bonafide": 1})
-        super().__init__(**kwargs)
+        super().__init__(
+            sinc_kernel_size=None,
+            num_sinc_filters=None,
+            encoder_channels=encoder_channels,
+            gat_hidden_size=gat_hidden_size,
+            pool_ratio_spectral=pool_ratio_spectral,
+            pool_ratio_temporal=pool_ratio_temporal,
+            pool_ratio_hsgal=pool_ratio_hsgal,
+            **kwargs,
+        )
         self._validate()
 
     def _validate(self) -> None:
