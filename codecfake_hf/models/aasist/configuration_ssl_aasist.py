@@ -78,6 +78,17 @@ SSL_AASIST_PRESETS: dict[str, dict] = {
 }
 
 
+#: Where the published SSL-AASIST back end differs from :class:`AasistConfig`'s defaults (AASIST-L's):
+#: the defaults of :class:`SslAasistConfig`.
+SSL_AASIST_BACK_END: dict = {
+    "encoder_channels": [32, 32, 64, 64, 64, 64],
+    "gat_hidden_size": 64,
+    "pool_ratio_spectral": 0.5,
+    "pool_ratio_temporal": 0.5,
+    "pool_ratio_hsgal": 0.5,
+}
+
+
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(f"SslAasistConfig: {message}")
@@ -105,8 +116,9 @@ class SslAasistConfig(AasistConfig):
             attention layers [``gat_dims[0]``].
         pool_ratio_spectral, pool_ratio_temporal, pool_ratio_hsgal (`float`, defaults to 0.5):
             Share of nodes kept by the graph pools [``pool_ratios[0:3]``], in (0, 1].
-        kwargs: the other :class:`AasistConfig` arguments, with its defaults (which are the published
-            SSL-AASIST ones): ``sampling_rate``, ``num_samples``, ``hsgal_hidden_size`` (32), the
+        kwargs: the other :class:`AasistConfig` arguments, with the defaults of
+            :data:`SSL_AASIST_BACK_END` for the five above, else :class:`AasistConfig`'s (which are the
+            published SSL-AASIST ones): ``sampling_rate``, ``num_samples``, ``hsgal_hidden_size`` (32), the
             temperatures (2, 2, 100, > 0), the dropouts (in [0, 1)), ``class_weights`` (two positive
             numbers), ``batch_norm_eps`` and ``implementation`` (the residual blocks: ``"fused"`` or
             ``"eager"``). There is no sinc front end: ``sinc_kernel_size`` and ``num_sinc_filters``
@@ -123,11 +135,6 @@ class SslAasistConfig(AasistConfig):
         ssl_config: dict | Wav2Vec2Config | None = None,
         ssl_model_name_or_path: str | None = None,
         projection_size: int = 128,
-        encoder_channels: list[int] | tuple[int, ...] = (32, 32, 64, 64, 64, 64),
-        gat_hidden_size: int = 64,
-        pool_ratio_spectral: float = 0.5,
-        pool_ratio_temporal: float = 0.5,
-        pool_ratio_hsgal: float = 0.5,
         **kwargs,
     ):
         if ssl_config is None:
@@ -143,16 +150,7 @@ class SslAasistConfig(AasistConfig):
         self.ssl_config = ssl_config
         self.ssl_model_name_or_path = ssl_model_name_or_path
         self.projection_size = projection_size
-        super().__init__(
-            sinc_kernel_size=None,
-            num_sinc_filters=None,
-            encoder_channels=encoder_channels,
-            gat_hidden_size=gat_hidden_size,
-            pool_ratio_spectral=pool_ratio_spectral,
-            pool_ratio_temporal=pool_ratio_temporal,
-            pool_ratio_hsgal=pool_ratio_hsgal,
-            **kwargs,
-        )
+        super().__init__(sinc_kernel_size=None, num_sinc_filters=None, **{**SSL_AASIST_BACK_END, **kwargs})
         self._validate()
 
     def _validate(self) -> None:
