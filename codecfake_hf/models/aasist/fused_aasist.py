@@ -376,7 +376,8 @@ def _conv1_norm_selu(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def fused_residual_block(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The residual block ``block`` (``conv1``, ``norm``, ``conv2``, optional ``skip_conv``) on
-    ``x`` ``[B, C_in, H, W]`` -> ``[B, C_out, H, W // 3]``, channels-last memory out (and best in)."""
+    ``x`` ``[B, C_in, H, W]`` -> ``[B, C_out, H, W // 3]`` (``[B, C_out, H, W]`` when ``block.pool_time``
+    is false), channels-last memory out (and best in)."""
     hidden = _conv1_norm_selu(block, x)
     conv2 = block.conv2
     if not hasattr(block, "skip_conv"):
@@ -396,4 +397,6 @@ def fused_residual_block(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
         out = _conv2d_channels_last(hidden, conv2.weight, conv2.bias, conv2.padding)
         skip = block.skip_conv
         out.add_(_conv2d_channels_last(x, skip.weight, skip.bias, skip.padding))
+    if not block.pool_time:
+        return out
     return _MaxPoolTime.apply(out)

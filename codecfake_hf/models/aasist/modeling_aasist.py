@@ -119,7 +119,8 @@ def eager_residual_block(block: AasistResidualBlock, x: torch.Tensor) -> torch.T
     """The residual block as the paper and the official code compute it.
 
     ``conv1 -> BatchNorm -> SELU -> conv2``, plus the input (through ``skip_conv`` when the channel
-    count changes), then a max-pool over time by 3. ``[B, C_in, H, W]`` -> ``[B, C_out, H, W // 3]``.
+    count changes), then a max-pool over time by 3. ``[B, C_in, H, W]`` -> ``[B, C_out, H, W // 3]``
+    (``[B, C_out, H, W]`` for a block built with ``pool_time=False``, as SSL-AASIST's).
     Blocks 2-6 own a BatchNorm ``input_norm`` (upstream ``bn1``) whose output the official code
     computes and then discards (conv1 reads the block's input); it is not computed here, its
     parameters stay for strict loading and the parameter count.
@@ -127,20 +128,31 @@ def eager_residual_block(block: AasistResidualBlock, x: torch.Tensor) -> torch.T
     hidden = F.selu(block.norm(block.conv1(x)))
     out = block.conv2(hidden)
     skip = block.skip_conv(x) if hasattr(block, "skip_conv") else x
+    if not block.pool_time:
+        return out + skip
     return F.max_pool2d(out + skip, (1, 3))
 
 
 class AasistResidualBlock(nn.Module):
     """RawNet2-style 2-D residual block: ``conv1 -> BN -> SELU -> conv2``, plus a skip (a 1x3
-    convolution when the channel count changes), then max-pool over time by 3.
+    convolution when the channel count changes), then max-pool over time by 3 (``pool_time=False``: no
+    pool, as in SSL-AASIST).
 
-    ``[B, C_in, H, W]`` -> ``[B, C_out, H, W // 3]``. ``config.implementation`` picks the function:
-    :func:`eager_residual_block` or a fast path of :data:`RESIDUAL_BLOCK_FUNCTIONS`.
+    ``[B, C_in, H, W]`` -> ``[B, C_out, H, W // 3]`` (or ``W``). ``config.implementation`` picks the
+    function: :func:`eager_residual_block` or a fast path of :data:`RESIDUAL_BLOCK_FUNCTIONS`.
     """
 
-    def __init__(self, config: AasistConfig, in_channels: int, out_channels: int, is_first: bool):
+    def __init__(
+        self,
+        config: AasistConfig,
+        in_channels: int,
+        out_channels: int,
+        is_first: bool,
+        pool_time: bool = True,
+    ):
         super().__init__()
         self.config = config
+        self.pool_time = pool_time
         eps = config.batch_norm_eps
         if not is_first:  # upstream ``bn1``, never used (see eager_residual_block); kept for loading
             self.input_norm = nn.BatchNorm2d(in_channels, eps=eps)
@@ -280,9 +292,15 @@ class AasistBranch(nn.Module):
 
 
 class AasistPreTrainedModel(PreTrainedModel):
+    """Base of AASIST and SSL-AASIST: weight init, saving with the pipeline, the implementation switch,
+    the graph back end and ``forward``. A model defines ``_graph_nodes`` (its front end and encoder) and
+    ``min_input_samples``, and calls :meth:`_build_graph_back_end` in ``__init__``."""
+
     config_class = AasistConfig
     base_model_prefix = "aasist"
     main_input_name = "input_values"
+    #: How errors name the model.
+    architecture_name = "AASIST"
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
@@ -307,38 +325,6 @@ class AasistPreTrainedModel(PreTrainedModel):
         elif isinstance(module, AasistForAudioClassification):
             init.normal_(module.spectral_position)
 
-
-class AasistForAudioClassification(AasistPreTrainedModel):
-    """AASIST with its two-logit head: ``logits[:, 0]`` = spoof, ``logits[:, 1]`` = bona fide.
-
-    The detection score (higher = more bona fide, as used for EER) is ``logits[:, 1]``.
-    """
-
-    def __init__(self, config: AasistConfig):
-        super().__init__(config)
-        channels = config.encoder_channels
-        eps = config.batch_norm_eps
-        self.front_end = AasistSincFrontEnd(config)
-        self.stem_norm = nn.BatchNorm2d(1, eps=eps)
-        self.encoder = nn.ModuleList(
-            AasistResidualBlock(config, in_ch, out_ch, is_first=index == 0)
-            for index, (in_ch, out_ch) in enumerate(zip([1, *channels[:-1]], channels))
-        )
-        self.spectral_position = nn.Parameter(torch.empty(1, config.num_spectral_nodes, channels[-1]))
-        gat = config.gat_hidden_size
-        dropout = config.attention_dropout
-        self.gat_spectral = AasistGraphAttention(channels[-1], gat, config.temperature_spectral, dropout, eps)
-        self.gat_temporal = AasistGraphAttention(channels[-1], gat, config.temperature_temporal, dropout, eps)
-        self.pool_spectral = AasistGraphPool(config.pool_ratio_spectral, gat, config.graph_pool_dropout)
-        self.pool_temporal = AasistGraphPool(config.pool_ratio_temporal, gat, config.graph_pool_dropout)
-        self.branches = nn.ModuleList(AasistBranch(config) for _ in range(2))
-        self.branch_dropout = nn.Dropout(config.branch_dropout)
-        self.readout_dropout = nn.Dropout(config.readout_dropout)
-        self.classifier = nn.Linear(5 * config.hsgal_hidden_size, config.num_labels)
-        # shortest input with one temporal node: sinc taps - 1, then x3 for the stem and each block pool
-        self.min_input_samples = self.front_end.filters.shape[1] - 1 + 3 ** (len(channels) + 1)
-        self.post_init()
-
     def save_pretrained(self, save_directory, **kwargs) -> None:
         """``PreTrainedModel.save_pretrained``, naming the folder's own audio-classification pipeline
         in ``config.custom_pipelines``. The relative import below makes transformers copy
@@ -351,10 +337,28 @@ class AasistForAudioClassification(AasistPreTrainedModel):
         super().save_pretrained(save_directory, **kwargs)
 
     def set_implementation(self, implementation: str) -> None:
-        """Compute the front end and the residual blocks with ``implementation`` from now on:
-        ``"fused"`` (CPU kernels) or ``"eager"`` (plain PyTorch, as the paper describes it). The weights
+        """Compute the sinc front end (AASIST's) and the residual blocks with ``implementation`` from now
+        on: ``"fused"`` (CPU kernels) or ``"eager"`` (plain PyTorch, as the paper describes it). The weights
         stay; the outputs change only by float32 rounding. Raises ``ValueError`` for another name."""
         self.config.implementation = implementation
+
+    def _build_graph_back_end(self, config: AasistConfig) -> None:
+        """Add the graph back end (AASIST's and SSL-AASIST's) to this model, under the top-level names the
+        official checkpoints use: ``spectral_position``, graph attention and graph pool for each node
+        type, the two HS-GAL branches, the dropouts and ``classifier``. Nodes have
+        ``config.encoder_channels[-1]`` features."""
+        channels, eps = config.encoder_channels[-1], config.batch_norm_eps
+        self.spectral_position = nn.Parameter(torch.empty(1, config.num_spectral_nodes, channels))
+        gat = config.gat_hidden_size
+        dropout = config.attention_dropout
+        self.gat_spectral = AasistGraphAttention(channels, gat, config.temperature_spectral, dropout, eps)
+        self.gat_temporal = AasistGraphAttention(channels, gat, config.temperature_temporal, dropout, eps)
+        self.pool_spectral = AasistGraphPool(config.pool_ratio_spectral, gat, config.graph_pool_dropout)
+        self.pool_temporal = AasistGraphPool(config.pool_ratio_temporal, gat, config.graph_pool_dropout)
+        self.branches = nn.ModuleList(AasistBranch(config) for _ in range(2))
+        self.branch_dropout = nn.Dropout(config.branch_dropout)
+        self.readout_dropout = nn.Dropout(config.readout_dropout)
+        self.classifier = nn.Linear(5 * config.hsgal_hidden_size, config.num_labels)
 
     def forward(
         self,
@@ -365,8 +369,13 @@ class AasistForAudioClassification(AasistPreTrainedModel):
         **kwargs,
     ) -> SequenceClassifierOutput | tuple:
         r"""
+        The model's ``_graph_nodes`` (front end and encoder), then the graph back end of
+        :meth:`_build_graph_back_end`.
+
         Args:
-            input_values: ``[B, T]`` float waveforms at 16 kHz, ``T >= 2315`` (64,600 in the recipe).
+            input_values: ``[B, T]`` float waveforms at 16 kHz, ``T >= self.min_input_samples`` (2,315 for
+                AASIST, 1,040 for SSL-AASIST on XLS-R; 64,600 in the recipes). SSL-AASIST reads them
+                not normalised; no attention mask: the windows are full (repeat-padded).
             labels: ``[B]`` class ids (0 spoof, 1 bona fide); gives the weighted cross-entropy loss.
             output_hidden_states: also return the readout vector ``[B, 5 * hsgal_hidden_size]``.
 
@@ -376,18 +385,12 @@ class AasistForAudioClassification(AasistPreTrainedModel):
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         if input_values.ndim != 2 or input_values.shape[-1] < self.min_input_samples:
             raise ValueError(
-                f"AASIST expects input_values [batch, samples] with at least {self.min_input_samples} samples "
-                f"(16 kHz), got shape {tuple(input_values.shape)}; use AasistFeatureExtractor to window audio"
+                f"{self.architecture_name} expects input_values [batch, samples] with at least "
+                f"{self.min_input_samples} samples (16 kHz), got shape {tuple(input_values.shape)}; "
+                "use AasistFeatureExtractor to window audio"
             )
-        stem = self.front_end(input_values).unsqueeze(1)  # [B, 1, 23, T']
-        features = F.selu(self.stem_norm(stem))
-        for block in self.encoder:
-            features = block(features)  # -> [B, C, 23, T'']
-
-        magnitude = features.abs()
-        spectral = magnitude.amax(dim=3).transpose(1, 2) + self.spectral_position  # [B, 23, C]
-        temporal = magnitude.amax(dim=2).transpose(1, 2)  # [B, T'', C]
-        spectral = self.pool_spectral(self.gat_spectral(spectral))
+        spectral, temporal = self._graph_nodes(input_values)
+        spectral = self.pool_spectral(self.gat_spectral(spectral + self.spectral_position))
         temporal = self.pool_temporal(self.gat_temporal(temporal))
 
         outputs = [self.branches[0](temporal, spectral), self.branches[1](temporal, spectral)]
@@ -417,3 +420,38 @@ class AasistForAudioClassification(AasistPreTrainedModel):
         return SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=(hidden,) if output_hidden_states else None
         )
+
+
+class AasistForAudioClassification(AasistPreTrainedModel):
+    """AASIST with its two-logit head: ``logits[:, 0]`` = spoof, ``logits[:, 1]`` = bona fide.
+
+    The detection score (higher = more bona fide, as used for EER) is ``logits[:, 1]``.
+    """
+
+    def __init__(self, config: AasistConfig):
+        super().__init__(config)
+        channels = config.encoder_channels
+        eps = config.batch_norm_eps
+        self.front_end = AasistSincFrontEnd(config)
+        self.stem_norm = nn.BatchNorm2d(1, eps=eps)
+        self.encoder = nn.ModuleList(
+            AasistResidualBlock(config, in_ch, out_ch, is_first=index == 0)
+            for index, (in_ch, out_ch) in enumerate(zip([1, *channels[:-1]], channels))
+        )
+        self._build_graph_back_end(config)
+        # shortest input with one temporal node: sinc taps - 1, then x3 for the stem and each block pool
+        self.min_input_samples = self.front_end.filters.shape[1] - 1 + 3 ** (len(channels) + 1)
+        self.post_init()
+
+    def _graph_nodes(self, input_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sinc front end, stem and residual encoder: ``[B, T]`` -> spectral nodes ``[B, 23, C]`` (max of
+        ``|x|`` over time) and temporal nodes ``[B, T'', C]`` (max of ``|x|`` over the sinc bands)."""
+        stem = self.front_end(input_values).unsqueeze(1)  # [B, 1, 23, T']
+        features = F.selu(self.stem_norm(stem))
+        for block in self.encoder:
+            features = block(features)  # -> [B, C, 23, T'']
+
+        magnitude = features.abs()
+        spectral = magnitude.amax(dim=3).transpose(1, 2)  # [B, 23, C]
+        temporal = magnitude.amax(dim=2).transpose(1, 2)  # [B, T'', C]
+        return spectral, temporal

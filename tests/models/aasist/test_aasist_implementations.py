@@ -3,7 +3,8 @@
 The eager functions of ``modeling_aasist.py`` (plain PyTorch, as the paper describes the model) and
 the fused CPU kernels of ``fused_aasist.py`` must agree, in float32, on the logits (eval mode), on
 the training loss, on every parameter gradient and on the BatchNorm running statistics (train mode,
-dropout off, a fixed seed), for the tiny model, a random AASIST-L and the official AASIST-L.
+dropout off, a fixed seed), for the tiny model, a random AASIST-L, the official AASIST-L and a tiny
+SSL-AASIST (the same residual blocks without the time pool, on wav2vec 2.0 features).
 
 Tolerances, from differences measured on this machine (the fused path reorders sums; both paths are
 about 2e-4 from float64 in their gradients):
@@ -26,7 +27,13 @@ import numpy as np
 import pytest
 import torch
 
-from codecfake_hf.models.aasist import AasistConfig, AasistForAudioClassification, modeling_aasist
+from codecfake_hf.models.aasist import (
+    AasistConfig,
+    AasistForAudioClassification,
+    SslAasistConfig,
+    Wav2Vec2AasistForAudioClassification,
+    modeling_aasist,
+)
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_state_dict
 
@@ -40,7 +47,10 @@ def random_model(preset: str) -> AasistForAudioClassification:
     """A random-init model whose BatchNorms hold non-trivial running statistics (so that folding
     them into the convolutions in eval mode is exercised)."""
     torch.manual_seed(0)
-    model = AasistForAudioClassification(AasistConfig.from_preset(preset))
+    if preset.startswith("SSL-AASIST "):
+        model = Wav2Vec2AasistForAudioClassification(SslAasistConfig.from_preset(preset.split()[1]))
+    else:
+        model = AasistForAudioClassification(AasistConfig.from_preset(preset))
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
@@ -58,7 +68,13 @@ def official_model(fixtures_dir: Path, variant: str) -> AasistForAudioClassifica
 
 @pytest.fixture(
     scope="module",
-    params=["tiny", "AASIST-L", "official AASIST-L", pytest.param("official AASIST", marks=pytest.mark.slow)],
+    params=[
+        "tiny",
+        "AASIST-L",
+        "SSL-AASIST tiny",
+        "official AASIST-L",
+        pytest.param("official AASIST", marks=pytest.mark.slow),
+    ],
 )
 def results(request, fixtures_dir) -> dict[str, dict]:
     """Per implementation: eval logits, training loss, gradients and buffers after one training
