@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
+
 from tests.test_training import _finish, _launch  # the 2-process CPU launch of the training tests
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.test_import_direction import imported_modules
 
 import codecfake_hf.codecs
 from codecfake_hf.codecs import (
@@ -21,6 +20,7 @@ from codecfake_hf.codecs import (
 from codecfake_hf.codecs.layers.conv import WeightNormConv1d
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
 from codecfake_hf.codecs.layers.seanet import SEANetDecoder, SEANetEncoder
+from tests.test_import_direction import imported_modules
 
 CODECS_DIR = Path(codecfake_hf.codecs.__file__).parent
 

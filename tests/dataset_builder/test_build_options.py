@@ -3,11 +3,10 @@ a flag with help text, and the command line and the library share one set of def
 
 from __future__ import annotations
 
-from tests.test_training_options import check_every_field_is_described, help_text
-
 from codecfake_hf.cli import build_parser
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.cli import _build
+from tests.test_training_options import check_every_field_is_described, help_text
 
 
 def test_build_help_describes_every_build_option(capsys):

@@ -93,10 +93,16 @@ def run_probe(tmp_path: Path, folders: list[Path], clips, block: list[str]) -> d
         "implementations": list(AASIST_IMPLEMENTATIONS),
     }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
+    return run_outside_the_checkout(PROBE, [tmp_path / "spec.json"], tmp_path)
+
+
+def run_outside_the_checkout(probe: Path, arguments: list, tmp_path: Path) -> dict:
+    """Run ``python PROBE *ARGUMENTS OUT.json`` in a fresh interpreter in ``tmp_path`` whose path has no
+    checkout of this project (the probe itself blocks ``import codecfake_hf``); returns OUT.json."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"), OMP_NUM_THREADS="1")
     result = subprocess.run(
-        [sys.executable, str(PROBE), str(tmp_path / "spec.json"), str(tmp_path / "out.json")],
+        [sys.executable, str(probe), *map(str, arguments), str(tmp_path / "out.json")],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -6,9 +6,6 @@ transformers where ``codecfake_hf`` cannot be imported."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,8 +20,10 @@ from codecfake_hf.models.aasist import (
     Wav2Vec2AasistForAudioClassification,
     build_ssl_aasist,
 )
+from tests.models.aasist.test_remote_code import run_outside_the_checkout
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+
 PROBE = Path(__file__).with_name("ssl_aasist_probe.py")
 
 
@@ -341,18 +340,7 @@ def test_save_and_load_give_equal_logits(saved, tiny):
 def test_saved_folder_runs_without_this_package(saved, tiny, tmp_path):
     clip = np.random.default_rng(5).normal(0, 0.1, 12000).astype(np.float32)
     np.save(tmp_path / "clip.npy", clip)
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env.update(HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"), OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        [sys.executable, str(PROBE), str(saved), str(tmp_path / "clip.npy"), str(tmp_path / "out.json")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads((tmp_path / "out.json").read_text())
+    out = run_outside_the_checkout(PROBE, [saved, tmp_path / "clip.npy"], tmp_path)
     assert out["blocked"] and all(module.startswith("transformers_modules.") for module in out["classes"])
     with torch.no_grad():
         expected = torch.softmax(tiny(torch.from_numpy(clip[:8000])[None]).logits[0], -1)[1].item()

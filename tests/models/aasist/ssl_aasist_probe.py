@@ -1,5 +1,5 @@
 """Load a saved SSL-AASIST folder as downstream code does, with ``codecfake_hf`` unimportable. Run by
-test_ssl_aasist_remote_code.py as ``python ssl_aasist_probe.py FOLDER CLIP.npy OUT.json``.
+test_ssl_aasist.py as ``python ssl_aasist_probe.py FOLDER CLIP.npy OUT.json``.
 
 OUT: the pipeline's and the Auto model's bona fide probability for the clip (16 kHz and resampled
 from 44.1 kHz), the modules the classes came from, and whether ``codecfake_hf`` was blocked.
