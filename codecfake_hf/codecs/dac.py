@@ -16,8 +16,11 @@ Two paths, chosen by ``CodecSpec.options["mode"]``:
   3. Decoding is from the codes (``quantizer.from_codes``), then the whole decoded signal is scaled
      back to the input's loudness and trimmed to the input length.
 
-  Windows of every utterance in a batch have the same length, so they are stacked and run through
-  the model together (``max_batch_samples`` window samples per forward pass).
+  A padded batch stays on the model's device: loudness is measured for all rows at once
+  (:func:`~codecfake_hf.codecs.loudness.batched_integrated_loudness`, per-row lengths), the windows
+  of every utterance (all the same length) are cut with one ``unfold`` and run through the model
+  together (``max_batch_samples`` window samples per forward pass), and each row's result equals its
+  stand-alone result. :meth:`DacCodec.compress_decompress` with one signal is the per-utterance reference.
 
   **Short inputs.** Upstream ``decompress`` raises for some inputs of at most 1 s (at 16 and 24 kHz
   every length with ``T mod 320`` in ``{0, 313..319}``, e.g. exactly 1.0 s or 0.7 s at 16 kHz): the
