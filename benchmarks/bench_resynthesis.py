@@ -1,7 +1,8 @@
 """Resynthesis throughput on CPU (or a GPU): batched engine vs one utterance at a time.
 
 For every requested registry id whose family is implemented, builds the family's ``random_codec``
-(the FULL official architecture, random weights), runs seeded synthetic speech-like utterances
+(the FULL official architecture, random weights; ``--tiny``: the family's ``tiny_codec``, which
+isolates the engine's own per-utterance overhead), runs seeded synthetic speech-like utterances
 through :class:`~codecfake_hf.codecs.base.Resynthesizer` once per utterance and once batched, and
 prints a markdown table: audio-seconds per wall-second and per process-CPU-second (the latter is
 robust to other processes sharing the cores), the speed-ups, the output match of the two
@@ -82,8 +83,9 @@ def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
 def bench_codec(codec_id: str, args: argparse.Namespace) -> dict:
     spec = get_spec(codec_id)
     module = family_module(spec)
+    build = module.tiny_codec if args.tiny else module.random_codec
     engine = Resynthesizer(
-        module.random_codec(spec, seed=0),
+        build(spec, seed=0),
         input_peak=spec.input_peak,
         device=args.device,
         max_batch_samples=args.max_batch_samples,
@@ -146,6 +148,9 @@ def main() -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--tf32", action="store_true", help="let CUDA use TF32 (engine default: off)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--tiny", action="store_true", help="tiny widths (the engine's own overhead; the network is small)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -167,7 +172,8 @@ def main() -> None:
     print(
         f"\n{args.utterances} utterances of {args.min_seconds:g}-{args.max_seconds:g} s, batch size "
         f"{args.batch_size}, device {args.device}, {args.dtype}{' (TF32 on)' if args.tf32 else ''}, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, random full-size weights\n"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"random {'tiny' if args.tiny else 'full-size'} weights\n"
     )
     header = (
         "| id | audio s | per-utt (audio s / wall s) | batched (audio s / wall s) | speed-up (wall) "

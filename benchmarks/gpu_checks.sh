@@ -3,6 +3,8 @@
 #   1. codec resynthesis on CUDA, batched engine vs one utterance at a time, every implemented
 #      paper subset at full size with random weights (bench_resynthesis.py), in float32 (TF32 off)
 #      and, for one subset per family, in float64 (batched = per-utterance up to float64 rounding);
+#   1b. DAC (D1-D3) alone: compress batched on the device (loudness and windows as tensor ops),
+#      and the CUDA loudness meter (FFT K-weighting) against the CPU reference;
 #   2. AASIST-L inference and training speed on CUDA, ours vs the official code (bench_aasist.py);
 #   3. `train.py` under `accelerate launch` on CUDA (float32, then bf16) on a small built folder;
 #   4. `codecfake build --device cuda` with tiny codecs on a synthetic VCTK.
@@ -33,6 +35,24 @@ timeout 80 $python benchmarks/bench_resynthesis.py --device cuda --dtype float64
     --max-seconds 4 --batch-size 8 --codecs E,D1,A,B1,C,F3,F1 >"$out/resynthesis_float64.txt" 2>&1
 echo "exit $?"; grep -v "^|\|^done" "$out/resynthesis_float64.txt" | cut -c1-300 | tail -8
 grep "^|" "$out/resynthesis_float64.txt"
+
+echo "== 1b. DAC compress on CUDA, batched on the device"
+timeout 60 $python -c "
+import numpy as np, torch
+from codecfake_hf.codecs.loudness import batched_integrated_loudness, integrated_loudness
+rng = np.random.default_rng(0)
+for rate in (16000, 24000, 44100):
+    lengths = [int(n) for n in rng.integers(rate // 4, 8 * rate, 16)]
+    batch = torch.zeros(16, max(lengths))
+    for row, n in enumerate(lengths):
+        batch[row, :n] = torch.from_numpy((0.1 * rng.standard_normal(n)).astype(np.float32))
+    cuda = batched_integrated_loudness(batch.cuda(), lengths, rate).cpu().numpy()
+    cpu = np.array([integrated_loudness(batch[row, :n].numpy(), rate) for row, n in enumerate(lengths)])
+    print(rate, 'Hz: CUDA loudness - CPU reference, max |diff| (dB):', float(np.abs(cuda - cpu).max()))
+" 2>&1 | tail -4
+timeout 150 $python benchmarks/bench_resynthesis.py --device cuda --utterances 32 --min-seconds 1 \
+    --max-seconds 8 --batch-size 16 --codecs D1,D2,D3 >"$out/resynthesis_dac.txt" 2>&1
+echo "exit $?"; grep -v "^|\|^done" "$out/resynthesis_dac.txt" | cut -c1-300 | tail -4; grep "^|" "$out/resynthesis_dac.txt"
 
 echo "== 2. AASIST-L on CUDA, ours vs upstream"
 timeout 50 $python benchmarks/bench_aasist.py --device cuda --upstream-dir "$upstream" \

@@ -16,8 +16,11 @@ Two paths, chosen by ``CodecSpec.options["mode"]``:
   3. Decoding is from the codes (``quantizer.from_codes``), then the whole decoded signal is scaled
      back to the input's loudness and trimmed to the input length.
 
-  Windows of every utterance in a batch have the same length, so they are stacked and run through
-  the model together (``max_batch_samples`` window samples per forward pass).
+  A padded batch stays on the model's device: loudness is measured for all rows at once
+  (:func:`~codecfake_hf.codecs.loudness.batched_integrated_loudness`, per-row lengths), the windows
+  of every utterance (all the same length) are cut with one ``unfold`` and run through the model
+  together (``max_batch_samples`` window samples per forward pass), and each row's result equals its
+  stand-alone result. :meth:`DacCodec.compress_decompress` with one signal is the per-utterance reference.
 
   **Short inputs.** Upstream ``decompress`` raises for some inputs of at most 1 s (at 16 and 24 kHz
   every length with ``T mod 320`` in ``{0, 313..319}``, e.g. exactly 1.0 s or 0.7 s at 16 kHz): the
@@ -41,9 +44,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 from safetensors.torch import load_file
 from transformers import DacConfig, DacModel
@@ -51,7 +52,7 @@ from transformers import DacConfig, DacModel
 from codecfake_hf.checkpoints import check_state_dict
 from codecfake_hf.codecs import convert_dac
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.loudness import integrated_loudness
+from codecfake_hf.codecs.loudness import batched_integrated_loudness
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 #: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
@@ -101,14 +102,6 @@ def padding_free_delay(model: torch.nn.Module) -> int:
         else:
             length = (length - 1) * conv.stride[0] + span + 1
     return (length - output_length) // 2
-
-
-@dataclass
-class _Prepared:
-    """One utterance after compress's loudness step: ``signal [T]`` float32 (CPU), ``input_db``."""
-
-    signal: torch.Tensor
-    input_db: np.float32
 
 
 class DacCodec(CodecModel):
@@ -164,36 +157,48 @@ class DacCodec(CodecModel):
         return self.model.decode(audio_codes=codes, return_dict=False)[0].unsqueeze(1)
 
     def encode_decode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """``[B, 1, T]`` zero-padded batch -> ``[B, 1, T]`` (see the module docstring)."""
+        """``[B, 1, T]`` zero-padded batch -> ``[B, 1, T]`` (see the module docstring); in compress
+        mode float32 on the model's device, zeros past each row's length."""
         total = waveforms.shape[-1]
         if self.mode == "plain":
             return _fit(self.decode(self.encode(waveforms)), total)
-        rows = [waveforms[row, 0, : int(length)].float().cpu() for row, length in enumerate(lengths)]
-        outputs = self.compress_decompress(rows)
-        return torch.stack([_fit(output[None], total)[0] for output in outputs])[:, None].to(waveforms.device)
+        row_lengths = [int(length) for length in lengths.tolist()]
+        restored, _ = self.compress_decompress_batch(waveforms[:, 0], row_lengths)
+        restored = _fit(restored[:, None], total)
+        past_end = torch.arange(total, device=restored.device) >= lengths.to(restored.device)[:, None, None]
+        return restored.masked_fill(past_end, 0.0)
 
-    # -- compress / decompress ----------------------------------------------------------------------
-    def normalize_loudness(self, signal: torch.Tensor) -> _Prepared:
-        """compress steps 4-6 on ``signal [T]``: loudness to ``normalize_db`` LUFS, then peak <= 1."""
-        input_db = integrated_loudness(signal.numpy(), self.sampling_rate)
-        gain = torch.exp((torch.tensor(self.normalize_db, dtype=torch.float32) - input_db) * GAIN_FACTOR)
-        signal = signal * gain
-        peak = signal.abs().max()
-        if peak > 1:
-            signal = signal * (1.0 / peak)
-        return _Prepared(signal, input_db)
+    # -- compress / decompress, batched on the model's device ---------------------------------------
+    def normalize_loudness(
+        self, signals: torch.Tensor, lengths: list[int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """compress steps 4-6 on zero-padded float32 rows ``signals [B, T]``: loudness to
+        ``normalize_db`` LUFS, then peak <= 1. Returns the normalised rows and ``input_db [B]``."""
+        input_db = batched_integrated_loudness(signals, lengths, self.sampling_rate)
+        signals = signals * torch.exp((self.normalize_db - input_db) * GAIN_FACTOR)[:, None]
+        peak = signals.abs().amax(dim=-1, keepdim=True)
+        return torch.where(peak > 1, signals * (1.0 / peak), signals), input_db
 
-    def restore_loudness(self, decoded: torch.Tensor, input_db: np.float32) -> torch.Tensor:
-        """decompress step 4: scale ``decoded [T']`` so its loudness is ``input_db``."""
-        decoded_db = integrated_loudness(decoded.numpy(), self.sampling_rate)
-        return decoded * torch.exp(torch.tensor(input_db - decoded_db, dtype=torch.float32) * GAIN_FACTOR)
+    def restore_loudness(
+        self, decoded: torch.Tensor, lengths: list[int], input_db: torch.Tensor
+    ) -> torch.Tensor:
+        """decompress step 4: scale each zero-padded row of ``decoded [B, T']`` (``lengths`` valid
+        samples) so its loudness is its ``input_db``."""
+        decoded_db = batched_integrated_loudness(decoded, lengths, self.sampling_rate)
+        return decoded * torch.exp((input_db - decoded_db) * GAIN_FACTOR)[:, None]
 
-    def windows(self, signal: torch.Tensor) -> torch.Tensor:
-        """compress's chunking of a normalised ``signal [T]`` (T > window_s): ``[n, window]``."""
-        length = signal.shape[-1]
-        padded = torch.nn.functional.pad(signal, (self.delay, self.delay + self.window))
-        starts = range(0, length, self.chunk_hop)
-        return torch.stack([padded[start : start + self.window] for start in starts])
+    def windows(self, signals: torch.Tensor, lengths: list[int]) -> tuple[torch.Tensor, list[int]]:
+        """compress's chunking of zero-padded normalised rows ``signals [B, T]`` (each longer than
+        ``window_s``): every row's windows in row order, ``[sum(counts), window]``, and ``counts``,
+        ``ceil(length / chunk_hop)`` windows per row."""
+        counts = [math.ceil(length / self.chunk_hop) for length in lengths]
+        padded = torch.nn.functional.pad(signals, (self.delay, self.delay + self.window))
+        frames = padded.unfold(-1, self.window, self.chunk_hop)[:, : max(counts)]
+        return frames[self._window_mask(counts, signals.device)], counts
+
+    def _window_mask(self, counts: list[int], device: torch.device) -> torch.Tensor:
+        """``[B, max(counts)]``: True for the windows that belong to each row."""
+        return torch.arange(max(counts), device=device) < torch.tensor(counts, device=device)[:, None]
 
     def _to_model(self, audio: torch.Tensor) -> torch.Tensor:
         """``audio`` on the model's device, in its floating-point type."""
@@ -217,43 +222,83 @@ class DacCodec(CodecModel):
 
     @torch.inference_mode()
     def decode_windows(self, codes: torch.Tensor) -> torch.Tensor:
-        """decompress of window codes ``[n, n_q, frames]``, conv padding off: ``[n, chunk_hop]`` (CPU)."""
+        """decompress of window codes ``[n, n_q, frames]``, conv padding off: ``[n, chunk_hop]``
+        float32 on the model's device."""
         with no_conv_padding(self.model):
-            audio = [self.decode(part)[:, 0].float().cpu() for part in codes.split(self._windows_per_pass())]
+            audio = [self.decode(part)[:, 0].float() for part in codes.split(self._windows_per_pass())]
         return torch.cat(audio)
 
+    def _decode_chunked(self, signals: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """Rows longer than ``window_s``: windows of all rows through the network together, pieces
+        put back in order: ``[B, max(counts) * chunk_hop]`` (row ``i`` valid over
+        ``counts[i] * chunk_hop`` samples)."""
+        windows, counts = self.windows(signals, lengths)
+        audio = self.decode_windows(self.encode_windows(windows))
+        pieces = audio.new_zeros(len(lengths), max(counts), self.chunk_hop)
+        pieces[self._window_mask(counts, audio.device)] = audio
+        return pieces.reshape(len(lengths), -1)
+
+    def _decode_whole(self, signals: torch.Tensor, frames: int) -> torch.Tensor:
+        """Rows of at most ``window_s`` with ``ceil(length / hop) == frames``, one pass with conv
+        padding on (the batch padded to ``frames * hop``, so batching never changes what the network
+        sees): ``[B, T']`` float32."""
+        width = frames * self.hop_length
+        batch = torch.nn.functional.pad(signals, (0, max(0, width - signals.shape[-1])))[:, :width]
+        return self.decode(self.encode(self._to_model(batch[:, None])))[:, 0].float()
+
     @torch.inference_mode()
-    def compress_decompress(self, signals: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Official resynthesis of mono ``[T_i]`` float32 CPU signals at the codec rate; returns
-        ``[T_i]`` each (``[T_i - s]`` for the short-input cases, ``s <= 8``; see the module docstring)."""
-        prepared = [self.normalize_loudness(signal) for signal in signals]
-        decoded: list[torch.Tensor | None] = [None] * len(prepared)
-        chunked = [
-            i for i, item in enumerate(prepared) if len(item.signal) / self.sampling_rate > self.window_s
-        ]
+    def compress_decompress_batch(
+        self, signals: torch.Tensor, lengths: list[int]
+    ) -> tuple[torch.Tensor, list[int]]:
+        """Official resynthesis of the zero-padded mono rows ``signals [B, T]`` at the codec rate
+        (row ``i`` valid over ``lengths[i]`` samples), all on the model's device, batched: loudness,
+        windows and restoration are tensor ops over the batch. Returns the decoded, loudness-restored
+        rows ``[B, T']`` (float32, untrimmed) and each row's decoded length (``>= lengths[i]``,
+        except the short-input cases, up to 8 fewer; see the module docstring)."""
+        device = next(self.model.parameters()).device
+        signals = signals.to(device=device, dtype=torch.float32)
+        past_end = (
+            torch.arange(signals.shape[-1], device=device) >= torch.tensor(lengths, device=device)[:, None]
+        )
+        signals = signals.masked_fill(past_end, 0.0)
+        normalized, input_db = self.normalize_loudness(signals, lengths)
+
+        chunked: list[int] = []
+        groups: dict[int, list[int]] = {}  # unchunked rows by code frames
+        for row, length in enumerate(lengths):
+            if length / self.sampling_rate > self.window_s:
+                chunked.append(row)
+            else:
+                groups.setdefault(math.ceil(length / self.hop_length), []).append(row)
+        parts = []  # (rows, their decoded audio [rows, width], each row's decoded length)
         if chunked:
-            windows = [self.windows(prepared[i].signal) for i in chunked]
-            audio = self.decode_windows(self.encode_windows(torch.cat(windows)))
-            pieces = audio.split([len(w) for w in windows])
-            for index, piece in zip(chunked, pieces):
-                decoded[index] = piece.reshape(-1)
-        # Unchunked (<= window_s) inputs run with conv padding on, grouped by padded length so that
-        # batching never changes what the network sees.
-        groups: dict[int, list[int]] = {}
-        for index, item in enumerate(prepared):
-            if decoded[index] is None:
-                groups.setdefault(math.ceil(len(item.signal) / self.hop_length), []).append(index)
+            chunked_lengths = [lengths[row] for row in chunked]
+            audio = self._decode_chunked(normalized[chunked], chunked_lengths)
+            counts = [math.ceil(length / self.chunk_hop) for length in chunked_lengths]
+            parts.append((chunked, audio, [count * self.chunk_hop for count in counts]))
         for frames, members in groups.items():
-            batch = torch.zeros(len(members), 1, frames * self.hop_length)
-            for row, index in enumerate(members):
-                batch[row, 0, : len(prepared[index].signal)] = prepared[index].signal
-            output = self.decode(self.encode(self._to_model(batch)))[:, 0].float().cpu()
-            for row, index in enumerate(members):
-                decoded[index] = output[row]
-        return [
-            self.restore_loudness(audio, item.input_db)[: len(item.signal)]
-            for audio, item in zip(decoded, prepared)
-        ]
+            audio = self._decode_whole(normalized[members], frames)
+            parts.append((members, audio, [audio.shape[-1]] * len(members)))
+
+        decoded = normalized.new_zeros(len(lengths), max(audio.shape[-1] for _, audio, _ in parts))
+        decoded_lengths = [0] * len(lengths)
+        for members, audio, part_lengths in parts:
+            decoded[members, : audio.shape[-1]] = audio
+            for row, length in zip(members, part_lengths):
+                decoded_lengths[row] = length
+        return self.restore_loudness(decoded, decoded_lengths, input_db), decoded_lengths
+
+    def compress_decompress(self, signals: list[torch.Tensor]) -> list[torch.Tensor]:
+        """:meth:`compress_decompress_batch` of mono ``[T_i]`` float32 signals (one signal: the
+        per-utterance reference); returns ``[T_i]`` each on the CPU (``[T_i - s]`` for the
+        short-input cases, ``s <= 8``)."""
+        lengths = [len(signal) for signal in signals]
+        batch = torch.zeros(len(signals), max(lengths))
+        for row, signal in enumerate(signals):
+            batch[row, : len(signal)] = signal
+        restored, decoded_lengths = self.compress_decompress_batch(batch, lengths)
+        restored = restored.cpu()
+        return [restored[row, : min(lengths[row], decoded_lengths[row])] for row in range(len(signals))]
 
 
 def _fit(waveforms: torch.Tensor, length: int) -> torch.Tensor:

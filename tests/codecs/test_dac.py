@@ -72,15 +72,13 @@ def test_compress_path_matches_upstream(golden, golden_codec, clip):
     upstream computed, then zeros for the missing samples."""
     codec = golden_codec
     signal = torch.from_numpy(golden[f"inputs_{clip}"])
-    prepared = codec.normalize_loudness(signal)
-    np.testing.assert_allclose(
-        prepared.signal.numpy(), golden[f"compress_input_{clip}"][0, 0], rtol=0, atol=1e-6
-    )
+    prepared, _ = codec.normalize_loudness(signal[None], [len(signal)])
+    np.testing.assert_allclose(prepared[0].numpy(), golden[f"compress_input_{clip}"][0, 0], rtol=0, atol=1e-6)
 
     if bool(golden[f"padding_{clip}"]):  # unchunked: one pass with conv padding
-        codes = codec.encode(prepared.signal[None, None])
+        codes = codec.encode(prepared[None])
     else:
-        windows = codec.windows(prepared.signal)
+        windows, _ = codec.windows(prepared, [len(signal)])
         codes = codec.encode_windows(windows).permute(1, 0, 2).reshape(1, codec.model.config.n_codebooks, -1)
         assert codec.encode_windows(windows).shape[-1] == int(golden[f"chunk_length_{clip}"])
     expected_codes = golden[f"codes_{clip}"]
@@ -173,3 +171,31 @@ def test_random_codec_is_the_released_architecture():
     assert (config.n_codebooks, config.codebook_size, config.codebook_dim) == (9, 1024, 8)
     assert (codec.sampling_rate, codec.hop_length, codec.delay, codec.chunk_hop) == (44100, 512, 7904, 28522)
     assert codec.mode == "compress"
+
+
+def test_encode_decode_batches_mixed_lengths_like_each_alone(monkeypatch):
+    """A padded batch of chunked (> 1 s) and unchunked rows equals each row run alone (float32
+    tolerance), and the loudness is measured once per direction for the whole batch, not per row."""
+    codec = load_codec("D1", tiny=True).model
+    rng = np.random.default_rng(2)
+    lengths = [30000, 17000, 16000, 9000, 9100, 400]
+    batch = torch.zeros(len(lengths), 1, max(lengths))
+    for row, length in enumerate(lengths):
+        batch[row, 0, :length] = torch.from_numpy((0.1 * rng.standard_normal(length)).astype(np.float32))
+    alone = [
+        codec.encode_decode(batch[row : row + 1, :, :length], torch.tensor([length]))
+        for row, length in enumerate(lengths)
+    ]
+
+    calls = []
+    measure = dac.batched_integrated_loudness
+    monkeypatch.setattr(dac, "batched_integrated_loudness", lambda *a: calls.append(len(a[1])) or measure(*a))
+    together = codec.encode_decode(batch, torch.tensor(lengths))
+    assert calls == [len(lengths), len(lengths)]
+    assert together.shape == batch.shape
+    for row, length in enumerate(lengths):
+        expected = alone[row][0, 0]
+        torch.testing.assert_close(
+            together[row, 0, :length], expected, rtol=0, atol=1e-5 * float(expected.abs().max())
+        )
+        assert not together[row, 0, length:].any()
