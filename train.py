@@ -5,7 +5,7 @@
     ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --subset E ...
     accelerate launch train.py --config-file runs/e.yaml --resume
     accelerate launch train.py --subset E --seeds 1,2,3         # runs/aasist-l-E/seed-{1,2,3}/
-    accelerate launch train.py --subset E --model ssl-aasist --rawboost 5 --learning-rate 1e-6
+    accelerate launch train.py --subset E --model ssl-aasist --rawboost 5 --learning-rate 1e-6 --scheduler constant
 
 --config E is the same as --subset E (its earlier name).
 
