@@ -240,12 +240,12 @@ def seed_replica_rows(named_models: list[tuple[str, str]]) -> dict[str, dict[str
     """Rows of a matrix from ``(row name, model path)`` pairs: ``{row name: {run name: path}}``.
 
     A name given once is one run named like its row. Models that share a name must be seed replicas
-    (``train.py --seeds``: ``training_config.json`` equal but for :data:`REPLICA_OPTIONS`, seeds
-    distinct); their runs are named ``<row>/seed-<n>`` and :func:`seed_statistics` averages them.
+    (``train.py --seeds``: ``training_config.json`` equal but for :data:`REPLICA_OPTIONS`, each
+    with another seed); their runs are named ``<row>/seed-<n>`` and :func:`seed_statistics` averages them.
 
     Raises:
         CodecFakeError: models sharing a name that are not replicas (another recipe or option, no
-            ``training_config.json``, the same seed); names the two paths and asks for NAME=PATH.
+            ``training_config.json``, one seed); names the two paths and asks for NAME=PATH.
     """
     paths_by_name: dict[str, list[str]] = {}
     for name, path in named_models:
@@ -256,21 +256,16 @@ def seed_replica_rows(named_models: list[tuple[str, str]]) -> dict[str, dict[str
             rows[name] = {name: paths[0]}
             continue
         configs = [TrainingConfig.load(path) for path in paths]
-        for path, config in zip(paths[1:], configs[1:]):
-            problem = _not_replicas(configs[0], config)
-            if problem:
-                raise CodecFakeError(
-                    f"{paths[0]} and {path} would both be named {name!r} (one row), but they are not seed "
-                    f"replicas of one training ({problem}); name each one as NAME=PATH, e.g. "
-                    f"'{name}-1={paths[0]}' '{name}-2={path}'"
-                )
-        seeds = [config.seed for config in configs]
-        if len(set(seeds)) != len(seeds):
-            raise CodecFakeError(
-                f"{', '.join(paths)}: trained with the same options and seeds {seeds}, so not distinct "
-                "replicas; pass each run once, or name them as NAME=PATH"
-            )
-        rows[name] = {f"{name}/seed-{seed}": path for seed, path in zip(seeds, paths)}
+        for (index, path), config in zip(enumerate(paths), configs):
+            for earlier, earlier_config in zip(paths[:index], configs[:index]):
+                problem = _not_replicas(earlier_config, config)
+                if problem:
+                    raise CodecFakeError(
+                        f"{earlier} and {path} would both be named {name!r} (one row), but they are not seed "
+                        f"replicas of one training ({problem}); name each one as NAME=PATH, e.g. "
+                        f"'{name}-1={earlier}' '{name}-2={path}'"
+                    )
+        rows[name] = {f"{name}/seed-{config.seed}": path for config, path in zip(configs, paths)}
     return rows
 
 
@@ -283,7 +278,9 @@ def _not_replicas(first: TrainingConfig | None, second: TrainingConfig | None) -
         for field in fields(TrainingConfig)
         if field.name not in REPLICA_OPTIONS and getattr(first, field.name) != getattr(second, field.name)
     ]
-    return f"they differ in {', '.join(differing)}" if differing else None
+    if differing:
+        return f"they differ in {', '.join(differing)}"
+    return f"both were trained with seed {first.seed}" if first.seed == second.seed else None
 
 
 def seed_statistics(

@@ -99,7 +99,7 @@ def test_matrix_still_refuses_models_that_only_share_a_name(seeds, capsys):
         "not seed replicas of one training (they differ in learning_rate)" in error and "NAME=PATH" in error
     )
     assert _matrix(seeds, "twice", seed_1, seed_1) == 2
-    assert "same options and seeds [1, 1]" in capsys.readouterr().err
+    assert "not seed replicas of one training (both were trained with seed 1)" in capsys.readouterr().err
 
 
 def test_seed_statistics_are_mean_and_sample_sd():
