@@ -1,9 +1,11 @@
-"""Train an AASIST / AASIST-L detector on a CodecFake subset.
+"""Train an AASIST / AASIST-L / SSL-AASIST detector on a CodecFake subset.
 
     accelerate launch train.py --subset E                       # one GPU, or every GPU Accelerate sees
     accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 train.py --subset E
     ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --subset E ...
     accelerate launch train.py --config-file runs/e.yaml --resume
+    accelerate launch train.py --subset E --seeds 1,2,3         # runs/aasist-l-E/seed-{1,2,3}/
+    accelerate launch train.py --subset E --model ssl-aasist --rawboost 5 --learning-rate 1e-6 --scheduler constant
 
 --config E is the same as --subset E (its earlier name).
 
@@ -26,7 +28,7 @@ import sys
 from transformers import HfArgumentParser
 
 from codecfake_hf.errors import debug_requested, report_user_error
-from codecfake_hf.training import train
+from codecfake_hf.training import train, train_seeds
 from codecfake_hf.training_config import TrainingConfig, read_options_file
 
 
@@ -41,8 +43,24 @@ def build_parser() -> HfArgumentParser:
     parser.add_argument(
         "--config-file", help="YAML or JSON file of options (field names as keys); flags given here win"
     )
+    parser.add_argument(
+        "--seeds",
+        type=_seed_list,
+        default=None,
+        help="comma-separated seeds (1,2,3): one run per seed in <output-dir>/seed-<n>/, which `codecfake "
+        "matrix` averages (mean ± sd); replaces --seed",
+    )
     parser.add_argument("--debug", action="store_true", help="show the traceback of errors")
     return parser
+
+
+def _seed_list(value: str) -> list[int]:
+    try:
+        return [int(item) for item in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected integers separated by commas, e.g. 1,2,3"
+        ) from None
 
 
 def config_from_args(
@@ -70,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     config = None
     try:
         config = config_from_args(parser, args, argv)
-        train(config)
+        if args.seeds:
+            train_seeds(config, args.seeds)
+        else:
+            train(config)
     except Exception as error:
         # Every process meets the same user error (the resume check is collective); one reports it.
         main_process = os.environ.get("RANK", "0") == "0"

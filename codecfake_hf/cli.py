@@ -159,16 +159,23 @@ def _add_detect_command(commands) -> None:
     detect.set_defaults(func=_detect)
 
 
-def _named_paths(values: list[str]) -> dict[str, str]:
-    """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (name: the model's training config or
-    the folder name). Two items with one name (two models trained on the same config) are an error
-    that asks for ``NAME=PATH``, since they would otherwise merge into one row."""
+def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
+    """``NAME=PATH`` or ``PATH`` items -> ``(name, path)`` pairs (name: the model's training config
+    or the folder name)."""
     from codecfake_hf.evaluation import model_row_name
 
-    named: dict[str, str] = {}
+    pairs = []
     for value in values:
         name, _, path = value.rpartition("=")
-        name = name or model_row_name(path)
+        pairs.append((name or model_row_name(path), path))
+    return pairs
+
+
+def _named_paths(values: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (:func:`_name_path_pairs`). Two items with
+    one name are an error that asks for ``NAME=PATH``, since they would otherwise merge into one row."""
+    named: dict[str, str] = {}
+    for name, path in _name_path_pairs(values):
         if name in named:
             raise CodecFakeError(
                 f"{named[name]} and {path} would both be named {name!r} (one row); name each one as "
@@ -224,11 +231,12 @@ def _report_skipped(command: str, skipped: int, scores_dir: str | Path | None) -
 
 def _matrix(args: argparse.Namespace) -> int:
     from codecfake_hf import tables
-    from codecfake_hf.evaluation import TestSet, eer_grid
+    from codecfake_hf.evaluation import TestSet, eer_grid, seed_replica_rows, seed_statistics
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    models = _named_paths(args.models)
+    rows = seed_replica_rows(_name_path_pairs(args.models))  # seed replicas share a row
+    models = {run: path for runs in rows.values() for run, path in runs.items()}
     if args.zero_shot:
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
@@ -237,6 +245,13 @@ def _matrix(args: argparse.Namespace) -> int:
         test_sets = _test_sets(args)
     summaries = eer_grid(models, test_sets, out / "scores", args.mode, args.batch_size, args.device)
     grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
+    replicated = any(len(runs) > 1 for runs in rows.values())
+    if replicated:
+        statistics = seed_statistics(rows, grid)
+        grid = {
+            row: dict(zip(cells["test"], cells["mean"]))
+            for row, cells in statistics.groupby("train", sort=False)
+        }
     if args.zero_shot:
         ours = tables.eer_matrix(grid).T.rename_axis("test_source")
         paper = tables.paper_zero_shot()
@@ -247,9 +262,30 @@ def _matrix(args: argparse.Namespace) -> int:
     tables.side_by_side(ours, paper).to_csv(out / f"{stem}_vs_paper.csv", index=False, float_format="%.2f")
     tables.plot_matrix(ours, out / f"{stem}_eer.png", title=f"{stem.replace('_', '-')} EER (%)")
     print(ours.to_string(float_format=lambda v: f"{v:.2f}"))
-    print(f"wrote {stem}_eer.csv, {stem}_eer.png and {stem}_vs_paper.csv to {out}")
+    if replicated:
+        _write_seed_statistics(statistics, out / f"{stem}_eer_seeds.csv")
+    seeds_file = f", {stem}_eer_seeds.csv" if replicated else ""
+    print(f"wrote {stem}_eer.csv{seeds_file}, {stem}_eer.png and {stem}_vs_paper.csv to {out}")
     skipped = sum(int(summary["n_skipped"].sum()) for summary in summaries.values())
     return _report_skipped("matrix", skipped, out / "scores")
+
+
+def _write_seed_statistics(statistics, path: Path) -> None:
+    """Write the seed statistics of a matrix (:func:`~codecfake_hf.evaluation.seed_statistics`) as EER %
+    to ``path`` and print them as ``mean ± sd (n)`` per cell; the matrix above holds the means."""
+    percent = statistics.assign(mean=100 * statistics["mean"], sd=100 * statistics["sd"])
+    percent.rename(columns={"mean": "mean_eer_%", "sd": "sd_eer_%"}).to_csv(
+        path, index=False, float_format="%.2f"
+    )
+    cells = percent.assign(
+        cell=[
+            f"{mean:.2f} ± {sd:.2f} ({n})" if n > 1 else f"{mean:.2f} (1)"
+            for mean, sd, n in zip(percent["mean"], percent["sd"], percent["n"])
+        ]
+    )
+    table = cells.pivot(index="train", columns="test", values="cell").loc[list(dict.fromkeys(cells["train"]))]
+    print(f"EER % over seeds, mean ± sample sd (runs); {path.name}:")
+    print(table.fillna("").to_string())
 
 
 def _read_csv(path: str, fix: str, **options):

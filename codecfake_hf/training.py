@@ -48,25 +48,31 @@ from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.augmentation import RawBoostConfig, rawboost
 from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
 from codecfake_hf.errors import user_error_message
 from codecfake_hf.metrics import compute_eer
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
+from codecfake_hf.training_config import SSL_AASIST_MODELS, TrainingConfig, TrainingConfigError
 
 
 class WaveformDataset(torch.utils.data.Dataset):
     """Labelled audio -> fixed-length 16 kHz windows for AASIST.
 
     Training windows are random (``mode="random"``) and seeded by ``(seed, epoch, index)``;
-    evaluation windows are the deterministic first 64,600 samples (``mode="first"``).
+    evaluation windows are the deterministic first 64,600 samples (``mode="first"``). With
+    ``augmentation`` (RawBoost; give it to the training set only), the whole utterance is augmented
+    before the window is cut, drawing from a generator seeded by ``(seed, epoch, index, 1)``.
     """
 
-    def __init__(self, dataset, feature_extractor, mode: str, seed: int = 0) -> None:
+    def __init__(
+        self, dataset, feature_extractor, mode: str, seed: int = 0, augmentation: RawBoostConfig | None = None
+    ) -> None:
         self.dataset = dataset
         self.feature_extractor = feature_extractor
         self.mode = mode
         self.seed = seed
+        self.augmentation = augmentation
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -77,7 +83,12 @@ class WaveformDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         row = self.dataset[index]
-        waveform = load_waveform(row["audio"], self.feature_extractor.sampling_rate, row.get("utterance_id"))
+        rate = self.feature_extractor.sampling_rate
+        waveform = load_waveform(row["audio"], rate, row.get("utterance_id"))
+        if self.augmentation is not None and self.augmentation.algorithm:
+            # its own generator, so the window is the same with or without augmentation
+            augmentation_rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+            waveform = rawboost(waveform, augmentation_rng, self.augmentation, rate)
         rng = np.random.default_rng([self.seed, self.epoch, index])
         window = self.feature_extractor(waveform, mode=self.mode, seed=rng, return_tensors="pt")
         return window["input_values"][0], int(row["label"])
@@ -89,22 +100,62 @@ def collate(batch: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
 
 
 def build_model(name_or_path: str):
-    """A fresh model from a preset ("AASIST", "AASIST-L", "tiny") or a pretrained one (folder or
-    Hub id, :func:`codecfake_hf.sources.load_audio_classifier`, loaded strictly:
+    """A fresh model from a preset ("AASIST", "AASIST-L", "tiny"; "ssl-aasist" with the pre-trained
+    XLS-R 300M front end, "ssl-aasist-tiny" all random) or a pretrained one (folder or Hub id,
+    :func:`codecfake_hf.sources.load_audio_classifier`, loaded strictly:
     :class:`~codecfake_hf.checkpoints.CheckpointMismatchError` names any key that does not fit), with
-    its feature extractor."""
+    its feature extractor.
+
+    Raises:
+        SourceNotFoundError: ``ssl-aasist`` offline without XLS-R in the cache (names ``hf download``).
+    """
     from codecfake_hf.models.aasist import (
         AASIST_PRESETS,
         AasistConfig,
         AasistFeatureExtractor,
         AasistForAudioClassification,
+        build_ssl_aasist,
     )
     from codecfake_hf.sources import load_audio_classifier
 
     if name_or_path in AASIST_PRESETS:
         config = AasistConfig.from_preset(name_or_path)
         return AasistForAudioClassification(config), AasistFeatureExtractor(num_samples=config.num_samples)
+    if name_or_path in SSL_AASIST_MODELS:
+        preset = SSL_AASIST_MODELS[name_or_path]
+        return build_ssl_aasist(preset, pretrained_front_end=preset != "tiny")
     return load_audio_classifier(name_or_path)
+
+
+def optimizer_parameter_groups(model, config: TrainingConfig) -> list[dict] | list[torch.nn.Parameter]:
+    """What the optimizer trains: the model's own parameter groups when it has them (SSL-AASIST:
+    back end at ``learning_rate``, front end at ``front_end_learning_rate`` with ``layer_decay``,
+    after the ``freeze_*`` options took their parameters out), else all its parameters.
+
+    Raises:
+        TrainingConfigError: front-end options for a model without a front end, or more layers to
+            freeze than it has.
+    """
+    if not hasattr(model, "optimizer_parameter_groups"):
+        if config.uses_ssl_options():
+            raise TrainingConfigError(
+                f"--model {config.model}: a {type(model).__name__} has no wav2vec 2.0 front end, so the "
+                "SSL-AASIST options (--front-end-learning-rate, --layer-decay, --freeze-*) do not apply; leave them out"
+            )
+        return list(model.parameters())
+    if config.freeze_feature_encoder:
+        model.freeze_feature_encoder()
+    if config.freeze_front_end_layers is not None:
+        layers = len(model.ssl_model.encoder.layers)
+        if config.freeze_front_end_layers > layers:
+            raise TrainingConfigError(
+                f"--freeze-front-end-layers {config.freeze_front_end_layers}: the front end of "
+                f"--model {config.model} has {layers} layers; choose 0 to {layers}"
+            )
+        model.freeze_front_end(config.freeze_front_end_layers)
+    return model.optimizer_parameter_groups(
+        config.learning_rate, config.front_end_learning_rate, config.layer_decay, config.weight_decay
+    )
 
 
 #: The transformers schedule of each ``--scheduler`` value.
@@ -346,6 +397,7 @@ def train(config: TrainingConfig) -> Path:
     set_seed(config.seed)
     output_dir.mkdir(parents=True, exist_ok=True)
     model, feature_extractor = build_model(config.model)
+    parameters = optimizer_parameter_groups(model, config)
     train_data = _subset(
         load_labelled_dataset(config.dataset, config.subset, "train"), config.max_train_samples, config.seed
     )
@@ -354,7 +406,8 @@ def train(config: TrainingConfig) -> Path:
         config.max_eval_samples,
         config.seed,
     )
-    train_set = WaveformDataset(train_data, feature_extractor, "random", config.seed)
+    augmentation = RawBoostConfig(algorithm=config.rawboost) if config.rawboost else None
+    train_set = WaveformDataset(train_data, feature_extractor, "random", config.seed, augmentation)
     train_loader = torch.utils.data.DataLoader(
         train_set,
         batch_size=config.batch_size,
@@ -374,9 +427,7 @@ def train(config: TrainingConfig) -> Path:
             f"{config.dataset} config {config.subset}: {len(train_set)} training examples, fewer than one batch "
             f"({config.batch_size} per process); lower --batch-size"
         )
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
+    optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     train_loader = accelerator.prepare(train_loader)  # split across processes before the horizon is counted
     steps_per_epoch = math.ceil(len(train_loader) / config.gradient_accumulation_steps)  # per process
     horizon = schedule_horizon(steps_per_epoch, config.epochs, accelerator.num_processes)
@@ -483,3 +534,32 @@ def train(config: TrainingConfig) -> Path:
         save_checkpoint()
     accelerator.end_training()
     return output_dir / "best"
+
+
+def seed_replicas(config: TrainingConfig, seeds: list[int]) -> list[TrainingConfig]:
+    """One run per seed, each a normal run folder ``<output_dir>/seed-<n>`` (resumable on its own);
+    the runs differ only in ``seed`` and ``output_dir``, which is what lets ``codecfake matrix`` average
+    them (:func:`codecfake_hf.evaluation.seed_replica_groups`).
+
+    Raises:
+        TrainingConfigError: no seed, a seed given twice, or one below 0.
+    """
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise TrainingConfigError(
+            f"--seeds {','.join(map(str, seeds))}: give distinct seeds, e.g. --seeds 1,2,3"
+        )
+    return [
+        dataclasses.replace(config, seed=seed, output_dir=str(Path(config.output_dir) / f"seed-{seed}"))
+        for seed in seeds
+    ]
+
+
+def train_seeds(config: TrainingConfig, seeds: list[int]) -> list[Path]:
+    """:func:`train` once per seed (:func:`seed_replicas`), one after the other; returns their
+    ``best/`` folders. Every run folder is checked before the first run starts, so a clash with an
+    earlier run stops nothing halfway; with ``resume`` finished runs are passed over quickly and the
+    first unfinished one continues."""
+    runs = seed_replicas(config, seeds)
+    for run in runs:
+        _check_output_dir(Path(run.output_dir), run.resume)
+    return [train(run) for run in runs]

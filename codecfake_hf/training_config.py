@@ -43,6 +43,9 @@ RECIPES: dict[str, dict] = {
     "paper": {"learning_rate": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "epochs": 100},
     "official": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 100},
 }
+#: ``--model`` presets of SSL-AASIST (:mod:`codecfake_hf.models.aasist`) and the preset each builds: the
+#: published XLS-R 300M model with its pre-trained front end, and a random-init tiny one for tests.
+SSL_AASIST_MODELS: dict[str, str] = {"ssl-aasist": "xls-r-300m", "ssl-aasist-tiny": "tiny"}
 #: The file :meth:`TrainingConfig.save` writes next to a trained model.
 TRAINING_CONFIG_FILE = "training_config.json"
 #: Options that hold a list (written to ``training_config.json`` joined by commas).
@@ -82,7 +85,8 @@ class TrainingConfig:
     model: str = field(
         default="AASIST-L",
         metadata={
-            "help": "preset to train from scratch (AASIST, AASIST-L, tiny), or a pretrained folder or Hub id"
+            "help": "preset to train from scratch (AASIST, AASIST-L, tiny; ssl-aasist: XLS-R 300M front end "
+            "pre-trained, back end new; ssl-aasist-tiny: random, for tests), or a pretrained folder or Hub id"
         },
     )
     recipe: str = field(
@@ -157,6 +161,36 @@ class TrainingConfig:
             "help": "trackers (tensorboard, wandb, ...); auto: tensorboard if installed; none: no tracker"
         },
     )
+    front_end_learning_rate: float | None = field(
+        default=None,
+        metadata={
+            "help": "SSL-AASIST: learning rate of the wav2vec 2.0 front end's top layer; None: --learning-rate"
+        },
+    )
+    layer_decay: float = field(
+        default=1.0,
+        metadata={
+            "help": "SSL-AASIST: layer-wise learning-rate decay in (0, 1]: each front-end layer further from the "
+            "top gets this factor once more; 1: one rate for the whole front end"
+        },
+    )
+    freeze_feature_encoder: bool = field(
+        default=False, metadata={"help": "SSL-AASIST: do not train the front end's CNN feature encoder"}
+    )
+    freeze_front_end_layers: int | None = field(
+        default=None,
+        metadata={
+            "help": "SSL-AASIST: freeze the CNN, projection and this many transformer layers nearest the "
+            "waveform; None: train them all"
+        },
+    )
+    rawboost: int = field(
+        default=0,
+        metadata={
+            "help": "RawBoost augmentation of training clips (any model): 0 off; 1 LnL, 2 ISD, 3 SSI, 4 LnL-ISD-SSI, "
+            "5 LnL-ISD (SSL-AASIST's LA recipe), 6 LnL-SSI, 7 ISD-SSI, 8 LnL+ISD in parallel"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -183,8 +217,37 @@ class TrainingConfig:
         self.class_weights = [_checked_number("class_weights", w, float, 0.0) for w in weights]
         if len(self.class_weights) != 2:
             raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
+        if not 0 < self.layer_decay <= 1:
+            raise TrainingConfigError(f"--layer-decay {self.layer_decay}: must be in (0, 1]")
+        if self.front_end_learning_rate is not None and not self.front_end_learning_rate > 0:
+            raise TrainingConfigError(
+                f"--front-end-learning-rate {self.front_end_learning_rate}: must be greater than 0"
+            )
+        if self.rawboost not in range(9):
+            raise TrainingConfigError(
+                f"--rawboost {self.rawboost}: choose 0 (off) or a RawBoost algorithm 1-8 (see train.py --help)"
+            )
+        ssl_options = [f"--{name.replace('_', '-')}" for name, value in self._ssl_options().items() if value]
+        if ssl_options and self.model in _aasist_presets():
+            raise TrainingConfigError(
+                f"{', '.join(ssl_options)}: options of SSL-AASIST's wav2vec 2.0 front end, but --model "
+                f"{self.model} has none; use --model {' or '.join(SSL_AASIST_MODELS)}, or leave them out"
+            )
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.subset}")
+
+    def _ssl_options(self) -> dict:
+        """The SSL-AASIST-only options and whether each is set (differs from its default)."""
+        return {
+            "front_end_learning_rate": self.front_end_learning_rate is not None,
+            "layer_decay": self.layer_decay != 1.0,
+            "freeze_feature_encoder": bool(self.freeze_feature_encoder),
+            "freeze_front_end_layers": self.freeze_front_end_layers is not None,
+        }
+
+    def uses_ssl_options(self) -> bool:
+        """Whether any SSL-AASIST front-end option is set (the model must then have a front end)."""
+        return any(self._ssl_options().values())
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, **overrides) -> TrainingConfig:
@@ -258,10 +321,21 @@ _NUMBER_OPTIONS = {
     "max_train_samples": (int, 1),
     "max_eval_samples": (int, 1),
     "eval_batch_size": (int, 1),
+    "freeze_front_end_layers": (int, 0),
+    "rawboost": (int, 0),
     "learning_rate": (float, 0.0),
     "weight_decay": (float, 0.0),
     "min_learning_rate": (float, 0.0),
+    "front_end_learning_rate": (float, 0.0),
+    "layer_decay": (float, 0.0),
 }
+
+
+def _aasist_presets() -> list[str]:
+    """The ``--model`` presets of AASIST (sinc front end), to which no SSL front-end option applies."""
+    from codecfake_hf.models.aasist.configuration_aasist import AASIST_PRESETS
+
+    return list(AASIST_PRESETS)
 
 
 def _checked_number(name: str, value, kind: type, minimum: float):

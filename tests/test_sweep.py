@@ -753,8 +753,8 @@ CASES = [
     Case("10 a codec made inside torch.inference_mode() runs", _codec_made_in_inference_mode, code=0,
          program="python", runner="call"),
     Case("10 matrix refuses two models trained on one config", _same_config_twice, check=_absent("mx/scores"),
-         errors=(r"run_a/best and run_b/best would both be named 'E' \(one row\); name each one as "
-                 r"NAME=PATH",)),
+         errors=(r"run_a/best and run_b/best would both be named 'E' \(one row\), but they are not seed "
+                 r"replicas of one training \(both were trained with seed 1234\); name each one as NAME=PATH",)),
     Case("10 matrix with NAME=PATH, and a heatmap title inside the figure", _named_twice, code=0,
          check=_heatmap_titled),
     Case("10 python -m dataset_builder.vctk counts what the build counts",

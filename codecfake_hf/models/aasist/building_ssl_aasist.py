@@ -42,9 +42,12 @@ def build_ssl_aasist(
         if isinstance(preset_or_config, str)
         else preset_or_config
     )
+    front_end = front_end_name_or_path or config.ssl_model_name_or_path
+    if pretrained_front_end and front_end is not None:
+        resolve_model_source(front_end)  # a missing checkpoint fails before 300M parameters are built
     model = Wav2Vec2AasistForAudioClassification(config)
     if pretrained_front_end:
-        load_front_end_weights(model, front_end_name_or_path or config.ssl_model_name_or_path)
+        load_front_end_weights(model, front_end)
     return model, AasistFeatureExtractor(sampling_rate=config.sampling_rate, num_samples=config.num_samples)
 
 
