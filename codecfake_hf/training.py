@@ -15,7 +15,12 @@ Determinism: the train order comes from a seedable sampler (seed + epoch) and ea
 from ``numpy.random.default_rng([seed, epoch, index])``, so neither depends on worker layout or on
 where a run was resumed; dropout draws from torch's RNG, which the checkpoints restore.
 
-The options of a run and its recipes (``--recipe paper`` or ``official``) are
+With ``--swa`` (the ``release`` recipe) the run also keeps a stochastic weight average of the
+epochs whose validation EER is not worse than the best so far
+(:class:`~codecfake_hf.weight_averaging.SnapshotAverage`, checkpointed with the rest) and at the end
+saves it, its BatchNorm statistics recomputed over the training data, in ``<output_dir>/swa``.
+
+The options of a run and its recipes (``--recipe paper``, ``official`` or ``release``) are
 :class:`~codecfake_hf.training_config.TrainingConfig`.
 """
 
@@ -54,19 +59,30 @@ from codecfake_hf.data import load_labelled_dataset, load_waveform
 from codecfake_hf.errors import user_error_message
 from codecfake_hf.metrics import compute_eer
 from codecfake_hf.training_config import SSL_AASIST_MODELS, TrainingConfig, TrainingConfigError
+from codecfake_hf.weight_averaging import SnapshotAverage
 
 
 class WaveformDataset(torch.utils.data.Dataset):
-    """Labelled audio -> fixed-length 16 kHz windows for AASIST.
+    """Labelled audio -> fixed-length windows for AASIST.
 
     Training windows are random (``mode="random"``) and seeded by ``(seed, epoch, index)``;
-    evaluation windows are the deterministic first 64,600 samples (``mode="first"``). With
-    ``augmentation`` (RawBoost; give it to the training set only), the whole utterance is augmented
-    before the window is cut, drawing from a generator seeded by ``(seed, epoch, index, 1)``.
+    evaluation windows are the deterministic first 64,600 samples (``mode="first"``), or random ones
+    seeded the same way (the release's protocol; the epoch stays 0 unless :meth:`set_epoch` is called).
+    Audio is resampled to the feature extractor's rate (16 kHz), or with ``native_rate=True`` fed at
+    each file's own rate, not resampled (the release's loader: 24, 44.1 or 48 kHz audio then reaches
+    filters designed for 16 kHz).
+    With ``augmentation`` (RawBoost; give it to the training set only), the whole utterance is
+    augmented before the window is cut, drawing from a generator seeded by ``(seed, epoch, index, 1)``.
     """
 
     def __init__(
-        self, dataset, feature_extractor, mode: str, seed: int = 0, augmentation: RawBoostConfig | None = None
+        self,
+        dataset,
+        feature_extractor,
+        mode: str,
+        seed: int = 0,
+        native_rate: bool = False,
+        augmentation: RawBoostConfig | None = None,
     ) -> None:
         self.dataset = dataset
         self.feature_extractor = feature_extractor
@@ -74,6 +90,7 @@ class WaveformDataset(torch.utils.data.Dataset):
         self.seed = seed
         self.augmentation = augmentation
         self.epoch = 0
+        self.sampling_rate = None if native_rate else feature_extractor.sampling_rate
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -83,12 +100,15 @@ class WaveformDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         row = self.dataset[index]
-        rate = self.feature_extractor.sampling_rate
+        rate = self.sampling_rate
         waveform = load_waveform(row["audio"], rate, row.get("utterance_id"))
         if self.augmentation is not None and self.augmentation.algorithm:
             # its own generator, so the window is the same with or without augmentation
             augmentation_rng = np.random.default_rng([self.seed, self.epoch, index, 1])
-            waveform = rawboost(waveform, augmentation_rng, self.augmentation, rate)
+            # at --input-rate native the band edges are placed as if the audio were at the model rate
+            waveform = rawboost(
+                waveform, augmentation_rng, self.augmentation, rate or self.feature_extractor.sampling_rate
+            )
         rng = np.random.default_rng([self.seed, self.epoch, index])
         window = self.feature_extractor(waveform, mode=self.mode, seed=rng, return_tensors="pt")
         return window["input_values"][0], int(row["label"])
@@ -283,10 +303,11 @@ def _complete_checkpoints(output_dir: Path) -> list[Path]:
     return [folder for folder in _checkpoints(output_dir) if (folder / Progress.FILE).is_file()]
 
 
-def _checkpoint_problem(folder: Path, accelerator: Accelerator) -> str | None:
+def _checkpoint_problem(folder: Path, accelerator: Accelerator, averaged: bool = False) -> str | None:
     """What makes ``folder`` unusable for this process's resume (None if every file it will read
-    loads): model safetensors, progress JSON, and Accelerate's optimizer, scheduler, gradient
-    scaler and this process's RNG state through ``weights_only`` loading."""
+    loads): model safetensors, progress JSON, Accelerate's optimizer, scheduler, gradient scaler and
+    this process's RNG state through ``weights_only`` loading, and with ``averaged`` the weight
+    average's safetensors."""
     fix = "restore it from a copy or remove this checkpoint"
     try:
         pickled_objects = sorted(p.name for p in folder.glob("custom_checkpoint_*"))
@@ -297,6 +318,8 @@ def _checkpoint_problem(folder: Path, accelerator: Accelerator) -> str | None:
             )
         Progress.load(folder)
         load_safetensors_file(folder / f"{SAFE_MODEL_NAME}.safetensors", fix)
+        if averaged:
+            load_safetensors_file(folder / SnapshotAverage.FILE, fix)
         names = [
             f"{OPTIMIZER_NAME}.bin",
             f"{SCHEDULER_NAME}.bin",
@@ -311,19 +334,20 @@ def _checkpoint_problem(folder: Path, accelerator: Accelerator) -> str | None:
     return None
 
 
-def _resume_checkpoint(output_dir: Path, accelerator: Accelerator) -> Path | None:
+def _resume_checkpoint(output_dir: Path, accelerator: Accelerator, averaged: bool = False) -> Path | None:
     """The newest checkpoint every process can read in full (None if there is none at all).
 
     Every process checks the files it will read and all take the same decision. Damaged newer
     checkpoints are named on stderr and renamed ``step_N.damaged`` (kept, never deleted); a folder
-    whose save did not finish (no ``progress.json``) is skipped.
+    whose save did not finish (no ``progress.json``) is skipped. ``averaged``: the run keeps a weight
+    average, whose file must be intact too.
 
     Raises:
         CheckpointError: checkpoints exist but none is intact; names the newest's damaged file.
     """
     damaged: list[tuple[Path, str]] = []
     for folder in reversed(_complete_checkpoints(output_dir)):
-        problems = [p for p in gather_object([_checkpoint_problem(folder, accelerator)]) if p]
+        problems = [p for p in gather_object([_checkpoint_problem(folder, accelerator, averaged)]) if p]
         if not problems:
             for bad, problem in damaged:
                 aside = _unused_name(bad.with_name(bad.name + ".damaged"))
@@ -373,7 +397,8 @@ def _check_output_dir(output_dir: Path, resume: bool) -> None:
 
 
 def train(config: TrainingConfig) -> Path:
-    """Run training; returns the folder of the best model (``<output_dir>/best``).
+    """Run training; returns the folder of the final model: ``<output_dir>/best`` (the lowest
+    validation EER), or with ``config.swa`` ``<output_dir>/swa`` (the weight average).
 
     Raises:
         TrainingConfigError: a bad option, or ``output_dir`` holds an earlier run and ``resume`` is
@@ -407,7 +432,10 @@ def train(config: TrainingConfig) -> Path:
         config.seed,
     )
     augmentation = RawBoostConfig(algorithm=config.rawboost) if config.rawboost else None
-    train_set = WaveformDataset(train_data, feature_extractor, "random", config.seed, augmentation)
+    native_rate = config.input_rate == "native"
+    train_set = WaveformDataset(
+        train_data, feature_extractor, "random", config.seed, native_rate, augmentation
+    )
     train_loader = torch.utils.data.DataLoader(
         train_set,
         batch_size=config.batch_size,
@@ -417,7 +445,7 @@ def train(config: TrainingConfig) -> Path:
         collate_fn=collate,
     )
     eval_loader = torch.utils.data.DataLoader(
-        WaveformDataset(eval_data, feature_extractor, "first"),
+        WaveformDataset(eval_data, feature_extractor, config.eval_window, config.seed, native_rate),
         batch_size=config.eval_batch_size or config.batch_size,
         num_workers=config.num_workers,
         collate_fn=collate,
@@ -436,7 +464,8 @@ def train(config: TrainingConfig) -> Path:
     progress = Progress()
     class_weights = torch.tensor(config.class_weights, device=accelerator.device)
 
-    resume_from = _resume_checkpoint(output_dir, accelerator) if config.resume else None
+    average = SnapshotAverage(accelerator.unwrap_model(model)) if config.swa else None
+    resume_from = _resume_checkpoint(output_dir, accelerator, averaged=config.swa) if config.resume else None
     if resume_from is not None:
         try:
             accelerator.load_state(str(resume_from), load_kwargs={"weights_only": True})
@@ -447,6 +476,10 @@ def train(config: TrainingConfig) -> Path:
                 "resume with the options it was saved with, or use another --output-dir"
             ) from error
         progress = Progress.load(resume_from)
+        if average is not None:
+            average.load(
+                resume_from, "resume with the options it was saved with (--swa), or use another --output-dir"
+            )
         accelerator.print(
             f"resumed from {resume_from} (epoch {progress.epoch}, step {progress.step_in_epoch})"
         )
@@ -458,6 +491,8 @@ def train(config: TrainingConfig) -> Path:
         global_step = progress.epoch * steps_per_epoch + progress.step_in_epoch
         target = output_dir / "checkpoints" / f"step_{global_step}"
         accelerator.save_state(str(target))
+        if average is not None and accelerator.is_main_process:
+            average.save(target)
         accelerator.wait_for_everyone()  # every process's files are written before progress.json
         if accelerator.is_main_process:
             progress.save(target)
@@ -519,12 +554,11 @@ def train(config: TrainingConfig) -> Path:
         progress.epoch, progress.step_in_epoch, progress.loss_sum, progress.loss_count = epoch + 1, 0, 0.0, 0
         if improved:
             progress.best_eer = eer
+            if average is not None:
+                average.add(accelerator.unwrap_model(model))
+                metrics["swa_snapshots"] = average.snapshots
         if accelerator.is_main_process:
-            with open(output_dir / "log.jsonl", "a") as log:
-                log.write(
-                    json.dumps({**metrics, "best": improved, "mixed_precision": config.mixed_precision})
-                    + "\n"
-                )
+            _append_log(output_dir, {**metrics, "best": improved, "mixed_precision": config.mixed_precision})
             if improved:
                 unwrapped = accelerator.unwrap_model(model)
                 unwrapped.save_pretrained(output_dir / "best")
@@ -532,8 +566,13 @@ def train(config: TrainingConfig) -> Path:
                 config.save(output_dir / "best")
         accelerator.print(f"epoch {epoch + 1}: train loss {train_loss:.4f}, validation EER {100 * eer:.2f}%")
         save_checkpoint()
+    final = output_dir / "best"
+    if average is not None:
+        final = _finish_average(
+            average, feature_extractor, train_set, train_loader, eval_loader, accelerator, config
+        )
     accelerator.end_training()
-    return output_dir / "best"
+    return final
 
 
 def seed_replicas(config: TrainingConfig, seeds: list[int]) -> list[TrainingConfig]:
@@ -563,3 +602,41 @@ def train_seeds(config: TrainingConfig, seeds: list[int]) -> list[Path]:
     for run in runs:
         _check_output_dir(Path(run.output_dir), run.resume)
     return [train(run) for run in runs]
+
+
+def _append_log(output_dir: Path, entry: dict) -> None:
+    """Add one JSON line to ``output_dir/log.jsonl``."""
+    with open(output_dir / "log.jsonl", "a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+def _finish_average(
+    average: SnapshotAverage,
+    feature_extractor,
+    train_set: WaveformDataset,
+    train_loader,
+    eval_loader,
+    accelerator: Accelerator,
+    config: TrainingConfig,
+) -> Path:
+    """Recompute the average's BatchNorm statistics over one pass of the training data (windows of
+    epoch ``config.epochs``, dropout seeded like a training batch), log its validation EER and save it
+    (with ``training_config.json``) in ``<output_dir>/swa``; returns that folder."""
+    output_dir = Path(config.output_dir)
+    train_set.set_epoch(config.epochs)
+    train_loader.set_epoch(config.epochs)
+    torch.manual_seed(_batch_seed(config.seed, config.epochs, 0, accelerator.process_index))
+    with accelerator.autocast():
+        average.update_batch_norm((batch["input_values"] for batch in train_loader), accelerator)
+    eer = validation_eer(average.model, eval_loader, accelerator)
+    metrics = {"swa_validation_eer": eer, "swa_snapshots": average.snapshots}
+    accelerator.log(metrics, step=config.epochs)
+    folder = output_dir / "swa"
+    if accelerator.is_main_process:
+        _append_log(output_dir, metrics)
+        average.model.save_pretrained(folder)
+        feature_extractor.save_pretrained(folder)
+        config.save(folder)
+    accelerator.print(f"weight average of {average.snapshots} snapshots: validation EER {100 * eer:.2f}%")
+    accelerator.wait_for_everyone()
+    return folder

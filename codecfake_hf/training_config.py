@@ -24,6 +24,11 @@ Recipes (``--recipe``):
 - ``official``: AASIST's released recipe (``config/AASIST*.conf`` of ``clovaai/aasist``): Adam lr 1e-4,
   batch 24, weight decay 1e-4, per-step cosine to 5e-6, 100 epochs, the same class weights (SWA is not
   reproduced).
+- ``release``: what the CodecFake authors' released training code ran (``roger-tseng/CodecDetect``:
+  ``config/AASIST-L.conf``, ``main.py``, ``data_utils.py``): Adam lr 1e-4, batch 24, weight decay 1e-4,
+  per-step cosine to 5e-6, 5 epochs, cross-entropy weights [0.5, 0.5], stochastic weight averaging of
+  the snapshots that did not worsen the validation EER (``--swa``), audio read at its native rate
+  (``--input-rate native``) and random windows at validation too (``--eval-window random``).
 """
 
 from __future__ import annotations
@@ -39,10 +44,20 @@ from accelerate.utils import PrecisionType
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.errors import CodecFakeError, InputFileError
 
+#: The 16 kHz input protocol of AASIST's and the paper's recipes.
+_RESAMPLED_INPUT = {"swa": False, "input_rate": "model", "eval_window": "first"}
 RECIPES: dict[str, dict] = {
-    "paper": {"learning_rate": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "epochs": 100},
-    "official": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 100},
-}
+    "paper": {"learning_rate": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "epochs": 100,
+              "class_weights": [0.1, 0.9], **_RESAMPLED_INPUT},
+    "official": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 100,
+                 "class_weights": [0.1, 0.9], **_RESAMPLED_INPUT},
+    "release": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 5,
+                "class_weights": [0.5, 0.5], "swa": True, "input_rate": "native", "eval_window": "random"},
+}  # fmt: skip
+#: Values of ``--input-rate``: resample to the model's rate (16 kHz), or keep each file's own rate.
+INPUT_RATES = ("model", "native")
+#: Values of ``--eval-window``: the first window (deterministic) or a random one, seeded by ``--seed``.
+EVAL_WINDOWS = ("first", "random")
 #: ``--model`` presets of SSL-AASIST (:mod:`codecfake_hf.models.aasist`) and the preset each builds: the
 #: published XLS-R 300M model with its pre-trained front end, and a random-init tiny one for tests.
 SSL_AASIST_MODELS: dict[str, str] = {"ssl-aasist": "xls-r-300m", "ssl-aasist-tiny": "tiny"}
@@ -90,16 +105,24 @@ class TrainingConfig:
         },
     )
     recipe: str = field(
-        default="paper", metadata={"help": "paper or official; sets the options below that are left as None"}
+        default="paper",
+        metadata={"help": "paper, official or release; sets the options below that are left as None"},
     )
-    epochs: int | None = field(default=None, metadata={"help": "training epochs; None: the recipe's (100)"})
+    epochs: int | None = field(
+        default=None,
+        metadata={"help": "training epochs; None: the recipe's (paper, official 100; release 5)"},
+    )
     learning_rate: float | None = field(
         default=None,
-        metadata={"help": "peak Adam learning rate; None: the recipe's (paper 1e-3, official 1e-4)"},
+        metadata={
+            "help": "peak Adam learning rate; None: the recipe's (paper 1e-3, official and release 1e-4)"
+        },
     )
     batch_size: int | None = field(
         default=None,
-        metadata={"help": "training clips per process and step; None: the recipe's (paper 16, official 24)"},
+        metadata={
+            "help": "training clips per process and step; None: the recipe's (paper 16, official and release 24)"
+        },
     )
     weight_decay: float | None = field(
         default=None, metadata={"help": "Adam weight decay; None: the recipe's (1e-4)"}
@@ -113,9 +136,12 @@ class TrainingConfig:
     min_learning_rate: float = field(
         default=5e-6, metadata={"help": "learning rate at the end of the cosine schedule"}
     )
-    class_weights: list[float] = field(
-        default_factory=lambda: [0.1, 0.9],
-        metadata={"help": "cross-entropy weights of the two classes: spoof, bona fide"},
+    class_weights: list[float] | None = field(
+        default=None,
+        metadata={
+            "help": "cross-entropy weights of the two classes: spoof, bona fide; None: the recipe's "
+            "(paper, official 0.1 0.9; release 0.5 0.5)"
+        },
     )
     gradient_accumulation_steps: int = field(
         default=1, metadata={"help": "batches whose gradients add up to one optimizer step"}
@@ -191,6 +217,28 @@ class TrainingConfig:
             "5 LnL-ISD (SSL-AASIST's LA recipe), 6 LnL-SSI, 7 ISD-SSI, 8 LnL+ISD in parallel"
         },
     )
+    swa: bool | None = field(
+        default=None,
+        metadata={
+            "help": "stochastic weight averaging: average the weights of every epoch whose validation EER is "
+            "not worse than the best so far, recompute BatchNorm statistics, save the average in swa/; "
+            "None: the recipe's (release: on)"
+        },
+    )
+    input_rate: str | None = field(
+        default=None,
+        metadata={
+            "help": "model: resample every file to the model's rate (16 kHz); native: read each file at its "
+            "own rate, not resampled (the release's loader); None: the recipe's (release: native)"
+        },
+    )
+    eval_window: str | None = field(
+        default=None,
+        metadata={
+            "help": "validation window: first (the first 64,600 samples) or random (one random window per "
+            "clip, drawn from --seed); None: the recipe's (release: random)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -200,6 +248,14 @@ class TrainingConfig:
         for key, value in RECIPES[self.recipe].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
+        for name, choices in (("input_rate", INPUT_RATES), ("eval_window", EVAL_WINDOWS)):
+            if getattr(self, name) not in choices:
+                flag = "--" + name.replace("_", "-")
+                raise TrainingConfigError(
+                    f"{flag} {getattr(self, name)!r}: unknown; choose {' or '.join(choices)}"
+                )
+        if not isinstance(self.swa, bool):
+            raise TrainingConfigError(f"--swa {self.swa!r}: expected true or false")
         if self.scheduler not in ("cosine", "constant"):
             raise TrainingConfigError(f"--scheduler {self.scheduler!r}: unknown; choose cosine or constant")
         precisions = [precision.value for precision in PrecisionType]

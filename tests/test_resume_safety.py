@@ -109,7 +109,7 @@ def hub_layout_dataset(tmp_path_factory) -> Path:
         ),
         (["--epochs", "0"], "--epochs 0: must be at least 1"),
         (["--learning-rate", "-0.1"], "--learning-rate -0.1: must be at least 0"),
-        (["--recipe", "fast"], "--recipe 'fast': unknown; choose one of paper, official"),
+        (["--recipe", "fast"], "--recipe 'fast': unknown; choose one of paper, official, release"),
         (["--class-weights", "0.5"], "--class-weights: give two numbers"),
         (["--mixed-precision", "fp12"], "--mixed-precision 'fp12': unknown"),
         (["--model", "models/aasist-l"], "models/aasist-l: no such model folder"),

@@ -166,7 +166,7 @@ def _train_batch_norm_selu_channels_last(
 ) -> torch.Tensor:
     """``selu(norm(x + input_bias))`` in training mode for a channels-last ``x`` ``[B, C, H, W]``
     (output channels-last too), updating the running statistics as ``nn.BatchNorm2d`` does
-    (momentum, unbiased running variance). See :class:`_RowBatchNormSelu`. Under mixed precision
+    (momentum, or with ``momentum=None`` the cumulative mean over batches; unbiased running variance). See :class:`_RowBatchNormSelu`. Under mixed precision
     (a bf16 or fp16 ``x``) the statistics and the normalisation run in float32 and the output has
     ``x``'s dtype, as with PyTorch's own BatchNorm."""
     batch, channels, height, width = x.shape
@@ -177,9 +177,10 @@ def _train_batch_norm_selu_channels_last(
     out = out.to(x.dtype)
     with torch.no_grad():
         count = rows.shape[0]
-        norm.running_mean.lerp_(mean, norm.momentum)
-        norm.running_var.lerp_(variance * count / max(count - 1, 1), norm.momentum)
         norm.num_batches_tracked.add_(1)
+        factor = 1.0 / norm.num_batches_tracked.item() if norm.momentum is None else norm.momentum
+        norm.running_mean.lerp_(mean, factor)
+        norm.running_var.lerp_(variance * count / max(count - 1, 1), factor)
     return out.view(batch, height, width, channels).permute(0, 3, 1, 2)
 
 
