@@ -48,6 +48,7 @@ from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.calibration import calibrate_after_training
 from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
 from codecfake_hf.errors import user_error_message
@@ -481,5 +482,15 @@ def train(config: TrainingConfig) -> Path:
                 config.save(output_dir / "best")
         accelerator.print(f"epoch {epoch + 1}: train loss {train_loss:.4f}, validation EER {100 * eer:.2f}%")
         save_checkpoint()
+    if accelerator.is_main_process and (output_dir / "best").is_dir():
+        calibrate_after_training(
+            output_dir / "best",
+            eval_data,
+            f"{config.dataset} {config.subset} validation",
+            config.calibrate,
+            batch_size=config.eval_batch_size or config.batch_size,
+            device=str(accelerator.device),
+        )
+    accelerator.wait_for_everyone()
     accelerator.end_training()
     return output_dir / "best"
