@@ -376,12 +376,35 @@ def _read_eers(path: str) -> dict[str, float]:
     return {str(name): float(eer) for name, eer in eers.items()}
 
 
+def _read_metrics(path: str, eers: dict[str, float] | None) -> dict[str, dict[str, float]]:
+    """``{test set: {"min_dcf", "act_dcf", "cllr", "min_cllr"}}`` from the ``metrics.csv`` that
+    ``codecfake evaluate --output-dir`` writes, for every test set of ``eers``."""
+    import pandas as pd
+
+    fix = (
+        "pass the metrics.csv that `codecfake evaluate --output-dir` writes next to eer.csv (with --eer-csv)"
+    )
+    if eers is None:
+        raise InputFileError(f"{path}: --metrics-csv goes with --eer-csv (the card's EERs); {fix}")
+    table = _read_csv(path, fix, index_col=0)
+    columns = ["min_dcf", "act_dcf", "cllr", "min_cllr"]
+    missing = [column for column in columns if column not in table.columns]
+    absent = [str(name) for name in eers if name not in table.index]
+    if missing or absent:
+        raise InputFileError(f"{path}: no {', '.join(missing or absent)} (columns or test sets); {fix}")
+    values = table.loc[list(eers), columns].apply(pd.to_numeric, errors="coerce")
+    if values.isna().any().any() or (values < 0).any().any():
+        raise InputFileError(f"{path}: the metric columns must hold non-negative numbers; {fix}")
+    return {str(name): row.to_dict() for name, row in values.iterrows()}
+
+
 def _push_model(args: argparse.Namespace) -> int:
     from codecfake_hf.cards import push_detector
 
     eers = _read_eers(args.eer_csv) if args.eer_csv else None
+    metrics = _read_metrics(args.metrics_csv, eers) if args.metrics_csv else None
     url = push_detector(
-        args.folder, args.repo, eers=eers, dataset_id=args.dataset_id, base_model=args.base_model,
+        args.folder, args.repo, eers=eers, metrics=metrics, dataset_id=args.dataset_id, base_model=args.base_model,
         baseline=args.baseline, private=args.private, write_card=args.write_card,
     )  # fmt: skip
     print(f"pushed to {url}")
@@ -581,6 +604,10 @@ def _add_push_model_command(commands) -> None:
     push_model.add_argument("--repo", required=True, help="ORG/NAME on the Hub")
     push_model.add_argument(
         "--eer-csv", help="eer.csv from `codecfake evaluate --output-dir` for model-index"
+    )
+    push_model.add_argument(
+        "--metrics-csv",
+        help="metrics.csv from the same `codecfake evaluate`: minDCF, actDCF, Cllr, minCllr in model-index",
     )
     push_model.add_argument(
         "--dataset-id",

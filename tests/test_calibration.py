@@ -206,3 +206,23 @@ def test_evaluate_reports_the_asvspoof5_metrics_of_the_calibrated_llrs(tiny_aasi
     )
     assert calibrated["cllr"] == pytest.approx(compute_cllr(scores["llr"], labels))
     assert calibrated["eer"] == raw["eer"] and calibrated["min_cllr"] == pytest.approx(raw["min_cllr"])
+
+
+def test_matrix_shows_the_metric_asked_for_and_writes_every_metric(tiny_aasist_dir, tmp_path, capsys):
+    import pandas as pd
+
+    dataset = write_ranked_folder(tmp_path / "set", Detector.from_pretrained(tiny_aasist_dir, device="cpu"))
+    out = tmp_path / "matrix"
+    common = ["--models", f"tiny={tiny_aasist_dir}", "--dataset", str(dataset), "--output-dir", str(out)]
+    assert main(["matrix", *common, "--metric", "act_dcf", "--p-spoof", "0.5"]) == 0
+    assert "act_dcf (fraction):" in capsys.readouterr().out
+    long = pd.read_csv(out / "cross_test_metrics.csv", index_col=[0, 1])
+    cell = long.loc[("tiny", "set")]
+    scores = pd.read_csv(out / "scores" / "tiny" / "scores_set.csv")
+    assert cell["act_dcf"] == pytest.approx(compute_act_dcf(scores["score"], scores["label"], p_spoof=0.5))
+    assert cell["p_spoof"] == 0.5 and cell["c_fa"] == 10
+    shown = pd.read_csv(out / "cross_test_act_dcf.csv", index_col=0)
+    assert shown.loc["tiny", "set"] == pytest.approx(cell["act_dcf"], abs=1e-4)
+    assert pd.read_csv(out / "cross_test_eer.csv", index_col=0).loc["tiny", "set"] == pytest.approx(
+        100 * cell["eer"], abs=0.01
+    )
