@@ -47,6 +47,14 @@ from codecfake_hf.training_config import TrainingConfig
 
 #: The metric name on the card: EERs are written in percent.
 EER_METRIC_NAME = "EER (%)"
+#: The ASVspoof 5 metrics on the card (``metrics.csv`` of ``codecfake evaluate``): ``{column: name}``;
+#: the DCFs are fractions, Cllr and minCllr bits, as their names say.
+ASVSPOOF5_METRIC_NAMES = {
+    "min_dcf": "minDCF",
+    "act_dcf": "actDCF",
+    "cllr": "Cllr (bits)",
+    "min_cllr": "minCllr (bits)",
+}
 #: Licence of the official AASIST weights (ASVspoof 2019 LA baseline).
 BASELINE_LICENSE = ConfigLicense("ASVspoof 2019 LA (official AASIST weights)", "mit", "MIT", "")
 #: From least to most restrictive; a detector gets the most restrictive licence of its training data.
@@ -95,10 +103,14 @@ def training_summary(training: TrainingConfig) -> str:
     )
 
 
-def _results_table(eers: Mapping[str, float]) -> str:
-    """One row of EERs in percent, a column per test subset."""
-    row = [EER_METRIC_NAME, *(100 * float(eer) for eer in eers.values())]
-    return markdown_table([row], ["metric", *eers], float_format="{:.2f}")
+def _results_table(eers: Mapping[str, float], metrics: Mapping[str, Mapping[str, float]]) -> str:
+    """One row of EERs in percent and one per ASVspoof 5 metric of ``metrics`` (``{test subset:
+    {column: value}}``), a column per test subset."""
+    rows = [[EER_METRIC_NAME, *(f"{100 * float(eer):.2f}" for eer in eers.values())]]
+    for column, name in ASVSPOOF5_METRIC_NAMES.items():
+        if metrics:
+            rows.append([name, *(f"{float(metrics[subset][column]):.4f}" for subset in eers)])
+    return markdown_table(rows, ["metric", *eers])
 
 
 def detector_card(
@@ -107,6 +119,7 @@ def detector_card(
     repo_id: str,
     train_config: str | None,
     eers: Mapping[str, float] | None = None,
+    metrics: Mapping[str, Mapping[str, float]] | None = None,
     dataset_id: str | None = None,
     split: str = "test",
     architecture: str = "AASIST-L",
@@ -123,6 +136,8 @@ def detector_card(
             ASVspoof 2019 baseline checkpoints.
         eers: ``{test subset: EER fraction}``; written in percent as ``model-index`` results (only
             with ``dataset_id``) and as a table.
+        metrics: ``{test subset: {"min_dcf", "act_dcf", "cllr", "min_cllr"}}`` for the same subsets
+            (``metrics.csv``); written beside the EERs under :data:`ASVSPOOF5_METRIC_NAMES`.
         dataset_id: Hub id ("ORG/codecfake") of the CodecFake dataset the model was trained and
             evaluated on; None for a card that stays local (no ``datasets:``, no ``model-index``).
         split: the evaluated split.
@@ -136,6 +151,21 @@ def detector_card(
     baseline = train_config is None
     subsets = None if baseline else list(train_subsets or [train_config])
     model_license = training_license(subsets)
+    metrics = dict(metrics or {})
+    missing = [subset for subset in eers if metrics and subset not in metrics]
+    if missing:
+        raise ValueError(f"metrics: no ASVspoof 5 metrics for {', '.join(missing)} (the EERs' subsets)")
+    values = {
+        subset: [
+            ("eer", EER_METRIC_NAME, round(100 * eer, 4)),
+            *(
+                (column, name, round(float(metrics[subset][column]), 6))
+                for column, name in ASVSPOOF5_METRIC_NAMES.items()
+                if metrics
+            ),
+        ]
+        for subset, eer in eers.items()
+    }
     eval_results = [
         EvalResult(
             task_type="audio-classification",
@@ -144,11 +174,12 @@ def detector_card(
             dataset_name=f"CodecFake {subset}" if subset in CODECS else subset,
             dataset_config=subset,
             dataset_split=split,
-            metric_type="eer",
-            metric_name=EER_METRIC_NAME,
-            metric_value=round(100 * eer, 4),
+            metric_type=metric_type,
+            metric_name=metric_name,
+            metric_value=value,
         )
-        for subset, eer in eers.items()
+        for subset in eers
+        for metric_type, metric_name, value in values[subset]
         if dataset_id
     ]
     other = model_license.license == "other"  # the Hub has no id for it: name it and link it
@@ -160,7 +191,7 @@ def detector_card(
         tags=["anti-spoofing", "deepfake-detection", "codecfake", architecture.lower()],
         datasets=[dataset_id] if dataset_id and not baseline else None,
         base_model=base_model,
-        metrics=["eer"],
+        metrics=["eer", *ASVSPOOF5_METRIC_NAMES] if metrics else ["eer"],
         eval_results=eval_results or None,
         license_name=model_license.license_name if other else None,
         license_link=model_license.license_link if other else None,
@@ -179,7 +210,7 @@ def detector_card(
         ),
         codec_licenses=[config_license(spec.id) for spec in specs],
         license=model_license,
-        results_table=_results_table(eers) if eers else "",
+        results_table=_results_table(eers, metrics) if eers else "",
         model_index=bool(eval_results),
         split=split,
         training_summary=training_summary,
@@ -231,6 +262,7 @@ def push_detector(
     repo_id: str,
     *,
     eers: Mapping[str, float] | None = None,
+    metrics: Mapping[str, Mapping[str, float]] | None = None,
     dataset_id: str | None = None,
     base_model: str | None = None,
     baseline: bool = False,
@@ -246,6 +278,7 @@ def push_detector(
 
     Args:
         eers: ``{test subset: EER fraction}`` for the card (``eer.csv`` of ``codecfake evaluate``).
+        metrics: ``{test subset: {"min_dcf", "act_dcf", "cllr", "min_cllr"}}`` (``metrics.csv``).
         dataset_id: the Hub dataset it was trained / evaluated on (default: the training dataset
             when that was a Hub id).
         base_model: Hub id it was fine-tuned from (default: the training ``model`` when that was a
@@ -272,7 +305,7 @@ def push_detector(
         dataset_id = _card_dataset_id(dataset_id, training, baseline, bool(eers))
     api = hub_api_for_push(repo_id, "model")
     if write:
-        card = _folder_card(repo_id, training, eers, dataset_id, base_model, baseline)
+        card = _folder_card(repo_id, training, eers, dataset_id, base_model, baseline, metrics)
     else:
         card = ModelCard.load(readme)
     check_card_links(card, lambda dataset: api.repo_exists(dataset, repo_type="dataset"), source=str(readme))
@@ -312,6 +345,7 @@ def _folder_card(
     dataset_id: str | None,
     base_model: str | None,
     baseline: bool,
+    metrics: Mapping[str, Mapping[str, float]] | None = None,
 ) -> ModelCard:
     """The generated card of a saved detector, from the options it was trained with (None: no
     ``training_config.json``)."""
@@ -332,6 +366,7 @@ def _folder_card(
         repo_id=repo_id,
         train_config=config,
         eers=eers,
+        metrics=metrics,
         dataset_id=dataset_id,
         training_summary=training_summary(training) if training is not None else "",
         base_model=check_repo_id(base_model, what="model", namespace=True) if base_model else None,

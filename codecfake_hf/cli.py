@@ -88,18 +88,25 @@ def _detect(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         device=args.device,
         bonafide_label=args.bonafide_label,
+        prior_spoof=args.prior_spoof,
     )
     results = detector.detect_files(args.files)
+    calibrated = detector.calibration is not None
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
-        rows = [("file", "score", "p_bonafide", "label", "windows")]
+        if calibrated:  # the posterior's prior in its column name; the label is the operating point's
+            rows = [("file", "score", "llr", f"p_bonafide(p_spoof={args.prior_spoof:g})", "label", "windows")]
+        else:
+            rows = [("file", "score", "p_bonafide", "label", "windows")]
         for result in results:
             if result.error is None:
+                llr = (f"{result.llr:.4f}",) if calibrated else ()
                 rows.append(
                     (
                         result.path,
                         f"{result.score:.4f}",
+                        *llr,
                         f"{result.probability:.4f}",
                         result.label,
                         str(result.num_windows),
@@ -156,7 +163,65 @@ def _add_detect_command(commands) -> None:
     detect.add_argument(
         "--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: cuda if available)"
     )
+    detect.add_argument(
+        "--prior-spoof",
+        type=float,
+        default=0.5,
+        help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5)",
+    )
     detect.set_defaults(func=_detect)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from codecfake_hf.calibration import calibrate_detector
+    from codecfake_hf.markdown import markdown_table
+
+    test_sets = _test_sets(args)
+    if len(test_sets) != 1:
+        raise CodecFakeError(
+            f"--subsets {args.subsets}: {len(test_sets)} subsets; calibrate on one (the subset the "
+            "detector was trained on, e.g. --subsets E)"
+        )
+    ((name, test_set),) = test_sets.items()
+    fitted_on = (
+        f"{test_set.source} {test_set.config} {test_set.split}" if test_set.config else test_set.source
+    )
+    report = calibrate_detector(
+        args.model, test_set.load(), fitted_on, prior_spoof=args.fit_prior_spoof, overwrite=args.overwrite,
+        mode=args.mode, batch_size=args.batch_size, device=args.device, **_costs(args),
+    )  # fmt: skip
+    calibration = report.calibration
+    rows = [["raw score", *report.before.values()], ["calibrated LLR", *report.after.values()]]
+    print(markdown_table(rows, ["scores", *report.before], float_format="{:.4f}"))
+    print(
+        f"\nllr = {calibration.scale:.6g} * score + {calibration.offset:.6g} (fitted at p_spoof "
+        f"{calibration.prior_spoof:g} on {calibration.n_bonafide} bona fide and {calibration.n_spoof} spoof "
+        f"trials); operating point: llr >= {calibration.threshold:.6g} (validation EER threshold); "
+        f"stored in {Path(args.model) / 'config.json'}"
+    )
+    return 0
+
+
+def _add_calibrate_command(commands) -> None:
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit a score calibration (LLR) and an operating point on labelled audio; store them in the "
+        "model's config.json",
+    )
+    calibrate.add_argument(
+        "--model", required=True, help="a local detector folder (its config.json is updated)"
+    )
+    calibrate.add_argument(
+        "--overwrite", action="store_true", help="replace a calibration the folder holds already"
+    )
+    calibrate.add_argument(
+        "--fit-prior-spoof",
+        type=float,
+        default=0.5,
+        help="spoof prior the logistic regression is weighted to (default 0.5: minimises Cllr)",
+    )
+    _add_scoring_options(calibrate, split="validation")
+    calibrate.set_defaults(func=_calibrate)
 
 
 def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -205,13 +270,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         mode=args.mode,
         batch_size=args.batch_size,
         device=args.device,
+        costs=_costs(args),
     )
     shown = summary.assign(eer=100 * summary["eer"]).rename(columns={"eer": "eer_%"})
     if "baseline_eer" in shown:
         shown["baseline_eer"] = 100 * shown["baseline_eer"]
     print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.output_dir:
-        print(f"per-utterance scores and eer.csv written to {args.output_dir}")
+        print(f"per-utterance scores, eer.csv and metrics.csv written to {args.output_dir}")
     return _report_skipped("evaluate", int(summary["n_skipped"].sum()), args.output_dir)
 
 
@@ -229,9 +295,24 @@ def _report_skipped(command: str, skipped: int, scores_dir: str | Path | None) -
     return 2
 
 
+#: What ``codecfake matrix --metric`` can show, and its unit there.
+METRIC_UNITS = {
+    "eer": "%",
+    "min_dcf": "fraction",
+    "act_dcf": "fraction",
+    "cllr": "bits",
+    "min_cllr": "bits",
+}
+
+
 def _matrix(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    import pandas as pd
+
     from codecfake_hf import tables
-    from codecfake_hf.evaluation import TestSet, eer_grid, seed_replica_rows, seed_statistics
+    from codecfake_hf.evaluation import METRIC_COLUMNS, TestSet, eer_grid, seed_replica_rows, seed_statistics
+    from codecfake_hf.metrics import DetectionCosts
 
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -243,7 +324,9 @@ def _matrix(args: argparse.Namespace) -> int:
         }
     else:
         test_sets = _test_sets(args)
-    summaries = eer_grid(models, test_sets, out / "scores", args.mode, args.batch_size, args.device)
+    summaries = eer_grid(
+        models, test_sets, out / "scores", args.mode, args.batch_size, args.device, costs=_costs(args)
+    )
     grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
     replicated = any(len(runs) > 1 for runs in rows.values())
     if replicated:
@@ -261,11 +344,26 @@ def _matrix(args: argparse.Namespace) -> int:
     ours.to_csv(out / f"{stem}_eer.csv", float_format="%.2f")
     tables.side_by_side(ours, paper).to_csv(out / f"{stem}_vs_paper.csv", index=False, float_format="%.2f")
     tables.plot_matrix(ours, out / f"{stem}_eer.png", title=f"{stem.replace('_', '-')} EER (%)")
-    print(ours.to_string(float_format=lambda v: f"{v:.2f}"))
+    written = [f"{stem}_eer.csv", f"{stem}_eer.png", f"{stem}_vs_paper.csv", f"{stem}_metrics.csv"]
+    long = pd.concat(summaries, names=["model", "test_set"])[["eer", *METRIC_COLUMNS]]
+    long.assign(**asdict(DetectionCosts(**_costs(args)))).to_csv(out / f"{stem}_metrics.csv")
     if replicated:
         _write_seed_statistics(statistics, out / f"{stem}_eer_seeds.csv")
-    seeds_file = f", {stem}_eer_seeds.csv" if replicated else ""
-    print(f"wrote {stem}_eer.csv{seeds_file}, {stem}_eer.png and {stem}_vs_paper.csv to {out}")
+        written.insert(1, f"{stem}_eer_seeds.csv")
+    if args.metric == "eer":
+        shown = ours
+    else:  # the same cells in the same order as the EER matrix; seed replicas: their mean
+        row_of = {run: row for row, runs in rows.items() for run in runs}
+        models_level = long.index.get_level_values("model").map(row_of)
+        cells = long[args.metric].groupby([models_level, long.index.get_level_values("test_set")]).mean()
+        cells = cells.unstack()
+        shown = (cells.T if args.zero_shot else cells).loc[ours.index, ours.columns]
+        shown.to_csv(out / f"{stem}_{args.metric}.csv", float_format="%.4f")
+        written.append(f"{stem}_{args.metric}.csv")
+    if args.metric != "eer":
+        print(f"{args.metric} ({METRIC_UNITS[args.metric]}):")
+    print(shown.to_string(float_format=lambda v: f"{v:.2f}" if args.metric == "eer" else f"{v:.4f}"))
+    print(f"wrote {', '.join(written)} to {out}")
     skipped = sum(int(summary["n_skipped"].sum()) for summary in summaries.values())
     return _report_skipped("matrix", skipped, out / "scores")
 
@@ -317,12 +415,35 @@ def _read_eers(path: str) -> dict[str, float]:
     return {str(name): float(eer) for name, eer in eers.items()}
 
 
+def _read_metrics(path: str, eers: dict[str, float] | None) -> dict[str, dict[str, float]]:
+    """``{test set: {"min_dcf", "act_dcf", "cllr", "min_cllr"}}`` from the ``metrics.csv`` that
+    ``codecfake evaluate --output-dir`` writes, for every test set of ``eers``."""
+    import pandas as pd
+
+    fix = (
+        "pass the metrics.csv that `codecfake evaluate --output-dir` writes next to eer.csv (with --eer-csv)"
+    )
+    if eers is None:
+        raise InputFileError(f"{path}: --metrics-csv goes with --eer-csv (the card's EERs); {fix}")
+    table = _read_csv(path, fix, index_col=0)
+    columns = ["min_dcf", "act_dcf", "cllr", "min_cllr"]
+    missing = [column for column in columns if column not in table.columns]
+    absent = [str(name) for name in eers if name not in table.index]
+    if missing or absent:
+        raise InputFileError(f"{path}: no {', '.join(missing or absent)} (columns or test sets); {fix}")
+    values = table.loc[list(eers), columns].apply(pd.to_numeric, errors="coerce")
+    if values.isna().any().any() or (values < 0).any().any():
+        raise InputFileError(f"{path}: the metric columns must hold non-negative numbers; {fix}")
+    return {str(name): row.to_dict() for name, row in values.iterrows()}
+
+
 def _push_model(args: argparse.Namespace) -> int:
     from codecfake_hf.cards import push_detector
 
     eers = _read_eers(args.eer_csv) if args.eer_csv else None
+    metrics = _read_metrics(args.metrics_csv, eers) if args.metrics_csv else None
     url = push_detector(
-        args.folder, args.repo, eers=eers, dataset_id=args.dataset_id, base_model=args.base_model,
+        args.folder, args.repo, eers=eers, metrics=metrics, dataset_id=args.dataset_id, base_model=args.base_model,
         baseline=args.baseline, private=args.private, write_card=args.write_card,
     )  # fmt: skip
     print(f"pushed to {url}")
@@ -442,7 +563,14 @@ def _add_codecs_command(commands) -> None:
     listing.set_defaults(func=_codecs)
 
 
-def _add_scoring_options(command: argparse.ArgumentParser) -> None:
+def _costs(args: argparse.Namespace) -> dict[str, float]:
+    """The detection costs given on the command line (the others keep ASVspoof 5's defaults)."""
+    return {
+        name: getattr(args, name) for name in ("p_spoof", "c_miss", "c_fa") if getattr(args, name) is not None
+    }
+
+
+def _add_scoring_options(command: argparse.ArgumentParser, split: str = "test") -> None:
     command.add_argument(
         "--dataset",
         default="codecfake",
@@ -454,7 +582,7 @@ def _add_scoring_options(command: argparse.ArgumentParser) -> None:
         default="all",
         help="comma-separated CodecFake subsets (E,A,...), or 'all'; --configs is the same option",
     )
-    command.add_argument("--split", default="test")
+    command.add_argument("--split", default=split)
     command.add_argument(
         "--mode",
         choices=("first", "full"),
@@ -463,6 +591,14 @@ def _add_scoring_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--batch-size", type=int, default=32)
     command.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+    costs = "ASVspoof 5 detection costs of minDCF and actDCF"
+    command.add_argument("--p-spoof", type=float, default=None, help=f"{costs}: spoof prior (default 0.05)")
+    command.add_argument(
+        "--c-miss", type=float, default=None, help=f"{costs}: cost of rejecting bona fide (default 1)"
+    )
+    command.add_argument(
+        "--c-fa", type=float, default=None, help=f"{costs}: cost of accepting a spoof (default 10)"
+    )
 
 
 def _add_evaluate_command(commands) -> None:
@@ -488,6 +624,13 @@ def _add_matrix_command(commands) -> None:
         help="zero-shot test sets (Table 3) instead of the CodecFake configs",
     )
     matrix.add_argument("--output-dir", default="matrix")
+    matrix.add_argument(
+        "--metric",
+        choices=list(METRIC_UNITS),
+        default="eer",
+        help="the metric printed as a matrix (and, other than eer, written as <stem>_<metric>.csv); "
+        "every metric of every cell is in <stem>_metrics.csv",
+    )
     _add_scoring_options(matrix)
     matrix.set_defaults(func=_matrix)
 
@@ -500,6 +643,10 @@ def _add_push_model_command(commands) -> None:
     push_model.add_argument("--repo", required=True, help="ORG/NAME on the Hub")
     push_model.add_argument(
         "--eer-csv", help="eer.csv from `codecfake evaluate --output-dir` for model-index"
+    )
+    push_model.add_argument(
+        "--metrics-csv",
+        help="metrics.csv from the same `codecfake evaluate`: minDCF, actDCF, Cllr, minCllr in model-index",
     )
     push_model.add_argument(
         "--dataset-id",
@@ -541,6 +688,7 @@ HELP_ORDER = (
     "codecs",
     "convert-aasist",
     "detect",
+    "calibrate",
     "build",
     "push",
     "evaluate",
@@ -565,6 +713,7 @@ _BUILT_IN_COMMANDS: dict[str, AddCommand] = {
     "codecs": _add_codecs_command,
     "convert-aasist": _add_convert_aasist_command,
     "detect": _add_detect_command,
+    "calibrate": _add_calibrate_command,
     "evaluate": _add_evaluate_command,
     "matrix": _add_matrix_command,
     "push-model": _add_push_model_command,

@@ -21,6 +21,11 @@ the caller names it (``bonafide_label=``, ``codecfake detect --bonafide-label``)
 ``LABEL_0`` / ``LABEL_1`` is refused. A verdict on a file (:meth:`Detector.detect_files`) is refused
 for silent audio and audio shorter than 0.5 s (``feature_extraction_aasist.check_judgeable``);
 scores for EER (:meth:`Detector.score`) follow the official protocol and score every clip.
+
+A detector whose config holds a calibration (:mod:`codecfake_hf.calibration`, ``codecfake calibrate``)
+reports more per file: ``llr`` (the calibrated natural-log likelihood ratio), ``probability`` becomes the
+bona fide posterior at ``prior_spoof`` and ``label`` the verdict of the stored operating point. The score
+(and every EER) stays the raw bona fide logit. Without a calibration the results are as before.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from codecfake_hf.audio import (
     resample,
     resample_blocks,
 )
+from codecfake_hf.calibration import CalibrationError, ScoreCalibration
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.labels import BONAFIDE_NAMES
 from codecfake_hf.models.aasist.feature_extraction_aasist import (
@@ -50,6 +56,7 @@ from codecfake_hf.models.aasist.feature_extraction_aasist import (
     check_judgeable,
     check_judgeable_summary,
 )
+from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF
 
 #: Windows per forward pass by default. AASIST-L holds about 150 MB of activations per 4.04 s window
 #: on a CPU (4 windows: about 1 GB peak for the whole ``detect`` process, 32: 5 GB); a GPU takes more.
@@ -107,9 +114,15 @@ class Detection:
     label: str | None = None
     num_windows: int | None = None
     error: str | None = None
+    llr: float | None = None
+    prior_spoof: float | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields; ``llr`` and ``prior_spoof`` only for a calibrated detector."""
+        result = asdict(self)
+        if self.llr is None and self.prior_spoof is None:
+            del result["llr"], result["prior_spoof"]
+        return result
 
 
 class Detector:
@@ -125,13 +138,16 @@ class Detector:
         device: torch device; default CUDA when available.
         bonafide_label: name of the bona fide class, for a classifier whose labels do not say it
             (see :func:`bonafide_index`).
+        prior_spoof: spoof prior of the bona fide posterior a calibrated detector reports.
 
     Raises:
         BonafideLabelError: which class is bona fide is unknown.
+        CalibrationError: the config's calibration is damaged or was fitted on another label's score.
     """
 
     def __init__(self, model, feature_extractor, mode: str = "first", batch_size: int | None = None,
-                 device: str | None = None, bonafide_label: str | None = None) -> None:  # fmt: skip
+                 device: str | None = None, bonafide_label: str | None = None,
+                 prior_spoof: float = DEFAULT_PRIOR_SPOOF) -> None:  # fmt: skip
         from codecfake_hf.models.aasist import AasistFeatureExtractor
 
         self.device = resolve_device(device)
@@ -155,6 +171,19 @@ class Detector:
         name = getattr(model.config, "name_or_path", "") or type(model).__name__
         self.bonafide_index = bonafide_index(model.config.id2label, bonafide_label, name)
         self.id2label = model.config.id2label
+        self.calibration = ScoreCalibration.from_config(model.config)
+        if (
+            self.calibration is not None
+            and self.calibration.bonafide_label != self.id2label[self.bonafide_index]
+        ):
+            raise CalibrationError(
+                f"{name}: its calibration was fitted on the score of label {self.calibration.bonafide_label!r}, "
+                f"not {self.id2label[self.bonafide_index]!r}: pass --bonafide-label "
+                f"{self.calibration.bonafide_label} or recalibrate (`codecfake calibrate --overwrite`)"
+            )
+        if not 0 < prior_spoof < 1:
+            raise DetectionError(f"prior_spoof={prior_spoof!r}: a prior must lie strictly between 0 and 1")
+        self.prior_spoof = float(prior_spoof)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs) -> Detector:
@@ -225,16 +254,20 @@ class Detector:
             except (AudioError, AudioInputError) as error:
                 results.append(Detection(path=str(path), error=str(error)))
                 continue
-            results.append(
-                Detection(
-                    path=str(path),
-                    score=float(logits[self.bonafide_index]),
-                    probability=float(torch.softmax(logits, dim=-1)[self.bonafide_index]),
-                    label=self.id2label[int(logits.argmax())],
-                    num_windows=windows,
-                )
-            )
+            results.append(self._detection(str(path), logits, windows))
         return results
+
+    def _detection(self, path: str, logits: torch.Tensor, windows: int) -> Detection:
+        """The verdict on one file's logits ``[num_labels]``: the softmax and arg-max, or for a calibrated
+        detector the LLR, the posterior at ``prior_spoof`` and the operating point's label."""
+        score = float(logits[self.bonafide_index])
+        if self.calibration is None:
+            probability = float(torch.softmax(logits, dim=-1)[self.bonafide_index])
+            return Detection(path, score, probability, self.id2label[int(logits.argmax())], windows)
+        llr, posterior, is_bonafide = self.calibration.verdict(score, self.prior_spoof)
+        (spoof_index,) = [int(index) for index in self.id2label if int(index) != self.bonafide_index]
+        label = self.id2label[self.bonafide_index if is_bonafide else spoof_index]
+        return Detection(path, score, posterior, label, windows, llr=llr, prior_spoof=self.prior_spoof)
 
     def file_logits(self, path: str | os.PathLike) -> tuple[torch.Tensor, int]:
         """Logits ``[num_labels]`` (float32, CPU) of one file and the number of windows scored.

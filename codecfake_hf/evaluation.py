@@ -7,6 +7,11 @@ utterance). CodecFake configs share their bona fide test audio, so a :class:`Sco
 per ``(codec, utterance_id)`` and scores each bona fide utterance once per detector. Audio that cannot
 be read is reported (a warning, and the ``error`` column of the scores), left out of the EER and
 counted in ``n_skipped``; the other trials are evaluated.
+
+Beside the EER each test set gets the ASVspoof 5 metrics (minDCF, actDCF, Cllr, minCllr;
+:func:`codecfake_hf.metrics.compute_asvspoof5_metrics`) at given detection costs. actDCF and Cllr
+read scores as natural-log LLRs: for a calibrated detector (:mod:`codecfake_hf.calibration`) they are
+computed on its calibrated LLRs (``llr`` column of the scores), otherwise on the raw logit.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import logging
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +31,7 @@ from codecfake_hf.audio import AudioError
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.metrics import compare_detectors, load_eer_metric
+from codecfake_hf.metrics import DetectionCosts, compare_detectors, compute_asvspoof5_metrics, load_eer_metric
 from codecfake_hf.training_config import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -127,8 +132,10 @@ def evaluate_detector(
     mode: str = "first",
     batch_size: int = 32,
     device: str | None = None,
+    costs: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """EER of a detector on each test set, optionally with the paper's significance tests.
+    """EER and the ASVspoof 5 metrics of a detector on each test set, optionally with the paper's
+    significance tests.
 
     Args:
         model_path: the detector.
@@ -137,13 +144,18 @@ def evaluate_detector(
             ``baseline_scores_<name>.csv``) and the summary to ``eer.csv``.
         against: a baseline detector scored on the same trials; adds paired t-test and Wilcoxon
             p-values (alpha 0.01) and which detector is significantly better.
+        costs: ``p_spoof``, ``c_miss``, ``c_fa`` of minDCF and actDCF (default ASVspoof 5's).
 
     Returns:
         One row per test set: ``eer`` (fraction), ``threshold``, ``n_bonafide``, ``n_spoof`` (trials
         scored), ``n_skipped`` (unreadable audio, left out) and, with ``against``, ``baseline_eer``,
         ``ttest_p``, ``wilcoxon_p``, ``significant`` and ``better`` ("model", "baseline", or
-        "neither" when the difference is not significant).
+        "neither" when the difference is not significant); then ``min_dcf``, ``act_dcf`` (fractions),
+        ``cllr``, ``min_cllr`` (bits) and ``calibrated`` (whether actDCF and Cllr are of calibrated
+        LLRs). With ``output_dir`` the columns up to ``better`` go to ``eer.csv`` (as before) and the
+        metrics with the costs to ``metrics.csv``.
     """
+    cost_model = DetectionCosts(**(costs or {}))  # checked before anything is scored
     metric = load_eer_metric()
     scorer = Scorer(model_path, mode, batch_size, device)
     baseline = Scorer(against, mode, batch_size, device) if against is not None else None
@@ -160,6 +172,9 @@ def evaluate_detector(
             scored &= base["error"].eq("")  # the same trials for both detectors
         labels = scores["label"][scored].to_numpy()
         result = metric.compute(predictions=scores["score"][scored].to_numpy(), references=labels)
+        calibration = scorer.detector.calibration
+        if calibration is not None:
+            scores["llr"] = calibration.llr(scores["score"])
         record = {
             "test_set": name,
             "eer": result["eer"],
@@ -182,11 +197,21 @@ def evaluate_detector(
             )
             if out is not None:
                 _write_csv(base, out / f"baseline_scores_{name}.csv", index=False)
+        llrs = scores["llr" if calibration is not None else "score"][scored].to_numpy()
+        record.update(
+            compute_asvspoof5_metrics(llrs, labels, **asdict(cost_model)), calibrated=calibration is not None
+        )
         records.append(record)
     summary = pd.DataFrame.from_records(records).set_index("test_set")
     if out is not None:
-        _write_csv(summary, out / "eer.csv")
+        _write_csv(summary.drop(columns=METRIC_COLUMNS), out / "eer.csv")
+        metrics = summary[["eer", *METRIC_COLUMNS, "n_bonafide", "n_spoof"]].assign(**asdict(cost_model))
+        _write_csv(metrics, out / "metrics.csv")
     return summary
+
+
+#: The columns :func:`evaluate_detector` adds to ``eer.csv``'s in its summary and writes to ``metrics.csv``.
+METRIC_COLUMNS = ["min_dcf", "act_dcf", "cllr", "min_cllr", "calibrated"]
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, **options) -> None:
@@ -202,6 +227,7 @@ def eer_grid(
     mode: str = "first",
     batch_size: int = 32,
     device: str | None = None,
+    costs: Mapping[str, float] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every model on every test set: ``{model name: summary}``, each the table of
     :func:`evaluate_detector` (``eer`` fraction, ``n_skipped``, ... per test set); with ``output_dir``
@@ -219,7 +245,7 @@ def eer_grid(
     for name, path in models.items():
         out = Path(output_dir) / name if output_dir is not None else None
         summaries[name] = evaluate_detector(
-            path, test_sets, out, mode=mode, batch_size=batch_size, device=device
+            path, test_sets, out, mode=mode, batch_size=batch_size, device=device, costs=costs
         )
     return summaries
 

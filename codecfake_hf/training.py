@@ -54,6 +54,7 @@ from transformers import get_scheduler
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.augmentation import RawBoostConfig, rawboost
+from codecfake_hf.calibration import calibrate_after_training
 from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
 from codecfake_hf.errors import user_error_message
@@ -571,6 +572,18 @@ def train(config: TrainingConfig) -> Path:
         final = _finish_average(
             average, feature_extractor, train_set, train_loader, eval_loader, accelerator, config
         )
+    for folder in dict.fromkeys([output_dir / "best", final]):  # the SWA average gets its own
+        if not (accelerator.is_main_process and folder.is_dir()):
+            continue
+        calibrate_after_training(
+            folder,
+            eval_data,
+            f"{config.dataset} {config.subset} validation",
+            config.calibrate,
+            batch_size=config.eval_batch_size or config.batch_size,
+            device=str(accelerator.device),
+        )
+    accelerator.wait_for_everyone()
     accelerator.end_training()
     return final
 

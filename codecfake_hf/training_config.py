@@ -181,6 +181,13 @@ class TrainingConfig:
     eval_batch_size: int | None = field(
         default=None, metadata={"help": "validation clips per process and step; None: --batch-size"}
     )
+    calibrate: bool = field(
+        default=True,
+        metadata={
+            "help": "after training, fit a score calibration (LLR) and the EER operating point on the validation "
+            "split into best/config.json (codecfake_hf.calibration); --no-calibrate skips it"
+        },
+    )
     log_with: list[str] = field(
         default_factory=lambda: ["auto"],
         metadata={

@@ -8,6 +8,12 @@ the feature extractor, which resamples with the project's one resampler: the sam
 ``codecfake detect``. Before scoring it refuses audio on which a verdict would mean nothing
 (:func:`feature_extraction_aasist.check_judgeable`: silent, or shorter than 0.5 s).
 
+A folder whose ``config.json`` holds a ``calibration`` (``codecfake calibrate``, or training's end)
+reports calibrated values instead of the softmax: each label's ``score`` is its posterior at a spoof
+prior (``prior_spoof=``, default :data:`DEFAULT_PRIOR_SPOOF`), ``llr`` its natural-log likelihood
+ratio against the other label, and the label decided by the stored operating point comes first
+(:func:`calibrated_verdict`, which ``codecfake detect`` uses too). Other folders: the softmax, as before.
+
 This file travels with every saved detector: it imports numpy, transformers and its siblings;
 soundfile only when a file or bytes are given.
 """
@@ -15,6 +21,7 @@ soundfile only when a file or bytes are given.
 from __future__ import annotations
 
 import io
+import math
 import os
 import sys
 
@@ -31,6 +38,38 @@ CUSTOM_PIPELINES = {
         "type": "audio",
     }
 }
+
+
+#: Spoof prior of the reported bona fide posterior when none is given: 1/2, so the posterior is the
+#: logistic of the LLR and assumes no base rate (ASVspoof 5 costs a decision at ``p_spoof=0.05``).
+DEFAULT_PRIOR_SPOOF = 0.5
+
+
+def calibrated_verdict(
+    bonafide_score: float, calibration: dict, prior_spoof: float = DEFAULT_PRIOR_SPOOF
+) -> tuple[float, float, bool]:
+    """What a calibrated detector says about one clip.
+
+    Args:
+        bonafide_score: the raw score, the bona fide logit (``logits[bona fide index]``).
+        calibration: the ``config.calibration`` dict: ``scale`` a and ``offset`` b of the
+            log-likelihood ratio ``a * score + b`` and ``threshold``, the operating point on that LLR.
+        prior_spoof: prior probability of a spoof, strictly between 0 and 1.
+
+    Returns:
+        ``(llr, p_bonafide, is_bonafide)``: the natural-log LLR ln p(x | bona fide) / p(x | spoof), the
+        bona fide posterior at ``prior_spoof`` (the logistic of ``llr + ln((1 - p) / p)``), and whether
+        ``llr`` lies above the stored threshold (the EER threshold rejects the scores at or below it).
+    """
+    if not 0 < prior_spoof < 1:
+        raise ValueError(f"prior_spoof={prior_spoof!r}: a prior must lie strictly between 0 and 1")
+    llr = calibration["scale"] * float(bonafide_score) + calibration["offset"]
+    log_odds = llr + math.log((1 - prior_spoof) / prior_spoof)
+    if log_odds >= 0:  # the logistic in the form that cannot overflow
+        posterior = 1 / (1 + math.exp(-log_odds))
+    else:
+        posterior = math.exp(log_odds) / (1 + math.exp(log_odds))
+    return llr, posterior, llr > calibration["threshold"]
 
 
 def read_audio(source: str | bytes) -> tuple[np.ndarray, int]:
@@ -68,11 +107,36 @@ class AasistAudioClassificationPipeline(AudioClassificationPipeline):
     Inputs: a file path or URL, the bytes of a file, a ``[T]`` array or tensor at the model's rate
     (16 kHz; transformers' convention), ``{"raw" or "array": [T] or [C, T] / [T, C], "sampling_rate":
     Hz}`` at any rate, or a torchcodec ``AudioDecoder`` (what ``datasets`` returns). Output: the
-    labels with softmax probabilities, as transformers' pipeline returns them.
+    labels with softmax probabilities, as transformers' pipeline returns them; for a calibrated folder
+    each label's posterior at ``prior_spoof`` (a call or pipeline argument) and ``llr``, the decided
+    label first (module docstring).
 
     Raises:
         AudioInputError (a ValueError): unreadable, empty, non-finite, silent or too short audio.
     """
+
+    def _sanitize_parameters(self, prior_spoof=None, **kwargs):
+        preprocess, forward, postprocess = super()._sanitize_parameters(**kwargs)
+        if prior_spoof is not None:
+            postprocess["prior_spoof"] = float(prior_spoof)
+        return preprocess, forward, postprocess
+
+    def postprocess(self, model_outputs, top_k=5, function_to_apply=None, prior_spoof=DEFAULT_PRIOR_SPOOF):
+        """The softmax labels (transformers' output) or, for a calibrated folder, the labels with their
+        posteriors at ``prior_spoof`` and LLRs, the one the stored operating point decides first."""
+        calibration = getattr(self.model.config, "calibration", None)
+        if not calibration:
+            return super().postprocess(model_outputs, top_k=top_k, function_to_apply=function_to_apply)
+        id2label = self.model.config.id2label
+        bonafide = self.model.config.label2id[calibration["bonafide_label"]]
+        (spoof,) = [int(index) for index in id2label if int(index) != bonafide]
+        logits = model_outputs.logits[0].float()
+        llr, posterior, is_bonafide = calibrated_verdict(float(logits[bonafide]), calibration, prior_spoof)
+        verdicts = [
+            {"label": id2label[bonafide], "score": posterior, "llr": llr},
+            {"label": id2label[spoof], "score": 1 - posterior, "llr": -llr},
+        ]
+        return (verdicts if is_bonafide else verdicts[::-1])[:top_k]
 
     def preprocess(self, inputs):
         name, rate = "<array>", self.feature_extractor.sampling_rate
