@@ -38,7 +38,16 @@ VCTK_LICENSE = "CC BY 4.0"
 VCTK_LICENSE_LINK = "https://doi.org/10.7488/ds/2645"
 #: Hub licence ids that registry licence texts map to (anything else is ``other``).
 HUB_LICENSE_IDS = frozenset(
-    {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0"}
+    {
+        "mit",
+        "apache-2.0",
+        "cc-by-4.0",
+        "cc-by-sa-4.0",
+        "cc-by-nc-4.0",
+        "cc-by-nc-sa-4.0",
+        "cc0-1.0",
+        "unknown",
+    }
 )
 _HUB = "https://huggingface.co"
 
@@ -113,10 +122,21 @@ def size_category(rows: int) -> str:
     return "1M<n<10M"
 
 
-def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> DatasetCardData:
+def card_data(
+    subsets: Sequence[str],
+    splits: Sequence[str],
+    rows: int,
+    bonafide: ConfigLicense | None = None,
+    source_datasets: Sequence[str] | None = (VCTK_HUB_ID,),
+) -> DatasetCardData:
     """The YAML header of a CodecFake folder holding ``subsets`` (codec ids) over ``splits``, with
-    ``rows`` examples in the default config."""
-    parts = [config_license(config) for config in [BONAFIDE_CONFIG, *subsets]]
+    ``rows`` examples in the default config.
+
+    Args:
+        bonafide: the licence of the bona fide audio when it is not VCTK.
+        source_datasets: the Hub ids of the bona fide corpus (None: not on the Hub).
+    """
+    parts = [bonafide or config_license(BONAFIDE_CONFIG)] + [config_license(config) for config in subsets]
     ids = sorted({part.license for part in parts})
     other = [part for part in parts if part.license == "other"]
     extra = {}
@@ -126,13 +146,13 @@ def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> Datas
                 re.sub(r"[^a-z0-9.]+", "-", o.license_name.split("(")[0].lower()).strip("-") for o in other
             )
         )
-        if len({o.license_link for o in other}) == 1:
+        if len({o.license_link for o in other}) == 1 and other[0].license_link:
             extra["license_link"] = other[0].license_link
     return DatasetCardData(
         pretty_name="CodecFake",
         language=["en"],
         license=ids,
-        source_datasets=[VCTK_HUB_ID],
+        source_datasets=list(source_datasets) if source_datasets else None,
         task_categories=["audio-classification"],
         size_categories=[size_category(rows)],
         tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
@@ -141,12 +161,15 @@ def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> Datas
     )
 
 
-def license_table(configs: Iterable[str]) -> str:
-    """Markdown table: config, Hub licence id, licence as stated, link."""
+def license_table(configs: Iterable[str], bonafide: ConfigLicense | None = None) -> str:
+    """Markdown table: config, Hub licence id, licence as stated, link (``bonafide``: the bona fide
+    audio's licence when it is not VCTK)."""
     rows = []
     for config in configs:
-        part = config_license(config)
-        rows.append((config, part.license, part.license_name, f"<{part.license_link}>"))
+        part = bonafide if bonafide and config == BONAFIDE_CONFIG else config_license(config)
+        rows.append(
+            (config, part.license, part.license_name, f"<{part.license_link}>" if part.license_link else "-")
+        )
     return markdown_table(rows, ["config", "license", "as stated", "link"])
 
 

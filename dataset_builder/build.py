@@ -2,7 +2,9 @@
 
 Data flow, top to bottom:
 
-1. :func:`~dataset_builder.vctk.prepare_vctk` lists the utterances and their split.
+1. A corpus recipe lists the utterances and their split: :func:`~dataset_builder.vctk.prepare_vctk`
+   (the default), :func:`~dataset_builder.audiofolder.prepare_audiofolder` or
+   :func:`~dataset_builder.hf_dataset.prepare_hf_dataset` (:func:`prepare_source`).
 2. :func:`~dataset_builder.source_check.run_source_check` decodes every source file once (a batched ``map``, cached) and splits the
    manifest into readable utterances and excluded ones (empty, corrupt, NaN/inf), which every config
    then leaves out alike and the build report lists.
@@ -47,9 +49,11 @@ from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
+from dataset_builder.corpus import CorpusManifest
 from dataset_builder.hub import card_was_edited, write_card
 from dataset_builder.source_check import SourceCheck, run_source_check
-from dataset_builder.vctk import PAPER_COUNTS, PAPER_SPEAKERS, SPLITS, VctkManifest, prepare_vctk
+from dataset_builder.source_options import SourceOptions
+from dataset_builder.vctk import SPLITS, VctkManifest, prepare_vctk
 
 FEATURES = datasets.Features(
     {
@@ -383,18 +387,37 @@ def _earlier_report(out: Path) -> BuildReport | None:
         return None
 
 
+def prepare_source(
+    source: str | os.PathLike | SourceOptions, cache_dir: Path, mic: str
+) -> VctkManifest | CorpusManifest:
+    """The manifest of ``source``: a VCTK folder, or the corpus ``SourceOptions.source`` names."""
+    if not isinstance(source, SourceOptions):
+        return prepare_vctk(source, mic)
+    kind, location = source.kind_and_location()
+    if kind == "vctk":
+        return prepare_vctk(location, mic)
+    if kind == "audiofolder":
+        from dataset_builder.audiofolder import prepare_audiofolder
+
+        return prepare_audiofolder(location, source)
+    from dataset_builder.hf_dataset import prepare_hf_dataset
+
+    return prepare_hf_dataset(location, source, cache_dir)
+
+
 def build_codecfake(
-    vctk: str | os.PathLike,
+    vctk: str | os.PathLike | SourceOptions,
     out: str | os.PathLike,
     subsets: Sequence[str],
     options: BuildOptions | None = None,
     force: bool = False,
     regenerate_card: bool = False,
 ) -> BuildReport:
-    """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk``.
+    """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk`` (or
+    another corpus).
 
     Args:
-        vctk: VCTK folder (0.92 or 0.80 layout).
+        vctk: VCTK folder (0.92 or 0.80 layout), or :class:`SourceOptions` naming any corpus.
         out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``): new,
             empty, or an earlier build (see :func:`check_output_folder`).
         subsets: codec ids ("E", "A", ...); ``bonafide`` is always built.
@@ -419,7 +442,8 @@ def build_codecfake(
         multiprocess.set_start_method("spawn", force=True)
     out = Path(out)
     cache_dir = out / ".build"
-    manifest = prepare_vctk(vctk, options.mic)
+    with disk_full_is_a_build_error(out):  # a dataset's audio may be written to the cache
+        manifest = prepare_source(vctk, cache_dir, options.mic)
     check_checkpoints(codec_ids, options)
     with disk_full_is_a_build_error(out):
         check = run_source_check(manifest.utterances, cache_dir, options)
@@ -452,12 +476,12 @@ def disk_full_is_a_build_error(out: Path) -> Iterator[None]:
 
 
 def build_report(
-    manifest: VctkManifest, check: SourceCheck, configs: list[str], options: BuildOptions
+    manifest: VctkManifest | CorpusManifest, check: SourceCheck, configs: list[str], options: BuildOptions
 ) -> BuildReport:
-    """The JSON report: corpus, split counts (ours and the paper's), exclusions, configs.
+    """The JSON report: corpus, split counts (ours and, for VCTK, the paper's), exclusions, configs.
 
-    ``vctk.root`` is the corpus folder as an absolute path; every other path (the excluded files'
-    ``path``, and in their ``error`` messages) is relative to it, in POSIX form.
+    ``vctk.root`` (``source.root``) is the corpus folder as an absolute path; every other path (the excluded
+    files' ``path``, and in their ``error`` messages) is relative to it, in POSIX form.
     """
     splits = {}
     for split in SPLITS:
@@ -466,8 +490,7 @@ def build_report(
             "utterances": len(rows),
             "speakers": sorted({r["speaker_id"] for r in rows}),
             "hours": sum(r["seconds"] for r in rows) / 3600,
-            "paper_utterances": PAPER_COUNTS[split],
-            "paper_speakers": PAPER_SPEAKERS[split],
+            **manifest.reference_counts(split),
         }
     untranscribed = sorted({r["utterance_id"] for r in check.rows if not r["text"]})
     root = Path(manifest.root).resolve()
@@ -475,8 +498,12 @@ def build_report(
     for entry in check.excluded:
         relative = Path(os.path.relpath(entry["path"], root)).as_posix()
         excluded.append(entry | {"path": relative, "error": entry["error"].replace(entry["path"], relative)})
+    corpus = manifest.report_entry()
+    if "source" in corpus:
+        rates = sorted({r["sample_rate"] for r in check.rows})
+        corpus["source"] = corpus["source"] | {"root": str(root), "sampling_rates": rates}
     return {
-        "vctk": {"root": str(root), "layout": manifest.layout, "mic": manifest.mic},
+        **corpus,
         "tiny_codecs": options.tiny,
         "configs": configs,
         "splits": splits,

@@ -20,21 +20,30 @@ from dataset_builder import DatasetBuildError
 REPORT_FILE = "build_report.json"
 
 
-class BuildReport(TypedDict):
+class _Corpus(TypedDict, total=False):
+    """The corpus a build read: exactly one of the two keys (see :class:`BuildReport`)."""
+
+    vctk: dict
+    source: dict
+
+
+class BuildReport(_Corpus):
     """The build report.
 
     Keys:
-        vctk: the corpus: ``root`` (absolute path), ``layout`` ("0.92" or "0.80"), ``mic``.
+        vctk: a VCTK corpus: ``root`` (absolute path), ``layout`` ("0.92" or "0.80"), ``mic``.
+        source: instead of ``vctk``, any other corpus: ``kind`` ("audiofolder", "hf"), ``id`` (folder
+            or Hub id), ``hub_id``, ``config``, ``split`` (hf), ``license``, ``columns`` (audio, speaker,
+            text), ``split_rule`` (``rule`` and its settings), ``root`` (absolute path), ``sampling_rates``.
         tiny_codecs: whether the codecs had tiny random weights (tests, demos).
         configs: the configs built completely (``bonafide`` first, then the codec ids).
-        splits: per split: ``utterances``, ``speakers``, ``hours`` (bona fide), and the paper's
+        splits: per split: ``utterances``, ``speakers``, ``hours`` (bona fide), and for VCTK the paper's
             ``paper_utterances`` and ``paper_speakers``.
         excluded: the source files no config holds (``utterance_id``, ``speaker_id``, ``split``,
-            ``path`` relative to ``vctk.root``, ``error``).
-        untranscribed: utterances without a VCTK transcript: ``count``, ``speakers``, ``utterances``.
+            ``path`` relative to the corpus ``root``, ``error``).
+        untranscribed: utterances without a transcript: ``count``, ``speakers``, ``utterances``.
     """
 
-    vctk: dict
     tiny_codecs: bool
     configs: list[str]
     splits: dict
@@ -66,10 +75,12 @@ def read_build_report(out: str | os.PathLike) -> BuildReport:
     except ValueError as error:  # not JSON, or not text
         raise DatasetBuildError(f"{path}: unreadable ({type(error).__name__}: {error}); {fix}") from None
     expected = typing.get_type_hints(BuildReport)
+    corpus = "source" if isinstance(report, dict) and "source" in report and "vctk" not in report else "vctk"
     wrong = [
         key
         for key, kind in expected.items()
-        if not isinstance(report, dict) or not isinstance(report.get(key), typing.get_origin(kind) or kind)
+        if key in BuildReport.__required_keys__ | {corpus}
+        and (not isinstance(report, dict) or not isinstance(report.get(key), typing.get_origin(kind) or kind))
     ]
     if wrong:
         raise DatasetBuildError(f"{path}: not a build report (missing or wrong: {', '.join(wrong)}); {fix}")

@@ -15,14 +15,21 @@ def _build(args: argparse.Namespace) -> int:
     import dataclasses
 
     from codecfake_hf.codecs.registry import PAPER_SUBSETS
+    from dataset_builder import DatasetBuildError
     from dataset_builder.build import BuildOptions, build_codecfake
+    from dataset_builder.source_options import SourceOptions
 
     subsets = list(PAPER_SUBSETS) if args.subsets == "all" else [c for c in args.subsets.split(",") if c]
-    options = BuildOptions(
-        **{item.name: getattr(args, item.name) for item in dataclasses.fields(BuildOptions)}
+    options, source = (
+        kind(**{item.name: getattr(args, item.name) for item in dataclasses.fields(kind)})
+        for kind in (BuildOptions, SourceOptions)
     )
+    if (args.vctk is None) == (source.source is None):
+        raise DatasetBuildError(
+            "codecfake build: pass the corpus once, --vctk PATH or --source audiofolder:PATH / hf:ID"
+        )
     report = build_codecfake(
-        args.vctk, args.out, subsets, options, force=args.force, regenerate_card=args.write_card
+        args.vctk or source, args.out, subsets, options, force=args.force, regenerate_card=args.write_card
     )
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(
@@ -55,15 +62,18 @@ def add_build_command(commands: argparse._SubParsersAction) -> None:
     from transformers import HfArgumentParser
 
     from dataset_builder.build_options import BuildOptions
+    from dataset_builder.source_options import SourceOptions
 
     build = commands.add_parser(
         "build",
-        parents=[HfArgumentParser(BuildOptions, add_help=False)],
+        parents=[HfArgumentParser((BuildOptions, SourceOptions), add_help=False)],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        help="build the CodecFake dataset (Hub layout) from a VCTK folder",
+        help="build the CodecFake dataset (Hub layout) from a VCTK folder or another speech corpus",
     )
-    build.add_argument(  # required: no default to show
-        "--vctk", required=True, default=argparse.SUPPRESS, help="VCTK corpus folder (0.92 or 0.80 layout)"
+    build.add_argument(
+        "--vctk",
+        default=None,
+        help="VCTK corpus folder (0.92 or 0.80 layout); or --source for another corpus",
     )
     build.add_argument(
         "--subsets",

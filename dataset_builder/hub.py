@@ -31,6 +31,7 @@ from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
+from dataset_builder.corpus import describe_rule
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
 #: What a push leaves out: the builder's cache and unfinished files.
@@ -52,16 +53,17 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
     configs = report["configs"]
     subsets = [c for c in configs if c != BONAFIDE_CONFIG]
     rows = sum(splits[s]["utterances"] for s in present) * (1 + len(subsets))
+    corpus_name, corpus_rate, bonafide, source_datasets = _corpus(report)
     config_rows = []
     for config in [c for c in [BONAFIDE_CONFIG, *subsets] if c in configs]:
         factor = 1 if config == BONAFIDE_CONFIG else 2
-        rate = 48000 if config == BONAFIDE_CONFIG else get_spec(config).sampling_rate
+        rate = corpus_rate if config == BONAFIDE_CONFIG else get_spec(config).sampling_rate
         counts = [f"{factor * splits[s]['utterances']:,}" for s in SPLITS]
         hours = sum(factor * splits[s]["hours"] for s in SPLITS)
         config_rows.append(
             [
                 config,
-                "VCTK" if config == BONAFIDE_CONFIG else get_spec(config).family,
+                corpus_name if config == BONAFIDE_CONFIG else get_spec(config).family,
                 rate,
                 *counts,
                 f"{hours:.2f}",
@@ -71,15 +73,15 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         [
             s,
             f"{splits[s]['utterances']:,}",
-            f"{splits[s]['paper_utterances']:,}",
+            f"{splits[s]['paper_utterances']:,}" if "paper_utterances" in splits[s] else "-",
             len(splits[s]["speakers"]),
-            splits[s]["paper_speakers"],
+            splits[s].get("paper_speakers", "-"),
             f"{splits[s]['hours']:.2f}",
         ]
         for s in SPLITS
     ]
     return dataset_card.render(
-        dataset_card.card_data(subsets, present, rows),
+        dataset_card.card_data(subsets, present, rows, bonafide, source_datasets),
         repo=repo,
         tiny=report["tiny_codecs"],
         subsets=subsets,
@@ -94,7 +96,7 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
         taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
-        license_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets]),
+        license_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets], bonafide),
         non_commercial=[
             f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_license(c).noncommercial
         ],
@@ -102,10 +104,35 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
     )
 
 
+def _corpus(report: BuildReport) -> tuple[str, int | str, dataset_card.ConfigLicense | None, list | None]:
+    """The bona fide corpus' name, rate (Hz), licence (None: VCTK's) and Hub ids, for the card."""
+    if "vctk" in report:
+        return "VCTK", 48000, None, [dataset_card.VCTK_HUB_ID]
+    source = report["source"]
+    rates = "/".join(str(rate) for rate in source["sampling_rates"])
+    license = dataset_card.hub_license_id(source["license"])
+    link = f"https://huggingface.co/datasets/{source['hub_id']}" if source.get("hub_id") else ""
+    bonafide = dataset_card.ConfigLicense(BONAFIDE_CONFIG, license, source["license"], link)
+    return (
+        source["id"] if source.get("hub_id") else source["kind"],
+        rates,
+        bonafide,
+        [source["hub_id"]] if source.get("hub_id") else None,
+    )
+
+
 def _exclusions(report: BuildReport) -> str:
-    """Card text on excluded source files and untranscribed utterances."""
-    vctk = report["vctk"]
-    lines = [f"Source: VCTK {vctk['layout']} layout, microphone {vctk['mic']}."]
+    """Card text on the source, excluded source files and untranscribed utterances."""
+    if "vctk" in report:
+        vctk = report["vctk"]
+        lines = [f"Source: VCTK {vctk['layout']} layout, microphone {vctk['mic']}."]
+    else:
+        source = report["source"]
+        named = f"`{source['hub_id']}`" if source.get("hub_id") else f"a local {source['kind']} corpus"
+        lines = [
+            f"Source: {named} (licence: {source['license']}); splits: {describe_rule(source['split_rule'])}; "
+            f"bona fide audio at {'/'.join(str(r) for r in source['sampling_rates'])} Hz."
+        ]
     excluded = report["excluded"]
     if excluded:
         listed = ", ".join(e["utterance_id"] for e in excluded[:20]) + (" ..." if len(excluded) > 20 else "")
@@ -116,7 +143,7 @@ def _exclusions(report: BuildReport) -> str:
     untranscribed = report["untranscribed"]
     if untranscribed["count"]:
         lines.append(
-            f"{untranscribed['count']} utterance(s) have no VCTK transcript (speakers with any: "
+            f"{untranscribed['count']} utterance(s) have no {'VCTK ' if 'vctk' in report else ''}transcript (speakers with any: "
             f'{", ".join(untranscribed["speakers"])}); they are kept with `text == ""`.'
         )
     return " ".join(lines)

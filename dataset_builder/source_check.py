@@ -67,7 +67,7 @@ def run_source_check(utterances: Sequence, cache_dir: Path, options: BuildOption
             num_proc=options.map_num_proc(len(rows)),
             cache_file_name=str(scratch / "check.arrow"),
             new_fingerprint=key,
-            desc="checking VCTK audio",
+            desc="checking the source audio",
         )
     readable, excluded = [], []
     for row, samples, rate, error in zip(
@@ -78,5 +78,5 @@ def run_source_check(utterances: Sequence, cache_dir: Path, options: BuildOption
                 {k: row[k] for k in ("utterance_id", "speaker_id", "split", "path")} | {"error": error}
             )
         else:
-            readable.append(row | {"seconds": samples / rate})
+            readable.append(row | {"seconds": samples / rate, "sample_rate": rate})
     return SourceCheck(readable, excluded)

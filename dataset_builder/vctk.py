@@ -41,6 +41,8 @@ from tqdm.auto import tqdm
 
 from codecfake_hf.hub import sha256_file
 from dataset_builder import DatasetBuildError
+from dataset_builder.corpus import SPLITS as SPLITS  # re-exported: the builder and card import it here
+from dataset_builder.corpus import Utterance, UtteranceCounts
 
 VCTK_URL = "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"
 VCTK_ZIP_BYTES = 11_747_302_977
@@ -56,7 +58,6 @@ VCTK_CITATION = """@misc{yamagishi2019vctk,
 
 VALIDATION_SPEAKERS = ("p226", "p229")
 TEST_SPEAKERS = ("p227", "p228")
-SPLITS = ("train", "validation", "test")
 #: Utterances per split in the paper (Table 2, identical for bona fide and every subset).
 PAPER_COUNTS = {"train": 42752, "validation": 735, "test": 755}
 #: Speakers per split in the paper (Table 2).
@@ -75,19 +76,8 @@ def split_of(speaker_id: str) -> str:
     return "train"
 
 
-@dataclass(frozen=True)
-class Utterance:
-    """One VCTK recording. ``path`` is absolute; ``text`` is "" when the corpus has no transcript."""
-
-    speaker_id: str
-    utterance_id: str
-    path: str
-    text: str
-    split: str
-
-
 @dataclass
-class VctkManifest:
+class VctkManifest(UtteranceCounts):
     """What :func:`prepare_vctk` found.
 
     Attributes:
@@ -104,18 +94,13 @@ class VctkManifest:
     utterances: list[Utterance]
     speakers: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    @property
-    def untranscribed(self) -> list[str]:
-        """Utterance ids with no transcript."""
-        return [u.utterance_id for u in self.utterances if not u.text]
+    def report_entry(self) -> dict:
+        """``{"vctk": ...}``, the build report's description of the corpus."""
+        return {"vctk": {"root": str(Path(self.root).resolve()), "layout": self.layout, "mic": self.mic}}
 
-    def counts(self) -> dict[str, dict[str, int]]:
-        """``{split: {"utterances": n, "speakers": n}}``."""
-        result = {}
-        for split in SPLITS:
-            rows = [u for u in self.utterances if u.split == split]
-            result[split] = {"utterances": len(rows), "speakers": len({u.speaker_id for u in rows})}
-        return result
+    def reference_counts(self, split: str) -> dict:
+        """The paper's counts of ``split`` (Table 2), next to ours in the report."""
+        return {"paper_utterances": PAPER_COUNTS[split], "paper_speakers": PAPER_SPEAKERS[split]}
 
 
 def find_corpus_root(path: str | os.PathLike) -> tuple[Path, str]:
