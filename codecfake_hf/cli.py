@@ -507,6 +507,7 @@ HELP_ORDER = (
     "detect",
     "build",
     "push",
+    "mixtures",
     "evaluate",
     "matrix",
     "push-model",

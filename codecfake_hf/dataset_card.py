@@ -82,12 +82,17 @@ def config_license(config: str) -> ConfigLicense:
     return ConfigLicense(spec.id, hub_license_id(spec.license), spec.license, f"{_HUB}/{spec.repo_id}")
 
 
-def config_entries(subsets: Sequence[str], splits: Sequence[str]) -> list[dict]:
-    """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, then each subset
-    listing the bona fide shards and its own, for every split in ``splits``."""
+def config_entries(
+    subsets: Sequence[str], splits: Sequence[str], mixtures: Mapping[str, Sequence[str]] | None = None
+) -> list[dict]:
+    """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, each subset
+    listing the bona fide shards and its own, then each mixture (``{name: subsets it pools}``,
+    :mod:`codecfake_hf.mixtures`) listing the bona fide shards and its subsets', for every split in
+    ``splits``."""
     subsets = [s for s in subsets if s not in POOLED_CONFIGS]
     sources = {DEFAULT_CONFIG: [BONAFIDE_CONFIG, *subsets], BONAFIDE_CONFIG: [BONAFIDE_CONFIG]}
     sources |= {subset: [BONAFIDE_CONFIG, subset] for subset in subsets}
+    sources |= {name: [BONAFIDE_CONFIG, *pooled] for name, pooled in (mixtures or {}).items()}
     return [
         {
             "config_name": config,
@@ -113,9 +118,14 @@ def size_category(rows: int) -> str:
     return "1M<n<10M"
 
 
-def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> DatasetCardData:
+def card_data(
+    subsets: Sequence[str],
+    splits: Sequence[str],
+    rows: int,
+    mixtures: Mapping[str, Sequence[str]] | None = None,
+) -> DatasetCardData:
     """The YAML header of a CodecFake folder holding ``subsets`` (codec ids) over ``splits``, with
-    ``rows`` examples in the default config."""
+    ``rows`` examples in the default config, and the mixture configs ``{name: subsets it pools}``."""
     parts = [config_license(config) for config in [BONAFIDE_CONFIG, *subsets]]
     ids = sorted({part.license for part in parts})
     other = [part for part in parts if part.license == "other"]
@@ -136,7 +146,7 @@ def card_data(subsets: Sequence[str], splits: Sequence[str], rows: int) -> Datas
         task_categories=["audio-classification"],
         size_categories=[size_category(rows)],
         tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
-        configs=config_entries(subsets, splits),
+        configs=config_entries(subsets, splits, mixtures),
         **extra,
     )
 
