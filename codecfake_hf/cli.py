@@ -691,6 +691,7 @@ HELP_ORDER = (
     "calibrate",
     "build",
     "push",
+    "mixtures",
     "evaluate",
     "matrix",
     "push-model",

@@ -143,7 +143,8 @@ def local_config_files(source: str | os.PathLike, config: str | None, split: str
         names = ", ".join(card_configs(card))
         raise DatasetError(
             f"{root}: no config {name!r} in this dataset (its configs: {names}); build it with "
-            f"`codecfake build --subsets {name}` or choose one of those"
+            f"`codecfake build --subsets {name}` (a subset) or `codecfake mixtures {root} --add {name}=...` "
+            "(a mixture of subsets), or choose one of those"
         )
     files = sorted({str(p.resolve()) for pattern in patterns for p in root.glob(pattern)})
     if not files:
@@ -163,7 +164,8 @@ def load_labelled_dataset(
     Args:
         source: a folder with ``bonafide/`` and ``spoof/`` subfolders, a local dataset folder
             (e.g. the built ``codecfake``, or one written by ``save_to_disk``), or a Hub dataset id.
-        config: dataset config (CodecFake subset id); ignored for label folders.
+        config: dataset config (CodecFake subset id, or a mixture such as ``all``); ignored for
+            label folders.
         split: split to load; ignored for label folders.
         audio_column, label_column: column names in a foreign dataset.
     """

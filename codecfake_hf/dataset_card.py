@@ -91,12 +91,17 @@ def config_license(config: str) -> ConfigLicense:
     return ConfigLicense(spec.id, hub_license_id(spec.license), spec.license, f"{_HUB}/{spec.repo_id}")
 
 
-def config_entries(subsets: Sequence[str], splits: Sequence[str]) -> list[dict]:
-    """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, then each subset
-    listing the bona fide shards and its own, for every split in ``splits``."""
+def config_entries(
+    subsets: Sequence[str], splits: Sequence[str], mixtures: Mapping[str, Sequence[str]] | None = None
+) -> list[dict]:
+    """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, each subset
+    listing the bona fide shards and its own, then each mixture (``{name: subsets it pools}``,
+    :mod:`codecfake_hf.mixtures`) listing the bona fide shards and its subsets', for every split in
+    ``splits``."""
     subsets = [s for s in subsets if s not in POOLED_CONFIGS]
     sources = {DEFAULT_CONFIG: [BONAFIDE_CONFIG, *subsets], BONAFIDE_CONFIG: [BONAFIDE_CONFIG]}
     sources |= {subset: [BONAFIDE_CONFIG, subset] for subset in subsets}
+    sources |= {name: [BONAFIDE_CONFIG, *pooled] for name, pooled in (mixtures or {}).items()}
     return [
         {
             "config_name": config,
@@ -128,9 +133,10 @@ def card_data(
     rows: int,
     bonafide: ConfigLicense | None = None,
     source_datasets: Sequence[str] | None = (VCTK_HUB_ID,),
+    mixtures: Mapping[str, Sequence[str]] | None = None,
 ) -> DatasetCardData:
     """The YAML header of a CodecFake folder holding ``subsets`` (codec ids) over ``splits``, with
-    ``rows`` examples in the default config.
+    ``rows`` examples in the default config, and the mixture configs ``{name: subsets it pools}``.
 
     Args:
         bonafide: the licence of the bona fide audio when it is not VCTK.
@@ -156,7 +162,7 @@ def card_data(
         task_categories=["audio-classification"],
         size_categories=[size_category(rows)],
         tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
-        configs=config_entries(subsets, splits),
+        configs=config_entries(subsets, splits, mixtures),
         **extra,
     )
 

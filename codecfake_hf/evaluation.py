@@ -53,16 +53,17 @@ def codecfake_test_sets(
     source: str, subsets: list[str] | str = "all", split: str = "test"
 ) -> dict[str, TestSet]:
     """``{subset: TestSet}`` for CodecFake subsets (configs) of ``source`` ("all" = every codec
-    subset, not the pooled ``default`` and ``bonafide`` configs).
+    subset, not the pooled ``default`` and ``bonafide`` configs nor the mixtures of
+    :mod:`codecfake_hf.mixtures`).
 
     Raises:
         DatasetError: a config is not in the dataset (checked before anything is scored).
     """
-    from codecfake_hf.dataset_card import POOLED_CONFIGS
+    from codecfake_hf.codecs.registry import CODECS
 
     available = dataset_config_names(source)
     if subsets == "all" or subsets == ["all"]:
-        subsets = [name for name in available if name not in POOLED_CONFIGS]
+        subsets = [name for name in available if name in CODECS]
     unknown = [subset for subset in subsets if subset not in available]
     if unknown:
         raise DatasetError(

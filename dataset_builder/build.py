@@ -43,14 +43,16 @@ from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
-from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
+from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, family_module, get_spec, load_codec
 from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, LABEL_NAMES, SPOOF
+from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
 from dataset_builder.corpus import CorpusManifest
 from dataset_builder.hub import card_was_edited, write_card
+from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
 from dataset_builder.source_check import SourceCheck, run_source_check
 from dataset_builder.source_options import SourceOptions
 from dataset_builder.vctk import SPLITS, VctkManifest, prepare_vctk
@@ -62,10 +64,12 @@ FEATURES = datasets.Features(
         "speaker_id": datasets.Value("string"),
         "utterance_id": datasets.Value("string"),
         "codec": datasets.Value("string"),
+        # the codec's taxonomy (codecfake_hf.taxonomy); "bonafide" in each of them on bona fide rows
+        **{name: datasets.Value("string") for name in TAXONOMY_FIELDS},
         "text": datasets.Value("string"),
     }
 )
-#: Bumped whenever the bytes a shard holds would change for the same inputs (invalidates resumes).
+#: Rows per parquet row group: small groups keep streaming and the dataset viewer light.
 ROW_GROUP_SIZE = 100
 _FINGERPRINT_KEY = b"codecfake_fingerprint"
 
@@ -120,7 +124,8 @@ def make_examples(
         local_dir: folder of the codec's checkpoint files (None: the Hub cache).
 
     Returns:
-        Columns audio (``{"bytes": FLAC, "path"}``), label (0 spoof / 1 bona fide) and codec.
+        Columns audio (``{"bytes": FLAC, "path"}``), label (0 spoof / 1 bona fide), codec and the
+        taxonomy columns (:func:`taxonomy_values`).
     """
     if threads is not None:
         torch.set_num_threads(threads)
@@ -138,7 +143,18 @@ def make_examples(
         ],
         "label": [label] * len(outputs),
         "codec": [codec_id] * len(outputs),
+        **{name: [value] * len(outputs) for name, value in taxonomy_values(codec_id).items()},
     }
+
+
+def taxonomy_values(codec_id: str) -> dict[str, str]:
+    """The taxonomy columns of ``codec_id``'s rows (:data:`TAXONOMY_FIELDS` of its spec: family,
+    quantizer, auxiliary, decoder_domain); ``"bonafide"`` in every one for the bona fide rows, so a
+    filter or group-by on any of them keeps bona fide audio apart from every codec."""
+    if codec_id == BONAFIDE_CONFIG:
+        return dict.fromkeys(TAXONOMY_FIELDS, BONAFIDE_CONFIG)
+    spec = get_spec(codec_id)
+    return {name: getattr(spec, name) for name in TAXONOMY_FIELDS}
 
 
 def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[str], batch_size: int) -> list:
@@ -412,6 +428,7 @@ def build_codecfake(
     options: BuildOptions | None = None,
     force: bool = False,
     regenerate_card: bool = False,
+    mixtures: Sequence[str] = (),
 ) -> BuildReport:
     """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk`` (or
     another corpus).
@@ -424,6 +441,8 @@ def build_codecfake(
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
         regenerate_card: replace an earlier build's card even if it was edited since it was written.
+        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.mixtures`); those an
+            earlier build into ``out`` recorded are kept (a spec of the same name replaces one).
 
     Returns:
         The build report (also written to ``out/build_report.json``).
@@ -435,6 +454,11 @@ def build_codecfake(
     codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
+    earlier = _earlier_report(Path(out))
+    added = [parse_mixture(spec) for spec in mixtures]
+    for mixture in added:  # against what this build will hold: fail before any audio is processed
+        mixture.check(list(dict.fromkeys([*codec_ids, *(earlier["configs"] if earlier else [])])))
+    mixture_list = merged_mixtures(recorded_mixtures(earlier), added)
     if options.device.startswith("cuda") and options.processes() > 1:
         # map's worker pool forks by default; CUDA needs fresh (spawned) processes.
         import multiprocess
@@ -454,7 +478,8 @@ def build_codecfake(
         shards = plan_shards(check.rows, options.shard_size)
         for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
             build_config(codec_id, shards, out, cache_dir, options)
-        report = build_report(manifest, check, complete_configs(out, shards, options.tiny), options)
+        configs = complete_configs(out, shards, options.tiny)
+        report = build_report(manifest, check, configs, options, resolved_mixtures(mixture_list, configs))
         write_build_report(out, report)
         write_card(out, report)
     return report
@@ -476,9 +501,14 @@ def disk_full_is_a_build_error(out: Path) -> Iterator[None]:
 
 
 def build_report(
-    manifest: VctkManifest | CorpusManifest, check: SourceCheck, configs: list[str], options: BuildOptions
+    manifest: VctkManifest | CorpusManifest,
+    check: SourceCheck,
+    configs: list[str],
+    options: BuildOptions,
+    mixtures: dict[str, dict] | None = None,
 ) -> BuildReport:
-    """The JSON report: corpus, split counts (ours and, for VCTK, the paper's), exclusions, configs.
+    """The JSON report: corpus, split counts (ours and, for VCTK, the paper's), exclusions, configs, the
+    mixture configs (:func:`~dataset_builder.mixture_configs.resolved_mixtures`).
 
     ``vctk.root`` (``source.root``) is the corpus folder as an absolute path; every other path (the excluded
     files' ``path``, and in their ``error`` messages) is relative to it, in POSIX form.
@@ -513,4 +543,6 @@ def build_report(
             "speakers": sorted({r["speaker_id"] for r in check.rows if not r["text"]}),
             "utterances": untranscribed,
         },
+        "build_version": BUILD_VERSION,
+        "mixtures": mixtures or {},
     }

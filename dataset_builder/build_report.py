@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from codecfake_hf.atomic_files import atomic_path
 from dataset_builder import DatasetBuildError
+from dataset_builder.build_cache import BUILD_VERSION
 
 #: The report's file name in a built folder.
 REPORT_FILE = "build_report.json"
@@ -42,6 +43,11 @@ class BuildReport(_Corpus):
         excluded: the source files no config holds (``utterance_id``, ``speaker_id``, ``split``,
             ``path`` relative to the corpus ``root``, ``error``).
         untranscribed: utterances without a transcript: ``count``, ``speakers``, ``utterances``.
+        build_version: :data:`~dataset_builder.build_cache.BUILD_VERSION` of the build (the shards'
+            columns); a report of another version is refused by :func:`read_build_report`.
+        mixtures: the mixture configs (:mod:`codecfake_hf.mixtures`), by name: ``selection`` (as
+            written after ``NAME=``), ``subsets`` (the built subsets it pools) and ``held_out`` (those
+            its exclusions remove: the held-out test).
     """
 
     tiny_codecs: bool
@@ -49,6 +55,8 @@ class BuildReport(_Corpus):
     splits: dict
     excluded: list[dict]
     untranscribed: dict
+    build_version: int
+    mixtures: dict
 
 
 def write_build_report(out: str | os.PathLike, report: BuildReport) -> Path:
@@ -82,6 +90,12 @@ def read_build_report(out: str | os.PathLike) -> BuildReport:
         if key in BuildReport.__required_keys__ | {corpus}
         and (not isinstance(report, dict) or not isinstance(report.get(key), typing.get_origin(kind) or kind))
     ]
+    version = report.get("build_version", 1) if isinstance(report, dict) else None
+    if version != BUILD_VERSION and not set(wrong) - {"build_version", "mixtures"}:
+        raise DatasetBuildError(
+            f"{path}: written by build version {version}, this codecfake reads version {BUILD_VERSION} "
+            f"(the shards' columns changed); {fix}: it rebuilds every shard"
+        )
     if wrong:
         raise DatasetBuildError(f"{path}: not a build report (missing or wrong: {', '.join(wrong)}); {fix}")
     return report

@@ -1,4 +1,4 @@
-"""The builder's sub-commands of ``codecfake``: ``build``, ``push`` and ``demo``.
+"""The builder's sub-commands of ``codecfake``: ``build``, ``push``, ``demo`` and ``mixtures``.
 
 They plug into the library's command line through the ``codecfake_hf.commands`` entry-point group
 (``pyproject.toml``): each ``add_*_command(commands)`` adds one sub-parser to the ``codecfake``
@@ -29,7 +29,13 @@ def _build(args: argparse.Namespace) -> int:
             "codecfake build: pass the corpus once, --vctk PATH or --source audiofolder:PATH / hf:ID"
         )
     report = build_codecfake(
-        args.vctk or source, args.out, subsets, options, force=args.force, regenerate_card=args.write_card
+        args.vctk or source,
+        args.out,
+        subsets,
+        options,
+        force=args.force,
+        regenerate_card=args.write_card,
+        mixtures=args.mixture,
     )
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(
@@ -37,6 +43,23 @@ def _build(args: argparse.Namespace) -> int:
         end="",
     )
     print(f"; {len(report['excluded'])} source file(s) excluded (see {args.out}/build_report.json)")
+    _print_mixtures(args.out, report)
+    return 0
+
+
+def _print_mixtures(folder: str, report: dict) -> None:
+    from dataset_builder.mixture_configs import describe_mixtures
+
+    for line in describe_mixtures(folder, report):
+        print(line)
+
+
+def _mixtures(args: argparse.Namespace) -> int:
+    from dataset_builder.mixture_configs import add_mixtures
+
+    report = add_mixtures(args.folder, args.add, args.remove, regenerate_card=args.write_card)
+    print(f"wrote {args.folder}/README.md and build_report.json: {len(report['mixtures'])} mixture config(s)")
+    _print_mixtures(args.folder, report)
     return 0
 
 
@@ -90,7 +113,34 @@ def add_build_command(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="rewrite README.md even if you edited it since an earlier build wrote it",
     )
+    _add_mixture_option(build, "--mixture")
     build.set_defaults(func=_build)
+
+
+def _add_mixture_option(command: argparse.ArgumentParser, flag: str) -> None:
+    """The repeatable ``flag`` (``--mixture`` of build, ``--add`` of mixtures) taking a mixture spec."""
+    command.add_argument(
+        flag,
+        action="append",
+        default=[],
+        metavar="NAME=SELECTION",
+        help="a config pooling several subsets' shards (no audio copied), kept by later builds; repeatable. "
+        "SELECTION: 'all' or FIELD:VALUE or a subset id, then '-TERM' per exclusion (FIELD: family, "
+        "quantizer, auxiliary, decoder_domain), e.g. 'all', 'heldout-frequency=all-decoder_domain:frequency'",
+    )
+
+
+def add_mixtures_command(commands: argparse._SubParsersAction) -> None:
+    """``codecfake mixtures``: add or remove mixture configs of a built folder (card and report only)."""
+    mixtures = commands.add_parser(
+        "mixtures",
+        help="add mixture configs (every subset, every subset but a family, ...) to a built dataset folder",
+    )
+    mixtures.add_argument("folder", help="the folder `codecfake build` wrote")
+    _add_mixture_option(mixtures, "--add")
+    mixtures.add_argument("--remove", action="append", default=[], metavar="NAME", help="a mixture to drop")
+    mixtures.add_argument("--write-card", action="store_true", help="rewrite README.md even if you edited it")
+    mixtures.set_defaults(func=_mixtures)
 
 
 def add_push_command(commands: argparse._SubParsersAction) -> None:

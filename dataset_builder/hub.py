@@ -4,7 +4,7 @@ YAML) and the upload to the Hub.
 Layout (``--out``, default ``./codecfake``)::
 
     README.md                         card (codecfake_hf.dataset_card); YAML `configs:` = default,
-                                      bonafide, one per subset
+                                      bonafide, one per subset, the mixtures (codecfake_hf.mixtures)
     build_report.json                 counts, excluded source files, untranscribed utterances
     data/bonafide/<split>-NNNNN-of-MMMMM.parquet
     data/<subset>/<split>-NNNNN-of-MMMMM.parquet
@@ -69,6 +69,13 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
                 f"{hours:.2f}",
             ]
         )
+    for name, mixture in report["mixtures"].items():
+        held_out = f"; held out: {', '.join(mixture['held_out'])}" if mixture["held_out"] else ""
+        pooled = [c for c in configs if c in mixture["subsets"]]
+        counts = [f"{(1 + len(pooled)) * splits[s]['utterances']:,}" for s in SPLITS]
+        hours = sum((1 + len(pooled)) * splits[s]["hours"] for s in SPLITS)
+        codecs = f"mixture `{mixture['selection']}`: {', '.join(pooled)}{held_out}"
+        config_rows.append([name, codecs, "mixed", *counts, f"{hours:.2f}"])
     split_rows = [
         [
             s,
@@ -81,7 +88,14 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         for s in SPLITS
     ]
     return dataset_card.render(
-        dataset_card.card_data(subsets, present, rows, bonafide, source_datasets),
+        dataset_card.card_data(
+            subsets,
+            present,
+            rows,
+            bonafide,
+            source_datasets,
+            {name: m["subsets"] for name, m in report["mixtures"].items()},
+        ),
         repo=repo,
         tiny=report["tiny_codecs"],
         subsets=subsets,

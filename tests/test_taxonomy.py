@@ -81,6 +81,8 @@ def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():
         "splits": {name: dict(split) for name in SPLITS},
         "excluded": [],
         "untranscribed": {"count": 0, "speakers": []},
+        "build_version": 2,
+        "mixtures": {},
     }
     card = str(render_card(report))
     section = card[card.index("### Codec taxonomy") : card.index("## Licences")]

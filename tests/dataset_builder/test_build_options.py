@@ -20,7 +20,7 @@ def test_the_command_line_builds_with_the_library_defaults(monkeypatch, tmp_path
 
     calls = []
     monkeypatch.setattr(dataset_builder.build, "build_codecfake", lambda *args, **kwargs: calls.append(args) or {
-        "configs": [], "splits": {}, "excluded": []})  # fmt: skip
+        "configs": [], "splits": {}, "excluded": [], "mixtures": {}})  # fmt: skip
     _build(build_parser().parse_args(["build", "--vctk", str(tmp_path), "--configs", "E"]))
     _build(build_parser().parse_args(["build", "--vctk", str(tmp_path), "--configs", "E", "--tiny",
                                       "--num-proc", "3", "--mic", "mic2", "--writer_batch_size", "7"]))  # fmt: skip
