@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from codecfake_hf.models.aasist import build_ssl_aasist
+from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
 
 NUM_SAMPLES = 64600
 

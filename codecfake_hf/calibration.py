@@ -27,7 +27,6 @@ below it): a clip whose LLR lies above it is called bona fide. Both live in the 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 from collections.abc import Mapping
@@ -41,8 +40,6 @@ from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.metrics import compute_asvspoof5_metrics, compute_eer
 from codecfake_hf.metrics.trials import check_trials
 from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF, calibrated_verdict
-
-logger = logging.getLogger(__name__)
 
 #: The key of ``config.json`` (and attribute of the model config) that holds the calibration.
 CALIBRATION_KEY = "calibration"
@@ -275,69 +272,3 @@ def calibrate_scores(
     before = compute_asvspoof5_metrics(scores, labels, **costs)
     after = compute_asvspoof5_metrics(calibration.llr(scores), labels, **costs)
     return CalibrationReport(calibration, before, after)
-
-
-def calibrate_detector(
-    folder: str | os.PathLike,
-    dataset,
-    fitted_on: str,
-    prior_spoof: float = DEFAULT_FIT_PRIOR_SPOOF,
-    overwrite: bool = False,
-    mode: str = "first",
-    batch_size: int = 32,
-    device: str | None = None,
-    **costs: float,
-) -> CalibrationReport:
-    """Score a labelled dataset with the detector saved in ``folder``, fit a calibration on the raw
-    scores and store it in ``folder/config.json``.
-
-    Args:
-        folder: a local detector folder (``save_pretrained``).
-        dataset: labelled audio (:func:`codecfake_hf.data.load_labelled_dataset`), e.g. the validation split.
-        fitted_on: what ``dataset`` is, stored with the calibration.
-        overwrite: replace a calibration the folder holds (otherwise refused before scoring).
-        **costs: ``p_spoof``, ``c_miss``, ``c_fa`` of the reported metrics (not of the fit).
-
-    Raises:
-        CalibrationError: a calibration exists and not ``overwrite``, or the scores cannot be calibrated.
-    """
-    from codecfake_hf.evaluation import Scorer
-
-    check_writable(folder, overwrite)
-    scorer = Scorer(folder, mode, batch_size, device)
-    scores = scorer.score_dataset(dataset, desc=f"calibration scores ({fitted_on})")
-    scored = scores[scores["error"].eq("")]
-    detector = scorer.detector
-    bonafide_label = str(detector.id2label[detector.bonafide_index])
-    report = calibrate_scores(
-        scored["score"].to_numpy(),
-        scored["label"].to_numpy(),
-        bonafide_label,
-        fitted_on,
-        prior_spoof,
-        **costs,
-    )
-    write_calibration(folder, report.calibration, overwrite=overwrite)
-    return report
-
-
-def calibrate_after_training(folder: Path, dataset, fitted_on: str, enabled: bool, **options) -> None:
-    """Training's last step: calibrate the saved best model on the validation ``dataset``, replacing
-    any calibration its config inherited from a pretrained start. When ``enabled`` is False, or the
-    validation scores cannot be calibrated (a warning says why), an inherited calibration is removed,
-    since it belongs to other weights."""
-    if enabled:
-        try:
-            report = calibrate_detector(folder, dataset, fitted_on, overwrite=True, **options)
-        except CodecFakeError as error:  # one class in a small validation subset, an inverted detector
-            logger.warning("no calibration stored in %s: %s", folder, error)
-        else:
-            calibration = report.calibration
-            print(
-                f"calibration on {fitted_on}: llr = {calibration.scale:.4g} * score + {calibration.offset:.4g}; "
-                f"actDCF {report.before['act_dcf']:.4f} -> {report.after['act_dcf']:.4f}, "
-                f"Cllr {report.before['cllr']:.4f} -> {report.after['cllr']:.4f} bits"
-            )
-            return
-    if read_calibration(folder) is not None:
-        write_calibration(folder, None)

@@ -173,7 +173,7 @@ def _add_detect_command(commands) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from codecfake_hf.calibration import calibrate_detector
+    from codecfake_hf.evaluation import calibrate_detector
     from codecfake_hf.markdown import markdown_table
 
     test_sets = _test_sets(args)

@@ -28,6 +28,14 @@ from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError
+from codecfake_hf.calibration import (
+    DEFAULT_FIT_PRIOR_SPOOF,
+    CalibrationReport,
+    calibrate_scores,
+    check_writable,
+    read_calibration,
+    write_calibration,
+)
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
@@ -338,3 +346,67 @@ def seed_statistics(
                 }
             )
     return pd.DataFrame.from_records(records, columns=["train", "test", "n", "mean", "sd"])
+
+
+def calibrate_detector(
+    folder: str | os.PathLike,
+    dataset,
+    fitted_on: str,
+    prior_spoof: float = DEFAULT_FIT_PRIOR_SPOOF,
+    overwrite: bool = False,
+    mode: str = "first",
+    batch_size: int = 32,
+    device: str | None = None,
+    **costs: float,
+) -> CalibrationReport:
+    """Score a labelled dataset with the detector saved in ``folder``, fit a calibration on the raw
+    scores and store it in ``folder/config.json``.
+
+    Args:
+        folder: a local detector folder (``save_pretrained``).
+        dataset: labelled audio (:func:`codecfake_hf.data.load_labelled_dataset`), e.g. the validation split.
+        fitted_on: what ``dataset`` is, stored with the calibration.
+        overwrite: replace a calibration the folder holds (otherwise refused before scoring).
+        **costs: ``p_spoof``, ``c_miss``, ``c_fa`` of the reported metrics (not of the fit).
+
+    Raises:
+        CalibrationError: a calibration exists and not ``overwrite``, or the scores cannot be calibrated.
+    """
+    check_writable(folder, overwrite)
+    scorer = Scorer(folder, mode, batch_size, device)
+    scores = scorer.score_dataset(dataset, desc=f"calibration scores ({fitted_on})")
+    scored = scores[scores["error"].eq("")]
+    detector = scorer.detector
+    bonafide_label = str(detector.id2label[detector.bonafide_index])
+    report = calibrate_scores(
+        scored["score"].to_numpy(),
+        scored["label"].to_numpy(),
+        bonafide_label,
+        fitted_on,
+        prior_spoof,
+        **costs,
+    )
+    write_calibration(folder, report.calibration, overwrite=overwrite)
+    return report
+
+
+def calibrate_after_training(folder: Path, dataset, fitted_on: str, enabled: bool, **options) -> None:
+    """Training's last step: calibrate the saved best model on the validation ``dataset``, replacing
+    any calibration its config inherited from a pretrained start. When ``enabled`` is False, or the
+    validation scores cannot be calibrated (a warning says why), an inherited calibration is removed,
+    since it belongs to other weights."""
+    if enabled:
+        try:
+            report = calibrate_detector(folder, dataset, fitted_on, overwrite=True, **options)
+        except CodecFakeError as error:  # one class in a small validation subset, an inverted detector
+            logger.warning("no calibration stored in %s: %s", folder, error)
+        else:
+            calibration = report.calibration
+            print(
+                f"calibration on {fitted_on}: llr = {calibration.scale:.4g} * score + {calibration.offset:.4g}; "
+                f"actDCF {report.before['act_dcf']:.4f} -> {report.after['act_dcf']:.4f}, "
+                f"Cllr {report.before['cllr']:.4f} -> {report.after['cllr']:.4f} bits"
+            )
+            return
+    if read_calibration(folder) is not None:
+        write_calibration(folder, None)

@@ -54,10 +54,10 @@ from transformers import get_scheduler
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.augmentation import RawBoostConfig, rawboost
-from codecfake_hf.calibration import calibrate_after_training
 from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
 from codecfake_hf.errors import user_error_message
+from codecfake_hf.evaluation import calibrate_after_training
 from codecfake_hf.metrics import compute_eer
 from codecfake_hf.training_config import SSL_AASIST_MODELS, TrainingConfig, TrainingConfigError
 from codecfake_hf.weight_averaging import SnapshotAverage
@@ -135,8 +135,8 @@ def build_model(name_or_path: str):
         AasistConfig,
         AasistFeatureExtractor,
         AasistForAudioClassification,
-        build_ssl_aasist,
     )
+    from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
     from codecfake_hf.sources import load_audio_classifier
 
     if name_or_path in AASIST_PRESETS:

@@ -11,13 +11,12 @@ import pytest
 from codecfake_hf.calibration import (
     CalibrationError,
     ScoreCalibration,
-    calibrate_after_training,
     fit_calibration,
     read_calibration,
     write_calibration,
 )
 from codecfake_hf.data import load_labelled_dataset
-from codecfake_hf.evaluation import Scorer
+from codecfake_hf.evaluation import Scorer, calibrate_after_training
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -10,7 +10,6 @@ folder carries ``auto_map`` and its code, and loads elsewhere with ``trust_remot
 
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
-from .building_ssl_aasist import build_ssl_aasist
 from .configuration_aasist import AASIST_PRESETS, AasistConfig
 from .configuration_ssl_aasist import SSL_AASIST_PRESETS, SslAasistConfig
 from .feature_extraction_aasist import AasistFeatureExtractor, aggregate_window_logits
@@ -40,5 +39,4 @@ __all__ = [
     "SslAasistPreTrainedModel",
     "Wav2Vec2AasistForAudioClassification",
     "aggregate_window_logits",
-    "build_ssl_aasist",
 ]

@@ -106,7 +106,7 @@ class SslAasistConfig(AasistConfig):
         ssl_model_name_or_path (`str`, *optional*):
             Where the pre-trained front-end weights come from (a Hub id or folder), e.g.
             ``"facebook/wav2vec2-xls-r-300m"``; used only when they are asked for
-            (``codecfake_hf.models.aasist.build_ssl_aasist(..., pretrained_front_end=True)``).
+            (``codecfake_hf.models.aasist.building_ssl_aasist.build_ssl_aasist(..., pretrained_front_end=True)``).
         projection_size (`int`, defaults to 128):
             Output size of the linear layer on the SSL features [``LL``]; the 3x3 max-pool that
             follows makes ``projection_size // 3`` spectral graph nodes (42).

@@ -18,8 +18,8 @@ from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.models.aasist import (
     SslAasistConfig,
     Wav2Vec2AasistForAudioClassification,
-    build_ssl_aasist,
 )
+from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 
 pytestmark = pytest.mark.usefixtures("one_thread")
