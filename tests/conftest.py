@@ -69,18 +69,22 @@ class _RunsCodeWhenUnpickled:
 @pytest.fixture
 def malicious_pickle(tmp_path) -> tuple[bytes, Path]:
     """``(payload, marker)``: a file in ``torch.save`` format (what .pth/.bin/.pkl checkpoints are)
-    whose pickle creates the folder ``marker`` when loaded without ``weights_only``; checked here to
-    be live. A test plants it and asserts that ``marker`` never appears."""
+    whose pickle creates the folder ``marker`` when loaded without ``weights_only``. That it is live
+    is checked by reading its pickle opcodes (a call of ``os.mkdir`` on ``marker``), never by loading
+    it. A test plants it and asserts that ``marker`` never appears."""
     import io
+    import pickletools
+    import zipfile
 
     import torch
 
     marker = tmp_path / "code-from-a-pickle-ran"
     buffer = io.BytesIO()
     torch.save(_RunsCodeWhenUnpickled(marker), buffer)
-    torch.load(io.BytesIO(buffer.getvalue()), weights_only=False)
-    assert marker.is_dir()
-    marker.rmdir()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        (data,) = [name for name in archive.namelist() if name.endswith("/data.pkl")]
+        arguments = [argument for _, argument, _ in pickletools.genops(archive.read(data))]
+    assert f"{os.mkdir.__module__} mkdir" in arguments and str(marker) in arguments  # GLOBAL, its argument
     return buffer.getvalue(), marker
 
 
