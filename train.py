@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 
 from transformers import HfArgumentParser
@@ -94,9 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             train(config)
     except Exception as error:
         # Every process meets the same user error (the resume check is collective); one reports it.
-        main_process = os.environ.get("RANK", "0") == "0"
         output = config.output_dir if config is not None else args.output_dir
-        if debug_requested(args.debug) or not report_user_error(error, "train.py", output, show=main_process):
+        if debug_requested(args.debug) or not report_user_error(error, "train.py", output):
             raise
         return 2
     return 0

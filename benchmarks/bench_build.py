@@ -32,7 +32,7 @@ from codecfake_hf.codecs.base import Resynthesizer
 from codecfake_hf.codecs.registry import family_module, get_spec
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from dataset_builder import build as build_module
-from dataset_builder.build import BuildOptions, build_codecfake, build_config, plan_shards
+from dataset_builder.build import BuildOptions, build_codecfake, build_shards, plan_shards
 from dataset_builder.source_check import run_source_check
 from dataset_builder.synthetic import make_synthetic_vctk
 from dataset_builder.vctk import prepare_vctk
@@ -78,7 +78,7 @@ def throughput(codec_id: str, utterances: int, batch_size: int) -> list[tuple]:
             if config != BONAFIDE_CONFIG:
                 _bench_codec(config, stage_options.tiny, "cpu")  # load before timing
             start = time.perf_counter()
-            build_config(config, shards, out, out / ".build", stage_options)
+            build_shards(config, shards, out, out / ".build", stage_options)
             stages.append((stage, time.perf_counter() - start))
         for stage, seconds in stages:
             rows.append(

@@ -46,6 +46,12 @@ class InputFileError(CodecFakeError, FileNotFoundError):
     """A file or folder the user named is missing, unreadable, or does not hold what is needed."""
 
 
+class ProcessError(CodecFakeError):
+    """A user error that one process of a multi-process run (``accelerate launch``) met alone, in its own
+    share of the work; the message names the process. That process reports it (:func:`reported_here`),
+    where an error every process meets alike is reported by the main process only."""
+
+
 def user_error_message(error: BaseException, output: str | os.PathLike | None = None) -> str | None:
     """The one-line message for an error the user can fix, or None when ``error`` is a bug.
 
@@ -74,15 +80,20 @@ def debug_requested(flag: bool = False) -> bool:
     return flag or os.environ.get(DEBUG_ENVIRONMENT_VARIABLE, "").lower() in ("1", "true", "yes", "on")
 
 
-def report_user_error(
-    error: BaseException, program: str, output: str | os.PathLike | None = None, show: bool = True
-) -> bool:
-    """Print ``<program>: error: <message>`` to stderr for a user error and return True; return
-    False for a bug (the caller re-raises it). ``show=False`` prints nothing (the other processes
-    of a distributed run, whose main process reports the same error)."""
+def reported_here(error: BaseException) -> bool:
+    """Whether this process prints the user error ``error``: a process outside a distributed run, or
+    its main process (``RANK`` unset or 0, as ``accelerate launch`` and ``torchrun`` set it), prints
+    every one; the other processes, which meet the same errors as the main one, only a
+    :class:`ProcessError`."""
+    return os.environ.get("RANK", "0") == "0" or isinstance(error, ProcessError)
+
+
+def report_user_error(error: BaseException, program: str, output: str | os.PathLike | None = None) -> bool:
+    """Print ``<program>: error: <message>`` to stderr for a user error (in the process that
+    :func:`reported_here` names) and return True; return False for a bug (the caller re-raises it)."""
     message = user_error_message(error, output)
     if message is None:
         return False
-    if show:
+    if reported_here(error):
         print(f"{program}: error: {message}", file=sys.stderr)
     return True

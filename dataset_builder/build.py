@@ -14,6 +14,10 @@ Data flow, top to bottom:
    under a fingerprint of the shard's sources and the codec, then written to
    ``data/<config>/<split>-NNNNN-of-MMMMM.parquet`` through a temporary file and an atomic rename.
 
+Under ``accelerate launch -m dataset_builder build`` step 4 is shared out: shard ``i`` of the plan to
+global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the main process runs steps
+1-2 first and writes the card and report once every process is done.
+
 Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
 at worst a ``.tmp`` file or a partial ``map`` cache, both discarded on the next run, so every
 utterance ends up exactly once per config. A step that fails (a full disk, an error, Ctrl-C) removes
@@ -31,6 +35,7 @@ import functools
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +54,7 @@ from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
+from dataset_builder.build_processes import BuildProcesses
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
 from dataset_builder.corpus import CorpusManifest
 from dataset_builder.hub import card_was_edited, write_card
@@ -249,15 +255,18 @@ def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> No
             writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
 
 
-def build_config(
-    codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Path, options: BuildOptions
-) -> list[Path]:
-    """Write every shard of ``codec_id`` (skipping those already done); returns the shard paths."""
+def build_shards(
+    codec_id: str,
+    shards: Sequence[Shard],
+    out: Path,
+    cache_dir: Path,
+    options: BuildOptions,
+    show_progress: bool = True,
+) -> None:
+    """Write ``codec_id``'s ``shards`` into ``out/data/<codec_id>/``, skipping those already done."""
     folder = out / "data" / codec_id
-    paths = []
-    for shard in tqdm(shards, desc=f"config {codec_id}", unit="shard"):
+    for shard in tqdm(shards, desc=f"config {codec_id}", unit="shard", disable=not show_progress):
         path = folder / shard.filename
-        paths.append(path)
         fingerprint = shard_fingerprint(shard, codec_id, options.tiny)
         if shard_is_done(path, fingerprint) or not shard.rows:
             continue
@@ -287,11 +296,18 @@ def build_config(
             )
             write_parquet(dataset.select_columns(list(FEATURES)), path, fingerprint)
         shutil.rmtree(scratch)
-    shutil.rmtree(cache_dir / codec_id, ignore_errors=True)  # left by killed runs or an earlier plan
+
+
+def tidy_config(codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Path) -> None:
+    """Once every process has written its shards of ``codec_id``: remove the ``map`` scratch that killed
+    runs left under ``cache_dir/<codec_id>`` and the shards of an earlier build with another plan (also
+    their ``.tmp`` files)."""
+    shutil.rmtree(cache_dir / codec_id, ignore_errors=True)
+    folder = out / "data" / codec_id
+    planned = {folder / shard.filename for shard in shards}
     for stale in folder.glob("*.parquet*"):
-        if stale not in paths:
-            stale.unlink()  # shards of an earlier build with another plan
-    return [p for p in paths if p.exists()]
+        if stale not in planned:
+            stale.unlink()
 
 
 def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
@@ -447,10 +463,14 @@ def build_codecfake(
     Returns:
         The build report (also written to ``out/build_report.json``).
     """
+    processes = BuildProcesses.current()
     check_output_folder(out, force, regenerate_card)
-    options = options or BuildOptions()
+    processes.wait_for_everyone()  # every process has looked at the folder before any writes to it
+    options = processes.own_options(options or BuildOptions())
     if not options.device.startswith("cuda"):
         bound_cpu_caches()
+    if not processes.is_local_main:
+        datasets.disable_progress_bars()  # one set of bars per machine: its first process's
     codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
@@ -466,22 +486,37 @@ def build_codecfake(
         multiprocess.set_start_method("spawn", force=True)
     out = Path(out)
     cache_dir = out / ".build"
-    with disk_full_is_a_build_error(out):  # a dataset's audio may be written to the cache
-        manifest = prepare_source(vctk, cache_dir, options.mic)
-    check_checkpoints(codec_ids, options)
     with disk_full_is_a_build_error(out):
-        check = run_source_check(manifest.utterances, cache_dir, options)
+        with processes.main_first():  # a dataset's audio may be written to the cache
+            manifest = prepare_source(vctk, cache_dir, options.mic)
+        with processes.main_first(local=True):  # one download per machine
+            check_checkpoints(codec_ids, options)
+        with processes.main_first():
+            check = run_source_check(manifest.utterances, cache_dir, options)
         if not check.rows:
             raise DatasetBuildError(
                 f"{manifest.root}: no readable audio (see the errors in the build report)"
             )
         shards = plan_shards(check.rows, options.shard_size)
-        for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
-            build_config(codec_id, shards, out, cache_dir, options)
+        plan = [
+            (codec_id, shard) for codec_id in [BONAFIDE_CONFIG, *codec_ids] for shard in shards if shard.rows
+        ]
+        mine = processes.share(plan)
+        if processes.world > 1:
+            print(f"process {processes.rank} of {processes.world}: {len(mine)} of the build's {len(plan)} shards",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        with processes.failure_named(), disk_full_is_a_build_error(out):  # this process's own shards
+            for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
+                own = [shard for config, shard in mine if config == codec_id]
+                build_shards(codec_id, own, out, cache_dir, options, show_progress=processes.is_local_main)
+        processes.wait_for_everyone()
         configs = complete_configs(out, shards, options.tiny)
         report = build_report(manifest, check, configs, options, resolved_mixtures(mixture_list, configs))
-        write_build_report(out, report)
-        write_card(out, report)
+        if processes.is_main:
+            for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
+                tidy_config(codec_id, shards, out, cache_dir)
+            write_build_report(out, report)
+            write_card(out, report)
     return report
 
 

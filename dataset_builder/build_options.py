@@ -24,7 +24,10 @@ class BuildOptions:
     )
     device: str = field(
         default="cpu",
-        metadata={"help": "cpu or cuda; with cuda and several processes, process r runs on cuda:r"},
+        metadata={
+            "help": "cpu or cuda; with cuda and several map processes, map rank r runs on cuda:r; under "
+            "accelerate launch, each process on its local GPU"
+        },
     )
     num_proc: int | None = field(
         default=None,

@@ -17,6 +17,7 @@ def _build(args: argparse.Namespace) -> int:
     from codecfake_hf.codecs.registry import PAPER_SUBSETS
     from dataset_builder import DatasetBuildError
     from dataset_builder.build import BuildOptions, build_codecfake
+    from dataset_builder.build_processes import BuildProcesses
     from dataset_builder.source_options import SourceOptions
 
     subsets = list(PAPER_SUBSETS) if args.subsets == "all" else [c for c in args.subsets.split(",") if c]
@@ -37,6 +38,8 @@ def _build(args: argparse.Namespace) -> int:
         regenerate_card=args.write_card,
         mixtures=args.mixture,
     )
+    if not BuildProcesses.current().is_main:
+        return 0  # the main process of a launched build tells what was written
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(
         ", ".join(f"{split} {info['utterances']} utterances" for split, info in report["splits"].items()),

@@ -192,16 +192,20 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def accelerate_launch():
-    """``command(launcher_options, train_args) -> (command, environment)``: ``train.py`` under
-    ``accelerate launch`` on CPU processes (``ACCELERATE_USE_CPU=1``, a free port, offline), as a
-    user launches it; e.g. ``["--multi_gpu", "--num_processes", "2"]``."""
+    """``command(launcher_options, args, module=None) -> (command, environment)``: ``train.py`` (or, with
+    ``module``, ``python -m <module>``) under ``accelerate launch`` on CPU processes
+    (``ACCELERATE_USE_CPU=1``, one torch thread each, a free port, offline), as a user launches it; e.g.
+    ``["--multi_gpu", "--num_processes", "2"]``."""
 
-    def command(launcher_options: list[str], train_args: list[str]) -> tuple[list[str], dict[str, str]]:
+    def command(
+        launcher_options: list[str], args: list[str], module: str | None = None
+    ) -> tuple[list[str], dict[str, str]]:
         environment = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
                        "PYTHONPATH": str(REPO_ROOT)}  # fmt: skip
         launch = [sys.executable, "-m", "accelerate.commands.launch", *launcher_options, "--num_machines", "1",
                   "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port())]  # fmt: skip
-        return [*launch, str(REPO_ROOT / "train.py"), *train_args], environment
+        target = ["-m", module] if module is not None else [str(REPO_ROOT / "train.py")]
+        return [*launch, *target, *args], environment
 
     return command
 

@@ -1,0 +1,189 @@
+"""A build spread over the processes of ``accelerate launch -m dataset_builder build``: shard ``i`` to rank
+``i mod world``, the same bytes as a one-process build, a killed process survived by relaunching, and
+errors reported once (a shared one) or by the process that met it (its own)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from codecfake_hf.errors import ProcessError, report_user_error
+from dataset_builder import DatasetBuildError
+from dataset_builder.build_options import BuildOptions
+from dataset_builder.build_processes import BuildProcesses, ProcessBuildError
+from dataset_builder.synthetic import make_synthetic_vctk
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILD = ["build", "--tiny", "--configs", "E,A,D1", "--shard_size", "2", "--batch_size", "4"]
+#: 6 speakers x 3 utterances in shards of 2: 3 shards per split, 9 per config, 36 in the build
+SHARDS = 36
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return make_synthetic_vctk(
+        tmp_path_factory.mktemp("vctk") / "VCTK-Corpus-0.92",
+        speakers=("p225", "p226", "p227", "p228", "p229", "p315"),
+        utterances_per_speaker=3,
+        seconds=(0.3, 0.6),
+    )
+
+
+def _one_process(corpus: Path, out: Path) -> subprocess.CompletedProcess:
+    """``python -m dataset_builder build``, not launched, with the launched processes' one torch thread."""
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "dataset_builder", *BUILD, "--vctk", str(corpus), "--out", str(out)]
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory) -> Path:
+    """The one-process build every launched build must equal."""
+    out = tmp_path_factory.mktemp("one-process") / "codecfake"
+    result = _one_process(corpus, out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def _launch(accelerate_launch, corpus: Path, out: Path, log: Path, processes: int = 2) -> subprocess.Popen:
+    command, environment = accelerate_launch(
+        ["--multi_gpu", "--num_processes", str(processes)],
+        [*BUILD, "--vctk", str(corpus), "--out", str(out)],
+        module="dataset_builder",
+    )
+    with log.open("w") as handle:  # a file, not a pipe: the progress bars would fill a pipe and block
+        return subprocess.Popen(command, env=environment, stdout=handle, stderr=subprocess.STDOUT, text=True)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file the build publishes (all but its ``.build/`` cache): relative path -> bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".build" not in path.relative_to(folder).parts
+    }
+
+
+def _rank(process: psutil.Process) -> str | None:
+    """The ``RANK`` a launched worker was started with (None: not a worker, or gone)."""
+    try:
+        environment = process.environ()
+    except psutil.Error:
+        return None
+    return environment.get("RANK") if "LOCAL_RANK" in environment else None
+
+
+def test_two_processes_write_the_bytes_of_one(accelerate_launch, corpus, reference, tmp_path):
+    out = tmp_path / "codecfake"
+    process = _launch(accelerate_launch, corpus, out, tmp_path / "log")
+    assert process.wait(timeout=600) == 0, (tmp_path / "log").read_text()[-3000:]
+    log = (tmp_path / "log").read_text()
+    # each process did its half of the build's shards (shard i on rank i mod 2); one of them reports
+    assert f"process 0 of 2: {SHARDS // 2} of the build's {SHARDS} shards" in log
+    assert f"process 1 of 2: {SHARDS // 2} of the build's {SHARDS} shards" in log
+    assert log.count("wrote ") == 1
+    expected = _files(reference)
+    assert len([name for name in expected if name.endswith(".parquet")]) == SHARDS
+    built = _files(out)
+    assert sorted(built) == sorted(expected)
+    for name, content in expected.items():  # parquet shards (rows and FLAC audio), README.md, report
+        assert built[name] == content, name
+    assert not (out / ".build" / "E").exists()  # the main process removed the shards' scratch
+
+    import datasets
+
+    dataset = datasets.load_dataset(str(out), "E", split="train")
+    assert sorted(set(dataset["codec"])) == ["E", "bonafide"] and len(dataset) == 12
+
+
+def test_a_killed_process_is_completed_by_relaunching(accelerate_launch, corpus, reference, tmp_path):
+    out = tmp_path / "codecfake"
+    process = _launch(accelerate_launch, corpus, out, tmp_path / "killed.log")
+    deadline = time.monotonic() + 300
+    while not list(out.glob("data/A/*.parquet")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None, "the build ended before a process could be killed"
+    (rank_1,) = [
+        child for child in psutil.Process(process.pid).children(recursive=True) if _rank(child) == "1"
+    ]
+    rank_1.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=300) != 0  # the launcher stops the other process and fails
+    assert not (out / "build_report.json").exists() and not (out / "README.md").exists()
+    assert len(list(out.glob("data/*/*.parquet"))) < SHARDS
+
+    relaunched = _launch(accelerate_launch, corpus, out, tmp_path / "relaunched.log")
+    assert relaunched.wait(timeout=600) == 0, (tmp_path / "relaunched.log").read_text()[-3000:]
+    assert _files(out) == _files(reference)
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob("*.parquet.tmp"))
+    assert not [path for path in (out / ".build").iterdir() if path.name in ("bonafide", "E", "A", "D1")]
+
+    # a third launch finds every shard done: nothing is rewritten
+    written = {path: path.stat().st_mtime_ns for path in out.glob("data/*/*.parquet")}
+    again = _launch(accelerate_launch, corpus, out, tmp_path / "again.log")
+    assert again.wait(timeout=600) == 0, (tmp_path / "again.log").read_text()[-3000:]
+    assert {path: path.stat().st_mtime_ns for path in out.glob("data/*/*.parquet")} == written
+    assert _files(out) == _files(reference)
+
+
+def test_an_error_every_process_meets_is_reported_once(accelerate_launch, tmp_path):
+    process = _launch(accelerate_launch, tmp_path / "no-such-corpus", tmp_path / "out", tmp_path / "log")
+    assert process.wait(timeout=300) != 0
+    log = (tmp_path / "log").read_text()
+    assert log.count("codecfake build: error:") == 1, log[-3000:]
+    assert "no-such-corpus" in log
+
+
+def test_shard_i_goes_to_rank_i_mod_world():
+    items = list(range(10))
+    shares = [BuildProcesses(rank, 3, rank, state=object()).share(items) for rank in range(3)]
+    assert shares == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+    assert BuildProcesses().share(items) == items  # not launched: everything here
+
+
+def test_each_launched_process_runs_on_its_local_gpu():
+    launched = BuildProcesses(rank=5, world=8, local_rank=1, state=object())
+    options = launched.own_options(BuildOptions(device="cuda"))
+    assert options.device == "cuda:1" and options.num_proc == 1 and options.map_num_proc(100) is None
+    assert (
+        launched.own_options(BuildOptions(device="cpu", num_proc=4)).num_proc == 4
+    )  # an explicit choice stays
+    assert launched.own_options(BuildOptions(device="cuda:0")).device == "cuda:0"
+    alone = BuildOptions(device="cuda", num_proc=None)
+    assert BuildProcesses().own_options(alone) is alone  # not launched: map's processes as before
+
+
+def test_not_launched_is_one_process(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    processes = BuildProcesses.current()
+    assert (processes.rank, processes.world, processes.is_main, processes.state) == (0, 1, True, None)
+    with processes.main_first():  # no barriers to wait at
+        processes.wait_for_everyone()
+
+
+def test_a_process_names_itself_in_an_error_only_it_met(monkeypatch, capsys):
+    launched = BuildProcesses(rank=1, world=2, local_rank=1, state=object())
+    with pytest.raises(
+        ProcessBuildError, match="^process 1 of 2: codec E failed on utterance p226_002"
+    ) as raised:
+        with launched.failure_named():
+            raise DatasetBuildError("codec E failed on utterance p226_002: RuntimeError: boom")
+    assert isinstance(raised.value, DatasetBuildError)  # callers catching build errors still catch it
+    with pytest.raises(DatasetBuildError, match="^codec E"), BuildProcesses().failure_named():
+        raise DatasetBuildError("codec E failed")  # not launched: unchanged
+
+    monkeypatch.setenv("RANK", "1")  # a process other than the main one prints only its own errors
+    assert report_user_error(DatasetBuildError("shared"), "codecfake build")
+    assert report_user_error(raised.value, "codecfake build")
+    assert capsys.readouterr().err == "codecfake build: error: process 1 of 2: codec E failed on utterance " \
+        "p226_002: RuntimeError: boom\n"  # fmt: skip
+    monkeypatch.setenv("RANK", "0")
+    assert report_user_error(DatasetBuildError("shared"), "codecfake build")
+    assert capsys.readouterr().err == "codecfake build: error: shared\n"
+    assert issubclass(ProcessBuildError, ProcessError)
