@@ -139,7 +139,9 @@ def card_data(
     ``rows`` examples in the default config, and the mixture configs ``{name: subsets it pools}``.
 
     Args:
-        bonafide: the licence of the bona fide audio when it is not VCTK.
+        bonafide: the licence of the bona fide audio when it is not VCTK; None: VCTK, which also makes the
+            card's ``language`` English and adds the ``vctk`` tag (another corpus's language is not known
+            here: the card leaves it out).
         source_datasets: the Hub ids of the bona fide corpus (None: not on the Hub).
     """
     parts = [bonafide or config_license(BONAFIDE_CONFIG)] + [config_license(config) for config in subsets]
@@ -156,12 +158,13 @@ def card_data(
             extra["license_link"] = other[0].license_link
     return DatasetCardData(
         pretty_name="CodecFake",
-        language=["en"],
+        language=["en"] if bonafide is None else None,
         license=ids,
         source_datasets=list(source_datasets) if source_datasets else None,
         task_categories=["audio-classification"],
         size_categories=[size_category(rows)],
-        tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec", "vctk"],
+        tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec"]
+        + (["vctk"] if bonafide is None else []),
         configs=config_entries(subsets, splits, mixtures),
         **extra,
     )

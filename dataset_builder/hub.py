@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import DatasetCard
@@ -53,17 +54,17 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
     configs = report["configs"]
     subsets = [c for c in configs if c != BONAFIDE_CONFIG]
     rows = sum(splits[s]["utterances"] for s in present) * (1 + len(subsets))
-    corpus_name, corpus_rate, bonafide, source_datasets = _corpus(report)
+    corpus = card_corpus(report)
     config_rows = []
     for config in [c for c in [BONAFIDE_CONFIG, *subsets] if c in configs]:
         factor = 1 if config == BONAFIDE_CONFIG else 2
-        rate = corpus_rate if config == BONAFIDE_CONFIG else get_spec(config).sampling_rate
+        rate = corpus.table_rate if config == BONAFIDE_CONFIG else get_spec(config).sampling_rate
         counts = [f"{factor * splits[s]['utterances']:,}" for s in SPLITS]
         hours = sum(factor * splits[s]["hours"] for s in SPLITS)
         config_rows.append(
             [
                 config,
-                corpus_name if config == BONAFIDE_CONFIG else get_spec(config).family,
+                corpus.title if config == BONAFIDE_CONFIG else get_spec(config).family,
                 rate,
                 *counts,
                 f"{hours:.2f}",
@@ -80,20 +81,29 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         [
             s,
             f"{splits[s]['utterances']:,}",
-            f"{splits[s]['paper_utterances']:,}" if "paper_utterances" in splits[s] else "-",
+            *(
+                [f"{splits[s]['paper_utterances']:,}" if "paper_utterances" in splits[s] else "-"]
+                if corpus.vctk
+                else []
+            ),
             len(splits[s]["speakers"]),
-            splits[s].get("paper_speakers", "-"),
+            *([splits[s].get("paper_speakers", "-")] if corpus.vctk else []),
             f"{splits[s]['hours']:.2f}",
         ]
         for s in SPLITS
     ]
+    split_columns = (
+        ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"]
+        if corpus.vctk
+        else ["split", "utterances", "speakers", "hours (bona fide)"]
+    )
     return dataset_card.render(
         dataset_card.card_data(
             subsets,
             present,
             rows,
-            bonafide,
-            source_datasets,
+            corpus.bonafide_license,
+            corpus.source_datasets,
             {name: m["subsets"] for name, m in report["mixtures"].items()},
         ),
         repo=repo,
@@ -102,36 +112,81 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         configs_table=markdown_table(
             config_rows, ["config", "codec", "rate (Hz)", "train", "validation", "test", "hours"]
         ),
-        split_table=markdown_table(
-            split_rows, ["split", "utterances", "paper", "speakers", "paper", "hours (bona fide)"]
-        ),
+        split_table=markdown_table(split_rows, split_columns),
         exclusions=_exclusions(report),
         codec_table=_codec_table(configs, report["tiny_codecs"]),
         processing="\n".join(f"- {c}: {get_spec(c).processing}" for c in subsets)
         or "- (no codec subset built)",
         taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
-        license_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets], bonafide),
+        license_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets], corpus.bonafide_license),
         non_commercial=[
             f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_license(c).noncommercial
         ],
-        vctk_citation=VCTK_CITATION,
+        corpus=corpus,
     )
 
 
-def _corpus(report: BuildReport) -> tuple[str, int | str, dataset_card.ConfigLicense | None, list | None]:
-    """The bona fide corpus' name, rate (Hz), licence (None: VCTK's) and Hub ids, for the card."""
+@dataclass(frozen=True)
+class CardCorpus:
+    """What the card says of the bona fide corpus (VCTK, or the corpus ``--source`` named)."""
+
+    vctk: bool
+    #: short name: "VCTK", a Hub id, a local folder's name
+    title: str
+    #: the name in a sentence: "the CSTR VCTK corpus", "`ORG/speech`", "the local audiofolder corpus `x`"
+    name: str
+    #: the bona fide rate in prose, and in the config table's "rate (Hz)" column
+    rate: str
+    table_rate: int | str
+    #: what the codecs' input is resampled from, in prose
+    input_rate: str
+    #: how the splits were made, one or two sentences
+    split: str
+    #: the bona fide licence as a clause, and for the YAML header (None: VCTK's, the card's default)
+    license: str
+    bonafide_license: dataset_card.ConfigLicense | None
+    #: BibTeX of the corpus ("" when unknown) and its Hub ids (None: not on the Hub)
+    citation: str
+    source_datasets: list[str] | None
+
+
+def card_corpus(report: BuildReport) -> CardCorpus:
+    """The bona fide corpus of ``report`` as the card describes it."""
     if "vctk" in report:
-        return "VCTK", 48000, None, [dataset_card.VCTK_HUB_ID]
+        return CardCorpus(
+            vctk=True,
+            title="VCTK",
+            name="the CSTR VCTK corpus",
+            rate="VCTK's 48 kHz",
+            table_rate=48000,
+            input_rate="48 kHz",
+            split="Speaker-disjoint split of the official release: validation = p226, p229; test = p227, p228; "
+            "all\nother speakers = train.",
+            license="VCTK audio and transcripts are Creative\nCommons Attribution 4.0 (CC BY 4.0)",
+            bonafide_license=None,
+            citation=VCTK_CITATION,
+            source_datasets=[dataset_card.VCTK_HUB_ID],
+        )
     source = report["source"]
+    hub_id = source.get("hub_id")
+    title = hub_id or Path(source["id"]).name
+    name = f"`{hub_id}`" if hub_id else f"the local {source['kind']} corpus `{title}`"
     rates = "/".join(str(rate) for rate in source["sampling_rates"])
-    license = dataset_card.hub_license_id(source["license"])
-    link = f"https://huggingface.co/datasets/{source['hub_id']}" if source.get("hub_id") else ""
-    bonafide = dataset_card.ConfigLicense(BONAFIDE_CONFIG, license, source["license"], link)
-    return (
-        source["id"] if source.get("hub_id") else source["kind"],
-        rates,
-        bonafide,
-        [source["hub_id"]] if source.get("hub_id") else None,
+    link = f"https://huggingface.co/datasets/{hub_id}" if hub_id else ""
+    return CardCorpus(
+        vctk=False,
+        title=title,
+        name=name,
+        rate=f"the corpus' own rate ({rates} Hz)",
+        table_rate=rates,
+        input_rate="the corpus rate",
+        split=f"Splits: {describe_rule(source['split_rule'])}.",
+        license=f"the bona fide audio and transcripts carry the licence of {name} ({source['license']})",
+        bonafide_license=dataset_card.ConfigLicense(
+            BONAFIDE_CONFIG, dataset_card.hub_license_id(source["license"]), source["license"], link
+        ),
+        citation="",
+        source_datasets=[hub_id] if hub_id else None,
     )
 
 

@@ -122,6 +122,24 @@ def test_audiofolder_builds_configs_that_load_and_train(audiofolder, tmp_path, c
     header = yaml.safe_load(card.split("---")[1])
     assert "unknown" in header["license"] and "source_datasets" not in header
     assert "seeded fractions by speaker" in card
+    # the card describes this corpus, not VCTK: no VCTK claims, its language left to the publisher
+    assert "language" not in header and "vctk" not in header["tags"]
+    for vctk_claim in (
+        "CSTR VCTK corpus",
+        "VCTK alone",
+        "VCTK's 48 kHz",
+        "p226, p229",
+        "VCTK audio",
+        "yamagishi",
+    ):
+        assert vctk_claim not in card, vctk_claim
+    assert "# CodecFake (corpus resynthesized by neural audio codecs)" in card
+    assert "the bona fide speech is the local audiofolder corpus `corpus`" in " ".join(card.split())
+    assert "bona fide at the corpus' own rate (16000 Hz)" in " ".join(card.split())
+    assert (
+        "| bonafide | corpus | 16000 |" in card
+        and "| split | utterances | speakers | hours (bona fide) |" in card
+    )
     assert read_build_report(out)["source"] == source  # what push and the next build read back
     log = _train_one_epoch(out, tmp_path / "run")
     assert log and all(np.isfinite(entry["loss"]) for entry in log if "loss" in entry)

@@ -125,6 +125,8 @@ def test_config_data_files_share_the_bonafide_shards(built):
     for subset in ("A", "B1", "C", "D3", "E", "F6"):
         assert f"| {subset} |" in card
     assert "doi = {10.7488/ds/2645}" in card and "wu2024codecfake" in card
+    assert header["language"] == ["en"] and "vctk" in header["tags"]
+    assert "The bona fide speech is the CSTR VCTK corpus" in card and "validation = p226, p229" in card
 
 
 def test_load_dataset_from_the_parent_folder(built, monkeypatch, tmp_path):
