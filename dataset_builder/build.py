@@ -54,7 +54,7 @@ from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
-from dataset_builder.build_processes import BuildProcesses
+from dataset_builder.build_processes import BuildProcesses, rank_device
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
 from dataset_builder.corpus import CorpusManifest
 from dataset_builder.hub import card_was_edited, write_card
@@ -92,15 +92,6 @@ class Shard:
     @property
     def filename(self) -> str:
         return f"{self.split}-{self.index:05d}-of-{self.count:05d}.parquet"
-
-
-def rank_device(device: str, rank: int | None) -> str:
-    """The torch device of ``map`` rank ``rank``: ``cuda:<rank mod #GPUs>`` for a bare "cuda"."""
-    if device == "cuda" and rank is not None:
-        import torch
-
-        return f"cuda:{rank % max(1, torch.cuda.device_count())}"
-    return device
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,8 +4,8 @@ machine that ``accelerate launch -m dataset_builder build ...`` started (:class:
 A launched build shares its work out by shard. Item ``i`` of the build's plan (every config's non-empty
 shards, bona fide first, then the codecs in the order given, each config's shards in split and index
 order) goes to global rank ``i mod world size``; each process runs its shards on its local GPU
-(``--device cuda``: ``cuda:<local rank>``) or on the CPU and writes them into the shared output folder.
-A shard's content depends only on its sources, its codec and the kernels that ran it, never on which
+(``--device cuda``: ``cuda:<local rank mod GPUs>``) or on the CPU and writes them into the shared output
+folder. A shard's content depends only on its sources, its codec and the kernels that ran it, never on which
 process or how many there are. Every shard is a fingerprinted parquet file written through an atomic
 rename, so a relaunch after a lost process or machine redoes only the shards that are missing.
 
@@ -40,6 +40,16 @@ Item = TypeVar("Item")
 
 class ProcessBuildError(ProcessError, DatasetBuildError):
     """A build error met in one process's own shards; the message names the process, which reports it."""
+
+
+def rank_device(device: str, rank: int | None) -> str:
+    """The torch device of process (or ``map`` worker) ``rank``: ``cuda:<rank mod #GPUs>`` for a bare
+    "cuda", else ``device`` as given."""
+    if device == "cuda" and rank is not None:
+        import torch
+
+        return f"cuda:{rank % max(1, torch.cuda.device_count())}"
+    return device
 
 
 @dataclass(frozen=True)
@@ -84,12 +94,14 @@ class BuildProcesses:
 
     def own_options(self, options: BuildOptions) -> BuildOptions:
         """``options`` for this process: in a launched build, a bare ``--device cuda`` is its local GPU
-        (``cuda:<local rank>``) and ``map`` runs in the process itself unless ``--num_proc`` says otherwise
-        (the launch already gave each GPU, or core group, its process)."""
+        (``cuda:<local rank mod GPUs>``: processes share GPUs when a machine runs more of them than it has
+        GPUs) and ``map`` runs in the process itself unless ``--num_proc`` says otherwise (the launch
+        already gave each GPU, or group of cores, its process)."""
         if self.state is None:
             return options
-        device = f"cuda:{self.local_rank}" if options.device == "cuda" else options.device
-        return dataclasses.replace(options, device=device, num_proc=options.num_proc or 1)
+        return dataclasses.replace(
+            options, device=rank_device(options.device, self.local_rank), num_proc=options.num_proc or 1
+        )
 
     @contextlib.contextmanager
     def failure_named(self) -> Iterator[None]:

@@ -147,10 +147,15 @@ def test_shard_i_goes_to_rank_i_mod_world():
     assert BuildProcesses().share(items) == items  # not launched: everything here
 
 
-def test_each_launched_process_runs_on_its_local_gpu():
+def test_each_launched_process_runs_on_its_local_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
     launched = BuildProcesses(rank=5, world=8, local_rank=1, state=object())
     options = launched.own_options(BuildOptions(device="cuda"))
     assert options.device == "cuda:1" and options.num_proc == 1 and options.map_num_proc(100) is None
+    sixth = BuildProcesses(rank=5, world=8, local_rank=5, state=object())
+    assert sixth.own_options(BuildOptions(device="cuda")).device == "cuda:1"  # 8 processes on 4 GPUs: shared
     assert (
         launched.own_options(BuildOptions(device="cpu", num_proc=4)).num_proc == 4
     )  # an explicit choice stays

@@ -327,7 +327,7 @@ def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch, tmp
 
 
 def test_one_device_per_rank(monkeypatch):
-    from dataset_builder.build import rank_device
+    from dataset_builder.build_processes import rank_device
 
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert [rank_device("cuda", r) for r in (0, 1, 2, None)] == ["cuda:0", "cuda:1", "cuda:0", "cuda"]
