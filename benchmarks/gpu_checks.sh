@@ -7,7 +7,8 @@
 #      and the CUDA loudness meter (FFT K-weighting) against the CPU reference;
 #   2. AASIST-L inference and training speed on CUDA, ours vs the official code (bench_aasist.py);
 #   3. `train.py` under `accelerate launch` on CUDA (float32, then bf16) on a small built folder;
-#   4. `codecfake build --device cuda` with tiny codecs on a synthetic VCTK.
+#   4. `codecfake build --device cuda` with tiny codecs on a synthetic VCTK; 4b. the same under
+#      `accelerate launch` with 2 processes, compared byte for byte with 4.
 # Each step has its own time limit and a failing step does not stop the next ones.
 #
 #   bash benchmarks/gpu_checks.sh OUT_DIR UPSTREAM_AASIST_DIR AASIST_L_CHECKPOINT TRAIN_DATASET_DIR
@@ -77,3 +78,12 @@ $python -c "from dataset_builder.synthetic import make_synthetic_vctk as m; m('/
 timeout 90 $python -m codecfake_hf.cli build --vctk /tmp/vctk --configs E,A --out /tmp/built \
     --tiny --device cuda --num-proc 2 >"$out/build.txt" 2>&1
 echo "exit $?, $((SECONDS - start)) s"; tail -3 "$out/build.txt" | cut -c1-300; find /tmp/built -name "*.parquet" | sort
+
+echo "== 4b. the same build launched: 2 processes sharing the GPU (cuda:<local rank mod GPUs>)"
+start=$SECONDS
+timeout 120 $python -m accelerate.commands.launch --multi_gpu --num_processes 2 --num_machines 1 \
+    --mixed_precision no --dynamo_backend no -m dataset_builder build --vctk /tmp/vctk --configs E,A \
+    --out /tmp/built_launched --tiny --device cuda --num-proc 2 >"$out/build_launched.txt" 2>&1
+echo "exit $?, $((SECONDS - start)) s"; grep -o "process [0-9]* of [0-9]*: [0-9]* of the build.s [0-9]* shards" "$out/build_launched.txt"
+# the same --num-proc and device as step 4: the published files must be the same bytes
+diff -r --exclude=.build /tmp/built /tmp/built_launched && echo "launched build: byte-identical to step 4"
