@@ -428,6 +428,33 @@ def prepare_source(
     return prepare_hf_dataset(location, source, cache_dir)
 
 
+#: The corpus list the main process of a launched build writes into the build cache for the others.
+CORPUS_LIST = "corpus.json"
+_MANIFESTS = {kind.__name__: kind for kind in (VctkManifest, CorpusManifest)}
+
+
+def list_corpus(
+    source: str | os.PathLike | SourceOptions, cache_dir: Path, mic: str, processes: BuildProcesses
+) -> VctkManifest | CorpusManifest:
+    """The manifest of ``source`` (:func:`prepare_source`), listed once: in a launched build by the main
+    process, which writes it to ``cache_dir/corpus.json`` for the others, so that a corpus is listed (a
+    Hub dataset streamed, 44,000 VCTK transcripts read) once and not once per process."""
+    path = cache_dir / CORPUS_LIST
+    with processes.main_first():
+        if processes.is_main:
+            manifest = prepare_source(source, cache_dir, mic)
+            if processes.world > 1:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(path) as temporary:
+                    kind = type(manifest).__name__
+                    temporary.write_text(
+                        json.dumps({"kind": kind, "manifest": manifest.to_json()}), encoding="utf-8"
+                    )
+            return manifest
+        listed = json.loads(path.read_text(encoding="utf-8"))
+    return _MANIFESTS[listed["kind"]].from_json(listed["manifest"])
+
+
 def build_codecfake(
     vctk: str | os.PathLike | SourceOptions,
     out: str | os.PathLike,
@@ -478,8 +505,7 @@ def build_codecfake(
     out = Path(out)
     cache_dir = out / ".build"
     with disk_full_is_a_build_error(out):
-        with processes.main_first():  # a dataset's audio may be written to the cache
-            manifest = prepare_source(vctk, cache_dir, options.mic)
+        manifest = list_corpus(vctk, cache_dir, options.mic, processes)  # may write a dataset's audio
         with processes.main_first(local=True):  # one download per machine
             check_checkpoints(codec_ids, options)
         with processes.main_first():

@@ -10,8 +10,8 @@ process or how many there are. Every shard is a fingerprinted parquet file writt
 rename, so a relaunch after a lost process or machine redoes only the shards that are missing.
 
 Around the shards, the processes meet three times (Accelerate's barriers on the launch's process
-group): the main process lists and checks the source corpus first and writes the build cache the others
-then read; each machine's first process fetches the codec checkpoints before the others look for them;
+group): the main process lists the source corpus and checks its audio first, writing the list
+(``.build/corpus.json``) and the check's cache that the others then read; each machine's first process fetches the codec checkpoints before the others look for them;
 and the main process writes ``build_report.json`` and the card once every process has written its
 shards.
 """

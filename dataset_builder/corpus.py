@@ -13,6 +13,7 @@ reads only the manifest. Split rules, in order (:func:`assign_splits`):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
@@ -43,9 +44,22 @@ class Utterance:
 
 
 class UtteranceCounts:
-    """Counts shared by every manifest (an ``utterances`` attribute)."""
+    """What every manifest (a dataclass with ``root`` and ``utterances``) shares: counts, and its JSON form,
+    in which the main process of a launched build hands the corpus list to the others."""
 
+    root: Path
     utterances: list[Utterance]
+
+    def to_json(self) -> dict:
+        """The manifest as JSON values (what :meth:`from_json` reads back)."""
+        data = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        return data | {"root": str(self.root), "utterances": [dataclasses.asdict(u) for u in self.utterances]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> UtteranceCounts:
+        """The manifest :meth:`to_json` wrote."""
+        utterances = [Utterance(**utterance) for utterance in data["utterances"]]
+        return cls(**(data | {"root": Path(data["root"]), "utterances": utterances}))
 
     @property
     def untranscribed(self) -> list[str]:

@@ -4,7 +4,9 @@ errors reported once (a shared one) or by the process that met it (its own)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,10 +38,10 @@ def corpus(tmp_path_factory) -> Path:
     )
 
 
-def _one_process(corpus: Path, out: Path) -> subprocess.CompletedProcess:
-    """``python -m dataset_builder build``, not launched, with the launched processes' one torch thread."""
+def _one_process(args: list[str]) -> subprocess.CompletedProcess:
+    """``python -m dataset_builder ARGS``, not launched, with the launched processes' one torch thread."""
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "dataset_builder", *BUILD, "--vctk", str(corpus), "--out", str(out)]
+    command = [sys.executable, "-m", "dataset_builder", *args]
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
 
 
@@ -47,7 +49,7 @@ def _one_process(corpus: Path, out: Path) -> subprocess.CompletedProcess:
 def reference(corpus, tmp_path_factory) -> Path:
     """The one-process build every launched build must equal."""
     out = tmp_path_factory.mktemp("one-process") / "codecfake"
-    result = _one_process(corpus, out)
+    result = _one_process([*BUILD, "--vctk", str(corpus), "--out", str(out)])
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
@@ -132,12 +134,88 @@ def test_a_killed_process_is_completed_by_relaunching(accelerate_launch, corpus,
     assert _files(out) == _files(reference)
 
 
+def test_a_dataset_source_builds_alike_on_two_processes(accelerate_launch, corpus, tmp_path):
+    """A Hugging Face dataset holding its audio (``save_to_disk``): the main process lists it and writes its
+    audio into the build cache; two processes then write the bytes one process wrote in the same folder."""
+    import datasets
+
+    rows = [
+        {
+            "audio": {"bytes": path.read_bytes(), "path": path.name},
+            "speaker_id": path.parent.name,
+            "text": "hi",
+        }
+        for path in sorted(corpus.glob("wav48_silence_trimmed/*/*.flac"))
+    ]
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_list(rows).cast_column("audio", datasets.Audio()).save_to_disk(str(saved))
+    out = tmp_path / "codecfake"
+    build = ["build", "--tiny", "--shard_size", "2", "--batch_size", "4", "--subsets", "E", "--out", str(out),
+             "--source", f"hf:{saved}", "--source-license", "cc-by-4.0"]  # fmt: skip
+    result = _one_process(build)
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = _files(out)
+    for published in ("data", "README.md", "build_report.json"):  # the audio taken out of the dataset stays
+        shutil.rmtree(out / published) if published == "data" else (out / published).unlink()
+
+    command, environment = accelerate_launch(
+        ["--multi_gpu", "--num_processes", "2"], build, "dataset_builder"
+    )
+    launched = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert launched.returncode == 0, launched.stderr[-3000:]
+    assert "process 1 of 2: " in launched.stderr and (out / ".build" / "corpus.json").is_file()
+    assert _files(out) == expected
+
+
 def test_an_error_every_process_meets_is_reported_once(accelerate_launch, tmp_path):
     process = _launch(accelerate_launch, tmp_path / "no-such-corpus", tmp_path / "out", tmp_path / "log")
     assert process.wait(timeout=300) != 0
     log = (tmp_path / "log").read_text()
     assert log.count("codecfake build: error:") == 1, log[-3000:]
     assert "no-such-corpus" in log
+
+
+class _NoBarriers:
+    """Stands in for Accelerate's state of a launched build: its barriers return at once."""
+
+    def wait_for_everyone(self) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def main_process_first(self):
+        yield
+
+    local_main_process_first = main_process_first
+
+
+@pytest.mark.parametrize("source", ["vctk", "audiofolder"])
+def test_only_the_main_process_lists_the_corpus(source, corpus, tmp_path, monkeypatch):
+    from dataset_builder import build as build_module
+    from dataset_builder.source_options import SourceOptions
+
+    if source == "audiofolder":
+        folder = tmp_path / "corpus"
+        folder.mkdir()
+        lines = ["file_name,speaker_id,text"]
+        for index, path in enumerate(sorted(corpus.glob("wav48_silence_trimmed/*/*.flac"))[:6]):
+            (folder / f"{index}.flac").write_bytes(path.read_bytes())
+            lines.append(f"{index}.flac,s{index % 3},text {index}")
+        (folder / "metadata.csv").write_text("\n".join(lines) + "\n")
+        where = SourceOptions(source=f"audiofolder:{folder}", source_license="cc-by-4.0")
+    else:
+        where = corpus
+    cache = tmp_path / ".build"
+    main = BuildProcesses(0, 2, 0, state=_NoBarriers())
+    listed = build_module.list_corpus(where, cache, "mic1", main)
+    assert (cache / build_module.CORPUS_LIST).is_file()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a process other than the main one listed the corpus")
+
+    monkeypatch.setattr(build_module, "prepare_source", not_again)
+    other = build_module.list_corpus(where, cache, "mic1", BuildProcesses(1, 2, 1, state=_NoBarriers()))
+    assert type(other) is type(listed) and other == listed  # root, utterances, speakers or source alike
+    assert other.report_entry() == listed.report_entry() and other.counts() == listed.counts()
 
 
 def test_shard_i_goes_to_rank_i_mod_world():
