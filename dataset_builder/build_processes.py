@@ -10,10 +10,11 @@ process or how many there are. Every shard is a fingerprinted parquet file writt
 rename, so a relaunch after a lost process or machine redoes only the shards that are missing.
 
 Around the shards, the processes meet at barriers (Accelerate's, on the launch's process group): all
-have looked at the output folder before anything is written; the main process lists the source corpus and checks its audio first, writing the list
-(``.build/corpus.json``) and the check's cache that the others then read; each machine's first process fetches the codec checkpoints before the others look for them;
-and the main process writes ``build_report.json`` and the card once every process has written its
-shards.
+have looked at the output folder before anything is written; the main process lists the source corpus
+and checks its audio first, writing the list (``.build/corpus.json``) and the check's cache that the
+others then read; each machine's first process fetches the codec checkpoints before the others look
+for them; and the main process writes ``build_report.json`` and the card once every process has
+written its shards.
 """
 
 from __future__ import annotations
