@@ -295,7 +295,7 @@ def tidy_config(codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Pa
     their ``.tmp`` files)."""
     shutil.rmtree(cache_dir / codec_id, ignore_errors=True)
     folder = out / "data" / codec_id
-    planned = {folder / shard.filename for shard in shards}
+    planned = {folder / shard.filename for shard in shards if shard.rows}
     for stale in folder.glob("*.parquet*"):
         if stale not in planned:
             stale.unlink()

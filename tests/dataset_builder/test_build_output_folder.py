@@ -57,3 +57,29 @@ def test_rebuild_refuses_to_replace_an_edited_card(tmp_path, capsys):
     assert (out / "README.md").read_text() == edited
     assert main([*command, "--write-card"]) == 0  # asked: the card is regenerated
     assert "My notes" not in (out / "README.md").read_text()
+
+
+def test_a_rebuild_removes_the_shards_its_plan_no_longer_has(tmp_path):
+    """Shards of an earlier plan go, also those of a split that is now empty (its one planned shard is
+    never written), so a pushed folder holds no stale audio."""
+    import shutil
+
+    from dataset_builder.build import BuildOptions, build_codecfake
+    from dataset_builder.synthetic import make_synthetic_vctk
+
+    corpus = make_synthetic_vctk(
+        tmp_path / "vctk" / "VCTK-Corpus-0.92", speakers=("p225", "p226", "p227"), utterances_per_speaker=2,
+        seconds=(0.2, 0.3),
+    )  # fmt: skip
+    out = tmp_path / "codecfake"
+    options = BuildOptions(tiny=True, shard_size=2, batch_size=4)
+    build_codecfake(corpus, out, ["E"], options)
+    assert (out / "data/E/test-00000-of-00001.parquet").is_file()
+    shutil.rmtree(corpus / "wav48_silence_trimmed" / "p227")  # the test split is empty now: its one planned
+    report = build_codecfake(corpus, out, ["E"], options)  # shard has the name of the earlier test shard
+    assert report["splits"]["test"]["utterances"] == 0
+    for config in ("bonafide", "E"):
+        assert sorted(p.name for p in (out / "data" / config).iterdir()) == [
+            "train-00000-of-00001.parquet",
+            "validation-00000-of-00001.parquet",
+        ]
