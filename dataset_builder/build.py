@@ -515,23 +515,24 @@ def build_codecfake(
                 f"{manifest.root}: no readable audio (see the errors in the build report)"
             )
         shards = plan_shards(check.rows, options.shard_size)
-        plan = [
-            (codec_id, shard) for codec_id in [BONAFIDE_CONFIG, *codec_ids] for shard in shards if shard.rows
-        ]
+        built = [BONAFIDE_CONFIG, *codec_ids]
+        plan = [(codec_id, shard) for codec_id in built for shard in shards if shard.rows]
         mine = processes.share(plan)
         if processes.world > 1:
             print(f"process {processes.rank} of {processes.world}: {len(mine)} of the build's {len(plan)} shards",
                   file=sys.stderr, flush=True)  # fmt: skip
         with processes.failure_named(), disk_full_is_a_build_error(out):  # this process's own shards
-            for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
+            for codec_id in built:
                 own = [shard for config, shard in mine if config == codec_id]
                 build_shards(codec_id, own, out, cache_dir, options, show_progress=processes.is_local_main)
-        processes.wait_for_everyone()
-        configs = complete_configs(out, shards, options.tiny)
-        report = build_report(manifest, check, configs, options, resolved_mixtures(mixture_list, configs))
-        if processes.is_main:
-            for codec_id in [BONAFIDE_CONFIG, *codec_ids]:
+        processes.wait_for_everyone()  # every shard of every process is written
+        with processes.main_first():  # the others return the report the main process wrote
+            if not processes.is_main:
+                return read_build_report(out)
+            for codec_id in built:
                 tidy_config(codec_id, shards, out, cache_dir)
+            configs = complete_configs(out, shards, options.tiny)
+            report = build_report(manifest, check, configs, options, resolved_mixtures(mixture_list, configs))
             write_build_report(out, report)
             write_card(out, report)
     return report
