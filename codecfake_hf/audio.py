@@ -6,7 +6,8 @@ not the resampler).
 
 Conventions: waveforms are ``numpy.float32`` arrays, mono ``[T]`` (samples), values about [-1, 1];
 sample rates are in Hz. Files are read and written with ``soundfile`` (libsndfile); resampling is
-``soxr`` at "VHQ" quality (:func:`resample`).
+``soxr`` at "VHQ" quality (:func:`resample`), or for ``--recipe release`` training torchaudio's default
+windowed sinc as the CodecFake release used it (``resample(..., resampler="torchaudio")``).
 """
 
 from __future__ import annotations
@@ -278,20 +279,35 @@ def decode_audio_bytes(data: bytes, source: str | None = None) -> tuple[np.ndarr
     return validate_waveform(waveform, source), int(rate)
 
 
-def resample(waveform: np.ndarray, sampling_rate: int, target_sampling_rate: int) -> np.ndarray:
+#: Values of ``resampler``: the project's resampler (soxr "VHQ"), or torchaudio's default windowed sinc
+#: as the CodecFake release's training loader used it (:mod:`codecfake_hf.hann_sinc_resampling`).
+RESAMPLERS = ("soxr", "torchaudio")
+
+
+def resample(
+    waveform: np.ndarray, sampling_rate: int, target_sampling_rate: int, resampler: str = "soxr"
+) -> np.ndarray:
     """Resample mono ``[T]`` (or ``[T, channels]``) float audio from ``sampling_rate`` to
     ``target_sampling_rate`` Hz.
 
-    The one resampler of the project (soxr, "VHQ"). It lives in
+    ``resampler="soxr"`` is the one resampler of the project (soxr, "VHQ"). It lives in
     :mod:`codecfake_hf.models.aasist.resampling`, a file every saved detector carries, so a folder
-    loaded with ``trust_remote_code`` resamples exactly as this package does. Returns float32; a
-    no-op copy when the rates are equal. Output length is ``T * target_sampling_rate / sampling_rate``
-    rounded half up.
+    loaded with ``trust_remote_code`` resamples exactly as this package does; output length is
+    ``T * target_sampling_rate / sampling_rate`` rounded half up. ``resampler="torchaudio"`` is
+    torchaudio's default resampler (Hann-windowed sinc), which ``--recipe release`` trains with
+    (:func:`codecfake_hf.hann_sinc_resampling.hann_sinc_resample`; length rounded up). Returns
+    float32; a no-op copy when the rates are equal.
     """
-    from codecfake_hf.models.aasist.resampling import resample as resample_with_detector_code
-
     if sampling_rate <= 0 or target_sampling_rate <= 0:
         raise AudioError(f"invalid sample rates {sampling_rate} -> {target_sampling_rate} Hz")
+    if resampler == "torchaudio":
+        from codecfake_hf.hann_sinc_resampling import hann_sinc_resample
+
+        return hann_sinc_resample(waveform, sampling_rate, target_sampling_rate)
+    if resampler != "soxr":
+        raise ValueError(f"unknown resampler {resampler!r}; choose one of {', '.join(RESAMPLERS)}")
+    from codecfake_hf.models.aasist.resampling import resample as resample_with_detector_code
+
     return resample_with_detector_code(waveform, sampling_rate, target_sampling_rate)
 
 

@@ -197,10 +197,13 @@ def load_labelled_dataset(
     return dataset.select_columns(keep)
 
 
-def load_waveform(audio: dict, sampling_rate: int | None = 16000, name: str | None = None) -> np.ndarray:
+def load_waveform(
+    audio: dict, sampling_rate: int | None = 16000, name: str | None = None, resampler: str = "soxr"
+) -> np.ndarray:
     """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) to mono float32 ``[T]`` at
-    ``sampling_rate`` Hz (soundfile, then ``codecfake_hf.audio.resample``); ``sampling_rate=None``
-    keeps the file's own rate (nothing resampled)."""
+    ``sampling_rate`` Hz (soundfile, then ``codecfake_hf.audio.resample`` with ``resampler``, one of
+    ``codecfake_hf.audio.RESAMPLERS``); ``sampling_rate=None`` keeps the file's own rate (nothing
+    resampled)."""
     source = name or audio.get("path") or "<embedded audio>"
     if audio.get("bytes"):
         waveform, rate = decode_audio_bytes(audio["bytes"], source)
@@ -210,6 +213,6 @@ def load_waveform(audio: dict, sampling_rate: int | None = 16000, name: str | No
         raise AudioError(f"{source}: the audio value has neither bytes nor a path")
     if sampling_rate is None:
         return waveform
-    resampled = resample(waveform, rate, sampling_rate)
+    resampled = resample(waveform, rate, sampling_rate, resampler)
     require_resampled(waveform.shape[0], resampled.shape[0], rate, sampling_rate, source)
     return resampled

@@ -69,11 +69,13 @@ class WaveformDataset(torch.utils.data.Dataset):
     Training windows are random (``mode="random"``) and seeded by ``(seed, epoch, index)``;
     evaluation windows are the deterministic first 64,600 samples (``mode="first"``), or random ones
     seeded the same way (the release's protocol; the epoch stays 0 unless :meth:`set_epoch` is called).
-    Audio is resampled to the feature extractor's rate (16 kHz), or with ``native_rate=True`` fed at
-    each file's own rate, not resampled (the release's loader: 24, 44.1 or 48 kHz audio then reaches
-    filters designed for 16 kHz).
-    With ``augmentation`` (RawBoost; give it to the training set only), the whole utterance is
-    augmented before the window is cut, drawing from a generator seeded by ``(seed, epoch, index, 1)``.
+    Audio is resampled to the feature extractor's rate (16 kHz) with ``resampler`` (one of
+    :data:`codecfake_hf.audio.RESAMPLERS`; ``"torchaudio"`` is the release's), or with
+    ``native_rate=True`` fed at each file's own rate, not resampled (the release's early loader: 24,
+    44.1 or 48 kHz audio then reaches filters designed for 16 kHz).
+    With ``augmentation`` (RawBoost), the whole utterance is augmented before the window is cut,
+    drawing from a generator seeded by ``(seed, epoch, index, augmentation_stream)``; the training
+    set uses stream 1, an augmented validation set stream 2, so the two never share draws.
     """
 
     def __init__(
@@ -84,12 +86,16 @@ class WaveformDataset(torch.utils.data.Dataset):
         seed: int = 0,
         native_rate: bool = False,
         augmentation: RawBoostConfig | None = None,
+        resampler: str = "soxr",
+        augmentation_stream: int = 1,
     ) -> None:
         self.dataset = dataset
         self.feature_extractor = feature_extractor
         self.mode = mode
         self.seed = seed
         self.augmentation = augmentation
+        self.augmentation_stream = augmentation_stream
+        self.resampler = resampler
         self.epoch = 0
         self.sampling_rate = None if native_rate else feature_extractor.sampling_rate
 
@@ -102,10 +108,10 @@ class WaveformDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         row = self.dataset[index]
         rate = self.sampling_rate
-        waveform = load_waveform(row["audio"], rate, row.get("utterance_id"))
+        waveform = load_waveform(row["audio"], rate, row.get("utterance_id"), self.resampler)
         if self.augmentation is not None and self.augmentation.algorithm:
             # its own generator, so the window is the same with or without augmentation
-            augmentation_rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+            augmentation_rng = np.random.default_rng([self.seed, self.epoch, index, self.augmentation_stream])
             # at --input-rate native the band edges are placed as if the audio were at the model rate
             waveform = rawboost(
                 waveform, augmentation_rng, self.augmentation, rate or self.feature_extractor.sampling_rate
@@ -432,10 +438,14 @@ def train(config: TrainingConfig) -> Path:
         config.max_eval_samples,
         config.seed,
     )
-    augmentation = RawBoostConfig(algorithm=config.rawboost) if config.rawboost else None
-    native_rate = config.input_rate == "native"
+    augmentation = (
+        RawBoostConfig(algorithm=config.rawboost, fir_alignment=config.rawboost_alignment)
+        if config.rawboost
+        else None
+    )
+    input_options = {"native_rate": config.input_rate == "native", "resampler": config.resampler}
     train_set = WaveformDataset(
-        train_data, feature_extractor, "random", config.seed, native_rate, augmentation
+        train_data, feature_extractor, "random", config.seed, augmentation=augmentation, **input_options
     )
     train_loader = torch.utils.data.DataLoader(
         train_set,
@@ -446,7 +456,15 @@ def train(config: TrainingConfig) -> Path:
         collate_fn=collate,
     )
     eval_loader = torch.utils.data.DataLoader(
-        WaveformDataset(eval_data, feature_extractor, config.eval_window, config.seed, native_rate),
+        WaveformDataset(
+            eval_data,
+            feature_extractor,
+            config.eval_window,
+            config.seed,
+            augmentation=augmentation if config.rawboost_validation else None,
+            augmentation_stream=2,
+            **input_options,
+        ),
         batch_size=config.eval_batch_size or config.batch_size,
         num_workers=config.num_workers,
         collate_fn=collate,

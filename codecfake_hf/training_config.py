@@ -27,8 +27,10 @@ Recipes (``--recipe``):
 - ``release``: what the CodecFake authors' released training code ran (``roger-tseng/CodecDetect``:
   ``config/AASIST-L.conf``, ``main.py``, ``data_utils.py``): Adam lr 1e-4, batch 24, weight decay 1e-4,
   per-step cosine to 5e-6, 5 epochs, cross-entropy weights [0.5, 0.5], stochastic weight averaging of
-  the snapshots that did not worsen the validation EER (``--swa``), audio read at its native rate
-  (``--input-rate native``) and random windows at validation too (``--eval-window random``).
+  the snapshots that did not worsen the validation EER (``--swa``), audio resampled to 16 kHz with
+  torchaudio's default resampler as the release's loader has done since January 2024
+  (``--resampler torchaudio``; ``--input-rate native`` is its earlier loader, which read each file at
+  its own rate) and random windows at validation too (``--eval-window random``).
 """
 
 from __future__ import annotations
@@ -42,17 +44,20 @@ from pathlib import Path
 from accelerate.utils import PrecisionType
 
 from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.audio import RESAMPLERS
+from codecfake_hf.augmentation.rawboost import FIR_ALIGNMENTS
 from codecfake_hf.errors import CodecFakeError, InputFileError
 
 #: The 16 kHz input protocol of AASIST's and the paper's recipes.
-_RESAMPLED_INPUT = {"swa": False, "input_rate": "model", "eval_window": "first"}
+_RESAMPLED_INPUT = {"swa": False, "input_rate": "model", "resampler": "soxr", "eval_window": "first"}
 RECIPES: dict[str, dict] = {
     "paper": {"learning_rate": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "epochs": 100,
               "class_weights": [0.1, 0.9], **_RESAMPLED_INPUT},
     "official": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 100,
                  "class_weights": [0.1, 0.9], **_RESAMPLED_INPUT},
     "release": {"learning_rate": 1e-4, "batch_size": 24, "weight_decay": 1e-4, "epochs": 5,
-                "class_weights": [0.5, 0.5], "swa": True, "input_rate": "native", "eval_window": "random"},
+                "class_weights": [0.5, 0.5], "swa": True, "input_rate": "model", "resampler": "torchaudio",
+                "eval_window": "random"},
 }  # fmt: skip
 #: Values of ``--input-rate``: resample to the model's rate (16 kHz), or keep each file's own rate.
 INPUT_RATES = ("model", "native")
@@ -224,6 +229,20 @@ class TrainingConfig:
             "5 LnL-ISD (SSL-AASIST's LA recipe), 6 LnL-SSI, 7 ISD-SSI, 8 LnL+ISD in parallel"
         },
     )
+    rawboost_alignment: str = field(
+        default="upstream",
+        metadata={
+            "help": "RawBoost's FIR output alignment: upstream (one sample ahead of the filter's delay, as the "
+            "official filterFIR; in mode 8 this low-passes the sum) or centred (delay compensated exactly)"
+        },
+    )
+    rawboost_validation: bool = field(
+        default=False,
+        metadata={
+            "help": "also apply --rawboost to the validation clips, as the official SSL-AASIST recipe did; the "
+            "draws come from (seed, clip) and are the same at every epoch"
+        },
+    )
     swa: bool | None = field(
         default=None,
         metadata={
@@ -235,8 +254,18 @@ class TrainingConfig:
     input_rate: str | None = field(
         default=None,
         metadata={
-            "help": "model: resample every file to the model's rate (16 kHz); native: read each file at its "
-            "own rate, not resampled (the release's loader); None: the recipe's (release: native)"
+            "help": "model: resample every file to the model's rate (16 kHz) with --resampler; native: read "
+            "each file at its own rate, not resampled (the release's early loader, Dec 2023 - Jan 2024); "
+            "None: the recipe's (model)"
+        },
+    )
+    resampler: str | None = field(
+        default=None,
+        metadata={
+            "help": "how --input-rate model resamples: soxr (soxr VHQ, the project's resampler) or torchaudio "
+            "(torchaudio's default windowed sinc: Hann window, 6 zero crossings, roll-off 0.99, as the "
+            "release's loader; written here, torchaudio is not needed); unused with --input-rate native; "
+            "None: the recipe's (paper, official soxr; release torchaudio)"
         },
     )
     eval_window: str | None = field(
@@ -255,7 +284,12 @@ class TrainingConfig:
         for key, value in RECIPES[self.recipe].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
-        for name, choices in (("input_rate", INPUT_RATES), ("eval_window", EVAL_WINDOWS)):
+        for name, choices in (
+            ("input_rate", INPUT_RATES),
+            ("resampler", RESAMPLERS),
+            ("eval_window", EVAL_WINDOWS),
+            ("rawboost_alignment", FIR_ALIGNMENTS),
+        ):
             if getattr(self, name) not in choices:
                 flag = "--" + name.replace("_", "-")
                 raise TrainingConfigError(
@@ -289,6 +323,15 @@ class TrainingConfig:
         if self.rawboost not in range(9):
             raise TrainingConfigError(
                 f"--rawboost {self.rawboost}: choose 0 (off) or a RawBoost algorithm 1-8 (see train.py --help)"
+            )
+        if not isinstance(self.rawboost_validation, bool):
+            raise TrainingConfigError(
+                f"--rawboost-validation {self.rawboost_validation!r}: expected true or false"
+            )
+        if self.rawboost_validation and not self.rawboost:
+            raise TrainingConfigError(
+                "--rawboost-validation: augments validation clips with --rawboost, which is 0 (off); "
+                "choose an algorithm with --rawboost 1-8, or leave --rawboost-validation out"
             )
         ssl_options = [f"--{name.replace('_', '-')}" for name, value in self._ssl_options().items() if value]
         if ssl_options and self.model in _aasist_presets():

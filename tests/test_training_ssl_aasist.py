@@ -45,8 +45,13 @@ def _options(data, output_dir, *extra: str) -> list[str]:
         ({"model": "ssl-aasist-tiny", "front_end_learning_rate": 0}, "--front-end-learning-rate 0.0"),
         ({"model": "tiny", "rawboost": 9}, "--rawboost 9: choose 0 (off) or a RawBoost algorithm 1-8"),
         ({"model": "ssl-aasist-tiny", "freeze_front_end_layers": -1}, "--freeze-front-end-layers -1"),
+        ({"rawboost": 5, "rawboost_alignment": "centered"}, "--rawboost-alignment 'centered': unknown; choose "
+         "upstream or centred"),
+        ({"rawboost_validation": True}, "--rawboost-validation: augments validation clips with --rawboost, which "
+         "is 0 (off)"),
+        ({"rawboost": 3, "rawboost_validation": "yes"}, "--rawboost-validation 'yes': expected true or false"),
     ],
-)
+)  # fmt: skip
 def test_bad_front_end_and_rawboost_options_are_named(options, message):
     with pytest.raises(TrainingConfigError) as error:
         TrainingConfig(**options)
@@ -55,7 +60,8 @@ def test_bad_front_end_and_rawboost_options_are_named(options, message):
 
 def test_new_options_are_saved_and_read_back(tmp_path):
     config = TrainingConfig(model="ssl-aasist-tiny", layer_decay=0.8, front_end_learning_rate=1e-6,
-                            freeze_feature_encoder=True, freeze_front_end_layers=1, rawboost=5)  # fmt: skip
+                            freeze_feature_encoder=True, freeze_front_end_layers=1, rawboost=5,
+                            rawboost_alignment="centred", rawboost_validation=True)  # fmt: skip
     config.save(tmp_path)
     assert TrainingConfig.load(tmp_path) == config
     assert TrainingConfig(model="tiny", rawboost=3).rawboost == 3  # RawBoost applies to any model
@@ -121,6 +127,46 @@ def test_rawboost_option_reaches_training_only(monkeypatch, train_script, data, 
     monkeypatch.setattr(WaveformDataset, "__init__", recording)
     assert train_script.main(_options(data, tmp_path / "run", "--model", "tiny", "--rawboost", "3")) == 0
     assert made == [("random", RawBoostConfig(algorithm=3)), ("first", None)]
+    assert RawBoostConfig(algorithm=3).fir_alignment == "upstream"  # the official filterFIR's lead
+
+
+def test_rawboost_validation_and_alignment_options_reach_both_sets(monkeypatch, train_script, data, tmp_path):
+    made = []
+    original = WaveformDataset.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append((self.mode, self.augmentation, self.augmentation_stream))
+
+    monkeypatch.setattr(WaveformDataset, "__init__", recording)
+    options = [
+        "--model",
+        "tiny",
+        "--rawboost",
+        "8",
+        "--rawboost-alignment",
+        "centred",
+        "--rawboost-validation",
+    ]
+    assert train_script.main(_options(data, tmp_path / "run", *options)) == 0
+    boost = RawBoostConfig(algorithm=8, fir_alignment="centred")
+    assert made == [("random", boost, 1), ("first", boost, 2)]
+
+
+def test_augmented_validation_clips_are_drawn_apart_from_training_and_the_same_each_time(data):
+    rows = load_labelled_dataset(data)
+    extractor = AasistFeatureExtractor(num_samples=8000)
+    boost = RawBoostConfig(algorithm=5)
+
+    def validation_set() -> WaveformDataset:
+        return WaveformDataset(rows, extractor, "first", seed=7, augmentation=boost, augmentation_stream=2)
+
+    training_set = WaveformDataset(rows, extractor, "first", seed=7, augmentation=boost)
+    plain = WaveformDataset(rows, extractor, "first", seed=7)
+    first, again = validation_set(), validation_set()  # a resumed run builds it anew
+    assert not torch.equal(first[0][0], plain[0][0])
+    assert not torch.equal(first[0][0], training_set[0][0])  # its own draws, not the training clip's
+    assert all(torch.equal(first[index][0], again[index][0]) for index in range(len(rows)))
 
 
 @pytest.fixture(scope="module")

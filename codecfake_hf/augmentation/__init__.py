@@ -1,5 +1,5 @@
 """Data augmentation for training detectors."""
 
-from .rawboost import RAWBOOST_ALGORITHMS, RawBoostConfig, rawboost, rawboost_transform
+from .rawboost import FIR_ALIGNMENTS, RAWBOOST_ALGORITHMS, RawBoostConfig, rawboost, rawboost_transform
 
-__all__ = ["RAWBOOST_ALGORITHMS", "RawBoostConfig", "rawboost", "rawboost_transform"]
+__all__ = ["FIR_ALIGNMENTS", "RAWBOOST_ALGORITHMS", "RawBoostConfig", "rawboost", "rawboost_transform"]

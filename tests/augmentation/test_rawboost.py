@@ -11,7 +11,6 @@ from scipy import signal
 from codecfake_hf.augmentation import RAWBOOST_ALGORITHMS, RawBoostConfig, rawboost, rawboost_transform
 from codecfake_hf.augmentation.rawboost import (
     convolutive_noise,
-    fir_filter,
     impulsive_noise,
     random_notch_filter,
     stationary_noise,
@@ -67,14 +66,6 @@ def test_cascade_lengths_follow_the_published_ranges():
     rng = np.random.default_rng(1)
     lengths = [random_notch_filter(rng, RawBoostConfig(), (0, 0), RATE).shape[0] for _ in range(50)]
     assert all(length % 2 == 1 and 51 <= length <= 491 for length in lengths)
-
-
-def test_fir_filter_is_centred_and_keeps_length():
-    impulse = np.zeros(4000)
-    impulse[2000] = 1.0
-    taps = signal.firwin(51, [1000, 2000], fs=RATE)
-    out = fir_filter(impulse, taps)
-    assert out.shape == impulse.shape and int(np.argmax(np.abs(out))) == 2000
 
 
 def test_convolutive_noise_is_zero_mean_within_full_scale_and_nonlinear(speech):

@@ -5,8 +5,11 @@ cut to windows of ``num_samples`` (64,600 = about 4.04 s). Three window modes:
 
 - ``"first"`` (evaluation, the official protocol, deterministic): the first ``num_samples`` samples;
   shorter audio is repeat-padded (the waveform tiled end to end, then cut). Never zero-padded.
-- ``"random"`` (training): a uniformly random window of longer audio; audio of exactly
-  ``num_samples`` is used whole (the official loader crashes there); shorter audio is repeat-padded.
+- ``"random"`` (training): a random window of longer audio, its start uniform over
+  ``0 .. T - num_samples - 1`` as AASIST's (clovaai/aasist) and the CodecFake release's loaders
+  draw it (``np.random.randint(T - num_samples)``: the window ending on the last sample is never drawn);
+  audio of exactly ``num_samples`` is used whole (as the CodecFake release; AASIST's own loader
+  raises there); shorter audio is repeat-padded.
 - ``"full"`` (evaluation of long recordings, deterministic): consecutive non-overlapping windows
   covering the whole recording, the last one aligned to the end (it may overlap the one before), so
   no sample is dropped and nothing is padded; audio up to ``num_samples`` gives one repeat-padded
@@ -112,13 +115,15 @@ def window_starts(
 ) -> list[int]:
     """Start samples of the windows of ``length`` samples taken from audio of ``num_total`` samples.
 
-    Audio not longer than ``length`` always gives ``[0]`` (it is repeat-padded later).
+    Audio not longer than ``length`` always gives ``[0]`` (it is repeat-padded later). A random start
+    is uniform over ``0 .. num_total - length - 1`` (``randint(num_total - length)`` in AASIST's and
+    the CodecFake release's loaders).
     """
     if num_total <= length or mode == "first":
         return [0]
     if mode == "random":
         rng = rng if rng is not None else np.random.default_rng()
-        return [int(rng.integers(0, num_total - length + 1))]
+        return [int(rng.integers(0, num_total - length))]
     num_windows = -(-num_total // length)
     return [*range(0, (num_windows - 1) * length, length), num_total - length]
 

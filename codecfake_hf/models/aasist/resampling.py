@@ -69,19 +69,32 @@ def sinc_resample(waveform: np.ndarray, sampling_rate: int, target_sampling_rate
     ``sampling_rate`` Hz to float32 at ``target_sampling_rate`` Hz, ``output_length(T, ...)`` samples.
 
     A Kaiser-windowed sinc (140 dB stop band; cut-off and transition as soxr VHQ, see the module
-    docstring) at the exact rational ratio ``up / down = target_sampling_rate / sampling_rate``;
-    samples outside the input count as zeros. Polyphase form: the outputs ``n = r, r + up, r + 2 up,
-    ...`` share one weight row and their input windows move by ``down`` samples, so each group of
-    phases ``r`` is one strided ``conv1d`` (float32), a kernel per phase placed at its window's offset.
+    docstring) at the exact rational ratio ``up / down = target_sampling_rate / sampling_rate``,
+    applied by :func:`polyphase_resample`.
     """
-    samples = np.asarray(waveform, dtype=np.float32)
     divisor = math.gcd(int(sampling_rate), int(target_sampling_rate))
     up, down = int(target_sampling_rate) // divisor, int(sampling_rate) // divisor
     table, reach = _kaiser_sinc_table(up, down)
+    num_out = output_length(np.shape(waveform)[0], int(sampling_rate), int(target_sampling_rate))
+    return polyphase_resample(waveform, up, down, table, reach, num_out)
+
+
+def polyphase_resample(
+    waveform: np.ndarray, up: int, down: int, table: np.ndarray, reach: int, num_out: int
+) -> np.ndarray:
+    """Interpolate ``[T]`` or ``[T, channels]`` float audio at the rational ratio ``up / down`` (both
+    in lowest terms) with a weight ``table [up, 2 * reach + 1]`` laid out as :func:`_kaiser_sinc_table`'s;
+    returns the first ``num_out`` output samples, float32 ``[num_out]`` or ``[num_out, channels]``.
+
+    Output sample ``n`` sits at input time ``n * down / up``; samples outside the input count as
+    zeros. Polyphase form: the outputs ``n = r, r + up, r + 2 up, ...`` share one weight row and their
+    input windows move by ``down`` samples, so each group of phases ``r`` is one strided ``conv1d``
+    (float32), a kernel per phase placed at its window's offset.
+    """
+    samples = np.asarray(waveform, dtype=np.float32)
     taps = table.shape[1]
-    num_out = output_length(samples.shape[0], int(sampling_rate), int(target_sampling_rate))
     signal = torch.from_numpy(samples.reshape(samples.shape[0], -1).T.copy())  # [channels, T]
-    signal = F.pad(signal, (reach, reach + 1 + down))[:, None]  # [channels, 1, reach + T + reach + 1 + down]
+    signal = F.pad(signal, (reach, reach + 1 + 2 * down))[:, None]  # [channels, 1, T + 2 reach + 1 + 2 down]
     phases = np.arange(up)
     offsets, rows = (phases * down) // up, (phases * down) % up  # window start and weight row of phase r
     group = max(1, min(up, int(math.sqrt(_GROUP_WEIGHTS * up / down)), _GROUP_WEIGHTS // taps))
