@@ -192,7 +192,10 @@ CODECS: dict[str, CodecSpec] = {
             files=("config.json", "model.safetensors"),
             sampling_rate=24000,
             n_quantizers=2,
-            license="CC BY-NC 4.0 (upstream encodec release; the Hub card states no licence)",
+            # facebookresearch/encodec moved from CC BY-NC 4.0 to MIT in 349b729 ("Releasing under the MIT
+            # license", 2023-04-26), the release these weights belong to; the facebook/encodec_48khz card
+            # states MIT as well
+            license="MIT (facebookresearch/encodec since 349b729, 2023-04-26; before: CC BY-NC 4.0)",
             processing=f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
             kbps=1.5,
             frame_rate_hz=75.0,
