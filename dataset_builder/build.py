@@ -235,14 +235,55 @@ def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
     return shards
 
 
-def shard_is_done(path: Path, fingerprint: str) -> bool:
-    """Whether ``path`` is a complete parquet shard written for ``fingerprint`` (its footer is
-    read; a missing, truncated or stale file is not done)."""
+def shard_rows(path: Path, fingerprint: str) -> int | None:
+    """The rows of ``path`` if it is a complete parquet shard written for ``fingerprint`` (its footer is
+    read), else None (missing, truncated or stale)."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
+        footer = pq.read_metadata(path)
     except (OSError, ValueError):
-        return False
-    return metadata.get(_FINGERPRINT_KEY) == fingerprint.encode()
+        return None
+    return footer.num_rows if (footer.metadata or {}).get(_FINGERPRINT_KEY) == fingerprint.encode() else None
+
+
+def shard_is_done(path: Path, fingerprint: str) -> bool:
+    """Whether ``path`` is a complete parquet shard written for ``fingerprint``."""
+    return shard_rows(path, fingerprint) is not None
+
+
+def check_planned_shards(
+    out: Path, plan: Sequence[tuple[str, Shard]], options: BuildOptions, processes: BuildProcesses
+) -> None:
+    """Before anything is published: every shard of the build's ``plan`` (``(config, shard)``, the order
+    that shared the work out) is in ``out`` with its planned rows. A launched build whose ``--out`` is not
+    one folder for all processes (a local path on each machine) leaves the others' shards elsewhere.
+
+    Raises:
+        DatasetBuildError: one line naming the missing shards and the processes that had them to write.
+    """
+    missing = [
+        (index % processes.world, f"data/{config}/{shard.filename}")
+        for index, (config, shard) in enumerate(plan)
+        if shard_rows(out / "data" / config / shard.filename, shard_fingerprint(shard, config, options))
+        != len(shard.rows)
+    ]
+    if not missing:
+        return
+    listed = ", ".join(name for _, name in missing[:8]) + (
+        f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+    )
+    if processes.world > 1:
+        ranks = ", ".join(str(rank) for rank in sorted({rank for rank, _ in missing}))
+        why = (
+            f" (process(es) {ranks} of {processes.world} had them to write); --out must be one folder that every "
+            "process of the launch reads and writes (the same path on a shared file system), not a local "
+            "folder per machine; relaunch with a shared --out"
+        )
+    else:
+        why = "; run the build again to write them"
+    raise DatasetBuildError(
+        f"{out}: {len(missing)} of the build's {len(plan)} planned shards are missing or incomplete ({listed}); "
+        f"no card or build_report.json was written{why}"
+    )
 
 
 def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
@@ -472,6 +513,13 @@ def list_corpus(
                         json.dumps({"kind": kind, "manifest": manifest.to_json()}), encoding="utf-8"
                     )
             return manifest
+        with processes.failure_named():
+            if not path.is_file():
+                raise DatasetBuildError(
+                    f"{path}: not found, though the main process wrote it before this process looked: --out must "
+                    "be one folder that every process of the launch reads and writes (the same path on a shared "
+                    "file system), not a local folder per machine"
+                )
         listed = json.loads(path.read_text(encoding="utf-8"))
     return _MANIFESTS[listed["kind"]].from_json(listed["manifest"])
 
@@ -551,6 +599,7 @@ def build_codecfake(
         with processes.main_first():  # the others return the report the main process wrote
             if not processes.is_main:
                 return read_build_report(out)
+            check_planned_shards(out, plan, options, processes)  # nothing is published unless all are there
             for codec_id in built:
                 tidy_config(codec_id, shards, out, cache_dir)
             configs = complete_configs(out, shards, options)
