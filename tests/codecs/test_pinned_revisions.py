@@ -7,12 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx2
 import pytest
-from huggingface_hub import constants
 from huggingface_hub.errors import RevisionNotFoundError
 
-from codecfake_hf import hub
 from codecfake_hf.cli import main
 from codecfake_hf.codecs import registry
 from codecfake_hf.hub import CheckpointUnavailableError
@@ -46,25 +43,11 @@ def test_the_readme_lists_each_row_s_revision():
 
 
 @pytest.fixture
-def downloads(monkeypatch, tmp_path) -> list[tuple[str, str, str | None]]:
+def downloads(fake_downloads) -> list[tuple[str, str, str | None]]:
     """Online, every ``hf_hub_download`` recorded as (repo, file, revision); a revision "missing" does
     not exist."""
-    asked = []
-
-    def fake_download(repo_id, filename, revision=None, **kwargs):
-        asked.append((repo_id, filename, revision))
-        if revision == "missing":
-            request = httpx2.Request("GET", f"https://huggingface.co/{repo_id}/resolve/{revision}/{filename}")
-            raise RevisionNotFoundError("404", response=httpx2.Response(404, request=request))
-        path = tmp_path / repo_id / (revision or "main") / filename
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("weights")
-        return str(path)
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hub_answers", lambda *args, **kwargs: True)
-    monkeypatch.setattr(hub, "hf_hub_download", fake_download)
-    return asked
+    fake_downloads.refuse["missing"] = RevisionNotFoundError
+    return fake_downloads.asked
 
 
 @pytest.mark.parametrize("codec_id", ["E", "D1", "A", "C", "B1"])
