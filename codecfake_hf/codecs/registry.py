@@ -130,6 +130,7 @@ def _dac(
     ratios: tuple[int, ...],
     n_q: int,
     name: str,
+    *,
     revision: str,
     revision_source: str,
 ) -> CodecSpec:
@@ -218,8 +219,8 @@ CODECS: dict[str, CodecSpec] = {
             (2, 4, 5, 8),
             12,
             "dac_16khz",
-            "7c2fc5e759f1f501aefc6e7a0265cc57f5d17ba7",
-            _pinned_by(2),
+            revision="7c2fc5e759f1f501aefc6e7a0265cc57f5d17ba7",
+            revision_source=_pinned_by(2),
         ),
         _dac(
             "D2",
@@ -228,8 +229,8 @@ CODECS: dict[str, CodecSpec] = {
             (2, 4, 5, 8),
             32,
             "dac_24khz",
-            "6ba020b5ba7d9d8076fb90db7e67f27e31980f6e",
-            _pinned_by(
+            revision="6ba020b5ba7d9d8076fb90db7e67f27e31980f6e",
+            revision_source=_pinned_by(
                 3, "; at this commit model.safetensors has 298,652,268 bytes, sha256 7452e3fc6972991d..."
             ),
         ),
@@ -240,9 +241,9 @@ CODECS: dict[str, CodecSpec] = {
             (2, 4, 8, 8),
             9,
             "dac_44khz",
-            "c1bc521685adf9cfe247bc39a5ca58917eda1ac4",
-            _pinned_by(3),
-        ),  # fmt: skip
+            revision="c1bc521685adf9cfe247bc39a5ca58917eda1ac4",
+            revision_source=_pinned_by(3),
+        ),
         CodecSpec(
             id="E",
             family="EnCodec",
