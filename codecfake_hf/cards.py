@@ -4,9 +4,9 @@ huggingface_hub's ``ModelCard`` / ``ModelCardData``, and the checks a card passe
 The YAML header carries:
 
 - ``license``: derived from what the detector was trained on: the most restrictive of VCTK's licence
-  (CC BY 4.0) and the weight licences of the codecs that made its training subsets, so a detector
-  trained on a non-commercial subset (C, E) is ``cc-by-nc-4.0``; MIT for the official ASVspoof 2019
-  weights;
+  (CC BY 4.0) and the weight licences of the codecs that made its training subsets
+  (:func:`~codecfake_hf.dataset_card.combined_license`), so a detector trained on a non-commercial
+  subset (C, xcodec2) is ``cc-by-nc-4.0``; MIT for the official ASVspoof 2019 weights;
 - ``datasets``: the Hub id (``ORG/NAME``) of the CodecFake dataset it was trained on; a card whose
   dataset links nowhere is refused by :func:`check_card_links`;
 - ``base_model``: the pretrained model it was fine-tuned from, when that is a Hub model;
@@ -29,6 +29,7 @@ from codecfake_hf.codecs.registry import CODECS, get_spec
 from codecfake_hf.dataset_card import (
     DEFAULT_CONFIG,
     ConfigLicense,
+    combined_license,
     config_license,
     default_config_subsets,
     read_card,
@@ -57,16 +58,6 @@ ASVSPOOF5_METRIC_NAMES = {
 }
 #: Licence of the official AASIST weights (ASVspoof 2019 LA baseline).
 BASELINE_LICENSE = ConfigLicense("ASVspoof 2019 LA (official AASIST weights)", "mit", "MIT", "")
-#: From least to most restrictive; a detector gets the most restrictive licence of its training data.
-_RESTRICTIVENESS = [
-    "mit",
-    "apache-2.0",
-    "cc-by-4.0",
-    "cc-by-sa-4.0",
-    "cc-by-nc-4.0",
-    "cc-by-nc-sa-4.0",
-    "other",
-]
 
 
 class CardLinkError(CodecFakeError, ValueError):
@@ -79,11 +70,12 @@ def _template(name: str) -> str:
 
 def training_license(subsets: Sequence[str] | None) -> ConfigLicense:
     """The licence of a detector trained on VCTK + ``subsets`` (codec ids): the most restrictive of
-    theirs (VCTK: CC BY 4.0; each subset: its codec weights'). ``None``: the official baseline."""
+    theirs (VCTK: CC BY 4.0; each subset: its codec weights'; :func:`combined_license`). ``None``: the
+    official baseline."""
     if subsets is None:
         return BASELINE_LICENSE
     parts = [config_license(config) for config in [BONAFIDE_CONFIG, *subsets]]
-    return max(parts, key=lambda part: _RESTRICTIVENESS.index(part.license))
+    return combined_license(parts, "training data")
 
 
 def training_summary(training: TrainingConfig) -> str:

@@ -462,7 +462,9 @@ def _resynthesize(args: argparse.Namespace) -> int:
     check_output_file(output)
     waveform, rate = load_audio(args.input)
     local_dir = None if args.checkpoint_dir is None else str(args.checkpoint_dir)
-    codec = load_codec(args.codec, tiny=args.tiny, device=args.device, local_dir=local_dir)
+    codec = load_codec(
+        args.codec, tiny=args.tiny, device=args.device, local_dir=local_dir, revision=args.revision
+    )
     write_audio(output, codec.resynthesize_one(waveform, rate), codec.sampling_rate)
     print(
         f"wrote {args.output} ({codec.sampling_rate} Hz, 16-bit, codec {args.codec}"
@@ -676,6 +678,12 @@ def _add_resynthesize_command(commands) -> None:
     resyn.add_argument("--tiny", action="store_true", help="tiny random-weight model (offline demo, tests)")
     resyn.add_argument("--checkpoint-dir", default=None, help="folder holding the codec's checkpoint files")
     resyn.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
+    resyn.add_argument(
+        "--revision",
+        default=None,
+        help="Hub branch, tag or commit of the codec's weights (default: the commit the registry pins; "
+        "main: the newest upload)",
+    )
     resyn.set_defaults(func=_resynthesize)
 
 

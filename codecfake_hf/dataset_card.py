@@ -6,8 +6,9 @@ The YAML header is what the Hub and ``datasets`` read:
 - ``configs``: ``default`` (bona fide + every built subset, so ``load_dataset(repo)`` needs no
   config name), ``bonafide`` (VCTK alone) and one config per codec subset, each listing for every
   split the bona fide shards and its own (bona fide audio is stored once);
-- ``license``: the Hub licence id of every part (VCTK: CC BY 4.0; each subset: its codec weights'
-  licence), ``other`` + ``license_name`` / ``license_link`` for a licence the Hub has no id for;
+- ``license``: the Hub licence id of every part (VCTK: CC BY 4.0, or the corpus's licence; each subset:
+  its codec weights' licence), any of the Hub's ids (:mod:`codecfake_hf.hub_licenses`); ``other`` +
+  ``license_name`` / ``license_link`` for a licence the Hub has no id for;
   the card body lists the licence of every config with a link to where it is stated;
 - ``source_datasets`` (VCTK on the Hub), ``task_categories``, ``size_categories``.
 
@@ -17,7 +18,6 @@ The body comes from the Jinja template ``model_cards/dataset_card.md``.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -25,6 +25,14 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from codecfake_hf.hub_licenses import (
+    NESTED_CLASSES,
+    hub_license_id,
+    is_noncommercial,
+    license_class,
+    license_rank,
+    license_slug,
+)
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 
@@ -36,19 +44,6 @@ POOLED_CONFIGS = (DEFAULT_CONFIG, BONAFIDE_CONFIG)
 VCTK_HUB_ID = "CSTR-Edinburgh/vctk"
 VCTK_LICENSE = "CC BY 4.0"
 VCTK_LICENSE_LINK = "https://doi.org/10.7488/ds/2645"
-#: Hub licence ids that registry licence texts map to (anything else is ``other``).
-HUB_LICENSE_IDS = frozenset(
-    {
-        "mit",
-        "apache-2.0",
-        "cc-by-4.0",
-        "cc-by-sa-4.0",
-        "cc-by-nc-4.0",
-        "cc-by-nc-sa-4.0",
-        "cc0-1.0",
-        "unknown",
-    }
-)
 _HUB = "https://huggingface.co"
 
 
@@ -61,24 +56,45 @@ class ConfigLicense:
         license: Hub licence id ("cc-by-nc-4.0"), or "other".
         license_name: the licence as stated by its source (registry text for codec weights).
         license_link: where the licence is stated (the weights' Hub repo, VCTK's DOI).
+        combines: for a licence that stands for several (:func:`combined_license`), their Hub ids.
     """
 
     config: str
     license: str
     license_name: str
     license_link: str
+    combines: tuple[str, ...] = ()
 
     @property
     def noncommercial(self) -> bool:
-        return "-nc" in self.license or "NC" in self.license_name
+        """Whether it (or one of the licences it combines) forbids commercial use."""
+        return any(is_noncommercial(license_id) for license_id in (self.license, *self.combines))
 
 
-def hub_license_id(text: str) -> str:
-    """The Hub licence id of a licence text: "CC BY-NC 4.0 (non-commercial)" -> "cc-by-nc-4.0",
-    "MIT (README statement)" -> "mit"; "other" when the Hub has no id for it."""
-    stated = text.split("(")[0].strip().lower()
-    candidate = re.sub(r"[\s_]+", "-", stated)
-    return candidate if candidate in HUB_LICENSE_IDS else "other"
+def combined_license(parts: Sequence[ConfigLicense], config: str) -> ConfigLicense:
+    """The licence of something made from all of ``parts`` (a detector trained on them): the most
+    restrictive part (:func:`~codecfake_hf.hub_licenses.license_rank`). Permissive and attribution
+    licences nest, so the strictest of them stands for the rest; share-alike, use-restricted,
+    non-commercial and unnamed (``other``) licences do not, so two different ones among the parts make
+    ``other`` whose name joins them ("cc-by-sa-4.0-and-gpl-3.0"). A part whose licence is ``unknown``
+    makes the whole unknown."""
+    strictest = max(parts, key=lambda part: license_rank(part.license))
+    if strictest.license == "unknown":
+        return strictest
+    own_terms = {
+        (part.license, part.license_name if part.license == "other" else ""): part
+        for part in parts
+        if license_class(part.license) not in NESTED_CLASSES
+    }
+    if len(own_terms) <= 1:
+        return strictest
+    names = sorted(
+        {
+            license_slug(part.license_name) if part.license == "other" else part.license
+            for part in own_terms.values()
+        }
+    )
+    return ConfigLicense(config, "other", "-and-".join(names), "", tuple(sorted({i for i, _ in own_terms})))
 
 
 def config_license(config: str) -> ConfigLicense:
@@ -149,11 +165,7 @@ def card_data(
     other = [part for part in parts if part.license == "other"]
     extra = {}
     if other:  # the Hub has no id for these: name them, and link the one source when there is one
-        extra["license_name"] = "-and-".join(
-            dict.fromkeys(
-                re.sub(r"[^a-z0-9.]+", "-", o.license_name.split("(")[0].lower()).strip("-") for o in other
-            )
-        )
+        extra["license_name"] = "-and-".join(dict.fromkeys(license_slug(o.license_name) for o in other))
         if len({o.license_link for o in other}) == 1 and other[0].license_link:
             extra["license_link"] = other[0].license_link
     return DatasetCardData(

@@ -35,11 +35,12 @@ class ModelLoadError(CodecFakeError, ValueError):
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A resolved model: a local folder or a Hub repo id; ``local_files_only`` when only the local
-    cache may be used (offline, or the Hub unreachable)."""
+    """A resolved model: a local folder or a Hub repo id (at ``revision``, None: ``main``);
+    ``local_files_only`` when only the local cache may be used (offline, or the Hub unreachable)."""
 
     name: str
     local_files_only: bool = False
+    revision: str | None = None
 
 
 def is_repo_id(name: str) -> bool:
@@ -56,13 +57,21 @@ def is_repo_id(name: str) -> bool:
     return True
 
 
-def hub_lookup_problem(repo_id: str, repo_type: str) -> str | None:
-    """Ask the Hub once (no retries) whether ``repo_id`` exists; None if it does, else what is wrong."""
+def hub_lookup_problem(repo_id: str, repo_type: str, revision: str | None = None) -> str | None:
+    """Ask the Hub once (no retries) whether ``repo_id`` (at ``revision``) exists; None if it does, else
+    what is wrong."""
     from huggingface_hub import HfApi, constants
-    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     try:
-        HfApi().repo_info(repo_id, repo_type=repo_type, timeout=HUB_LOOKUP_TIMEOUT_S)
+        HfApi().repo_info(repo_id, repo_type=repo_type, revision=revision, timeout=HUB_LOOKUP_TIMEOUT_S)
+    except RevisionNotFoundError:
+        return f"the Hub {repo_type} repo {repo_id} has no revision {revision!r}; pass an existing branch, tag or commit"
     except GatedRepoError:
         return (
             f"the Hub {repo_type} repo {repo_id} is gated: accept its terms on the Hub, then `hf auth login`"
@@ -88,8 +97,9 @@ def no_such_folder(name: str, what: str) -> str:
     return f"{name}: no such {what} folder{where}"
 
 
-def resolve_model_source(name_or_path: str | os.PathLike) -> ModelSource:
-    """Decide where the model ``name_or_path`` is loaded from (see the module docstring).
+def resolve_model_source(name_or_path: str | os.PathLike, revision: str | None = None) -> ModelSource:
+    """Decide where the model ``name_or_path`` is loaded from (see the module docstring); a Hub repo is
+    read at ``revision`` (None: ``main``; ignored for a folder).
 
     Raises:
         SourceNotFoundError: a folder without ``config.json``; a missing path that cannot be a repo
@@ -106,17 +116,19 @@ def resolve_model_source(name_or_path: str | os.PathLike) -> ModelSource:
         return ModelSource(str(path))
     if not is_repo_id(name):
         raise SourceNotFoundError(f"{no_such_folder(name, 'model')}; check the path, or {_MAKE_MODEL}")
-    cached = isinstance(try_to_load_from_cache(name, "config.json"), str)
+    cached = isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
+    at = f" at revision {revision}" if revision else ""
     if is_offline_mode():
         if cached:
-            return ModelSource(name, local_files_only=True)
+            return ModelSource(name, local_files_only=True, revision=revision)
+        download = f"hf download {name}" + (f" --revision {revision}" if revision else "")
         raise SourceNotFoundError(
             f"{no_such_folder(name, 'model')}, and HF_HUB_OFFLINE is set, so the Hub repo {name} was not looked up "
-            f"(it is not in the local cache); check the path, or run `hf download {name}` with network access"
+            f"(it is not in the local cache{at}); check the path, or run `{download}` with network access"
         )
-    problem = hub_lookup_problem(name, "model")
+    problem = hub_lookup_problem(name, "model", revision)
     if problem is None or cached:  # the cache loads without further network attempts
-        return ModelSource(name, local_files_only=problem is not None)
+        return ModelSource(name, local_files_only=problem is not None, revision=revision)
     raise SourceNotFoundError(f"{no_such_folder(name, 'model')}, and {problem}")
 
 

@@ -37,7 +37,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
@@ -48,7 +48,14 @@ from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
-from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, family_module, get_spec, load_codec
+from codecfake_hf.codecs.registry import (
+    CODECS,
+    TAXONOMY_FIELDS,
+    family_module,
+    fetch_checkpoint,
+    get_spec,
+    load_codec,
+)
 from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, LABEL_NAMES, SPOOF
 from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
@@ -95,9 +102,9 @@ class Shard:
 
 
 @functools.lru_cache(maxsize=1)
-def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None):
+def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None, revision: str | None):
     """The codec of the current worker process, loaded once per (codec, device)."""
-    return load_codec(codec_id, tiny=tiny, device=device, local_dir=local_dir)
+    return load_codec(codec_id, tiny=tiny, device=device, local_dir=local_dir, revision=revision)
 
 
 def make_examples(
@@ -110,6 +117,7 @@ def make_examples(
     batch_size: int,
     threads: int | None = None,
     local_dir: str | None = None,
+    revision: str | None = None,
 ) -> dict[str, list]:
     """Batched ``map`` function: the CodecFake examples of a batch of VCTK rows.
 
@@ -119,6 +127,7 @@ def make_examples(
         codec_id: a registry id ("E", ...) or ``"bonafide"`` (the source audio itself).
         threads: torch threads for this process (:meth:`BuildOptions.threads_per_process`).
         local_dir: folder of the codec's checkpoint files (None: the Hub cache).
+        revision: Hub revision of the codec's weights (None: the registry's pin).
 
     Returns:
         Columns audio (``{"bytes": FLAC, "path"}``), label (0 spoof / 1 bona fide), codec and the
@@ -130,7 +139,7 @@ def make_examples(
     if codec_id == BONAFIDE_CONFIG:
         outputs = sources
     else:
-        codec = _codec(codec_id, tiny, rank_device(device, rank), local_dir)
+        codec = _codec(codec_id, tiny, rank_device(device, rank), local_dir, revision)
         outputs = _resynthesize(codec, codec_id, sources, batch["utterance_id"], batch_size)
     label = BONAFIDE if codec_id == BONAFIDE_CONFIG else SPOOF
     return {
@@ -184,11 +193,14 @@ def _checked(output: np.ndarray, codec_id: str, utterance_id: str) -> np.ndarray
         raise DatasetBuildError(str(error)) from None
 
 
-def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
-    """What identifies a codec's output: its spec (weights, rate, processing) and the tiny flag."""
+def codec_fingerprint(codec_id: str, tiny: bool, revision: str | None = None) -> dict:
+    """What identifies a codec's output: its spec (weights, rate, processing), the tiny flag and the Hub
+    revision its weights were downloaded at (:meth:`BuildOptions.weights_revision`; left out when None,
+    so unpinned, tiny and ``--checkpoint-dir`` codecs keep their fingerprints)."""
     if codec_id == BONAFIDE_CONFIG:
         return {"codec": BONAFIDE_CONFIG}
     spec = get_spec(codec_id)
+    revised = {"revision": revision} if revision is not None else {}
     return {
         "codec": spec.id,
         "repo": spec.repo_id,
@@ -198,13 +210,16 @@ def codec_fingerprint(codec_id: str, tiny: bool) -> dict:
         "peak": spec.input_peak,
         "options": spec.options,
         "tiny": tiny,
+        **revised,
     }
 
 
-def shard_fingerprint(shard: Shard, codec_id: str, tiny: bool) -> str:
-    """Fingerprint of one output shard (build version, codec, the shard's sources)."""
+def shard_fingerprint(shard: Shard, codec_id: str, options: BuildOptions) -> str:
+    """Fingerprint of one output shard (build version, codec and its weights, the shard's sources)."""
     sources = [(row["utterance_id"], row["path"], row["source"]) for row in shard.rows]
-    return cache_key([BUILD_VERSION, codec_fingerprint(codec_id, tiny), shard.split, shard.filename, sources])
+    revision = None if codec_id == BONAFIDE_CONFIG else options.weights_revision(codec_id)
+    codec = codec_fingerprint(codec_id, options.tiny, revision)
+    return cache_key([BUILD_VERSION, codec, shard.split, shard.filename, sources])
 
 
 def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
@@ -220,14 +235,55 @@ def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
     return shards
 
 
-def shard_is_done(path: Path, fingerprint: str) -> bool:
-    """Whether ``path`` is a complete parquet shard written for ``fingerprint`` (its footer is
-    read; a missing, truncated or stale file is not done)."""
+def shard_rows(path: Path, fingerprint: str) -> int | None:
+    """The rows of ``path`` if it is a complete parquet shard written for ``fingerprint`` (its footer is
+    read), else None (missing, truncated or stale)."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
+        footer = pq.read_metadata(path)
     except (OSError, ValueError):
-        return False
-    return metadata.get(_FINGERPRINT_KEY) == fingerprint.encode()
+        return None
+    return footer.num_rows if (footer.metadata or {}).get(_FINGERPRINT_KEY) == fingerprint.encode() else None
+
+
+def shard_is_done(path: Path, fingerprint: str) -> bool:
+    """Whether ``path`` is a complete parquet shard written for ``fingerprint``."""
+    return shard_rows(path, fingerprint) is not None
+
+
+def check_planned_shards(
+    out: Path, plan: Sequence[tuple[str, Shard]], options: BuildOptions, processes: BuildProcesses
+) -> None:
+    """Before anything is published: every shard of the build's ``plan`` (``(config, shard)``, the order
+    that shared the work out) is in ``out`` with its planned rows. A launched build whose ``--out`` is not
+    one folder for all processes (a local path on each machine) leaves the others' shards elsewhere.
+
+    Raises:
+        DatasetBuildError: one line naming the missing shards and the processes that had them to write.
+    """
+    missing = [
+        (index % processes.world, f"data/{config}/{shard.filename}")
+        for index, (config, shard) in enumerate(plan)
+        if shard_rows(out / "data" / config / shard.filename, shard_fingerprint(shard, config, options))
+        != len(shard.rows)
+    ]
+    if not missing:
+        return
+    listed = ", ".join(name for _, name in missing[:8]) + (
+        f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+    )
+    if processes.world > 1:
+        ranks = ", ".join(str(rank) for rank in sorted({rank for rank, _ in missing}))
+        why = (
+            f" (process(es) {ranks} of {processes.world} had them to write); --out must be one folder that every "
+            "process of the launch reads and writes (the same path on a shared file system), not a local "
+            "folder per machine; relaunch with a shared --out"
+        )
+    else:
+        why = "; run the build again to write them"
+    raise DatasetBuildError(
+        f"{out}: {len(missing)} of the build's {len(plan)} planned shards are missing or incomplete ({listed}); "
+        f"no card or build_report.json was written{why}"
+    )
 
 
 def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
@@ -258,7 +314,7 @@ def build_shards(
     folder = out / "data" / codec_id
     for shard in tqdm(shards, desc=f"config {codec_id}", unit="shard", disable=not show_progress):
         path = folder / shard.filename
-        fingerprint = shard_fingerprint(shard, codec_id, options.tiny)
+        fingerprint = shard_fingerprint(shard, codec_id, options)
         if shard_is_done(path, fingerprint) or not shard.rows:
             continue
         rows = [{k: r[k] for k in ("speaker_id", "utterance_id", "path", "text")} for r in shard.rows]
@@ -277,6 +333,7 @@ def build_shards(
                     "batch_size": options.batch_size,
                     "threads": options.threads_per_process(),
                     "local_dir": options.codec_dir(codec_id),
+                    "revision": None if codec_id == BONAFIDE_CONFIG else options.weights_revision(codec_id),
                 },
                 remove_columns=["path"],
                 features=FEATURES,
@@ -310,15 +367,15 @@ def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
     """
     from huggingface_hub import is_offline_mode
 
-    from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+    from codecfake_hf.hub import CheckpointUnavailableError
 
     if options.tiny:
         return
     unavailable, first_error = [], None
     for codec_id in codec_ids:
-        spec = get_spec(codec_id)
+        spec = replace(get_spec(codec_id), revision=options.weights_revision(codec_id))
         try:
-            fetch_files(spec.repo_id, spec.files, local_dir=options.codec_dir(spec.id))
+            fetch_checkpoint(spec, local_dir=options.codec_dir(spec.id))
         except CheckpointUnavailableError as error:
             unavailable.append(spec)
             first_error = first_error or str(error).splitlines()[0]
@@ -330,10 +387,13 @@ def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
         where = "not in the Hub cache and HF_HUB_OFFLINE is set"
     else:
         where = f"not in the Hub cache and not downloadable ({first_error})"
-    files_by_repo: dict[str, dict[str, None]] = {}  # B1-B3 share a repo; keep each file once, in order
+    files_by_repo: dict[tuple, dict[str, None]] = {}  # B1-B3 share a repo; keep each file once, in order
     for spec in unavailable:
-        files_by_repo.setdefault(spec.repo_id, {}).update(dict.fromkeys(spec.files))
-    commands = "; ".join(f"`hf download {repo} {' '.join(files)}`" for repo, files in files_by_repo.items())
+        files_by_repo.setdefault((spec.repo_id, spec.revision), {}).update(dict.fromkeys(spec.files))
+    commands = "; ".join(
+        f"`hf download {repo} {' '.join(files)}" + (f" --revision {revision}`" if revision else "`")
+        for (repo, revision), files in files_by_repo.items()
+    )
     listed = ", ".join(f"{spec.id} ({spec.repo_id}: {' '.join(spec.files)})" for spec in unavailable)
     raise DatasetBuildError(
         f"checkpoint files {where} for codec {listed}; nothing was built. Fetch them into the cache on a "
@@ -342,7 +402,7 @@ def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
     )
 
 
-def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str]:
+def complete_configs(out: Path, shards: Sequence[Shard], options: BuildOptions) -> list[str]:
     """Configs under ``out/data`` whose every shard matches the current plan (earlier builds into
     the same folder count, so configs can be added one run at a time)."""
     found = []
@@ -354,7 +414,9 @@ def complete_configs(out: Path, shards: Sequence[Shard], tiny: bool) -> list[str
             except KeyError:
                 continue
         if all(
-            shard_is_done(folder / s.filename, shard_fingerprint(s, codec_id, tiny)) for s in shards if s.rows
+            shard_is_done(folder / s.filename, shard_fingerprint(s, codec_id, options))
+            for s in shards
+            if s.rows
         ):
             found.append(codec_id)
     order = [BONAFIDE_CONFIG, *CODECS]
@@ -451,6 +513,13 @@ def list_corpus(
                         json.dumps({"kind": kind, "manifest": manifest.to_json()}), encoding="utf-8"
                     )
             return manifest
+        with processes.failure_named():
+            if not path.is_file():
+                raise DatasetBuildError(
+                    f"{path}: not found, though the main process wrote it before this process looked: --out must "
+                    "be one folder that every process of the launch reads and writes (the same path on a shared "
+                    "file system), not a local folder per machine"
+                )
         listed = json.loads(path.read_text(encoding="utf-8"))
     return _MANIFESTS[listed["kind"]].from_json(listed["manifest"])
 
@@ -492,6 +561,7 @@ def build_codecfake(
     codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
+    options.check_codec_revisions(codec_ids)
     earlier = _earlier_report(Path(out))
     added = [parse_mixture(spec) for spec in mixtures]
     for mixture in added:  # against what this build will hold: fail before any audio is processed
@@ -529,9 +599,10 @@ def build_codecfake(
         with processes.main_first():  # the others return the report the main process wrote
             if not processes.is_main:
                 return read_build_report(out)
+            check_planned_shards(out, plan, options, processes)  # nothing is published unless all are there
             for codec_id in built:
                 tidy_config(codec_id, shards, out, cache_dir)
-            configs = complete_configs(out, shards, options.tiny)
+            configs = complete_configs(out, shards, options)
             report = build_report(manifest, check, configs, options, resolved_mixtures(mixture_list, configs))
             write_build_report(out, report)
             write_card(out, report)

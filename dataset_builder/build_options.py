@@ -51,10 +51,64 @@ class BuildOptions:
             "...); None: the Hub cache"
         },
     )
+    codec_revision: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "ID=REVISION (one or more): download codec ID's weights at this Hub branch, tag or commit "
+            "(E=main: the newest upload) instead of the commit the registry pins"
+        },
+    )
 
     def codec_dir(self, codec_id: str) -> str | None:
         """The folder holding ``codec_id``'s checkpoint files, None for the Hub cache."""
         return None if self.checkpoint_dir is None else str(Path(self.checkpoint_dir) / codec_id)
+
+    def codec_revisions(self) -> dict[str, str]:
+        """``{codec id: revision}`` of ``codec_revision``.
+
+        Raises:
+            DatasetBuildError: an entry is not ``ID=REVISION`` or names no codec.
+        """
+        from codecfake_hf.codecs.registry import get_spec
+        from dataset_builder import DatasetBuildError
+
+        revisions = {}
+        for entry in self.codec_revision:
+            subset, _, revision = entry.partition("=")
+            if not revision.strip():
+                raise DatasetBuildError(
+                    f"--codec-revision {entry}: write ID=REVISION, e.g. E=main or E=<40-digit commit>"
+                )
+            try:
+                revisions[get_spec(subset).id] = revision.strip()
+            except KeyError as error:
+                raise DatasetBuildError(f"--codec-revision {entry}: {error}") from None
+        return revisions
+
+    def check_codec_revisions(self, codec_ids: list[str]) -> None:
+        """Refuse a ``codec_revision`` entry that is malformed or names a codec not in ``codec_ids``.
+
+        Raises:
+            DatasetBuildError: names the entry and the codecs being built.
+        """
+        from dataset_builder import DatasetBuildError
+
+        for codec_id in self.codec_revisions():
+            if codec_id not in codec_ids:
+                raise DatasetBuildError(
+                    f"--codec-revision {codec_id}=...: {codec_id} is not built here (subsets: "
+                    f"{', '.join(codec_ids) or 'none'}); drop it or add {codec_id} to --subsets"
+                )
+
+    def weights_revision(self, codec_id: str) -> str | None:
+        """The Hub revision ``codec_id``'s weights are downloaded at: its ``codec_revision`` entry, else
+        the registry's pin (``CodecSpec.revision``; None: not pinned). None also for tiny codecs and with
+        ``checkpoint_dir``, which download nothing."""
+        from codecfake_hf.codecs.registry import get_spec
+
+        if self.tiny or self.checkpoint_dir is not None:
+            return None
+        return self.codec_revisions().get(codec_id, get_spec(codec_id).revision)
 
     def processes(self) -> int:
         """The ``num_proc`` to use (>= 1)."""

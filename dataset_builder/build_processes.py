@@ -14,7 +14,9 @@ have looked at the output folder before anything is written; the main process li
 and checks its audio first, writing the list (``.build/corpus.json``) and the check's cache that the
 others then read; each machine's first process fetches the codec checkpoints before the others look
 for them; and the main process writes ``build_report.json`` and the card once every process has
-written its shards.
+written its shards, after checking that every planned shard is in the output folder with its planned
+rows (:func:`~dataset_builder.build.check_planned_shards`): a launch whose ``--out`` is a local folder on
+each machine fails there, naming the missing shards, and publishes nothing.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codecfake_hf.hub_licenses import HUB_LICENSES_URL, closest_license_id, hub_license_id, license_slug
 from dataset_builder import DatasetBuildError
 from dataset_builder.source_options import SourceOptions
 
@@ -222,7 +223,8 @@ def describe_rule(rule: dict) -> str:
 
 def source_license(declared: str | None, options: SourceOptions, where: str) -> str:
     """The corpus licence: ``--source-license``, else what the source declares, else "unknown" with a
-    warning (the card then says so)."""
+    warning (the card then says so). A licence the Hub has no id for is kept as stated, with a warning:
+    the card writes ``license: other`` and the licence's name (``license_name``), as the Hub asks."""
     license = options.source_license or declared
     if not license:
         logger.warning(
@@ -231,6 +233,17 @@ def source_license(declared: str | None, options: SourceOptions, where: str) -> 
             where,
         )
         return "unknown"
+    if hub_license_id(license) == "other" and license.strip().lower() != "other":
+        closest = closest_license_id(license)
+        logger.warning(
+            "%s: the licence %r is no Hub licence id or name%s; the card says 'license: other' with "
+            "license_name %r. The Hub's ids: %s",
+            where,
+            license,
+            f" (did you mean {closest}?)" if closest else "",
+            license_slug(license),
+            HUB_LICENSES_URL,
+        )
     return license
 
 

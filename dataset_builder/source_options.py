@@ -43,7 +43,8 @@ class SourceOptions:
     source_license: str | None = field(
         default=None,
         metadata={
-            "help": "licence of the corpus audio, a Hub licence id (cc-by-4.0, ...) or its name; default: the "
+            "help": "licence of the corpus audio: any Hub licence id (cc-by-4.0, gpl-3.0, odc-by, ...) or its "
+            "name; another licence is written 'other' with its name (with a warning); default: the "
             "dataset's declared licence, else 'unknown' (with a warning)"
         },
     )

@@ -259,3 +259,43 @@ def bonafide_build(tmp_path_factory) -> Path:
     )
     build_codecfake(root / "vctk", root / "codecfake", [], BuildOptions(shard_size=100))
     return root / "codecfake"
+
+
+class FakeDownloads:
+    """Stands in for ``hf_hub_download`` (see :func:`fake_downloads`): records every call in ``asked`` as
+    ``(repo, file, revision)``, answers with a small file under ``root/<repo>/<revision or main>/``, or
+    raises the huggingface_hub error that ``refuse`` maps the repo or the revision to."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.asked: list[tuple[str, str, str | None]] = []
+        self.refuse: dict[str, type] = {}
+
+    def __call__(self, repo_id: str, filename: str, revision: str | None = None, **kwargs) -> str:
+        import httpx2
+
+        self.asked.append((repo_id, filename, revision))
+        for key in (repo_id, revision):
+            if key in self.refuse:
+                url = f"https://huggingface.co/{repo_id}/resolve/{revision or 'main'}/{filename}"
+                response = httpx2.Response(404, request=httpx2.Request("GET", url))
+                raise self.refuse[key](f"404: {key} not found", response=response)
+        path = self.root / repo_id / (revision or "main") / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("weights")
+        return str(path)
+
+
+@pytest.fixture
+def fake_downloads(monkeypatch, tmp_path) -> FakeDownloads:
+    """Online as far as :mod:`codecfake_hf.hub` can tell, with ``hf_hub_download`` a :class:`FakeDownloads`
+    (nothing leaves the machine)."""
+    from huggingface_hub import constants
+
+    from codecfake_hf import hub
+
+    fake = FakeDownloads(tmp_path / "downloads")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "hub_answers", lambda *args, **kwargs: True)
+    monkeypatch.setattr(hub, "hf_hub_download", fake)
+    return fake

@@ -95,14 +95,25 @@ def test_licence_ids_from_the_registry_texts():
     assert hub_license_id("MIT (README statement; no LICENSE file upstream)") == "mit"
     assert hub_license_id("Apache-2.0") == "apache-2.0"
     assert hub_license_id("Some custom terms") == "other"
-    assert config_license("E").noncommercial and not config_license("A").noncommercial
+    assert config_license("C").noncommercial and not config_license("A").noncommercial
+
+
+def test_encodec_weights_are_mit_so_e_is_not_non_commercial():
+    """facebookresearch/encodec moved from CC BY-NC 4.0 to MIT on 2023-04-26 (commit 349b729)."""
+    part = config_license("E")
+    assert part.license == "mit" and part.license_name.startswith("MIT") and not part.noncommercial
+    card = detector_card(model_name="m", repo_id="org/m", train_config="E", eers={"E": 0.1},
+                         dataset_id="org/codecfake")  # fmt: skip
+    assert card.data.license == "cc-by-4.0"  # VCTK's attribution licence is now the most restrictive part
+    assert "non-commercial" not in card.text
 
 
 @pytest.mark.parametrize(
     ("subsets", "expected"),
     [
         (["C"], "cc-by-nc-4.0"),
-        (["E"], "cc-by-nc-4.0"),
+        (["E"], "cc-by-4.0"),
+        (["E", "C"], "cc-by-nc-4.0"),
         (["D1"], "cc-by-4.0"),
         (["A", "C"], "cc-by-nc-4.0"),
         (None, "mit"),

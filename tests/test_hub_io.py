@@ -42,7 +42,8 @@ class _FakeHub(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(200)
-        self.send_header("X-Repo-Commit", "0" * 40)
+        revision = self.path.split("/resolve/")[-1].split("/")[0]  # a commit asked for is the one served
+        self.send_header("X-Repo-Commit", revision if len(revision) == 40 else "0" * 40)
         self.send_header("ETag", f'"{hashlib.sha1(CONFIG).hexdigest()}"')
         self.send_header("Content-Length", str(len(CONFIG)))
         self.end_headers()
@@ -76,9 +77,9 @@ def fake_hub():
 
 
 def _fetch(
-    tmp_path: Path, repo: str = "org/repo", timeout: float = 90, **env: str
+    tmp_path: Path, repo: str = "org/repo", timeout: float = 90, code: str | None = None, **env: str
 ) -> tuple[subprocess.CompletedProcess, float]:
-    """``fetch_files(repo, ("config.json",))`` in a fresh process (huggingface_hub reads its
+    """``fetch_files(repo, ("config.json",))`` (or ``code``) in a fresh process (huggingface_hub reads its
     endpoint and proxy settings at import) with an empty cache."""
     environment = {
         k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy")
@@ -88,7 +89,10 @@ def _fetch(
         "HF_HOME": str(tmp_path / "hf"),
         "PYTHONPATH": str(REPO_ROOT),
     } | env
-    code = f"from codecfake_hf.hub import fetch_files\nprint(fetch_files({repo!r}, ('config.json',))['config.json'])"
+    code = (
+        code
+        or f"from codecfake_hf.hub import fetch_files\nprint(fetch_files({repo!r}, ('config.json',))['config.json'])"
+    )
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -109,6 +113,22 @@ def test_fetch_goes_through_an_https_proxy_like_huggingface_hub(fake_hub, tmp_pa
     assert result.returncode == 0, result.stderr[-2000:]
     assert Path(result.stdout.strip()).read_bytes() == CONFIG
     assert ("GET", "http://hub.invalid/org/repo/resolve/main/config.json") in handler.requests
+
+
+def test_a_codec_download_asks_the_hub_for_the_pinned_commit(fake_hub, tmp_path):
+    """Through huggingface_hub itself: the registry's commit is in every URL, never ``main``."""
+    endpoint, handler = fake_hub("files")
+    code = (
+        "from codecfake_hf.codecs.registry import fetch_checkpoint, get_spec\n"
+        "print(fetch_checkpoint(get_spec('D1'), ('config.json',))['config.json'])"
+    )
+    result, _ = _fetch(tmp_path, code=code, HF_ENDPOINT=endpoint)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Path(result.stdout.strip()).read_bytes() == CONFIG
+    pinned = "7c2fc5e759f1f501aefc6e7a0265cc57f5d17ba7"
+    assert f"/{pinned}/" in result.stdout  # cached as that commit's snapshot
+    files = {path for _, path in handler.requests if "/resolve/" in path}
+    assert files == {f"/descript/dac_16khz/resolve/{pinned}/config.json"}
 
 
 def test_fetch_fails_fast_when_the_hub_does_not_answer(fake_hub, tmp_path):

@@ -8,14 +8,12 @@ import re
 import shutil
 from pathlib import Path
 
-import httpx2
 import pytest
 import torch
 from huggingface_hub import constants
 from huggingface_hub.errors import RepositoryNotFoundError
 from safetensors.torch import load_file, save_file
 
-from codecfake_hf import hub
 from codecfake_hf.checkpoints import CheckpointMismatchError
 from codecfake_hf.codecs import registry
 from codecfake_hf.detection import Detector
@@ -174,27 +172,13 @@ def test_audiodec_files_come_from_the_fallback_when_the_current_repo_has_none(hu
     ]
 
 
-def test_audiodec_fallback_after_a_missing_repository_online(tmp_path, monkeypatch):
+def test_audiodec_fallback_after_a_missing_repository_online(fake_downloads):
     spec = registry.get_spec("C")
-    asked = []
-
-    def fake_download(repo_id, filename, **kwargs):
-        asked.append(repo_id)
-        if repo_id == "Codec-SUPERB/AudioDec":
-            request = httpx2.Request("GET", f"https://huggingface.co/{repo_id}/resolve/main/{filename}")
-            raise RepositoryNotFoundError(
-                f"404: {repo_id} not found", response=httpx2.Response(404, request=request)
-            )
-        path = tmp_path / repo_id / filename
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("weights")
-        return str(path)
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hub_answers", lambda *args, **kwargs: True)
-    monkeypatch.setattr(hub, "hf_hub_download", fake_download)
+    fake_downloads.refuse["Codec-SUPERB/AudioDec"] = RepositoryNotFoundError
     paths = registry.fetch_checkpoint(spec)
-    assert all(path.is_relative_to(tmp_path / "AudioDecBenchmark/AudioDec") for path in paths.values())
+    fallback = fake_downloads.root / "AudioDecBenchmark/AudioDec"
+    assert all(path.is_relative_to(fallback) for path in paths.values())
+    asked = [repo for repo, _, _ in fake_downloads.asked]
     assert asked == ["Codec-SUPERB/AudioDec"] + ["AudioDecBenchmark/AudioDec"] * len(spec.files)
 
 

@@ -707,8 +707,9 @@ CASES = [
          lambda s: ["build", "--vctk", _corpus(s), "--configs", "E,D1", "--out", "cf"],
          check=_absent("cf/data", "cf/README.md"),
          errors=(r"checkpoint files not in the Hub cache and HF_HUB_OFFLINE is set .*nothing was built.*"
-                 r"`hf download facebook/encodec_24khz config\.json model\.safetensors`; "
-                 r"`hf download descript/dac_16khz config\.json model\.safetensors`.*--checkpoint-dir DIR"
+                 r"`hf download facebook/encodec_24khz config\.json model\.safetensors --revision [0-9a-f]{40}`; "
+                 r"`hf download descript/dac_16khz config\.json model\.safetensors --revision [0-9a-f]{40}`"
+                 r".*--checkpoint-dir DIR"
                  r".*--tiny",)),
     # 8. no confident verdict on nothing (tests/test_verdicts.py)
     Case("8 detect: silence and a 1-sample file refused, the speech scored",

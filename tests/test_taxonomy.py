@@ -90,6 +90,14 @@ def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():
     assert "| D1 |" not in section
 
 
+def test_the_readme_shows_the_registry_s_taxonomy_table():
+    """The README's table is the registry's (licences included: E's is MIT since 2023-04-26)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert taxonomy_table() in readme
+
+
 def test_cross_test_matrix_is_pooled_per_training_row():
     from codecfake_hf.tables import paper_cross_test
 

@@ -79,7 +79,11 @@ def test_front_end_options_need_a_front_end(tmp_path):
 def test_ssl_aasist_offline_fails_fast_naming_the_download(train_script, data, tmp_path, capsys):
     assert train_script.main(_options(data, tmp_path / "run", "--model", "ssl-aasist")) == 2
     error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and "`hf download facebook/wav2vec2-xls-r-300m`" in error[0]
+    assert (
+        len(error) == 1
+        and "`hf download facebook/wav2vec2-xls-r-300m --revision 1a640f32ac3e39899438a2931f9924c02f080a54`"
+        in error[0]
+    )
     assert not (tmp_path / "run" / "best").exists()
 
 

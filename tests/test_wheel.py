@@ -61,6 +61,13 @@ def test_the_wheel_holds_every_module_of_the_source_tree(wheel):
     assert expected - set(wheel.namelist()) == set()
 
 
+def test_the_wheel_ships_the_eer_metric_folder_whole(wheel):
+    """The `evaluate` metric folder is package data: its script, the EER it imports and its metric card."""
+    folder = ROOT / "codecfake_hf" / "metrics" / "codecfake_eer"
+    for name in ("codecfake_eer.py", "asvspoof_eer.py", "README.md"):
+        assert wheel.read(f"codecfake_hf/metrics/codecfake_eer/{name}") == (folder / name).read_bytes(), name
+
+
 def test_the_wheel_registers_the_builder_commands(wheel):
     (entry_points,) = [name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")]
     text = wheel.read(entry_points).decode()

@@ -66,6 +66,17 @@ _DAC = (
 )
 
 
+#: Why a row has no pinned revision: the commits of these Hub repositories could not be looked up when the
+#: registry was checked (no access to the Hub there, and no public record of a commit was found). Such a
+#: row downloads from the repo's main branch; README "Pinned downloads" lists them.
+_NOT_PINNED = "not pinned: no commit of this Hub repo could be verified when the registry was checked"
+
+
+def _pinned_by(count: int, detail: str = "") -> str:
+    """``revision_source`` of a commit that ``count`` independent public projects pin for this repo."""
+    return f"pinned by {count} independent public projects that download this repo{detail}"
+
+
 _FREQCODEC = {"model": "freq_codec"}
 _ENCODEC_DS320 = {"model": "encodec", "ratios": (8, 5, 4, 2)}
 _ENCODEC_DS640 = {"model": "encodec", "ratios": (8, 5, 4, 2, 2)}
@@ -88,6 +99,7 @@ def _funcodec(subset: str, repo: str, name: str, frame_rate_hz: float, options: 
         kbps=32 * 10 * frame_rate_hz / 1000,
         frame_rate_hz=frame_rate_hz,
         options=options,
+        revision_source=_NOT_PINNED,
     )
 
 
@@ -107,11 +119,20 @@ def _hificodec(subset: str, file: str, config: str, sampling_rate: int, name: st
         frame_rate_hz=sampling_rate / 320,
         input_peak=0.95,
         options={"checkpoint": file, "config": config},
+        revision_source=_NOT_PINNED,
     )
 
 
 def _dac(
-    subset: str, repo: str, sampling_rate: int, ratios: tuple[int, ...], n_q: int, name: str
+    subset: str,
+    repo: str,
+    sampling_rate: int,
+    ratios: tuple[int, ...],
+    n_q: int,
+    name: str,
+    *,
+    revision: str,
+    revision_source: str,
 ) -> CodecSpec:
     hop = math.prod(ratios)
     return CodecSpec(
@@ -128,6 +149,8 @@ def _dac(
         kbps=round(n_q * 10 * sampling_rate / hop / 1000, 2),
         frame_rate_hz=round(sampling_rate / hop, 2),
         options={"mode": "compress", "downsampling_ratios": ratios},
+        revision=revision,
+        revision_source=revision_source,
     )
 
 
@@ -148,6 +171,13 @@ CODECS: dict[str, CodecSpec] = {
             auxiliary="semantic distillation",
             kbps=4.0,
             frame_rate_hz=50.0,
+            # the repo is now OpenMOSS-Team/SpeechTokenizer (the old name redirects)
+            revision="4d54939beef00572fa7bfe41ee35a335c3732f51",
+            revision_source=_pinned_by(
+                2,
+                "; at this commit speechtokenizer_hubert_avg/SpeechTokenizer.pt has sha256 d04593b6c9a4b475... "
+                "and config.json ea343ad69ca7e70c..., the files this port was written for",
+            ),
         ),
         _hificodec("B1", "HiFi-Codec-16k-320d", "config_16k_320d.json", 16000, "hifi_16k_320d"),
         _hificodec(
@@ -179,10 +209,41 @@ CODECS: dict[str, CodecSpec] = {
             kbps=6.4,
             frame_rate_hz=80.0,
             options={"streaming_state": "reset"},
+            # its vocoder config.yml was edited after upload: pin it as soon as a commit can be checked
+            revision_source=_NOT_PINNED,
         ),
-        _dac("D1", "descript/dac_16khz", 16000, (2, 4, 5, 8), 12, "dac_16khz"),
-        _dac("D2", "descript/dac_24khz", 24000, (2, 4, 5, 8), 32, "dac_24khz"),
-        _dac("D3", "descript/dac_44khz", 44100, (2, 4, 8, 8), 9, "dac_44khz"),
+        _dac(
+            "D1",
+            "descript/dac_16khz",
+            16000,
+            (2, 4, 5, 8),
+            12,
+            "dac_16khz",
+            revision="7c2fc5e759f1f501aefc6e7a0265cc57f5d17ba7",
+            revision_source=_pinned_by(2),
+        ),
+        _dac(
+            "D2",
+            "descript/dac_24khz",
+            24000,
+            (2, 4, 5, 8),
+            32,
+            "dac_24khz",
+            revision="6ba020b5ba7d9d8076fb90db7e67f27e31980f6e",
+            revision_source=_pinned_by(
+                3, "; at this commit model.safetensors has 298,652,268 bytes, sha256 7452e3fc6972991d..."
+            ),
+        ),
+        _dac(
+            "D3",
+            "descript/dac_44khz",
+            44100,
+            (2, 4, 8, 8),
+            9,
+            "dac_44khz",
+            revision="c1bc521685adf9cfe247bc39a5ca58917eda1ac4",
+            revision_source=_pinned_by(3),
+        ),
         CodecSpec(
             id="E",
             family="EnCodec",
@@ -192,11 +253,16 @@ CODECS: dict[str, CodecSpec] = {
             files=("config.json", "model.safetensors"),
             sampling_rate=24000,
             n_quantizers=2,
-            license="CC BY-NC 4.0 (upstream encodec release; the Hub card states no licence)",
+            # facebookresearch/encodec moved from CC BY-NC 4.0 to MIT in 349b729 ("Releasing under the MIT
+            # license", 2023-04-26), the release these weights belong to; the facebook/encodec_48khz card
+            # states MIT as well
+            license="MIT (facebookresearch/encodec since 349b729, 2023-04-26; before: CC BY-NC 4.0)",
             processing=f"bandwidth 1.5 kbps (2 codebooks), no chunking, no normalisation; {_CLAMP}",
             kbps=1.5,
             frame_rate_hz=75.0,
             options={"bandwidth": 1.5},
+            revision="c1dbe2ae3f1de713481a3b3e7c47f357092ee040",
+            revision_source=_pinned_by(3),
         ),
         _funcodec(
             "F1",
@@ -264,6 +330,10 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         auxiliary="semantic distillation",
         kbps=1.1,
         frame_rate_hz=12.5,
+        revision="89091b3e466eb6a9d11e537bf26b144f194978f7",
+        revision_source=_pinned_by(
+            4, "; at this commit model.safetensors has 384,649,828 bytes, sha256 bac7e85083dcded6..."
+        ),
     ),
     CodecSpec(
         id="xcodec",
@@ -280,6 +350,7 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         kbps=4.0,
         frame_rate_hz=50.0,
         options={"bandwidth": 4.0},
+        revision_source=_NOT_PINNED,
     ),
     CodecSpec(
         id="wavtokenizer",
@@ -296,6 +367,7 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         decoder_domain="frequency",
         kbps=0.48,
         frame_rate_hz=40.0,
+        revision_source=_NOT_PINNED,
     ),
     CodecSpec(
         id="xcodec2",
@@ -316,6 +388,8 @@ MODERN_CODECS: tuple[CodecSpec, ...] = (
         decoder_domain="frequency",
         kbps=0.8,
         frame_rate_hz=50.0,
+        revision="64bd034d12d441299cdd535b15c33efd6ccdf252",
+        revision_source=_pinned_by(3, "; at this commit model.safetensors has sha256 611a63e4dff70c19..."),
     ),
 )
 CODECS.update((spec.id, spec) for spec in MODERN_CODECS)
@@ -357,6 +431,7 @@ def load_codec(
     device: str = "cpu",
     local_dir: str | None = None,
     seed: int = 0,
+    revision: str | None = None,
     **options,
 ):
     """Build the :class:`~codecfake_hf.codecs.base.Resynthesizer` of ``codec_id``.
@@ -368,11 +443,15 @@ def load_codec(
         device: torch device for the model.
         local_dir: folder holding the checkpoint files (``spec.files``) instead of the Hub cache.
         seed: torch seed for the tiny random weights.
+        revision: the Hub branch, tag or commit to download the weights from, as ``from_pretrained``'s
+            (``"main"``: the newest upload); None: the commit the registry pins (``spec.revision``).
         options: override entries of ``spec.options`` (``bandwidth=6.0`` for E, ``mode="plain"`` for D).
     """
     from codecfake_hf.codecs.base import Resynthesizer
 
     spec = get_spec(codec_id)
+    if revision is not None:
+        spec = replace(spec, revision=revision)
     if options:
         spec = replace(spec, options={**spec.options, **options})
     module = family_module(spec)

@@ -56,6 +56,12 @@ class CodecSpec:
         frame_rate_hz: code frames per second.
         input_peak: peak normalisation applied before encoding (HiFi-Codec: 0.95), else None.
         options: family-specific loading options (variant names, bandwidth, ...).
+        revision: the Hub commit of ``repo_id`` (40 hex digits) whose files this package was written
+            and checked for; every download asks for it, so a later upload to the repo (an edited
+            ``config.json``) changes nothing here. ``load_codec(..., revision=...)`` (``--codec-revision``
+            of ``codecfake build``, ``--revision`` of ``codecfake resynthesize``) picks another branch,
+            tag or commit. None: not pinned (the repo's ``main``), ``revision_source`` says why.
+        revision_source: where ``revision`` comes from, or why there is none.
     """
 
     id: str
@@ -76,6 +82,8 @@ class CodecSpec:
     input_peak: float | None = None
     options: dict = field(default_factory=dict)
     fallback_repo_ids: tuple[str, ...] = ()
+    revision: str | None = None
+    revision_source: str = ""
 
 
 def fetch_checkpoint(
@@ -84,9 +92,9 @@ def fetch_checkpoint(
     """``{file: local path}`` for ``files`` (default ``spec.files``) of the codec's weights.
 
     With ``local_dir`` the files come from that folder. Otherwise they come from the Hub (or its
-    cache) through :func:`codecfake_hf.hub.fetch_files`: from ``spec.repo_id`` or, when that
-    repository cannot provide them (missing, renamed, not cached offline), from the first of
-    ``spec.fallback_repo_ids`` that can.
+    cache) at ``spec.revision`` through :func:`codecfake_hf.hub.fetch_files`: from ``spec.repo_id``
+    or, when that repository cannot provide them (missing, renamed, not cached offline), from the
+    first of ``spec.fallback_repo_ids`` that can.
 
     Raises:
         CheckpointUnavailableError: no repository could provide the files; the message gives the
@@ -99,7 +107,7 @@ def fetch_checkpoint(
     failures: list[CheckpointUnavailableError] = []
     for repo_id in repo_ids:
         try:
-            paths = fetch_files(repo_id, files)
+            paths = fetch_files(repo_id, files, revision=spec.revision)
         except CheckpointUnavailableError as error:
             failures.append(error)
             continue

@@ -32,8 +32,15 @@ def test_offline_build_stops_before_the_bonafide_pass(corpus, tmp_path, capsys):
     assert line.startswith(
         "codecfake build: error: checkpoint files not in the Hub cache and HF_HUB_OFFLINE is set"
     )
-    assert "`hf download facebook/encodec_24khz config.json model.safetensors`" in line
-    assert "`hf download descript/dac_16khz" in line
+    # at the commits the registry pins
+    assert (
+        "`hf download facebook/encodec_24khz config.json model.safetensors --revision c1dbe2ae3f1de713481a3b3e7c47f357092ee040`"
+        in line
+    )
+    assert (
+        "`hf download descript/dac_16khz config.json model.safetensors --revision 7c2fc5e759f1f501aefc6e7a0265cc57f5d17ba7`"
+        in line
+    )
     assert "--checkpoint-dir DIR" in line and "--tiny" in line and "huggingface-cli" not in line
     assert not list(out.rglob("*.parquet")) and not (out / "data").exists()  # no bona fide shard was written
 

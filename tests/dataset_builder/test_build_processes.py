@@ -270,3 +270,52 @@ def test_a_process_names_itself_in_an_error_only_it_met(monkeypatch, capsys):
     assert report_user_error(DatasetBuildError("shared"), "codecfake build")
     assert capsys.readouterr().err == "codecfake build: error: shared\n"
     assert issubclass(ProcessBuildError, ProcessError)
+
+
+def _as_process(monkeypatch, rank: int, world: int = 2) -> None:
+    """Make ``build_codecfake`` run as process ``rank`` of a launch of ``world`` (barriers return at once)."""
+    monkeypatch.setattr(
+        BuildProcesses,
+        "current",
+        classmethod(lambda cls: BuildProcesses(rank, world, rank, state=_NoBarriers())),
+    )
+
+
+def test_a_launch_publishes_only_when_every_planned_shard_is_there(corpus, tmp_path, monkeypatch):
+    """The main process checks every planned shard (fingerprint and rows) before it writes card and report:
+    a process that wrote nothing, or one whose --out is another folder, makes the launch fail naming the
+    missing shards; once they are written, the same launch publishes."""
+    from dataset_builder.build import build_codecfake
+    from dataset_builder.build_report import read_build_report
+
+    options = BuildOptions(tiny=True, shard_size=2, batch_size=4)
+    out = tmp_path / "shared"
+    _as_process(monkeypatch, 0)  # process 1 wrote nothing (its --out was elsewhere, or it never ran)
+    with pytest.raises(DatasetBuildError) as raised:
+        build_codecfake(corpus, out, ["E"], options)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "9 of the build's 18 planned shards are missing or incomplete" in message
+    assert "data/bonafide/train-00001-of-00003.parquet" in message  # plan item 1: process 1's
+    assert "process(es) 1 of 2 had them to write" in message and "--out must be one folder" in message
+    assert not (out / "README.md").exists() and not (out / "build_report.json").exists()
+    assert len(list(out.glob("data/*/*.parquet"))) == 9  # process 0's half, kept for the relaunch
+
+    _as_process(monkeypatch, 1)  # process 1 on a machine whose --out is its own local folder
+    with pytest.raises(
+        ProcessBuildError, match=r"^process 1 of 2: .*corpus\.json: not found.*--out must be one"
+    ):
+        build_codecfake(corpus, tmp_path / "local", ["E"], options)
+
+    with pytest.raises(DatasetBuildError, match="build_report.json: missing"):  # writes its half, then
+        build_codecfake(corpus, out, ["E"], options)  # looks for the report process 0 has not written yet
+    shard = out / "data" / "E" / "train-00000-of-00003.parquet"  # plan item 9: process 1's
+    shard.write_bytes(shard.read_bytes()[:-100])  # a truncated shard counts as missing too
+    _as_process(monkeypatch, 0)
+    with pytest.raises(DatasetBuildError, match=f"1 of the build's 18 planned shards .*data/E/{shard.name}"):
+        build_codecfake(corpus, out, ["E"], options)
+    shard.unlink()
+    monkeypatch.undo()  # a plain run redoes the missing shard and publishes
+    report = build_codecfake(corpus, out, ["E"], options)
+    assert report["configs"] == ["bonafide", "E"] and read_build_report(out) == report
+    assert (out / "README.md").is_file() and len(list(out.glob("data/*/*.parquet"))) == 18

@@ -250,3 +250,34 @@ def test_the_command_line_needs_exactly_one_corpus(tmp_path, capsys):
     assert "--vctk PATH or --source" in capsys.readouterr().err
     assert main(["build", "--source", "folder:x", "--out", str(tmp_path / "o")]) == 2
     assert "expected vctk:PATH, audiofolder:PATH or hf:ID" in capsys.readouterr().err
+
+
+def test_any_hub_licence_id_reaches_the_card(audiofolder, tmp_path, caplog):
+    """``--source-license`` with any of the Hub's ids lands in the card's ``license``; a licence the Hub
+    has no id for is ``other`` with its name, and the build warns (suggesting the closest id)."""
+    from dataset_builder.hub import render_card
+
+    out = tmp_path / "built"
+    source = SourceOptions(source=f"audiofolder:{audiofolder}", source_license="gpl-3.0")
+    report = build_codecfake(source, out, ["E"], OPTIONS)
+    header = yaml.safe_load((out / "README.md").read_text().split("---")[1])
+    assert header["license"] == ["gpl-3.0", "mit"] and "license_name" not in header
+    assert "| bonafide | gpl-3.0 | gpl-3.0 |" in (out / "README.md").read_text()
+    for stated, expected in (
+        ("cc-by-sa-3.0", "cc-by-sa-3.0"),
+        ("bsd-3-clause", "bsd-3-clause"),
+        ("odc-by", "odc-by"),
+        ("GNU Affero General Public License v3.0", "agpl-3.0"),
+        ("CC BY-NC-ND 4.0", "cc-by-nc-nd-4.0"),
+    ):
+        report["source"]["license"] = stated
+        assert render_card(report).data.license == sorted([expected, "mit"]), stated
+    report["source"]["license"] = "Lab Terms v2"
+    data = render_card(report).data
+    assert data.license == ["mit", "other"] and data.license_name == "lab-terms-v2"
+
+    with caplog.at_level(logging.WARNING):
+        typo = SourceOptions(source=f"audiofolder:{audiofolder}", source_license="cc-by-40")
+        assert prepare_audiofolder(audiofolder, typo).report_entry()["source"]["license"] == "cc-by-40"
+    assert "no Hub licence id or name (did you mean cc-by-4.0?)" in caplog.text
+    assert "repositories-licenses" in caplog.text

@@ -121,7 +121,9 @@ def test_config_data_files_share_the_bonafide_shards(built):
             f"data/E/{entry['split']}-*.parquet",
         ]
     assert {r["label"] for r in _rows(built, "E")} == {0}  # no bona fide copy in the E folder
-    assert "42,752" in card and "CC BY-NC 4.0" in card and "Test build" in card
+    assert "42,752" in card and "CC BY-NC 4.0" in card and "Test build" in card  # C's row of Table 1
+    # E's weights are MIT (encodec since 2023-04-26): nothing in this build is non-commercial
+    assert header["license"] == ["cc-by-4.0", "mit"] and "Non-commercial subsets" not in card
     for subset in ("A", "B1", "C", "D3", "E", "F6"):
         assert f"| {subset} |" in card
     assert "doi = {10.7488/ds/2645}" in card and "wu2024codecfake" in card

@@ -1,14 +1,17 @@
 """`evaluate` metric: equal error rate with the exact ASVspoof definition.
 
-Load it offline with ``evaluate.load(codecfake_hf.metrics.EER_METRIC_PATH)``. Inputs: ``predictions``
-are detection scores (higher = more bona fide, e.g. AASIST ``logits[:, 1]``), ``references`` are
-labels (1 = bona fide, 0 = spoof). Output: ``{"eer": fraction, "threshold": score}``.
+Load it offline with ``evaluate.load(codecfake_hf.metrics.EER_METRIC_PATH)``, or with
+``evaluate.load("path/to/codecfake_eer")`` of a copy of this folder where codecfake-hf is not installed:
+it needs numpy, datasets and evaluate, and ``asvspoof_eer.py`` beside it (``evaluate`` copies that file
+with the script). Inputs: ``predictions`` are detection scores (higher = more bona fide, e.g. AASIST
+``logits[:, 1]``), ``references`` are labels (1 = bona fide, 0 = spoof). Output: ``{"eer": fraction,
+"threshold": score}``. The metric card is ``README.md`` in this folder.
 """
 
 import datasets
 import evaluate
 
-from codecfake_hf.metrics.eer import compute_eer
+from .asvspoof_eer import compute_eer
 
 _CITATION = """\
 @inproceedings{wu2024codecfake,

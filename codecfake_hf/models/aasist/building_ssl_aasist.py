@@ -28,9 +28,10 @@ def build_ssl_aasist(
             (the back end stays randomly initialised). ``False`` builds everything from random
             initialisation and touches neither the network nor the cache.
         front_end_name_or_path: where those weights come from (Hub id or folder of a saved
-            ``Wav2Vec2Model`` / ``Wav2Vec2ForPreTraining``); defaults to ``config.ssl_model_name_or_path``.
-            The front end keeps this config's settings (dropout, layer-drop and masking off), not
-            the checkpoint's.
+            ``Wav2Vec2Model`` / ``Wav2Vec2ForPreTraining``); defaults to ``config.ssl_model_name_or_path``
+            at ``config.ssl_model_revision`` (the preset's pinned commit; a name given here is read at
+            its ``main``). The front end keeps this config's settings (dropout, layer-drop and masking
+            off), not the checkpoint's.
 
     Raises:
         SourceNotFoundError: the weights are neither a local folder nor a reachable / cached Hub repo
@@ -43,30 +44,35 @@ def build_ssl_aasist(
         else preset_or_config
     )
     front_end = front_end_name_or_path or config.ssl_model_name_or_path
+    revision = None if front_end_name_or_path else config.ssl_model_revision
     if pretrained_front_end and front_end is not None:
-        resolve_model_source(front_end)  # a missing checkpoint fails before 300M parameters are built
+        resolve_model_source(
+            front_end, revision
+        )  # a missing checkpoint fails before 300M parameters are built
     model = Wav2Vec2AasistForAudioClassification(config)
     if pretrained_front_end:
-        load_front_end_weights(model, front_end)
+        load_front_end_weights(model, front_end, revision)
     return model, AasistFeatureExtractor(sampling_rate=config.sampling_rate, num_samples=config.num_samples)
 
 
 def load_front_end_weights(
-    model: Wav2Vec2AasistForAudioClassification, name_or_path: str | os.PathLike
+    model: Wav2Vec2AasistForAudioClassification, name_or_path: str | os.PathLike, revision: str | None = None
 ) -> None:
-    """Copy the pre-trained wav2vec 2.0 weights of ``name_or_path`` into ``model.ssl_model``, strictly
-    (every front-end parameter must come from the checkpoint; its pre-training heads are dropped)."""
+    """Copy the pre-trained wav2vec 2.0 weights of ``name_or_path`` (a Hub repo at ``revision``, or a
+    folder) into ``model.ssl_model``, strictly (every front-end parameter must come from the
+    checkpoint; its pre-training heads are dropped)."""
     from transformers import Wav2Vec2Model
 
     if name_or_path is None:
         raise ModelLoadError(
             "no pre-trained front end named: set ssl_model_name_or_path in the config or pass front_end_name_or_path"
         )
-    source = resolve_model_source(name_or_path)
+    source = resolve_model_source(name_or_path, revision)
     try:
         pretrained, info = Wav2Vec2Model.from_pretrained(
             source.name,
             config=model.config.ssl_config,
+            revision=source.revision,
             local_files_only=source.local_files_only,
             output_loading_info=True,
         )

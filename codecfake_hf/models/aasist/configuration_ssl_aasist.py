@@ -55,6 +55,8 @@ SSL_AASIST_PRESETS: dict[str, dict] = {
     "xls-r-300m": {
         "ssl_config": {**XLS_R_300M, **NO_DROPOUT_OR_MASKING},
         "ssl_model_name_or_path": "facebook/wav2vec2-xls-r-300m",
+        # the commit independent public projects pin their downloads of the repo to (3 found)
+        "ssl_model_revision": "1a640f32ac3e39899438a2931f9924c02f080a54",
     },
     # A few-layer random front end with every part present (8,000-sample windows): tests, never results.
     "tiny": {
@@ -107,6 +109,9 @@ class SslAasistConfig(AasistConfig):
             Where the pre-trained front-end weights come from (a Hub id or folder), e.g.
             ``"facebook/wav2vec2-xls-r-300m"``; used only when they are asked for
             (``codecfake_hf.models.aasist.building_ssl_aasist.build_ssl_aasist(..., pretrained_front_end=True)``).
+        ssl_model_revision (`str`, *optional*):
+            The Hub branch, tag or commit of ``ssl_model_name_or_path`` to download, as
+            ``from_pretrained``'s ``revision``; the ``"xls-r-300m"`` preset pins a commit. None: ``main``.
         projection_size (`int`, defaults to 128):
             Output size of the linear layer on the SSL features [``LL``]; the 3x3 max-pool that
             follows makes ``projection_size // 3`` spectral graph nodes (42).
@@ -135,6 +140,7 @@ class SslAasistConfig(AasistConfig):
         ssl_config: dict | Wav2Vec2Config | None = None,
         ssl_model_name_or_path: str | None = None,
         projection_size: int = 128,
+        ssl_model_revision: str | None = None,
         **kwargs,
     ):
         if ssl_config is None:
@@ -149,6 +155,7 @@ class SslAasistConfig(AasistConfig):
             _check(kwargs.pop(name, None) is None, f"{name} does not apply: SSL-AASIST has no sinc front end")
         self.ssl_config = ssl_config
         self.ssl_model_name_or_path = ssl_model_name_or_path
+        self.ssl_model_revision = ssl_model_revision
         self.projection_size = projection_size
         super().__init__(sinc_kernel_size=None, num_sinc_filters=None, **{**SSL_AASIST_BACK_END, **kwargs})
         self._validate()

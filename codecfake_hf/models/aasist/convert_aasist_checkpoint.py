@@ -27,8 +27,9 @@ from .configuration_aasist import AASIST_PRESETS, AasistConfig
 from .feature_extraction_aasist import AasistFeatureExtractor
 from .modeling_aasist import AasistForAudioClassification
 
-#: Where the official weights live (upstream repository, commit a04c986 has the same files).
-OFFICIAL_CHECKPOINT_URL = "https://github.com/clovaai/aasist/raw/main/models/weights/{variant}.pth"
+#: Where the official weights live: the upstream repository at a fixed commit (the files were added in
+#: f8ad059 and are unchanged at a04c986, the commit this package was checked against), never a branch.
+OFFICIAL_CHECKPOINT_URL = "https://github.com/clovaai/aasist/raw/a04c9863f63d44471dde8a6abcb3b082b07cd1d1/models/weights/{variant}.pth"
 #: sha256 of the official files (``models/weights/`` of the AASIST release): a download is used
 #: only when its digest matches.
 OFFICIAL_CHECKPOINT_SHA256 = {

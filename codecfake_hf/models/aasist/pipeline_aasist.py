@@ -15,7 +15,8 @@ ratio against the other label, and the label decided by the stored operating poi
 (:func:`calibrated_verdict`, which ``codecfake detect`` uses too). Other folders: the softmax, as before.
 
 This file travels with every saved detector: it imports numpy, transformers and its siblings;
-soundfile only when a file or bytes are given.
+soundfile only when a file or bytes are given, huggingface_hub (its public ``get_session``, which
+honours ``HF_HUB_OFFLINE`` and the proxy settings) only when a URL is.
 """
 
 from __future__ import annotations
@@ -141,9 +142,11 @@ class AasistAudioClassificationPipeline(AudioClassificationPipeline):
     def preprocess(self, inputs):
         name, rate = "<array>", self.feature_extractor.sampling_rate
         if isinstance(inputs, str) and inputs.startswith(("http://", "https://")):
-            from huggingface_hub.utils import httpx
+            from huggingface_hub import get_session  # public: the HTTP client transformers downloads with
 
-            name, inputs = inputs, httpx.get(inputs, follow_redirects=True).content
+            response = get_session().get(inputs, follow_redirects=True)
+            response.raise_for_status()  # an error page is no audio
+            name, inputs = inputs, response.content
         if isinstance(inputs, (str, bytes)):
             name = inputs if isinstance(inputs, str) else name
             waveform, rate = read_audio(inputs)

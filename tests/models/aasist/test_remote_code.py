@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -219,3 +220,96 @@ def test_library_and_saved_folders_share_the_resampler():
         audio.resample(waveform, 44100, 16000), resampling.resample(waveform, 44100, 16000)
     )
     assert resampling.BACKEND == "soxr-vhq"
+
+
+# --- what the saved code imports ------------------------------------------------------------------
+
+
+def _readme_import_list() -> set[str]:
+    """The modules the README says a saved folder imports (besides the standard library): the
+    backticked names between "importing only" and "Only public modules"."""
+    readme = " ".join((Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8").split())
+    start = readme.index("importing only", readme.index("**Without this package.**"))
+    return set(re.findall(r"`([A-Za-z_][\w.]*)`", readme[start : readme.index("Only public modules", start)]))
+
+
+def _absolute_imports(file: Path) -> list[tuple[str, list[str]]]:
+    """``(module, imported names)`` of every absolute import in ``file``, lazy ones included."""
+    found = []
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.append((node.module, [alias.name for alias in node.names]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def ssl_aasist_folder(tmp_path_factory) -> Path:
+    from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
+
+    folder = tmp_path_factory.mktemp("ssl-aasist")
+    model, extractor = build_ssl_aasist("tiny")
+    model.save_pretrained(folder)
+    extractor.save_pretrained(folder)
+    return folder
+
+
+def test_saved_code_imports_what_the_readme_lists_and_only_public_apis(folders, ssl_aasist_folder):
+    """Every remote-code file of a saved AASIST and SSL-AASIST folder, parsed: each import is the standard
+    library or a module the README lists (and every listed module is imported somewhere), never through
+    a private path (a component or name starting with ``_``) or a ``utils`` module, where libraries keep
+    internals (``huggingface_hub.utils.httpx`` was one)."""
+    listed = _readme_import_list()
+    assert {"torch", "transformers", "numpy", "soundfile", "soxr", "huggingface_hub"} <= listed
+    third_party = set()
+    for folder in (folders["tiny"], ssl_aasist_folder):
+        files = sorted(folder.glob("*.py"))
+        assert {"modeling_aasist.py", "pipeline_aasist.py", "resampling.py"} <= {f.name for f in files}
+        for file in files:
+            for module, names in _absolute_imports(file):
+                parts = module.split(".")
+                where = (folder.name, file.name, module, names)
+                if module == "__future__":
+                    continue
+                if parts[0] not in sys.stdlib_module_names:
+                    assert parts[0] in listed, where
+                    third_party.add(parts[0])
+                assert not any(part.startswith("_") for part in parts), where
+                assert not any(name.startswith("_") for name in names), where
+                assert "utils" not in parts, where
+    assert third_party == listed  # the README lists nothing that is not imported
+
+
+def test_the_saved_pipeline_fetches_a_url_with_huggingface_hub_s_public_client(
+    folders, tmp_path, monkeypatch
+):
+    """A URL input is fetched with ``huggingface_hub.get_session`` (offline: refused at once, naming
+    HF_HUB_OFFLINE; an HTTP error: raised, not decoded as audio)."""
+    import functools
+    import http.server
+    import threading
+
+    import httpx2
+    from huggingface_hub import constants
+    from huggingface_hub.errors import OfflineModeIsEnabled
+    from transformers import pipeline
+
+    rng = np.random.default_rng(5)
+    sf.write(tmp_path / "clip.wav", rng.normal(0, 0.1, 12000).astype(np.float32), 16000)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        classifier = pipeline("audio-classification", model=str(folders["tiny"]), trust_remote_code=True)
+        with pytest.raises(OfflineModeIsEnabled, match="HF_HUB_OFFLINE"):
+            classifier(f"{url}/clip.wav")
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        from_url = {entry["label"]: entry["score"] for entry in classifier(f"{url}/clip.wav")}
+        from_file = {entry["label"]: entry["score"] for entry in classifier(str(tmp_path / "clip.wav"))}
+        assert from_url == from_file
+        with pytest.raises(httpx2.HTTPStatusError, match="404"):  # an error page is not decoded as audio
+            classifier(f"{url}/missing.wav")
+    finally:
+        server.shutdown()
