@@ -371,19 +371,22 @@ def _compare(args: argparse.Namespace) -> int:
         splits=None if args.splits == "all" else args.splits.split(","),
         output_dir=args.output_dir,
         options=options,
+        num_proc=args.num_proc,
     )
     for side, subsets in (("BUILT", report.only_built), ("IMPORTED", report.only_imported)):
         if subsets:
             print(f"only in {side}, not compared: {', '.join(subsets)}")
     shown = report.summary[["n_matched", "n_only_built", "n_only_imported", "n_unreadable", "sampling_rate",
                             "median_length_difference_ms", "median_lag_ms", "median_gain_db", "median_snr_db",
-                            "median_gain_compensated_snr_db", "median_correlation", "median_lsd_db", "verdict"]]  # fmt: skip
+                            "median_gain_compensated_snr_db", "median_low_band_snr_db", "median_correlation",
+                            "median_lsd_db", "verdict"]]  # fmt: skip
     shown = shown.rename(columns=lambda name: name.removeprefix("median_").removeprefix("n_"))
     print(shown.to_string(float_format=lambda value: f"{value:.4g}"))
     print(
         f"medians over each subset's utterances; verdict 'same': SNR >= {options.min_snr_db:g} dB and "
-        f"log-spectral distance <= {options.max_lsd_db:g} dB; 'same after alignment': the same once the lag "
-        f"(within +-{options.max_lag_ms:g} ms) and gain are removed"
+        f"log-spectral distance (below 0.7 Nyquist) <= {options.max_lsd_db:g} dB; 'same after alignment': "
+        f"that SNR once the lag (within +-{options.max_lag_ms:g} ms) and gain are removed; 'same up to "
+        "<f> kHz': only below 0.7 Nyquist (resampling differs)"
     )
     print(f"wrote {', '.join(path.name for path in report.files)} to {args.output_dir}")
     if report.n_unreadable:
@@ -441,6 +444,9 @@ def _add_compare_command(commands) -> None:
         type=float,
         default=None,
         help="... and a median log-spectral distance of at most this (dB, default 2)",
+    )
+    compare.add_argument(
+        "--num-proc", type=int, default=1, help="processes that decode and measure the pairs (default 1)"
     )
     compare.set_defaults(func=_compare)
 

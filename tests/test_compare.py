@@ -24,6 +24,7 @@ from codecfake_hf.comparison import (
     compare_datasets,
     compare_waveforms,
     log_spectral_distance,
+    low_band_snr_db,
     snr_db,
     subset_verdict,
 )
@@ -134,24 +135,27 @@ def test_lsd_leaves_out_the_band_where_resamplers_differ():
     def with_tone(hz: float) -> np.ndarray:
         return reference + 3 * np.sin(2 * np.pi * hz * time)
 
-    assert (
-        log_spectral_distance(with_tone(7700), reference, 16000) < 0.01
-    )  # above 7.2 kHz: window leakage only
-    assert log_spectral_distance(with_tone(4000), reference, 16000) > 0.5
+    above, below = with_tone(6800), with_tone(4000)  # the low band ends at 5.6 kHz
+    assert log_spectral_distance(above, reference, 16000) < 0.01  # window leakage only
+    assert log_spectral_distance(below, reference, 16000) > 0.5
+    assert low_band_snr_db(above, reference) > 60 and snr_db(above, reference) < 10
+    assert low_band_snr_db(below, reference) < 10
 
 
 def test_verdicts_from_the_medians():
     options = ComparisonOptions(min_snr_db=20, max_lsd_db=2)
 
-    def verdict(snr: float, compensated: float, lsd: float) -> str:
-        medians = {"median_snr_db": snr, "median_gain_compensated_snr_db": compensated, "median_lsd_db": lsd}
-        return subset_verdict(medians, options)
+    def verdict(snr: float, compensated: float, low_band: float, lsd: float) -> str:
+        medians = {"median_snr_db": snr, "median_gain_compensated_snr_db": compensated,
+                   "median_low_band_snr_db": low_band, "median_lsd_db": lsd}  # fmt: skip
+        return subset_verdict(medians, options, 24000)
 
-    assert verdict(math.inf, math.inf, 0.0) == verdict(20.0, 20.0, 2.0) == "same"
-    assert verdict(30.0, 30.0, 2.5) == "differs"  # the waveforms agree, a band does not
-    assert verdict(5.0, 35.0, 0.5) == "same after alignment"
-    assert verdict(19.9, 19.9, 0.1) == "differs"
-    assert verdict(math.nan, math.nan, math.nan) == "not compared"
+    assert verdict(math.inf, math.inf, math.inf, 0.0) == verdict(20.0, 20.0, 20.0, 2.0) == "same"
+    assert verdict(30.0, 30.0, 30.0, 2.5) == "differs"  # the waveforms agree, the spectra do not
+    assert verdict(5.0, 35.0, 35.0, 0.5) == "same after alignment"
+    assert verdict(5.0, 8.0, 35.0, 0.5) == "same up to 8.4 kHz"
+    assert verdict(19.9, 19.9, 19.9, 0.1) == "differs"
+    assert verdict(math.nan, math.nan, math.nan, math.nan) == "not compared"
 
 
 def test_pair_at_the_lower_rate_with_a_known_gain_and_delay():
@@ -202,6 +206,15 @@ def test_a_known_gain_gives_the_analytic_snr_and_gain(built, tmp_path):
     assert summary.at["E", "verdict"] == "same after alignment"
 
 
+@pytest.mark.slow  # each spawned worker imports torch and the package first (minutes on a loaded 2-core machine)
+def test_two_processes_write_what_one_writes(built, tmp_path):
+    imported = altered_copy(built, tmp_path / "quieter", "E", with_audio(lambda w, rate: (0.5 * w, rate)))
+    for num_proc in (1, 2):
+        compare_datasets(built, imported, output_dir=tmp_path / str(num_proc), num_proc=num_proc)
+    for name in ("compare_utterances.csv", "compare_summary.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+
+
 @pytest.mark.parametrize("delayed_side", ["built", "imported"])
 def test_a_known_delay_is_the_reported_lag(built, tmp_path, delayed_side):
     delay = 37  # samples at 24 kHz
@@ -220,6 +233,21 @@ def test_a_known_delay_is_the_reported_lag(built, tmp_path, delayed_side):
     assert (rows["aligned_snr_db"] > 80).all() and (rows["snr_db"] < 10).all()
     assert summary.at["E", "verdict"] == "same after alignment"
     assert summary.at["E", "median_lag_ms"] == pytest.approx(sign * 1000 * delay / 24000)
+
+
+def test_a_difference_above_the_low_band_is_the_resampling(built, tmp_path):
+    """The release has a tone at 11 kHz the build lacks (at 24 kHz, above 0.7 x 12 kHz), as another
+    resampler's band edge would leave: the low band agrees."""
+
+    def with_tone(waveform: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+        return waveform + 0.3 * np.sin(2 * np.pi * 11000 * np.arange(waveform.size) / rate), rate
+
+    imported = altered_copy(built, tmp_path / "band", "E", with_audio(with_tone))
+    summary, rows = compare(built, imported, tmp_path / "out")
+    assert summary.at["E", "verdict"] == "same up to 8.4 kHz"
+    assert (
+        (rows["snr_db"] < 20).all() and (rows["low_band_snr_db"] > 40).all() and (rows["lsd_db"] < 0.5).all()
+    )
 
 
 def test_another_codec_differs(built, tmp_path):
