@@ -376,17 +376,18 @@ def _compare(args: argparse.Namespace) -> int:
     for side, subsets in (("BUILT", report.only_built), ("IMPORTED", report.only_imported)):
         if subsets:
             print(f"only in {side}, not compared: {', '.join(subsets)}")
-    shown = report.summary[["n_matched", "n_only_built", "n_only_imported", "n_unreadable", "sampling_rate",
-                            "median_length_difference_ms", "median_lag_ms", "median_gain_db", "median_snr_db",
-                            "median_gain_compensated_snr_db", "median_low_band_snr_db", "median_correlation",
-                            "median_lsd_db", "verdict"]]  # fmt: skip
-    shown = shown.rename(columns=lambda name: name.removeprefix("median_").removeprefix("n_"))
+    shown = {"n_matched": "matched", "n_only_built": "only_built", "n_only_imported": "only_imported",
+             "n_unreadable": "unreadable", "sampling_rate": "rate_hz", "median_length_difference_ms": "length_ms",
+             "median_lag_ms": "lag_ms", "median_gain_db": "gain_db", "median_snr_db": "snr_db",
+             "median_gain_compensated_snr_db": "snr_lag_gain_db", "median_low_band_snr_db": "snr_low_band_db",
+             "median_correlation": "correlation", "median_lsd_db": "lsd_db", "verdict": "verdict"}  # fmt: skip
+    shown = report.summary[list(shown)].rename(columns=shown)
     print(shown.to_string(float_format=lambda value: f"{value:.4g}"))
     print(
-        f"medians over each subset's utterances; verdict 'same': SNR >= {options.min_snr_db:g} dB and "
-        f"log-spectral distance (below 0.7 Nyquist) <= {options.max_lsd_db:g} dB; 'same after alignment': "
-        f"that SNR once the lag (within +-{options.max_lag_ms:g} ms) and gain are removed; 'same up to "
-        "<f> kHz': only below 0.7 Nyquist (resampling differs)"
+        f"medians over each subset's utterances (length_ms: build minus release); verdict 'same': snr_db >= "
+        f"{options.min_snr_db:g} and lsd_db <= {options.max_lsd_db:g}; 'same after alignment': snr_lag_gain_db "
+        f"(lag within +-{options.max_lag_ms:g} ms and gain removed) instead; 'same up to <f> kHz': "
+        "snr_low_band_db (below 0.7 Nyquist) instead: the resampling differs"
     )
     print(f"wrote {', '.join(path.name for path in report.files)} to {args.output_dir}")
     if report.n_unreadable:

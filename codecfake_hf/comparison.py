@@ -59,12 +59,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from huggingface_hub import DatasetCard
 from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, require_resampled, resample
 from codecfake_hf.data import DatasetError, local_config_files, read_audio_value
-from codecfake_hf.dataset_card import card_configs, read_card
+from codecfake_hf.dataset_card import card_configs, own_data_configs, own_data_patterns, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
 
 logger = logging.getLogger(__name__)
@@ -309,8 +310,8 @@ def compare_waveforms(
 # --- the folders --------------------------------------------------------------------------------
 
 
-def _card_entries(folder: Path, role: str) -> dict[str, dict]:
-    """``{config: configs entry}`` of a dataset folder's card, or an error naming ``role`` and the folder."""
+def _card(folder: Path, role: str) -> DatasetCard:
+    """The card of a dataset folder, or an error naming ``role`` and the folder."""
     if not folder.is_dir():
         raise InputFileError(
             f"{role} {folder}: no such folder; pass a dataset folder written by `codecfake build` or "
@@ -322,13 +323,12 @@ def _card_entries(folder: Path, role: str) -> dict[str, dict]:
         raise DatasetError(
             f"{role} {folder}: its README.md does not parse as a dataset card ({error})"
         ) from None
-    entries = card_configs(card) if card is not None else {}
-    if not entries:
+    if card is None or not card_configs(card):
         raise DatasetError(
             f"{role} {folder}: not a dataset folder (no README.md listing configs:); pass a folder written by "
             "`codecfake build` or `codecfake import`"
         )
-    return entries
+    return card
 
 
 def comparable_subsets(folder: str | os.PathLike, role: str = "dataset") -> list[str]:
@@ -338,19 +338,7 @@ def comparable_subsets(folder: str | os.PathLike, role: str = "dataset") -> list
     Raises:
         InputFileError, DatasetError: no such folder, or not a dataset folder (no card with ``configs:``).
     """
-    entries = _card_entries(Path(folder), role)
-    return [name for name, entry in entries.items() if _own_patterns(entry, name)]
-
-
-def _own_patterns(entry: dict, config: str) -> dict[str, list[str]]:
-    """``{split: patterns under data/<config>/}`` of a card's configs entry."""
-    own: dict[str, list[str]] = {}
-    for item in entry.get("data_files", []):
-        paths = item.get("path", []) if isinstance(item, dict) else []
-        for pattern in [paths] if isinstance(paths, str) else paths:
-            if Path(pattern).parts[:2] == ("data", config):
-                own.setdefault(item["split"], []).append(pattern)
-    return own
+    return own_data_configs(_card(Path(folder), role))
 
 
 class SubsetRows:
@@ -374,7 +362,7 @@ class SubsetRows:
         import pyarrow.parquet as pq
 
         self.folder, self.subset, self.role = Path(folder), subset, role
-        own = _own_patterns(_card_entries(self.folder, role)[subset], subset)
+        own = own_data_patterns(_card(self.folder, role), subset)
         missing = [split for split in splits or () if split not in own]
         if missing:
             raise DatasetError(

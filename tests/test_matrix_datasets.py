@@ -140,6 +140,23 @@ def test_subsets_per_dataset(release, other, models, tmp_path, capsys):
     assert not (tmp_path / "x" / "scores").exists()  # refused before anything was scored
 
 
+def test_all_takes_an_imported_corpus_s_own_configs(release, models, tmp_path):
+    """A corpus whose configs are no registry id (an imported attack list, say ``A07``): ``all`` takes
+    every config with rows of its own, not ``default`` nor ``bonafide``."""
+    attacks = shutil.copytree(release, tmp_path / "attacks")
+    (attacks / "data" / "F3").rename(attacks / "data" / "A07")
+    card = (attacks / "README.md").read_text()
+    (attacks / "README.md").write_text(
+        card.replace("data/F3/", "data/A07/").replace("config_name: F3", "config_name: A07")
+    )
+    out = tmp_path / "matrix"
+    assert _matrix(models, out, "--dataset", f"release={release}", "--dataset", f"la={attacks}") == 0
+    columns = list(pd.read_csv(out / "cross_test_eer.csv", index_col=0).columns)
+    assert columns == ["release/E", "release/F3", "la/E", "la/A07"]
+    scores = pd.read_csv(out / "scores" / "la" / "F3" / "scores_A07.csv")
+    assert set(scores["label"]) == {0, 1} and (scores["error"].isna()).all()
+
+
 def test_seed_replicas_over_several_datasets(release, other, models, tmp_path):
     runs = []
     for seed, source in ((1, models["E"]), (2, models["F3"])):  # two E runs that differ in the seed only
