@@ -6,11 +6,12 @@ codec rate, codec, 16-bit FLAC) and are measured with :func:`codecfake_hf.compar
 against variants:
 
 - "16-bit rounding": the codec's float output against its 16-bit file (the floor of any comparison);
-- "Hann-sinc input": the codec input resampled by a Hann-windowed sinc with 6 zero crossings and roll-off
-  0.99 (torchaudio's default design, which the release's generation script used) instead of soxr VHQ
+- "Hann-sinc input": the codec input resampled by torchaudio's default resampler (a Hann-windowed sinc
+  with 6 zero crossings and roll-off 0.99, ``resampler="torchaudio"``, which the release's generation
+  script used) instead of soxr VHQ
   (left out for a tiny codec whose output does not depend on its input: its random quantizer collapsed);
 - "other weights": the same architecture with another random initialisation (seed 1);
-- bona fide, no codec: 48 -> 16 kHz by the Hann sinc against soxr VHQ (a release that stores bona fide
+- bona fide, no codec: 48 -> 16 kHz by torchaudio's default resampler against soxr VHQ (a release that stores bona fide
   at 16 kHz made by another resampler).
 
 Printed: the medians over the clips and the verdict at the default thresholds.
@@ -24,7 +25,6 @@ itself: utterance pairs per second, audio hours per hour and the process's peak 
 from __future__ import annotations
 
 import argparse
-import math
 import resource
 import shutil
 import tempfile
@@ -34,25 +34,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from bench_resampling import speech_like
-from scipy.signal import firwin, resample_poly
 
-from codecfake_hf.audio import decode_audio_bytes, encode_audio
+from codecfake_hf.audio import decode_audio_bytes, encode_audio, resample
 from codecfake_hf.codecs.registry import load_codec
 from codecfake_hf.comparison import ComparisonOptions, compare_datasets, compare_waveforms, subset_verdict
 
 SOURCE_RATE = 48000
 MEASURES = ("snr_db", "gain_compensated_snr_db", "low_band_snr_db", "correlation", "lsd_db", "lag_ms")
-
-
-def hann_sinc_resample(waveform: np.ndarray, sampling_rate: int, target_sampling_rate: int) -> np.ndarray:
-    """A Hann-windowed sinc low-pass, 6 zero crossings of the lower rate, cut-off 0.99 of its Nyquist
-    frequency (torchaudio's ``sinc_interp_hann`` defaults), applied by ``scipy.signal.resample_poly``."""
-    divisor = math.gcd(sampling_rate, target_sampling_rate)
-    up, down = target_sampling_rate // divisor, sampling_rate // divisor
-    rolloff, zero_crossings = 0.99, 6
-    half = math.ceil(zero_crossings * max(up, down) / rolloff)
-    taps = firwin(2 * half + 1, rolloff / max(up, down), window="hann")
-    return resample_poly(waveform, up, down, window=taps).astype(np.float32)
 
 
 def sixteen_bit(waveform: np.ndarray, sampling_rate: int) -> np.ndarray:
@@ -76,7 +64,7 @@ def thresholds(clips: int) -> None:
             variants = {
                 "16-bit rounding": output,
                 "Hann-sinc input": sixteen_bit(
-                    codec.resynthesize_one(hann_sinc_resample(source, SOURCE_RATE, rate), rate), rate
+                    codec.resynthesize_one(resample(source, SOURCE_RATE, rate, "torchaudio"), rate), rate
                 ),
                 "other weights": sixteen_bit(other.resynthesize_one(source, SOURCE_RATE), rate),
             }
@@ -87,7 +75,7 @@ def thresholds(clips: int) -> None:
         rows += [(f"{codec_id} (tiny)", rate, case, pairs) for case, pairs in cases.items()]
     bonafide = [
         compare_waveforms(
-            sixteen_bit(hann_sinc_resample(source, SOURCE_RATE, 16000), 16000), 16000,
+            sixteen_bit(resample(source, SOURCE_RATE, 16000, "torchaudio"), 16000), 16000,
             sixteen_bit(source, SOURCE_RATE), SOURCE_RATE,
         )
         for source in sources

@@ -9,8 +9,9 @@ the other side still matches, and is counted in ``n_split_differs``), and each p
 
 - **Common rate.** Both clips at ``sampling_rate`` Hz: by default the lower of the pair's two native
   rates (a codec subset is at its codec's rate on both sides, so nothing is resampled; bona fide at
-  48 kHz in a VCTK build meets a 16 kHz release at 16 kHz), resampled with the project's one resampler
-  :func:`codecfake_hf.audio.resample` (soxr "VHQ"). Lengths are compared at that rate.
+  48 kHz in a VCTK build meets a 16 kHz release at 16 kHz), resampled with the project's resampler
+  :func:`codecfake_hf.audio.resample` at its default, soxr "VHQ" (the one the build uses). Lengths are
+  compared at that rate.
 - **Lag.** The integer lag ``k`` within +-``max_lag_ms`` that maximises the cross-correlation
   ``sum_n built[n + k] * imported[n]`` (scipy, FFT): ``k > 0`` means the build's audio comes ``k``
   samples later than the release's. Ties and silent clips give the smallest ``|k|``.
@@ -23,8 +24,8 @@ the other side still matches, and is counted in ``n_split_differs``), and each p
 - **Low band.** Below 70 % of the Nyquist frequency of the common rate (:data:`LOW_BAND`) the usual
   resamplers agree; above it they differ. torchaudio's default design (a Hann-windowed sinc of 6 zero
   crossings, roll-off 0.99), which the release's generation put in front of its 24 and 44.1 kHz
-  codecs, is flat within 0.1 dB up to 0.75 of the Nyquist frequency, 1.7 dB down at 0.875 of it, and
-  lets what lies just above it alias back (-11 dB at 1.06 of it); soxr VHQ, this project's
+  codecs, is flat within 0.15 dB up to 0.75 of the Nyquist frequency, 1.8 dB down at 0.875 of it, and
+  lets what lies just above it alias back (-11 dB at 1.06 of it); soxr VHQ, the build's
   resampler, is flat up to 0.913 and stops everything from 1.0 on. ``low_band_snr_db`` is the
   gain-compensated SNR counted over the FFT bins of the low band only.
 - **Log-spectral distance** (dB), over the aligned and gain-compensated overlap: power spectra of
@@ -75,7 +76,7 @@ DEFAULT_MAX_LAG_MS = 50.0
 DEFAULT_MIN_SNR_DB = 20.0
 DEFAULT_MAX_LSD_DB = 2.0
 #: The low band, a fraction of the Nyquist frequency: below it the usual resamplers agree (torchaudio's
-#: default Hann-windowed sinc is flat within 0.1 dB up to 0.75 of it, soxr VHQ up to 0.913), above it
+#: default Hann-windowed sinc is flat within 0.15 dB up to 0.75 of it, soxr VHQ up to 0.913), above it
 #: they differ by dB in level and in what they let alias. The band of ``low_band_snr_db`` and of the
 #: log-spectral distance.
 LOW_BAND = 0.7
