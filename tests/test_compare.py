@@ -385,3 +385,14 @@ def test_extra_columns_are_ignored(built, tmp_path):
     )
     summary, _ = compare(built, imported, tmp_path / "out")
     assert summary.at["E", "verdict"] == "same" and summary.at["E", "n_matched"] == len(IDS)
+
+
+def test_the_help_states_the_defaults_the_library_uses():
+    from codecfake_hf.cli import build_parser
+    from codecfake_hf.comparison import DEFAULT_MAX_LAG_MS, DEFAULT_MAX_LSD_DB, DEFAULT_MIN_SNR_DB
+
+    commands = next(action for action in build_parser()._actions if action.dest == "command")
+    helps = {action.dest: action.help for action in commands.choices["compare"]._actions}
+    for option, default in (("max_lag_ms", DEFAULT_MAX_LAG_MS), ("min_snr_db", DEFAULT_MIN_SNR_DB),
+                            ("max_lsd_db", DEFAULT_MAX_LSD_DB)):  # fmt: skip
+        assert f"default {default:g}" in helps[option], option
