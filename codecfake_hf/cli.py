@@ -236,27 +236,89 @@ def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _named_paths(values: list[str]) -> dict[str, str]:
+def _named_paths(values: list[str], unit: str = "row") -> dict[str, str]:
     """``NAME=PATH`` or ``PATH`` items -> ``{name: path}`` (:func:`_name_path_pairs`). Two items with
-    one name are an error that asks for ``NAME=PATH``, since they would otherwise merge into one row."""
+    one name are an error that asks for ``NAME=PATH``, since they would otherwise merge into one
+    ``unit`` of the matrix."""
     named: dict[str, str] = {}
     for name, path in _name_path_pairs(values):
         if name in named:
             raise CodecFakeError(
-                f"{named[name]} and {path} would both be named {name!r} (one row); name each one as "
+                f"{named[name]} and {path} would both be named {name!r} (one {unit}); name each one as "
                 f"NAME=PATH, e.g. '{name}-1={named[name]}' '{name}-2={path}'"
             )
         named[name] = path
     return named
 
 
-def _test_sets(args: argparse.Namespace) -> dict:
+def _test_sets(
+    args: argparse.Namespace, dataset: str | None = None, subsets: list[str] | None = None
+) -> dict:
+    """``{name: TestSet}`` of ``dataset`` (default ``--dataset``) and ``subsets`` (default ``--subsets``):
+    a bonafide/ + spoof/ folder is one test set named after the folder."""
     from codecfake_hf.data import is_label_folder
     from codecfake_hf.evaluation import TestSet, codecfake_test_sets
 
-    if is_label_folder(args.dataset):
-        return {Path(args.dataset).name: TestSet(args.dataset)}
-    return codecfake_test_sets(args.dataset, args.subsets.split(","), args.split)
+    dataset = dataset or args.dataset
+    if is_label_folder(dataset):
+        return {Path(dataset).name: TestSet(dataset)}
+    return codecfake_test_sets(dataset, subsets or args.subsets.split(","), args.split)
+
+
+def _matrix_datasets(args: argparse.Namespace) -> dict[str, dict] | None:
+    """The test sets of ``codecfake matrix``'s ``--dataset`` items, ``{dataset name: {name: TestSet}}``,
+    when there are several or a named one; None for one bare ``--dataset DIR`` (the single-dataset
+    matrix, whose columns are the subsets).
+
+    ``--subsets`` items are ``SUBSET`` (every dataset) or ``NAME/SUBSET`` (dataset ``NAME`` only): a
+    dataset named in some ``NAME/SUBSET`` item gets those subsets, every other one the ``SUBSET`` items
+    (``all`` when there is none). Every test set is checked before anything is scored."""
+    values = args.dataset or ["codecfake"]
+    if len(values) == 1 and "=" not in values[0]:
+        return None
+    datasets = _named_paths(values, unit="dataset")
+    for name in datasets:
+        if "/" in name:
+            raise CodecFakeError(
+                f"--dataset {name}={datasets[name]}: a dataset name cannot hold '/' (columns are named "
+                "NAME/SUBSET); name it NAME=DIR"
+            )
+    shared, chosen = [], {}
+    for item in args.subsets.split(","):
+        name, slash, subset = item.rpartition("/")
+        if not slash:
+            shared.append(item)
+        elif name in datasets:
+            chosen.setdefault(name, []).append(subset)
+        else:
+            raise CodecFakeError(
+                f"--subsets {item}: no --dataset is named {name!r} (names: {', '.join(datasets)}); write "
+                "NAME/SUBSET with one of those, or SUBSET for every dataset"
+            )
+    return {
+        name: _test_sets(args, path, chosen.get(name) or shared or ["all"]) for name, path in datasets.items()
+    }
+
+
+def _dataset_grid(
+    models: dict[str, str], datasets: dict[str, dict], scores_dir: Path, args: argparse.Namespace
+) -> dict:
+    """:func:`~codecfake_hf.evaluation.eer_grid` of every model on every dataset's test sets, each
+    dataset scored apart (a detector's score cache is keyed by codec and utterance, which two datasets
+    share; scores go to ``scores_dir/<dataset>/<model>/``): ``{model: summary}`` with the test sets
+    named ``NAME/SUBSET``, or ``NAME`` for a bonafide/ + spoof/ folder."""
+    import pandas as pd
+
+    from codecfake_hf.evaluation import eer_grid
+
+    grids = {}
+    for name, test_sets in datasets.items():
+        grid = eer_grid(
+            models, test_sets, scores_dir / name, args.mode, args.batch_size, args.device, costs=_costs(args)
+        )
+        columns = {test: name if test_sets[test].config is None else f"{name}/{test}" for test in test_sets}
+        grids[name] = {model: summary.rename(index=columns) for model, summary in grid.items()}
+    return {model: pd.concat([grid[model] for grid in grids.values()]) for model in models}
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -295,6 +357,101 @@ def _report_skipped(command: str, skipped: int, scores_dir: str | Path | None) -
     return 2
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from codecfake_hf.comparison import ComparisonOptions, compare_datasets
+
+    given = {
+        name: getattr(args, name) for name in ("sampling_rate", "max_lag_ms", "min_snr_db", "max_lsd_db")
+    }
+    options = ComparisonOptions(**{name: value for name, value in given.items() if value is not None})
+    report = compare_datasets(
+        args.built,
+        args.imported,
+        subsets=None if args.subsets == "all" else args.subsets.split(","),
+        splits=None if args.splits == "all" else args.splits.split(","),
+        output_dir=args.output_dir,
+        options=options,
+        num_proc=args.num_proc,
+    )
+    for side, subsets in (("BUILT", report.only_built), ("IMPORTED", report.only_imported)):
+        if subsets:
+            print(f"only in {side}, not compared: {', '.join(subsets)}")
+    shown = {"n_matched": "matched", "n_only_built": "only_built", "n_only_imported": "only_imported",
+             "n_unreadable": "unreadable", "sampling_rate": "rate_hz", "median_length_difference_ms": "length_ms",
+             "median_lag_ms": "lag_ms", "median_gain_db": "gain_db", "median_snr_db": "snr_db",
+             "median_gain_compensated_snr_db": "snr_lag_gain_db", "median_low_band_snr_db": "snr_low_band_db",
+             "median_correlation": "correlation", "median_lsd_db": "lsd_db", "verdict": "verdict"}  # fmt: skip
+    shown = report.summary[list(shown)].rename(columns=shown)
+    print(shown.to_string(float_format=lambda value: f"{value:.4g}"))
+    print(
+        f"medians over each subset's utterances (length_ms: build minus release); verdict 'same': snr_db >= "
+        f"{options.min_snr_db:g} and lsd_db <= {options.max_lsd_db:g}; 'same after alignment': snr_lag_gain_db "
+        f"(lag within +-{options.max_lag_ms:g} ms and gain removed) instead; 'same up to <f> kHz': "
+        "snr_low_band_db (below 0.7 Nyquist) instead: the resampling differs"
+    )
+    print(f"wrote {', '.join(path.name for path in report.files)} to {args.output_dir}")
+    if report.n_unreadable:
+        print(
+            f"codecfake compare: error: {report.n_unreadable} utterance(s) with unreadable audio were not "
+            f"compared (listed above and in the error column of {report.files[0]})",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def _add_compare_command(commands) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="is my build the paper's data? SNR, lag, gain and log-spectral distance of every utterance "
+        "against an imported release, and a verdict per subset",
+    )
+    compare.add_argument("built", help="a dataset folder written by `codecfake build`")
+    compare.add_argument("imported", help="a dataset folder written by `codecfake import` (or another build)")
+    compare.add_argument(
+        "--subsets",
+        default="all",
+        help="comma-separated subsets (E,A,bonafide,...), each on both sides; 'all' (default): every subset "
+        "both folders hold",
+    )
+    compare.add_argument(
+        "--splits", default="all", help="comma-separated splits to read on both sides (default all)"
+    )
+    compare.add_argument(
+        "--output-dir",
+        default="compare",
+        help="where compare_utterances.csv, compare_summary.csv and compare_snr.png go (default compare)",
+    )
+    compare.add_argument(
+        "--sampling-rate",
+        type=int,
+        default=None,
+        help="common rate (Hz) of every pair (default: the lower of the pair's two rates)",
+    )
+    compare.add_argument(
+        "--max-lag-ms",
+        type=float,
+        default=None,
+        help="the lag search window, +- milliseconds (default 50; 0: no search)",
+    )
+    compare.add_argument(
+        "--min-snr-db",
+        type=float,
+        default=None,
+        help="verdict 'same' needs a median SNR of at least this (dB, default 20)",
+    )
+    compare.add_argument(
+        "--max-lsd-db",
+        type=float,
+        default=None,
+        help="... and a median log-spectral distance of at most this (dB, default 2)",
+    )
+    compare.add_argument(
+        "--num-proc", type=int, default=1, help="processes that decode and measure the pairs (default 1)"
+    )
+    compare.set_defaults(func=_compare)
+
+
 #: What ``codecfake matrix --metric`` can show, and its unit there.
 METRIC_UNITS = {
     "eer": "%",
@@ -318,15 +475,19 @@ def _matrix(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = seed_replica_rows(_name_path_pairs(args.models))  # seed replicas share a row
     models = {run: path for runs in rows.values() for run, path in runs.items()}
+    datasets = None if args.zero_shot else _matrix_datasets(args)
     if args.zero_shot:
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
         }
+    elif datasets is None:
+        test_sets = _test_sets(args, (args.dataset or ["codecfake"])[0])
+    if datasets is None:
+        summaries = eer_grid(
+            models, test_sets, out / "scores", args.mode, args.batch_size, args.device, costs=_costs(args)
+        )
     else:
-        test_sets = _test_sets(args)
-    summaries = eer_grid(
-        models, test_sets, out / "scores", args.mode, args.batch_size, args.device, costs=_costs(args)
-    )
+        summaries = _dataset_grid(models, datasets, out / "scores", args)
     grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
     replicated = any(len(runs) > 1 for runs in rows.values())
     if replicated:
@@ -341,6 +502,12 @@ def _matrix(args: argparse.Namespace) -> int:
         stem = "zero_shot"
     else:
         ours, paper, stem = tables.eer_matrix(grid), tables.paper_cross_test(), "cross_test"
+        if datasets is not None:  # NAME/SUBSET beside the paper's SUBSET column
+            subset_of = {column: column.rpartition("/")[2] for column in ours.columns}
+            paper = pd.DataFrame(
+                {column: paper[subset] for column, subset in subset_of.items() if subset in paper.columns},
+                index=paper.index,
+            )
     ours.to_csv(out / f"{stem}_eer.csv", float_format="%.2f")
     tables.side_by_side(ours, paper).to_csv(out / f"{stem}_vs_paper.csv", index=False, float_format="%.2f")
     tables.plot_matrix(ours, out / f"{stem}_eer.png", title=f"{stem.replace('_', '-')} EER (%)")
@@ -572,18 +739,25 @@ def _costs(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
-def _add_scoring_options(command: argparse.ArgumentParser, split: str = "test") -> None:
-    command.add_argument(
-        "--dataset",
-        default="codecfake",
-        help="built dataset folder, Hub id, or a folder with bonafide/ and spoof/",
-    )
-    command.add_argument(
-        "--subsets",
-        "--configs",
-        default="all",
-        help="comma-separated CodecFake subsets (E,A,...), or 'all'; --configs is the same option",
-    )
+def _add_scoring_options(
+    command: argparse.ArgumentParser, split: str = "test", several_datasets: bool = False
+) -> None:
+    """The options of a command that scores a detector on test sets; ``several_datasets``: ``--dataset``
+    may be repeated and named (``matrix``)."""
+    dataset_help = "built dataset folder, Hub id, or a folder with bonafide/ and spoof/"
+    subsets_help = "comma-separated CodecFake subsets (E,A,...), or 'all'; --configs is the same option"
+    if several_datasets:
+        command.add_argument(
+            "--dataset",
+            action="append",
+            metavar="[NAME=]DATASET",
+            help=f"{dataset_help} (default codecfake); repeat it, NAME=DATASET, to test on several: the "
+            "columns are then NAME/SUBSET",
+        )
+        subsets_help += "; with several datasets, NAME/SUBSET picks a dataset's own subsets"
+    else:
+        command.add_argument("--dataset", default="codecfake", help=dataset_help)
+    command.add_argument("--subsets", "--configs", default="all", help=subsets_help)
     command.add_argument("--split", default=split)
     command.add_argument(
         "--mode",
@@ -633,7 +807,7 @@ def _add_matrix_command(commands) -> None:
         help="the metric printed as a matrix (and, other than eer, written as <stem>_<metric>.csv); "
         "every metric of every cell is in <stem>_metrics.csv",
     )
-    _add_scoring_options(matrix)
+    _add_scoring_options(matrix, several_datasets=True)
     matrix.set_defaults(func=_matrix)
 
 
@@ -700,6 +874,7 @@ HELP_ORDER = (
     "build",
     "push",
     "mixtures",
+    "compare",
     "evaluate",
     "matrix",
     "push-model",
@@ -723,6 +898,7 @@ _BUILT_IN_COMMANDS: dict[str, AddCommand] = {
     "convert-aasist": _add_convert_aasist_command,
     "detect": _add_detect_command,
     "calibrate": _add_calibrate_command,
+    "compare": _add_compare_command,
     "evaluate": _add_evaluate_command,
     "matrix": _add_matrix_command,
     "push-model": _add_push_model_command,

@@ -197,20 +197,30 @@ def load_labelled_dataset(
     return dataset.select_columns(keep)
 
 
+def read_audio_value(audio: dict, name: str | None = None) -> tuple[np.ndarray, int]:
+    """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) at its own rate: mono float32
+    ``([T], sampling_rate_hz)``; ``name`` names it in errors (default: its path).
+
+    Raises:
+        AudioError: the audio cannot be decoded, is empty or non-finite, or the value holds neither.
+    """
+    source = name or audio.get("path") or "<embedded audio>"
+    if audio.get("bytes"):
+        return decode_audio_bytes(audio["bytes"], source)
+    if audio.get("path"):
+        return load_audio(audio["path"])
+    raise AudioError(f"{source}: the audio value has neither bytes nor a path")
+
+
 def load_waveform(
     audio: dict, sampling_rate: int | None = 16000, name: str | None = None, resampler: str = "soxr"
 ) -> np.ndarray:
     """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) to mono float32 ``[T]`` at
-    ``sampling_rate`` Hz (soundfile, then ``codecfake_hf.audio.resample`` with ``resampler``, one of
-    ``codecfake_hf.audio.RESAMPLERS``); ``sampling_rate=None`` keeps the file's own rate (nothing
-    resampled)."""
+    ``sampling_rate`` Hz (:func:`read_audio_value`, then ``codecfake_hf.audio.resample`` with
+    ``resampler``, one of ``codecfake_hf.audio.RESAMPLERS``); ``sampling_rate=None`` keeps the file's own
+    rate (nothing resampled)."""
     source = name or audio.get("path") or "<embedded audio>"
-    if audio.get("bytes"):
-        waveform, rate = decode_audio_bytes(audio["bytes"], source)
-    elif audio.get("path"):
-        waveform, rate = load_audio(audio["path"])
-    else:
-        raise AudioError(f"{source}: the audio value has neither bytes nor a path")
+    waveform, rate = read_audio_value(audio, name)
     if sampling_rate is None:
         return waveform
     resampled = resample(waveform, rate, sampling_rate, resampler)

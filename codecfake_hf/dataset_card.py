@@ -243,3 +243,21 @@ def default_config_subsets(card: DatasetCard) -> list[str]:
         if len(Path(pattern).parts) > 2
     ]
     return [folder for folder in dict.fromkeys(folders) if folder not in POOLED_CONFIGS]
+
+
+def own_data_patterns(card: DatasetCard, config: str) -> dict[str, list[str]]:
+    """``{split: patterns}`` of ``config``'s own rows, the ``data_files`` under ``data/<config>/`` (empty
+    for a config that only pools others: ``default``, a mixture)."""
+    own: dict[str, list[str]] = {}
+    for item in card_configs(card).get(config, {}).get("data_files", []):
+        paths = item.get("path", []) if isinstance(item, Mapping) else []
+        for pattern in [paths] if isinstance(paths, str) else paths:
+            if Path(pattern).parts[:2] == ("data", config):
+                own.setdefault(item["split"], []).append(pattern)
+    return own
+
+
+def own_data_configs(card: DatasetCard) -> list[str]:
+    """The configs that hold rows of their own (``data/<config>/``): ``bonafide`` and every codec subset,
+    attack or system of a built or imported folder, in card order; not ``default`` nor a mixture."""
+    return [config for config in card_configs(card) if own_data_patterns(card, config)]

@@ -37,6 +37,7 @@ from codecfake_hf.calibration import (
     write_calibration,
 )
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
+from codecfake_hf.dataset_card import POOLED_CONFIGS, own_data_configs, read_card
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.metrics import DetectionCosts, compare_detectors, compute_asvspoof5_metrics, load_eer_metric
@@ -61,7 +62,8 @@ def codecfake_test_sets(
     source: str, subsets: list[str] | str = "all", split: str = "test"
 ) -> dict[str, TestSet]:
     """``{subset: TestSet}`` for CodecFake subsets (configs) of ``source`` ("all" = every codec
-    subset, not the pooled ``default`` and ``bonafide`` configs nor the mixtures of
+    subset, and in a local folder every other config with rows of its own, such as an imported
+    corpus's attacks; not the pooled ``default`` and ``bonafide`` configs nor the mixtures of
     :mod:`codecfake_hf.mixtures`).
 
     Raises:
@@ -71,7 +73,9 @@ def codecfake_test_sets(
 
     available = dataset_config_names(source)
     if subsets == "all" or subsets == ["all"]:
-        subsets = [name for name in available if name in CODECS]
+        card = read_card(source) if Path(source).is_dir() else None
+        own = set(own_data_configs(card)) - set(POOLED_CONFIGS) if card is not None else set()
+        subsets = [name for name in available if name in CODECS or name in own]
     unknown = [subset for subset in subsets if subset not in available]
     if unknown:
         raise DatasetError(

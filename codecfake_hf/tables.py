@@ -103,7 +103,8 @@ def matrix_figure(matrix: pd.DataFrame, title: str = "Cross-test EER (%)"):
     image = axes.imshow(
         matrix.to_numpy(dtype=float), cmap="Blues_r", vmin=0, vmax=max(50.0, matrix.max().max())
     )
-    axes.set_xticks(range(columns), labels=list(matrix.columns))
+    long_labels = max(len(str(label)) for label in matrix.columns) > 4  # e.g. NAME/SUBSET of several datasets
+    axes.set_xticks(range(columns), labels=list(matrix.columns), rotation=90 if long_labels else 0)
     axes.set_yticks(range(rows), labels=list(matrix.index))
     axes.set_xlabel("test subset")
     axes.set_ylabel(matrix.index.name or "train")

@@ -667,6 +667,21 @@ CASES = [
                     "--output-dir", "eval"], check=_absent("eval"),
          errors=(r"codecfake: no config Z in this dataset \(its configs: default, bonafide\); choose from "
                  r"those \(--subsets\) or build the missing ones",)),
+    Case("4 compare a folder that is not a dataset (bonafide/ + spoof/)",
+         lambda s: ["compare", _built_dataset(s), _labelled(s), "--output-dir", "cmp"], check=_absent("cmp"),
+         errors=(r"IMPORTED set: not a dataset folder \(no README\.md listing configs:\); pass a folder written "
+                 r"by `codecfake build` or `codecfake import`$",)),
+    Case("4 compare --subsets naming a subset one side lacks",
+         lambda s: ["compare", _built_dataset(s), _built_dataset(s, "release"), "--subsets", "E",
+                    "--output-dir", "cmp"], check=_absent("cmp"),
+         errors=(r"BUILT codecfake: no subset E \(its subsets: bonafide\); leave it out of --subsets, or build "
+                 r"/ import it$",)),
+    Case("4 matrix --subsets NAME/SUBSET for a dataset no --dataset names",
+         lambda s: ["matrix", "--models", s.model(), "--dataset", f"one={_built_dataset(s)}", "--dataset",
+                    f"two={_built_dataset(s, 'other')}", "--subsets", "three/E", "--output-dir", "m"],
+         check=_absent("m/scores"),
+         errors=(r"--subsets three/E: no --dataset is named 'three' \(names: one, two\); write NAME/SUBSET "
+                 r"with one of those, or SUBSET for every dataset$",)),
     Case("4 train.py --dataset that does not exist",
          lambda s: s.train_args("run", "--dataset", "no/such/folder"), program="train.py",
          errors=(r"no/such/folder: no such dataset folder \(relative to .*\); check the path",)),
