@@ -157,12 +157,46 @@ def test_download_resumes_with_a_range_request(tmp_path, served_zip):
 
 def test_download_rejects_a_wrong_checksum(tmp_path, served_zip):
     url, payload, _ = served_zip
-    with pytest.raises(DatasetBuildError, match="sha256 .* does not match"):
+    with pytest.raises(DatasetBuildError, match="sha256 .* does not match.*this command's partial file"):
         download_vctk(tmp_path / "dl", url=url, sha256="0" * 64, size=len(payload))
-    assert not (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").exists()  # deleted: a rerun downloads again
-    assert not (tmp_path / "dl" / "VCTK-Corpus-0.92").exists()
+    assert list((tmp_path / "dl").iterdir()) == []  # its own download deleted: a rerun downloads again
     with pytest.raises(DatasetBuildError, match="bytes instead of"):
         download_vctk(tmp_path / "dl", url=url, sha256=None, size=len(payload) + 1)
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+@pytest.mark.parametrize("wrong", ["size", "sha256"])
+def test_a_zip_the_user_put_there_is_moved_aside_never_deleted(tmp_path, served_zip, wrong):
+    """The messages tell users to put the zip at DIR/VCTK-Corpus-0.92.zip: one that fails the check is
+    renamed (``.rejected``, then ``.rejected-2``), the message names where it went, and a rerun
+    downloads the right one."""
+    url, payload, handler = served_zip
+    target = tmp_path / "dl"
+    target.mkdir()
+    archive = target / "VCTK-Corpus-0.92.zip"
+    theirs = [payload[:-1] if wrong == "size" else payload[:-1] + b"!", b"another wrong zip"]
+    digest = hashlib.sha256(payload).hexdigest()
+    for attempt, content in enumerate(theirs, start=1):
+        archive.write_bytes(content)
+        aside = target / ("VCTK-Corpus-0.92.zip.rejected" + ("" if attempt == 1 else f"-{attempt}"))
+        with pytest.raises(DatasetBuildError) as raised:
+            download_vctk(target, url=url, sha256=digest, size=len(payload) if wrong == "size" else None)
+        assert f"moved it to {aside} (nothing was deleted); rerun to download the zip" in str(raised.value)
+        assert aside.read_bytes() == content and not archive.exists()
+    assert handler.ranges == []  # nothing was downloaded over them
+    corpus = download_vctk(target, url=url, sha256=digest, size=len(payload))
+    assert archive.read_bytes() == payload and (corpus / ".completed").is_file()
+    assert [(target / f"VCTK-Corpus-0.92.zip.rejected{n}").read_bytes() for n in ("", "-2")] == theirs
+
+
+def test_a_partial_download_longer_than_the_zip_is_started_again(tmp_path, served_zip):
+    """``.part`` is the command's own file: one longer than the zip cannot be resumed and is replaced."""
+    url, payload, handler = served_zip
+    target = tmp_path / "dl"
+    target.mkdir()
+    (target / "VCTK-Corpus-0.92.zip.part").write_bytes(payload + b"junk")
+    download_vctk(target, url=url, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
+    assert handler.ranges == [None] and (target / "VCTK-Corpus-0.92.zip").read_bytes() == payload
 
 
 def test_download_from_a_file_url(tmp_path, served_zip):
