@@ -81,22 +81,31 @@ def _detect(args: argparse.Namespace) -> int:
     import json
 
     from codecfake_hf.detection import Detector
+    from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF
 
+    prior_spoof = DEFAULT_PRIOR_SPOOF if args.prior_spoof is None else args.prior_spoof
     detector = Detector.from_pretrained(
         args.model,
         mode=args.mode,
         batch_size=args.batch_size,
         device=args.device,
         bonafide_label=args.bonafide_label,
-        prior_spoof=args.prior_spoof,
+        prior_spoof=prior_spoof,
     )
-    results = detector.detect_files(args.files)
     calibrated = detector.calibration is not None
+    if args.prior_spoof is not None and not calibrated:
+        print(
+            f"codecfake detect: warning: --prior-spoof {args.prior_spoof:g} is ignored: {args.model} holds no "
+            "calibration, so p_bonafide is the softmax of its logits; calibrate it first "
+            "(`codecfake calibrate --model ...`)",
+            file=sys.stderr,
+        )
+    results = detector.detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
         if calibrated:  # the posterior's prior in its column name; the label is the operating point's
-            rows = [("file", "score", "llr", f"p_bonafide(p_spoof={args.prior_spoof:g})", "label", "windows")]
+            rows = [("file", "score", "llr", f"p_bonafide(p_spoof={prior_spoof:g})", "label", "windows")]
         else:
             rows = [("file", "score", "p_bonafide", "label", "windows")]
         for result in results:
@@ -166,8 +175,9 @@ def _add_detect_command(commands) -> None:
     detect.add_argument(
         "--prior-spoof",
         type=float,
-        default=0.5,
-        help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5)",
+        default=None,
+        help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5); an "
+        "uncalibrated model ignores it, with a warning",
     )
     detect.set_defaults(func=_detect)
 
@@ -199,7 +209,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         f"trials); operating point: llr >= {calibration.threshold:.6g} (validation EER threshold); "
         f"stored in {Path(args.model) / 'config.json'}"
     )
-    return 0
+    return _report_skipped("calibrate", report.n_skipped, None, "the calibration leaves them out")
 
 
 def _add_calibrate_command(commands) -> None:
@@ -251,9 +261,10 @@ def _named_paths(values: list[str]) -> dict[str, str]:
 
 
 def _test_sets(args: argparse.Namespace) -> dict:
-    from codecfake_hf.data import is_label_folder
+    from codecfake_hf.data import check_label_folder, is_label_folder
     from codecfake_hf.evaluation import TestSet, codecfake_test_sets
 
+    check_label_folder(args.dataset)
     if is_label_folder(args.dataset):
         return {Path(args.dataset).name: TestSet(args.dataset)}
     return codecfake_test_sets(args.dataset, args.subsets.split(","), args.split)
@@ -281,15 +292,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     return _report_skipped("evaluate", int(summary["n_skipped"].sum()), args.output_dir)
 
 
-def _report_skipped(command: str, skipped: int, scores_dir: str | Path | None) -> int:
-    """The exit code of a scoring command: 0, or 2 after one line on stderr when ``skipped`` trials
-    had unreadable audio (each was named in a warning; the EERs leave them out)."""
+def _report_skipped(
+    command: str, skipped: int, scores_dir: str | Path | None, left_out: str = "the EERs leave them out"
+) -> int:
+    """The exit code of a scoring command (evaluate, matrix, calibrate): 0, or 2 after one line on
+    stderr when ``skipped`` trials had unreadable audio (each was named in a warning; ``left_out``
+    says what leaves them out)."""
     if not skipped:
         return 0
     where = f" and in the error column of scores_<set>.csv under {scores_dir}" if scores_dir else ""
     print(
         f"codecfake {command}: error: {skipped} trial(s) with unreadable audio were skipped (listed above{where}); "
-        "the EERs leave them out",
+        f"{left_out}",
         file=sys.stderr,
     )
     return 2
@@ -315,18 +329,21 @@ def _matrix(args: argparse.Namespace) -> int:
     from codecfake_hf.metrics import DetectionCosts
 
     out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     rows = seed_replica_rows(_name_path_pairs(args.models))  # seed replicas share a row
     models = {run: path for runs in rows.values() for run, path in runs.items()}
     if args.zero_shot:
+        from codecfake_hf.data import check_label_folder
+
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
         }
+        for test_set in test_sets.values():
+            check_label_folder(test_set.source)
     else:
         test_sets = _test_sets(args)
     summaries = eer_grid(
         models, test_sets, out / "scores", args.mode, args.batch_size, args.device, costs=_costs(args)
-    )
+    )  # checks every model first; then creates the output folder
     grid = {name: summary["eer"].to_dict() for name, summary in summaries.items()}
     replicated = any(len(runs) > 1 for runs in rows.values())
     if replicated:
