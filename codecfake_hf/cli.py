@@ -6,7 +6,8 @@ and exit 2 (:mod:`codecfake_hf.errors`); ``--debug`` or ``CODECFAKE_DEBUG=1`` sh
 Other packages add sub-commands through the entry-point group :data:`COMMAND_GROUP`
 (``codecfake_hf.commands``): each entry point is named after its command and points to a function
 ``add(commands)`` that adds the command's sub-parser to ``commands`` (the parser's sub-parsers) and sets
-its handler with ``set_defaults(func=...)``. This distribution's ``pyproject.toml`` registers the
+its handler with ``set_defaults(func=...)`` (and, optionally, ``interrupted=f``: ``f(args)`` says in
+one line what Ctrl-C leaves and how to go on). This distribution's ``pyproject.toml`` registers the
 builder's ``build``, ``push`` and ``demo`` that way (:mod:`dataset_builder.cli`), so this library
 never loads the builder itself; the entry points exist once the package is installed
 (``pip install -e .``).
@@ -22,7 +23,13 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from codecfake_hf.errors import CodecFakeError, InputFileError, debug_requested, report_user_error
+from codecfake_hf.errors import (
+    CodecFakeError,
+    InputFileError,
+    debug_requested,
+    report_interrupted,
+    report_user_error,
+)
 
 
 def _codecs(args: argparse.Namespace) -> int:
@@ -141,7 +148,12 @@ def _add_convert_aasist_command(commands) -> None:
         "output_dir", help="folder to write (config, safetensors weights, feature extractor)"
     )
     convert.add_argument("--variant", choices=["AASIST", "AASIST-L"], default="AASIST-L")
-    convert.set_defaults(func=_convert_aasist)
+    convert.set_defaults(
+        func=_convert_aasist,
+        interrupted=lambda args: (
+            "nothing was converted, and a partial download is removed; rerun the same command"
+        ),
+    )
 
 
 def _add_detect_command(commands) -> None:
@@ -179,7 +191,7 @@ def _add_detect_command(commands) -> None:
         help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5); an "
         "uncalibrated model ignores it, with a warning",
     )
-    detect.set_defaults(func=_detect)
+    detect.set_defaults(func=_detect, interrupted=lambda args: "nothing was written; rerun the same command")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -231,7 +243,13 @@ def _add_calibrate_command(commands) -> None:
         help="spoof prior the logistic regression is weighted to (default 0.5: minimises Cllr)",
     )
     _add_scoring_options(calibrate, split="validation")
-    calibrate.set_defaults(func=_calibrate)
+    calibrate.set_defaults(
+        func=_calibrate,
+        interrupted=lambda args: (
+            f"{Path(args.model) / 'config.json'} is unchanged (the calibration is stored "
+            "at the end); rerun the same command"
+        ),
+    )
 
 
 def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -572,7 +590,13 @@ def _add_robustness(commands) -> None:
         "--batch-size", type=int, default=16, help="utterances per detector call (AASIST: any size is exact)"
     )
     robustness.add_argument("--device", default="cpu", help="torch device for the detector")
-    robustness.set_defaults(func=_robustness)
+    robustness.set_defaults(
+        func=_robustness,
+        interrupted=lambda args: (
+            f"the audio written under {args.out} so far is whole files, and no report; "
+            "rerun the same command (it writes every condition again)"
+        ),
+    )
 
 
 def _add_codecs_command(commands) -> None:
@@ -626,7 +650,17 @@ def _add_evaluate_command(commands) -> None:
     evaluate.add_argument("--against", help="baseline detector: paired t-test and Wilcoxon (p < 0.01)")
     evaluate.add_argument("--output-dir", help="where scores_<set>.csv and eer.csv go")
     _add_scoring_options(evaluate)
-    evaluate.set_defaults(func=_evaluate)
+    evaluate.set_defaults(
+        func=_evaluate,
+        interrupted=lambda args: (
+            (
+                f"the tables in {args.output_dir} are whole (each as before or as newly written); "
+                if args.output_dir
+                else "nothing was written; "
+            )
+            + "rerun the same command to evaluate again"
+        ),
+    )
 
 
 def _add_matrix_command(commands) -> None:
@@ -649,7 +683,13 @@ def _add_matrix_command(commands) -> None:
         "every metric of every cell is in <stem>_metrics.csv",
     )
     _add_scoring_options(matrix)
-    matrix.set_defaults(func=_matrix)
+    matrix.set_defaults(
+        func=_matrix,
+        interrupted=lambda args: (
+            f"the scores of the models done so far are under {args.output_dir}/scores "
+            "(whole files), no matrix yet; rerun the same command to score again"
+        ),
+    )
 
 
 def _add_push_model_command(commands) -> None:
@@ -678,7 +718,10 @@ def _add_push_model_command(commands) -> None:
     push_model.add_argument(
         "--write-card", action="store_true", help="replace an existing README.md with a generated model card"
     )
-    push_model.set_defaults(func=_push_model)
+    push_model.set_defaults(
+        func=_push_model,
+        interrupted=lambda args: "rerun the same command: the upload resumes where it stopped",
+    )
 
 
 def _add_resynthesize_command(commands) -> None:
@@ -808,6 +851,11 @@ def _output_location(args: argparse.Namespace) -> str | None:
     return None
 
 
+#: What Ctrl-C leaves, for a command whose parser says nothing more (``set_defaults(interrupted=f)``,
+#: ``f(args)`` the line for that command).
+_INTERRUPTED = "every file is written whole or not at all; rerun the same command"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     plugins, unloadable = plugin_commands()
@@ -820,12 +868,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(plugins).parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        if debug_requested(args.debug):
+            raise
     except Exception as error:
         if debug_requested(args.debug) or not report_user_error(
             error, f"codecfake {args.command}", _output_location(args)
         ):
             raise
         return 2
+    # Ctrl-C, told once the interrupted frames (and their progress bars) are gone
+    kept = args.interrupted(args) if getattr(args, "interrupted", None) else _INTERRUPTED
+    return report_interrupted(f"codecfake {args.command}", kept)
 
 
 if __name__ == "__main__":

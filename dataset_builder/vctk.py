@@ -264,7 +264,7 @@ def _download(url: str, destination: Path, size: int | None) -> Path:
                 partial.open("ab" if resumed else "wb") as sink,
                 tqdm(total=size, initial=offset, unit="B", unit_scale=True, desc=destination.name) as bar,
             ):
-                while chunk := response.read(_CHUNK_BYTES):
+                while chunk := response.read1(_CHUNK_BYTES):  # what has arrived: kept if interrupted
                     sink.write(chunk)
                     bar.update(len(chunk))
     except urllib.error.HTTPError as error:
@@ -366,10 +366,11 @@ def print_split_counts(corpus: str | os.PathLike, mic: str = "mic1", num_proc: i
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m dataset_builder.vctk [--download DIR | CORPUS]``: download, then
-    :func:`print_split_counts`. A user error prints one line and returns 2 (``--debug``: traceback)."""
+    :func:`print_split_counts`. A user error prints one line and returns 2, Ctrl-C one line and 130
+    (``--debug``: the traceback)."""
     import argparse
 
-    from codecfake_hf.errors import debug_requested, report_user_error
+    from codecfake_hf.errors import debug_requested, report_interrupted, report_user_error
 
     parser = argparse.ArgumentParser(
         prog="python -m dataset_builder.vctk",
@@ -390,11 +391,22 @@ def main(argv: list[str] | None = None) -> int:
         print_split_counts(
             download_vctk(args.download) if args.download else args.corpus, args.mic, args.num_proc
         )
+    except KeyboardInterrupt:
+        if debug_requested(args.debug):
+            raise
     except Exception as error:
         if debug_requested(args.debug) or not report_user_error(error, parser.prog, args.download):
             raise
         return 2
-    return 0
+    else:
+        return 0
+    # Ctrl-C, told once the interrupted frames (and their progress bars) are gone
+    kept = (
+        f"what is downloaded into {args.download} is kept; rerun the same command to go on (the download resumes)"
+        if args.download
+        else "nothing was written; rerun the same command"
+    )
+    return report_interrupted(parser.prog, kept)
 
 
 if __name__ == "__main__":
