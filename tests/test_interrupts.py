@@ -27,15 +27,20 @@ ENVIRONMENT = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYT
 
 
 def interrupt(
-    command: list[str], ready: Callable[[str], bool], cwd: Path, timeout: float = 300
+    command: list[str],
+    ready: Callable[[str], bool],
+    cwd: Path,
+    timeout: float = 300,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run ``command`` in its own process group; once ``ready(stderr so far)`` holds, send SIGINT to the
-    group (Ctrl-C in a terminal) and wait for the command to end.
+    """Run ``command`` in its own process group (environment: :data:`ENVIRONMENT` unless given); once
+    ``ready(stderr so far)`` holds, send SIGINT to the group (Ctrl-C in a terminal) and wait for the
+    command to end.
 
     Raises:
         AssertionError: the command ended, or ``timeout`` seconds passed, before it was ready.
     """
-    process = subprocess.Popen(command, cwd=cwd, env=ENVIRONMENT, stdout=subprocess.PIPE,
+    process = subprocess.Popen(command, cwd=cwd, env=environment or ENVIRONMENT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     streams = {"out": bytearray(), "err": bytearray()}
 
