@@ -1,12 +1,11 @@
 """Ctrl-C in a long command: a real SIGINT to the process group of a command running in a fresh
 process (as a terminal sends it) ends it with one line on stderr saying what is kept and how to go on,
 exit code 130, no traceback and no temporary file; rerunning the command as the line says goes on.
-Before, each of these printed a ``KeyboardInterrupt`` traceback."""
+Before, each of these printed a ``KeyboardInterrupt`` traceback. (The VCTK download's case is in
+``tests/dataset_builder/test_dataset_vctk.py``, beside its test server.)"""
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import os
 import re
 import signal
@@ -14,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,62 +125,3 @@ def test_training_interrupted_keeps_its_checkpoints_and_says_to_resume(tmp_path,
     assert line.endswith("the checkpoints under run are kept; rerun the same command with --resume to continue "
                          "from the latest one (a run without one starts afresh)")  # fmt: skip
     assert first_checkpoint.is_file() and not temporary_files(tmp_path / "run")
-
-
-class _StallingZip(http.server.BaseHTTPRequestHandler):
-    """Serves ``payload``: a request from the start gets its first half, then the connection stalls
-    (until the server shuts down); a range request gets the rest at once."""
-
-    payload = b""
-    ranges: list = []
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        header = self.headers.get("Range")
-        self.ranges.append(header)
-        start = int(header.removeprefix("bytes=").split("-")[0]) if header else 0
-        self.send_response(206 if header else 200)
-        self.send_header("Content-Length", str(len(self.payload) - start))
-        self.end_headers()
-        if header:
-            self.wfile.write(self.payload[start:])
-            return
-        self.wfile.write(self.payload[: len(self.payload) // 2])
-        self.wfile.flush()
-        time.sleep(60)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_vctk_download_interrupted_keeps_the_partial_zip_and_the_same_command_resumes(tmp_path):
-    corpus = make_synthetic_vctk(
-        tmp_path / "src", "0.92", speakers=("p225", "p226"), utterances_per_speaker=1
-    )
-    archive = tmp_path / "VCTK-Corpus-0.92.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for path in sorted(corpus.rglob("*")):
-            zipped.write(path, path.relative_to(corpus).as_posix())
-    payload = archive.read_bytes()
-    handler = type("Handler", (_StallingZip,), {"payload": payload, "ranges": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/VCTK-Corpus-0.92.zip"
-    # `python -m dataset_builder.vctk --download dl`, with the test server's zip as the official one
-    program = ("import sys; from dataset_builder import vctk; "
-               f"vctk.download_vctk.__defaults__ = ({url!r}, {hashlib.sha256(payload).hexdigest()!r}, {len(payload)}); "
-               "sys.exit(vctk.main(sys.argv[1:]))")  # fmt: skip
-    command = [sys.executable, "-c", program, "--download", "dl"]
-    partial = tmp_path / "dl" / "VCTK-Corpus-0.92.zip.part"
-    try:
-        result = interrupt(command, lambda err: partial.is_file() and partial.stat().st_size > 0, tmp_path)
-        line = interrupted_line(result, "python -m dataset_builder.vctk")
-        assert line.endswith("what is downloaded into dl is kept; rerun the same command to go on (the download "
-                             "resumes)")  # fmt: skip
-        assert partial.read_bytes() == payload[: len(payload) // 2]
-        finished = subprocess.run(command, cwd=tmp_path, env=ENVIRONMENT, capture_output=True, text=True)
-    finally:
-        server.shutdown()
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    assert handler.ranges == [None, f"bytes={len(payload) // 2}-"]
-    assert (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").read_bytes() == payload

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -96,10 +99,13 @@ def test_speaker_info_092_with_comments(tmp_path):
 
 
 class _RangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one in-memory file with HTTP range support and records the Range headers."""
+    """Serves one in-memory file with HTTP range support and records the Range headers; with
+    ``stall_after`` set, a request from the start gets that many bytes and then the connection stalls
+    (a download to interrupt)."""
 
     payload = b""
     ranges: list = []
+    stall_after: int | None = None
 
     def do_GET(self):  # noqa: N802 (http.server API)
         header = self.headers.get("Range")
@@ -109,6 +115,11 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(206 if header else 200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if self.stall_after is not None and not header:
+            self.wfile.write(body[: self.stall_after])
+            self.wfile.flush()
+            time.sleep(60)
+            return
         self.wfile.write(body)
 
     def log_message(self, *args):
@@ -128,6 +139,7 @@ def served_zip(tmp_path):
     payload = archive.read_bytes()
     handler = type("Handler", (_RangeHandler,), {"payload": payload, "ranges": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True  # a stalled request does not hold up the shutdown
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/VCTK-Corpus-0.92.zip", payload, handler
@@ -197,6 +209,30 @@ def test_a_partial_download_longer_than_the_zip_is_started_again(tmp_path, serve
     (target / "VCTK-Corpus-0.92.zip.part").write_bytes(payload + b"junk")
     download_vctk(target, url=url, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
     assert handler.ranges == [None] and (target / "VCTK-Corpus-0.92.zip").read_bytes() == payload
+
+
+def test_download_interrupted_keeps_the_partial_zip_and_the_same_command_resumes(tmp_path, served_zip):
+    """Ctrl-C (a real SIGINT) during ``python -m dataset_builder.vctk --download dl``: one line, exit 130,
+    the bytes that arrived kept in the ``.part`` file; the same command then resumes with a range request."""
+    from tests.test_interrupts import ENVIRONMENT, interrupt, interrupted_line
+
+    url, payload, handler = served_zip
+    handler.stall_after = len(payload) // 2
+    # `python -m dataset_builder.vctk --download dl`, with the test server's zip as the official one
+    program = ("import sys; from dataset_builder import vctk; "
+               f"vctk.download_vctk.__defaults__ = ({url!r}, {hashlib.sha256(payload).hexdigest()!r}, {len(payload)}); "
+               "sys.exit(vctk.main(sys.argv[1:]))")  # fmt: skip
+    command = [sys.executable, "-c", program, "--download", "dl"]
+    partial = tmp_path / "dl" / "VCTK-Corpus-0.92.zip.part"
+    result = interrupt(command, lambda err: partial.is_file() and partial.stat().st_size > 0, tmp_path)
+    line = interrupted_line(result, "python -m dataset_builder.vctk")
+    assert line.endswith("what is downloaded into dl is kept; rerun the same command to go on (the download "
+                         "resumes)")  # fmt: skip
+    assert partial.read_bytes() == payload[: len(payload) // 2]
+    finished = subprocess.run(command, cwd=tmp_path, env=ENVIRONMENT, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert handler.ranges == [None, f"bytes={len(payload) // 2}-"]
+    assert (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").read_bytes() == payload
 
 
 def test_download_from_a_file_url(tmp_path, served_zip):
