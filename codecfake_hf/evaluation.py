@@ -178,12 +178,13 @@ def evaluate_detector(
     metric = load_eer_metric()
     scorer = Scorer(model_path, mode, batch_size, device)
     baseline = Scorer(against, mode, batch_size, device) if against is not None else None
+    # every test set loads (or says what is wrong) before anything is scored or created
+    loaded = {name: test_set.load() for name, test_set in test_sets.items()}
     out = Path(output_dir) if output_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     records = []
-    for name, test_set in test_sets.items():
-        dataset = test_set.load()
+    for name, dataset in loaded.items():
         scores = scorer.score_dataset(dataset, desc=f"scoring {name}")
         base = baseline.score_dataset(dataset, desc=f"baseline {name}") if baseline is not None else None
         scored = scores["error"].eq("")

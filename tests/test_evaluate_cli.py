@@ -92,3 +92,18 @@ def test_a_dataset_without_codec_subsets_says_so(bonafide_build, tiny_aasist_dir
         assert f"{bonafide_build}: holds no codec subset, so no spoof trials (its configs: default, bonafide); " \
                "build one with `codecfake build --subsets E`" in err, err  # fmt: skip
         assert "0 subsets" not in err
+
+
+def test_evaluate_checks_the_test_set_before_it_creates_the_output_folder(tiny_aasist_dir, tmp_path, capsys):
+    dataset = tmp_path / "set"
+    (dataset / "bonafide").mkdir(parents=True)
+    (dataset / "spoof").mkdir()
+    out = tmp_path / "eval"
+    assert (
+        main(
+            ["evaluate", "--model", str(tiny_aasist_dir), "--dataset", str(dataset), "--output-dir", str(out)]
+        )
+        == 2
+    )
+    assert f"{dataset / 'bonafide'}: no audio files" in capsys.readouterr().err
+    assert not out.exists()
