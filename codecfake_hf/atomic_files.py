@@ -31,16 +31,13 @@ TEMPORARY_GLOBS = (".*.tmp", "**/.*.tmp")
 
 def _create_temporary(path: Path) -> Path:
     """Create a new, empty temporary file for ``path`` in its folder and return its name. It is made
-    as any new file is (mode 0o666 less the umask; ``tempfile.mkstemp`` would make it 0o600), or with
-    ``path``'s permissions when that exists."""
+    as any new file is, mode 0o666 less the umask (``tempfile.mkstemp`` would make it 0o600)."""
     while True:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
             os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:  # another writer's, or a leftover: draw another name
             continue
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
         return temporary
 
 
@@ -48,7 +45,8 @@ def _create_temporary(path: Path) -> Path:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a new temporary file next to ``path`` (empty; the block writes it, replacing its
     content); when the block succeeds it is synced to disk and renamed to ``path`` (atomically), when
-    it fails (a full disk, an error, Ctrl-C) it is deleted. Nothing else is touched.
+    it fails (a full disk, an error, Ctrl-C) it is deleted. Nothing else is touched. A new file gets
+    the mode any new file gets; a file that is replaced keeps its permissions.
 
     The folder of ``path`` must exist.
     """
@@ -58,6 +56,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield temporary
         with temporary.open("rb+") as handle:
             os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):  # set once written: a read-only file is replaced too
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

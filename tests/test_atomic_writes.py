@@ -114,15 +114,17 @@ def test_a_new_file_gets_the_umask_mode_and_a_replaced_one_keeps_its_mode(tmp_pa
     try:
         with atomic_path(tmp_path / "new.json") as temporary:
             temporary.write_text("{}")
-        private = tmp_path / "private.json"
-        private.write_text("{}")
-        private.chmod(0o600)
-        with atomic_path(private) as temporary:
-            temporary.write_text("[]")
+        private, read_only = tmp_path / "private.json", tmp_path / "read-only.json"
+        for path, mode in ((private, 0o600), (read_only, 0o444)):
+            path.write_text("{}")
+            path.chmod(mode)
+            with atomic_path(path) as temporary:
+                temporary.write_text("[]")
     finally:
         os.umask(earlier)
     assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o666 & ~umask
     assert stat.S_IMODE(private.stat().st_mode) == 0o600 and private.read_text() == "[]"
+    assert stat.S_IMODE(read_only.stat().st_mode) == 0o444 and read_only.read_text() == "[]"
 
 
 def test_remove_leftovers_removes_only_temporary_files_of_the_named_targets(tmp_path):
