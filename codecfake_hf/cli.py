@@ -6,8 +6,8 @@ and exit 2 (:mod:`codecfake_hf.errors`); ``--debug`` or ``CODECFAKE_DEBUG=1`` sh
 Other packages add sub-commands through the entry-point group :data:`COMMAND_GROUP`
 (``codecfake_hf.commands``): each entry point is named after its command and points to a function
 ``add(commands)`` that adds the command's sub-parser to ``commands`` (the parser's sub-parsers) and sets
-its handler with ``set_defaults(func=...)`` (and, optionally, ``interrupted=f``: ``f(args)`` says in
-one line what Ctrl-C leaves and how to go on). This distribution's ``pyproject.toml`` registers the
+its handler with ``set_defaults(func=...)`` (and, optionally, ``interrupted=TEXT``: what Ctrl-C leaves
+and how to go on, in one line, formatted with the command's arguments, ``{out}``). This distribution's ``pyproject.toml`` registers the
 builder's ``build``, ``push`` and ``demo`` that way (:mod:`dataset_builder.cli`), so this library
 never loads the builder itself; the entry points exist once the package is installed
 (``pip install -e .``).
@@ -150,9 +150,7 @@ def _add_convert_aasist_command(commands) -> None:
     convert.add_argument("--variant", choices=["AASIST", "AASIST-L"], default="AASIST-L")
     convert.set_defaults(
         func=_convert_aasist,
-        interrupted=lambda args: (
-            "nothing was converted, and a partial download is removed; rerun the same command"
-        ),
+        interrupted="nothing was converted, and a partial download is removed; rerun the same command",
     )
 
 
@@ -191,7 +189,7 @@ def _add_detect_command(commands) -> None:
         help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5); an "
         "uncalibrated model ignores it, with a warning",
     )
-    detect.set_defaults(func=_detect, interrupted=lambda args: "nothing was written; rerun the same command")
+    detect.set_defaults(func=_detect, interrupted="nothing was written; rerun the same command")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -245,10 +243,8 @@ def _add_calibrate_command(commands) -> None:
     _add_scoring_options(calibrate, split="validation")
     calibrate.set_defaults(
         func=_calibrate,
-        interrupted=lambda args: (
-            f"{Path(args.model) / 'config.json'} is unchanged (the calibration is stored "
-            "at the end); rerun the same command"
-        ),
+        interrupted="{model}/config.json is unchanged (the calibration is stored at the end); rerun the same "
+        "command",
     )
 
 
@@ -592,10 +588,8 @@ def _add_robustness(commands) -> None:
     robustness.add_argument("--device", default="cpu", help="torch device for the detector")
     robustness.set_defaults(
         func=_robustness,
-        interrupted=lambda args: (
-            f"the audio written under {args.out} so far is whole files, and no report; "
-            "rerun the same command (it writes every condition again)"
-        ),
+        interrupted="the audio written under {out} so far is whole files, and no report; rerun the same "
+        "command (it writes every condition again)",
     )
 
 
@@ -652,14 +646,8 @@ def _add_evaluate_command(commands) -> None:
     _add_scoring_options(evaluate)
     evaluate.set_defaults(
         func=_evaluate,
-        interrupted=lambda args: (
-            (
-                f"the tables in {args.output_dir} are whole (each as before or as newly written); "
-                if args.output_dir
-                else "nothing was written; "
-            )
-            + "rerun the same command to evaluate again"
-        ),
+        interrupted="the tables written so far are whole files (each as before or as newly written); rerun "
+        "the same command to evaluate again",
     )
 
 
@@ -685,10 +673,8 @@ def _add_matrix_command(commands) -> None:
     _add_scoring_options(matrix)
     matrix.set_defaults(
         func=_matrix,
-        interrupted=lambda args: (
-            f"the scores of the models done so far are under {args.output_dir}/scores "
-            "(whole files), no matrix yet; rerun the same command to score again"
-        ),
+        interrupted="the scores of the models done so far are under {output_dir}/scores (whole files), no "
+        "matrix yet; rerun the same command to score again",
     )
 
 
@@ -720,7 +706,7 @@ def _add_push_model_command(commands) -> None:
     )
     push_model.set_defaults(
         func=_push_model,
-        interrupted=lambda args: "rerun the same command: the upload resumes where it stopped",
+        interrupted="rerun the same command: the upload resumes where it stopped",
     )
 
 
@@ -851,8 +837,8 @@ def _output_location(args: argparse.Namespace) -> str | None:
     return None
 
 
-#: What Ctrl-C leaves, for a command whose parser says nothing more (``set_defaults(interrupted=f)``,
-#: ``f(args)`` the line for that command).
+#: What Ctrl-C leaves, for a command whose parser says nothing more (``set_defaults(interrupted=TEXT)``,
+#: TEXT formatted with the parsed arguments: ``"... {output_dir} ..."``).
 _INTERRUPTED = "every file is written whole or not at all; rerun the same command"
 
 
@@ -878,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return 2
     # Ctrl-C, told once the interrupted frames (and their progress bars) are gone
-    kept = args.interrupted(args) if getattr(args, "interrupted", None) else _INTERRUPTED
+    kept = getattr(args, "interrupted", _INTERRUPTED).format(**vars(args))
     return report_interrupted(f"codecfake {args.command}", kept)
 
 

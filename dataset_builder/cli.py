@@ -119,10 +119,8 @@ def add_build_command(commands: argparse._SubParsersAction) -> None:
     _add_mixture_option(build, "--mixture")
     build.set_defaults(
         func=_build,
-        interrupted=lambda args: (
-            f"the finished shards in {args.out} are kept; rerun the same command to resume "
-            "(only unfinished shards are built)"
-        ),
+        interrupted="the finished shards in {out} are kept; rerun the same command to resume (only "
+        "unfinished shards are built)",
     )
 
 
@@ -151,10 +149,8 @@ def add_mixtures_command(commands: argparse._SubParsersAction) -> None:
     mixtures.add_argument("--write-card", action="store_true", help="rewrite README.md even if you edited it")
     mixtures.set_defaults(
         func=_mixtures,
-        interrupted=lambda args: (
-            f"{args.folder}/README.md and build_report.json are whole (as before or as "
-            "newly written); rerun the same command"
-        ),
+        interrupted="{folder}/README.md and build_report.json are whole (as before or as newly written); "
+        "rerun the same command",
     )
 
 
@@ -165,9 +161,7 @@ def add_push_command(commands: argparse._SubParsersAction) -> None:
     push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--write-card", action="store_true", help="regenerate README.md even if you edited it")
-    push.set_defaults(
-        func=_push, interrupted=lambda args: "rerun the same command: the upload resumes where it stopped"
-    )
+    push.set_defaults(func=_push, interrupted="rerun the same command: the upload resumes where it stopped")
 
 
 def add_demo_command(commands: argparse._SubParsersAction) -> None:
@@ -185,5 +179,5 @@ def add_demo_command(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--epochs", type=int, default=2)
     demo.set_defaults(
         func=_demo,
-        interrupted=lambda args: f"what is done in {args.out} is kept; rerun the same command to resume",
+        interrupted="what is done in {out} is kept; rerun the same command to resume",
     )

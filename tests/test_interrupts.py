@@ -110,8 +110,10 @@ def test_evaluate_interrupted_says_what_is_kept(tmp_path, tiny_aasist_dir, write
                "set", "--output-dir", "eval", "--batch-size", "1"]  # fmt: skip
     result = interrupt(command, lambda err: "scoring set:" in err, tmp_path)
     line = interrupted_line(result, "codecfake evaluate")
-    assert line.endswith("the tables in eval are whole (each as before or as newly written); rerun the same "
-                         "command to evaluate again")  # fmt: skip
+    assert line.endswith(
+        "the tables written so far are whole files (each as before or as newly written); rerun the same "
+        "command to evaluate again"
+    )
     assert not (tmp_path / "eval" / "eer.csv").exists() and not temporary_files(tmp_path)
 
 
