@@ -13,6 +13,7 @@ Every option of codecfake_hf.training_config.TrainingConfig is a flag (--learnin
 --learning_rate) and a key of --config-file (learning_rate: 1e-3); a flag on the command line wins
 over the file. Precision comes from Accelerate (launcher flag, `accelerate config`,
 ACCELERATE_MIXED_PRECISION) unless --mixed-precision is given.
+Ctrl-C prints one line (the checkpoints are kept; rerun with --resume) and exits 130.
 A user error (bad path, option or checkpoint) prints one line and exits 2 on every process;
 --debug or CODECFAKE_DEBUG=1 shows its traceback. The launcher then reports the failure too (and
 exits 1); in a one-process run `accelerate launch -q` leaves train.py's line alone.
@@ -26,7 +27,7 @@ import sys
 
 from transformers import HfArgumentParser
 
-from codecfake_hf.errors import debug_requested, report_user_error
+from codecfake_hf.errors import debug_requested, report_interrupted, report_user_error
 from codecfake_hf.training import train, train_seeds
 from codecfake_hf.training_config import TrainingConfig, read_options_file
 
@@ -91,13 +92,27 @@ def main(argv: list[str] | None = None) -> int:
             train_seeds(config, args.seeds)
         else:
             train(config)
+    except KeyboardInterrupt:
+        if debug_requested(args.debug):
+            raise
     except Exception as error:
         # Every process meets the same user error (the resume check is collective); one reports it.
         output = config.output_dir if config is not None else args.output_dir
         if debug_requested(args.debug) or not report_user_error(error, "train.py", output):
             raise
         return 2
-    return 0
+    else:
+        return 0
+    # Ctrl-C, told once the interrupted frames (and their progress bars) are gone
+    output, resume = (
+        (config.output_dir, config.resume) if config is not None else (args.output_dir, args.resume)
+    )
+    again = "the same command" if resume else "the same command with --resume"
+    return report_interrupted(
+        "train.py",
+        f"the checkpoints under {output} are kept; rerun {again} to continue from the latest one "
+        "(a run without one starts afresh)",
+    )
 
 
 if __name__ == "__main__":

@@ -255,11 +255,13 @@ def write_calibration(
 
 @dataclass(frozen=True)
 class CalibrationReport:
-    """A fitted calibration and the ASVspoof 5 metrics of its trials before (raw scores) and after."""
+    """A fitted calibration and the ASVspoof 5 metrics of its trials before (raw scores) and after;
+    ``n_skipped``: trials left out because their audio could not be read."""
 
     calibration: ScoreCalibration
     before: dict[str, float]
     after: dict[str, float]
+    n_skipped: int = 0
 
 
 def calibrate_scores(

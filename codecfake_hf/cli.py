@@ -6,7 +6,8 @@ and exit 2 (:mod:`codecfake_hf.errors`); ``--debug`` or ``CODECFAKE_DEBUG=1`` sh
 Other packages add sub-commands through the entry-point group :data:`COMMAND_GROUP`
 (``codecfake_hf.commands``): each entry point is named after its command and points to a function
 ``add(commands)`` that adds the command's sub-parser to ``commands`` (the parser's sub-parsers) and sets
-its handler with ``set_defaults(func=...)``. This distribution's ``pyproject.toml`` registers the
+its handler with ``set_defaults(func=...)`` (and, optionally, ``interrupted=TEXT``: what Ctrl-C leaves
+and how to go on, in one line, formatted with the command's arguments, ``{out}``). This distribution's ``pyproject.toml`` registers the
 builder's ``build``, ``push`` and ``demo`` that way (:mod:`dataset_builder.cli`), so this library
 never loads the builder itself; the entry points exist once the package is installed
 (``pip install -e .``).
@@ -22,7 +23,13 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from codecfake_hf.errors import CodecFakeError, InputFileError, debug_requested, report_user_error
+from codecfake_hf.errors import (
+    CodecFakeError,
+    InputFileError,
+    debug_requested,
+    report_interrupted,
+    report_user_error,
+)
 
 
 def _codecs(args: argparse.Namespace) -> int:
@@ -81,22 +88,31 @@ def _detect(args: argparse.Namespace) -> int:
     import json
 
     from codecfake_hf.detection import Detector
+    from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF
 
+    prior_spoof = DEFAULT_PRIOR_SPOOF if args.prior_spoof is None else args.prior_spoof
     detector = Detector.from_pretrained(
         args.model,
         mode=args.mode,
         batch_size=args.batch_size,
         device=args.device,
         bonafide_label=args.bonafide_label,
-        prior_spoof=args.prior_spoof,
+        prior_spoof=prior_spoof,
     )
-    results = detector.detect_files(args.files)
     calibrated = detector.calibration is not None
+    if args.prior_spoof is not None and not calibrated:
+        print(
+            f"codecfake detect: warning: --prior-spoof {args.prior_spoof:g} is ignored: {args.model} holds no "
+            "calibration, so p_bonafide is the softmax of its logits; calibrate it first "
+            "(`codecfake calibrate --model ...`)",
+            file=sys.stderr,
+        )
+    results = detector.detect_files(args.files)
     if args.json:
         print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
         if calibrated:  # the posterior's prior in its column name; the label is the operating point's
-            rows = [("file", "score", "llr", f"p_bonafide(p_spoof={args.prior_spoof:g})", "label", "windows")]
+            rows = [("file", "score", "llr", f"p_bonafide(p_spoof={prior_spoof:g})", "label", "windows")]
         else:
             rows = [("file", "score", "p_bonafide", "label", "windows")]
         for result in results:
@@ -132,7 +148,10 @@ def _add_convert_aasist_command(commands) -> None:
         "output_dir", help="folder to write (config, safetensors weights, feature extractor)"
     )
     convert.add_argument("--variant", choices=["AASIST", "AASIST-L"], default="AASIST-L")
-    convert.set_defaults(func=_convert_aasist)
+    convert.set_defaults(
+        func=_convert_aasist,
+        interrupted="nothing was converted, and a partial download is removed; rerun the same command",
+    )
 
 
 def _add_detect_command(commands) -> None:
@@ -166,10 +185,11 @@ def _add_detect_command(commands) -> None:
     detect.add_argument(
         "--prior-spoof",
         type=float,
-        default=0.5,
-        help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5)",
+        default=None,
+        help="calibrated models: spoof prior of the reported bona fide posterior (default 0.5); an "
+        "uncalibrated model ignores it, with a warning",
     )
-    detect.set_defaults(func=_detect)
+    detect.set_defaults(func=_detect, interrupted="nothing was written; rerun the same command")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -199,7 +219,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         f"trials); operating point: llr >= {calibration.threshold:.6g} (validation EER threshold); "
         f"stored in {Path(args.model) / 'config.json'}"
     )
-    return 0
+    return _report_skipped("calibrate", report.n_skipped, None, "the calibration leaves them out")
 
 
 def _add_calibrate_command(commands) -> None:
@@ -221,7 +241,11 @@ def _add_calibrate_command(commands) -> None:
         help="spoof prior the logistic regression is weighted to (default 0.5: minimises Cllr)",
     )
     _add_scoring_options(calibrate, split="validation")
-    calibrate.set_defaults(func=_calibrate)
+    calibrate.set_defaults(
+        func=_calibrate,
+        interrupted="{model}/config.json is unchanged (the calibration is stored at the end); rerun the same "
+        "command",
+    )
 
 
 def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -256,10 +280,11 @@ def _test_sets(
 ) -> dict:
     """``{name: TestSet}`` of ``dataset`` (default ``--dataset``) and ``subsets`` (default ``--subsets``):
     a bonafide/ + spoof/ folder is one test set named after the folder."""
-    from codecfake_hf.data import is_label_folder
+    from codecfake_hf.data import check_label_folder, is_label_folder
     from codecfake_hf.evaluation import TestSet, codecfake_test_sets
 
     dataset = dataset or args.dataset
+    check_label_folder(dataset)
     if is_label_folder(dataset):
         return {Path(dataset).name: TestSet(dataset)}
     return codecfake_test_sets(dataset, subsets or args.subsets.split(","), args.split)
@@ -343,15 +368,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     return _report_skipped("evaluate", int(summary["n_skipped"].sum()), args.output_dir)
 
 
-def _report_skipped(command: str, skipped: int, scores_dir: str | Path | None) -> int:
-    """The exit code of a scoring command: 0, or 2 after one line on stderr when ``skipped`` trials
-    had unreadable audio (each was named in a warning; the EERs leave them out)."""
+def _report_skipped(
+    command: str, skipped: int, scores_dir: str | Path | None, left_out: str = "the EERs leave them out"
+) -> int:
+    """The exit code of a scoring command (evaluate, matrix, calibrate): 0, or 2 after one line on
+    stderr when ``skipped`` trials had unreadable audio (each was named in a warning; ``left_out``
+    says what leaves them out)."""
     if not skipped:
         return 0
     where = f" and in the error column of scores_<set>.csv under {scores_dir}" if scores_dir else ""
     print(
         f"codecfake {command}: error: {skipped} trial(s) with unreadable audio were skipped (listed above{where}); "
-        "the EERs leave them out",
+        f"{left_out}",
         file=sys.stderr,
     )
     return 2
@@ -472,14 +500,17 @@ def _matrix(args: argparse.Namespace) -> int:
     from codecfake_hf.metrics import DetectionCosts
 
     out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     rows = seed_replica_rows(_name_path_pairs(args.models))  # seed replicas share a row
     models = {run: path for runs in rows.values() for run, path in runs.items()}
     datasets = None if args.zero_shot else _matrix_datasets(args)
     if args.zero_shot:
+        from codecfake_hf.data import check_label_folder
+
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
         }
+        for test_set in test_sets.values():
+            check_label_folder(test_set.source)
     elif datasets is None:
         test_sets = _test_sets(args, (args.dataset or ["codecfake"])[0])
     if datasets is None:
@@ -724,7 +755,11 @@ def _add_robustness(commands) -> None:
         "--batch-size", type=int, default=16, help="utterances per detector call (AASIST: any size is exact)"
     )
     robustness.add_argument("--device", default="cpu", help="torch device for the detector")
-    robustness.set_defaults(func=_robustness)
+    robustness.set_defaults(
+        func=_robustness,
+        interrupted="the audio written under {out} so far is whole files, and no report; rerun the same "
+        "command (it writes every condition again)",
+    )
 
 
 def _add_codecs_command(commands) -> None:
@@ -785,7 +820,11 @@ def _add_evaluate_command(commands) -> None:
     evaluate.add_argument("--against", help="baseline detector: paired t-test and Wilcoxon (p < 0.01)")
     evaluate.add_argument("--output-dir", help="where scores_<set>.csv and eer.csv go")
     _add_scoring_options(evaluate)
-    evaluate.set_defaults(func=_evaluate)
+    evaluate.set_defaults(
+        func=_evaluate,
+        interrupted="the tables written so far are whole files (each as before or as newly written); rerun "
+        "the same command to evaluate again",
+    )
 
 
 def _add_matrix_command(commands) -> None:
@@ -808,7 +847,11 @@ def _add_matrix_command(commands) -> None:
         "every metric of every cell is in <stem>_metrics.csv",
     )
     _add_scoring_options(matrix, several_datasets=True)
-    matrix.set_defaults(func=_matrix)
+    matrix.set_defaults(
+        func=_matrix,
+        interrupted="the scores of the models done so far are under {output_dir}/scores (whole files), no "
+        "matrix yet; rerun the same command to score again",
+    )
 
 
 def _add_push_model_command(commands) -> None:
@@ -837,7 +880,10 @@ def _add_push_model_command(commands) -> None:
     push_model.add_argument(
         "--write-card", action="store_true", help="replace an existing README.md with a generated model card"
     )
-    push_model.set_defaults(func=_push_model)
+    push_model.set_defaults(
+        func=_push_model,
+        interrupted="rerun the same command: the upload resumes where it stopped",
+    )
 
 
 def _add_resynthesize_command(commands) -> None:
@@ -975,6 +1021,11 @@ def _output_location(args: argparse.Namespace) -> str | None:
     return None
 
 
+#: What Ctrl-C leaves, for a command whose parser says nothing more (``set_defaults(interrupted=TEXT)``,
+#: TEXT formatted with the parsed arguments: ``"... {output_dir} ..."``).
+_INTERRUPTED = "every file is written whole or not at all; rerun the same command"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     plugins, unloadable = plugin_commands()
@@ -987,12 +1038,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(plugins).parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        if debug_requested(args.debug):
+            raise
     except Exception as error:
         if debug_requested(args.debug) or not report_user_error(
             error, f"codecfake {args.command}", _output_location(args)
         ):
             raise
         return 2
+    # Ctrl-C, told once the interrupted frames (and their progress bars) are gone
+    kept = getattr(args, "interrupted", _INTERRUPTED).format(**vars(args))
+    return report_interrupted(f"codecfake {args.command}", kept)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,23 @@ def is_label_folder(path: str | os.PathLike) -> bool:
     return all((path / name).is_dir() for name in LABEL_NAMES)
 
 
+def check_label_folder(path: str | os.PathLike) -> None:
+    """Refuse a folder that holds one of ``bonafide/`` and ``spoof/`` but not the other: it is meant as
+    a labelled folder (:func:`is_label_folder`), and its trials would be of one class only.
+
+    Raises:
+        InputFileError: names the folder that is missing.
+    """
+    path = Path(path)
+    present = [name for name in LABEL_NAMES if (path / name).is_dir()]
+    if len(present) == 1:
+        (missing,) = [name for name in LABEL_NAMES if name not in present]
+        raise InputFileError(
+            f"{path}: has {present[0]}/ but no {missing}/ folder, so no {missing} trials; EERs and calibration "
+            f"need both classes: put {missing} audio in {path / missing}/"
+        )
+
+
 def folder_dataset(path: str | os.PathLike) -> Dataset:
     """A folder with ``bonafide/`` and ``spoof/`` subfolders (searched recursively) as a dataset.
 

@@ -139,6 +139,8 @@ class Detector:
         bonafide_label: name of the bona fide class, for a classifier whose labels do not say it
             (see :func:`bonafide_index`).
         prior_spoof: spoof prior of the bona fide posterior a calibrated detector reports.
+        calibrated: read the calibration in the model's config (False: ignore it and report what an
+            uncalibrated detector reports, as a recalibration needs).
 
     Raises:
         BonafideLabelError: which class is bona fide is unknown.
@@ -147,7 +149,7 @@ class Detector:
 
     def __init__(self, model, feature_extractor, mode: str = "first", batch_size: int | None = None,
                  device: str | None = None, bonafide_label: str | None = None,
-                 prior_spoof: float = DEFAULT_PRIOR_SPOOF) -> None:  # fmt: skip
+                 prior_spoof: float = DEFAULT_PRIOR_SPOOF, calibrated: bool = True) -> None:  # fmt: skip
         from codecfake_hf.models.aasist import AasistFeatureExtractor
 
         self.device = resolve_device(device)
@@ -171,7 +173,7 @@ class Detector:
         name = getattr(model.config, "name_or_path", "") or type(model).__name__
         self.bonafide_index = bonafide_index(model.config.id2label, bonafide_label, name)
         self.id2label = model.config.id2label
-        self.calibration = ScoreCalibration.from_config(model.config)
+        self.calibration = ScoreCalibration.from_config(model.config) if calibrated else None
         if (
             self.calibration is not None
             and self.calibration.bonafide_label != self.id2label[self.bonafide_index]

@@ -10,16 +10,24 @@ errors too.
 
 Subclasses also derive from the built-in exception they used to be (``ValueError``,
 ``RuntimeError``, ...), so code that caught those keeps working.
+
+Ctrl-C (SIGINT) is no error: the entry points print one line saying what is kept and how to go on
+(:func:`report_interrupted`) and exit with :data:`INTERRUPTED_EXIT_CODE`, 130, as a shell reports a
+program that SIGINT stopped; ``--debug`` shows where it stopped.
 """
 
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import sys
 
 #: Environment variable that makes the command line and ``train.py`` show tracebacks.
 DEBUG_ENVIRONMENT_VARIABLE = "CODECFAKE_DEBUG"
+
+#: Exit code of a command stopped with Ctrl-C: 128 + SIGINT (2), what shells report for it.
+INTERRUPTED_EXIT_CODE = 128 + 2
 
 #: Operating-system errors a user fixes by choosing another path or freeing space: errno -> fix.
 _OS_PROBLEMS = {
@@ -97,3 +105,18 @@ def report_user_error(error: BaseException, program: str, output: str | os.PathL
     if reported_here(error):
         print(f"{program}: error: {message}", file=sys.stderr)
     return True
+
+
+def report_interrupted(program: str, kept: str) -> int:
+    """After Ctrl-C: print ``<program>: interrupted (Ctrl-C); <kept>`` to stderr (in a distributed run,
+    from its main process only) and return :data:`INTERRUPTED_EXIT_CODE`. Call it after the ``except``
+    block, when the interrupted frames are released, so that their progress bars have closed.
+
+    Args:
+        program: the command, as in its error lines (``codecfake build``).
+        kept: what is kept and how to go on ("finished shards are kept; rerun the same command").
+    """
+    gc.collect()  # progress bars of the interrupted work held in reference cycles close (and end their line)
+    if os.environ.get("RANK", "0") == "0":
+        print(f"{program}: interrupted (Ctrl-C); {kept}", file=sys.stderr)
+    return INTERRUPTED_EXIT_CODE

@@ -16,6 +16,7 @@ computed on its calibrated LLRs (``llr`` column of the scores), otherwise on the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -76,6 +77,11 @@ def codecfake_test_sets(
         card = read_card(source) if Path(source).is_dir() else None
         own = set(own_data_configs(card)) - set(POOLED_CONFIGS) if card is not None else set()
         subsets = [name for name in available if name in CODECS or name in own]
+        if not subsets:
+            raise DatasetError(
+                f"{source}: holds no codec subset, so no spoof trials (its configs: {', '.join(available)}); "
+                "build one with `codecfake build --subsets E`, or pass a folder with bonafide/ and spoof/"
+            )
     unknown = [subset for subset in subsets if subset not in available]
     if unknown:
         raise DatasetError(
@@ -94,11 +100,15 @@ class Scorer:
         mode: ``"first"`` (official window) or ``"full"`` (windows over the whole utterance).
         batch_size: utterances per forward pass.
         device: torch device; default CUDA when available.
+        calibrated: read the calibration in the model's config (False: raw scores only, as a
+            recalibration needs them, whatever the config holds).
     """
 
     def __init__(self, model_path: str | os.PathLike, mode: str = "first", batch_size: int = 32,
-                 device: str | None = None) -> None:  # fmt: skip
-        self.detector = Detector.from_pretrained(model_path, mode=mode, batch_size=batch_size, device=device)
+                 device: str | None = None, calibrated: bool = True) -> None:  # fmt: skip
+        self.detector = Detector.from_pretrained(
+            model_path, mode=mode, batch_size=batch_size, device=device, calibrated=calibrated
+        )
         self.batch_size = batch_size
         self.cache: dict[tuple[str, str], float] = {}
         self.errors: dict[tuple[str, str], str] = {}  # unreadable audio: the reason
@@ -172,12 +182,13 @@ def evaluate_detector(
     metric = load_eer_metric()
     scorer = Scorer(model_path, mode, batch_size, device)
     baseline = Scorer(against, mode, batch_size, device) if against is not None else None
+    # every test set loads (or says what is wrong) before anything is scored or created
+    loaded = {name: test_set.load() for name, test_set in test_sets.items()}
     out = Path(output_dir) if output_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     records = []
-    for name, test_set in test_sets.items():
-        dataset = test_set.load()
+    for name, dataset in loaded.items():
         scores = scorer.score_dataset(dataset, desc=f"scoring {name}")
         base = baseline.score_dataset(dataset, desc=f"baseline {name}") if baseline is not None else None
         scored = scores["error"].eq("")
@@ -283,9 +294,18 @@ def seed_replica_rows(named_models: list[tuple[str, str]]) -> dict[str, dict[str
     with another seed); their runs are named ``<row>/seed-<n>`` and :func:`seed_statistics` averages them.
 
     Raises:
-        CodecFakeError: models sharing a name that are not replicas (another recipe or option, no
-            ``training_config.json``, one seed); names the two paths and asks for NAME=PATH.
+        CodecFakeError: one model given twice (the same folder, however it is written, or Hub id);
+            models sharing a name that are not replicas (another recipe or option, no
+            ``training_config.json``, one seed): names the two paths and asks for NAME=PATH.
     """
+    given: dict[object, str] = {}
+    for _, path in named_models:
+        local = Path(path).expanduser()
+        key = local.resolve() if local.exists() else path
+        if key in given:
+            spelled = "" if given[key] == path else f" (as {given[key]} and as {path})"
+            raise CodecFakeError(f"{path}: one model given twice{spelled}; list each model once")
+        given[key] = path
     paths_by_name: dict[str, list[str]] = {}
     for name, path in named_models:
         paths_by_name.setdefault(name, []).append(path)
@@ -373,11 +393,16 @@ def calibrate_detector(
         overwrite: replace a calibration the folder holds (otherwise refused before scoring).
         **costs: ``p_spoof``, ``c_miss``, ``c_fa`` of the reported metrics (not of the fit).
 
+    Returns:
+        The calibration, the metrics before and after, and ``n_skipped``: trials whose audio could
+        not be read (each named in a warning), left out of the fit as ``evaluate`` leaves them out.
+
     Raises:
         CalibrationError: a calibration exists and not ``overwrite``, or the scores cannot be calibrated.
     """
     check_writable(folder, overwrite)
-    scorer = Scorer(folder, mode, batch_size, device)
+    # raw scores, whatever calibration the folder holds (it is being replaced, and may be damaged)
+    scorer = Scorer(folder, mode, batch_size, device, calibrated=False)
     scores = scorer.score_dataset(dataset, desc=f"calibration scores ({fitted_on})")
     scored = scores[scores["error"].eq("")]
     detector = scorer.detector
@@ -391,7 +416,7 @@ def calibrate_detector(
         **costs,
     )
     write_calibration(folder, report.calibration, overwrite=overwrite)
-    return report
+    return dataclasses.replace(report, n_skipped=len(scores) - len(scored))
 
 
 def calibrate_after_training(folder: Path, dataset, fitted_on: str, enabled: bool, **options) -> None:

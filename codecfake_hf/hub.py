@@ -25,6 +25,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
+from codecfake_hf.atomic_files import TEMPORARY_GLOBS
 from codecfake_hf.errors import CodecFakeError
 
 
@@ -279,7 +280,7 @@ def upload_folder(
             repo_id=repo_id,
             folder_path=Path(folder),
             repo_type=repo_type,
-            ignore_patterns=ignore_patterns,
+            ignore_patterns=[*(ignore_patterns or []), *TEMPORARY_GLOBS],  # unfinished files stay local
             commit_message=commit_message or f"Upload {Path(folder).name} with codecfake-hf",
         )
     except HfHubHTTPError as error:

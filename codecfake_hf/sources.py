@@ -16,8 +16,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codecfake_hf.errors import CodecFakeError
+
+if TYPE_CHECKING:
+    from codecfake_hf.checkpoint_files import CheckpointError
 
 #: Seconds the Hub may take to answer whether a repo exists.
 HUB_LOOKUP_TIMEOUT_S = 5.0
@@ -172,14 +176,22 @@ def load_audio_classifier(name_or_path: str | os.PathLike):
     source = resolve_model_source(name_or_path)
     try:
         model = from_pretrained_strict(
-            AutoModelForAudioClassification, source.name, local_files_only=source.local_files_only
+            AutoModelForAudioClassification,
+            source.name,
+            local_files_only=source.local_files_only,
+            weights_only=True,  # transformers' default, stated: a pickle is never run
         )
         feature_extractor = AutoFeatureExtractor.from_pretrained(
             source.name, local_files_only=source.local_files_only
         )
     except CodecFakeError:  # a checkpoint that does not fit names its keys itself
         raise
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as error:
+    except Exception as error:
+        unreadable = unreadable_pickle_weights(source)
+        if unreadable is not None:  # whatever torch raised on it (IndexError, UnpicklingError, ...)
+            raise unreadable from error
+        if not isinstance(error, (OSError, ValueError, KeyError, RuntimeError, SafetensorError)):
+            raise
         reason = " ".join(str(error).split())[:300]
         raise ModelLoadError(
             f"{source.name}: cannot load an audio-classification model and its feature extractor "
@@ -187,3 +199,41 @@ def load_audio_classifier(name_or_path: str | os.PathLike):
             f"pass a folder written by save_pretrained, or {_MAKE_MODEL}"
         ) from error
     return model, feature_extractor
+
+
+def unreadable_pickle_weights(source: ModelSource) -> CheckpointError | None:
+    """After a failed load: the first PyTorch-pickle weight file of ``source`` (``pytorch_model.bin``
+    or its shards, in the folder or, for a Hub id, the local cache; only where there are no
+    safetensors weights, which transformers reads first) that ``torch.load(..., weights_only=True)``
+    refuses, as a :class:`~codecfake_hf.checkpoint_files.CheckpointError` naming it and what to do
+    (never torch's advice to load it unsafely); None when there is no such file or each one loads.
+    """
+    import functools
+    import zipfile
+
+    import torch
+    from huggingface_hub import try_to_load_from_cache
+    from transformers.utils import SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_NAME
+
+    from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
+
+    folder = Path(source.name).expanduser()
+    if folder.is_dir():
+        safetensors = [folder / name for name in (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME)]
+        files = (
+            [] if any(path.is_file() for path in safetensors) else sorted(folder.glob("pytorch_model*.bin"))
+        )
+    else:
+        cached = try_to_load_from_cache(source.name, WEIGHTS_NAME)
+        files = [Path(cached)] if isinstance(cached, str) else []
+    fix = (
+        "re-save the model as safetensors (save_pretrained) where it loads, or pass a folder written by "
+        "save_pretrained (convert-aasist and train.py write one)"
+    )
+    for file in files:
+        lazily = zipfile.is_zipfile(file)  # tensors are mapped, not read: only the pickle is checked
+        try:
+            load_torch_file(file, fix, functools.partial(torch.load, mmap=True) if lazily else torch.load)
+        except CheckpointError as error:
+            return error
+    return None

@@ -52,7 +52,7 @@ from accelerate.utils import load as accelerate_load
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
-from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.atomic_files import atomic_path, unused_name
 from codecfake_hf.augmentation import RawBoostConfig, rawboost
 from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
@@ -357,7 +357,7 @@ def _resume_checkpoint(output_dir: Path, accelerator: Accelerator, averaged: boo
         problems = [p for p in gather_object([_checkpoint_problem(folder, accelerator, averaged)]) if p]
         if not problems:
             for bad, problem in damaged:
-                aside = _unused_name(bad.with_name(bad.name + ".damaged"))
+                aside = unused_name(bad.with_name(bad.name + ".damaged"))
                 _warn(accelerator, f"checkpoint {bad} is damaged ({problem}); set aside as {aside.name}")
                 if accelerator.is_main_process:
                     bad.rename(aside)
@@ -369,15 +369,6 @@ def _resume_checkpoint(output_dir: Path, accelerator: Accelerator, averaged: boo
             f"no intact checkpoint to resume from in {output_dir / 'checkpoints'}: {damaged[0][1]}"
         )
     return None
-
-
-def _unused_name(path: Path) -> Path:
-    """``path``, or ``path-2``, ``path-3``, ... whichever does not exist yet."""
-    candidate, number = path, 1
-    while candidate.exists():
-        number += 1
-        candidate = path.with_name(f"{path.name}-{number}")
-    return candidate
 
 
 def _warn(accelerator: Accelerator, message: str) -> None:
@@ -427,7 +418,6 @@ def train(config: TrainingConfig) -> Path:
     config = dataclasses.replace(config, mixed_precision=accelerator.mixed_precision)
     accelerator.print(f"mixed precision: {config.mixed_precision}")
     set_seed(config.seed)
-    output_dir.mkdir(parents=True, exist_ok=True)
     model, feature_extractor = build_model(config.model)
     parameters = optimizer_parameter_groups(model, config)
     train_data = _subset(
@@ -474,6 +464,7 @@ def train(config: TrainingConfig) -> Path:
             f"{config.dataset} config {config.subset}: {len(train_set)} training examples, fewer than one batch "
             f"({config.batch_size} per process); lower --batch-size"
         )
+    output_dir.mkdir(parents=True, exist_ok=True)  # once model and data load: a failed check leaves none
     optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     train_loader = accelerator.prepare(train_loader)  # split across processes before the horizon is counted
     steps_per_epoch = math.ceil(len(train_loader) / config.gradient_accumulation_steps)  # per process

@@ -19,9 +19,10 @@ global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the m
 1-2 first and writes the card and report once every process is done.
 
 Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
-at worst a ``.tmp`` file or a partial ``map`` cache, both discarded on the next run, so every
-utterance ends up exactly once per config. A step that fails (a full disk, an error, Ctrl-C) removes
-what it was writing: its ``.tmp`` file and its ``map`` scratch folder under ``<out>/.build``. Audio is stored as 16-bit FLAC bytes
+at worst a temporary file (:mod:`codecfake_hf.atomic_files`) or a partial ``map`` cache, both discarded
+on the next run, so every utterance ends up exactly once per config. A step that fails (a full disk,
+an error, Ctrl-C) removes what it was writing: its temporary file and its ``map`` scratch folder under
+``<out>/.build``. Audio is stored as 16-bit FLAC bytes
 (:func:`codecfake_hf.audio.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
 for VCTK), spoof at the codec's own rate.
 """
@@ -46,7 +47,7 @@ import pyarrow.parquet as pq
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import (
     CODECS,
@@ -288,7 +289,7 @@ def check_planned_shards(
 
 def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
     """Write ``dataset`` to ``path`` in row groups of :data:`ROW_GROUP_SIZE`, streaming from its
-    Arrow cache, through ``<path>.tmp`` and an atomic rename. The schema metadata holds the
+    Arrow cache, through a temporary file and an atomic rename. The schema metadata holds the
     ``datasets`` features (so ``load_dataset`` restores Audio and ClassLabel) and the shard
     fingerprint, nothing that depends on how the shard was computed (``num_proc``)."""
     table = dataset.data.table
@@ -348,14 +349,15 @@ def build_shards(
 
 def tidy_config(codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Path) -> None:
     """Once every process has written its shards of ``codec_id``: remove the ``map`` scratch that killed
-    runs left under ``cache_dir/<codec_id>`` and the shards of an earlier build with another plan (also
-    their ``.tmp`` files)."""
+    runs left under ``cache_dir/<codec_id>``, the shards of an earlier build with another plan and the
+    temporary shard files of killed runs (:func:`~codecfake_hf.atomic_files.remove_leftovers`)."""
     shutil.rmtree(cache_dir / codec_id, ignore_errors=True)
     folder = out / "data" / codec_id
     planned = {folder / shard.filename for shard in shards if shard.rows}
-    for stale in folder.glob("*.parquet*"):
+    for stale in [*folder.glob("*.parquet"), *folder.glob("*.parquet.tmp")]:  # .tmp: of earlier versions
         if stale not in planned:
             stale.unlink()
+    remove_leftovers(folder)
 
 
 def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:

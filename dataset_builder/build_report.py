@@ -13,7 +13,7 @@ import typing
 from pathlib import Path
 from typing import TypedDict
 
-from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION
 
@@ -62,6 +62,7 @@ class BuildReport(_Corpus):
 def write_build_report(out: str | os.PathLike, report: BuildReport) -> Path:
     """Write ``out/build_report.json`` (indented JSON, atomically); returns its path."""
     path = Path(out) / REPORT_FILE
+    remove_leftovers(out, [REPORT_FILE])  # of a killed earlier write; only one process writes the report
     with atomic_path(path) as temporary:
         temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return path

@@ -117,7 +117,11 @@ def add_build_command(commands: argparse._SubParsersAction) -> None:
         help="rewrite README.md even if you edited it since an earlier build wrote it",
     )
     _add_mixture_option(build, "--mixture")
-    build.set_defaults(func=_build)
+    build.set_defaults(
+        func=_build,
+        interrupted="the finished shards in {out} are kept; rerun the same command to resume (only "
+        "unfinished shards are built)",
+    )
 
 
 def _add_mixture_option(command: argparse.ArgumentParser, flag: str) -> None:
@@ -143,7 +147,11 @@ def add_mixtures_command(commands: argparse._SubParsersAction) -> None:
     _add_mixture_option(mixtures, "--add")
     mixtures.add_argument("--remove", action="append", default=[], metavar="NAME", help="a mixture to drop")
     mixtures.add_argument("--write-card", action="store_true", help="rewrite README.md even if you edited it")
-    mixtures.set_defaults(func=_mixtures)
+    mixtures.set_defaults(
+        func=_mixtures,
+        interrupted="{folder}/README.md and build_report.json are whole (as before or as newly written); "
+        "rerun the same command",
+    )
 
 
 def add_push_command(commands: argparse._SubParsersAction) -> None:
@@ -153,7 +161,7 @@ def add_push_command(commands: argparse._SubParsersAction) -> None:
     push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--write-card", action="store_true", help="regenerate README.md even if you edited it")
-    push.set_defaults(func=_push)
+    push.set_defaults(func=_push, interrupted="rerun the same command: the upload resumes where it stopped")
 
 
 def add_demo_command(commands: argparse._SubParsersAction) -> None:
@@ -169,4 +177,7 @@ def add_demo_command(commands: argparse._SubParsersAction) -> None:
         help="comma-separated CodecFake subsets; --configs is the same option",
     )
     demo.add_argument("--epochs", type=int, default=2)
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(
+        func=_demo,
+        interrupted="what is done in {out} is kept; rerun the same command to resume",
+    )

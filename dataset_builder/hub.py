@@ -24,7 +24,7 @@ from pathlib import Path
 from huggingface_hub import DatasetCard
 
 from codecfake_hf import dataset_card
-from codecfake_hf.atomic_files import atomic_path
+from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.codecs.registry import get_spec
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
@@ -35,11 +35,12 @@ from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_re
 from dataset_builder.corpus import describe_rule
 from dataset_builder.vctk import SPLITS, VCTK_CITATION
 
-#: What a push leaves out: the builder's cache and unfinished files.
 #: Where the sha256 of the card codecfake last wrote is kept (inside the build cache, never pushed).
 CARD_RECORD = ".build/card.sha256"
 
-PUSH_IGNORE = [".build/**", "**/*.tmp"]
+#: What a push leaves out: the builder's cache (unfinished files are left out of every upload,
+#: :func:`codecfake_hf.hub.upload_folder`).
+PUSH_IGNORE = [".build/**"]
 
 
 def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
@@ -261,6 +262,7 @@ def write_card(out: str | os.PathLike, report: BuildReport, repo: str = "codecfa
     from codecfake_hf.hub import sha256_file
 
     path = Path(out) / "README.md"
+    remove_leftovers(out, [path.name])  # of a killed earlier write; only one process writes the card
     with atomic_path(path) as temporary:
         render_card(report, repo).save(temporary)
     record = Path(out) / CARD_RECORD

@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
+from codecfake_hf.atomic_files import unused_name
 from codecfake_hf.hub import sha256_file
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpus import SPLITS as SPLITS  # re-exported: the builder and card import it here
@@ -200,12 +201,20 @@ def download_vctk(
     """Download and extract the VCTK 0.92 zip into ``target_dir/VCTK-Corpus-0.92``.
 
     Idempotent: a ``.completed`` marker in the corpus folder makes a second call return at once.
-    Resumable: an interrupted download continues from ``<zip>.part`` with an HTTP range request.
-    The archive is checked against ``size`` (bytes) and ``sha256`` before it is extracted, and
-    members with absolute paths or ``..`` are refused. The zip is kept (delete it to save 11.7 GB).
+    Resumable: the download goes to ``<zip>.part``, this command's own file, which an interrupted
+    run continues with an HTTP range request; it becomes ``<zip>`` only once its size (bytes) and
+    ``sha256`` are checked, and a ``.part`` that fails the check is deleted. A ``<zip>`` that is
+    already there (a checked download, or one the user put there) is checked the same way and,
+    if it fails, never deleted: it is renamed to ``<zip>.rejected`` (``.rejected-2``, ... when that
+    is taken) and the error says so. Members with absolute paths or ``..`` are refused. The zip is
+    kept (delete it to save 11.7 GB).
 
     Returns:
         The corpus folder.
+
+    Raises:
+        DatasetBuildError: the download failed, or the zip is not the expected one; the message
+            says what happened to the file and what to do.
     """
     target_dir = Path(target_dir).expanduser()
     corpus = target_dir / "VCTK-Corpus-0.92"
@@ -213,18 +222,38 @@ def download_vctk(
         return corpus
     target_dir.mkdir(parents=True, exist_ok=True)
     archive = target_dir / PurePosixPath(urllib.request.urlparse(url).path).name
-    if not archive.is_file():
-        _download(url, archive, size)
-    _verify(archive, size, sha256)
+    if archive.is_file():
+        problem = _archive_problem(archive, size, sha256)
+        if problem is not None:
+            aside = unused_name(archive.with_name(archive.name + ".rejected"))
+            archive.rename(aside)
+            raise DatasetBuildError(
+                f"{archive}: {problem}, not the expected zip; moved it to {aside} (nothing was deleted); "
+                f"rerun to download the zip, or put the right one at {archive}"
+            )
+    else:
+        partial = _download(url, archive, size)
+        problem = _archive_problem(partial, size, sha256)
+        if problem is not None:
+            partial.unlink()
+            raise DatasetBuildError(
+                f"{url}: the download {problem}; deleted it ({partial}, this command's partial file); "
+                f"rerun to download again, or download the zip yourself and put it at {archive}"
+            )
+        partial.replace(archive)
     extract_zip(archive, corpus)
     (corpus / _COMPLETED).write_text(f"{url}\n", encoding="utf-8")
     return corpus
 
 
-def _download(url: str, destination: Path, size: int | None) -> None:
-    """Fetch ``url`` to ``destination`` through ``<destination>.part``, resuming a partial file."""
+def _download(url: str, destination: Path, size: int | None) -> Path:
+    """Fetch ``url`` into ``<destination>.part`` (continuing a partial file of an interrupted run) and
+    return that file, complete but not yet checked."""
     partial = destination.with_name(destination.name + ".part")
     offset = partial.stat().st_size if partial.is_file() else 0
+    if size is not None and offset > size:  # longer than the zip: our own file, and wrong
+        partial.unlink()
+        offset = 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -235,13 +264,12 @@ def _download(url: str, destination: Path, size: int | None) -> None:
                 partial.open("ab" if resumed else "wb") as sink,
                 tqdm(total=size, initial=offset, unit="B", unit_scale=True, desc=destination.name) as bar,
             ):
-                while chunk := response.read(_CHUNK_BYTES):
+                while chunk := response.read1(_CHUNK_BYTES):  # what has arrived: kept if interrupted
                     sink.write(chunk)
                     bar.update(len(chunk))
     except urllib.error.HTTPError as error:
         if error.code == 416 and size is not None and offset == size:  # the partial file is complete
-            partial.replace(destination)
-            return
+            return partial
         raise DatasetBuildError(
             f"{url}: download failed (HTTP {error.code}); rerun later, or download the zip yourself and put "
             f"it at {destination}"
@@ -253,25 +281,17 @@ def _download(url: str, destination: Path, size: int | None) -> None:
             f"{url}: download interrupted ({reason}); {rerun}, or download the zip yourself and put it at "
             f"{destination}"
         ) from None
-    partial.replace(destination)
+    return partial
 
 
-def _verify(archive: Path, size: int | None, sha256: str | None) -> None:
-    """Check the archive's size and sha256; a bad archive is deleted so that a rerun fetches it again."""
+def _archive_problem(archive: Path, size: int | None, sha256: str | None) -> str | None:
+    """What is wrong with the zip ``archive`` (its size in bytes, then its sha256), or None."""
     actual_size = archive.stat().st_size
     if size is not None and actual_size != size:
-        archive.unlink()
-        raise DatasetBuildError(
-            f"{archive}: {actual_size} bytes instead of {size}; deleted it, rerun to download"
-        )
-    if sha256 is None:
-        return
-    actual = sha256_file(archive, progress=True)
-    if actual != sha256:
-        archive.unlink()
-        raise DatasetBuildError(
-            f"{archive}: sha256 {actual} does not match {sha256}; deleted it, rerun to download"
-        )
+        return f"is {actual_size} bytes instead of {size}"
+    if sha256 is not None and (actual := sha256_file(archive, progress=True)) != sha256:
+        return f"has sha256 {actual}, which does not match {sha256}"
+    return None
 
 
 def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> None:
@@ -346,10 +366,11 @@ def print_split_counts(corpus: str | os.PathLike, mic: str = "mic1", num_proc: i
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m dataset_builder.vctk [--download DIR | CORPUS]``: download, then
-    :func:`print_split_counts`. A user error prints one line and returns 2 (``--debug``: traceback)."""
+    :func:`print_split_counts`. A user error prints one line and returns 2, Ctrl-C one line and 130
+    (``--debug``: the traceback)."""
     import argparse
 
-    from codecfake_hf.errors import debug_requested, report_user_error
+    from codecfake_hf.errors import debug_requested, report_interrupted, report_user_error
 
     parser = argparse.ArgumentParser(
         prog="python -m dataset_builder.vctk",
@@ -370,11 +391,22 @@ def main(argv: list[str] | None = None) -> int:
         print_split_counts(
             download_vctk(args.download) if args.download else args.corpus, args.mic, args.num_proc
         )
+    except KeyboardInterrupt:
+        if debug_requested(args.debug):
+            raise
     except Exception as error:
         if debug_requested(args.debug) or not report_user_error(error, parser.prog, args.download):
             raise
         return 2
-    return 0
+    else:
+        return 0
+    # Ctrl-C, told once the interrupted frames (and their progress bars) are gone
+    kept = (
+        f"what is downloaded into {args.download} is kept; rerun the same command to go on (the download resumes)"
+        if args.download
+        else "nothing was written; rerun the same command"
+    )
+    return report_interrupted(parser.prog, kept)
 
 
 if __name__ == "__main__":

@@ -226,3 +226,82 @@ def test_matrix_shows_the_metric_asked_for_and_writes_every_metric(tiny_aasist_d
     assert pd.read_csv(out / "cross_test_eer.csv", index_col=0).loc["tiny", "set"] == pytest.approx(
         100 * cell["eer"], abs=0.01
     )
+
+
+# --- calibrate's user errors, as evaluate's (issue 22, item 14) -----------------------------------------
+
+
+def test_calibrate_names_the_missing_spoof_folder(tiny_aasist_dir, tmp_path, write_labelled_folder, capsys):
+    folder = Path(shutil.copytree(tiny_aasist_dir, tmp_path / "model"))
+    dataset = write_labelled_folder(tmp_path / "set", per_class=2, samples=4000)
+    shutil.rmtree(dataset / "spoof")
+    config = (folder / "config.json").read_bytes()
+    for command in ("calibrate", "evaluate"):
+        assert main([command, "--model", str(folder), "--dataset", str(dataset)]) == 2
+        err = capsys.readouterr().err
+        assert (
+            f"codecfake {command}: error: {dataset}: has bonafide/ but no spoof/ folder, so no spoof trials"
+            in err
+        )
+        assert "0 subsets" not in err
+    assert (folder / "config.json").read_bytes() == config
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [{"scale": "steep"}, {**ScoreCalibration(2.0, 0.0, 0.0, 0.5, "spoof", "x", 3, 3).to_dict()}],
+    ids=["not a calibration", "fitted on the spoof logit"],
+)
+def test_calibrate_overwrite_replaces_a_damaged_calibration(tiny_aasist_dir, tmp_path, capsys, damaged):
+    """A calibration that does not load (or that detect refuses) is replaced by --overwrite; without
+    it, it is kept and the message says to pass --overwrite."""
+    folder = Path(shutil.copytree(tiny_aasist_dir, tmp_path / "model"))
+    dataset = write_ranked_folder(tmp_path / "set", Detector.from_pretrained(folder, device="cpu"))
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "calibration": damaged}))
+    damaged_config = (folder / "config.json").read_bytes()
+    assert main(["calibrate", "--model", str(folder), "--dataset", str(dataset)]) == 2
+    assert "holds a calibration already; nothing was changed: pass --overwrite" in capsys.readouterr().err
+    assert (folder / "config.json").read_bytes() == damaged_config
+    assert main(["calibrate", "--model", str(folder), "--dataset", str(dataset), "--overwrite"]) == 0
+    calibration = read_calibration(folder)
+    assert calibration.bonafide_label == "bonafide" and calibration.n_bonafide == calibration.n_spoof == 5
+
+
+def test_prior_spoof_on_an_uncalibrated_model_is_a_warning(
+    tiny_aasist_dir, tmp_path, write_labelled_folder, capsys
+):
+    dataset = write_labelled_folder(tmp_path / "set", per_class=1, samples=12_000)
+    clip = str(dataset / "bonafide" / "0.wav")
+    assert main(["detect", clip, "--model", str(tiny_aasist_dir), "--json"]) == 0
+    plain = capsys.readouterr()
+    assert "warning" not in plain.err
+    assert main(["detect", clip, "--model", str(tiny_aasist_dir), "--json", "--prior-spoof", "0.05"]) == 0
+    warned = capsys.readouterr()
+    assert warned.out == plain.out  # ignored, as it says
+    (line,) = [line for line in warned.err.splitlines() if "warning" in line]
+    assert line == (
+        f"codecfake detect: warning: --prior-spoof 0.05 is ignored: {tiny_aasist_dir} holds no calibration, so "
+        "p_bonafide is the softmax of its logits; calibrate it first (`codecfake calibrate --model ...`)"
+    )
+    folder = Path(shutil.copytree(tiny_aasist_dir, tmp_path / "model"))
+    stored(folder)
+    assert main(["detect", clip, "--model", str(folder), "--json", "--prior-spoof", "0.05"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_calibrate_leaves_out_unreadable_files_and_exits_2_as_evaluate(
+    tiny_aasist_dir, tmp_path, capsys, caplog
+):
+    folder = Path(shutil.copytree(tiny_aasist_dir, tmp_path / "model"))
+    dataset = write_ranked_folder(tmp_path / "set", Detector.from_pretrained(folder, device="cpu"))
+    (dataset / "bonafide" / "broken.wav").write_bytes(b"RIFF not really audio")
+    assert main(["calibrate", "--model", str(folder), "--dataset", str(dataset)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        "codecfake calibrate: error: 1 trial(s) with unreadable audio were skipped (listed above); the "
+        "calibration leaves them out"
+    )
+    assert "broken.wav: cannot decode audio" in caplog.text
+    calibration = read_calibration(folder)  # stored, from the readable trials
+    assert calibration.n_bonafide == 5 and calibration.n_spoof == 5

@@ -65,3 +65,45 @@ def test_matrix_refuses_two_models_with_one_row_name(folder, tiny_aasist_dir, tm
     assert main(["matrix", "--models", f"E-a={models[0]}", f"E-b={models[1]}", *common]) == 0
     matrix = pd.read_csv(tmp_path / "matrix" / "cross_test_eer.csv", index_col=0)
     assert list(matrix.index) == ["E-a", "E-b"]
+
+
+def test_matrix_refuses_one_model_given_twice(folder, tiny_aasist_dir, tmp_path, monkeypatch, capsys):
+    """The same folder twice is refused, naming it, before anything is scored or written (it used to be
+    taken for two models of one name, and the message asked to name "each one")."""
+    shutil.copytree(tiny_aasist_dir, tmp_path / "run" / "best")
+    monkeypatch.chdir(tmp_path)
+    common = ["--dataset", str(folder), "--output-dir", "mx"]
+    assert main(["matrix", "--models", "run/best", "run/best", *common]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "codecfake matrix: error: run/best: one model given twice; list each model once"
+    )
+    assert main(["matrix", "--models", "A=run/best", "B=./run/best/", *common]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "codecfake matrix: error: ./run/best/: one model given twice (as run/best and as ./run/best/); list "
+        "each model once"
+    )
+    assert not (tmp_path / "mx").exists()
+
+
+def test_a_dataset_without_codec_subsets_says_so(bonafide_build, tiny_aasist_dir, capsys):
+    for command in (["evaluate", "--model"], ["calibrate", "--model"], ["matrix", "--models"]):
+        assert main([*command, str(tiny_aasist_dir), "--dataset", str(bonafide_build)]) == 2
+        err = capsys.readouterr().err
+        assert f"{bonafide_build}: holds no codec subset, so no spoof trials (its configs: default, bonafide); " \
+               "build one with `codecfake build --subsets E`" in err, err  # fmt: skip
+        assert "0 subsets" not in err
+
+
+def test_evaluate_checks_the_test_set_before_it_creates_the_output_folder(tiny_aasist_dir, tmp_path, capsys):
+    dataset = tmp_path / "set"
+    (dataset / "bonafide").mkdir(parents=True)
+    (dataset / "spoof").mkdir()
+    out = tmp_path / "eval"
+    assert (
+        main(
+            ["evaluate", "--model", str(tiny_aasist_dir), "--dataset", str(dataset), "--output-dir", str(out)]
+        )
+        == 2
+    )
+    assert f"{dataset / 'bonafide'}: no audio files" in capsys.readouterr().err
+    assert not out.exists()

@@ -185,10 +185,26 @@ def test_checkpoint_download_is_kept_only_with_the_official_sha256(served_checkp
     monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_SHA256", {"AASIST-L": "0" * 64})
     with pytest.raises(hub.CheckpointUnavailableError, match="is not the official AASIST-L.pth's"):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "other")
-    assert not list((tmp_path / "other").iterdir())  # the bad download is deleted, nothing is used
+    assert not (tmp_path / "other").exists()  # the bad download is deleted, and the folder made for it
     with pytest.raises(hub.CheckpointUnavailableError, match="delete it to download again"):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "dl")  # a file already there
     assert target.is_file()  # a file the user has is never deleted
+
+
+def test_a_failed_checkpoint_download_leaves_no_folder(served_checkpoint, tmp_path, monkeypatch, capsys):
+    """``convert-aasist download OUT`` that cannot download leaves no empty ``OUT.download/`` (nor
+    ``OUT``); a download folder that existed before stays, with what the user had in it."""
+    from codecfake_hf.cli import main
+
+    monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_URL", (tmp_path / "gone").as_uri() + "/{variant}.pth")
+    monkeypatch.chdir(tmp_path)
+    assert main(["convert-aasist", "download", "models/aasist-l"]) == 2
+    assert "could not download file://" in capsys.readouterr().err
+    assert not (tmp_path / "models").exists()
+    (tmp_path / "kept.download").mkdir()
+    with pytest.raises(hub.CheckpointUnavailableError, match="could not download"):
+        converter.download_official_checkpoint("AASIST-L", tmp_path / "kept.download")
+    assert (tmp_path / "kept.download").is_dir()
 
 
 def test_checkpoint_download_offline_names_the_url(tmp_path, monkeypatch):

@@ -130,6 +130,7 @@ def test_user_errors_are_one_line_and_exit_2(
     assert tiny_run.run(str(tmp_path / "run"), *arguments) == 2
     (line,) = _error_lines(capsys)
     assert expected in line
+    assert not (tmp_path / "run").exists()  # --output-dir is created only once every check has passed
 
 
 def test_a_user_error_under_accelerate_launch_is_one_line_from_every_process(tiny_run, accelerate_launch):

@@ -155,7 +155,8 @@ class Case:
     rather than reported per file while the other files are processed. ``launcher_traceback``: the
     launcher (``accelerate launch``, several processes) prints its own report, with a traceback of its
     frames only. ``file_size_limit``: bytes a "process" case may write to one file (beyond, writing fails
-    as on a full disk).
+    as on a full disk). ``interrupt_when``: a "process" case gets Ctrl-C (SIGINT to its process group)
+    once its stderr shows this text.
     """
 
     name: str
@@ -170,6 +171,7 @@ class Case:
     launcher_traceback: bool = False
     file_size_limit: int | None = None
     slow: bool = False
+    interrupt_when: str | None = None
 
 
 def _run(case: Case, command, sandbox: Sandbox, capsys, debug: bool = False) -> tuple[int, str, str]:
@@ -178,6 +180,12 @@ def _run(case: Case, command, sandbox: Sandbox, capsys, debug: bool = False) -> 
     if case.runner == "process":
         environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "1",
                        "PYTHONPATH": str(REPO_ROOT)}  # fmt: skip
+        if case.interrupt_when is not None:
+            from tests.test_interrupts import interrupt
+
+            ready = case.interrupt_when
+            result = interrupt(command, lambda err: ready in err, sandbox.root, environment=environment)
+            return result.returncode, result.stdout, result.stderr
         limit = case.file_size_limit
         result = subprocess.run(
             command, cwd=sandbox.root, env=environment, capture_output=True, text=True, timeout=900,
@@ -588,6 +596,149 @@ def _ten_minute_files(sandbox: Sandbox) -> list[str]:
             "--json", "--mode", "full", "--batch-size", "8"]  # fmt: skip
 
 
+# --- issue 22, items 9-15 ----------------------------------------------------------------------------------
+
+
+def _bin_weights(sandbox: Sandbox, payload: bytes | None = None, name: str = "model") -> str:
+    """A model folder whose weights are ``pytorch_model.bin``: ``payload``, or a planted pickle."""
+    folder = sandbox.model(name)
+    (sandbox.root / folder / "model.safetensors").unlink()
+    weights = sandbox.root / folder / "pytorch_model.bin"
+    if payload is None:
+        sandbox.plant(weights)
+    else:
+        weights.write_bytes(payload)
+    return folder
+
+
+def _no_unsafe_advice(sandbox: Sandbox, outcome: Outcome) -> None:
+    assert "weights_only=False" not in outcome.err and "set to `False`" not in outcome.err, outcome.err
+
+
+def _moved_aside(name: str, aside: str) -> Callable[[Sandbox, Outcome], None]:
+    def check(sandbox: Sandbox, outcome: Outcome) -> None:
+        assert outcome.after[aside] == outcome.before[name] and name not in outcome.after
+
+    return check
+
+
+def _interrupted(program: str, kept: str) -> Callable[[Sandbox, Outcome], None]:
+    """The one line Ctrl-C prints, ending with ``kept``; no error line (checked by the sweep)."""
+
+    def check(sandbox: Sandbox, outcome: Outcome) -> None:
+        lines = [line.strip() for line in re.split(r"[\r\n]", outcome.err) if "interrupted (Ctrl-C)" in line]
+        assert lines == [f"{program}: interrupted (Ctrl-C); {kept}"], outcome.err[-3000:]
+
+    return check
+
+
+def _calibrated(sandbox: Sandbox, outcome: Outcome) -> None:
+    from codecfake_hf.calibration import read_calibration
+
+    calibration = read_calibration(sandbox.root / "model")
+    assert calibration is not None and calibration.bonafide_label == "bonafide", calibration
+
+
+def _warned(text: str) -> Callable[[Sandbox, Outcome], None]:
+    def check(sandbox: Sandbox, outcome: Outcome) -> None:
+        assert [line for line in outcome.err.splitlines() if "warning" in line] == [text], outcome.err
+
+    return check
+
+
+def _ranked(sandbox: Sandbox, model: str = "model") -> str:
+    """``set/``: ten clips labelled so that the model's scores rank them mostly right (calibratable)."""
+    from codecfake_hf.detection import Detector
+    from tests.test_calibration import write_ranked_folder
+
+    write_ranked_folder(sandbox.root / "set", Detector.from_pretrained(sandbox.root / model, device="cpu"))
+    return "set"
+
+
+def _users_temporary_name(sandbox: Sandbox) -> list[str]:
+    """A file of the user's named as the atomic writer's temporary file used to be named."""
+    folder = sandbox.model()
+    sandbox.write(f"{folder}/config.json.tmp", "my notes")
+    return ["calibrate", "--model", folder, "--dataset", _ranked(sandbox)]
+
+
+def _ranked_with_a_broken_file(sandbox: Sandbox) -> list[str]:
+    folder = sandbox.model()
+    dataset = _ranked(sandbox)
+    sandbox.write(f"{dataset}/bonafide/broken.wav", b"RIFF not really audio")
+    return ["calibrate", "--model", folder, "--dataset", dataset]
+
+
+def _bonafide_only(sandbox: Sandbox) -> str:
+    sandbox.audio("set/bonafide/a.wav")
+    return "set"
+
+
+def _checkpoint_kept(sandbox: Sandbox, outcome: Outcome) -> None:
+    assert list((sandbox.root / "run" / "checkpoints").glob("step_*/progress.json")), outcome.err[-3000:]
+
+
+def _damaged_calibration(sandbox: Sandbox) -> list[str]:
+    folder = sandbox.model()
+    dataset = _ranked(sandbox)
+    config = json.loads((sandbox.root / folder / "config.json").read_text())
+    sandbox.write(f"{folder}/config.json", json.dumps({**config, "calibration": {"scale": "steep"}}))
+    return ["calibrate", "--model", folder, "--dataset", dataset, "--overwrite"]
+
+
+def _unreachable_download(sandbox: Sandbox) -> list[str]:
+    """``convert-aasist download`` online, with the official file's host refusing connections."""
+    import huggingface_hub
+
+    from codecfake_hf.models.aasist import convert_aasist_checkpoint as converter
+    from tests.conftest import free_port
+
+    monkeypatch = sandbox.fixture("monkeypatch")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(
+        converter, "OFFICIAL_CHECKPOINT_URL", f"http://127.0.0.1:{free_port()}/{{variant}}.pth"
+    )
+    return ["convert-aasist", "download", "models/aasist-l"]
+
+
+def _readme_test_command_in_a_new_shell(sandbox: Sandbox) -> Callable[[], None]:
+    """The README's test command, verbatim, in a bash with a stock PATH (nothing activated), in a clone
+    whose ``.venv/bin/python`` is this interpreter and whose one test checks the offline setting."""
+    from tests.test_setup_commands import readme_parts
+
+    interpreter = sandbox.root / sandbox.write(
+        ".venv/bin/python", f'#!/bin/sh\nexec "{sys.executable}" "$@"\n'
+    )
+    interpreter.chmod(0o755)
+    sandbox.write(
+        "test_offline.py",
+        "import os\n\n\ndef test_offline():\n    assert os.environ['HF_HUB_OFFLINE'] == '1'\n",
+    )
+    (command,) = readme_parts()["2"]
+
+    def run() -> None:
+        shell = subprocess.run(["bash", "--noprofile", "--norc", "-c", command], cwd=sandbox.root, text=True,
+                               capture_output=True, env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(sandbox.root)})  # fmt: skip
+        assert shell.returncode == 0 and "1 passed" in shell.stdout, shell.stdout + shell.stderr
+
+    return run
+
+
+def _interrupted_build(sandbox: Sandbox) -> list[str]:
+    from dataset_builder.synthetic import make_synthetic_vctk
+
+    make_synthetic_vctk(sandbox.root / "vctk", speakers=("p225", "p226", "p227"), utterances_per_speaker=4,
+                        seconds=(1.0, 1.5))  # fmt: skip
+    return [sys.executable, "-m", "codecfake_hf.cli", "build", "--vctk", "vctk", "--configs", "E", "--tiny",
+            "--out", "cf", "--shard-size", "2"]  # fmt: skip
+
+
+def _interrupted_training(sandbox: Sandbox) -> list[str]:
+    sandbox.fixture("write_labelled_folder")(sandbox.root / "data", per_class=4, samples=9000)
+    return [sys.executable, str(REPO_ROOT / "train.py"), "--dataset", "data", "--model", "tiny", "--epochs", "100",
+            "--batch-size", "2", "--num-workers", "0", "--log-with", "none", "--output-dir", "run"]  # fmt: skip
+
+
 # --- the cases -------------------------------------------------------------------------------------------
 
 # fmt: off
@@ -813,6 +964,66 @@ CASES = [
     Case("new: demo --epochs 0 stops before building anything",
          lambda s: ["demo", "--out", "demo", "--epochs", "0"], check=_absent("demo"),
          errors=(r"--epochs 0: must be at least 1$",)),
+    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
+    #   test_setup_commands.py)
+    Case("22.9 detect with a pytorch_model.bin that is garbage",
+         lambda s: ["detect", s.audio("speech.wav"), "--model", _bin_weights(s, b"not a checkpoint " * 20)],
+         check=_no_unsafe_advice,
+         errors=(r"model/pytorch_model\.bin: cannot be loaded safely \(\w+Error: .*\); "
+                 r"the file is truncated, corrupt or holds Python objects other than tensors \(nothing in it was "
+                 r"run\); re-save the model as safetensors",)),
+    Case("22.9 evaluate with a pytorch_model.bin that weights_only loading refuses runs nothing",
+         lambda s: ["evaluate", "--model", _bin_weights(s), "--dataset", _labelled(s), "--output-dir", "eval"],
+         check=_both(_no_code_ran, _no_unsafe_advice, _absent("eval")),
+         errors=(r"model/pytorch_model\.bin: cannot be loaded safely \(UnpicklingError: refused by weights_only "
+                 r"loading: .*\(nothing in it was run\); re-save the model as safetensors",)),
+    Case("22.9/13 train.py --model with a refused pytorch_model.bin: one line, no --output-dir",
+         lambda s: s.train_args("run", "--model", _bin_weights(s, name="init")), program="train.py",
+         check=_both(_no_code_ran, _no_unsafe_advice, _absent("run")),
+         errors=(r"init/pytorch_model\.bin: cannot be loaded safely \(UnpicklingError",)),
+    Case("22.10 vctk --download with a wrong zip put in place moves it aside",
+         lambda s: ["--download", s.write("dl/VCTK-Corpus-0.92.zip", b"PK not the corpus") and "dl"],
+         program="python -m dataset_builder.vctk", may_change=("dl/VCTK-Corpus-0.92.zip",),
+         check=_moved_aside("dl/VCTK-Corpus-0.92.zip", "dl/VCTK-Corpus-0.92.zip.rejected"),
+         errors=(r"dl/VCTK-Corpus-0\.92\.zip: is 17 bytes instead of 11747302977, not the expected zip; moved it "
+                 r"to dl/VCTK-Corpus-0\.92\.zip\.rejected \(nothing was deleted\); rerun to download the zip",)),
+    Case("22.11 calibrate keeps the user's config.json.tmp", _users_temporary_name, code=0,
+         may_change=("model/config.json",), check=_calibrated),
+    Case("22.12 build interrupted (Ctrl-C): one line, exit 130, finished shards kept", _interrupted_build,
+         code=130, runner="process", interrupt_when="config E",
+         check=_both(_interrupted("codecfake build", "the finished shards in cf are kept; rerun the same command "
+                                  "to resume (only unfinished shards are built)"),
+                     _written("cf/data/bonafide/train-00000-of-00002.parquet"))),
+    Case("22.13 convert-aasist download that cannot download leaves no models/aasist-l.download",
+         _unreachable_download, check=_absent("models"),
+         errors=(r"could not download http://127\.0\.0\.1:\d+/AASIST-L\.pth \(.*\); download .* on a machine "
+                 r"with network access and pass the file path instead$",)),
+    Case("22.13 train.py --batch-size larger than the data leaves no --output-dir",
+         lambda s: s.train_args("run", "--batch-size", "64"), program="train.py", check=_absent("run"),
+         errors=(r"fewer than one batch \(64 per process\); lower --batch-size$",)),
+    Case("22.14 calibrate on a folder with bonafide/ only names the missing spoof/",
+         lambda s: ["calibrate", "--model", s.model(), "--dataset", _bonafide_only(s)],
+         errors=(r"set: has bonafide/ but no spoof/ folder, so no spoof trials; EERs and calibration need both "
+                 r"classes: put spoof audio in set/spoof/$",)),
+    Case("22.14 calibrate --overwrite replaces a damaged calibration", _damaged_calibration, code=0,
+         may_change=("model/config.json",), check=_calibrated),
+    Case("22.14 detect --prior-spoof with an uncalibrated model warns",
+         _with(_speech, then=_detect("speech.wav", "--prior-spoof", "0.05")), code=0,
+         check=_both(_scored("speech.wav"),
+                     _warned("codecfake detect: warning: --prior-spoof 0.05 is ignored: model holds no calibration, "
+                             "so p_bonafide is the softmax of its logits; calibrate it first (`codecfake calibrate "
+                             "--model ...`)"))),
+    Case("22.14 matrix given one model folder twice refuses the duplicate",
+         lambda s: ["matrix", "--models", s.model(), "./model/", "--dataset", _labelled(s), "--output-dir", "mx"],
+         check=_absent("mx"),
+         errors=(r"\./model/: one model given twice \(as model and as \./model/\); list each model once$",)),
+    Case("22.14 calibrate leaves out unreadable audio and exits 2, as evaluate",
+         _ranked_with_a_broken_file, may_change=("model/config.json",), check=_calibrated, raised=False,
+         errors=(r"1 trial\(s\) with unreadable audio were skipped \(listed above\); the calibration leaves them "
+                 r"out$",)),
+    Case("22.15 the README's test command runs verbatim in a new shell", _readme_test_command_in_a_new_shell,
+         code=0, program="python", runner="call"),
     # slow: fresh processes, several processes, 10-minute files
     Case("slow 1 train.py --resume in a fresh process never runs a planted pickle",
          lambda s: [sys.executable, str(REPO_ROOT / "train.py"), *_pickle_in_every_checkpoint(s)],
@@ -831,6 +1042,11 @@ CASES = [
          errors=(r"cut\.wav: truncated WAV.*\(540\.00 of 600\.00 s\)",)),
     Case("slow 10 the cosine schedule ends at --min-learning-rate with two processes", _cosine_run, code=0,
          runner="process", program="train.py", check=_cosine_reaches_the_floor, slow=True),
+    Case("slow 22.12 train.py interrupted (Ctrl-C): one line, exit 130, checkpoints kept",
+         _interrupted_training, code=130, runner="process", program="train.py", interrupt_when="epoch 2/100",
+         check=_both(_interrupted("train.py", "the checkpoints under run are kept; rerun the same command with "
+                                  "--resume to continue from the latest one (a run without one starts afresh)"),
+                     _checkpoint_kept), slow=True),
 ]
 # fmt: on
 

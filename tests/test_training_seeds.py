@@ -98,8 +98,10 @@ def test_matrix_still_refuses_models_that_only_share_a_name(seeds, capsys):
     assert (
         "not seed replicas of one training (they differ in learning_rate)" in error and "NAME=PATH" in error
     )
-    assert _matrix(seeds, "twice", seed_1, seed_1) == 2
-    assert "not seed replicas of one training (both were trained with seed 1)" in capsys.readouterr().err
+    assert (
+        _matrix(seeds, "twice", seed_1, seed_1) == 2
+    )  # one model twice: no pair to name (issue 22, item 14)
+    assert f"{seed_1}: one model given twice; list each model once" in capsys.readouterr().err
 
 
 def test_seed_statistics_are_mean_and_sample_sd():

@@ -1,5 +1,6 @@
-"""``codecfake build`` when the disk fills up (nothing half-written is left behind, a one-line error)
-and the paths of ``build_report.json`` (corpus folder absolute, every file relative to it)."""
+"""``codecfake build`` when the disk fills up (nothing half-written is left behind, a one-line error),
+after a killed run (its temporary files are removed, nothing of the user's) and the paths of
+``build_report.json`` (corpus folder absolute, every file relative to it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import errno
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +77,26 @@ def test_failed_parquet_write_removes_its_temporary_file(corpus, tmp_path, monke
         build_codecfake(corpus, out, [], BuildOptions(shard_size=100))
     assert _leftovers(out) == [] and not list(out.glob("data/*/*"))
     assert not list((out / ".build").glob("bonafide/*"))
+
+
+def test_a_rebuild_removes_what_killed_writers_left_and_nothing_of_the_users(bonafide_build, tmp_path):
+    """A process killed while writing (SIGKILL: no clean-up) leaves its temporary file; the next build
+    removes those of its shards, card and report, and keeps the user's files, even ones named as the
+    writer's own temporary files used to be named (``README.md.tmp``)."""
+    out = Path(shutil.copytree(bonafide_build, tmp_path / "codecfake"))
+    shard = next(out.glob("data/bonafide/train-*.parquet"))
+    killed = [
+        shard.with_name(f".{shard.name}.0123abcd.tmp"),
+        shard.with_name(f"{shard.name}.tmp"),  # an earlier version's temporary shard
+        out / ".README.md.89abcdef.tmp",
+        out / ".build_report.json.0a1b2c3d.tmp",
+    ]
+    users = [out / "README.md.tmp", out / "notes.tmp", out / ".README.md.draft.tmp"]
+    for path in [*killed, *users]:
+        path.write_bytes(b"half")
+    build_codecfake(bonafide_build.parent / "vctk", out, [], BuildOptions(shard_size=100))
+    assert not [path for path in killed if path.exists()]
+    assert all(path.read_bytes() == b"half" for path in users)
 
 
 def test_report_gives_the_corpus_absolute_and_files_relative_to_it(corpus, tmp_path, monkeypatch):

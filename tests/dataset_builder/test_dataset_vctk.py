@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -96,10 +99,13 @@ def test_speaker_info_092_with_comments(tmp_path):
 
 
 class _RangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one in-memory file with HTTP range support and records the Range headers."""
+    """Serves one in-memory file with HTTP range support and records the Range headers; with
+    ``stall_after`` set, a request from the start gets that many bytes and then the connection stalls
+    (a download to interrupt)."""
 
     payload = b""
     ranges: list = []
+    stall_after: int | None = None
 
     def do_GET(self):  # noqa: N802 (http.server API)
         header = self.headers.get("Range")
@@ -109,6 +115,11 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(206 if header else 200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if self.stall_after is not None and not header:
+            self.wfile.write(body[: self.stall_after])
+            self.wfile.flush()
+            time.sleep(60)
+            return
         self.wfile.write(body)
 
     def log_message(self, *args):
@@ -128,6 +139,7 @@ def served_zip(tmp_path):
     payload = archive.read_bytes()
     handler = type("Handler", (_RangeHandler,), {"payload": payload, "ranges": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True  # a stalled request does not hold up the shutdown
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/VCTK-Corpus-0.92.zip", payload, handler
@@ -157,12 +169,70 @@ def test_download_resumes_with_a_range_request(tmp_path, served_zip):
 
 def test_download_rejects_a_wrong_checksum(tmp_path, served_zip):
     url, payload, _ = served_zip
-    with pytest.raises(DatasetBuildError, match="sha256 .* does not match"):
+    with pytest.raises(DatasetBuildError, match="sha256 .* does not match.*this command's partial file"):
         download_vctk(tmp_path / "dl", url=url, sha256="0" * 64, size=len(payload))
-    assert not (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").exists()  # deleted: a rerun downloads again
-    assert not (tmp_path / "dl" / "VCTK-Corpus-0.92").exists()
+    assert list((tmp_path / "dl").iterdir()) == []  # its own download deleted: a rerun downloads again
     with pytest.raises(DatasetBuildError, match="bytes instead of"):
         download_vctk(tmp_path / "dl", url=url, sha256=None, size=len(payload) + 1)
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+@pytest.mark.parametrize("wrong", ["size", "sha256"])
+def test_a_zip_the_user_put_there_is_moved_aside_never_deleted(tmp_path, served_zip, wrong):
+    """The messages tell users to put the zip at DIR/VCTK-Corpus-0.92.zip: one that fails the check is
+    renamed (``.rejected``, then ``.rejected-2``), the message names where it went, and a rerun
+    downloads the right one."""
+    url, payload, handler = served_zip
+    target = tmp_path / "dl"
+    target.mkdir()
+    archive = target / "VCTK-Corpus-0.92.zip"
+    theirs = [payload[:-1] if wrong == "size" else payload[:-1] + b"!", b"another wrong zip"]
+    digest = hashlib.sha256(payload).hexdigest()
+    for attempt, content in enumerate(theirs, start=1):
+        archive.write_bytes(content)
+        aside = target / ("VCTK-Corpus-0.92.zip.rejected" + ("" if attempt == 1 else f"-{attempt}"))
+        with pytest.raises(DatasetBuildError) as raised:
+            download_vctk(target, url=url, sha256=digest, size=len(payload) if wrong == "size" else None)
+        assert f"moved it to {aside} (nothing was deleted); rerun to download the zip" in str(raised.value)
+        assert aside.read_bytes() == content and not archive.exists()
+    assert handler.ranges == []  # nothing was downloaded over them
+    corpus = download_vctk(target, url=url, sha256=digest, size=len(payload))
+    assert archive.read_bytes() == payload and (corpus / ".completed").is_file()
+    assert [(target / f"VCTK-Corpus-0.92.zip.rejected{n}").read_bytes() for n in ("", "-2")] == theirs
+
+
+def test_a_partial_download_longer_than_the_zip_is_started_again(tmp_path, served_zip):
+    """``.part`` is the command's own file: one longer than the zip cannot be resumed and is replaced."""
+    url, payload, handler = served_zip
+    target = tmp_path / "dl"
+    target.mkdir()
+    (target / "VCTK-Corpus-0.92.zip.part").write_bytes(payload + b"junk")
+    download_vctk(target, url=url, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
+    assert handler.ranges == [None] and (target / "VCTK-Corpus-0.92.zip").read_bytes() == payload
+
+
+def test_download_interrupted_keeps_the_partial_zip_and_the_same_command_resumes(tmp_path, served_zip):
+    """Ctrl-C (a real SIGINT) during ``python -m dataset_builder.vctk --download dl``: one line, exit 130,
+    the bytes that arrived kept in the ``.part`` file; the same command then resumes with a range request."""
+    from tests.test_interrupts import ENVIRONMENT, interrupt, interrupted_line
+
+    url, payload, handler = served_zip
+    handler.stall_after = len(payload) // 2
+    # `python -m dataset_builder.vctk --download dl`, with the test server's zip as the official one
+    program = ("import sys; from dataset_builder import vctk; "
+               f"vctk.download_vctk.__defaults__ = ({url!r}, {hashlib.sha256(payload).hexdigest()!r}, {len(payload)}); "
+               "sys.exit(vctk.main(sys.argv[1:]))")  # fmt: skip
+    command = [sys.executable, "-c", program, "--download", "dl"]
+    partial = tmp_path / "dl" / "VCTK-Corpus-0.92.zip.part"
+    result = interrupt(command, lambda err: partial.is_file() and partial.stat().st_size > 0, tmp_path)
+    line = interrupted_line(result, "python -m dataset_builder.vctk")
+    assert line.endswith("what is downloaded into dl is kept; rerun the same command to go on (the download "
+                         "resumes)")  # fmt: skip
+    assert partial.read_bytes() == payload[: len(payload) // 2]
+    finished = subprocess.run(command, cwd=tmp_path, env=ENVIRONMENT, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert handler.ranges == [None, f"bytes={len(payload) // 2}-"]
+    assert (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").read_bytes() == payload
 
 
 def test_download_from_a_file_url(tmp_path, served_zip):

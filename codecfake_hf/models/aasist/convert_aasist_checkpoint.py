@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from huggingface_hub import constants
 
+from codecfake_hf.atomic_files import folder_kept_on_success
 from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
 from codecfake_hf.errors import InputFileError
 from codecfake_hf.hub import CheckpointUnavailableError, sha256_file
@@ -131,22 +132,24 @@ def download_official_checkpoint(variant: str, directory: str | os.PathLike, tim
         raise CheckpointUnavailableError(
             f"offline (HF_HUB_OFFLINE is set): cannot fetch {variant}.pth; {hint}"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".pth.partial")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
-            shutil.copyfileobj(response, out)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise CheckpointUnavailableError(f"could not download {url} ({error}); {hint}") from None
-    actual = sha256_file(partial)
-    if actual != expected:
-        partial.unlink()
-        raise CheckpointUnavailableError(
-            f"{url}: the download's sha256 {actual} is not the official {variant}.pth's ({expected}); "
-            f"deleted it; {hint}"
-        )
-    partial.rename(target)
+    with folder_kept_on_success(target.parent):  # a failed download leaves no empty folder
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
+                shutil.copyfileobj(response, out)
+        except BaseException as error:  # a network error, Ctrl-C: the partial file is of no use
+            partial.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise CheckpointUnavailableError(f"could not download {url} ({error}); {hint}") from None
+            raise
+        actual = sha256_file(partial)
+        if actual != expected:
+            partial.unlink()
+            raise CheckpointUnavailableError(
+                f"{url}: the download's sha256 {actual} is not the official {variant}.pth's ({expected}); "
+                f"deleted it; {hint}"
+            )
+        partial.rename(target)
     return target
 
 
