@@ -32,7 +32,6 @@ import contextlib
 import ctypes
 import errno
 import functools
-import json
 import os
 import shutil
 import sys
@@ -42,14 +41,13 @@ from pathlib import Path
 
 import datasets
 import numpy as np
-import pyarrow.parquet as pq
+import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
-from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, family_module, get_spec, load_codec
-from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, LABEL_NAMES, SPOOF
+from codecfake_hf.codecs.registry import CODECS, family_module, get_spec, load_codec
+from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
 from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
@@ -59,25 +57,17 @@ from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_re
 from dataset_builder.corpus import CorpusManifest
 from dataset_builder.hub import card_was_edited, write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
+from dataset_builder.shard_files import (
+    FEATURES,
+    ROW_GROUP_SIZE,
+    open_shard,
+    shard_filename,
+    shard_is_done,
+    taxonomy_values,
+)
 from dataset_builder.source_check import SourceCheck, run_source_check
 from dataset_builder.source_options import SourceOptions
 from dataset_builder.vctk import SPLITS, VctkManifest, prepare_vctk
-
-FEATURES = datasets.Features(
-    {
-        "audio": datasets.Audio(),
-        "label": datasets.ClassLabel(names=list(LABEL_NAMES)),
-        "speaker_id": datasets.Value("string"),
-        "utterance_id": datasets.Value("string"),
-        "codec": datasets.Value("string"),
-        # the codec's taxonomy (codecfake_hf.taxonomy); "bonafide" in each of them on bona fide rows
-        **{name: datasets.Value("string") for name in TAXONOMY_FIELDS},
-        "text": datasets.Value("string"),
-    }
-)
-#: Rows per parquet row group: small groups keep streaming and the dataset viewer light.
-ROW_GROUP_SIZE = 100
-_FINGERPRINT_KEY = b"codecfake_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,7 @@ class Shard:
 
     @property
     def filename(self) -> str:
-        return f"{self.split}-{self.index:05d}-of-{self.count:05d}.parquet"
+        return shard_filename(self.split, self.index, self.count)
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,16 +132,6 @@ def make_examples(
         "codec": [codec_id] * len(outputs),
         **{name: [value] * len(outputs) for name, value in taxonomy_values(codec_id).items()},
     }
-
-
-def taxonomy_values(codec_id: str) -> dict[str, str]:
-    """The taxonomy columns of ``codec_id``'s rows (:data:`TAXONOMY_FIELDS` of its spec: family,
-    quantizer, auxiliary, decoder_domain); ``"bonafide"`` in every one for the bona fide rows, so a
-    filter or group-by on any of them keeps bona fide audio apart from every codec."""
-    if codec_id == BONAFIDE_CONFIG:
-        return dict.fromkeys(TAXONOMY_FIELDS, BONAFIDE_CONFIG)
-    spec = get_spec(codec_id)
-    return {name: getattr(spec, name) for name in TAXONOMY_FIELDS}
 
 
 def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[str], batch_size: int) -> list:
@@ -220,32 +200,6 @@ def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
     return shards
 
 
-def shard_is_done(path: Path, fingerprint: str) -> bool:
-    """Whether ``path`` is a complete parquet shard written for ``fingerprint`` (its footer is
-    read; a missing, truncated or stale file is not done)."""
-    try:
-        metadata = pq.read_schema(path).metadata or {}
-    except (OSError, ValueError):
-        return False
-    return metadata.get(_FINGERPRINT_KEY) == fingerprint.encode()
-
-
-def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
-    """Write ``dataset`` to ``path`` in row groups of :data:`ROW_GROUP_SIZE`, streaming from its
-    Arrow cache, through ``<path>.tmp`` and an atomic rename. The schema metadata holds the
-    ``datasets`` features (so ``load_dataset`` restores Audio and ClassLabel) and the shard
-    fingerprint, nothing that depends on how the shard was computed (``num_proc``)."""
-    table = dataset.data.table
-    features = json.dumps({"info": {"features": FEATURES.to_dict()}})
-    schema = table.schema.with_metadata(
-        {b"huggingface": features.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
-        for record_batch in table.to_batches(max_chunksize=ROW_GROUP_SIZE):
-            writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
-
-
 def build_shards(
     codec_id: str,
     shards: Sequence[Shard],
@@ -285,7 +239,9 @@ def build_shards(
                 new_fingerprint=fingerprint,
                 desc=f"{codec_id} {shard.filename}",
             )
-            write_parquet(dataset.select_columns(list(FEATURES)), path, fingerprint)
+            with open_shard(path, FEATURES, fingerprint) as writer:
+                for batch in dataset.select_columns(list(FEATURES)).data.table.to_batches(ROW_GROUP_SIZE):
+                    writer.write(pa.Table.from_batches([batch]))
         shutil.rmtree(scratch)
 
 
@@ -439,20 +395,13 @@ def list_corpus(
     """The manifest of ``source`` (:func:`prepare_source`), listed once: in a launched build by the main
     process, which writes it to ``cache_dir/corpus.json`` for the others, so that a corpus is listed (a
     Hub dataset streamed, 44,000 VCTK transcripts read) once and not once per process."""
-    path = cache_dir / CORPUS_LIST
-    with processes.main_first():
-        if processes.is_main:
-            manifest = prepare_source(source, cache_dir, mic)
-            if processes.world > 1:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(path) as temporary:
-                    kind = type(manifest).__name__
-                    temporary.write_text(
-                        json.dumps({"kind": kind, "manifest": manifest.to_json()}), encoding="utf-8"
-                    )
-            return manifest
-        listed = json.loads(path.read_text(encoding="utf-8"))
-    return _MANIFESTS[listed["kind"]].from_json(listed["manifest"])
+
+    def listed() -> dict:
+        manifest = prepare_source(source, cache_dir, mic)
+        return {"kind": type(manifest).__name__, "manifest": manifest.to_json()}
+
+    value = processes.computed_once(cache_dir / CORPUS_LIST, listed)
+    return _MANIFESTS[value["kind"]].from_json(value["manifest"])
 
 
 def build_codecfake(
