@@ -690,6 +690,7 @@ HELP_ORDER = (
     "detect",
     "calibrate",
     "build",
+    "import",
     "push",
     "mixtures",
     "evaluate",

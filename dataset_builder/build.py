@@ -28,14 +28,12 @@ for VCTK), spoof at the codec's own rate.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import errno
 import functools
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +51,11 @@ from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_processes import BuildProcesses, rank_device
-from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
+from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
 from dataset_builder.corpus import CorpusManifest
-from dataset_builder.hub import card_was_edited, write_card
+from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
+from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
 from dataset_builder.shard_files import (
     FEATURES,
     ROW_GROUP_SIZE,
@@ -330,42 +329,6 @@ def bound_cpu_caches() -> None:
         pass
 
 
-def check_output_folder(out: str | os.PathLike, force: bool = False, regenerate_card: bool = False) -> None:
-    """Refuse to build into a non-empty folder that is no CodecFake build (one holds
-    ``build_report.json``, or the ``.build/`` cache a started build writes first), so that its
-    README.md and data/ are never replaced by accident (``force`` overrides), and to replace a
-    build's card that was edited since codecfake wrote it (``regenerate_card`` overrides).
-
-    Raises:
-        DatasetBuildError: ``out`` is a file, a foreign non-empty folder without ``force``, or a
-            build whose README.md was edited, without ``regenerate_card``.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DatasetBuildError(f"{out}: is a file; choose a folder for --out")
-    if force or not out.is_dir() or not any(out.iterdir()):
-        return
-    if (out / REPORT_FILE).is_file() or (out / ".build").is_dir():
-        if not regenerate_card and card_was_edited(out, _earlier_report(out)):
-            raise DatasetBuildError(
-                f"{out / 'README.md'}: edited since codecfake wrote it, and the build rewrites the card (it "
-                "lists every config); nothing was changed: keep a copy of your edits, then pass --write-card"
-            )
-        return
-    raise DatasetBuildError(
-        f"{out}: not empty and not a CodecFake build (no build_report.json or .build/); choose an empty or "
-        "new --out folder, or pass --force to build into it (its README.md and data/ may be replaced)"
-    )
-
-
-def _earlier_report(out: Path) -> BuildReport | None:
-    """The build report an earlier build left in ``out``, or None (none, or unreadable)."""
-    try:
-        return read_build_report(out)
-    except (OSError, DatasetBuildError):
-        return None
-
-
 def prepare_source(
     source: str | os.PathLike | SourceOptions, cache_dir: Path, mic: str
 ) -> VctkManifest | CorpusManifest:
@@ -441,7 +404,7 @@ def build_codecfake(
     codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
-    earlier = _earlier_report(Path(out))
+    earlier = earlier_report(Path(out))
     added = [parse_mixture(spec) for spec in mixtures]
     for mixture in added:  # against what this build will hold: fail before any audio is processed
         mixture.check(list(dict.fromkeys([*codec_ids, *(earlier["configs"] if earlier else [])])))
@@ -485,21 +448,6 @@ def build_codecfake(
             write_build_report(out, report)
             write_card(out, report)
     return report
-
-
-@contextlib.contextmanager
-def disk_full_is_a_build_error(out: Path) -> Iterator[None]:
-    """Turn a full disk (or quota, or file size limit) while building into a :class:`DatasetBuildError`
-    that says what to do; the failed step has already removed what it was writing."""
-    try:
-        yield
-    except OSError as error:
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise
-        raise DatasetBuildError(
-            f"{out}: cannot write ({error.strerror}); free disk space, or build into another --out, and "
-            "rerun the same command: finished shards are kept"
-        ) from error
 
 
 def build_report(
