@@ -53,16 +53,16 @@ class Term:
 
     def matches(self, codec_id: str, taxonomy: Taxonomy | None = None) -> bool:
         """Whether config ``codec_id`` is selected: by its labels in ``taxonomy`` when listed there,
-        else by its registry spec."""
+        else by its registry spec (a registered family also by its module name, ``dac``)."""
         if self.field == "subset":
             return codec_id.lower() == self.value.lower()
-        if taxonomy is not None and codec_id in taxonomy:
-            return str(taxonomy[codec_id].get(self.field, "")).lower() == self.value.lower()
         spec = CODECS.get(codec_id)
-        if spec is None:
-            return False
-        values = {str(getattr(spec, self.field)).lower()}
-        if self.field == "family":
+        values = set()
+        if taxonomy is not None and codec_id in taxonomy:
+            values.add(str(taxonomy[codec_id].get(self.field, "")).lower())
+        elif spec is not None:
+            values.add(str(getattr(spec, self.field)).lower())
+        if self.field == "family" and spec is not None:
             values.add(spec.family_module.lower())
         return self.value.lower() in values
 

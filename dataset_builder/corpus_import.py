@@ -67,7 +67,8 @@ from dataset_builder.shard_files import FEATURES, open_shard, shard_filename, sh
 
 #: Part of every part's fingerprint: raise it when the import writes other rows for the same input.
 IMPORT_VERSION = 1
-#: The import's cache inside ``--out``: the part list, a record per finished part, the scratch folder.
+#: The import's cache inside ``--out``: the corpus kind, the part list, a record per finished part, the scratch
+#: folder.
 IMPORT_CACHE = Path(".build") / "import"
 #: The columns of an imported shard: a build's, plus the corpus's own key for the config and the rate in
 #: the audio's header (imported audio keeps whatever rate the corpus stored, row by row).
@@ -305,25 +306,28 @@ def summarise(records: Sequence[dict]) -> tuple[dict, ImportSummary]:
 
 
 def _check_folder(out: Path, kind: str) -> None:
-    """Refuse a folder holding a build, or an import of another corpus (its shards have the same names)."""
+    """Refuse a folder holding a build, or an import of another corpus (its shards have the same names);
+    an import marks its folder first (``.build/import/kind``)."""
     earlier = earlier_report(out)
     if earlier is not None and earlier.get("imported", {}).get("kind") != kind:
         held = f"an import of {earlier['imported']['kind']}" if "imported" in earlier else "a codecfake build"
         raise DatasetBuildError(f"{out}: holds {held}; import {kind} into another --out folder")
-    listed = out / IMPORT_CACHE / "parts.json"
-    if listed.is_file():
-        try:
-            started = json.loads(listed.read_text(encoding="utf-8")).get("kind")
-        except ValueError:
-            started = None
-        if started not in (None, kind):
+    marker = out / IMPORT_CACHE / "kind"
+    if marker.is_file():
+        started = marker.read_text(encoding="utf-8").strip()
+        if started != kind:
             raise DatasetBuildError(
                 f"{out}: holds an unfinished import of {started}; import {kind} elsewhere"
             )
-    elif earlier is None and any((out / "data").glob("*/*.parquet")):
-        raise DatasetBuildError(
-            f"{out}: holds a codecfake build (data/ without an import record); choose another --out"
-        )
+    elif any((out / "data").glob("*/*.parquet")):
+        raise DatasetBuildError(f"{out}: holds a codecfake build (data/ and no import); choose another --out")
+
+
+def _mark_folder(out: Path, kind: str) -> None:
+    marker = out / IMPORT_CACHE / "kind"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(marker) as temporary:
+        temporary.write_text(kind + "\n", encoding="utf-8")
 
 
 def import_corpus(
@@ -363,7 +367,7 @@ def import_corpus(
 
         disable_progress_bars()  # one set of bars per machine: its first process's
     with disk_full_is_a_build_error(out):
-        listing = processes.computed_once(out / IMPORT_CACHE / "parts.json", lambda: _listing(corpus))
+        listing = processes.computed_once(out / IMPORT_CACHE / "parts.json", lambda: _listing(corpus, out))
         parts = [InputPart(**part) for part in listing["parts"]]
         mine = processes.share(list(enumerate(parts)))
         if processes.world > 1:
@@ -394,8 +398,10 @@ def import_corpus(
     return report
 
 
-def _listing(corpus: ImportedCorpus) -> dict:
+def _listing(corpus: ImportedCorpus, out: Path) -> dict:
+    """The corpus listed (by the main process), and ``out`` marked as its import once that succeeded."""
     listing = corpus.list_parts()
+    _mark_folder(out, corpus.kind)
     return {
         "kind": corpus.kind,
         "parts": [dataclasses.asdict(part) for part in listing.parts],

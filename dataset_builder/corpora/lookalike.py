@@ -89,7 +89,8 @@ def write_release(
 ) -> Path:
     """Write ``rows`` as a release snapshot under ``root``: ``shards`` parquet files of consecutive rows
     (as ``push_to_hub`` writes them: ``Audio()`` and string columns in the schema's ``huggingface``
-    metadata) and ``datalist.csv``; returns ``root``."""
+    metadata; a column the release does not have is a string column) and ``datalist.csv``; returns
+    ``root``."""
     import datasets
 
     features = datasets.Features(
@@ -106,9 +107,8 @@ def write_release(
     for index in range(shards):
         chunk = list(rows[bounds[index] : bounds[index + 1]])
         columns = {name: [row[name] for row in chunk] for name in rows[0]}
-        table = datasets.Dataset.from_dict(
-            columns, features=datasets.Features({n: features[n] for n in columns})
-        )
+        typed = datasets.Features({name: features.get(name, datasets.Value("string")) for name in columns})
+        table = datasets.Dataset.from_dict(columns, features=typed)
         table.to_parquet(str(root / "data" / f"train-{index:05d}-of-{shards:05d}.parquet"))
     if datalist:
         lines = ["wavpath,label,spkID,CodecName", "/home/user/CodecFake,dummy,dummy,dummy"]

@@ -203,8 +203,11 @@ class Corpus(ImportedCorpus):
         ]
 
     def check(self, summary: ImportSummary) -> None:
+        """Speakers given with --validation-speakers / --test-speakers must have rows (a partial snapshot
+        may lack the release's own validation and test speakers: those splits are then empty)."""
         seen = set().union(*summary.speakers.values())
-        missing = sorted(set(self.validation + self.test) - seen)
+        listed = self.options.validation_speakers + self.options.test_speakers
+        missing = sorted(set(listed) - seen)
         if missing:
             raise DatasetBuildError(
                 f"{self.source}: listed speaker(s) {', '.join(missing)} have no row in the release; check "
