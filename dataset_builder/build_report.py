@@ -22,13 +22,11 @@ REPORT_FILE = "build_report.json"
 
 
 class _Corpus(TypedDict, total=False):
-    """The corpus a build read, or the corpus imported: exactly one of the first three keys; and what
-    only a build reports (see :class:`BuildReport`)."""
+    """The corpus a build read, or the corpus imported: exactly one of the keys (see :class:`BuildReport`)."""
 
     vctk: dict
     source: dict
     imported: dict
-    untranscribed: dict
 
 
 #: The keys of :class:`_Corpus`, one of which every report holds.
@@ -67,6 +65,7 @@ class BuildReport(_Corpus):
     configs: list[str]
     splits: dict
     excluded: list[dict]
+    untranscribed: dict
     build_version: int
     mixtures: dict
 
@@ -97,9 +96,10 @@ def read_build_report(out: str | os.PathLike) -> BuildReport:
     expected = typing.get_type_hints(BuildReport)
     present = [key for key in CORPUS_KEYS if isinstance(report, dict) and key in report]
     corpus = present[0] if len(present) == 1 else "vctk"
-    required = (
-        BuildReport.__required_keys__ | {corpus} | (set() if corpus == "imported" else {"untranscribed"})
-    )
+    # an import has no transcripts to report missing
+    required = BuildReport.__required_keys__ - ({"untranscribed"} if corpus == "imported" else set()) | {
+        corpus
+    }
     wrong = [
         key
         for key, kind in expected.items()
