@@ -204,6 +204,17 @@ def test_both_label_polarities_in_the_input_map_to_bona_fide_one(tmp_path):
         assert got == {("genuine", 1), ("encodec_24khz", 0)}
 
 
+def test_a_row_published_twice_stops_the_import_before_the_card(tmp_path):
+    rows = release_rows(speakers=("p225", "p226"), utterances_per_speaker=1, codec_names=("encodec_24khz",))
+    snapshot = write_release(
+        tmp_path / "release", [*rows, rows[0]], shards=2
+    )  # the first row again, in shard 1
+    with pytest.raises(DatasetBuildError, match="utterance p225_001 of config E is in data/train-00000-of-00002.parquet "
+                       "and in data/train-00001-of-00002.parquet: the corpus holds it twice"):  # fmt: skip
+        import_corpus("release", str(snapshot), tmp_path / "out")
+    assert not (tmp_path / "out" / "README.md").exists()
+
+
 def test_a_shard_with_an_unexpected_or_missing_column_is_refused(tmp_path):
     rows = release_rows(speakers=("p225",), utterances_per_speaker=1, codec_names=("encodec_24khz",))
     snapshot = write_release(tmp_path / "extra", [row | {"language": "en"} for row in rows], shards=1)
