@@ -30,6 +30,9 @@ UNKNOWN_CODEC = "mystery-codec_16k"
 #: The rate of the bona fide rows (the release's is not known: 16 or 48 kHz).
 BONAFIDE_RATE = 16000
 RELEASE_SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "p230", "s5")
+#: Rows per parquet row group of the release look-alike: what ``datasets`` 2.x wrote for audio datasets
+#: (``PARQUET_ROW_GROUP_SIZE_FOR_AUDIO_DATASETS``); the release's own size is not known.
+ROW_GROUP_ROWS = 100
 
 
 def _wav(rng: np.random.Generator, sampling_rate: int, seconds: float, subtype: str = "PCM_16") -> bytes:
@@ -89,8 +92,8 @@ def write_release(
 ) -> Path:
     """Write ``rows`` as a release snapshot under ``root``: ``shards`` parquet files of consecutive rows
     (as ``push_to_hub`` writes them: ``Audio()`` and string columns in the schema's ``huggingface``
-    metadata; a column the release does not have is a string column) and ``datalist.csv``; returns
-    ``root``."""
+    metadata, a column the release does not have as a string column; row groups of
+    :data:`ROW_GROUP_ROWS` rows) and ``datalist.csv``; returns ``root``."""
     import datasets
 
     features = datasets.Features(
@@ -109,7 +112,9 @@ def write_release(
         columns = {name: [row[name] for row in chunk] for name in rows[0]}
         typed = datasets.Features({name: features.get(name, datasets.Value("string")) for name in columns})
         table = datasets.Dataset.from_dict(columns, features=typed)
-        table.to_parquet(str(root / "data" / f"train-{index:05d}-of-{shards:05d}.parquet"))
+        table.to_parquet(
+            str(root / "data" / f"train-{index:05d}-of-{shards:05d}.parquet"), batch_size=ROW_GROUP_ROWS
+        )
     if datalist:
         lines = ["wavpath,label,spkID,CodecName", "/home/user/CodecFake,dummy,dummy,dummy"]
         for row in sorted(rows, key=lambda row: row["audio"]["path"]):  # not the parquet's order
