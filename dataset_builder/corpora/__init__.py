@@ -136,7 +136,8 @@ class ImportedCorpus(abc.ABC):
     @abc.abstractmethod
     def open_part(self, part: InputPart, scratch: Path) -> contextlib.AbstractContextManager[OpenedPart]:
         """A context manager yielding the :class:`OpenedPart` of ``part``; ``scratch`` is this part's
-        folder in the import cache (for a download, which the context removes when it ends).
+        folder in the import cache (for a download), which the engine deletes once the part is read or
+        has failed.
 
         Raises:
             DatasetBuildError: a value that contradicts the corpus's facts (an unknown label, column or

@@ -314,17 +314,14 @@ class Corpus(ImportedCorpus):
             path = Path(part.location["path"])
             yield OpenedPart(self._batches(part, path), _input(part, path, sha256_file(path)))
             return
-        path = self._download(part, scratch)
-        try:
-            digest = sha256_file(path)
-            if part.identity["sha256"] and digest != part.identity["sha256"]:
-                raise DatasetBuildError(
-                    f"{part.name}: downloaded bytes have sha256 {digest}, the Hub lists {part.identity['sha256']}; "
-                    "rerun to download it again"
-                )
-            yield OpenedPart(self._batches(part, path), _input(part, path, digest))
-        finally:
-            path.unlink(missing_ok=True)  # the disk keeps the output, not a copy of the input
+        path = self._download(part, scratch)  # the engine deletes scratch, and the download, once read
+        digest = sha256_file(path)
+        if part.identity["sha256"] and digest != part.identity["sha256"]:
+            raise DatasetBuildError(
+                f"{part.name}: downloaded bytes have sha256 {digest}, the Hub lists {part.identity['sha256']}; "
+                "rerun to download it again"
+            )
+        yield OpenedPart(self._batches(part, path), _input(part, path, digest))
 
     def _download(self, part: InputPart, scratch: Path) -> Path:
         from huggingface_hub import hf_hub_download

@@ -88,17 +88,15 @@ def test_a_rerun_with_another_split_rewrites_every_part_and_leaves_nothing_stale
     out = tmp_path / "out"
     first = import_corpus("release", str(snapshot), out)
     rows = sum(pq.read_metadata(path).num_rows for path in out.glob("data/*/*.parquet"))
-    second = import_corpus(
-        "release", str(snapshot), out, Options(validation_speakers=["p230"], test_speakers=["s5"])
-    )
-    assert first["splits"]["test"]["speakers"] == ["p227", "p228"] and second["splits"]["test"][
-        "speakers"
-    ] == ["s5"]
-    assert (
-        sum(pq.read_metadata(path).num_rows for path in out.glob("data/*/*.parquet")) == rows
-    )  # nothing twice
-    for path in out.glob("data/*/test-*.parquet"):
-        assert set(pq.read_table(path, columns=["speaker_id"])["speaker_id"].to_pylist()) == {"s5"}
+    second = import_corpus("release", str(snapshot), out, Options(validation_speakers=["p230", "p227"]))
+    assert first["splits"]["test"]["speakers"] == ["p227", "p228"]
+    assert second["splits"]["test"]["speakers"] == []
+    assert not list(out.glob("data/*/test-*.parquet"))  # the first run's test files: no part wrote them now
+    for path in out.glob("data/*/validation-*.parquet"):
+        speakers = set(pq.read_table(path, columns=["speaker_id"])["speaker_id"].to_pylist())
+        assert speakers == {"p227", "p230"}
+    after = sum(pq.read_metadata(path).num_rows for path in out.glob("data/*/*.parquet"))
+    assert after == rows  # every row once
     assert not list(out.rglob("*.tmp")) and read_build_report(out)["imported"]["kind"] == "release"
 
 
