@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1",
                    "ACCELERATE_USE_CPU": "1", "HF_DATASETS_CACHE": str(work / "datasets-cache")}  # fmt: skip
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-              str(_free_port()), "-m", "dataset_builder"]  # fmt: skip
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+              "--main_process_port", str(_free_port()), "-m", "dataset_builder"]  # fmt: skip
     routes = {
         "`codecfake import release`, 1 process": [sys.executable, "-m", "dataset_builder"],
         "`accelerate launch --num_processes 2 -m dataset_builder import release`": launch,
@@ -158,17 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         wall = statistics.median(walls)
         table.append((name, wall, rows / wall, megabytes / wall, max(peaks), extra / 1e6))
     shutil.rmtree(work / "datasets-cache", ignore_errors=True)
-    print(
-        f"\n{rows:,} rows, {megabytes:,.0f} MB of parquet in {len(files)} shards; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
-        f"median of {args.repeats}\n"
-    )
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    print(f"\n{rows:,} rows, {megabytes:,.0f} MB of parquet in {len(files)} shards; {machine}, {load}; "
+          f"median of {args.repeats}\n")  # fmt: skip
     print("| route | wall s | rows/s | MB/s | peak RSS MiB (all processes) | extra disk MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, wall, rows_per_second, mb_per_second, peak, extra in table:
-        print(
-            f"| {name} | {wall:.1f} | {rows_per_second:,.0f} | {mb_per_second:.1f} | {peak:,.0f} | {extra:,.0f} |"
-        )
+        numbers = f"{wall:.1f} | {rows_per_second:,.0f} | {mb_per_second:.1f} | {peak:,.0f} | {extra:,.0f}"
+        print(f"| {name} | {numbers} |")
     if not args.work_dir:
         shutil.rmtree(work)
     return 0

@@ -79,8 +79,8 @@ def _import(args: argparse.Namespace) -> int:
     )
     if not BuildProcesses.current().is_main:
         return 0  # the main process of a launched import tells what was written
-    rows = {split: sum(entry["rows"][split] for entry in report["imported"]["configs"].values())
-            for split in report["splits"]}  # fmt: skip
+    entries = report["imported"]["configs"].values()
+    rows = {split: sum(entry["rows"][split] for entry in entries) for split in report["splits"]}
     print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
     print(", ".join(f"{split} {count:,} rows" for split, count in rows.items()), end="")
     print(f"; {len(report['excluded'])} row(s) left out (see {args.out}/build_report.json)")
@@ -213,8 +213,8 @@ def add_import_command(commands: argparse._SubParsersAction) -> None:
         )
         _add_mixture_option(parser, "--mixture")
         parser.set_defaults(func=_import)
-        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                            help="show the traceback of errors (also CODECFAKE_DEBUG=1)")  # fmt: skip
+        debug = "show the traceback of errors (also CODECFAKE_DEBUG=1)"
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
 
 
 def add_mixtures_command(commands: argparse._SubParsersAction) -> None:

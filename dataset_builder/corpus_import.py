@@ -67,8 +67,8 @@ from dataset_builder.shard_files import FEATURES, open_shard, shard_filename, sh
 
 #: Part of every part's fingerprint: raise it when the import writes other rows for the same input.
 IMPORT_VERSION = 1
-#: The import's cache inside ``--out``: the corpus kind, the part list, a record per finished part, the scratch
-#: folder.
+#: The import's cache inside ``--out``: the corpus kind, the part list, a record per finished part, the
+#: scratch folder.
 IMPORT_CACHE = Path(".build") / "import"
 #: The columns of an imported shard: a build's, plus the corpus's own key for the config and the rate in
 #: the audio's header (imported audio keeps whatever rate the corpus stored, row by row).
@@ -80,10 +80,8 @@ _SHARD_NAME = re.compile(r"(train|validation|test)-\d{5}-of-\d{5}\.parquet(\.tmp
 
 def part_fingerprint(corpus: ImportedCorpus, part: InputPart) -> str:
     """What the files of ``part`` depend on: the import version, the corpus and its options, the part."""
-    return cache_key(
-        [IMPORT_VERSION, BUILD_VERSION, corpus.kind, corpus.fingerprint(), part.name, part.index, part.count,
-         part.identity]
-    )  # fmt: skip
+    where = [part.name, part.index, part.count, part.identity]
+    return cache_key([IMPORT_VERSION, BUILD_VERSION, corpus.kind, corpus.fingerprint(), *where])
 
 
 def _record_path(out: Path, position: int) -> Path:
@@ -371,8 +369,8 @@ def import_corpus(
         parts = [InputPart(**part) for part in listing["parts"]]
         mine = processes.share(list(enumerate(parts)))
         if processes.world > 1:
-            print(f"process {processes.rank} of {processes.world}: {len(mine)} of the import's {len(parts)} parts",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            share = f"{len(mine)} of the import's {len(parts)} parts"
+            print(f"process {processes.rank} of {processes.world}: {share}", file=sys.stderr, flush=True)
         with processes.failure_named():
             for position, part in tqdm(
                 mine, desc=f"import {kind}", unit="part", disable=not processes.is_local_main

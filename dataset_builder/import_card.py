@@ -109,9 +109,9 @@ def _configs_table(report: BuildReport) -> str:
                 *["mixed"] * len(TAXONOMY_FIELDS),
                 "mixed",
                 *(
-                    f"{sum(_own_rows(entries, c, split) for c in pooled) + _own_rows(entries, BONAFIDE_CONFIG, split):,}"
+                    f"{sum(_own_rows(entries, c, split) for c in [BONAFIDE_CONFIG, *pooled]):,}"
                     for split in SPLITS
-                ),  # fmt: skip
+                ),
                 f"{sum(entries[c]['hours'] for c in pooled):.2f}",
             ]
         )

@@ -233,8 +233,8 @@ def corpus_module(kind: str) -> ModuleType:
     if entry.module is None:
         ready = ", ".join(name for name, item in CORPUS_KINDS.items() if item.module)
         raise DatasetBuildError(
-            f"codecfake import {kind}: not implemented yet in this version of codecfake-hf ({entry.summary}); "
-            f"importable now: {ready}"
+            f"codecfake import {kind}: not implemented yet in this version of codecfake-hf "
+            f"({entry.summary}); importable now: {ready}"
         )
     return importlib.import_module(entry.module)
 
@@ -278,6 +278,12 @@ def audio_header(data: bytes) -> tuple[int, float]:
     if info.samplerate <= 0:
         raise ValueError(f"sample rate {info.samplerate} in the header")
     return int(info.samplerate), info.frames / info.samplerate
+
+
+def empty_rows() -> dict[str, list]:
+    """A batch to fill: an empty list per column a corpus yields (:data:`ROW_COLUMNS` and ``split``,
+    ``seconds``, ``error``)."""
+    return {name: [] for name in (*ROW_COLUMNS, "split", "seconds", "error")}
 
 
 def reserved_config(name: str) -> bool:

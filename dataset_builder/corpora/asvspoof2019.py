@@ -39,6 +39,7 @@ from dataset_builder.corpora import (
     Listing,
     OpenedPart,
     audio_header,
+    empty_rows,
     label_of,
 )
 
@@ -61,7 +62,9 @@ NOT_A_CODEC = "n/a"
 DATASHARE = "https://datashare.ed.ac.uk/handle/10283/3336"
 ASVSPOOF2019_CITATION = """@article{wang2020asvspoof,
   title = {{ASVspoof} 2019: A large-scale public database of synthesized, converted and replayed speech},
-  author = {Wang, Xin and Yamagishi, Junichi and Todisco, Massimiliano and Delgado, H{\\'e}ctor and Nautsch, Andreas and Evans, Nicholas and Sahidullah, Md and Vestman, Ville and Kinnunen, Tomi and Lee, Kong Aik and others},
+  author = {Wang, Xin and Yamagishi, Junichi and Todisco, Massimiliano and Delgado, H{\\'e}ctor and
+            Nautsch, Andreas and Evans, Nicholas and Sahidullah, Md and Vestman, Ville and Kinnunen, Tomi and
+            Lee, Kong Aik and others},
   journal = {Computer Speech \\& Language},
   volume = {64},
   pages = {101114},
@@ -76,9 +79,11 @@ class Options:
     shard_size: int = field(default=1000, metadata={"help": "rows per parquet file of a config and split"})
     allow_shared_speakers: bool = field(
         default=False,
-        metadata={"help": "import even if a speaker is in two of train / dev / eval (the official split is "
-                  "described as speaker-disjoint; by default an overlap stops the import, naming the speakers)"},
-    )  # fmt: skip
+        metadata={
+            "help": "import even if a speaker is in two of train / dev / eval (the official split is "
+            "described as speaker-disjoint; by default an overlap stops the import, naming the speakers)"
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,8 @@ class Corpus(ImportedCorpus):
 
     def notes(self) -> list[str]:
         return [
-            "Labels from the protocols' key strings (`bonafide` -> 1, `spoof` -> 0); every key agreed with its "
-            "system field (`-` for bona fide, A01..A19 for spoofs).",
+            "Labels from the protocols' key strings (`bonafide` -> 1, `spoof` -> 0); every key agreed with "
+            "its system field (`-` for bona fide, A01..A19 for spoofs).",
             "Published sizes: "
             + ", ".join(f"{split} {rows:,}" for split, rows in PUBLISHED_ROWS.items())
             + " rows (validation = the development part, its size not checked here); the configs table shows "
@@ -147,9 +152,9 @@ class Corpus(ImportedCorpus):
         shared = summary.shared_speakers()
         if shared and not self.options.allow_shared_speakers:
             raise DatasetBuildError(
-                f"{self.source}: speaker(s) {', '.join(list(shared)[:10])} are in more than one of train / dev / eval; "
-                "the import expected the official speaker-disjoint split. Pass --allow-shared-speakers to import "
-                "it as it is (the card lists the shared speakers)"
+                f"{self.source}: speaker(s) {', '.join(list(shared)[:10])} are in more than one of train / "
+                "dev / eval; the import expected the official speaker-disjoint split. Pass "
+                "--allow-shared-speakers to import it as it is (the card lists the shared speakers)"
             )
 
     # --- listing --------------------------------------------------------------------------------
@@ -160,8 +165,8 @@ class Corpus(ImportedCorpus):
             if (candidate / PROTOCOL_DIR).is_dir():
                 return candidate
         raise DatasetBuildError(
-            f"{folder}: no {PROTOCOL_DIR}/ in it or in {folder / 'LA'}; pass the LA/ folder of ASVspoof 2019's "
-            f"LA.zip ({DATASHARE})"
+            f"{folder}: no {PROTOCOL_DIR}/ in it or in {folder / 'LA'}; pass the LA/ folder of ASVspoof "
+            f"2019's LA.zip ({DATASHARE})"
         )
 
     def list_parts(self) -> Listing:
@@ -213,9 +218,7 @@ class Corpus(ImportedCorpus):
         folder, split, config = Path(part.location["folder"]), part.location["split"], part.location["config"]
         lines = part.location["rows"]
         for start in range(0, len(lines), ROW_GROUP_SIZE):
-            rows: dict[str, list] = {key: [] for key in ("audio", "label", "speaker_id", "utterance_id", "codec",
-                                                         "codec_name", "sampling_rate", "text", "split", "seconds",
-                                                         "error")}  # fmt: skip
+            rows = empty_rows()
             for speaker_id, utterance_id, system, label in lines[start : start + ROW_GROUP_SIZE]:
                 path = folder / f"{utterance_id}.flac"
                 try:
@@ -283,8 +286,8 @@ def _check_files(folder: Path, lines: list[_Line]) -> None:
     missing = [line.utterance_id for line in lines if f"{line.utterance_id}.flac" not in present]
     if missing:
         raise DatasetBuildError(
-            f"{folder}: {len(missing)} file(s) of the protocol missing, e.g. {missing[0]}.flac; extract LA.zip "
-            "completely"
+            f"{folder}: {len(missing)} file(s) of the protocol missing, e.g. {missing[0]}.flac; extract "
+            "LA.zip completely"
         )
 
 

@@ -42,6 +42,7 @@ from dataset_builder.corpora import (
     Listing,
     OpenedPart,
     audio_header,
+    empty_rows,
     label_of,
     reserved_config,
 )
@@ -77,7 +78,8 @@ DEFAULT_PATH_PATTERN = (
 )
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 WU_2024_CITATION = """@inproceedings{wu2024codecfake,
-  title = {{CodecFake}: Enhancing Anti-Spoofing Models Against Deepfake Audios from Codec-Based Speech Synthesis Systems},
+  title = {{CodecFake}: Enhancing Anti-Spoofing Models Against Deepfake Audios from Codec-Based Speech
+           Synthesis Systems},
   author = {Wu, Haibin and Tseng, Yuan and Lee, Hung-yi},
   booktitle = {Proc. Interspeech},
   year = {2024},
@@ -87,13 +89,15 @@ WU_2024_CITATION = """@inproceedings{wu2024codecfake,
 
 @dataclass(frozen=True)
 class Options(SpeakerLists):
-    """How to read the release; each field's ``help`` says what it does (``codecfake import release --help``)."""
+    """How to read the release (``codecfake import release --help``)."""
 
     revision: str = field(
         default="main",
-        metadata={"help": "Hub SOURCE: the branch, tag or commit to read; the commit it points to is recorded "
-                  "in build_report.json, and every shard comes from that commit"},
-    )  # fmt: skip
+        metadata={
+            "help": "Hub SOURCE: the branch, tag or commit to read; the commit it points to is recorded in "
+            "build_report.json, and every shard comes from that commit"
+        },
+    )
     path_pattern: str = field(
         default=DEFAULT_PATH_PATTERN,
         metadata={
@@ -105,9 +109,11 @@ class Options(SpeakerLists):
     )
     bonafide_codec_name: str = field(
         default=BONAFIDE_LABEL,
-        metadata={"help": "the codec_name of bona fide rows (genuine in the authors' datalist.csv; the "
-                  "parquet is assumed to agree, and a row whose label disagrees is refused)"},
-    )  # fmt: skip
+        metadata={
+            "help": "the codec_name of bona fide rows (genuine in the authors' datalist.csv; the parquet is "
+            "assumed to agree, and a row whose label disagrees is refused)"
+        },
+    )
 
 
 class Corpus(ImportedCorpus):
@@ -143,8 +149,8 @@ class Corpus(ImportedCorpus):
             ) from None
         if "utterance_id" not in self.pattern.groupindex:
             raise DatasetBuildError(
-                f"--path-pattern {options.path_pattern!r}: has no group (?P<utterance_id>...), which gives the "
-                "utterance id"
+                f"--path-pattern {options.path_pattern!r}: has no group (?P<utterance_id>...), which gives "
+                "the utterance id"
             )
         listed = options.validation_speakers or options.test_speakers
         self.validation = list(options.validation_speakers if listed else VALIDATION_SPEAKERS)
@@ -154,9 +160,7 @@ class Corpus(ImportedCorpus):
             raise DatasetBuildError(
                 f"speaker(s) {', '.join(both)} listed for validation and test; list each once"
             )
-        self.split_of = {speaker: "validation" for speaker in self.validation} | dict.fromkeys(
-            self.test, "test"
-        )
+        self.split_of = dict.fromkeys(self.validation, "validation") | dict.fromkeys(self.test, "test")
 
     def fingerprint(self) -> dict:
         return {
@@ -167,15 +171,16 @@ class Corpus(ImportedCorpus):
         }
 
     def split_rule(self) -> dict:
-        return {"rule": "listed speakers", "validation_speakers": sorted(self.validation),
-                "test_speakers": sorted(self.test)}  # fmt: skip
+        validation, test = sorted(self.validation), sorted(self.test)
+        return {"rule": "listed speakers", "validation_speakers": validation, "test_speakers": test}
 
     def taxonomy(self, config: str) -> dict[str, str]:
         from codecfake_hf.codecs.registry import CODECS
         from dataset_builder.shard_files import taxonomy_values
 
-        return taxonomy_values(config) if config in CODECS else {"family": UNKNOWN, "quantizer": UNKNOWN,
-                                                                 "auxiliary": UNKNOWN, "decoder_domain": UNKNOWN}  # fmt: skip
+        if config in CODECS:
+            return taxonomy_values(config)
+        return {"family": UNKNOWN, "quantizer": UNKNOWN, "auxiliary": UNKNOWN, "decoder_domain": UNKNOWN}
 
     def reference_counts(self) -> dict[str, int]:
         return dict(PAPER_COUNTS) if self._default_split() else {}
@@ -184,12 +189,10 @@ class Corpus(ImportedCorpus):
         return self.validation == list(VALIDATION_SPEAKERS) and self.test == list(TEST_SPEAKERS)
 
     def notes(self) -> list[str]:
-        split = "the speaker split of the release's training code (`data_utils.py`)"
-        split = (
-            split
-            if self._default_split()
-            else "the speakers given (`--validation-speakers`, `--test-speakers`)"
-        )
+        if self._default_split():
+            split = "the speaker split of the release's training code (`data_utils.py`)"
+        else:
+            split = "the speakers given (`--validation-speakers`, `--test-speakers`)"
         return [
             f"Splits: {split}; the Hub release has a single `train` split.",
             f"Rows were taken from the parquet shards themselves, each identified by its audio path, parsed "
@@ -223,8 +226,8 @@ class Corpus(ImportedCorpus):
             return self._list_folder(folder)
         if not _HUB_ID.fullmatch(self.source):
             raise DatasetBuildError(
-                f"{self.source}: no such folder, and not a Hub id (ORG/NAME); pass {RELEASE_HUB_ID} or a folder "
-                "holding a snapshot of it (data/*.parquet)"
+                f"{self.source}: no such folder, and not a Hub id (ORG/NAME); pass {RELEASE_HUB_ID} or a "
+                "folder holding a snapshot of it (data/*.parquet)"
             )
         return self._list_hub()
 
@@ -250,16 +253,9 @@ class Corpus(ImportedCorpus):
                 raise DatasetBuildError(f"{path}: not a parquet file ({error}); download it again") from None
             check_columns(parquet.schema_arrow.names, name)
             stat = path.stat()
-            parts.append(
-                InputPart(
-                    name,
-                    index,
-                    len(files),
-                    {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns},
-                    {"path": str(path.resolve())},
-                    parquet.metadata.num_rows,
-                )  # fmt: skip
-            )
+            identity = {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+            location = {"path": str(path.resolve())}
+            parts.append(InputPart(name, index, len(files), identity, location, parquet.metadata.num_rows))
         return Listing(parts, {"id": str(folder.resolve()), "hub_id": RELEASE_HUB_ID, "revision": None})
 
     def _list_hub(self) -> Listing:
@@ -276,32 +272,31 @@ class Corpus(ImportedCorpus):
         api = HfApi()
         try:
             commit = api.dataset_info(self.source, revision=self.options.revision).sha
+            listed = api.list_repo_tree(self.source, "data", repo_type="dataset", revision=commit)
             files = sorted(
-                (item for item in api.list_repo_tree(self.source, "data", repo_type="dataset", revision=commit)
-                 if isinstance(item, RepoFile) and item.path.endswith(".parquet")),
+                (item for item in listed if isinstance(item, RepoFile) and item.path.endswith(".parquet")),
                 key=lambda item: item.path,
-            )  # fmt: skip
+            )
         except (HfHubHTTPError, HTTPError, ValueError) as error:
             reason = " ".join(str(error).split())[:200] or type(error).__name__
             raise DatasetBuildError(
                 f"{self.source}: cannot list the Hub dataset (revision {self.options.revision}): "
-                f"{type(error).__name__}: {reason}; check the id, --revision and the network, or pass a local "
-                "snapshot"
+                f"{type(error).__name__}: {reason}; check the id, --revision and the network, or pass a "
+                "local snapshot"
             ) from None
         if not files:
             raise DatasetBuildError(
                 f"{self.source}@{commit}: no data/*.parquet on the Hub; is it {RELEASE_HUB_ID}?"
             )
-        parts = [
-            InputPart(
-                item.path,
-                index,
-                len(files),
-                {"bytes": item.size, "sha256": item.lfs.sha256 if item.lfs else None, "blob": item.blob_id},
-                {"repo": self.source, "file": item.path, "revision": commit},
-            )  # fmt: skip
-            for index, item in enumerate(files)
-        ]
+        parts = []
+        for index, item in enumerate(files):
+            identity = {
+                "bytes": item.size,
+                "sha256": item.lfs.sha256 if item.lfs else None,
+                "blob": item.blob_id,
+            }
+            location = {"repo": self.source, "file": item.path, "revision": commit}
+            parts.append(InputPart(item.path, index, len(files), identity, location))
         return Listing(parts, {"id": self.source, "hub_id": self.source, "revision": commit})
 
     # --- reading --------------------------------------------------------------------------------
@@ -318,8 +313,8 @@ class Corpus(ImportedCorpus):
         digest = sha256_file(path)
         if part.identity["sha256"] and digest != part.identity["sha256"]:
             raise DatasetBuildError(
-                f"{part.name}: downloaded bytes have sha256 {digest}, the Hub lists {part.identity['sha256']}; "
-                "rerun to download it again"
+                f"{part.name}: downloaded bytes have sha256 {digest}, the Hub lists "
+                f"{part.identity['sha256']}; rerun to download it again"
             )
         yield OpenedPart(self._batches(part, path), _input(part, path, digest))
 
@@ -329,8 +324,14 @@ class Corpus(ImportedCorpus):
 
         where = part.location
         try:
-            return Path(hf_hub_download(where["repo"], where["file"], repo_type="dataset",
-                                        revision=where["revision"], local_dir=scratch))  # fmt: skip
+            path = hf_hub_download(
+                where["repo"],
+                where["file"],
+                repo_type="dataset",
+                revision=where["revision"],
+                local_dir=scratch,
+            )
+            return Path(path)
         except (HfHubHTTPError, HTTPError, OSError) as error:
             raise DatasetBuildError(
                 f"{where['repo']}/{part.name}: download failed ({type(error).__name__}: "
@@ -348,7 +349,8 @@ class Corpus(ImportedCorpus):
         audio = parquet.schema_arrow.field("audio").type
         if not (pa.types.is_struct(audio) and {"bytes", "path"} <= {item.name for item in audio}):
             raise DatasetBuildError(
-                f"{part.name}: column audio is {audio}, not the Audio feature's {{bytes, path}}; is this the release?"
+                f"{part.name}: column audio is {audio}, not the Audio feature's {{bytes, path}}; is this the "
+                "release?"
             )
         offset = 0
         for batch in parquet.iter_batches(batch_size=ROW_GROUP_SIZE, columns=list(COLUMNS)):
@@ -359,16 +361,9 @@ class Corpus(ImportedCorpus):
         """The rows of one record batch (columns of :data:`COLUMNS`), checked (module docstring)."""
         audio = batch.column("audio")
         paths, data = audio.field("path").to_pylist(), audio.field("bytes")
-        rows: dict[str, list] = {key: [] for key in ("label", "speaker_id", "utterance_id", "codec", "codec_name",
-                                                     "sampling_rate", "text", "split", "seconds", "error")}  # fmt: skip
-        for row, (label, speaker, codec_name, path) in enumerate(
-            zip(
-                batch.column("label").to_pylist(),
-                batch.column("speaker_id").to_pylist(),
-                batch.column("codec_name").to_pylist(),
-                paths,
-            )  # fmt: skip
-        ):
+        rows = empty_rows()
+        columns = (batch.column(name).to_pylist() for name in ("label", "speaker_id", "codec_name"))
+        for row, (label, speaker, codec_name, path) in enumerate(zip(*columns, paths)):
             where = f"{name} row {offset + row}"
             value = label_of(label, BONAFIDE_LABEL, SPOOF_LABEL, where)
             bonafide = codec_name == self.options.bonafide_codec_name
@@ -395,7 +390,7 @@ class Corpus(ImportedCorpus):
             rows["split"].append(self.split_of.get(speaker, "train"))
             rows["seconds"].append(seconds)
             rows["error"].append(error)
-        return rows | {"audio": audio}
+        return rows | {"audio": audio}  # the input's arrow array: the bytes as they are
 
     def _utterance_id(self, path: object, speaker: object, codec_name: object, where: str) -> str:
         match = self.pattern.fullmatch(path) if isinstance(path, str) else None
@@ -418,14 +413,11 @@ class Corpus(ImportedCorpus):
         """The config of a spoof row's codec_name: its paper subset, else the name itself."""
         if codec_name in CODEC_NAMES:
             return CODEC_NAMES[codec_name]
-        if (
-            not isinstance(codec_name, str)
-            or not CONFIG_NAME.fullmatch(codec_name)
-            or reserved_config(codec_name)
-        ):
+        valid = isinstance(codec_name, str) and CONFIG_NAME.fullmatch(codec_name)
+        if not valid or reserved_config(codec_name):
             raise DatasetBuildError(
-                f"{where}: codec_name {codec_name!r} is no codec of the paper and cannot name a config of its own "
-                "(letters, digits, '_', '.', '-'; not a subset id, bonafide, default or all)"
+                f"{where}: codec_name {codec_name!r} is no codec of the paper and cannot name a config of "
+                "its own (letters, digits, '_', '.', '-'; not a subset id, bonafide, default or all)"
             )
         return codec_name
 

@@ -24,10 +24,8 @@ from dataset_builder.shard_files import taxonomy_values
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    return make_release_lookalike(
-        tmp_path_factory.mktemp("release"), shards=2, codec_names=("SpeechTokenizer", "encodec_24khz",
-                                                                   "funcodec-funcodec_en_libritts-16k-gr1nq32ds320"),
-    )  # fmt: skip
+    codec_names = ("SpeechTokenizer", "encodec_24khz", "funcodec-funcodec_en_libritts-16k-gr1nq32ds320")
+    return make_release_lookalike(tmp_path_factory.mktemp("release"), shards=2, codec_names=codec_names)
 
 
 def test_default_mixtures_hold_out_each_minority_taxonomy_label():
@@ -73,8 +71,10 @@ def test_a_corpus_taxonomy_selects_configs_that_are_no_registered_codec():
 
 
 def test_a_config_lists_only_the_splits_it_has_rows_in():
-    entries = {entry["config_name"]: entry for entry in
-               config_entries(["A01", "A07"], ["train", "test"], {"all": ["A01", "A07"]}, {"A01": ["train"], "A07": ["test"]})}  # fmt: skip
+    listed = config_entries(
+        ["A01", "A07"], ["train", "test"], {"all": ["A01", "A07"]}, {"A01": ["train"], "A07": ["test"]}
+    )
+    entries = {entry["config_name"]: entry for entry in listed}
     assert [item["split"] for item in entries["A07"]["data_files"]] == ["test"]
     assert entries["A07"]["data_files"][0]["path"] == [
         "data/bonafide/test-*.parquet",

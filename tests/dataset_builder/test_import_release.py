@@ -55,8 +55,10 @@ def _source_rows(snapshot: Path) -> list[dict]:
 
 
 def _imported_rows(out: Path) -> list[dict]:
-    return [row | {"file": path.relative_to(out).as_posix()}
-            for path in sorted(out.glob("data/*/*.parquet")) for row in pq.read_table(path).to_pylist()]  # fmt: skip
+    rows = []
+    for path in sorted(out.glob("data/*/*.parquet")):
+        rows += [row | {"file": path.relative_to(out).as_posix()} for row in pq.read_table(path).to_pylist()]
+    return rows
 
 
 def test_every_row_is_copied_once_with_its_bytes_labels_split_and_rate(snapshot, imported):
@@ -206,12 +208,13 @@ def test_both_label_polarities_in_the_input_map_to_bona_fide_one(tmp_path):
 
 def test_a_row_published_twice_stops_the_import_before_the_card(tmp_path):
     rows = release_rows(speakers=("p225", "p226"), utterances_per_speaker=1, codec_names=("encodec_24khz",))
-    snapshot = write_release(
-        tmp_path / "release", [*rows, rows[0]], shards=2
-    )  # the first row again, in shard 1
-    with pytest.raises(DatasetBuildError, match="utterance p225_001 of config E is in data/train-00000-of-00002.parquet "
-                       "and in data/train-00001-of-00002.parquet: the corpus holds it twice"):  # fmt: skip
+    snapshot = write_release(tmp_path / "release", [*rows, rows[0]], shards=2)  # row 0 again, in shard 1
+    with pytest.raises(DatasetBuildError) as refused:
         import_corpus("release", str(snapshot), tmp_path / "out")
+    assert str(refused.value).startswith(
+        "utterance p225_001 of config E is in data/train-00000-of-00002.parquet and in "
+        "data/train-00001-of-00002.parquet: the corpus holds it twice"
+    )
     assert not (tmp_path / "out" / "README.md").exists()
 
 
@@ -315,8 +318,14 @@ def test_bad_sources_and_folders_are_one_line_errors(tmp_path, imported, capsys)
         assert (
             error.count("\n") == 1 and error.startswith("codecfake import: error: ") and message in error
         ), error
-    assert {kind: entry.module is not None for kind, entry in CORPUS_KINDS.items()} == {
-        "release": True, "codecfake-plus": False, "xie": False, "cdd": False, "asvspoof2019": True}  # fmt: skip
+    ready = {kind: entry.module is not None for kind, entry in CORPUS_KINDS.items()}
+    assert ready == {
+        "release": True,
+        "codecfake-plus": False,
+        "xie": False,
+        "cdd": False,
+        "asvspoof2019": True,
+    }
     with pytest.raises(DatasetBuildError, match="unknown corpus kind 'vctk'"):
         corpus_module("vctk")
 
@@ -517,8 +526,9 @@ def test_train_py_and_evaluate_run_on_the_imported_folder(
     run = tmp_path / "run"
     command, environment = accelerate_launch(
         ["--num_processes", "1"],
-        ["--dataset", str(imported), "--subset", "E", "--recipe", "release", "--model", "tiny", "--epochs", "1",
-         "--batch-size", "4", "--num-workers", "0", "--log-with", "none", "--output-dir", str(run)],
+        ["--dataset", str(imported), "--subset", "E", "--recipe", "release", "--model", "tiny",
+         "--epochs", "1", "--batch-size", "4", "--num-workers", "0", "--log-with", "none",
+         "--output-dir", str(run)],
     )  # fmt: skip
     trained = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr[-3000:]
