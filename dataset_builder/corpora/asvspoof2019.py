@@ -30,18 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codecfake_hf.labels import BONAFIDE_CONFIG
-from dataset_builder import DatasetBuildError
+from dataset_builder import DatasetBuildError, corpora
 from dataset_builder.build_cache import cache_key
-from dataset_builder.corpora import (
-    ImportedCorpus,
-    ImportSummary,
-    InputPart,
-    Listing,
-    OpenedPart,
-    audio_header,
-    empty_rows,
-    label_of,
-)
 
 PROTOCOL_DIR = "ASVspoof2019_LA_cm_protocols"
 #: Our split -> (the corpus's part name, its protocol file).
@@ -94,7 +84,7 @@ class _Line:
     label: int
 
 
-class Corpus(ImportedCorpus):
+class Corpus(corpora.ImportedCorpus):
     """ASVspoof 2019 LA (module docstring)."""
 
     kind = "asvspoof2019"
@@ -148,7 +138,7 @@ class Corpus(ImportedCorpus):
             "converted copy.",
         ]
 
-    def check(self, summary: ImportSummary) -> None:
+    def check(self, summary: corpora.ImportSummary) -> None:
         shared = summary.shared_speakers()
         if shared and not self.options.allow_shared_speakers:
             raise DatasetBuildError(
@@ -156,8 +146,6 @@ class Corpus(ImportedCorpus):
                 "dev / eval; the import expected the official speaker-disjoint split. Pass "
                 "--allow-shared-speakers to import it as it is (the card lists the shared speakers)"
             )
-
-    # --- listing --------------------------------------------------------------------------------
 
     def _root(self) -> Path:
         folder = Path(self.source).expanduser()
@@ -169,7 +157,7 @@ class Corpus(ImportedCorpus):
             f"2019's LA.zip ({DATASHARE})"
         )
 
-    def list_parts(self) -> Listing:
+    def list_parts(self) -> corpora.Listing:
         from codecfake_hf.hub import sha256_file
 
         root = self._root()
@@ -193,7 +181,7 @@ class Corpus(ImportedCorpus):
                     rows = [[line.speaker_id, line.utterance_id, line.system, line.label] for line in chunk]
                     stamps = [_stamp(audio / f"{line.utterance_id}.flac") for line in chunk]
                     parts.append(
-                        InputPart(
+                        corpora.InputPart(
                             f"{protocol} {config} {index + 1}/{count}",
                             index,
                             count,
@@ -202,23 +190,21 @@ class Corpus(ImportedCorpus):
                             len(rows),
                         )
                     )
-        return Listing(
+        return corpora.Listing(
             parts, {"id": str(root.resolve()), "hub_id": None, "revision": None, "protocols": protocols}
         )
 
-    # --- reading --------------------------------------------------------------------------------
-
     @contextlib.contextmanager
-    def open_part(self, part: InputPart, scratch: Path) -> Iterator[OpenedPart]:
-        yield OpenedPart(self._batches(part))
+    def open_part(self, part: corpora.InputPart, scratch: Path) -> Iterator[corpora.OpenedPart]:
+        yield corpora.OpenedPart(self._batches(part))
 
-    def _batches(self, part: InputPart) -> Iterator[dict[str, list]]:
+    def _batches(self, part: corpora.InputPart) -> Iterator[dict[str, list]]:
         from dataset_builder.shard_files import ROW_GROUP_SIZE
 
         folder, split, config = Path(part.location["folder"]), part.location["split"], part.location["config"]
         lines = part.location["rows"]
         for start in range(0, len(lines), ROW_GROUP_SIZE):
-            rows = empty_rows()
+            rows = corpora.empty_rows()
             for speaker_id, utterance_id, system, label in lines[start : start + ROW_GROUP_SIZE]:
                 path = folder / f"{utterance_id}.flac"
                 try:
@@ -228,7 +214,7 @@ class Corpus(ImportedCorpus):
                         f"{path}: cannot be read ({error.strerror}); nothing of it was imported"
                     ) from None
                 try:
-                    rate, seconds = audio_header(data)
+                    rate, seconds = corpora.audio_header(data)
                     error = None
                 except (RuntimeError, ValueError) as problem:
                     rate, seconds, error = (
@@ -264,7 +250,7 @@ def _read_protocol(path: Path) -> list[_Line]:
                 "(SPEAKER UTTERANCE - SYSTEM KEY)"
             )
         speaker_id, utterance_id, _, system, key = fields
-        label = label_of(key, BONAFIDE_KEY, SPOOF_KEY, where)
+        label = corpora.label_of(key, BONAFIDE_KEY, SPOOF_KEY, where)
         if label and system != NO_SYSTEM or not label and not ATTACK.fullmatch(system):
             expected = f"{NO_SYSTEM!r}" if label else "an attack id A01..A19"
             raise DatasetBuildError(
