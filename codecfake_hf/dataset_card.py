@@ -233,6 +233,12 @@ def config_split_patterns(card: DatasetCard, config: str | None, split: str) -> 
     raise ValueError(f"config {config or DEFAULT_CONFIG!r} has no split {split!r}")
 
 
+def config_splits(card: DatasetCard, config: str) -> list[str]:
+    """The splits the card lists for ``config`` (none when it has no such config)."""
+    entry = card_configs(card).get(config, {})
+    return [item["split"] for item in entry.get("data_files", []) if isinstance(item, Mapping)]
+
+
 def default_config_subsets(card: DatasetCard) -> list[str]:
     """The codec subsets the ``default`` config pools (its ``data/<subset>/`` folders), in card order."""
     entry = card_configs(card).get(DEFAULT_CONFIG, {})

@@ -37,6 +37,7 @@ from codecfake_hf.calibration import (
     write_calibration,
 )
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
+from codecfake_hf.dataset_card import config_splits, default_config_subsets, read_card
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.metrics import DetectionCosts, compare_detectors, compute_asvspoof5_metrics, load_eer_metric
@@ -62,7 +63,9 @@ def codecfake_test_sets(
 ) -> dict[str, TestSet]:
     """``{subset: TestSet}`` for CodecFake subsets (configs) of ``source`` ("all" = every codec
     subset, not the pooled ``default`` and ``bonafide`` configs nor the mixtures of
-    :mod:`codecfake_hf.mixtures`).
+    :mod:`codecfake_hf.mixtures`: those a local folder's ``default`` config pools that have ``split``, which
+    in an imported corpus are its own configs, such as ASVspoof's attacks; else the registered codecs among
+    its configs).
 
     Raises:
         DatasetError: a config is not in the dataset (checked before anything is scored).
@@ -71,7 +74,12 @@ def codecfake_test_sets(
 
     available = dataset_config_names(source)
     if subsets == "all" or subsets == ["all"]:
-        subsets = [name for name in available if name in CODECS]
+        card = read_card(source) if Path(source).is_dir() else None
+        pooled = default_config_subsets(card) if card is not None else []
+        # an imported attack with no rows in the split (ASVspoof's A01 in test) has no such split
+        subsets = [name for name in pooled if split in config_splits(card, name)] or [
+            name for name in available if name in CODECS
+        ]
     unknown = [subset for subset in subsets if subset not in available]
     if unknown:
         raise DatasetError(

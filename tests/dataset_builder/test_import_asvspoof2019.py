@@ -176,3 +176,13 @@ def test_the_command_line_takes_its_own_options(la, tmp_path, capsys):
     assert len(list((tmp_path / "out").glob("data/bonafide/test-*.parquet"))) == 4
     assert main(["import", "asvspoof2019", str(tmp_path), "--out", str(tmp_path / "o2")]) == 2
     assert "no ASVspoof2019_LA_cm_protocols/ in it" in capsys.readouterr().err
+
+
+def test_evaluate_all_scores_every_attack_of_an_imported_folder(imported, tiny_aasist_dir, tmp_path):
+    import pandas as pd
+
+    code = main(["evaluate", "--model", str(tiny_aasist_dir), "--dataset", str(imported), "--subsets", "all",
+                 "--split", "test", "--output-dir", str(tmp_path), "--batch-size", "8"])  # fmt: skip
+    assert code == 0
+    summary = pd.read_csv(tmp_path / "eer.csv", index_col=0)
+    assert list(summary.index) == ATTACKS[6:]  # A07..A19: the attacks with test rows, not the mixture "all"
