@@ -159,8 +159,9 @@ def import_part(
         tqdm(total=part.rows, desc=part.name, unit="row", leave=False, disable=not show_progress) as bar,
     ):
         for batch in opened.batches:
-            for config in set(batch["codec"]) - set(taxonomy):
-                taxonomy[config] = _labels(corpus, config)
+            for config in dict.fromkeys(batch["codec"]):
+                if config not in taxonomy:
+                    taxonomy[config] = _labels(corpus, config)
             routes: dict[tuple[str, str], list[int]] = collections.defaultdict(list)
             for row, (config, split, error) in enumerate(zip(batch["codec"], batch["split"], batch["error"])):
                 if error is None:

@@ -56,7 +56,7 @@ def render_import_card(report: BuildReport, repo: str = "codecfake") -> DatasetC
         repo=repo,
         example=subsets[0] if subsets else BONAFIDE_CONFIG,
         splits=present,
-        config_kind="codec" if imported["kind"] != "asvspoof2019" else "attack",
+        config_noun=corpus.config_noun,
         rates=", ".join(f"{rate:,}" for rate in rates) or "-",
         split_rule=describe_rule(imported["split_rule"]),
         configs_table=_configs_table(report),

@@ -113,6 +113,8 @@ class ImportedCorpus(abc.ABC):
     citation: ClassVar[str]
     #: the card's ``language``
     language: ClassVar[list[str]] = ["en"]
+    #: what one spoof config holds, in the card's words ("one config per codec")
+    config_noun: ClassVar[str] = "codec"
     #: None when a converted copy may be published (``codecfake push``); else why it may not
     publish_refusal: ClassVar[str | None] = None
 

@@ -106,6 +106,7 @@ class Corpus(corpora.ImportedCorpus):
         "sampling_rate were added; the FLAC bytes are unchanged."
     )
     citation = ASVSPOOF2019_CITATION
+    config_noun = "attack"
 
     def __init__(self, source: str, options: Options) -> None:
         super().__init__(source, options)
