@@ -100,8 +100,9 @@ class ShardWriter:
         pending = pa.concat_tables(self._pending) if self._pending else self._schema.empty_table()
         whole = pending.num_rows if final else pending.num_rows - pending.num_rows % ROW_GROUP_SIZE
         for start in range(0, whole, ROW_GROUP_SIZE):
-            group = pending.slice(start, min(ROW_GROUP_SIZE, whole - start))
-            self._writer.write_table(group.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+            group = pending.slice(start, min(ROW_GROUP_SIZE, whole - start)).combine_chunks()
+            for batch in group.to_batches():  # one batch: one row group
+                self._writer.write_batch(batch, row_group_size=ROW_GROUP_SIZE)
         rest = pending.slice(whole)
         self._pending, self._pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
