@@ -918,6 +918,7 @@ HELP_ORDER = (
     "detect",
     "calibrate",
     "build",
+    "import",
     "push",
     "mixtures",
     "compare",

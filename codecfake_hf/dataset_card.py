@@ -108,22 +108,28 @@ def config_license(config: str) -> ConfigLicense:
 
 
 def config_entries(
-    subsets: Sequence[str], splits: Sequence[str], mixtures: Mapping[str, Sequence[str]] | None = None
+    subsets: Sequence[str],
+    splits: Sequence[str],
+    mixtures: Mapping[str, Sequence[str]] | None = None,
+    subset_splits: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict]:
     """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, each subset
     listing the bona fide shards and its own, then each mixture (``{name: subsets it pools}``,
     :mod:`codecfake_hf.mixtures`) listing the bona fide shards and its subsets', for every split in
-    ``splits``."""
+    ``splits``; a subset in ``subset_splits`` only for the splits it has rows in (an ASVspoof 2019
+    attack that exists only in the evaluation part has only a test split)."""
     subsets = [s for s in subsets if s not in POOLED_CONFIGS]
     sources = {DEFAULT_CONFIG: [BONAFIDE_CONFIG, *subsets], BONAFIDE_CONFIG: [BONAFIDE_CONFIG]}
     sources |= {subset: [BONAFIDE_CONFIG, subset] for subset in subsets}
     sources |= {name: [BONAFIDE_CONFIG, *pooled] for name, pooled in (mixtures or {}).items()}
+    own_splits = subset_splits or {}
     return [
         {
             "config_name": config,
             "data_files": [
                 {"split": split, "path": [f"data/{source}/{split}-*.parquet" for source in folders]}
                 for split in splits
+                if config not in own_splits or split in own_splits[config]
             ],
         }
         for config, folders in sources.items()
@@ -161,25 +167,30 @@ def card_data(
         source_datasets: the Hub ids of the bona fide corpus (None: not on the Hub).
     """
     parts = [bonafide or config_license(BONAFIDE_CONFIG)] + [config_license(config) for config in subsets]
-    ids = sorted({part.license for part in parts})
-    other = [part for part in parts if part.license == "other"]
-    extra = {}
-    if other:  # the Hub has no id for these: name them, and link the one source when there is one
-        extra["license_name"] = "-and-".join(dict.fromkeys(license_slug(o.license_name) for o in other))
-        if len({o.license_link for o in other}) == 1 and other[0].license_link:
-            extra["license_link"] = other[0].license_link
     return DatasetCardData(
         pretty_name="CodecFake",
         language=["en"] if bonafide is None else None,
-        license=ids,
         source_datasets=list(source_datasets) if source_datasets else None,
         task_categories=["audio-classification"],
         size_categories=[size_category(rows)],
         tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", "neural-audio-codec"]
         + (["vctk"] if bonafide is None else []),
         configs=config_entries(subsets, splits, mixtures),
-        **extra,
+        **license_fields(parts),
     )
+
+
+def license_fields(parts: Sequence[ConfigLicense]) -> dict:
+    """The card's licence fields for audio under the licences ``parts``: ``license`` (every Hub id,
+    sorted) and, for those the Hub has no id for, ``license_name`` (and ``license_link`` when they
+    have one source)."""
+    fields: dict = {"license": sorted({part.license for part in parts})}
+    other = [part for part in parts if part.license == "other"]
+    if other:  # the Hub has no id for these: name them, and link the one source when there is one
+        fields["license_name"] = "-and-".join(dict.fromkeys(license_slug(o.license_name) for o in other))
+        if len({o.license_link for o in other}) == 1 and other[0].license_link:
+            fields["license_link"] = other[0].license_link
+    return fields
 
 
 def license_table(configs: Iterable[str], bonafide: ConfigLicense | None = None) -> str:
@@ -194,11 +205,10 @@ def license_table(configs: Iterable[str], bonafide: ConfigLicense | None = None)
     return markdown_table(rows, ["config", "license", "as stated", "link"])
 
 
-def render(data: DatasetCardData, **body: object) -> DatasetCard:
-    """The card: ``data`` as YAML, the body from the template filled with ``body``."""
-    template = (
-        resources.files("codecfake_hf.model_cards").joinpath("dataset_card.md").read_text(encoding="utf-8")
-    )
+def render(data: DatasetCardData, template_name: str = "dataset_card.md", **body: object) -> DatasetCard:
+    """The card: ``data`` as YAML, the body from the template ``template_name`` (in
+    ``codecfake_hf/model_cards/``) filled with ``body``."""
+    template = resources.files("codecfake_hf.model_cards").joinpath(template_name).read_text(encoding="utf-8")
     return DatasetCard.from_template(data, template_str=template, **body)
 
 

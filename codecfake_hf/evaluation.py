@@ -38,7 +38,7 @@ from codecfake_hf.calibration import (
     write_calibration,
 )
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
-from codecfake_hf.dataset_card import POOLED_CONFIGS, own_data_configs, read_card
+from codecfake_hf.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.metrics import DetectionCosts, compare_detectors, compute_asvspoof5_metrics, load_eer_metric
@@ -63,9 +63,9 @@ def codecfake_test_sets(
     source: str, subsets: list[str] | str = "all", split: str = "test"
 ) -> dict[str, TestSet]:
     """``{subset: TestSet}`` for CodecFake subsets (configs) of ``source`` ("all" = every codec
-    subset, and in a local folder every other config with rows of its own, such as an imported
-    corpus's attacks; not the pooled ``default`` and ``bonafide`` configs nor the mixtures of
-    :mod:`codecfake_hf.mixtures`).
+    subset, and in a local folder every other config with rows of its own in ``split``, such as an
+    imported corpus's attacks (ASVspoof's A01 has no test rows, so it is not taken for the test split);
+    not the pooled ``default`` and ``bonafide`` configs nor the mixtures of :mod:`codecfake_hf.mixtures`).
 
     Raises:
         DatasetError: a config is not in the dataset (checked before anything is scored).
@@ -75,8 +75,14 @@ def codecfake_test_sets(
     available = dataset_config_names(source)
     if subsets == "all" or subsets == ["all"]:
         card = read_card(source) if Path(source).is_dir() else None
-        own = set(own_data_configs(card)) - set(POOLED_CONFIGS) if card is not None else set()
-        subsets = [name for name in available if name in CODECS or name in own]
+        if card is not None:
+            subsets = [
+                name
+                for name in own_data_configs(card)
+                if name not in POOLED_CONFIGS and split in own_data_patterns(card, name)
+            ]
+        else:
+            subsets = [name for name in available if name in CODECS]
         if not subsets:
             raise DatasetError(
                 f"{source}: holds no codec subset, so no spoof trials (its configs: {', '.join(available)}); "

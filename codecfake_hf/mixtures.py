@@ -23,7 +23,7 @@ each build, so ``all`` grows when a later build adds a subset.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS
@@ -35,6 +35,9 @@ ALL = "all"
 #: Config names a mixture cannot take (the card's pooled configs).
 RESERVED_NAMES = ("default", BONAFIDE_CONFIG)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: The taxonomy of configs that are no registered codec (an imported corpus's own codecs): config ->
+#: {taxonomy field: value}. A config in neither this table nor the registry matches no term.
+Taxonomy = Mapping[str, Mapping[str, str]]
 
 
 class MixtureSpecError(CodecFakeError, ValueError):
@@ -48,12 +51,18 @@ class Term:
     field: str
     value: str
 
-    def matches(self, codec_id: str) -> bool:
-        spec = CODECS[codec_id]
+    def matches(self, codec_id: str, taxonomy: Taxonomy | None = None) -> bool:
+        """Whether config ``codec_id`` is selected: by its labels in ``taxonomy`` when listed there,
+        else by its registry spec (a registered family also by its module name, ``dac``)."""
         if self.field == "subset":
-            return spec.id.lower() == self.value.lower()
-        values = {str(getattr(spec, self.field)).lower()}
-        if self.field == "family":
+            return codec_id.lower() == self.value.lower()
+        spec = CODECS.get(codec_id)
+        values = set()
+        if taxonomy is not None and codec_id in taxonomy:
+            values.add(str(taxonomy[codec_id].get(self.field, "")).lower())
+        elif spec is not None:
+            values.add(str(getattr(spec, self.field)).lower())
+        if self.field == "family" and spec is not None:
             values.add(spec.family_module.lower())
         return self.value.lower() in values
 
@@ -78,22 +87,29 @@ class Mixture:
     def spec(self) -> str:
         return f"{self.name}={self.selection}"
 
-    def resolve(self, subsets: Sequence[str]) -> tuple[list[str], list[str]]:
-        """``(included, held_out)``: the subsets of ``subsets`` (built codec ids, in that order) the
-        mixture pools, and those its exclusions remove from the base."""
-        base = [s for s in subsets if s != BONAFIDE_CONFIG and (self.base is None or self.base.matches(s))]
-        held_out = [s for s in base if any(term.matches(s) for term in self.excluded)]
+    def resolve(
+        self, subsets: Sequence[str], taxonomy: Taxonomy | None = None
+    ) -> tuple[list[str], list[str]]:
+        """``(included, held_out)``: the subsets of ``subsets`` (built codec ids, or an import's configs,
+        whose labels ``taxonomy`` gives, in that order) the mixture pools, and those its exclusions
+        remove from the base."""
+        base = [
+            s
+            for s in subsets
+            if s != BONAFIDE_CONFIG and (self.base is None or self.base.matches(s, taxonomy))
+        ]
+        held_out = [s for s in base if any(term.matches(s, taxonomy) for term in self.excluded)]
         return [s for s in base if s not in held_out], held_out
 
-    def check(self, subsets: Sequence[str]) -> None:
+    def check(self, subsets: Sequence[str], taxonomy: Taxonomy | None = None) -> None:
         """Raise :class:`MixtureSpecError` unless the mixture pools at least one of ``subsets`` and each
         of its terms selects one (a term that selects nothing is a typo or a subset not built)."""
         built = [s for s in subsets if s != BONAFIDE_CONFIG]
         where = f"built subsets: {', '.join(built) or 'none'}"
         for term in ([self.base] if self.base is not None else []) + list(self.excluded):
-            if not any(term.matches(s) for s in built):
+            if not any(term.matches(s, taxonomy) for s in built):
                 raise MixtureSpecError(f"mixture {self.spec!r}: {term} selects no built subset ({where})")
-        if not self.resolve(subsets)[0]:
+        if not self.resolve(subsets, taxonomy)[0]:
             raise MixtureSpecError(f"mixture {self.spec!r}: selects no subset to train on ({where})")
 
 

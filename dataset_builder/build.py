@@ -29,63 +29,53 @@ for VCTK), spoof at the codec's own rate.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import errno
 import functools
-import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
 import numpy as np
-import pyarrow.parquet as pq
+import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import atomic_path, remove_leftovers
+from codecfake_hf.atomic_files import remove_leftovers
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import (
     CODECS,
-    TAXONOMY_FIELDS,
     family_module,
     fetch_checkpoint,
     get_spec,
     load_codec,
 )
-from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, LABEL_NAMES, SPOOF
+from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
 from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_processes import BuildProcesses, rank_device
-from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report, write_build_report
+from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
 from dataset_builder.corpus import CorpusManifest
-from dataset_builder.hub import card_was_edited, write_card
+from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
+from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
+from dataset_builder.shard_files import (
+    FEATURES,
+    ROW_GROUP_SIZE,
+    open_shard,
+    shard_filename,
+    shard_is_done,
+    shard_rows,
+    taxonomy_values,
+)
 from dataset_builder.source_check import SourceCheck, run_source_check
 from dataset_builder.source_options import SourceOptions
 from dataset_builder.vctk import SPLITS, VctkManifest, prepare_vctk
-
-FEATURES = datasets.Features(
-    {
-        "audio": datasets.Audio(),
-        "label": datasets.ClassLabel(names=list(LABEL_NAMES)),
-        "speaker_id": datasets.Value("string"),
-        "utterance_id": datasets.Value("string"),
-        "codec": datasets.Value("string"),
-        # the codec's taxonomy (codecfake_hf.taxonomy); "bonafide" in each of them on bona fide rows
-        **{name: datasets.Value("string") for name in TAXONOMY_FIELDS},
-        "text": datasets.Value("string"),
-    }
-)
-#: Rows per parquet row group: small groups keep streaming and the dataset viewer light.
-ROW_GROUP_SIZE = 100
-_FINGERPRINT_KEY = b"codecfake_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ class Shard:
 
     @property
     def filename(self) -> str:
-        return f"{self.split}-{self.index:05d}-of-{self.count:05d}.parquet"
+        return shard_filename(self.split, self.index, self.count)
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,16 +142,6 @@ def make_examples(
         "codec": [codec_id] * len(outputs),
         **{name: [value] * len(outputs) for name, value in taxonomy_values(codec_id).items()},
     }
-
-
-def taxonomy_values(codec_id: str) -> dict[str, str]:
-    """The taxonomy columns of ``codec_id``'s rows (:data:`TAXONOMY_FIELDS` of its spec: family,
-    quantizer, auxiliary, decoder_domain); ``"bonafide"`` in every one for the bona fide rows, so a
-    filter or group-by on any of them keeps bona fide audio apart from every codec."""
-    if codec_id == BONAFIDE_CONFIG:
-        return dict.fromkeys(TAXONOMY_FIELDS, BONAFIDE_CONFIG)
-    spec = get_spec(codec_id)
-    return {name: getattr(spec, name) for name in TAXONOMY_FIELDS}
 
 
 def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[str], batch_size: int) -> list:
@@ -236,21 +216,6 @@ def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
     return shards
 
 
-def shard_rows(path: Path, fingerprint: str) -> int | None:
-    """The rows of ``path`` if it is a complete parquet shard written for ``fingerprint`` (its footer is
-    read), else None (missing, truncated or stale)."""
-    try:
-        footer = pq.read_metadata(path)
-    except (OSError, ValueError):
-        return None
-    return footer.num_rows if (footer.metadata or {}).get(_FINGERPRINT_KEY) == fingerprint.encode() else None
-
-
-def shard_is_done(path: Path, fingerprint: str) -> bool:
-    """Whether ``path`` is a complete parquet shard written for ``fingerprint``."""
-    return shard_rows(path, fingerprint) is not None
-
-
 def check_planned_shards(
     out: Path, plan: Sequence[tuple[str, Shard]], options: BuildOptions, processes: BuildProcesses
 ) -> None:
@@ -285,22 +250,6 @@ def check_planned_shards(
         f"{out}: {len(missing)} of the build's {len(plan)} planned shards are missing or incomplete ({listed}); "
         f"no card or build_report.json was written{why}"
     )
-
-
-def write_parquet(dataset: datasets.Dataset, path: Path, fingerprint: str) -> None:
-    """Write ``dataset`` to ``path`` in row groups of :data:`ROW_GROUP_SIZE`, streaming from its
-    Arrow cache, through a temporary file and an atomic rename. The schema metadata holds the
-    ``datasets`` features (so ``load_dataset`` restores Audio and ClassLabel) and the shard
-    fingerprint, nothing that depends on how the shard was computed (``num_proc``)."""
-    table = dataset.data.table
-    features = json.dumps({"info": {"features": FEATURES.to_dict()}})
-    schema = table.schema.with_metadata(
-        {b"huggingface": features.encode(), _FINGERPRINT_KEY: fingerprint.encode()}
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
-        for record_batch in table.to_batches(max_chunksize=ROW_GROUP_SIZE):
-            writer.write_batch(record_batch, row_group_size=ROW_GROUP_SIZE)
 
 
 def build_shards(
@@ -343,7 +292,9 @@ def build_shards(
                 new_fingerprint=fingerprint,
                 desc=f"{codec_id} {shard.filename}",
             )
-            write_parquet(dataset.select_columns(list(FEATURES)), path, fingerprint)
+            with open_shard(path, FEATURES, fingerprint) as writer:
+                for batch in dataset.select_columns(list(FEATURES)).data.table.to_batches(ROW_GROUP_SIZE):
+                    writer.write(pa.Table.from_batches([batch]))
         shutil.rmtree(scratch)
 
 
@@ -438,42 +389,6 @@ def bound_cpu_caches() -> None:
         pass
 
 
-def check_output_folder(out: str | os.PathLike, force: bool = False, regenerate_card: bool = False) -> None:
-    """Refuse to build into a non-empty folder that is no CodecFake build (one holds
-    ``build_report.json``, or the ``.build/`` cache a started build writes first), so that its
-    README.md and data/ are never replaced by accident (``force`` overrides), and to replace a
-    build's card that was edited since codecfake wrote it (``regenerate_card`` overrides).
-
-    Raises:
-        DatasetBuildError: ``out`` is a file, a foreign non-empty folder without ``force``, or a
-            build whose README.md was edited, without ``regenerate_card``.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DatasetBuildError(f"{out}: is a file; choose a folder for --out")
-    if force or not out.is_dir() or not any(out.iterdir()):
-        return
-    if (out / REPORT_FILE).is_file() or (out / ".build").is_dir():
-        if not regenerate_card and card_was_edited(out, _earlier_report(out)):
-            raise DatasetBuildError(
-                f"{out / 'README.md'}: edited since codecfake wrote it, and the build rewrites the card (it "
-                "lists every config); nothing was changed: keep a copy of your edits, then pass --write-card"
-            )
-        return
-    raise DatasetBuildError(
-        f"{out}: not empty and not a CodecFake build (no build_report.json or .build/); choose an empty or "
-        "new --out folder, or pass --force to build into it (its README.md and data/ may be replaced)"
-    )
-
-
-def _earlier_report(out: Path) -> BuildReport | None:
-    """The build report an earlier build left in ``out``, or None (none, or unreadable)."""
-    try:
-        return read_build_report(out)
-    except (OSError, DatasetBuildError):
-        return None
-
-
 def prepare_source(
     source: str | os.PathLike | SourceOptions, cache_dir: Path, mic: str
 ) -> VctkManifest | CorpusManifest:
@@ -503,27 +418,13 @@ def list_corpus(
     """The manifest of ``source`` (:func:`prepare_source`), listed once: in a launched build by the main
     process, which writes it to ``cache_dir/corpus.json`` for the others, so that a corpus is listed (a
     Hub dataset streamed, 44,000 VCTK transcripts read) once and not once per process."""
-    path = cache_dir / CORPUS_LIST
-    with processes.main_first():
-        if processes.is_main:
-            manifest = prepare_source(source, cache_dir, mic)
-            if processes.world > 1:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(path) as temporary:
-                    kind = type(manifest).__name__
-                    temporary.write_text(
-                        json.dumps({"kind": kind, "manifest": manifest.to_json()}), encoding="utf-8"
-                    )
-            return manifest
-        with processes.failure_named():
-            if not path.is_file():
-                raise DatasetBuildError(
-                    f"{path}: not found, though the main process wrote it before this process looked: --out must "
-                    "be one folder that every process of the launch reads and writes (the same path on a shared "
-                    "file system), not a local folder per machine"
-                )
-        listed = json.loads(path.read_text(encoding="utf-8"))
-    return _MANIFESTS[listed["kind"]].from_json(listed["manifest"])
+
+    def listed() -> dict:
+        manifest = prepare_source(source, cache_dir, mic)
+        return {"kind": type(manifest).__name__, "manifest": manifest.to_json()}
+
+    value = processes.computed_once(cache_dir / CORPUS_LIST, listed)
+    return _MANIFESTS[value["kind"]].from_json(value["manifest"])
 
 
 def build_codecfake(
@@ -564,7 +465,7 @@ def build_codecfake(
     for codec_id in codec_ids:
         family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
     options.check_codec_revisions(codec_ids)
-    earlier = _earlier_report(Path(out))
+    earlier = earlier_report(Path(out))
     added = [parse_mixture(spec) for spec in mixtures]
     for mixture in added:  # against what this build will hold: fail before any audio is processed
         mixture.check(list(dict.fromkeys([*codec_ids, *(earlier["configs"] if earlier else [])])))
@@ -609,21 +510,6 @@ def build_codecfake(
             write_build_report(out, report)
             write_card(out, report)
     return report
-
-
-@contextlib.contextmanager
-def disk_full_is_a_build_error(out: Path) -> Iterator[None]:
-    """Turn a full disk (or quota, or file size limit) while building into a :class:`DatasetBuildError`
-    that says what to do; the failed step has already removed what it was writing."""
-    try:
-        yield
-    except OSError as error:
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise
-        raise DatasetBuildError(
-            f"{out}: cannot write ({error.strerror}); free disk space, or build into another --out, and "
-            "rerun the same command: finished shards are kept"
-        ) from error
 
 
 def build_report(

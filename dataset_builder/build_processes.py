@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
+from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.errors import ProcessError
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_options import BuildOptions
@@ -132,3 +135,24 @@ class BuildProcesses:
         first = self.state.local_main_process_first if local else self.state.main_process_first
         with first():
             yield
+
+    def computed_once(self, path: Path, compute: Callable[[], Any]) -> Any:
+        """``compute()``, a JSON value, computed by the main process alone (listing a corpus: a Hub
+        dataset streamed or a Hub repo listed once, not once per process), which writes it to ``path``
+        for the others of a launched build; every process returns the value as read back from JSON."""
+        with self.main_first():
+            if self.is_main:
+                value = json.loads(json.dumps(compute()))
+                if self.world > 1:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    with atomic_path(path) as temporary:
+                        temporary.write_text(json.dumps(value), encoding="utf-8")
+                return value
+            with self.failure_named():
+                if not path.is_file():
+                    raise DatasetBuildError(
+                        f"{path}: not found, though the main process wrote it before this process looked: "
+                        "--out must be one folder that every process of the launch reads and writes (the same "
+                        "path on a shared file system), not a local folder per machine"
+                    )
+            return json.loads(path.read_text(encoding="utf-8"))

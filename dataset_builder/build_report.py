@@ -22,10 +22,15 @@ REPORT_FILE = "build_report.json"
 
 
 class _Corpus(TypedDict, total=False):
-    """The corpus a build read: exactly one of the two keys (see :class:`BuildReport`)."""
+    """The corpus a build read, or the corpus imported: exactly one of the keys (see :class:`BuildReport`)."""
 
     vctk: dict
     source: dict
+    imported: dict
+
+
+#: The keys of :class:`_Corpus`, one of which every report holds.
+CORPUS_KEYS = ("vctk", "source", "imported")
 
 
 class BuildReport(_Corpus):
@@ -36,13 +41,19 @@ class BuildReport(_Corpus):
         source: instead of ``vctk``, any other corpus: ``kind`` ("audiofolder", "hf"), ``id`` (folder
             or Hub id), ``hub_id``, ``config``, ``split`` (hf), ``license``, ``columns`` (audio, speaker,
             text), ``split_rule`` (``rule`` and its settings), ``root`` (absolute path), ``sampling_rates``.
+        imported: instead of both, a published corpus copied by ``codecfake import``
+            (:mod:`dataset_builder.corpus_import`): ``kind``, ``title``, the source (``id``, ``hub_id``,
+            ``revision``), ``license``, ``split_rule``, ``options``, ``inputs`` (every input file with its
+            ``bytes`` and ``sha256``), ``configs`` (per config: ``codec_names``, the taxonomy labels,
+            ``rows`` per split, ``hours``, ``sampling_rates``), ``shared_speakers``, ``notes``.
         tiny_codecs: whether the codecs had tiny random weights (tests, demos).
         configs: the configs built completely (``bonafide`` first, then the codec ids).
         splits: per split: ``utterances``, ``speakers``, ``hours`` (bona fide), and for VCTK the paper's
             ``paper_utterances`` and ``paper_speakers``.
         excluded: the source files no config holds (``utterance_id``, ``speaker_id``, ``split``,
             ``path`` relative to the corpus ``root``, ``error``).
-        untranscribed: utterances without a transcript: ``count``, ``speakers``, ``utterances``.
+        untranscribed: utterances without a transcript: ``count``, ``speakers``, ``utterances`` (builds
+            only: an import copies the corpus's own text, or none).
         build_version: :data:`~dataset_builder.build_cache.BUILD_VERSION` of the build (the shards'
             columns); a report of another version is refused by :func:`read_build_report`.
         mixtures: the mixture configs (:mod:`codecfake_hf.mixtures`), by name: ``selection`` (as
@@ -84,11 +95,16 @@ def read_build_report(out: str | os.PathLike) -> BuildReport:
     except ValueError as error:  # not JSON, or not text
         raise DatasetBuildError(f"{path}: unreadable ({type(error).__name__}: {error}); {fix}") from None
     expected = typing.get_type_hints(BuildReport)
-    corpus = "source" if isinstance(report, dict) and "source" in report and "vctk" not in report else "vctk"
+    present = [key for key in CORPUS_KEYS if isinstance(report, dict) and key in report]
+    corpus = present[0] if len(present) == 1 else "vctk"
+    # an import has no transcripts to report missing
+    required = BuildReport.__required_keys__ - ({"untranscribed"} if corpus == "imported" else set()) | {
+        corpus
+    }
     wrong = [
         key
         for key, kind in expected.items()
-        if key in BuildReport.__required_keys__ | {corpus}
+        if key in required
         and (not isinstance(report, dict) or not isinstance(report.get(key), typing.get_origin(kind) or kind))
     ]
     version = report.get("build_version", 1) if isinstance(report, dict) else None

@@ -1,4 +1,4 @@
-"""The builder's sub-commands of ``codecfake``: ``build``, ``push``, ``demo`` and ``mixtures``.
+"""The builder's sub-commands of ``codecfake``: ``build``, ``import``, ``push``, ``demo`` and ``mixtures``.
 
 They plug into the library's command line through the ``codecfake_hf.commands`` entry-point group
 (``pyproject.toml``): each ``add_*_command(commands)`` adds one sub-parser to the ``codecfake``
@@ -55,6 +55,44 @@ def _print_mixtures(folder: str, report: dict) -> None:
 
     for line in describe_mixtures(folder, report):
         print(line)
+
+
+def _import(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from dataset_builder.build_processes import BuildProcesses
+    from dataset_builder.corpora import corpus_module
+    from dataset_builder.corpus_import import import_corpus
+
+    options_class = corpus_module(args.kind).Options
+    options = options_class(
+        **{item.name: getattr(args, item.name) for item in dataclasses.fields(options_class)}
+    )
+    report = import_corpus(
+        args.kind,
+        args.source,
+        args.out,
+        options,
+        args.mixture,
+        force=args.force,
+        regenerate_card=args.write_card,
+    )
+    if not BuildProcesses.current().is_main:
+        return 0  # the main process of a launched import tells what was written
+    entries = report["imported"]["configs"].values()
+    rows = {split: sum(entry["rows"][split] for entry in entries) for split in report["splits"]}
+    print(f"wrote {args.out}: configs {', '.join(report['configs'])}; ", end="")
+    print(", ".join(f"{split} {count:,} rows" for split, count in rows.items()), end="")
+    print(f"; {len(report['excluded'])} row(s) left out (see {args.out}/build_report.json)")
+    _print_mixtures(args.out, report)
+    return 0
+
+
+def _not_implemented(args: argparse.Namespace) -> int:
+    from dataset_builder.corpora import corpus_module
+
+    corpus_module(args.kind)  # raises: not implemented yet
+    return 2
 
 
 def _mixtures(args: argparse.Namespace) -> int:
@@ -135,6 +173,52 @@ def _add_mixture_option(command: argparse.ArgumentParser, flag: str) -> None:
         "SELECTION: 'all' or FIELD:VALUE or a subset id, then '-TERM' per exclusion (FIELD: family, "
         "quantizer, auxiliary, decoder_domain), e.g. 'all', 'heldout-frequency=all-decoder_domain:frequency'",
     )
+
+
+def add_import_command(commands: argparse._SubParsersAction) -> None:
+    """``codecfake import KIND SOURCE --out DIR``: one sub-command per corpus kind of
+    :data:`~dataset_builder.corpora.CORPUS_KINDS`, with the flags of its module's ``Options`` (help and
+    default from the dataclass) and the import's own."""
+    import importlib
+
+    from transformers import HfArgumentParser
+
+    from dataset_builder.corpora import CORPUS_KINDS
+
+    command = commands.add_parser(
+        "import",
+        help="import a published corpus (the CodecFake release, ASVspoof 2019 LA, ...) into this project's "
+        "layout: one config per codec or attack, speaker-disjoint splits, the audio bytes unchanged",
+    )
+    kinds = command.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind in CORPUS_KINDS.values():
+        if kind.module is None:
+            pending = kinds.add_parser(kind.name, help=f"{kind.summary} (not implemented yet)")
+            pending.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            pending.set_defaults(func=_not_implemented)
+            continue
+        module = importlib.import_module(kind.module)
+        parser = kinds.add_parser(
+            kind.name,
+            parents=[HfArgumentParser(module.Options, add_help=False)],
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            help=kind.summary,
+            description=f"codecfake import {kind.name}: {kind.summary}.",
+        )
+        parser.add_argument("source", metavar="SOURCE", help=kind.summary)
+        parser.add_argument(
+            "--out", required=True, help="output folder: new, empty, or an earlier import of it"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="import into a non-empty folder that is no CodecFake folder"
+        )
+        parser.add_argument(
+            "--write-card", action="store_true", help="rewrite README.md even if you edited it since"
+        )
+        _add_mixture_option(parser, "--mixture")
+        parser.set_defaults(func=_import)
+        debug = "show the traceback of errors (also CODECFAKE_DEBUG=1)"
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
 
 
 def add_mixtures_command(commands: argparse._SubParsersAction) -> None:

@@ -50,6 +50,10 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         report: the build report (:func:`dataset_builder.build.build_report`).
         repo: the name shown in the loading examples ("ORG/NAME" once pushed).
     """
+    if "imported" in report:  # a published corpus copied by `codecfake import`
+        from dataset_builder.import_card import render_import_card
+
+        return render_import_card(report, repo)
     splits = report["splits"]
     present = [s for s in SPLITS if splits[s]["utterances"]]
     configs = report["configs"]
@@ -301,7 +305,8 @@ def push_to_hub(
         The dataset's URL.
 
     Raises:
-        DatasetBuildError: ``folder`` is not a built CodecFake folder.
+        DatasetBuildError: ``folder`` is not a built CodecFake folder, or holds an imported corpus whose
+            licence forbids publishing a converted copy (``publish_refusal`` of its corpus module).
         codecfake_hf.hub.HubPushError: no hf_xet, offline, no token, unreachable, refused or interrupted.
     """
     from codecfake_hf.hub import HubPushError, create_repo, hub_api_for_push, upload_folder
@@ -317,6 +322,12 @@ def push_to_hub(
             "cannot resume; run `pip install hf_xet`, then push again"
         )
     report = read_build_report(folder)
+    if "imported" in report:
+        from dataset_builder.corpora import corpus_class
+
+        refusal = corpus_class(report["imported"]["kind"]).publish_refusal
+        if refusal:
+            raise DatasetBuildError(f"{folder}: not pushed: {refusal}")
     api = hub_api_for_push(repo_id, "dataset")
     create_repo(api, repo_id, "dataset", private=private)
     readme = folder / "README.md"

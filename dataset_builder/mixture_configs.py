@@ -9,7 +9,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from codecfake_hf.mixtures import Mixture, parse_mixture
+from codecfake_hf.codecs.registry import TAXONOMY_FIELDS
+from codecfake_hf.mixtures import Mixture, Taxonomy, parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
 
@@ -41,12 +42,26 @@ def merged_mixtures(
     return list(mixtures.values())
 
 
-def resolved_mixtures(mixtures: Iterable[Mixture], configs: Sequence[str]) -> dict[str, dict]:
+def report_taxonomy(report: BuildReport | None) -> Taxonomy | None:
+    """The taxonomy labels of an imported folder's configs (``imported.configs``), which mixtures are
+    resolved against; None for a build, whose subsets are registered codecs."""
+    imported = (report or {}).get("imported")
+    if imported is None:
+        return None
+    return {
+        config: {field: entry[field] for field in TAXONOMY_FIELDS}
+        for config, entry in imported["configs"].items()
+    }
+
+
+def resolved_mixtures(
+    mixtures: Iterable[Mixture], configs: Sequence[str], taxonomy: Taxonomy | None = None
+) -> dict[str, dict]:
     """The report's ``mixtures``: each mixture's ``selection``, and the ``subsets`` of ``configs`` it
-    pools and holds out."""
+    pools and holds out (``taxonomy``: the labels of configs that are no registered codec)."""
     resolved = {}
     for mixture in mixtures:
-        included, held_out = mixture.resolve(configs)
+        included, held_out = mixture.resolve(configs, taxonomy)
         resolved[mixture.name] = {"selection": mixture.selection, "subsets": included, "held_out": held_out}
     return resolved
 
@@ -67,15 +82,16 @@ def add_mixtures(
     folder = Path(folder)
     report = read_build_report(folder)
     added = [parse_mixture(spec) for spec in specs]
+    taxonomy = report_taxonomy(report)
     for mixture in added:
-        mixture.check(report["configs"])
+        mixture.check(report["configs"], taxonomy)
     mixtures = merged_mixtures(recorded_mixtures(report), added, remove)
     if not regenerate_card and card_was_edited(folder, report):
         raise DatasetBuildError(
             f"{folder / 'README.md'}: edited since codecfake wrote it, and adding a config rewrites the card; "
             "nothing was changed: keep a copy of your edits, then pass --write-card"
         )
-    report = report | {"mixtures": resolved_mixtures(mixtures, report["configs"])}
+    report = report | {"mixtures": resolved_mixtures(mixtures, report["configs"], taxonomy)}
     write_build_report(folder, report)
     write_card(folder, report)
     return report

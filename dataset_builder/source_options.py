@@ -14,7 +14,19 @@ SOURCE_KINDS = ("vctk", "audiofolder", "hf")
 
 
 @dataclass(frozen=True)
-class SourceOptions:
+class SpeakerLists:
+    """The speakers of the validation and test splits, chosen by the user (every other speaker: train):
+    options of ``codecfake build`` and of the imports of speaker-split corpora."""
+
+    validation_speakers: list[str] = field(
+        default_factory=list,
+        metadata={"help": "speakers of the validation split (then --test-speakers; every other one: train)"},
+    )
+    test_speakers: list[str] = field(default_factory=list, metadata={"help": "speakers of the test split"})
+
+
+@dataclass(frozen=True)
+class SourceOptions(SpeakerLists):
     """What to build from; each field's ``help`` says what it does (``codecfake build --help``)."""
 
     source: str | None = field(
@@ -48,11 +60,6 @@ class SourceOptions:
             "dataset's declared licence, else 'unknown' (with a warning)"
         },
     )
-    validation_speakers: list[str] = field(
-        default_factory=list,
-        metadata={"help": "speakers of the validation split (then --test-speakers; every other one: train)"},
-    )
-    test_speakers: list[str] = field(default_factory=list, metadata={"help": "speakers of the test split"})
     validation_fraction: float = field(
         default=0.1,
         metadata={

@@ -14,7 +14,7 @@ import pytest
 
 from codecfake_hf import cli
 
-BUILDER_COMMANDS = {"build", "push", "demo", "mixtures"}
+BUILDER_COMMANDS = {"build", "import", "push", "demo", "mixtures"}
 
 
 def _fake_entry_points(*registered: EntryPoint):

@@ -42,7 +42,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
 
 def test_the_wheel_ships_the_card_templates_as_package_data(wheel):
     templates = sorted(path.name for path in (ROOT / "model_cards").glob("*.md"))
-    assert templates == ["dataset_card.md", "detector_card.md"]
+    assert templates == ["dataset_card.md", "detector_card.md", "imported_dataset_card.md"]
     for name in templates:
         assert wheel.read(f"codecfake_hf/model_cards/{name}") == (ROOT / "model_cards" / name).read_bytes()
     assert "codecfake_hf/model_cards/__init__.py" in wheel.namelist()

@@ -1,0 +1,298 @@
+"""The published corpora ``codecfake import KIND SOURCE --out DIR`` reads: the table of corpus kinds
+(:data:`CORPUS_KINDS`) and what a corpus module provides (:class:`ImportedCorpus`).
+
+One module per corpus (``release``, ``asvspoof2019``, ...) holds
+
+- ``Options``: a frozen dataclass of the corpus's own options (each field a flag of
+  ``codecfake import KIND``, made by ``transformers.HfArgumentParser``; its ``help`` says what it does);
+- ``Corpus``: an :class:`ImportedCorpus` made from ``(SOURCE, Options)``, which says what the corpus is
+  (licence, citation, card text), cuts it into :class:`InputPart` s that one process each reads whole,
+  and reads a part into rows (:meth:`ImportedCorpus.open_part`).
+
+The import engine (:mod:`dataset_builder.corpus_import`) does the rest alike for every corpus: the
+parts shared out over the processes of ``accelerate launch`` (part ``i`` to process ``i mod world``), one
+fingerprinted parquet file per part, config and split written atomically, resume, the taxonomy
+columns, the report, mixtures and the card. A kind whose ``module`` is None is listed (``codecfake
+import --help``) and answers "not implemented yet".
+
+This module and the corpus modules import nothing heavy at the top: the command line builds its
+parser from their ``Options`` without loading ``datasets``.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import importlib
+import io
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar
+
+from dataset_builder import DatasetBuildError
+
+#: The shard columns a corpus yields per row; the engine adds the taxonomy columns. ``audio`` is
+#: ``{"bytes", "path"}`` (the corpus's own bytes, unchanged), ``label`` 0 spoof / 1 bona fide, ``codec``
+#: the config the row belongs to, ``codec_name`` the corpus's own key for it, ``sampling_rate`` the rate
+#: (Hz) in the audio's header, ``text`` the transcript or "". Besides them, columns the engine reads and
+#: does not write: ``split`` (train / validation / test), ``seconds`` (the clip's length) and ``error``
+#: (None, or why the row's audio cannot be read: the row is then left out and listed in the report).
+ROW_COLUMNS = ("audio", "label", "speaker_id", "utterance_id", "codec", "codec_name", "sampling_rate", "text")
+#: How a config that is no registered codec and has no known taxonomy is labelled.
+UNKNOWN = "unknown"
+#: Config names: what a ``data/<config>/`` folder and a ``load_dataset`` config may be called.
+CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class InputPart:
+    """A piece of the corpus that one process reads whole: one parquet shard of the release, one chunk of
+    an ASVspoof protocol. It writes ``data/<config>/<split>-<index>-of-<count>.parquet`` for every config
+    and split it has rows of, so no two parts that can share a config and split may share ``index``.
+
+    Attributes:
+        name: how progress bars, errors and the report name it (``data/train-00042-of-00161.parquet``).
+        index, count: the number of its output files (from 0) and how many a config and split can have.
+        identity: JSON value that changes when the part's content does (a file's sha256 as the Hub lists
+            it, sizes and modification times): with the corpus's fingerprint it tells whether the files
+            an earlier run wrote for this part are current.
+        location: JSON value the corpus reads the part from (a path, a Hub file and commit, rows).
+        rows: the number of rows when known before reading (the progress bar's total), else None.
+    """
+
+    name: str
+    index: int
+    count: int
+    identity: Any
+    location: Any
+    rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What listing a corpus finds: its ``parts`` and ``source``, the report's description of where
+    they come from (``id``: folder or Hub id; ``hub_id``; ``revision``: the commit read; anything else
+    the corpus records, such as the sha256 of its protocol files)."""
+
+    parts: list[InputPart]
+    source: dict
+
+
+@dataclass
+class OpenedPart:
+    """A part ready to read: ``batches`` yields ``{column: list}`` of :data:`ROW_COLUMNS` and ``split``,
+    ``seconds``, ``error`` (any number of rows each); ``input`` describes the input file read for the
+    report (``name``, ``bytes``, ``sha256``), None for a part that is no single file."""
+
+    batches: Iterator[dict[str, list]]
+    input: dict | None = None
+
+
+class ImportedCorpus(abc.ABC):
+    """A published corpus as ``codecfake import`` reads it (see the module docstring).
+
+    Class attributes describe the corpus for the card and the report; ``source`` is SOURCE as the user
+    gave it and ``options`` the corpus's ``Options``.
+    """
+
+    #: the KIND of ``codecfake import KIND``
+    kind: ClassVar[str]
+    #: the card's title and ``pretty_name``
+    title: ClassVar[str]
+    #: one paragraph: what the corpus is, who made it
+    description: ClassVar[str]
+    #: Hub licence id, the licence as stated, and where it is stated
+    license: ClassVar[str]
+    license_name: ClassVar[str]
+    license_link: ClassVar[str]
+    #: who to credit and what the import changed (one paragraph), and the BibTeX to cite
+    attribution: ClassVar[str]
+    citation: ClassVar[str]
+    #: the card's ``language``
+    language: ClassVar[list[str]] = ["en"]
+    #: what one spoof config holds, in the card's words ("one config per codec")
+    config_noun: ClassVar[str] = "codec"
+    #: None when a converted copy may be published (``codecfake push``); else why it may not
+    publish_refusal: ClassVar[str | None] = None
+
+    def __init__(self, source: str, options: Any) -> None:
+        self.source, self.options = source, options
+
+    @abc.abstractmethod
+    def fingerprint(self) -> Any:
+        """JSON value of everything besides the parts' content that the rows depend on (the options
+        that choose labels, ids and splits): a change redoes every part."""
+
+    @abc.abstractmethod
+    def list_parts(self) -> Listing:
+        """List the corpus (run once, by the main process) and check what can be checked before any
+        audio is read.
+
+        Raises:
+            DatasetBuildError: SOURCE is missing or not this corpus; one line naming the file and value.
+        """
+
+    @abc.abstractmethod
+    def open_part(self, part: InputPart, scratch: Path) -> contextlib.AbstractContextManager[OpenedPart]:
+        """A context manager yielding the :class:`OpenedPart` of ``part``; ``scratch`` is this part's
+        folder in the import cache (for a download), which the engine deletes once the part is read or
+        has failed.
+
+        Raises:
+            DatasetBuildError: a value that contradicts the corpus's facts (an unknown label, column or
+                file name), naming the file, the row and the value.
+        """
+
+    @abc.abstractmethod
+    def split_rule(self) -> dict:
+        """How rows get their split, as the report records it (``rule`` and its settings;
+        :func:`dataset_builder.corpus.describe_rule` words it for the card)."""
+
+    @abc.abstractmethod
+    def taxonomy(self, config: str) -> dict[str, str]:
+        """The taxonomy labels of spoof config ``config`` (``family``, ``quantizer``, ``auxiliary``,
+        ``decoder_domain``, in the registry's vocabulary: ``MVQ``, ``semantic distillation``,
+        ``frequency``, ...; :data:`UNKNOWN` where the corpus does not say)."""
+
+    @abc.abstractmethod
+    def check(self, summary: ImportSummary) -> None:
+        """Check what only the whole corpus shows, once every part is read (speakers listed for a split
+        that no row has, speakers shared by splits).
+
+        Raises:
+            DatasetBuildError: naming the value and the option that changes the rule.
+        """
+
+    def notes(self) -> list[str]:
+        """Sentences for the card and the report: which of the corpus's facts this import relied on,
+        and which of them are options because they were not verified."""
+        return []
+
+    def reference_counts(self) -> dict[str, int]:
+        """Published bona fide rows per split, to show next to the import's (none by default)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What every part of an import wrote, for :meth:`ImportedCorpus.check`: per config and split the
+    number of rows, and the speakers of each split (all configs together)."""
+
+    rows: Mapping[str, Mapping[str, int]]
+    speakers: Mapping[str, Sequence[str]]
+
+    def shared_speakers(self) -> dict[str, list[str]]:
+        """``{speaker: [splits]}`` for every speaker in more than one split."""
+        splits: dict[str, list[str]] = {}
+        for split, speakers in self.speakers.items():
+            for speaker in speakers:
+                splits.setdefault(speaker, []).append(split)
+        return {speaker: names for speaker, names in sorted(splits.items()) if len(names) > 1}
+
+
+@dataclass(frozen=True)
+class CorpusKind:
+    """One row of the table of kinds: ``name`` (KIND), ``summary`` (the help line), ``module`` (the
+    corpus module; None: not implemented yet)."""
+
+    name: str
+    summary: str
+    module: str | None
+
+
+CORPUS_KINDS: dict[str, CorpusKind] = {
+    kind.name: kind
+    for kind in (
+        CorpusKind(
+            "release",
+            "the CodecFake release of Wu et al. (2024): Hub id rogertseng/CodecFake or a local snapshot",
+            "dataset_builder.corpora.release",
+        ),
+        CorpusKind("codecfake-plus", "CodecFake+ (Chen et al.), CoRS and CoSG", None),
+        CorpusKind("xie", "Codecfake of Xie et al. (2024), Zenodo", None),
+        CorpusKind("cdd", "CodecDeepfakeDetection (CDD), Zenodo 17225924", None),
+        CorpusKind(
+            "asvspoof2019",
+            "ASVspoof 2019 LA: the folder LA/ of LA.zip (protocols and FLAC)",
+            "dataset_builder.corpora.asvspoof2019",
+        ),
+    )
+}
+
+
+def corpus_module(kind: str) -> ModuleType:
+    """The module of corpus ``kind`` (its ``Options`` and ``Corpus``).
+
+    Raises:
+        DatasetBuildError: an unknown kind, or one not implemented yet.
+    """
+    entry = CORPUS_KINDS.get(kind)
+    if entry is None:
+        raise DatasetBuildError(f"unknown corpus kind {kind!r}; kinds: {', '.join(CORPUS_KINDS)}")
+    if entry.module is None:
+        ready = ", ".join(name for name, item in CORPUS_KINDS.items() if item.module)
+        raise DatasetBuildError(
+            f"codecfake import {kind}: not implemented yet in this version of codecfake-hf "
+            f"({entry.summary}); importable now: {ready}"
+        )
+    return importlib.import_module(entry.module)
+
+
+def corpus_class(kind: str) -> type[ImportedCorpus]:
+    """The :class:`ImportedCorpus` of ``kind`` (what the card and ``push`` read of an imported folder)."""
+    return corpus_module(kind).Corpus
+
+
+# --- Helpers for corpus modules -------------------------------------------------------------------
+
+
+def label_of(value: object, bonafide: str, spoof: str, where: str) -> int:
+    """1 for the corpus's bona fide spelling ``bonafide``, 0 for its spoof spelling ``spoof``; the string
+    decides, never an integer (corpora disagree on the polarity).
+
+    Raises:
+        DatasetBuildError: any other value, naming it and ``where`` (file and row).
+    """
+    if value == bonafide:
+        return 1
+    if value == spoof:
+        return 0
+    raise DatasetBuildError(
+        f"{where}: label {value!r} is neither {bonafide!r} (bona fide) nor {spoof!r} (spoof); this corpus "
+        "uses exactly these two spellings, so the file is not the corpus or is damaged; nothing of it "
+        "was imported"
+    )
+
+
+def audio_header(data: bytes) -> tuple[int, float]:
+    """``(sampling_rate, seconds)`` read from the header of encoded audio (WAV, FLAC, ...), without
+    decoding it.
+
+    Raises:
+        RuntimeError (soundfile's ``LibsndfileError``) or ValueError: not readable audio.
+    """
+    import soundfile
+
+    info = soundfile.info(io.BytesIO(data))
+    if info.samplerate <= 0:
+        raise ValueError(f"sample rate {info.samplerate} in the header")
+    return int(info.samplerate), info.frames / info.samplerate
+
+
+def empty_rows() -> dict[str, list]:
+    """A batch to fill: an empty list per column a corpus yields (:data:`ROW_COLUMNS` and ``split``,
+    ``seconds``, ``error``)."""
+    return {name: [] for name in (*ROW_COLUMNS, "split", "seconds", "error")}
+
+
+def reserved_config(name: str) -> bool:
+    """Whether config ``name`` is taken: a registered codec id (any case: ``e`` is E), ``bonafide``,
+    ``default`` or a mixture name a corpus gets by default (``all``)."""
+    from codecfake_hf.codecs.registry import CODECS
+    from codecfake_hf.dataset_card import POOLED_CONFIGS
+    from codecfake_hf.mixtures import ALL
+
+    return name.lower() in {c.lower() for c in (*CODECS, *POOLED_CONFIGS, ALL)}

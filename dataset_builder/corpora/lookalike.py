@@ -1,0 +1,172 @@
+"""Small look-alikes of the published corpora, written from what is known of their layout (tests,
+benchmarks, trying ``codecfake import`` offline). The audio is synthetic (tones in noise); everything
+``codecfake import`` reads is shaped as in the corpus:
+
+- the release (:func:`make_release_lookalike`): ``data/train-NNNNN-of-MMMMM.parquet`` with the columns
+  ``audio`` (``Audio()``: WAV bytes and the path ``<codec_name>+<spk>_<utt>.wav``), ``label``
+  (``genuine`` / ``spoofing``), ``speaker_id``, ``codec_name`` (the fifteen codec names, ``genuine``, and
+  optionally one name no paper subset has), rows grouped by codec across several shards, each codec at its
+  own rate (16, 24 or 44.1 kHz), and ``datalist.csv`` with its header and dummy row, in an order of its
+  own (the importer must not use it);
+- ASVspoof 2019 LA (:func:`make_asvspoof2019_lookalike`): ``LA/ASVspoof2019_LA_cm_protocols/`` with the
+  three five-field protocols and ``LA/ASVspoof2019_LA_{train,dev,eval}/flac/*.flac`` at 16 kHz, attacks
+  A01..A06 in train and dev, A07..A19 in eval.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dataset_builder.corpora.asvspoof2019 import PARTS, PROTOCOL_DIR
+from dataset_builder.corpora.release import BONAFIDE_LABEL, CODEC_NAMES, SPOOF_LABEL
+
+#: A codec name of no paper subset, the look-alike's unknown key.
+UNKNOWN_CODEC = "mystery-codec_16k"
+#: The rate of the bona fide rows (the release's is not known: 16 or 48 kHz).
+BONAFIDE_RATE = 16000
+RELEASE_SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "p230", "s5")
+#: Rows per parquet row group of the release look-alike: what ``datasets`` 2.x wrote for audio datasets
+#: (``PARQUET_ROW_GROUP_SIZE_FOR_AUDIO_DATASETS``); the release's own size is not known.
+ROW_GROUP_ROWS = 100
+
+
+def _wav(rng: np.random.Generator, sampling_rate: int, seconds: float, subtype: str = "PCM_16") -> bytes:
+    """Encoded audio: a tone in noise, ``seconds`` long at ``sampling_rate`` Hz (WAV, or FLAC for
+    ``subtype="FLAC"``)."""
+    import soundfile
+
+    length = max(1, int(seconds * sampling_rate))
+    time = np.arange(length) / sampling_rate
+    waveform = 0.2 * np.sin(2 * np.pi * rng.uniform(100, 300) * time) + 0.01 * rng.standard_normal(length)
+    buffer = io.BytesIO()
+    if subtype == "FLAC":
+        soundfile.write(buffer, waveform.astype(np.float32), sampling_rate, format="FLAC", subtype="PCM_16")
+    else:
+        soundfile.write(buffer, waveform.astype(np.float32), sampling_rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def codec_rate(codec_name: str) -> int:
+    """The rate of a release codec name's audio: its subset's codec rate; 16 kHz otherwise."""
+    from codecfake_hf.codecs.registry import get_spec
+
+    return get_spec(CODEC_NAMES[codec_name]).sampling_rate if codec_name in CODEC_NAMES else BONAFIDE_RATE
+
+
+def release_rows(
+    speakers: Sequence[str] = RELEASE_SPEAKERS,
+    utterances_per_speaker: int = 2,
+    codec_names: Sequence[str] = (*CODEC_NAMES, UNKNOWN_CODEC),
+    seconds: tuple[float, float] = (0.05, 0.15),
+    seed: int = 0,
+) -> list[dict]:
+    """The rows of a release look-alike, grouped by codec (``genuine`` last), each
+    ``{"audio": {"bytes", "path"}, "label", "speaker_id", "codec_name"}``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for codec_name in [*codec_names, BONAFIDE_LABEL]:
+        rate = codec_rate(codec_name) if codec_name != BONAFIDE_LABEL else BONAFIDE_RATE
+        for speaker in speakers:
+            for number in range(1, utterances_per_speaker + 1):
+                rows.append(
+                    {
+                        "audio": {
+                            "bytes": _wav(rng, rate, rng.uniform(*seconds)),
+                            "path": f"{codec_name}+{speaker}_{number:03d}.wav",
+                        },
+                        "label": BONAFIDE_LABEL if codec_name == BONAFIDE_LABEL else SPOOF_LABEL,
+                        "speaker_id": speaker,
+                        "codec_name": codec_name,
+                    }
+                )
+    return rows
+
+
+def write_release(
+    root: str | os.PathLike, rows: Sequence[dict], shards: int = 3, datalist: bool = True
+) -> Path:
+    """Write ``rows`` as a release snapshot under ``root``: ``shards`` parquet files of consecutive rows
+    (as ``push_to_hub`` writes them: ``Audio()`` and string columns in the schema's ``huggingface``
+    metadata, a column the release does not have as a string column; row groups of
+    :data:`ROW_GROUP_ROWS` rows) and ``datalist.csv``; returns ``root``."""
+    import datasets
+
+    features = datasets.Features(
+        {
+            "audio": datasets.Audio(),
+            "label": datasets.Value("string"),
+            "speaker_id": datasets.Value("string"),
+            "codec_name": datasets.Value("string"),
+        }
+    )
+    root = Path(root)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    bounds = np.linspace(0, len(rows), shards + 1).astype(int)
+    for index in range(shards):
+        chunk = list(rows[bounds[index] : bounds[index + 1]])
+        columns = {name: [row[name] for row in chunk] for name in rows[0]}
+        typed = datasets.Features({name: features.get(name, datasets.Value("string")) for name in columns})
+        table = datasets.Dataset.from_dict(columns, features=typed)
+        table.to_parquet(
+            str(root / "data" / f"train-{index:05d}-of-{shards:05d}.parquet"), batch_size=ROW_GROUP_ROWS
+        )
+    if datalist:
+        lines = ["wavpath,label,spkID,CodecName", "/home/user/CodecFake,dummy,dummy,dummy"]
+        for row in sorted(rows, key=lambda row: row["audio"]["path"]):  # not the parquet's order
+            lines.append(f"{row['audio']['path']},{row['label']},{row['speaker_id']},{row['codec_name']}")
+        (root / "datalist.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def make_release_lookalike(root: str | os.PathLike, shards: int = 3, **rows: object) -> Path:
+    """A release snapshot under ``root`` (:func:`release_rows` with ``rows``, :func:`write_release`)."""
+    return write_release(root, release_rows(**rows), shards)
+
+
+#: The look-alike's speakers per split and attacks per split.
+ASVSPOOF_SPEAKERS = {
+    "train": ("LA_0079", "LA_0080"),
+    "validation": ("LA_0069",),
+    "test": ("LA_0039", "LA_0040"),
+}
+ASVSPOOF_ATTACKS = {
+    "train": tuple(f"A{n:02d}" for n in range(1, 7)),
+    "validation": tuple(f"A{n:02d}" for n in range(1, 7)),
+    "test": tuple(f"A{n:02d}" for n in range(7, 20)),
+}
+
+
+def make_asvspoof2019_lookalike(
+    root: str | os.PathLike,
+    bonafide_per_speaker: int = 2,
+    seconds: tuple[float, float] = (0.05, 0.15),
+    seed: int = 0,
+) -> Path:
+    """An ASVspoof 2019 ``LA/`` folder under ``root`` (returned): per split, ``bonafide_per_speaker``
+    bona fide utterances of each of its speakers and one spoof per attack, spread over the speakers."""
+    rng = np.random.default_rng(seed)
+    la = Path(root) / "LA"
+    (la / PROTOCOL_DIR).mkdir(parents=True, exist_ok=True)
+    number = 1000000
+    for split, (name, protocol) in PARTS.items():
+        letter = name[0].upper()
+        folder = la / f"ASVspoof2019_LA_{name}" / "flac"
+        folder.mkdir(parents=True, exist_ok=True)
+        speakers = ASVSPOOF_SPEAKERS[split]
+        lines = []
+        entries = [(speaker, "-", "bonafide") for speaker in speakers for _ in range(bonafide_per_speaker)]
+        entries += [
+            (speakers[i % len(speakers)], attack, "spoof") for i, attack in enumerate(ASVSPOOF_ATTACKS[split])
+        ]
+        for speaker, system, key in entries:
+            number += 1
+            utterance = f"LA_{letter}_{number}"
+            (folder / f"{utterance}.flac").write_bytes(_wav(rng, 16000, rng.uniform(*seconds), "FLAC"))
+            lines.append(f"{speaker} {utterance} - {system} {key}")
+        (la / PROTOCOL_DIR / protocol).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return la
