@@ -37,9 +37,14 @@ from dataset_builder import DatasetBuildError
 #: The shard columns a corpus yields per row; the engine adds the taxonomy columns. ``audio`` is
 #: ``{"bytes", "path"}`` (the corpus's own bytes, unchanged), ``label`` 0 spoof / 1 bona fide, ``codec``
 #: the config the row belongs to, ``codec_name`` the corpus's own key for it, ``sampling_rate`` the rate
-#: (Hz) in the audio's header, ``text`` the transcript or "". Besides them, columns the engine reads and
-#: does not write: ``split`` (train / validation / test), ``seconds`` (the clip's length) and ``error``
-#: (None, or why the row's audio cannot be read: the row is then left out and listed in the report).
+#: (Hz) in the audio's header, ``text`` the transcript or "", ``speaker_id`` "" where the corpus names
+#: no speaker (such rows count as no speaker in the split checks). Besides them, columns the engine
+#: reads and does not write: ``split`` (train / validation / test), ``seconds`` (the clip's length) and
+#: ``error`` (None, or why the row's audio cannot be read: the row is then left out and listed in the
+#: report). A bona fide row (label 1) of a config other than ``bonafide`` is that config's own
+#: reference audio (CodecFake+'s CoSG systems come with the bona fide clips of their demo pages): it
+#: gets the bona fide taxonomy labels, and the config then loads its own folder alone, without the
+#: ``bonafide`` config's rows.
 ROW_COLUMNS = ("audio", "label", "speaker_id", "utterance_id", "codec", "codec_name", "sampling_rate", "text")
 #: How a config that is no registered codec and has no known taxonomy is labelled.
 UNKNOWN = "unknown"
@@ -84,11 +89,13 @@ class Listing:
 @dataclass
 class OpenedPart:
     """A part ready to read: ``batches`` yields ``{column: list}`` of :data:`ROW_COLUMNS` and ``split``,
-    ``seconds``, ``error`` (any number of rows each); ``input`` describes the input file read for the
-    report (``name``, ``bytes``, ``sha256``), None for a part that is no single file."""
+    ``seconds``, ``error`` (any number of rows each); ``input`` describes the input file(s) read for the
+    report (``name``, ``bytes``, ``sha256``; a list for several), None for a part that is no whole file.
+    The engine reads ``input`` once ``batches`` is exhausted, so a part that hashes an archive as it
+    streams it sets it at the end."""
 
     batches: Iterator[dict[str, list]]
-    input: dict | None = None
+    input: dict | list[dict] | None = None
 
 
 class ImportedCorpus(abc.ABC):
@@ -119,6 +126,10 @@ class ImportedCorpus(abc.ABC):
     publish_refusal: ClassVar[str | None] = None
 
     def __init__(self, source: str, options: Any) -> None:
+        """Check ``options`` (no file is read here: the card and ``push`` make a corpus again from
+        the report, :func:`corpus_from_report`). A corpus whose licence or refusal depends on its
+        options sets ``license``, ``license_name``, ``license_link`` and ``publish_refusal`` on the
+        instance."""
         self.source, self.options = source, options
 
     @abc.abstractmethod
@@ -242,27 +253,42 @@ def corpus_module(kind: str) -> ModuleType:
 
 
 def corpus_class(kind: str) -> type[ImportedCorpus]:
-    """The :class:`ImportedCorpus` of ``kind`` (what the card and ``push`` read of an imported folder)."""
+    """The :class:`ImportedCorpus` of ``kind``."""
     return corpus_module(kind).Corpus
+
+
+def corpus_from_report(imported: Mapping[str, Any]) -> ImportedCorpus:
+    """The corpus an import was made of, from its report (``build_report.json``, key ``imported``):
+    its kind, source and options (fields a later version dropped are left out, new ones take their
+    defaults). What the card and ``push`` read of an imported folder."""
+    import dataclasses
+
+    module = corpus_module(imported["kind"])
+    recorded = imported.get("options") or {}
+    known = {item.name for item in dataclasses.fields(module.Options)}
+    options = module.Options(**{name: value for name, value in recorded.items() if name in known})
+    return module.Corpus(imported["id"], options)
 
 
 # --- Helpers for corpus modules -------------------------------------------------------------------
 
 
-def label_of(value: object, bonafide: str, spoof: str, where: str) -> int:
-    """1 for the corpus's bona fide spelling ``bonafide``, 0 for its spoof spelling ``spoof``; the string
-    decides, never an integer (corpora disagree on the polarity).
+def label_of(value: object, bonafide: str, spoof: str, where: str, also_spoof: Sequence[str] = ()) -> int:
+    """1 for the corpus's bona fide spelling ``bonafide``, 0 for its spoof spelling ``spoof`` (and for
+    the further spoof spellings ``also_spoof`` its facts document, such as CodecFake+'s ``spoofs``); the
+    string decides, never an integer (corpora disagree on the polarity).
 
     Raises:
         DatasetBuildError: any other value, naming it and ``where`` (file and row).
     """
     if value == bonafide:
         return 1
-    if value == spoof:
+    if value == spoof or value in also_spoof:
         return 0
+    others = "".join(f" or {spelling!r}" for spelling in also_spoof)
     raise DatasetBuildError(
-        f"{where}: label {value!r} is neither {bonafide!r} (bona fide) nor {spoof!r} (spoof); this corpus "
-        "uses exactly these two spellings, so the file is not the corpus or is damaged; nothing of it "
+        f"{where}: label {value!r} is neither {bonafide!r} (bona fide) nor {spoof!r}{others} (spoof); this "
+        "corpus uses exactly these spellings, so the file is not the corpus or is damaged; nothing of it "
         "was imported"
     )
 
