@@ -222,7 +222,11 @@ CORPUS_KINDS: dict[str, CorpusKind] = {
             "the CodecFake release of Wu et al. (2024): Hub id rogertseng/CodecFake or a local snapshot",
             "dataset_builder.corpora.release",
         ),
-        CorpusKind("codecfake-plus", "CodecFake+ (Chen et al.), CoRS and CoSG", None),
+        CorpusKind(
+            "codecfake-plus",
+            "CodecFake+ (Chen et al., 2025): the folder of the Hub's CoRS pieces, CoSG archive and label files",
+            "dataset_builder.corpora.codecfake_plus",
+        ),
         CorpusKind("xie", "Codecfake of Xie et al. (2024), Zenodo", None),
         CorpusKind("cdd", "CodecDeepfakeDetection (CDD), Zenodo 17225924", None),
         CorpusKind(
@@ -322,3 +326,53 @@ def reserved_config(name: str) -> bool:
     from codecfake_hf.mixtures import ALL
 
     return name.lower() in {c.lower() for c in (*CODECS, *POOLED_CONFIGS, ALL)}
+
+
+class ListedSpeakers:
+    """The speaker split of a corpus read from one speaker list (the release, CodecFake+): the speakers
+    of ``--validation-speakers`` / ``--test-speakers`` (options of
+    :class:`~dataset_builder.source_options.SpeakerLists`) or, when neither is given, the corpus's own
+    ``validation`` and ``test`` speakers; every other speaker is train."""
+
+    def __init__(self, options: Any, validation: Sequence[str], test: Sequence[str]) -> None:
+        listed = options.validation_speakers or options.test_speakers
+        self.given = list(options.validation_speakers) + list(options.test_speakers)
+        self.validation = list(options.validation_speakers if listed else validation)
+        self.test = list(options.test_speakers if listed else test)
+        self.is_default = self.validation == list(validation) and self.test == list(test)
+        both = sorted(set(self.validation) & set(self.test))
+        if both:
+            raise DatasetBuildError(
+                f"speaker(s) {', '.join(both)} listed for validation and test; list each once"
+            )
+        self._split_of = dict.fromkeys(self.validation, "validation") | dict.fromkeys(self.test, "test")
+
+    def split(self, speaker: str) -> str:
+        """The split of ``speaker``'s rows."""
+        return self._split_of.get(speaker, "train")
+
+    def fingerprint(self) -> dict:
+        return {"validation": self.validation, "test": self.test}
+
+    def rule(self) -> dict:
+        """The report's split rule (:meth:`ImportedCorpus.split_rule`)."""
+        return {
+            "rule": "listed speakers",
+            "validation_speakers": sorted(self.validation),
+            "test_speakers": sorted(self.test),
+        }
+
+    def check(self, summary: ImportSummary, where: str) -> None:
+        """Speakers given with the options must have rows (a partial copy of a corpus may lack the
+        default validation and test speakers: those splits are then empty).
+
+        Raises:
+            DatasetBuildError: naming the speakers and the options.
+        """
+        seen = set().union(*summary.speakers.values())
+        missing = sorted(set(self.given) - seen)
+        if missing:
+            raise DatasetBuildError(
+                f"{where}: listed speaker(s) {', '.join(missing)} have no row; check --validation-speakers / "
+                "--test-speakers (the shards are kept: a rerun with the right speakers rewrites them)"
+            )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +170,88 @@ def make_asvspoof2019_lookalike(
             lines.append(f"{speaker} {utterance} - {system} {key}")
         (la / PROTOCOL_DIR / protocol).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return la
+
+
+#: The CodecFake+ look-alike's codecs: one of every taxonomy label the authors use (Disent, SEM, FREQ,
+#: SVQ, SQ), the typo key xocdec_... among them.
+CODECFAKE_PLUS_CODECS = (
+    "DAC24",
+    "Encodec_24b24k",
+    "FACodec_encodec-decoder-v2_16k",
+    "SemantiCodec_0.35kbps_16k",
+    "bigcodec",
+    "spectralcodecs",
+    "xocdec_hubert_general_audio",
+)
+CODECFAKE_PLUS_SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "s5")
+#: CoSG systems of the look-alike and their QUA AUX DEC, and spoof / bona fide clips of each.
+COSG_SYSTEMS = {
+    "MASKGCT": ("MVQ", "SEM", "TIME"),
+    "SIMPLESPEECH1": ("SQ", "Trad", "TIME"),
+    "TI1G1R": ("SVQ", "Disent", "TIME"),
+}
+COSG_CLIPS = (3, 2)
+
+
+def _tar_xz(members: Sequence[tuple[str, bytes]]) -> bytes:
+    """A tar.xz holding ``members`` (path, bytes), in that order."""
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:xz") as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def make_codecfake_plus_lookalike(
+    root: str | os.PathLike,
+    codec_keys: Sequence[str] = CODECFAKE_PLUS_CODECS,
+    speakers: Sequence[str] = CODECFAKE_PLUS_SPEAKERS,
+    utterances_per_speaker: int = 2,
+    pieces: int = 4,
+    seconds: tuple[float, float] = (0.05, 0.12),
+    seed: int = 0,
+    new_codecs: Mapping[str, tuple[str, str, str]] | None = None,
+) -> Path:
+    """A CodecFake+ download under ``root`` (returned), shaped as on the Hub (``new_codecs``: more codec
+    keys, with their AUX DEC VQ, that the authors' metadata does not have): the CoRS tar.xz cut into
+    ``pieces`` files ``Codecfake_plus_CoRS.part<N>`` (members ``CodecFake+/all_data_16k/<stem>.wav``,
+    in name order), ``CoRS_labels.txt`` (``SPK UTT - AUX DEC VQ LABEL``, grouped by codec: not the
+    archive's order; one spoof line spelt ``spoofs``), ``CodecFake_plus_CoSG.tar.xz`` (members
+    ``CodecFake+/SLMdemos_16k/<Model>/<ClipID>.wav``) and ``CoSG_labels.txt``; 16 kHz WAV."""
+    from dataset_builder.corpora.codecfake_plus import CORS_CODECS
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    labels = {key: values[1:] for key, values in CORS_CODECS.items()} | dict(new_codecs or {})
+    members, lines = {}, []
+    for key in [None, *codec_keys, *(new_codecs or {})]:
+        for speaker in speakers:
+            for number in range(1, utterances_per_speaker + 1):
+                stem = f"{speaker}_{number:03d}" + (f"_{key}" if key else "")
+                members[f"CodecFake+/all_data_16k/{stem}.wav"] = _wav(rng, 16000, rng.uniform(*seconds))
+                taxonomy = "REAL REAL REAL bonafide" if key is None else " ".join(labels[key]) + " spoof"
+                lines.append(f"{speaker} {stem} - {taxonomy}")
+    lines[-1] = lines[-1].removesuffix("spoof") + "spoofs"  # the typo of the authors' metadata
+    archive = _tar_xz(sorted(members.items()))
+    bounds = np.linspace(0, len(archive), pieces + 1).astype(int)
+    for index in range(pieces):
+        (root / f"Codecfake_plus_CoRS.part{index}").write_bytes(archive[bounds[index] : bounds[index + 1]])
+    (root / "CoRS_labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    members, lines = [], []
+    spoofs, bonafide = COSG_CLIPS
+    for model, taxonomy in COSG_SYSTEMS.items():
+        for clip, label in [(f"gen_{n}", "spoof") for n in range(spoofs)] + [
+            (f"gt_{n}", "bonafide") for n in range(bonafide)
+        ]:
+            members.append(
+                (f"CodecFake+/SLMdemos_16k/{model}/{clip}.wav", _wav(rng, 16000, rng.uniform(*seconds)))
+            )
+            lines.append(f"{model} {clip} {' '.join(taxonomy)} {label}")
+    (root / "CodecFake_plus_CoSG.tar.xz").write_bytes(_tar_xz(members))
+    (root / "CoSG_labels.txt").write_text("\n".join(lines[::-1]) + "\n", encoding="utf-8")
+    return root

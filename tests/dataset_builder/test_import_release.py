@@ -272,7 +272,9 @@ def test_listed_speakers_replace_the_release_split(snapshot, tmp_path):
     assert report["splits"]["validation"]["speakers"] == ["p230"]
     assert report["splits"]["test"]["speakers"] == ["p225", "s5"]
     assert report["imported"]["reference_counts"] == {}  # the paper's counts are those of its own split
-    with pytest.raises(DatasetBuildError, match="listed speaker\\(s\\) p999 have no row in the release"):
+    with pytest.raises(
+        DatasetBuildError, match="listed speaker\\(s\\) p999 have no row; check --validation-speakers"
+    ):
         import_corpus("release", str(snapshot), tmp_path / "typo", Options(test_speakers=["p999"]))
 
 
