@@ -228,7 +228,11 @@ CORPUS_KINDS: dict[str, CorpusKind] = {
             "dataset_builder.corpora.codecfake_plus",
         ),
         CorpusKind("xie", "Codecfake of Xie et al. (2024), Zenodo", None),
-        CorpusKind("cdd", "CodecDeepfakeDetection (CDD), Zenodo 17225924", None),
+        CorpusKind(
+            "cdd",
+            "CodecDeepfakeDetection (CDD), Zenodo 17225924: its extracted folder (asvspoof5/, CoRS_*/, CoSG/)",
+            "dataset_builder.corpora.cdd",
+        ),
         CorpusKind(
             "asvspoof2019",
             "ASVspoof 2019 LA: the folder LA/ of LA.zip (protocols and FLAC)",
@@ -376,3 +380,42 @@ class ListedSpeakers:
                 f"{where}: listed speaker(s) {', '.join(missing)} have no row; check --validation-speakers / "
                 "--test-speakers (the shards are kept: a rerun with the right speakers rewrites them)"
             )
+
+
+def append_row(rows: dict[str, list], data: bytes, name: str, where: str, **values: object) -> None:
+    """Append to ``rows`` (:func:`empty_rows`) one row of audio ``data`` (kept as it is, ``name`` its
+    file name) with its rate and length read from the header (or, when the header cannot be read, the
+    ``error`` naming ``where``), and ``values``: ``label``, ``speaker_id``, ``utterance_id``, ``codec``,
+    ``codec_name``, ``split`` (``text`` is "")."""
+    try:
+        rate, seconds = audio_header(data)
+        error = None
+    except (RuntimeError, ValueError) as problem:
+        rate, seconds, error = 0, 0.0, f"{where}: audio unreadable ({' '.join(str(problem).split())})"
+    rows["audio"].append({"bytes": data, "path": name})
+    for column in ("label", "speaker_id", "utterance_id", "codec", "codec_name", "split"):
+        rows[column].append(values[column])
+    rows["text"].append("")
+    rows["sampling_rate"].append(rate)
+    rows["seconds"].append(seconds)
+    rows["error"].append(error)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``.
+
+    Raises:
+        DatasetBuildError: it cannot be read (one line naming it).
+    """
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DatasetBuildError(
+            f"{path}: cannot be read ({error.strerror}); nothing of it was imported"
+        ) from None
+
+
+def file_stamp(path: Path) -> list[int]:
+    """``[size, modification time (ns)]`` of ``path``: what says a file changed, in a part's identity."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]

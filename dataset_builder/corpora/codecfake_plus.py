@@ -53,7 +53,7 @@ from dataset_builder.corpora import (
     ListedSpeakers,
     Listing,
     OpenedPart,
-    audio_header,
+    append_row,
     empty_rows,
     label_of,
     reserved_config,
@@ -587,7 +587,11 @@ class Corpus(ImportedCorpus):
             if row is None:
                 continue
             if cursor.position >= start:
-                self._add(batch, row, member.name, cursor.read(member), cursor.name)
+                append_row(
+                    batch, cursor.read(member), member.name.rsplit("/", 1)[-1], f"{cursor.name}: {member.name}",
+                    label=row.label, speaker_id=row.speaker_id, utterance_id=row.utterance_id, codec=row.config,
+                    codec_name=row.codec_name, split=row.split,
+                )  # fmt: skip
                 if len(batch["label"]) == ROW_GROUP_SIZE:
                     yield batch
                     batch = empty_rows()
@@ -622,29 +626,6 @@ class Corpus(ImportedCorpus):
                 f"fix {option}, or pass --ignore-members for files the corpus does not label"
             )
         return rows[key]
-
-    @staticmethod
-    def _add(batch: dict[str, list], row: _Row, name: str, data: bytes, archive: str) -> None:
-        try:
-            rate, seconds = audio_header(data)
-            error = None
-        except (RuntimeError, ValueError) as problem:
-            rate, seconds, error = (
-                0,
-                0.0,
-                f"{archive}: {name}: audio unreadable ({' '.join(str(problem).split())})",
-            )
-        batch["audio"].append({"bytes": data, "path": name.rsplit("/", 1)[-1]})
-        batch["label"].append(row.label)
-        batch["speaker_id"].append(row.speaker_id)
-        batch["utterance_id"].append(row.utterance_id)
-        batch["codec"].append(row.config)
-        batch["codec_name"].append(row.codec_name)
-        batch["sampling_rate"].append(rate)
-        batch["text"].append("")
-        batch["split"].append(row.split)
-        batch["seconds"].append(seconds)
-        batch["error"].append(error)
 
 
 def _pattern(option: str, text: str, groups: list[str]) -> re.Pattern:

@@ -255,3 +255,56 @@ def make_codecfake_plus_lookalike(
     (root / "CodecFake_plus_CoSG.tar.xz").write_bytes(_tar_xz(members))
     (root / "CoSG_labels.txt").write_text("\n".join(lines[::-1]) + "\n", encoding="utf-8")
     return root
+
+
+#: The CDD look-alike's ASVspoof 5 speakers per split (``T_4850`` style ids) and CoSG systems.
+CDD_SPEAKERS = {"train": ("T_4850", "T_4851"), "validation": ("D_1024",), "test": ("E_2001", "E_2002")}
+CDD_COSG_SYSTEMS = ("F5TTS", "XTTS")
+
+
+def make_cdd_lookalike(
+    root: str | os.PathLike,
+    utterances_per_speaker: int = 2,
+    seconds: tuple[float, float] = (0.05, 0.12),
+    seed: int = 0,
+) -> Path:
+    """A CDD folder under ``root`` (returned): ``asvspoof5/flac_T|D|E/<T|D|E>_<10 digits>.flac``, the same
+    stems re-synthesised as ``CoRS_train|dev|test/<codec>/<stem>.wav`` (XCodec2 in test only),
+    ``CoSG/<system>/<train|dev|test>/<system>_<stem>.wav`` (one per bona fide utterance), and beside them
+    ``protocols/ASVspoof5.{train,dev.track_1,eval.track_1}.tsv`` (``SPEAKER FILE ...`` lines, as ASVspoof 5's);
+    16 kHz."""
+    from dataset_builder.corpora.cdd import BONAFIDE_FOLDERS, CDD_CODECS, CORS_FOLDERS, TEST_ONLY_CODECS
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    protocols = {"train": "ASVspoof5.train.tsv", "validation": "ASVspoof5.dev.track_1.tsv",
+                 "test": "ASVspoof5.eval.track_1.tsv"}  # fmt: skip
+    (root / "protocols").mkdir(parents=True, exist_ok=True)
+    number = 0
+    for split, folder in BONAFIDE_FOLDERS.items():
+        letter = folder[-1]
+        lines = []
+        for speaker in CDD_SPEAKERS[split]:
+            for _ in range(utterances_per_speaker):
+                number += 1
+                stem = f"{letter}_{number:010d}"
+                lines.append(f"{speaker} {stem} F - - - - - bonafide -")
+                targets = [(root / folder, f"{stem}.flac", "FLAC")]
+                targets += [
+                    (root / CORS_FOLDERS[split] / codec, f"{stem}.wav", "PCM_16")
+                    for codec in CDD_CODECS
+                    if split == "test" or codec not in TEST_ONLY_CODECS
+                ]
+                targets += [
+                    (
+                        root / "CoSG" / system / {"validation": "dev"}.get(split, split),
+                        f"{system}_{stem}.wav",
+                        "PCM_16",
+                    )
+                    for system in CDD_COSG_SYSTEMS
+                ]
+                for target, name, subtype in targets:
+                    target.mkdir(parents=True, exist_ok=True)
+                    (target / name).write_bytes(_wav(rng, 16000, rng.uniform(*seconds), subtype))
+        (root / "protocols" / protocols[split]).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
