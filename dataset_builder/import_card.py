@@ -169,8 +169,8 @@ def _exclusions(report: BuildReport) -> str:
     shared = report["imported"]["shared_speakers"]
     if shared:
         lines.append(
-            f"**The splits share {len(shared)} speaker(s)** ({', '.join(list(shared)[:20])}): imported with "
-            "`--allow-shared-speakers`, so validation and test are not speaker-disjoint from train."
+            f"**The splits share {len(shared)} speaker(s)** ({', '.join(list(shared)[:20])}): validation and "
+            "test are not speaker-disjoint from train (the notes below say why the import kept them)."
         )
     else:
         lines.append("The splits share no speaker.")

@@ -12,8 +12,7 @@ One module per corpus (``release``, ``asvspoof2019``, ...) holds
 The import engine (:mod:`dataset_builder.corpus_import`) does the rest alike for every corpus: the
 parts shared out over the processes of ``accelerate launch`` (part ``i`` to process ``i mod world``), one
 fingerprinted parquet file per part, config and split written atomically, resume, the taxonomy
-columns, the report, mixtures and the card. A kind whose ``module`` is None is listed (``codecfake
-import --help``) and answers "not implemented yet".
+columns, the report, mixtures and the card.
 
 This module and the corpus modules import nothing heavy at the top: the command line builds its
 parser from their ``Options`` without loading ``datasets``.
@@ -207,11 +206,11 @@ class ImportSummary:
 @dataclass(frozen=True)
 class CorpusKind:
     """One row of the table of kinds: ``name`` (KIND), ``summary`` (the help line), ``module`` (the
-    corpus module; None: not implemented yet)."""
+    corpus module)."""
 
     name: str
     summary: str
-    module: str | None
+    module: str
 
 
 CORPUS_KINDS: dict[str, CorpusKind] = {
@@ -227,7 +226,12 @@ CORPUS_KINDS: dict[str, CorpusKind] = {
             "CodecFake+ (Chen et al., 2025): the folder of the Hub's CoRS pieces, CoSG archive and label files",
             "dataset_builder.corpora.codecfake_plus",
         ),
-        CorpusKind("xie", "Codecfake of Xie et al. (2024), Zenodo", None),
+        CorpusKind(
+            "xie",
+            "Codecfake of Xie et al. (2024), CC BY-NC-ND: the folder of its Zenodo zips (train and dev joined) "
+            "or of their extraction; imported for local use, never pushed",
+            "dataset_builder.corpora.xie",
+        ),
         CorpusKind(
             "cdd",
             "CodecDeepfakeDetection (CDD), Zenodo 17225924: its extracted folder (asvspoof5/, CoRS_*/, CoSG/)",
@@ -246,17 +250,11 @@ def corpus_module(kind: str) -> ModuleType:
     """The module of corpus ``kind`` (its ``Options`` and ``Corpus``).
 
     Raises:
-        DatasetBuildError: an unknown kind, or one not implemented yet.
+        DatasetBuildError: an unknown kind.
     """
     entry = CORPUS_KINDS.get(kind)
     if entry is None:
         raise DatasetBuildError(f"unknown corpus kind {kind!r}; kinds: {', '.join(CORPUS_KINDS)}")
-    if entry.module is None:
-        ready = ", ".join(name for name, item in CORPUS_KINDS.items() if item.module)
-        raise DatasetBuildError(
-            f"codecfake import {kind}: not implemented yet in this version of codecfake-hf "
-            f"({entry.summary}); importable now: {ready}"
-        )
     return importlib.import_module(entry.module)
 
 
@@ -419,3 +417,19 @@ def file_stamp(path: Path) -> list[int]:
     """``[size, modification time (ns)]`` of ``path``: what says a file changed, in a part's identity."""
     stat = path.stat()
     return [stat.st_size, stat.st_mtime_ns]
+
+
+def option_pattern(option: str, text: str, groups: Sequence[str] = ()) -> re.Pattern:
+    """The regular expression ``text`` of ``option``, which must have the named ``groups``.
+
+    Raises:
+        DatasetBuildError: not a regular expression, or a group missing (naming the option).
+    """
+    try:
+        pattern = re.compile(text)
+    except re.error as error:
+        raise DatasetBuildError(f"{option} {text!r}: not a regular expression ({error})") from None
+    missing = [group for group in groups if group not in pattern.groupindex]
+    if missing:
+        raise DatasetBuildError(f"{option} {text!r}: has no group (?P<{missing[0]}>...)")
+    return pattern

@@ -137,7 +137,11 @@ class Corpus(corpora.ImportedCorpus):
             "this copy's.",
             "The licence is stated as ODC-By 1.0 by the DataShare record; read its text before you publish a "
             "converted copy.",
-        ]
+        ] + (
+            ["Imported with `--allow-shared-speakers`: a speaker in two of train / dev / eval was kept."]
+            if self.options.allow_shared_speakers
+            else []
+        )
 
     def check(self, summary: corpora.ImportSummary) -> None:
         shared = summary.shared_speakers()

@@ -23,7 +23,6 @@ until ``--license`` states it (its bona fide audio is ASVspoof 5 data, under ASV
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from dataset_builder.corpora import (
     append_row,
     empty_rows,
     file_stamp,
+    option_pattern,
     read_bytes,
     reserved_config,
 )
@@ -140,16 +140,7 @@ class Corpus(ImportedCorpus):
         super().__init__(source, options)
         if options.shard_size < 1:
             raise DatasetBuildError(f"--shard-size {options.shard_size}: must be at least 1")
-        try:
-            self.pattern = re.compile(options.cosg_pattern)
-        except re.error as error:
-            raise DatasetBuildError(
-                f"--cosg-pattern {options.cosg_pattern!r}: not a regular expression ({error})"
-            ) from None
-        if not {"system", "utterance_id"} <= set(self.pattern.groupindex):
-            raise DatasetBuildError(
-                f"--cosg-pattern {options.cosg_pattern!r}: needs the groups system and utterance_id"
-            )
+        self.pattern = option_pattern("--cosg-pattern", options.cosg_pattern, ("system", "utterance_id"))
         if options.license:
             self.license = hub_license_id(options.license)
             self.license_name = options.license

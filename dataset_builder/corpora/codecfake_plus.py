@@ -56,6 +56,7 @@ from dataset_builder.corpora import (
     append_row,
     empty_rows,
     label_of,
+    option_pattern,
     reserved_config,
 )
 from dataset_builder.corpora.archive_stream import ArchiveCursor
@@ -256,11 +257,11 @@ class Corpus(ImportedCorpus):
             for name in TAXONOMY_VALUES if label == UNKNOWN else fields:
                 self.spellings[name][spelling] = label
         self.patterns = {
-            CORS: _pattern("--cors-member-pattern", options.cors_member_pattern, ["name"]),
-            COSG: _pattern("--cosg-member-pattern", options.cosg_member_pattern, ["model", "clip_id"]),
+            CORS: option_pattern("--cors-member-pattern", options.cors_member_pattern, ["name"]),
+            COSG: option_pattern("--cosg-member-pattern", options.cosg_member_pattern, ["model", "clip_id"]),
         }
         self.ignore = (
-            _pattern("--ignore-members", options.ignore_members, []) if options.ignore_members else None
+            option_pattern("--ignore-members", options.ignore_members, []) if options.ignore_members else None
         )
         self._labels: dict[str, tuple[dict, dict]] = {}
         self._cursors: dict[str, ArchiveCursor] = {}
@@ -626,14 +627,3 @@ class Corpus(ImportedCorpus):
                 f"fix {option}, or pass --ignore-members for files the corpus does not label"
             )
         return rows[key]
-
-
-def _pattern(option: str, text: str, groups: list[str]) -> re.Pattern:
-    try:
-        pattern = re.compile(text)
-    except re.error as error:
-        raise DatasetBuildError(f"{option} {text!r}: not a regular expression ({error})") from None
-    missing = [group for group in groups if group not in pattern.groupindex]
-    if missing:
-        raise DatasetBuildError(f"{option} {text!r}: has no group (?P<{missing[0]}>...)")
-    return pattern

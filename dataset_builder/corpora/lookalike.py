@@ -308,3 +308,61 @@ def make_cdd_lookalike(
                     (target / name).write_bytes(_wav(rng, 16000, rng.uniform(*seconds), subtype))
         (root / "protocols" / protocols[split]).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
+
+
+#: The Xie look-alike's real files per piece (VCTK, AISHELL3, AudioCaps-style audio events in A3): train and
+#: test share AISHELL3 speaker SSB0005 (the authors' split is not known to be speaker-disjoint).
+XIE_REALS = {
+    "train": ("p225_001", "p225_002", "p226_001", "SSB00050001"),
+    "dev": ("p227_001", "p227_002"),
+    **{condition: ("p228_001", "SSB00050002") for condition in ("C1", "C2", "C3", "C4", "C5", "C6", "C7")},
+    "A1": ("p228_001",),
+    "A2": ("p228_002",),
+    "A3": ("Y0a1B2c3D4e5",),
+}
+#: Fake prefixes per piece: train / dev fakes of several codecs; one per test condition.
+XIE_PREFIXES = {
+    "train": ("F01", "F02", "C3-1"),
+    "dev": ("F01", "F02"),
+    **{f"C{n}": (f"F0{n}",) for n in (1, 2, 4, 5, 6, 7)},
+    "C3": ("C3-1",),
+    **{f"A{n}": (f"L{n}",) for n in (1, 2, 3)},
+}
+
+
+def make_xie_lookalike(root: str | os.PathLike, zipped: bool = False, seed: int = 0) -> Path:
+    """Xie et al.'s Codecfake under ``root`` (returned): every piece's real files and a fake per real
+    and prefix (``<prefix>_<real>.wav``), label files ``<file> <real|fake> <codec>`` with real and fake
+    lines mixed. Extracted (``label/<piece>.txt``, ``train/``, ``dev/``, ``test/<condition>/``) or, with
+    ``zipped``, as downloads: ``train.zip`` and ``dev.zip`` (joined from their split zips; audio in
+    ``Codecfake/<piece>/`` and the label file inside) and ``C1.zip`` ... ``A3.zip`` (audio in ``<condition>/``,
+    label files in ``label/``); 16 kHz WAV."""
+    import zipfile
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    (root / "label").mkdir(parents=True, exist_ok=True)
+    for piece, reals in XIE_REALS.items():
+        entries = [(f"{real}.wav", "real", "-") for real in reals]
+        entries += [
+            (f"{prefix}_{real}.wav", "fake", prefix) for prefix in XIE_PREFIXES[piece] for real in reals
+        ]
+        order = rng.permutation(len(entries))
+        label = "".join(f"{entries[i][0]} {entries[i][1]} {entries[i][2]}\n" for i in order)
+        folder = piece if piece in ("train", "dev") else f"test/{piece}"
+        audio = {name: _wav(rng, 16000, rng.uniform(0.05, 0.12)) for name, _, _ in entries}
+        if not zipped:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            for name, data in audio.items():
+                (root / folder / name).write_bytes(data)
+            (root / "label" / f"{piece}.txt").write_text(label, encoding="utf-8")
+            continue
+        inner = f"Codecfake/{piece}" if piece in ("train", "dev") else piece
+        with zipfile.ZipFile(root / f"{piece}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in audio.items():
+                archive.writestr(f"{inner}/{name}", data)
+            if piece in ("train", "dev"):
+                archive.writestr(f"Codecfake/label/{piece}.txt", label)
+        if piece not in ("train", "dev"):
+            (root / "label" / f"{piece}.txt").write_text(label, encoding="utf-8")
+    return root
