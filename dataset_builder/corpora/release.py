@@ -45,6 +45,7 @@ from dataset_builder.corpora import (
     audio_header,
     empty_rows,
     label_of,
+    option_pattern,
     reserved_config,
 )
 from dataset_builder.source_options import SpeakerLists
@@ -142,17 +143,7 @@ class Corpus(ImportedCorpus):
 
     def __init__(self, source: str, options: Options) -> None:
         super().__init__(source, options)
-        try:
-            self.pattern = re.compile(options.path_pattern)
-        except re.error as error:
-            raise DatasetBuildError(
-                f"--path-pattern {options.path_pattern!r}: not a regular expression ({error})"
-            ) from None
-        if "utterance_id" not in self.pattern.groupindex:
-            raise DatasetBuildError(
-                f"--path-pattern {options.path_pattern!r}: has no group (?P<utterance_id>...), which gives "
-                "the utterance id"
-            )
+        self.pattern = option_pattern("--path-pattern", options.path_pattern, ("utterance_id",))
         self.speakers = ListedSpeakers(options, VALIDATION_SPEAKERS, TEST_SPEAKERS)
 
     def fingerprint(self) -> dict:
