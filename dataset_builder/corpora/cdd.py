@@ -129,9 +129,7 @@ class Corpus(ImportedCorpus):
     citation = f"% CDD: cite the publication named on {RECORD}\n" + (
         "@inproceedings{wang2024asvspoof5,\n"
         "  title = {{ASVspoof} 5: Crowdsourced speech data, deepfakes, and adversarial attacks at scale},\n"
-        "  author = {Wang, Xin and Delgado, H{\\'e}ctor and Tak, Hemlata and Jung, Jee-weon and Shim, Hye-jin "
-        "and Todisco, Massimiliano and Kukanov, Ivan and Liu, Xuechen and Sahidullah, Md and Kinnunen, Tomi "
-        "and Evans, Nicholas and Lee, Kong Aik and Yamagishi, Junichi},\n"
+        "  author = {Wang, Xin and Delgado, H{\\'e}ctor and Tak, Hemlata and others},\n"
         "  booktitle = {Proc. ASVspoof 2024 Workshop},\n"
         "  year = {2024}\n}"
     )

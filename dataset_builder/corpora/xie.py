@@ -71,8 +71,7 @@ NO_DERIVATIVES = (
 )
 XIE_CITATION = """@article{xie2024codecfake,
   title = {The Codecfake Dataset and Countermeasures for the Universally Detection of Deepfake Audio},
-  author = {Xie, Yuankun and Lu, Yi and Fu, Ruibo and Wen, Zhengqi and Wang, Zhiyong and Tao, Jianhua and
-            Qi, Xin and Wang, Xiaopeng and Liu, Yukun and Cheng, Haonan and Ye, Long and Sun, Yi},
+  author = {Xie, Yuankun and Lu, Yi and Fu, Ruibo and others},
   journal = {arXiv preprint arXiv:2405.04880},
   year = {2024}
 }"""
