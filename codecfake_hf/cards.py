@@ -3,10 +3,13 @@ huggingface_hub's ``ModelCard`` / ``ModelCardData``, and the checks a card passe
 
 The YAML header carries:
 
-- ``license``: derived from what the detector was trained on: the most restrictive of VCTK's licence
-  (CC BY 4.0) and the weight licences of the codecs that made its training subsets
+- ``license``: derived from what the detector was trained on (:func:`training_data`): for a build, the
+  most restrictive of its bona fide corpus's licence (VCTK's CC BY 4.0, or the ``--source`` corpus's) and
+  the weight licences of the codecs that made its training subsets
   (:func:`~codecfake_hf.dataset_card.combined_license`), so a detector trained on a non-commercial
-  subset (C, xcodec2) is ``cc-by-nc-4.0``; MIT for the official ASVspoof 2019 weights;
+  subset (C, xcodec2) is ``cc-by-nc-4.0``; for a published corpus copied by ``codecfake import``, that
+  corpus's licence (ODC-By for ASVspoof 2019 LA, MIT for CodecFake+); MIT for the official ASVspoof 2019
+  weights;
 - ``datasets``: the Hub id (``ORG/NAME``) of the CodecFake dataset it was trained on; a card whose
   dataset links nowhere is refused by :func:`check_card_links`;
 - ``base_model``: the pretrained model it was fine-tuned from, when that is a Hub model;
@@ -16,8 +19,10 @@ The YAML header carries:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +37,7 @@ from codecfake_hf.dataset_card import (
     combined_license,
     config_license,
     default_config_subsets,
+    hub_license_id,
     read_card,
 )
 from codecfake_hf.errors import CodecFakeError, InputFileError
@@ -74,8 +80,103 @@ def training_license(subsets: Sequence[str] | None) -> ConfigLicense:
     official baseline."""
     if subsets is None:
         return BASELINE_LICENSE
-    parts = [config_license(config) for config in [BONAFIDE_CONFIG, *subsets]]
-    return combined_license(parts, "training data")
+    return training_data(subsets).license
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What a detector was trained on, as its card states it: ``description`` (a phrase: "the CodecFake
+    **E** config: ..."), the licences of its parts (``parts``: the bona fide audio's and each codec's, or an
+    imported corpus's) and the most restrictive of them (``license``, :func:`combined_license`), and
+    ``speech`` (what speech it heard, for the card's limits)."""
+
+    description: str
+    parts: tuple[ConfigLicense, ...]
+    license: ConfigLicense
+    speech: str = "read English speech (VCTK)"
+    vctk: bool = True
+
+
+def _part(config: str) -> ConfigLicense:
+    """The licence of codec subset ``config``'s audio; ``unknown`` for a config no codec of the registry
+    names (nothing then says whose output it is)."""
+    if config in CODECS:
+        return config_license(config)
+    return ConfigLicense(config, "unknown", "unknown (no registered codec; no build report says more)", "")
+
+
+def _codec_phrase(subsets: Sequence[str]) -> str:
+    specs = [get_spec(subset) for subset in subsets if subset in CODECS]
+    return "; ".join(
+        f"{s.id}: {s.family} ({s.model_name}, {s.sampling_rate} Hz)" for s in specs
+    ) or ", ".join(subsets)
+
+
+def training_data(
+    subsets: Sequence[str], report: Mapping | None = None, config: str | None = None
+) -> TrainingData:
+    """The training data of a detector trained on config ``config`` (default: the single subset) pooling
+    ``subsets`` of a dataset whose ``build_report.json`` is ``report``: an imported corpus (key
+    ``imported``: its own licence, title and kind), a build from another speech corpus (key ``source``:
+    that corpus's licence for the bona fide audio, the codec weights' for the rest), or a VCTK build
+    (``report`` None or key ``vctk``: VCTK's CC BY 4.0 and the codec weights')."""
+    config = config or (subsets[0] if len(subsets) == 1 else "default")
+    if report and "imported" in report:
+        imported = report["imported"]
+        part = ConfigLicense(
+            imported["title"],
+            imported["license"],
+            imported.get("license_name") or imported["license"],
+            imported.get("license_link") or "",
+        )
+        return TrainingData(
+            f"the **{config}** config of {imported['title']}, copied by `codecfake import {imported['kind']}`",
+            (part,),
+            part,
+            speech=f"the speech of {imported['title']}",
+            vctk=False,
+        )
+    codecs = tuple(_part(subset) for subset in subsets)
+    if report and "source" in report:
+        source = report["source"]
+        name = source.get("hub_id") or Path(source["id"]).name
+        link = f"https://huggingface.co/datasets/{source['hub_id']}" if source.get("hub_id") else ""
+        bonafide = ConfigLicense(
+            f"{BONAFIDE_CONFIG} ({name})", hub_license_id(source["license"]), source["license"], link
+        )
+        described = (
+            f"bona fide speech of `{name}` plus the same utterances resynthesized by {_codec_phrase(subsets)}"
+        )
+        speech = f"the speech of `{name}`"
+        parts, vctk = (bonafide, *codecs), False
+    else:
+        bonafide = config_license(BONAFIDE_CONFIG)
+        bonafide = ConfigLicense(
+            f"{BONAFIDE_CONFIG} (VCTK)", bonafide.license, bonafide.license_name, bonafide.license_link
+        )
+        described = (
+            f"VCTK bona fide speech plus the same utterances resynthesized by {_codec_phrase(subsets)}"
+        )
+        speech, parts, vctk = "read English speech (VCTK)", (bonafide, *codecs), True
+    return TrainingData(
+        f"the CodecFake **{config}** config: {described}",
+        parts,
+        combined_license(list(parts), "training data"),
+        speech=speech,
+        vctk=vctk,
+    )
+
+
+def read_dataset_report(dataset: str | os.PathLike | None) -> dict | None:
+    """The ``build_report.json`` of a local dataset folder (a build or an import), or None (a Hub id, a
+    folder without one, a file that does not parse)."""
+    if dataset is None:
+        return None
+    path = Path(dataset) / "build_report.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def training_summary(training: TrainingConfig) -> str:
@@ -118,6 +219,7 @@ def detector_card(
     training_summary: str = "",
     base_model: str | None = None,
     train_subsets: Sequence[str] | None = None,
+    dataset_report: Mapping | None = None,
 ) -> ModelCard:
     """A model card for a detector.
 
@@ -138,11 +240,15 @@ def detector_card(
         base_model: Hub id of the pretrained model it was fine-tuned from.
         train_subsets: codec subsets in the training config (default: ``[train_config]``; pass
             them for the pooled ``default`` config).
+        dataset_report: the ``build_report.json`` of the training dataset (:func:`read_dataset_report`), which
+            says where its audio comes from and under which licence (:func:`training_data`); None: a
+            build from VCTK.
     """
     eers = dict(eers or {})
     baseline = train_config is None
     subsets = None if baseline else list(train_subsets or [train_config])
-    model_license = training_license(subsets)
+    data = None if baseline else training_data(subsets, dataset_report, train_config)
+    model_license = BASELINE_LICENSE if data is None else data.license
     metrics = dict(metrics or {})
     missing = [subset for subset in eers if metrics and subset not in metrics]
     if missing:
@@ -188,7 +294,6 @@ def detector_card(
         license_name=model_license.license_name if other else None,
         license_link=model_license.license_link if other else None,
     )
-    specs = [] if baseline else [get_spec(subset) for subset in subsets]
     return ModelCard.from_template(
         card_data,
         template_str=_template("detector_card.md"),
@@ -197,10 +302,10 @@ def detector_card(
         architecture=architecture,
         baseline=baseline,
         train_config=train_config,
-        codec_description="; ".join(
-            f"{s.id}: {s.family} ({s.model_name}, {s.sampling_rate} Hz)" for s in specs
-        ),
-        codec_licenses=[config_license(spec.id) for spec in specs],
+        trained_on=data.description if data else "",
+        license_parts=list(data.parts) if data else [],
+        speech=data.speech if data else "read English speech (VCTK)",
+        vctk=data.vctk if data else True,
         license=model_license,
         results_table=_results_table(eers, metrics) if eers else "",
         model_index=bool(eval_results),
@@ -363,6 +468,7 @@ def _folder_card(
         training_summary=training_summary(training) if training is not None else "",
         base_model=check_repo_id(base_model, what="model", namespace=True) if base_model else None,
         train_subsets=subsets,
+        dataset_report=None if training is None else read_dataset_report(training.dataset),
     )
 
 

@@ -18,7 +18,7 @@ The body comes from the Jinja template ``model_cards/dataset_card.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -112,15 +112,20 @@ def config_entries(
     splits: Sequence[str],
     mixtures: Mapping[str, Sequence[str]] | None = None,
     subset_splits: Mapping[str, Sequence[str]] | None = None,
+    self_contained: Collection[str] = (),
 ) -> list[dict]:
     """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, each subset
     listing the bona fide shards and its own, then each mixture (``{name: subsets it pools}``,
     :mod:`codecfake_hf.mixtures`) listing the bona fide shards and its subsets', for every split in
     ``splits``; a subset in ``subset_splits`` only for the splits it has rows in (an ASVspoof 2019
-    attack that exists only in the evaluation part has only a test split)."""
+    attack that exists only in the evaluation part has only a test split); a subset in
+    ``self_contained`` (whose folder holds its own bona fide rows: a CodecFake+ CoSG system) lists its
+    own shards alone."""
     subsets = [s for s in subsets if s not in POOLED_CONFIGS]
     sources = {DEFAULT_CONFIG: [BONAFIDE_CONFIG, *subsets], BONAFIDE_CONFIG: [BONAFIDE_CONFIG]}
-    sources |= {subset: [BONAFIDE_CONFIG, subset] for subset in subsets}
+    sources |= {
+        subset: [subset] if subset in self_contained else [BONAFIDE_CONFIG, subset] for subset in subsets
+    }
     sources |= {name: [BONAFIDE_CONFIG, *pooled] for name, pooled in (mixtures or {}).items()}
     own_splits = subset_splits or {}
     return [

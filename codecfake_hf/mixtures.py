@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS
+from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, TAXONOMY_VALUES
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.labels import BONAFIDE_CONFIG
 
@@ -114,12 +114,13 @@ class Mixture:
 
 
 def allowed_values(field: str) -> list[str]:
-    """The values ``field`` takes in the registry (in registry order; families also by module name)."""
+    """The values ``field`` takes: a family of the registry (also by module name), else the registry's
+    vocabulary (:data:`~codecfake_hf.codecs.registry.TAXONOMY_VALUES`, which an imported corpus's
+    codecs are labelled in too)."""
     if field == "family":
         values = [value for spec in CODECS.values() for value in (spec.family, spec.family_module)]
-    else:
-        values = [str(getattr(spec, field)) for spec in CODECS.values()]
-    return list(dict.fromkeys(values))
+        return list(dict.fromkeys(values))
+    return list(TAXONOMY_VALUES[field])
 
 
 def _term(text: str, spec: str) -> Term:

@@ -88,13 +88,6 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_implemented(args: argparse.Namespace) -> int:
-    from dataset_builder.corpora import corpus_module
-
-    corpus_module(args.kind)  # raises: not implemented yet
-    return 2
-
-
 def _mixtures(args: argparse.Namespace) -> int:
     from dataset_builder.mixture_configs import add_mixtures
 
@@ -192,11 +185,6 @@ def add_import_command(commands: argparse._SubParsersAction) -> None:
     )
     kinds = command.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind in CORPUS_KINDS.values():
-        if kind.module is None:
-            pending = kinds.add_parser(kind.name, help=f"{kind.summary} (not implemented yet)")
-            pending.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-            pending.set_defaults(func=_not_implemented)
-            continue
         module = importlib.import_module(kind.module)
         parser = kinds.add_parser(
             kind.name,

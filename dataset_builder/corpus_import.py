@@ -45,7 +45,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path, remove_leftovers
-from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, CodecSpec
+from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, TAXONOMY_VALUES, CodecSpec
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.mixtures import ALL, Mixture, parse_mixture
 from dataset_builder import DatasetBuildError
@@ -116,6 +116,7 @@ class _Output:
         self.writer = writer
         self.entry = {"config": config, "split": split, "file": file, "fingerprint": fingerprint}
         self.rows = 0
+        self.bonafide_rows = 0
         self.seconds = 0.0
         self.speakers: set[str] = set()
         self.rates: set[int] = set()
@@ -125,6 +126,7 @@ class _Output:
     def add(self, table: pa.Table, seconds: Iterable[float]) -> None:
         self.writer.write(table)
         self.rows += table.num_rows
+        self.bonafide_rows += sum(table["label"].to_pylist())
         self.seconds += sum(seconds)
         self.speakers.update(table["speaker_id"].to_pylist())
         self.rates.update(table["sampling_rate"].to_pylist())
@@ -134,6 +136,7 @@ class _Output:
     def record(self) -> dict:
         return self.entry | {
             "rows": self.rows,
+            "bonafide_rows": self.bonafide_rows,
             "seconds": self.seconds,
             "speakers": sorted(self.speakers),
             "sampling_rates": sorted(self.rates),
@@ -148,7 +151,7 @@ def import_part(
     """Read ``part`` and write its files (module docstring, step 2); returns its record (also written
     to ``.build/import/parts/``)."""
     fingerprint = part_fingerprint(corpus, part)
-    taxonomy: dict[str, dict[str, str]] = {}
+    taxonomy: dict[str, dict[str, str]] = {BONAFIDE_CONFIG: _labels(corpus, BONAFIDE_CONFIG)}
     outputs: dict[tuple[str, str], _Output] = {}
     excluded: list[dict] = []
     scratch = out / IMPORT_CACHE / "scratch" / f"{position:05d}"
@@ -208,10 +211,12 @@ def _labels(corpus: ImportedCorpus, config: str) -> dict[str, str]:
 
 
 def _table(batch: dict[str, list], taxonomy: dict[str, dict[str, str]]) -> pa.Table:
-    """The shard columns of ``batch`` (:data:`IMPORT_FEATURES`, in order), taxonomy columns filled in."""
+    """The shard columns of ``batch`` (:data:`IMPORT_FEATURES`, in order), taxonomy columns filled in
+    (the bona fide labels on every bona fide row, also one of a config's own)."""
     columns = {name: batch[name] for name in ROW_COLUMNS}
+    labelled = [BONAFIDE_CONFIG if label else config for config, label in zip(batch["codec"], batch["label"])]
     for name in TAXONOMY_FIELDS:
-        columns[name] = [taxonomy[config][name] for config in batch["codec"]]
+        columns[name] = [taxonomy[config][name] for config in labelled]
     return pa.Table.from_pydict(
         {name: columns[name] for name in IMPORT_FEATURES}, schema=IMPORT_FEATURES.arrow_schema
     )
@@ -230,8 +235,7 @@ def default_mixtures(configs: Sequence[str], taxonomy: dict[str, dict[str, str]]
     }
     mixtures = [parse_mixture(ALL)]
     for field in ("decoder_domain", "auxiliary", "quantizer"):
-        vocabulary = {str(getattr(spec, field)) for spec in CODECS.values()} - {common[field]}
-        for value in sorted(vocabulary):
+        for value in sorted(set(TAXONOMY_VALUES[field]) - {common[field]}):
             holders = [config for config in spoof if taxonomy[config][field] == value]
             if 0 < len(holders) < len(spoof):
                 name = "heldout-" + re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
@@ -288,6 +292,7 @@ def summarise(records: Sequence[dict]) -> tuple[dict, ImportSummary]:
                 output["config"],
                 {
                     "codec_names": set(),
+                    "bonafide_rows": 0,
                     "rows": dict.fromkeys(SPLITS, 0),
                     "seconds": dict.fromkeys(SPLITS, 0.0),
                     "sampling_rates": set(),
@@ -295,9 +300,10 @@ def summarise(records: Sequence[dict]) -> tuple[dict, ImportSummary]:
             )
             entry["codec_names"].update(output["codec_names"])
             entry["rows"][output["split"]] += output["rows"]
+            entry["bonafide_rows"] += output["bonafide_rows"]
             entry["seconds"][output["split"]] += output["seconds"]
             entry["sampling_rates"].update(output["sampling_rates"])
-            speakers[output["split"]].update(output["speakers"])
+            speakers[output["split"]].update(speaker for speaker in output["speakers"] if speaker)
     summary = ImportSummary(
         rows={config: dict(entry["rows"]) for config, entry in configs.items()},
         speakers={split: sorted(names) for split, names in speakers.items()},
@@ -398,6 +404,13 @@ def import_corpus(
     return report
 
 
+def _inputs(read: dict | list[dict] | None) -> list[dict]:
+    """The input files one part read (:attr:`~dataset_builder.corpora.OpenedPart.input`), as a list."""
+    if read is None:
+        return []
+    return list(read) if isinstance(read, list) else [read]
+
+
 def _listing(corpus: ImportedCorpus, out: Path) -> dict:
     """The corpus listed (by the main process), and ``out`` marked as its import once that succeeded."""
     listing = corpus.list_parts()
@@ -422,7 +435,12 @@ def import_report(
     entries, summary = summarise(records)
     corpus.check(summary)
     configs = _config_order(entries)
-    taxonomy = {config: labels for record in records for config, labels in record["taxonomy"].items()}
+    taxonomy = {
+        config: labels
+        for record in records
+        for config, labels in record["taxonomy"].items()
+        if config in entries  # a part's bona fide labels are recorded with its configs
+    }
     earlier_mixtures = recorded_mixtures(earlier) if earlier and "imported" in earlier else None
     mixture_list = merged_mixtures(
         earlier_mixtures if earlier_mixtures is not None else default_mixtures(configs, taxonomy), added
@@ -438,13 +456,16 @@ def import_report(
             "title": corpus.title,
             **source,
             "license": corpus.license,
+            "license_name": corpus.license_name,
+            "license_link": corpus.license_link,
             "split_rule": corpus.split_rule(),
             "options": dataclasses.asdict(corpus.options),
-            "inputs": [record["input"] for record in records if record["input"] is not None],
+            "inputs": [item for record in records for item in _inputs(record["input"])],
             "configs": {
                 config: {
                     "codec_names": sorted(entries[config]["codec_names"]),
                     **taxonomy[config],
+                    "own_bonafide": config != BONAFIDE_CONFIG and entries[config]["bonafide_rows"] > 0,
                     "rows": entries[config]["rows"],
                     "hours": sum(entries[config]["seconds"].values()) / 3600,
                     "sampling_rates": sorted(entries[config]["sampling_rates"]),

@@ -323,9 +323,9 @@ def push_to_hub(
         )
     report = read_build_report(folder)
     if "imported" in report:
-        from dataset_builder.corpora import corpus_class
+        from dataset_builder.corpora import corpus_from_report
 
-        refusal = corpus_class(report["imported"]["kind"]).publish_refusal
+        refusal = corpus_from_report(report["imported"]).publish_refusal
         if refusal:
             raise DatasetBuildError(f"{folder}: not pushed: {refusal}")
     api = hub_api_for_push(repo_id, "dataset")

@@ -18,7 +18,7 @@ from codecfake_hf.codecs.registry import TAXONOMY_FIELDS
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from dataset_builder.build_report import BuildReport
-from dataset_builder.corpora import corpus_class
+from dataset_builder.corpora import corpus_from_report
 from dataset_builder.corpus import SPLITS, describe_rule
 
 
@@ -26,13 +26,14 @@ def render_import_card(report: BuildReport, repo: str = "codecfake") -> DatasetC
     """The card of an imported folder whose report is ``report``; ``repo`` is the name in the loading
     examples ("ORG/NAME" once pushed)."""
     imported = report["imported"]
-    corpus = corpus_class(imported["kind"])
+    corpus = corpus_from_report(imported)
     entries = imported["configs"]
     configs = report["configs"]
     subsets = [config for config in configs if config != BONAFIDE_CONFIG]
     present = [split for split in SPLITS if any(entry["rows"][split] for entry in entries.values())]
     mixtures = {name: mixture["subsets"] for name, mixture in report["mixtures"].items()}
     subset_splits = {config: [s for s in SPLITS if entries[config]["rows"][s]] for config in subsets}
+    self_contained = [config for config in subsets if entries[config].get("own_bonafide")]
     data = DatasetCardData(
         pretty_name=corpus.title,
         language=corpus.language,
@@ -40,7 +41,7 @@ def render_import_card(report: BuildReport, repo: str = "codecfake") -> DatasetC
         task_categories=["audio-classification"],
         size_categories=[dataset_card.size_category(sum(sum(e["rows"].values()) for e in entries.values()))],
         tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", imported["kind"]],
-        configs=dataset_card.config_entries(subsets, present, mixtures, subset_splits),
+        configs=dataset_card.config_entries(subsets, present, mixtures, subset_splits, self_contained),
         **dataset_card.license_fields(
             [dataset_card.ConfigLicense("all", corpus.license, corpus.license_name, corpus.license_link)]
         ),
@@ -125,9 +126,9 @@ def _own_rows(entries: dict, config: str, split: str) -> int:
 
 def _config_rows(entries: dict, config: str, split: str) -> int:
     """Rows ``load_dataset(folder, config)`` gives for ``split``: the config's own and, for a spoof config
-    with rows in the split, the split's bona fide rows."""
+    with rows in the split and no bona fide rows of its own, the split's bona fide rows."""
     own = _own_rows(entries, config, split)
-    if config == BONAFIDE_CONFIG or not own:
+    if config == BONAFIDE_CONFIG or not own or entries[config].get("own_bonafide"):
         return own
     return own + _own_rows(entries, BONAFIDE_CONFIG, split)
 
@@ -168,8 +169,8 @@ def _exclusions(report: BuildReport) -> str:
     shared = report["imported"]["shared_speakers"]
     if shared:
         lines.append(
-            f"**The splits share {len(shared)} speaker(s)** ({', '.join(list(shared)[:20])}): imported with "
-            "`--allow-shared-speakers`, so validation and test are not speaker-disjoint from train."
+            f"**The splits share {len(shared)} speaker(s)** ({', '.join(list(shared)[:20])}): validation and "
+            "test are not speaker-disjoint from train (the notes below say why the import kept them)."
         )
     else:
         lines.append("The splits share no speaker.")

@@ -154,3 +154,25 @@ def test_cards_that_link_nowhere_are_refused():
     with pytest.raises(CardLinkError, match="org/missing, which does not exist on the Hub"):
         check_card_links(card, lambda repo: False)
     check_card_links(card, lambda repo: repo == "org/missing")  # exists: accepted
+
+
+def test_the_training_data_licence_comes_from_the_dataset_report():
+    """A detector takes the licence of what it was trained on: an imported corpus's, a --source corpus's
+    bona fide licence with the codec weights', VCTK's with them when the report says nothing else."""
+    from codecfake_hf.cards import training_data
+
+    imported = {"imported": {"title": "CodecFake+ (Chen et al., 2025)", "kind": "codecfake-plus", "license": "mit",
+                             "license_name": "MIT", "license_link": "https://example.org"}}  # fmt: skip
+    data = training_data(["bigcodec"], imported)
+    assert data.license.license == "mit" and not data.vctk and "CodecFake+" in data.description
+    source = {"source": {"id": "/data/speech", "hub_id": None, "license": "CC BY-NC 4.0"}}
+    data = training_data(["E"], source)
+    assert data.license.license == "cc-by-nc-4.0" and [p.license for p in data.parts] == [
+        "cc-by-nc-4.0",
+        "mit",
+    ]
+    assert training_data(["E"], {"vctk": {}}).license.license == "cc-by-4.0"
+    assert training_data(["A07"]).license.license == "unknown"  # no codec A07 and no report: nothing to claim
+    card = detector_card(model_name="m", repo_id="org/m", train_config="bigcodec", eers={"bigcodec": 0.1},
+                         dataset_report=imported)  # fmt: skip
+    assert card.data.license == "mit" and "(speakers p227, p228)" not in card.text

@@ -30,6 +30,7 @@ __all__ = [
     "MODERN_SUBSETS",
     "PAPER_SUBSETS",
     "TAXONOMY_FIELDS",
+    "TAXONOMY_VALUES",
     "CodecNotImplementedError",
     "CodecSpec",
     "UnknownCodecError",
@@ -399,6 +400,14 @@ MODERN_SUBSETS: tuple[str, ...] = tuple(spec.id for spec in MODERN_CODECS)
 
 #: Taxonomy attributes of :class:`CodecSpec` that results can be grouped by.
 TAXONOMY_FIELDS: tuple[str, ...] = ("family", "quantizer", "auxiliary", "decoder_domain")
+#: The values of each taxonomy field but ``family`` (CodecFake+'s taxonomy, in this project's spelling):
+#: what a registered codec and a corpus's own codec may be labelled with. ``disentanglement`` has no
+#: registered codec; CodecFake+'s FACodec, TiCodec and SoCodec carry it.
+TAXONOMY_VALUES: dict[str, tuple[str, ...]] = {
+    "quantizer": ("MVQ", "SVQ", "SQ"),
+    "auxiliary": ("none", "semantic distillation", "disentanglement"),
+    "decoder_domain": ("time", "frequency"),
+}
 
 
 def get_spec(codec_id: str) -> CodecSpec:

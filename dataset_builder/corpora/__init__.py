@@ -12,8 +12,7 @@ One module per corpus (``release``, ``asvspoof2019``, ...) holds
 The import engine (:mod:`dataset_builder.corpus_import`) does the rest alike for every corpus: the
 parts shared out over the processes of ``accelerate launch`` (part ``i`` to process ``i mod world``), one
 fingerprinted parquet file per part, config and split written atomically, resume, the taxonomy
-columns, the report, mixtures and the card. A kind whose ``module`` is None is listed (``codecfake
-import --help``) and answers "not implemented yet".
+columns, the report, mixtures and the card.
 
 This module and the corpus modules import nothing heavy at the top: the command line builds its
 parser from their ``Options`` without loading ``datasets``.
@@ -37,9 +36,14 @@ from dataset_builder import DatasetBuildError
 #: The shard columns a corpus yields per row; the engine adds the taxonomy columns. ``audio`` is
 #: ``{"bytes", "path"}`` (the corpus's own bytes, unchanged), ``label`` 0 spoof / 1 bona fide, ``codec``
 #: the config the row belongs to, ``codec_name`` the corpus's own key for it, ``sampling_rate`` the rate
-#: (Hz) in the audio's header, ``text`` the transcript or "". Besides them, columns the engine reads and
-#: does not write: ``split`` (train / validation / test), ``seconds`` (the clip's length) and ``error``
-#: (None, or why the row's audio cannot be read: the row is then left out and listed in the report).
+#: (Hz) in the audio's header, ``text`` the transcript or "", ``speaker_id`` "" where the corpus names
+#: no speaker (such rows count as no speaker in the split checks). Besides them, columns the engine
+#: reads and does not write: ``split`` (train / validation / test), ``seconds`` (the clip's length) and
+#: ``error`` (None, or why the row's audio cannot be read: the row is then left out and listed in the
+#: report). A bona fide row (label 1) of a config other than ``bonafide`` is that config's own
+#: reference audio (CodecFake+'s CoSG systems come with the bona fide clips of their demo pages): it
+#: gets the bona fide taxonomy labels, and the config then loads its own folder alone, without the
+#: ``bonafide`` config's rows.
 ROW_COLUMNS = ("audio", "label", "speaker_id", "utterance_id", "codec", "codec_name", "sampling_rate", "text")
 #: How a config that is no registered codec and has no known taxonomy is labelled.
 UNKNOWN = "unknown"
@@ -84,11 +88,13 @@ class Listing:
 @dataclass
 class OpenedPart:
     """A part ready to read: ``batches`` yields ``{column: list}`` of :data:`ROW_COLUMNS` and ``split``,
-    ``seconds``, ``error`` (any number of rows each); ``input`` describes the input file read for the
-    report (``name``, ``bytes``, ``sha256``), None for a part that is no single file."""
+    ``seconds``, ``error`` (any number of rows each); ``input`` describes the input file(s) read for the
+    report (``name``, ``bytes``, ``sha256``; a list for several), None for a part that is no whole file.
+    The engine reads ``input`` once ``batches`` is exhausted, so a part that hashes an archive as it
+    streams it sets it at the end."""
 
     batches: Iterator[dict[str, list]]
-    input: dict | None = None
+    input: dict | list[dict] | None = None
 
 
 class ImportedCorpus(abc.ABC):
@@ -119,6 +125,10 @@ class ImportedCorpus(abc.ABC):
     publish_refusal: ClassVar[str | None] = None
 
     def __init__(self, source: str, options: Any) -> None:
+        """Check ``options`` (no file is read here: the card and ``push`` make a corpus again from
+        the report, :func:`corpus_from_report`). A corpus whose licence or refusal depends on its
+        options sets ``license``, ``license_name``, ``license_link`` and ``publish_refusal`` on the
+        instance."""
         self.source, self.options = source, options
 
     @abc.abstractmethod
@@ -196,11 +206,11 @@ class ImportSummary:
 @dataclass(frozen=True)
 class CorpusKind:
     """One row of the table of kinds: ``name`` (KIND), ``summary`` (the help line), ``module`` (the
-    corpus module; None: not implemented yet)."""
+    corpus module)."""
 
     name: str
     summary: str
-    module: str | None
+    module: str
 
 
 CORPUS_KINDS: dict[str, CorpusKind] = {
@@ -211,9 +221,22 @@ CORPUS_KINDS: dict[str, CorpusKind] = {
             "the CodecFake release of Wu et al. (2024): Hub id rogertseng/CodecFake or a local snapshot",
             "dataset_builder.corpora.release",
         ),
-        CorpusKind("codecfake-plus", "CodecFake+ (Chen et al.), CoRS and CoSG", None),
-        CorpusKind("xie", "Codecfake of Xie et al. (2024), Zenodo", None),
-        CorpusKind("cdd", "CodecDeepfakeDetection (CDD), Zenodo 17225924", None),
+        CorpusKind(
+            "codecfake-plus",
+            "CodecFake+ (Chen et al., 2025): the folder of the Hub's CoRS pieces, CoSG archive and label files",
+            "dataset_builder.corpora.codecfake_plus",
+        ),
+        CorpusKind(
+            "xie",
+            "Codecfake of Xie et al. (2024), CC BY-NC-ND: the folder of its Zenodo zips (train and dev joined) "
+            "or of their extraction; imported for local use, never pushed",
+            "dataset_builder.corpora.xie",
+        ),
+        CorpusKind(
+            "cdd",
+            "CodecDeepfakeDetection (CDD), Zenodo 17225924: its extracted folder (asvspoof5/, CoRS_*/, CoSG/)",
+            "dataset_builder.corpora.cdd",
+        ),
         CorpusKind(
             "asvspoof2019",
             "ASVspoof 2019 LA: the folder LA/ of LA.zip (protocols and FLAC)",
@@ -227,42 +250,51 @@ def corpus_module(kind: str) -> ModuleType:
     """The module of corpus ``kind`` (its ``Options`` and ``Corpus``).
 
     Raises:
-        DatasetBuildError: an unknown kind, or one not implemented yet.
+        DatasetBuildError: an unknown kind.
     """
     entry = CORPUS_KINDS.get(kind)
     if entry is None:
         raise DatasetBuildError(f"unknown corpus kind {kind!r}; kinds: {', '.join(CORPUS_KINDS)}")
-    if entry.module is None:
-        ready = ", ".join(name for name, item in CORPUS_KINDS.items() if item.module)
-        raise DatasetBuildError(
-            f"codecfake import {kind}: not implemented yet in this version of codecfake-hf "
-            f"({entry.summary}); importable now: {ready}"
-        )
     return importlib.import_module(entry.module)
 
 
 def corpus_class(kind: str) -> type[ImportedCorpus]:
-    """The :class:`ImportedCorpus` of ``kind`` (what the card and ``push`` read of an imported folder)."""
+    """The :class:`ImportedCorpus` of ``kind``."""
     return corpus_module(kind).Corpus
+
+
+def corpus_from_report(imported: Mapping[str, Any]) -> ImportedCorpus:
+    """The corpus an import was made of, from its report (``build_report.json``, key ``imported``):
+    its kind, source and options (fields a later version dropped are left out, new ones take their
+    defaults). What the card and ``push`` read of an imported folder."""
+    import dataclasses
+
+    module = corpus_module(imported["kind"])
+    recorded = imported.get("options") or {}
+    known = {item.name for item in dataclasses.fields(module.Options)}
+    options = module.Options(**{name: value for name, value in recorded.items() if name in known})
+    return module.Corpus(imported["id"], options)
 
 
 # --- Helpers for corpus modules -------------------------------------------------------------------
 
 
-def label_of(value: object, bonafide: str, spoof: str, where: str) -> int:
-    """1 for the corpus's bona fide spelling ``bonafide``, 0 for its spoof spelling ``spoof``; the string
-    decides, never an integer (corpora disagree on the polarity).
+def label_of(value: object, bonafide: str, spoof: str, where: str, also_spoof: Sequence[str] = ()) -> int:
+    """1 for the corpus's bona fide spelling ``bonafide``, 0 for its spoof spelling ``spoof`` (and for
+    the further spoof spellings ``also_spoof`` its facts document, such as CodecFake+'s ``spoofs``); the
+    string decides, never an integer (corpora disagree on the polarity).
 
     Raises:
         DatasetBuildError: any other value, naming it and ``where`` (file and row).
     """
     if value == bonafide:
         return 1
-    if value == spoof:
+    if value == spoof or value in also_spoof:
         return 0
+    others = "".join(f" or {spelling!r}" for spelling in also_spoof)
     raise DatasetBuildError(
-        f"{where}: label {value!r} is neither {bonafide!r} (bona fide) nor {spoof!r} (spoof); this corpus "
-        "uses exactly these two spellings, so the file is not the corpus or is damaged; nothing of it "
+        f"{where}: label {value!r} is neither {bonafide!r} (bona fide) nor {spoof!r}{others} (spoof); this "
+        "corpus uses exactly these spellings, so the file is not the corpus or is damaged; nothing of it "
         "was imported"
     )
 
@@ -296,3 +328,108 @@ def reserved_config(name: str) -> bool:
     from codecfake_hf.mixtures import ALL
 
     return name.lower() in {c.lower() for c in (*CODECS, *POOLED_CONFIGS, ALL)}
+
+
+class ListedSpeakers:
+    """The speaker split of a corpus read from one speaker list (the release, CodecFake+): the speakers
+    of ``--validation-speakers`` / ``--test-speakers`` (options of
+    :class:`~dataset_builder.source_options.SpeakerLists`) or, when neither is given, the corpus's own
+    ``validation`` and ``test`` speakers; every other speaker is train."""
+
+    def __init__(self, options: Any, validation: Sequence[str], test: Sequence[str]) -> None:
+        listed = options.validation_speakers or options.test_speakers
+        self.given = list(options.validation_speakers) + list(options.test_speakers)
+        self.validation = list(options.validation_speakers if listed else validation)
+        self.test = list(options.test_speakers if listed else test)
+        self.is_default = self.validation == list(validation) and self.test == list(test)
+        both = sorted(set(self.validation) & set(self.test))
+        if both:
+            raise DatasetBuildError(
+                f"speaker(s) {', '.join(both)} listed for validation and test; list each once"
+            )
+        self._split_of = dict.fromkeys(self.validation, "validation") | dict.fromkeys(self.test, "test")
+
+    def split(self, speaker: str) -> str:
+        """The split of ``speaker``'s rows."""
+        return self._split_of.get(speaker, "train")
+
+    def fingerprint(self) -> dict:
+        return {"validation": self.validation, "test": self.test}
+
+    def rule(self) -> dict:
+        """The report's split rule (:meth:`ImportedCorpus.split_rule`)."""
+        return {
+            "rule": "listed speakers",
+            "validation_speakers": sorted(self.validation),
+            "test_speakers": sorted(self.test),
+        }
+
+    def check(self, summary: ImportSummary, where: str) -> None:
+        """Speakers given with the options must have rows (a partial copy of a corpus may lack the
+        default validation and test speakers: those splits are then empty).
+
+        Raises:
+            DatasetBuildError: naming the speakers and the options.
+        """
+        seen = set().union(*summary.speakers.values())
+        missing = sorted(set(self.given) - seen)
+        if missing:
+            raise DatasetBuildError(
+                f"{where}: listed speaker(s) {', '.join(missing)} have no row; check --validation-speakers / "
+                "--test-speakers (the shards are kept: a rerun with the right speakers rewrites them)"
+            )
+
+
+def append_row(rows: dict[str, list], data: bytes, name: str, where: str, **values: object) -> None:
+    """Append to ``rows`` (:func:`empty_rows`) one row of audio ``data`` (kept as it is, ``name`` its
+    file name) with its rate and length read from the header (or, when the header cannot be read, the
+    ``error`` naming ``where``), and ``values``: ``label``, ``speaker_id``, ``utterance_id``, ``codec``,
+    ``codec_name``, ``split`` (``text`` is "")."""
+    try:
+        rate, seconds = audio_header(data)
+        error = None
+    except (RuntimeError, ValueError) as problem:
+        rate, seconds, error = 0, 0.0, f"{where}: audio unreadable ({' '.join(str(problem).split())})"
+    rows["audio"].append({"bytes": data, "path": name})
+    for column in ("label", "speaker_id", "utterance_id", "codec", "codec_name", "split"):
+        rows[column].append(values[column])
+    rows["text"].append("")
+    rows["sampling_rate"].append(rate)
+    rows["seconds"].append(seconds)
+    rows["error"].append(error)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``.
+
+    Raises:
+        DatasetBuildError: it cannot be read (one line naming it).
+    """
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DatasetBuildError(
+            f"{path}: cannot be read ({error.strerror}); nothing of it was imported"
+        ) from None
+
+
+def file_stamp(path: Path) -> list[int]:
+    """``[size, modification time (ns)]`` of ``path``: what says a file changed, in a part's identity."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def option_pattern(option: str, text: str, groups: Sequence[str] = ()) -> re.Pattern:
+    """The regular expression ``text`` of ``option``, which must have the named ``groups``.
+
+    Raises:
+        DatasetBuildError: not a regular expression, or a group missing (naming the option).
+    """
+    try:
+        pattern = re.compile(text)
+    except re.error as error:
+        raise DatasetBuildError(f"{option} {text!r}: not a regular expression ({error})") from None
+    missing = [group for group in groups if group not in pattern.groupindex]
+    if missing:
+        raise DatasetBuildError(f"{option} {text!r}: has no group (?P<{missing[0]}>...)")
+    return pattern

@@ -137,7 +137,11 @@ class Corpus(corpora.ImportedCorpus):
             "this copy's.",
             "The licence is stated as ODC-By 1.0 by the DataShare record; read its text before you publish a "
             "converted copy.",
-        ]
+        ] + (
+            ["Imported with `--allow-shared-speakers`: a speaker in two of train / dev / eval was kept."]
+            if self.options.allow_shared_speakers
+            else []
+        )
 
     def check(self, summary: corpora.ImportSummary) -> None:
         shared = summary.shared_speakers()
@@ -180,7 +184,7 @@ class Corpus(corpora.ImportedCorpus):
                 for index in range(count):
                     chunk = lines[index * size : (index + 1) * size]
                     rows = [[line.speaker_id, line.utterance_id, line.system, line.label] for line in chunk]
-                    stamps = [_stamp(audio / f"{line.utterance_id}.flac") for line in chunk]
+                    stamps = [corpora.file_stamp(audio / f"{line.utterance_id}.flac") for line in chunk]
                     parts.append(
                         corpora.InputPart(
                             f"{protocol} {config} {index + 1}/{count}",
@@ -208,32 +212,10 @@ class Corpus(corpora.ImportedCorpus):
             rows = corpora.empty_rows()
             for speaker_id, utterance_id, system, label in lines[start : start + ROW_GROUP_SIZE]:
                 path = folder / f"{utterance_id}.flac"
-                try:
-                    data = path.read_bytes()
-                except OSError as error:
-                    raise DatasetBuildError(
-                        f"{path}: cannot be read ({error.strerror}); nothing of it was imported"
-                    ) from None
-                try:
-                    rate, seconds = corpora.audio_header(data)
-                    error = None
-                except (RuntimeError, ValueError) as problem:
-                    rate, seconds, error = (
-                        0,
-                        0.0,
-                        f"{path}: audio unreadable ({' '.join(str(problem).split())})",
-                    )
-                rows["audio"].append({"bytes": data, "path": path.name})
-                rows["label"].append(label)
-                rows["speaker_id"].append(speaker_id)
-                rows["utterance_id"].append(utterance_id)
-                rows["codec"].append(config)
-                rows["codec_name"].append(system)
-                rows["sampling_rate"].append(rate)
-                rows["text"].append("")
-                rows["split"].append(split)
-                rows["seconds"].append(seconds)
-                rows["error"].append(error)
+                corpora.append_row(
+                    rows, corpora.read_bytes(path), path.name, str(path), label=label, speaker_id=speaker_id,
+                    utterance_id=utterance_id, codec=config, codec_name=system, split=split,
+                )  # fmt: skip
             yield rows
 
 
@@ -276,8 +258,3 @@ def _check_files(folder: Path, lines: list[_Line]) -> None:
             f"{folder}: {len(missing)} file(s) of the protocol missing, e.g. {missing[0]}.flac; extract "
             "LA.zip completely"
         )
-
-
-def _stamp(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +170,199 @@ def make_asvspoof2019_lookalike(
             lines.append(f"{speaker} {utterance} - {system} {key}")
         (la / PROTOCOL_DIR / protocol).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return la
+
+
+#: The CodecFake+ look-alike's codecs: one of every taxonomy label the authors use (Disent, SEM, FREQ,
+#: SVQ, SQ), the typo key xocdec_... among them.
+CODECFAKE_PLUS_CODECS = (
+    "DAC24",
+    "Encodec_24b24k",
+    "FACodec_encodec-decoder-v2_16k",
+    "SemantiCodec_0.35kbps_16k",
+    "bigcodec",
+    "spectralcodecs",
+    "xocdec_hubert_general_audio",
+)
+CODECFAKE_PLUS_SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "s5")
+#: CoSG systems of the look-alike and their QUA AUX DEC, and spoof / bona fide clips of each.
+COSG_SYSTEMS = {
+    "MASKGCT": ("MVQ", "SEM", "TIME"),
+    "SIMPLESPEECH1": ("SQ", "Trad", "TIME"),
+    "TI1G1R": ("SVQ", "Disent", "TIME"),
+}
+COSG_CLIPS = (3, 2)
+
+
+def _tar_xz(members: Sequence[tuple[str, bytes]]) -> bytes:
+    """A tar.xz holding ``members`` (path, bytes), in that order."""
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:xz") as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def make_codecfake_plus_lookalike(
+    root: str | os.PathLike,
+    codec_keys: Sequence[str] = CODECFAKE_PLUS_CODECS,
+    speakers: Sequence[str] = CODECFAKE_PLUS_SPEAKERS,
+    utterances_per_speaker: int = 2,
+    pieces: int = 4,
+    seconds: tuple[float, float] = (0.05, 0.12),
+    seed: int = 0,
+    new_codecs: Mapping[str, tuple[str, str, str]] | None = None,
+) -> Path:
+    """A CodecFake+ download under ``root`` (returned), shaped as on the Hub (``new_codecs``: more codec
+    keys, with their AUX DEC VQ, that the authors' metadata does not have): the CoRS tar.xz cut into
+    ``pieces`` files ``Codecfake_plus_CoRS.part<N>`` (members ``CodecFake+/all_data_16k/<stem>.wav``,
+    in name order), ``CoRS_labels.txt`` (``SPK UTT - AUX DEC VQ LABEL``, grouped by codec: not the
+    archive's order; one spoof line spelt ``spoofs``), ``CodecFake_plus_CoSG.tar.xz`` (members
+    ``CodecFake+/SLMdemos_16k/<Model>/<ClipID>.wav``) and ``CoSG_labels.txt``; 16 kHz WAV."""
+    from dataset_builder.corpora.codecfake_plus import CORS_CODECS
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    labels = {key: values[1:] for key, values in CORS_CODECS.items()} | dict(new_codecs or {})
+    members, lines = {}, []
+    for key in [None, *codec_keys, *(new_codecs or {})]:
+        for speaker in speakers:
+            for number in range(1, utterances_per_speaker + 1):
+                stem = f"{speaker}_{number:03d}" + (f"_{key}" if key else "")
+                members[f"CodecFake+/all_data_16k/{stem}.wav"] = _wav(rng, 16000, rng.uniform(*seconds))
+                taxonomy = "REAL REAL REAL bonafide" if key is None else " ".join(labels[key]) + " spoof"
+                lines.append(f"{speaker} {stem} - {taxonomy}")
+    lines[-1] = lines[-1].removesuffix("spoof") + "spoofs"  # the typo of the authors' metadata
+    archive = _tar_xz(sorted(members.items()))
+    bounds = np.linspace(0, len(archive), pieces + 1).astype(int)
+    for index in range(pieces):
+        (root / f"Codecfake_plus_CoRS.part{index}").write_bytes(archive[bounds[index] : bounds[index + 1]])
+    (root / "CoRS_labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    members, lines = [], []
+    spoofs, bonafide = COSG_CLIPS
+    for model, taxonomy in COSG_SYSTEMS.items():
+        for clip, label in [(f"gen_{n}", "spoof") for n in range(spoofs)] + [
+            (f"gt_{n}", "bonafide") for n in range(bonafide)
+        ]:
+            members.append(
+                (f"CodecFake+/SLMdemos_16k/{model}/{clip}.wav", _wav(rng, 16000, rng.uniform(*seconds)))
+            )
+            lines.append(f"{model} {clip} {' '.join(taxonomy)} {label}")
+    (root / "CodecFake_plus_CoSG.tar.xz").write_bytes(_tar_xz(members))
+    (root / "CoSG_labels.txt").write_text("\n".join(lines[::-1]) + "\n", encoding="utf-8")
+    return root
+
+
+#: The CDD look-alike's ASVspoof 5 speakers per split (``T_4850`` style ids) and CoSG systems.
+CDD_SPEAKERS = {"train": ("T_4850", "T_4851"), "validation": ("D_1024",), "test": ("E_2001", "E_2002")}
+CDD_COSG_SYSTEMS = ("F5TTS", "XTTS")
+
+
+def make_cdd_lookalike(
+    root: str | os.PathLike,
+    utterances_per_speaker: int = 2,
+    seconds: tuple[float, float] = (0.05, 0.12),
+    seed: int = 0,
+) -> Path:
+    """A CDD folder under ``root`` (returned): ``asvspoof5/flac_T|D|E/<T|D|E>_<10 digits>.flac``, the same
+    stems re-synthesised as ``CoRS_train|dev|test/<codec>/<stem>.wav`` (XCodec2 in test only),
+    ``CoSG/<system>/<train|dev|test>/<system>_<stem>.wav`` (one per bona fide utterance), and beside them
+    ``protocols/ASVspoof5.{train,dev.track_1,eval.track_1}.tsv`` (``SPEAKER FILE ...`` lines, as ASVspoof 5's);
+    16 kHz."""
+    from dataset_builder.corpora.cdd import BONAFIDE_FOLDERS, CDD_CODECS, CORS_FOLDERS, TEST_ONLY_CODECS
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    protocols = {"train": "ASVspoof5.train.tsv", "validation": "ASVspoof5.dev.track_1.tsv",
+                 "test": "ASVspoof5.eval.track_1.tsv"}  # fmt: skip
+    (root / "protocols").mkdir(parents=True, exist_ok=True)
+    number = 0
+    for split, folder in BONAFIDE_FOLDERS.items():
+        letter = folder[-1]
+        lines = []
+        for speaker in CDD_SPEAKERS[split]:
+            for _ in range(utterances_per_speaker):
+                number += 1
+                stem = f"{letter}_{number:010d}"
+                lines.append(f"{speaker} {stem} F - - - - - bonafide -")
+                targets = [(root / folder, f"{stem}.flac", "FLAC")]
+                targets += [
+                    (root / CORS_FOLDERS[split] / codec, f"{stem}.wav", "PCM_16")
+                    for codec in CDD_CODECS
+                    if split == "test" or codec not in TEST_ONLY_CODECS
+                ]
+                targets += [
+                    (
+                        root / "CoSG" / system / {"validation": "dev"}.get(split, split),
+                        f"{system}_{stem}.wav",
+                        "PCM_16",
+                    )
+                    for system in CDD_COSG_SYSTEMS
+                ]
+                for target, name, subtype in targets:
+                    target.mkdir(parents=True, exist_ok=True)
+                    (target / name).write_bytes(_wav(rng, 16000, rng.uniform(*seconds), subtype))
+        (root / "protocols" / protocols[split]).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+#: The Xie look-alike's real files per piece (VCTK, AISHELL3, AudioCaps-style audio events in A3): train and
+#: test share AISHELL3 speaker SSB0005 (the authors' split is not known to be speaker-disjoint).
+XIE_REALS = {
+    "train": ("p225_001", "p225_002", "p226_001", "SSB00050001"),
+    "dev": ("p227_001", "p227_002"),
+    **{condition: ("p228_001", "SSB00050002") for condition in ("C1", "C2", "C3", "C4", "C5", "C6", "C7")},
+    "A1": ("p228_001",),
+    "A2": ("p228_002",),
+    "A3": ("Y0a1B2c3D4e5",),
+}
+#: Fake prefixes per piece: train / dev fakes of several codecs; one per test condition.
+XIE_PREFIXES = {
+    "train": ("F01", "F02", "C3-1"),
+    "dev": ("F01", "F02"),
+    **{f"C{n}": (f"F0{n}",) for n in (1, 2, 4, 5, 6, 7)},
+    "C3": ("C3-1",),
+    **{f"A{n}": (f"L{n}",) for n in (1, 2, 3)},
+}
+
+
+def make_xie_lookalike(root: str | os.PathLike, zipped: bool = False, seed: int = 0) -> Path:
+    """Xie et al.'s Codecfake under ``root`` (returned): every piece's real files and a fake per real
+    and prefix (``<prefix>_<real>.wav``), label files ``<file> <real|fake> <codec>`` with real and fake
+    lines mixed. Extracted (``label/<piece>.txt``, ``train/``, ``dev/``, ``test/<condition>/``) or, with
+    ``zipped``, as downloads: ``train.zip`` and ``dev.zip`` (joined from their split zips; audio in
+    ``Codecfake/<piece>/`` and the label file inside) and ``C1.zip`` ... ``A3.zip`` (audio in ``<condition>/``,
+    label files in ``label/``); 16 kHz WAV."""
+    import zipfile
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    (root / "label").mkdir(parents=True, exist_ok=True)
+    for piece, reals in XIE_REALS.items():
+        entries = [(f"{real}.wav", "real", "-") for real in reals]
+        entries += [
+            (f"{prefix}_{real}.wav", "fake", prefix) for prefix in XIE_PREFIXES[piece] for real in reals
+        ]
+        order = rng.permutation(len(entries))
+        label = "".join(f"{entries[i][0]} {entries[i][1]} {entries[i][2]}\n" for i in order)
+        folder = piece if piece in ("train", "dev") else f"test/{piece}"
+        audio = {name: _wav(rng, 16000, rng.uniform(0.05, 0.12)) for name, _, _ in entries}
+        if not zipped:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            for name, data in audio.items():
+                (root / folder / name).write_bytes(data)
+            (root / "label" / f"{piece}.txt").write_text(label, encoding="utf-8")
+            continue
+        inner = f"Codecfake/{piece}" if piece in ("train", "dev") else piece
+        with zipfile.ZipFile(root / f"{piece}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in audio.items():
+                archive.writestr(f"{inner}/{name}", data)
+            if piece in ("train", "dev"):
+                archive.writestr(f"Codecfake/label/{piece}.txt", label)
+        if piece not in ("train", "dev"):
+            (root / "label" / f"{piece}.txt").write_text(label, encoding="utf-8")
+    return root

@@ -39,11 +39,13 @@ from dataset_builder.corpora import (
     ImportedCorpus,
     ImportSummary,
     InputPart,
+    ListedSpeakers,
     Listing,
     OpenedPart,
     audio_header,
     empty_rows,
     label_of,
+    option_pattern,
     reserved_config,
 )
 from dataset_builder.source_options import SpeakerLists
@@ -141,38 +143,18 @@ class Corpus(ImportedCorpus):
 
     def __init__(self, source: str, options: Options) -> None:
         super().__init__(source, options)
-        try:
-            self.pattern = re.compile(options.path_pattern)
-        except re.error as error:
-            raise DatasetBuildError(
-                f"--path-pattern {options.path_pattern!r}: not a regular expression ({error})"
-            ) from None
-        if "utterance_id" not in self.pattern.groupindex:
-            raise DatasetBuildError(
-                f"--path-pattern {options.path_pattern!r}: has no group (?P<utterance_id>...), which gives "
-                "the utterance id"
-            )
-        listed = options.validation_speakers or options.test_speakers
-        self.validation = list(options.validation_speakers if listed else VALIDATION_SPEAKERS)
-        self.test = list(options.test_speakers if listed else TEST_SPEAKERS)
-        both = sorted(set(self.validation) & set(self.test))
-        if both:
-            raise DatasetBuildError(
-                f"speaker(s) {', '.join(both)} listed for validation and test; list each once"
-            )
-        self.split_of = dict.fromkeys(self.validation, "validation") | dict.fromkeys(self.test, "test")
+        self.pattern = option_pattern("--path-pattern", options.path_pattern, ("utterance_id",))
+        self.speakers = ListedSpeakers(options, VALIDATION_SPEAKERS, TEST_SPEAKERS)
 
     def fingerprint(self) -> dict:
         return {
             "path_pattern": self.options.path_pattern,
             "bonafide_codec_name": self.options.bonafide_codec_name,
-            "validation": self.validation,
-            "test": self.test,
+            **self.speakers.fingerprint(),
         }
 
     def split_rule(self) -> dict:
-        validation, test = sorted(self.validation), sorted(self.test)
-        return {"rule": "listed speakers", "validation_speakers": validation, "test_speakers": test}
+        return self.speakers.rule()
 
     def taxonomy(self, config: str) -> dict[str, str]:
         from codecfake_hf.codecs.registry import CODECS
@@ -183,13 +165,10 @@ class Corpus(ImportedCorpus):
         return {"family": UNKNOWN, "quantizer": UNKNOWN, "auxiliary": UNKNOWN, "decoder_domain": UNKNOWN}
 
     def reference_counts(self) -> dict[str, int]:
-        return dict(PAPER_COUNTS) if self._default_split() else {}
-
-    def _default_split(self) -> bool:
-        return self.validation == list(VALIDATION_SPEAKERS) and self.test == list(TEST_SPEAKERS)
+        return dict(PAPER_COUNTS) if self.speakers.is_default else {}
 
     def notes(self) -> list[str]:
-        if self._default_split():
+        if self.speakers.is_default:
             split = "the speaker split of the release's training code (`data_utils.py`)"
         else:
             split = "the speakers given (`--validation-speakers`, `--test-speakers`)"
@@ -208,15 +187,7 @@ class Corpus(ImportedCorpus):
     def check(self, summary: ImportSummary) -> None:
         """Speakers given with --validation-speakers / --test-speakers must have rows (a partial snapshot
         may lack the release's own validation and test speakers: those splits are then empty)."""
-        seen = set().union(*summary.speakers.values())
-        listed = self.options.validation_speakers + self.options.test_speakers
-        missing = sorted(set(listed) - seen)
-        if missing:
-            raise DatasetBuildError(
-                f"{self.source}: listed speaker(s) {', '.join(missing)} have no row in the release; check "
-                "--validation-speakers / --test-speakers (the shards are kept: a rerun with the right "
-                "speakers rewrites them)"
-            )
+        self.speakers.check(summary, self.source)
 
     # --- listing --------------------------------------------------------------------------------
 
@@ -387,7 +358,7 @@ class Corpus(ImportedCorpus):
             rows["codec_name"].append(codec_name)
             rows["sampling_rate"].append(rate)
             rows["text"].append("")
-            rows["split"].append(self.split_of.get(speaker, "train"))
+            rows["split"].append(self.speakers.split(speaker))
             rows["seconds"].append(seconds)
             rows["error"].append(error)
         return rows | {"audio": audio}  # the input's arrow array: the bytes as they are

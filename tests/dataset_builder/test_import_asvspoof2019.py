@@ -186,3 +186,43 @@ def test_evaluate_all_scores_every_attack_of_an_imported_folder(imported, tiny_a
     assert code == 0
     summary = pd.read_csv(tmp_path / "eer.csv", index_col=0)
     assert list(summary.index) == ATTACKS[6:]  # A07..A19: the attacks with test rows, not the mixture "all"
+
+
+def test_a_detector_trained_on_an_attack_config_gets_the_corpus_licence_on_its_card(
+    imported, tmp_path, monkeypatch
+):
+    """train.py --subset A01 (no codec of the registry) trains, and push-model writes its card with ASVspoof
+    2019's licence (ODC-By), not VCTK's, without looking up a codec A01."""
+    from huggingface_hub import ModelCard
+
+    from codecfake_hf import cards
+    from codecfake_hf.training import TrainingConfig, train
+
+    best = train(
+        TrainingConfig(
+            subset="A01", dataset=str(imported), model="tiny", epochs=1, batch_size=4, num_workers=0,
+            log_with=["none"], output_dir=str(tmp_path / "run"),
+        )
+    )  # fmt: skip
+    uploaded = []
+    api = type("Api", (), {"repo_exists": lambda self, repo, repo_type=None: repo == "org/asvspoof2019"})()
+    monkeypatch.setattr(cards, "hub_api_for_push", lambda repo, kind: api)
+    monkeypatch.setattr(cards, "create_repo", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        cards, "upload_folder", lambda api, folder, repo, kind: uploaded.append(folder) or repo
+    )
+    argv = [
+        "push-model",
+        str(best),
+        "--repo",
+        "org/aasist-a01",
+        "--dataset-id",
+        "org/asvspoof2019",
+        "--write-card",
+    ]
+    assert main(argv) == 0 and uploaded == [best]
+    card = ModelCard.load(best / "README.md")
+    assert card.data.license == "odc-by"
+    assert "the **A01** config of ASVspoof 2019 LA, copied by `codecfake import asvspoof2019`" in card.text
+    assert "ODC-By 1.0 (Edinburgh DataShare) (<https://datashare.ed.ac.uk/handle/10283/3336>)" in card.text
+    assert "VCTK" not in card.text.split("## Licence")[1].split("## Citation")[0]

@@ -114,3 +114,16 @@ def test_push_asks_the_corpus_whether_a_converted_copy_may_be_published(snapshot
     ):
         push_to_hub(out, "org/codecfake")
     assert json.loads((out / "build_report.json").read_text())["imported"]["kind"] == "release"
+
+
+def test_the_taxonomy_vocabulary_holds_every_registered_label_and_disentanglement():
+    """Imported codecs are labelled in the registry's vocabulary, which also has CodecFake+'s
+    disentanglement (no registered codec carries it), so mixtures can select it."""
+    from codecfake_hf.codecs.registry import CODECS, TAXONOMY_VALUES
+
+    for spec in CODECS.values():
+        assert all(getattr(spec, field) in values for field, values in TAXONOMY_VALUES.items())
+    mixture = parse_mixture("no-disent=all-auxiliary:disentanglement")
+    labels = {"ticodec_1g1r": {"family": "TiCodec", "quantizer": "SVQ", "auxiliary": "disentanglement",
+                               "decoder_domain": "time"}, "E": taxonomy_values("E")}  # fmt: skip
+    assert mixture.resolve(["bonafide", *labels], labels) == (["E"], ["ticodec_1g1r"])
