@@ -93,7 +93,7 @@ def _detect(args: argparse.Namespace) -> int:
     results = detector.detect_files(args.files)
     calibrated = detector.calibration is not None
     if args.json:
-        print(json.dumps([result.to_dict() for result in results], indent=2))
+        print(json.dumps([result.to_dict(windows=args.windows) for result in results], indent=2))
     else:
         if calibrated:  # the posterior's prior in its column name; the label is the operating point's
             rows = [("file", "score", "llr", f"p_bonafide(p_spoof={args.prior_spoof:g})", "label", "windows")]
@@ -142,6 +142,11 @@ def _add_detect_command(commands) -> None:
     detect.add_argument("files", nargs="+", help="audio files (any sample rate, length and channel count)")
     detect.add_argument("--model", required=True, help="a converted / trained AASIST model folder")
     detect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    detect.add_argument(
+        "--windows",
+        action="store_true",
+        help="with --json: each file's windows too (window_starts in s, window_scores, window_probabilities)",
+    )
     detect.add_argument(
         "--mode",
         choices=["first", "full"],

@@ -72,6 +72,20 @@ def calibrated_verdict(
     return llr, posterior, llr > calibration["threshold"]
 
 
+def operating_point(calibration: dict | None, prior_spoof: float = DEFAULT_PRIOR_SPOOF) -> float:
+    """The bona fide probability at which a two-label detector's verdict changes, at ``prior_spoof``.
+
+    Calibrated (``calibration``: the ``config.calibration`` dict): the posterior of the stored
+    operating point, the logistic of ``threshold + ln((1 - p) / p)`` (:func:`calibrated_verdict` of the
+    raw score that lies on the threshold); above it the verdict is bona fide. Uncalibrated (None): 1/2,
+    where the arg-max of two softmax probabilities changes.
+    """
+    if not calibration:
+        return 0.5
+    on_threshold = (calibration["threshold"] - calibration["offset"]) / calibration["scale"]
+    return calibrated_verdict(on_threshold, calibration, prior_spoof)[1]
+
+
 def read_audio(source: str | bytes) -> tuple[np.ndarray, int]:
     """Decode a file path or in-memory file with soundfile: ``(mono float32 [T], rate_hz)``;
     channels (soundfile's ``[T, C]``) are averaged.
