@@ -165,6 +165,110 @@ def _file_name(path: str) -> str:
     return os.path.basename(path)
 
 
+def show_results(backends: Sequence, state: tuple | None, prior_spoof: float) -> str:
+    """The cards of a scored recording (``state``: ``(mode, [(file name, scored), ...])``, one per
+    backend) at ``prior_spoof``; nothing is scored."""
+    if not state:
+        return ""
+    mode, scored = state
+    cards = []
+    for backend, (file_name, item) in zip(backends, scored):
+        try:
+            result = backend.result(item, prior_spoof, file_name)
+        except Exception as error:  # noqa: BLE001 - shown as a message, never a traceback
+            result = {"error": _one_line(error)}
+        command = backend.command(file_name, mode, prior_spoof)
+        cards.append(render_result(backend.name, result, backend.calibrated, command))
+    return f'<div class="cf-results">{"".join(cards)}</div>'
+
+
+def detect_recording(
+    backends: Sequence, path: str | None, mode: str, prior_spoof: float
+) -> tuple[str, tuple | None]:
+    """Score one recording with every backend: the cards and the state :func:`show_results` re-reads.
+    Whatever goes wrong (no file, a folder, unreadable audio) is a message in the page."""
+    if not path:
+        return _message("Upload or record a recording first."), None
+    if os.path.isdir(path):
+        return _message(f"{_file_name(path)}: is a folder, not an audio file; upload the files in it."), None
+    scored = []
+    for backend in backends:
+        try:
+            scored.append((_file_name(path), backend.score(path, mode)))
+        except Exception as error:  # noqa: BLE001
+            return _message(_one_line(error).replace(path, _file_name(path))), None
+    return show_results(backends, (mode, scored), prior_spoof), (mode, scored)
+
+
+def detect_compressed(
+    backends: Sequence, path: str | None, mode: str, prior_spoof: float, chosen: Sequence[str]
+) -> str:
+    """A table of the recording and its compressed versions (``chosen`` conditions), every backend."""
+    if not path or not chosen:
+        return _message("Upload a recording and choose at least one condition.")
+    rows = []
+    for backend in backends:
+        usable = [condition for condition in chosen if condition in backend.conditions]
+        try:
+            scored = [("original", backend.score(path, mode)), *backend.score_conditions(path, mode, usable)]
+            rows += [
+                (backend.name, condition, backend.result(item, prior_spoof, _file_name(path)))
+                for condition, item in scored
+            ]
+        except Exception as error:  # noqa: BLE001
+            return _message(_one_line(error).replace(path, _file_name(path)))
+    cells = "".join(
+        f'<tr class="cf-condition" data-model="{html.escape(model)}" data-condition="{html.escape(condition)}">'
+        f"<td>{html.escape(model)}</td><td>{html.escape(condition)}</td>"
+        + (
+            f'<td colspan="2" class="cf-error">{html.escape(result["error"])}</td>'
+            if result.get("error")
+            else f"<td>{html.escape(str(result['label']))}</td>"
+            f'<td data-value="{result["probability"]!r}">{format_probability(result["probability"])}</td>'
+        )
+        + "</tr>"
+        for model, condition, result in rows
+    )
+    return (
+        '<table class="cf-conditions"><tr><th>model</th><th>condition</th><th>verdict</th>'
+        f"<th>probability</th></tr>{cells}</table>"
+    )
+
+
+def detect_files(
+    backends: Sequence, paths: Sequence[str] | None, mode: str, prior_spoof: float
+) -> tuple[list, str | None]:
+    """The batch tab: a row per backend and file (:data:`TABLE_COLUMNS`) and the same rows as a CSV file."""
+    if not paths:
+        return [], None
+    rows = []
+    for backend in backends:
+        try:
+            scored = backend.score_files(paths, mode)
+        except Exception as error:  # noqa: BLE001
+            rows += [
+                [backend.name, _file_name(p), "", None, None, None, None, None, _one_line(error)]
+                for p in paths
+            ]
+            continue
+        for path, item in zip(paths, scored):
+            r = backend.result(item, prior_spoof, _file_name(path))
+            rows.append(
+                [backend.name, _file_name(path), r.get("label") or "", r.get("probability"), r.get("score"),
+                 r.get("llr"), r.get("prior_spoof"), r.get("num_windows"), r.get("error") or ""]
+            )  # fmt: skip
+    table = os.path.join(tempfile.mkdtemp(prefix="codecfake_app_"), "detections.csv")
+    with open(table, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TABLE_COLUMNS)
+        writer.writerows(rows)
+    return rows, table
+
+
+#: The conditions ticked at first: one each of MP3, Opus and the telephone band.
+DEFAULT_CONDITIONS = ("mp3-32", "opus-16", "tel-8k")
+
+
 def build_page(
     backends: Sequence,
     *,
@@ -184,99 +288,19 @@ def build_page(
     calibrated = any(backend.calibrated for backend in backends)
     conditions = list(dict.fromkeys(c for backend in backends for c in backend.conditions))
 
-    def show(state: tuple | None, prior_spoof: float) -> str:
-        if not state:
-            return ""
-        mode, scored = state
-        cards = []
-        for backend, (file_name, item) in zip(backends, scored):
-            try:
-                result = backend.result(item, prior_spoof, file_name)
-            except Exception as error:  # noqa: BLE001 - shown as a message, never a traceback
-                result = {"error": _one_line(error)}
-            cards.append(
-                render_result(
-                    backend.name, result, backend.calibrated, backend.command(file_name, mode, prior_spoof)
-                )
-            )
-        return f'<div class="cf-results">{"".join(cards)}</div>'
-
     def detect(upload: str | None, recorded: str | None, mode: str, prior_spoof: float):
-        path = upload or recorded
-        if not path:
-            return _message("Upload or record a recording first."), None
-        if os.path.isdir(path):
-            return _message(
-                f"{_file_name(path)}: is a folder, not an audio file; upload the files in it."
-            ), None
-        scored = []
-        for backend in backends:
-            try:
-                scored.append((_file_name(path), backend.score(path, mode)))
-            except Exception as error:  # noqa: BLE001
-                return _message(_one_line(error).replace(path, _file_name(path))), None
-        return show((mode, scored), prior_spoof), (mode, scored)
+        return detect_recording(backends, upload or recorded, mode, prior_spoof)
+
+    def show(state: tuple | None, prior_spoof: float) -> str:
+        return show_results(backends, state, prior_spoof)
 
     def compress(
         upload: str | None, recorded: str | None, mode: str, prior_spoof: float, chosen: list[str]
     ) -> str:
-        path = upload or recorded
-        if not path or not chosen:
-            return _message("Upload a recording and choose at least one condition.")
-        rows = []
-        for backend in backends:
-            usable = [condition for condition in chosen if condition in backend.conditions]
-            try:
-                scored = [("original", backend.score(path, mode))]
-                scored += backend.score_conditions(path, mode, usable)
-            except Exception as error:  # noqa: BLE001
-                return _message(_one_line(error).replace(path, _file_name(path)))
-            for condition, item in scored:
-                result = backend.result(item, prior_spoof, _file_name(path))
-                rows.append((backend.name, condition, result))
-        cells = "".join(
-            f'<tr class="cf-condition" data-model="{html.escape(model)}" data-condition="{html.escape(condition)}">'
-            f"<td>{html.escape(model)}</td><td>{html.escape(condition)}</td>"
-            + (
-                f'<td colspan="2" class="cf-error">{html.escape(result["error"])}</td>'
-                if result.get("error")
-                else f"<td>{html.escape(str(result['label']))}</td>"
-                f'<td data-value="{result["probability"]!r}">{format_probability(result["probability"])}</td>'
-            )
-            + "</tr>"
-            for model, condition, result in rows
-        )
-        return (
-            '<table class="cf-conditions"><tr><th>model</th><th>condition</th><th>verdict</th>'
-            f"<th>probability</th></tr>{cells}</table>"
-        )
+        return detect_compressed(backends, upload or recorded, mode, prior_spoof, chosen)
 
     def detect_many(paths: list[str] | None, mode: str, prior_spoof: float):
-        if not paths:
-            return [], None
-        rows = []
-        for backend in backends:
-            try:
-                scored = backend.score_files(paths, mode)
-            except Exception as error:  # noqa: BLE001
-                rows += [
-                    [backend.name, _file_name(p), "", None, None, None, None, None, _one_line(error)]
-                    for p in paths
-                ]
-                continue
-            for path, item in zip(paths, scored):
-                r = backend.result(item, prior_spoof, _file_name(path))
-                rows.append(
-                    [backend.name, _file_name(path), r.get("label") or "", r.get("probability"), r.get("score"),
-                     r.get("llr"), r.get("prior_spoof"), r.get("num_windows"), r.get("error") or ""]
-                )  # fmt: skip
-        folder = tempfile.mkdtemp(prefix="codecfake_app_")
-        table = os.path.join(folder, "detections.csv")
-        with open(table, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(TABLE_COLUMNS)
-            writer.writerows(rows)
-        return rows, table
+        return detect_files(backends, paths, mode, prior_spoof)
 
     with gr.Blocks(title=title, analytics_enabled=False) as page:
         gr.Markdown(f"# {title}\n\n{description}")
@@ -303,7 +327,9 @@ def build_page(
             results = gr.HTML(elem_id="cf-results")
             scored = gr.State(None)
             if examples:
-                gr.Examples([[example] for example in examples], inputs=[upload], label="Examples (synthetic)")
+                gr.Examples(
+                    [[example] for example in examples], inputs=[upload], label="Examples (synthetic)"
+                )
             button.click(
                 detect,
                 [upload, microphone, mode, prior],
@@ -311,15 +337,23 @@ def build_page(
                 concurrency_limit=concurrency_limit,
                 api_name="detect",
             )
-            prior.release(show, [scored, prior], [results], concurrency_limit=None, api_name=False)
+            prior.change(
+                show,
+                [scored, prior],
+                [results],
+                concurrency_limit=None,
+                api_name=False,
+                trigger_mode="always_last",
+            )
             if conditions:
                 with gr.Accordion("What if it were compressed?", open=False):
                     gr.Markdown(
                         "The same recording through ordinary channels (`codecfake robustness` conditions: MP3 and "
                         "Opus through ffmpeg, the 8 kHz telephone band), each scored beside the original."
                     )
+                    ticked = [condition for condition in DEFAULT_CONDITIONS if condition in conditions]
                     chosen = gr.CheckboxGroup(
-                        conditions, value=conditions[:3], label="Conditions", elem_id="cf-chosen"
+                        conditions, value=ticked or conditions[:1], label="Conditions", elem_id="cf-chosen"
                     )
                     compress_button = gr.Button("Score compressed versions", elem_id="cf-compress")
                     compressed = gr.HTML(elem_id="cf-compressed")
