@@ -97,11 +97,12 @@ def _timeline(result: dict) -> str:
             f'x2="{width - 8}" y2="{level:.1f}" stroke="#f59e0b" stroke-dasharray="6 4"/>'
             f'<text x="{left + 4}" y="{level - 3:.1f}" font-size="10" fill="#b45309">operating point</text>'
         )
+    radius = 4 if len(starts) <= 60 else 2
     for start, p, a, b in zip(starts, probabilities, x, y):
         colour = "#15803d" if threshold is None or p > threshold else "#b91c1c"
         parts.append(
             f'<circle class="cf-window" data-start="{start!r}" data-probability="{p!r}" cx="{a:.1f}" '
-            f'cy="{b:.1f}" r="4" fill="{colour}"><title>{start:.2f} s: {format_probability(p)}</title></circle>'
+            f'cy="{b:.1f}" r="{radius}" fill="{colour}"><title>{start:.2f} s: {format_probability(p)}</title></circle>'
         )
     return "".join(parts) + "</svg>"
 
@@ -262,7 +263,8 @@ def detect_files(
         writer = csv.writer(handle)
         writer.writerow(TABLE_COLUMNS)
         writer.writerows(rows)
-    return rows, table
+    shown = [[f"{cell:.4f}" if isinstance(cell, float) else cell for cell in row] for row in rows]
+    return shown, table
 
 
 #: The conditions ticked at first: one each of MP3, Opus and the telephone band.

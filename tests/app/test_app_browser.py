@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import sys
 import threading
 
@@ -23,14 +24,18 @@ from .conftest import detect_json, free_port, server_env, serving
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+#: How the page names the two detectors: the paths given to `codecfake app --model` (relative to its folder).
+SHOWN = {"tiny": "models/aasist-tiny", "tiny-calibrated": "models/aasist-tiny-calibrated"}
+
+
 @pytest.fixture(scope="module")
 def app_url(detectors, tmp_path_factory):
     folder = tmp_path_factory.mktemp("app")
+    for key, name in SHOWN.items():
+        shutil.copytree(detectors[key], folder / name)
     port = free_port()
-    command = [
-        sys.executable, "-m", "codecfake_hf.cli", "app", "--model", str(detectors["tiny"]),
-        "--model", str(detectors["tiny-calibrated"]), "--port", str(port),
-    ]  # fmt: skip
+    models = [option for name in SHOWN.values() for option in ("--model", name)]
+    command = [sys.executable, "-m", "codecfake_hf.cli", "app", *models, "--port", str(port)]
     with serving(command, server_env(), folder, port) as url:
         yield url
 
@@ -53,16 +58,16 @@ def test_a_recording_gets_the_verdict_and_probability_of_detect_json(
     context = browser.new_context(viewport={"width": 1100, "height": 1000})
     page = open_page(context, app_url)
     detect(page, recordings["speech-4s.wav"], mode="first")
-    for folder in detectors.values():
+    for key, folder in detectors.items():
         expected = detect_json(folder, recordings["speech-4s.wav"], "--mode", "first")
-        shown = card(page, str(folder))
+        shown = card(page, SHOWN[key])
         check_card(shown, expected)
         assert shown["window_starts"] == []  # one window: no timeline
         assert shown["json"] == [
             {**{k: v for k, v in expected.items() if not k.startswith("window_")}, "path": "speech-4s.wav"}
         ]
         assert shown["command"].startswith("codecfake detect speech-4s.wav --model ")
-    assert card(page, str(detectors["tiny"]))["operating_point"] is None
+    assert card(page, SHOWN["tiny"])["operating_point"] is None
     context.close()
 
 
@@ -70,7 +75,7 @@ def test_the_prior_slider_rereads_the_calibrated_posterior(app_url, browser, det
     context = browser.new_context()
     page = open_page(context, app_url)
     detect(page, recordings["speech-6s.ogg"])
-    model = str(detectors["tiny-calibrated"])
+    model = SHOWN["tiny-calibrated"]
     before = card(page, model)
     number = page.locator("#cf-prior input[type=number]")
     number.fill("0.05")
@@ -91,7 +96,7 @@ def test_the_prior_slider_rereads_the_calibrated_posterior(app_url, browser, det
     assert after["probability"] != before["probability"] and after["llr"] == before["llr"]
     assert after["command"].endswith("--prior-spoof 0.05")
     check_card(
-        card(page, str(detectors["tiny"])),
+        card(page, SHOWN["tiny"]),
         detect_json(detectors["tiny"], recordings["speech-6s.ogg"], "--mode", "full"),
     )
     context.close()
@@ -103,12 +108,12 @@ def test_a_two_minute_recording_gets_one_timeline_point_per_window(
     context = browser.new_context(viewport={"width": 1100, "height": 1100})
     page = open_page(context, app_url)
     detect(page, recordings["talk-2min.flac"])
-    for folder in detectors.values():
+    for key, folder in detectors.items():
         expected = detect_json(folder, recordings["talk-2min.flac"], "--mode", "full")
-        shown = card(page, str(folder))
+        shown = card(page, SHOWN[key])
         assert expected["num_windows"] == 240 and len(shown["window_starts"]) == 240  # 0.5 s windows
         check_card(shown, expected)
-    assert card(page, str(detectors["tiny-calibrated"]))["operating_point"] is not None
+    assert card(page, SHOWN["tiny-calibrated"])["operating_point"] is not None
     screenshot(page, screenshots, "app-one-recording.png", "#cf-results")
     context.close()
 
@@ -141,8 +146,8 @@ def test_two_browsers_at_once(app_url, browser, detectors, recordings):
         page.click("#cf-detect")
     for page, path in zip(pages, files):
         page.wait_for_selector("#cf-results .cf-result", timeout=90_000)
-        for folder in detectors.values():
-            check_card(card(page, str(folder)), detect_json(folder, path, "--mode", "full"))
+        for key, folder in detectors.items():
+            check_card(card(page, SHOWN[key]), detect_json(folder, path, "--mode", "full"))
     for context in contexts:
         context.close()
 
@@ -159,13 +164,14 @@ def test_many_files_give_a_table_and_a_csv(app_url, browser, detectors, recordin
         page.locator("#cf-csv a").first.click()
     rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
     assert [(row["model"], row["file"]) for row in rows] == [
-        (str(folder), path.name) for folder in detectors.values() for path in files
+        (name, path.name) for name in SHOWN.values() for path in files
     ]
+    folders = {SHOWN[key]: folder for key, folder in detectors.items()}
     for row in rows:
         if row["file"] == "notes.txt":
             assert "cannot decode audio" in row["error"] and not row["p_bonafide"]
             continue
-        expected = detect_json(row["model"], recordings[row["file"]], "--mode", "full")
+        expected = detect_json(folders[row["model"]], recordings[row["file"]], "--mode", "full")
         assert float(row["p_bonafide"]) == pytest.approx(expected["probability"], abs=1e-6)
         assert row["label"] == expected["label"] and int(row["num_windows"]) == expected["num_windows"]
     table = page.locator("#cf-table").inner_text()
@@ -191,11 +197,11 @@ def test_what_if_it_were_compressed(app_url, browser, detectors, recordings, tmp
     assert {condition for _, condition in shown} == {"original", "mp3-32", "opus-16", "tel-8k"}
     waveform, rate = load_audio(recordings["speech-4s.wav"])
     write_audio(tmp_path / "tel.flac", apply_condition(waveform, rate, "tel-8k"), rate)
-    for folder in detectors.values():
+    for key, folder in detectors.items():
         expected = detect_json(folder, tmp_path / "tel.flac", "--mode", "full")
-        assert shown[(str(folder), "tel-8k")] == pytest.approx(expected["probability"], abs=1e-6)
+        assert shown[(SHOWN[key], "tel-8k")] == pytest.approx(expected["probability"], abs=1e-6)
         original = detect_json(folder, recordings["speech-4s.wav"], "--mode", "full")
-        assert shown[(str(folder), "original")] == pytest.approx(original["probability"], abs=1e-6)
+        assert shown[(SHOWN[key], "original")] == pytest.approx(original["probability"], abs=1e-6)
     context.close()
 
 
