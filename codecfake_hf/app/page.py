@@ -71,8 +71,9 @@ def format_probability(probability: float) -> str:
     return f"p(bonafide) = {probability:.4f}"
 
 
-def _timeline(result: dict) -> str:
-    """An SVG of the windows' bona fide probabilities over time, the operating point dashed."""
+def _timeline(result: dict, calibrated: bool) -> str:
+    """An SVG of the windows' bona fide probabilities over time, the operating point (calibrated) or the
+    arg-max boundary (uncalibrated) dashed."""
     width, height, left, bottom, top = 640, 170, 40, 24, 8
     starts, probabilities = result["window_starts"], result["window_probabilities"]
     half = result["window_seconds"] / 2
@@ -91,11 +92,12 @@ def _timeline(result: dict) -> str:
         f'<polyline fill="none" stroke="#2563eb" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))}"/>',
     ]
     if threshold is not None:
+        boundary = "operating point" if calibrated else "arg-max boundary"
         level = top + (height - top - bottom) * (1 - threshold)
         parts.append(
             f'<line class="cf-operating-point" data-probability="{threshold!r}" x1="{left}" y1="{level:.1f}" '
             f'x2="{width - 8}" y2="{level:.1f}" stroke="#f59e0b" stroke-dasharray="6 4"/>'
-            f'<text x="{left + 4}" y="{level - 3:.1f}" font-size="10" fill="#b45309">operating point</text>'
+            f'<text x="{left + 4}" y="{level - 3:.1f}" font-size="10" fill="#b45309">{boundary}</text>'
         )
     radius = 4 if len(starts) <= 60 else 2
     for start, p, a, b in zip(starts, probabilities, x, y):
@@ -133,7 +135,7 @@ def render_result(model: str, result: dict, calibrated: bool, command: str) -> s
         )
         lines.append(
             f'<div class="cf-note cf-uncalibrated">{score}Uncalibrated: this detector stores no calibration, so '
-            "there is no LLR or operating point; the probability is the softmax, the verdict the arg-max, and "
+            "there is no LLR and no stored operating point; the probability is the softmax, the verdict the arg-max, and "
             "the prior slider does not apply. <code>codecfake calibrate</code> adds one.</div>"
         )
     windows = result["num_windows"]
@@ -142,7 +144,7 @@ def render_result(model: str, result: dict, calibrated: bool, command: str) -> s
         f"{result['window_seconds']:.2f} s scored</div>"
     )
     if windows > 1:
-        lines.append(_timeline(result))
+        lines.append(_timeline(result, calibrated))
     lines.append(
         f'<details><summary>same numbers without this page</summary><code class="cf-command">'
         f'{html.escape(command)}</code><pre class="cf-json">{html.escape(result["json"])}</pre></details></div>'

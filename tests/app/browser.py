@@ -31,6 +31,20 @@ def detect(page, path: Path, mode: str = "full") -> None:
     page.wait_for_selector("#cf-results .cf-result, #cf-results .cf-error", timeout=RESULT_TIMEOUT)
 
 
+def detect_together(browser, url: str, paths: list[Path]) -> tuple[list, list]:
+    """One browser context (one user) per file: each uploads its file, then all press Detect at once;
+    returns the pages, once each shows its results, and the contexts (to close)."""
+    contexts = [browser.new_context() for _ in paths]
+    pages = [open_page(context, url) for context in contexts]
+    for page, path in zip(pages, paths):
+        upload(page, "#cf-upload", [path])
+    for page in pages:
+        page.click("#cf-detect")
+    for page in pages:
+        page.wait_for_selector("#cf-results .cf-result", timeout=RESULT_TIMEOUT)
+    return pages, contexts
+
+
 def card(page, model: str) -> dict:
     """What one detector's card shows: verdict, the probability as written and its full value, the LLR,
     the timeline's points and operating point, the raw JSON, or the error."""

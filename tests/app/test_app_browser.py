@@ -18,7 +18,7 @@ import pytest
 from codecfake_hf.audio import load_audio, write_audio
 from codecfake_hf.robustness import apply_condition
 
-from .browser import card, detect, open_page, screenshot, upload
+from .browser import card, detect, detect_together, open_page, screenshot, upload
 from .conftest import detect_json, free_port, server_env, serving
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -114,7 +114,7 @@ def test_a_two_minute_recording_gets_one_timeline_point_per_window(
         assert expected["num_windows"] == 240 and len(shown["window_starts"]) == 240  # 0.5 s windows
         check_card(shown, expected)
     assert card(page, SHOWN["tiny-calibrated"])["operating_point"] is not None
-    screenshot(page, screenshots, "app-one-recording.png", "#cf-results")
+    screenshot(page, screenshots, "app-one-recording.png")
     context.close()
 
 
@@ -138,14 +138,8 @@ def test_bad_input_is_a_message_and_the_server_keeps_serving(app_url, browser, r
 def test_two_browsers_at_once(app_url, browser, detectors, recordings):
     """Two contexts (two users) upload different files and press Detect together; each gets its own."""
     files = [recordings["speech-4s.wav"], recordings["speech-6s.ogg"]]
-    contexts = [browser.new_context(), browser.new_context()]
-    pages = [open_page(context, app_url) for context in contexts]
+    pages, contexts = detect_together(browser, app_url, files)
     for page, path in zip(pages, files):
-        upload(page, "#cf-upload", [path])
-    for page in pages:
-        page.click("#cf-detect")
-    for page, path in zip(pages, files):
-        page.wait_for_selector("#cf-results .cf-result", timeout=90_000)
         for key, folder in detectors.items():
             check_card(card(page, SHOWN[key]), detect_json(folder, path, "--mode", "full"))
     for context in contexts:

@@ -13,7 +13,7 @@ import yaml
 
 from codecfake_hf.app.space import GRADIO_VERSION
 
-from .browser import card, detect, open_page, upload
+from .browser import card, detect, detect_together, open_page
 from .conftest import (
     HUB_ID,
     detect_json,
@@ -119,14 +119,8 @@ def test_bad_input_and_two_users_at_once(space_url, browser, detectors, recordin
     error = page.locator("#cf-results .cf-error").inner_text()
     assert "notes.txt: cannot decode audio" in error and "Traceback" not in page.content()
     files = [recordings["speech-4s.wav"], recordings["speech-6s.ogg"]]
-    contexts = [browser.new_context(), browser.new_context()]
-    pages = [open_page(other, space_url) for other in contexts]
+    pages, contexts = detect_together(browser, space_url, files)
     for other, path in zip(pages, files):
-        upload(other, "#cf-upload", [path])
-    for other in pages:
-        other.click("#cf-detect")
-    for other, path in zip(pages, files):
-        other.wait_for_selector("#cf-results .cf-result", timeout=90_000)
         expected = detect_json(detectors["tiny-calibrated"], path, "--mode", "full")
         assert card(other, HUB_ID)["probability"] == pytest.approx(expected["probability"], abs=1e-6)
     for other in [context, *contexts]:

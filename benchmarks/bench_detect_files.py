@@ -1,0 +1,134 @@
+"""Files per second of ``codecfake detect`` on many short clips (one window each), and the model's own
+batched rate, the ceiling.
+
+Writes N speech-like clips (3-4 s, 16 kHz, 16-bit WAV: one 4.04 s window each in the default
+``--mode first``) and times the whole command, ``python -m codecfake_hf.cli detect *.wav --model M
+--json`` in a fresh process, for each checkout given (``NAME=PATH`` puts ``PATH`` first on
+``PYTHONPATH``: e.g. the commit before windows of several files shared a forward pass, extracted with
+``git archive``), and for each ``--batch-size``. Repeats alternate between the checkouts; the table gives
+the median. "files/s (scoring)" leaves out the process's start (imports, model load), measured once per
+checkout as the time of the same command on one file.
+
+The ceiling is the model alone: AASIST-L forward passes on ``[32, 64600]`` random clips (eval,
+inference mode), as the "inference, batch 32" row of ``bench_aasist.py``.
+
+The model is AASIST-L with random weights (the architecture of the official one, so the same cost), or
+``--model``. From the repository root:
+``PYTHONPATH=. python benchmarks/bench_detect_files.py --files 240 --checkouts before=/tmp/before after=.``
+Prints a markdown table (copy it to benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import soundfile as sf
+import torch
+
+from benchmarks.bench_detect_memory import speech_like
+
+
+def random_aasist_l(folder: Path) -> Path:
+    from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
+
+    torch.manual_seed(0)
+    config = AasistConfig.from_preset("AASIST-L")
+    AasistForAudioClassification(config).eval().save_pretrained(folder)
+    AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(folder)
+    return folder
+
+
+def model_rate(model: Path, threads: int, repeats: int = 3) -> float:
+    """Clips/s of the model alone at batch 32 (best of ``repeats``)."""
+    from transformers import AutoModelForAudioClassification
+
+    import codecfake_hf.models.aasist  # noqa: F401  (registers the Auto classes)
+
+    torch.set_num_threads(threads)
+    network = AutoModelForAudioClassification.from_pretrained(model).eval()
+    clips = torch.randn(32, 64600) * 0.1
+    best = float("inf")
+    with torch.inference_mode():
+        network(input_values=clips[:2])
+        for _ in range(repeats):
+            start = time.perf_counter()
+            network(input_values=clips)
+            best = min(best, time.perf_counter() - start)
+    return 32 / best
+
+
+def run_detect(checkout: Path, model: Path, files: list[Path], batch_size: int | None, threads: int) -> float:
+    """Wall seconds of one ``codecfake detect`` process."""
+    env = {**os.environ, "PYTHONPATH": str(checkout.resolve()), "OMP_NUM_THREADS": str(threads)}
+    env.update(HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
+    batch = ["--batch-size", str(batch_size)] if batch_size else []
+    command = [
+        sys.executable,
+        "-m",
+        "codecfake_hf.cli",
+        "detect",
+        *map(str, files),
+        "--model",
+        str(model),
+        "--json",
+    ]
+    start = time.perf_counter()
+    subprocess.run(command + batch, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=240)
+    parser.add_argument(
+        "--checkouts", nargs="+", default=["current=."], help="NAME=PATH of each checkout to time"
+    )
+    parser.add_argument("--batch-sizes", default="4,32", help="--batch-size values (the default first)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a saved detector (default: random AASIST-L)"
+    )
+    args = parser.parse_args()
+    checkouts = {item.split("=", 1)[0]: Path(item.split("=", 1)[1]) for item in args.checkouts}
+    with tempfile.TemporaryDirectory(prefix="bench_detect_files_") as scratch:
+        root = Path(scratch)
+        model = args.model or random_aasist_l(root / "aasist-l")
+        files = []
+        for index in range(args.files):
+            seconds = 3.0 + (index % 11) / 10
+            files.append(root / f"clip-{index:04d}.wav")
+            sf.write(files[-1], speech_like(seconds, 16000, seed=index), 16000, subtype="PCM_16")
+        load = [os.getloadavg()[0]]
+        startup = {
+            name: run_detect(path, model, files[:1], None, args.threads) for name, path in checkouts.items()
+        }
+        times: dict[tuple[str, int], list[float]] = {}
+        for _ in range(args.repeats):
+            for size in map(int, args.batch_sizes.split(",")):
+                for name, path in checkouts.items():
+                    times.setdefault((name, size), []).append(
+                        run_detect(path, model, files, size, args.threads)
+                    )
+        ceiling = model_rate(model, args.threads)
+        load.append(os.getloadavg()[0])
+    print(f"{args.files} clips of 3-4 s (one window each), AASIST-L, {args.threads} threads; "
+          f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end\n")  # fmt: skip
+    print("| checkout | --batch-size | wall s (median) | files/s | files/s (scoring, start-up left out) |")
+    print("|---|---:|---:|---:|---:|")
+    for (name, size), runs in times.items():
+        wall = statistics.median(runs)
+        scoring = args.files / max(wall - startup[name], 1e-9)
+        print(f"| {name} | {size} | {wall:.1f} | {args.files / wall:.2f} | {scoring:.2f} |")
+    print(f"| model alone, batch 32 (ceiling) | 32 | | {ceiling:.2f} | {ceiling:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
