@@ -275,6 +275,7 @@ class Detector:
         names: Iterable[str] | None = None,
         judge: bool = True,
         workers: int = DEFAULT_READ_WORKERS,
+        progress: bool = True,
     ) -> Iterator[ScoredSource]:
         """The window logits of every source, in the order of ``sources``.
 
@@ -284,6 +285,7 @@ class Detector:
             judge: refuse silent and too short audio (:func:`check_judgeable_summary`), as a verdict
                 does; ``False`` scores every clip, as the official evaluation protocol does.
             workers: threads that read ahead (:func:`codecfake_hf.read_ahead.read_ahead`).
+            progress: a progress bar of files (on a terminal); off for a caller that draws its own.
 
         AASIST sources are streamed: ``workers`` threads read blocks, resample them as they arrive
         and cut the windows of ``self.mode`` (:func:`stream_windows`), while this thread scores
@@ -323,7 +325,9 @@ class Detector:
                 bar.update()
                 yield ScoredSource(name, None if error else torch.stack(rows), samples, error)
 
-        with tqdm(total=total, desc="scoring", unit="file", leave=False, disable=None) as bar:
+        with tqdm(
+            total=total, desc="scoring", unit="file", leave=False, disable=None if progress else True
+        ) as bar:
             for event in read_ahead(
                 named,
                 lambda source, emit: read(source, emit, judge),

@@ -109,7 +109,7 @@ class Scorer:
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
         rows = dataset.select(todo)
         scored = self.detector.score_sources(
-            (row["audio"] for row in rows), names=rows["utterance_id"], judge=False
+            (row["audio"] for row in rows), names=rows["utterance_id"], judge=False, progress=False
         )
         bonafide = self.detector.bonafide_index
         for index, result in tqdm(zip(todo, scored), total=len(todo), desc=desc, unit="utterance"):

@@ -31,3 +31,7 @@ def require_gradio() -> None:
             f"the app needs gradio, an optional extra: run `{INSTALL_APP}` in the repository "
             '(or `pip install "codecfake-hf[app]"`)'
         ) from None
+
+
+class AppPortError(CodecFakeError, OSError):
+    """The page cannot be served on the port asked for."""

@@ -22,7 +22,7 @@ from dataclasses import asdict, replace
 from importlib import resources
 from pathlib import Path
 
-from codecfake_hf.app import require_gradio
+from codecfake_hf.app import AppPortError, require_gradio
 from codecfake_hf.audio import load_audio, write_audio
 from codecfake_hf.detection import Detection, DetectionError, Detector
 from codecfake_hf.robustness import CONDITIONS, apply_condition
@@ -148,6 +148,7 @@ def launch_app(
 
     Raises:
         AppUnavailableError: gradio is not installed.
+        AppPortError: the port is taken.
         SourceNotFoundError, ModelLoadError, DetectionError: a model or device that does not load.
     """
     require_gradio()
@@ -160,4 +161,11 @@ def launch_app(
         examples=example_files(),
         concurrency_limit=concurrency_limit,
     )
-    launch(page, server_port=server_port, share=share)
+    try:
+        launch(page, server_name="127.0.0.1", server_port=server_port, share=share)
+    except OSError as error:  # gradio: "Cannot find empty port in range: N-N. ..."
+        if "port" not in str(error).lower():
+            raise
+        raise AppPortError(
+            f"--port {server_port}: {str(error).splitlines()[0]}; pass a free port (or leave --port out)"
+        ) from None

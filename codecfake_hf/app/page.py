@@ -377,9 +377,10 @@ def build_page(
     return page
 
 
-def launch(page: gr.Blocks, *, server_name: str = "127.0.0.1", server_port: int | None = None,
+def launch(page: gr.Blocks, *, server_name: str | None = None, server_port: int | None = None,
            share: bool = False, max_queue: int = 32, **options) -> None:  # fmt: skip
-    """Serve ``page`` with its style and a bounded queue (requests beyond ``max_queue`` are refused)."""
+    """Serve ``page`` with its style and a bounded queue (requests beyond ``max_queue`` are refused).
+    ``server_name`` None: gradio's choice (``GRADIO_SERVER_NAME``, as a Space sets it, else 127.0.0.1)."""
     page.queue(max_size=max_queue).launch(
         server_name=server_name, server_port=server_port, share=share, css=PAGE_CSS, ssr_mode=False,
         footer_links=["api"], **options,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -250,3 +251,13 @@ def test_push_model_links_the_space_from_the_card(hub_spaces, detectors, tmp_pat
     )
     assert "--space org/missing: no such Space on the Hub" in capsys.readouterr().err
     assert not (folder / "README.md").exists()
+
+
+def test_a_taken_port_is_one_line(detectors, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--model", str(detectors["tiny"]), "--port", str(port)]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]  # after transformers' loading bar
+    assert line.startswith("codecfake app: error: --port") and f"--port {port}: Cannot find empty port" in line, line
