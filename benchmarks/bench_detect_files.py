@@ -6,8 +6,9 @@ Writes N speech-like clips (3-4 s, 16 kHz, 16-bit WAV: one 4.04 s window each in
 --json`` in a fresh process, for each checkout given (``NAME=PATH`` puts ``PATH`` first on
 ``PYTHONPATH``: e.g. the commit before windows of several files shared a forward pass, extracted with
 ``git archive``), and for each ``--batch-size``. Repeats alternate between the checkouts; the table gives
-the median. "files/s (scoring)" leaves out the process's start (imports, model load), measured once per
-checkout as the time of the same command on one file.
+the median. "files/s (start-up left out)" leaves out the process's start (imports, model load), measured
+once per checkout as the time of the same command on one file; "files/CPU-s" divides by the process's
+CPU time (all threads), which other jobs on a shared machine move much less than the wall time.
 
 The ceiling is the model alone: AASIST-L forward passes on ``[32, 64600]`` random clips (eval,
 inference mode), as the "inference, batch 32" row of ``bench_aasist.py``.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,8 +47,8 @@ def random_aasist_l(folder: Path) -> Path:
     return folder
 
 
-def model_rate(model: Path, threads: int, repeats: int = 3) -> float:
-    """Clips/s of the model alone at batch 32 (best of ``repeats``)."""
+def model_rate(model: Path, threads: int, repeats: int = 3) -> tuple[float, float]:
+    """Clips/s and clips per CPU-second of the model alone at batch 32 (best of ``repeats``)."""
     from transformers import AutoModelForAudioClassification
 
     import codecfake_hf.models.aasist  # noqa: F401  (registers the Auto classes)
@@ -54,18 +56,20 @@ def model_rate(model: Path, threads: int, repeats: int = 3) -> float:
     torch.set_num_threads(threads)
     network = AutoModelForAudioClassification.from_pretrained(model).eval()
     clips = torch.randn(32, 64600) * 0.1
-    best = float("inf")
+    best, best_cpu = float("inf"), float("inf")
     with torch.inference_mode():
         network(input_values=clips[:2])
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             network(input_values=clips)
-            best = min(best, time.perf_counter() - start)
-    return 32 / best
+            best, best_cpu = min(best, time.perf_counter() - start), min(best_cpu, time.process_time() - cpu)
+    return 32 / best, 32 / best_cpu
 
 
-def run_detect(checkout: Path, model: Path, files: list[Path], batch_size: int | None, threads: int) -> float:
-    """Wall seconds of one ``codecfake detect`` process."""
+def run_detect(
+    checkout: Path, model: Path, files: list[Path], batch_size: int | None, threads: int
+) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, all threads) of one ``codecfake detect`` process."""
     env = {**os.environ, "PYTHONPATH": str(checkout.resolve()), "OMP_NUM_THREADS": str(threads)}
     env.update(HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
     batch = ["--batch-size", str(batch_size)] if batch_size else []
@@ -79,9 +83,11 @@ def run_detect(checkout: Path, model: Path, files: list[Path], batch_size: int |
         str(model),
         "--json",
     ]
-    start = time.perf_counter()
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command + batch, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return time.perf_counter() - start, cpu
 
 
 def main() -> None:
@@ -110,7 +116,7 @@ def main() -> None:
         startup = {
             name: run_detect(path, model, files[:1], None, args.threads) for name, path in checkouts.items()
         }
-        times: dict[tuple[str, int], list[float]] = {}
+        times: dict[tuple[str, int], list[tuple[float, float]]] = {}
         for _ in range(args.repeats):
             for size in map(int, args.batch_sizes.split(",")):
                 for name, path in checkouts.items():
@@ -121,13 +127,19 @@ def main() -> None:
         load.append(os.getloadavg()[0])
     print(f"{args.files} clips of 3-4 s (one window each), AASIST-L, {args.threads} threads; "
           f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end\n")  # fmt: skip
-    print("| checkout | --batch-size | wall s (median) | files/s | files/s (scoring, start-up left out) |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| checkout | --batch-size | wall s (median) | files/s | files/s (start-up left out) | files/CPU-s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for (name, size), runs in times.items():
-        wall = statistics.median(runs)
-        scoring = args.files / max(wall - startup[name], 1e-9)
-        print(f"| {name} | {size} | {wall:.1f} | {args.files / wall:.2f} | {scoring:.2f} |")
-    print(f"| model alone, batch 32 (ceiling) | 32 | | {ceiling:.2f} | {ceiling:.2f} |")
+        wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+        scoring = args.files / max(wall - startup[name][0], 1e-9)
+        print(
+            f"| {name} | {size} | {wall:.1f} | {args.files / wall:.2f} | {scoring:.2f} | {args.files / cpu:.2f} |"
+        )
+    print(
+        f"| model alone, batch 32 (ceiling) | 32 | | {ceiling[0]:.2f} | {ceiling[0]:.2f} | {ceiling[1]:.2f} |"
+    )
 
 
 if __name__ == "__main__":
