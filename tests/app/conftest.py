@@ -28,6 +28,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
+    # a fake microphone (a beeping tone) that needs no permission prompt
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]  # fmt: skip
 #: Set to a folder to keep the screenshots the browser tests take (the README's come from there).
 SCREENSHOTS_ENV = "CODECFAKE_SCREENSHOTS"

@@ -260,4 +260,6 @@ def test_a_taken_port_is_one_line(detectors, capsys):
         port = taken.getsockname()[1]
         assert main(["app", "--model", str(detectors["tiny"]), "--port", str(port)]) == 2
     line = capsys.readouterr().err.strip().splitlines()[-1]  # after transformers' loading bar
-    assert line.startswith("codecfake app: error: --port") and f"--port {port}: Cannot find empty port" in line, line
+    assert (
+        line.startswith("codecfake app: error: --port") and f"--port {port}: Cannot find empty port" in line
+    ), line

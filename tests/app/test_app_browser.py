@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -29,14 +30,20 @@ SHOWN = {"tiny": "models/aasist-tiny", "tiny-calibrated": "models/aasist-tiny-ca
 
 
 @pytest.fixture(scope="module")
-def app_url(detectors, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("app")
+def app_folder(tmp_path_factory) -> Path:
+    """Where the app runs; its uploads (GRADIO_TEMP_DIR) go to ``uploads/``."""
+    return tmp_path_factory.mktemp("app")
+
+
+@pytest.fixture(scope="module")
+def app_url(detectors, app_folder):
+    folder = app_folder
     for key, name in SHOWN.items():
         shutil.copytree(detectors[key], folder / name)
     port = free_port()
     models = [option for name in SHOWN.values() for option in ("--model", name)]
     command = [sys.executable, "-m", "codecfake_hf.cli", "app", *models, "--port", str(port)]
-    with serving(command, server_env(), folder, port) as url:
+    with serving(command, server_env(GRADIO_TEMP_DIR=str(folder / "uploads")), folder, port) as url:
         yield url
 
 
@@ -115,6 +122,26 @@ def test_a_two_minute_recording_gets_one_timeline_point_per_window(
         check_card(shown, expected)
     assert card(page, SHOWN["tiny-calibrated"])["operating_point"] is not None
     screenshot(page, screenshots, "app-one-recording.png")
+    context.close()
+
+
+def test_a_recording_from_the_microphone(app_url, app_folder, browser, detectors):
+    """Chromium's fake microphone (a tone): record about 2 s, stop, Detect; the page scores the file
+    the browser uploaded, as `codecfake detect` scores it."""
+    context = browser.new_context(permissions=["microphone"])
+    page = open_page(context, app_url)
+    microphone = page.locator("#cf-microphone")
+    microphone.get_by_role("button", name="Record").click()
+    page.wait_for_timeout(2200)
+    microphone.get_by_role("button", name="Stop").click()
+    page.wait_for_timeout(1000)
+    page.click("#cf-detect")
+    page.wait_for_selector("#cf-results .cf-result", timeout=90_000)
+    shown = card(page, SHOWN["tiny"])
+    (recorded,) = (app_folder / "uploads").rglob(shown["json"][0]["path"])
+    expected = detect_json(detectors["tiny"], recorded, "--mode", "full")
+    assert expected["num_windows"] >= 3  # about 2 s of 0.5 s windows
+    check_card(shown, expected)
     context.close()
 
 
