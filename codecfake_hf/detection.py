@@ -310,7 +310,8 @@ class Detector:
         def score(batch: list[tuple[int, np.ndarray]]) -> None:
             logits = self._window_logits([window for _, window in batch])
             for (index, _), row in zip(batch, logits):
-                window_logits.setdefault(index, []).append(row)
+                if index >= emitted:  # not a source reported already (one that failed after some windows)
+                    window_logits.setdefault(index, []).append(row)
 
         def ready() -> Iterator[ScoredSource]:
             nonlocal emitted

@@ -116,7 +116,8 @@ def test_readers_stay_within_a_batch_of_the_model(tiny_aasist_dir, files, monkey
     monkeypatch.setattr(detector.model, "forward", recording_forward)
     long = files["long-44k-stereo.flac"]
     results = detector.detect_files([long] * 6, workers=workers)
-    assert len({result.score for result in results}) == 1 and results[0].num_windows == 7
+    scores = [result.score for result in results]  # batches mix windows by timing: equal to float rounding
+    assert max(scores) - min(scores) < 1e-6 and results[0].num_windows == 7
     assert len(ahead) == 21 and max(ahead) <= 2 * batch_size + workers
 
 
