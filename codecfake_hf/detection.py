@@ -289,10 +289,12 @@ class Detector:
 
         AASIST sources are streamed: ``workers`` threads read blocks, resample them as they arrive
         and cut the windows of ``self.mode`` (:func:`stream_windows`), while this thread scores
-        ``batch_size`` windows per forward pass, taken from whichever sources they come from. At most
-        one batch of windows waits, so memory depends on the batch size and the number of workers,
-        not on the number or length of the sources. A source's logits are the mean of its windows',
-        as in :meth:`logits`; the batch a window shares changes them only by float rounding. Other
+        ``batch_size`` windows per forward pass, the windows of the sources in their order (so the same
+        sources give the same batches, and bit for bit the same scores, on every run). The readers run
+        at most ``batch_size + workers`` sources ahead, with at most 2 windows of each waiting, so memory
+        depends on the batch size, not on the number or length of the sources. A source's logits are
+        the mean of its windows', as in :meth:`logits`; the batch a window shares changes them only by
+        float rounding. Other
         classifiers score one clip per forward pass (zero-padding a batch would change their output);
         their files are read whole, ahead, by the workers. A source that cannot be read (or judged)
         gets its error; the others are still scored.
@@ -334,7 +336,8 @@ class Detector:
                 lambda source, emit: read(source, emit, judge),
                 (AudioError, AudioInputError),
                 workers,
-                max_buffered=self.batch_size if self.windowed else 1,
+                max_buffered=2 if self.windowed else 1,
+                lookahead=self.batch_size + workers if self.windowed else workers,
             ):
                 if event.kind == "item":
                     windows[event.index] = windows.get(event.index, 0) + 1
