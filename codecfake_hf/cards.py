@@ -220,6 +220,7 @@ def detector_card(
     base_model: str | None = None,
     train_subsets: Sequence[str] | None = None,
     dataset_report: Mapping | None = None,
+    space: str | None = None,
 ) -> ModelCard:
     """A model card for a detector.
 
@@ -243,6 +244,7 @@ def detector_card(
         dataset_report: the ``build_report.json`` of the training dataset (:func:`read_dataset_report`), which
             says where its audio comes from and under which licence (:func:`training_data`); None: a
             build from VCTK.
+        space: Hub id of a Space that runs the detector (``codecfake space``), linked under "How to use".
     """
     eers = dict(eers or {})
     baseline = train_config is None
@@ -312,6 +314,7 @@ def detector_card(
         split=split,
         training_summary=training_summary,
         eer_metric_name=EER_METRIC_NAME,
+        space=space,
     )
 
 
@@ -365,6 +368,7 @@ def push_detector(
     baseline: bool = False,
     private: bool = False,
     write_card: bool = False,
+    space: str | None = None,
 ) -> str:
     """Upload a saved detector folder (``save_pretrained`` + ``training_config.json``) to ``repo_id``.
 
@@ -381,6 +385,8 @@ def push_detector(
         base_model: Hub id it was fine-tuned from (default: the training ``model`` when that was a
             Hub id).
         baseline: the official ASVspoof 2019 weights (``codecfake convert-aasist``).
+        space: Hub id of a Space that runs the detector, linked from a card this call writes; it must
+            exist on the Hub. A kept README.md is not changed (``write_card`` rewrites it).
 
     Returns:
         The repo URL.
@@ -400,19 +406,27 @@ def push_detector(
     training = TrainingConfig.load(folder)
     if write:
         dataset_id = _card_dataset_id(dataset_id, training, baseline, bool(eers))
+    if space is not None:
+        check_repo_id(space, what="Space", namespace=True)
     api = hub_api_for_push(repo_id, "model")
     if write:
-        card = _folder_card(repo_id, training, eers, dataset_id, base_model, baseline, metrics)
+        card = _folder_card(repo_id, training, eers, dataset_id, base_model, baseline, metrics, space)
     else:
         card = ModelCard.load(readme)
     check_card_links(card, lambda dataset: api.repo_exists(dataset, repo_type="dataset"), source=str(readme))
+    if space is not None and not api.repo_exists(space, repo_type="space"):
+        raise CardLinkError(
+            f"--space {space}: no such Space on the Hub (or your token cannot see it); push it first "
+            "(`codecfake space`, then `codecfake push-space`)"
+        )
     create_repo(api, repo_id, "model", private=private)
     if write:
         with atomic_path(readme) as temporary:
             card.save(temporary)
         print(f"wrote the model card {readme}")
     else:
-        print(f"kept {readme} as it is (pass --write-card to replace it with a generated card)")
+        linked = f" and link the Space {space}" if space else ""
+        print(f"kept {readme} as it is (pass --write-card to replace it with a generated card{linked})")
     return upload_folder(api, folder, repo_id, "model")
 
 
@@ -443,6 +457,7 @@ def _folder_card(
     base_model: str | None,
     baseline: bool,
     metrics: Mapping[str, Mapping[str, float]] | None = None,
+    space: str | None = None,
 ) -> ModelCard:
     """The generated card of a saved detector, from the options it was trained with (None: no
     ``training_config.json``)."""
@@ -469,6 +484,7 @@ def _folder_card(
         base_model=check_repo_id(base_model, what="model", namespace=True) if base_model else None,
         train_subsets=subsets,
         dataset_report=None if training is None else read_dataset_report(training.dataset),
+        space=space,
     )
 
 

@@ -109,7 +109,7 @@ def _detect(args: argparse.Namespace) -> int:
         )
     results = detector.detect_files(args.files)
     if args.json:
-        print(json.dumps([result.to_dict() for result in results], indent=2))
+        print(json.dumps([result.to_dict(windows=args.windows) for result in results], indent=2))
     else:
         if calibrated:  # the posterior's prior in its column name; the label is the operating point's
             rows = [("file", "score", "llr", f"p_bonafide(p_spoof={prior_spoof:g})", "label", "windows")]
@@ -161,6 +161,11 @@ def _add_detect_command(commands) -> None:
     detect.add_argument("files", nargs="+", help="audio files (any sample rate, length and channel count)")
     detect.add_argument("--model", required=True, help="a converted / trained AASIST model folder")
     detect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    detect.add_argument(
+        "--windows",
+        action="store_true",
+        help="with --json: each file's windows too (window_starts in s, window_scores, window_probabilities)",
+    )
     detect.add_argument(
         "--mode",
         choices=["first", "full"],
@@ -642,7 +647,7 @@ def _push_model(args: argparse.Namespace) -> int:
     metrics = _read_metrics(args.metrics_csv, eers) if args.metrics_csv else None
     url = push_detector(
         args.folder, args.repo, eers=eers, metrics=metrics, dataset_id=args.dataset_id, base_model=args.base_model,
-        baseline=args.baseline, private=args.private, write_card=args.write_card,
+        baseline=args.baseline, private=args.private, write_card=args.write_card, space=args.space,
     )  # fmt: skip
     print(f"pushed to {url}")
     return 0
@@ -760,6 +765,83 @@ def _add_robustness(commands) -> None:
         interrupted="the audio written under {out} so far is whole files, and no report; rerun the same "
         "command (it writes every condition again)",
     )
+
+
+# --- Try it in a browser: app, space, push-space ----------------------------------------------
+
+
+def _app(args: argparse.Namespace) -> int:
+    from codecfake_hf.app import require_gradio
+
+    require_gradio()
+    from codecfake_hf.app.local import launch_app
+
+    launch_app(args.model, server_port=args.port, device=args.device, share=args.share)
+    return 0
+
+
+def _add_app_command(commands) -> None:
+    app = commands.add_parser(
+        "app",
+        help='a detection page in the browser (Gradio, optional extra: pip install -e ".[app]")',
+        description="Serve a page on 127.0.0.1 where a recording (uploaded or recorded) gets each detector's "
+        "verdict, probability, calibrated LLR and a timeline of its windows; the same numbers as "
+        "`codecfake detect --json`.",
+    )
+    app.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="detector folder or Hub id; repeat for several side by side",
+    )
+    app.add_argument("--port", type=int, default=None, help="port (default: 7860 or the next free one)")
+    app.add_argument("--device", default="cpu", help="torch device for the detectors (default cpu)")
+    app.add_argument(
+        "--share", action="store_true", help="also open a public gradio.live link (off: only this machine)"
+    )
+    app.set_defaults(func=_app)
+
+
+def _space(args: argparse.Namespace) -> int:
+    from codecfake_hf.app.space import write_space
+
+    out = write_space(args.model, args.out)
+    print(
+        f"wrote the Space folder {out} for {args.model}; try it with `cd {out} && python app.py` (needs the "
+        f"packages of its requirements.txt), upload it with `codecfake push-space {out} --repo ORG/NAME`"
+    )
+    return 0
+
+
+def _add_space_command(commands) -> None:
+    space = commands.add_parser(
+        "space",
+        help="write a Hugging Face Space folder that shows a pushed detector in a browser (no codecfake-hf needed)",
+    )
+    space.add_argument(
+        "--model", required=True, help="the detector's Hub id, ORG/NAME (pushed with push-model)"
+    )
+    space.add_argument(
+        "--out", required=True, help="folder to write (new or empty, or one `codecfake space` wrote before)"
+    )
+    space.set_defaults(func=_space)
+
+
+def _push_space(args: argparse.Namespace) -> int:
+    from codecfake_hf.app.space import push_space
+
+    print(f"pushed to {push_space(args.folder, args.repo, private=args.private)}")
+    return 0
+
+
+def _add_push_space_command(commands) -> None:
+    push_space = commands.add_parser(
+        "push-space", help="upload a Space folder written by `codecfake space` to the Hub"
+    )
+    push_space.add_argument("folder", help="the folder `codecfake space --out` wrote")
+    push_space.add_argument("--repo", required=True, help="the Space's ORG/NAME on the Hub")
+    push_space.add_argument("--private", action="store_true")
+    push_space.set_defaults(func=_push_space)
 
 
 def _add_codecs_command(commands) -> None:
@@ -880,6 +962,10 @@ def _add_push_model_command(commands) -> None:
     push_model.add_argument(
         "--write-card", action="store_true", help="replace an existing README.md with a generated model card"
     )
+    push_model.add_argument(
+        "--space",
+        help="Hub id (ORG/NAME) of a Space that runs this detector (`codecfake space`): linked from the card",
+    )
     push_model.set_defaults(
         func=_push_model,
         interrupted="rerun the same command: the upload resumes where it stopped",
@@ -929,6 +1015,9 @@ HELP_ORDER = (
     "resynthesize",
     "taxonomy",
     "robustness",
+    "app",
+    "space",
+    "push-space",
 )
 
 #: Said where plug-in commands are expected but none is registered (not installed, only on PYTHONPATH).
@@ -952,6 +1041,9 @@ _BUILT_IN_COMMANDS: dict[str, AddCommand] = {
     "resynthesize": _add_resynthesize_command,
     "taxonomy": _add_taxonomy,
     "robustness": _add_robustness,
+    "app": _add_app_command,
+    "space": _add_space_command,
+    "push-space": _add_push_space_command,
 }
 
 

@@ -28,7 +28,6 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path
-from codecfake_hf.audio import AudioError
 from codecfake_hf.calibration import (
     DEFAULT_FIT_PRIOR_SPOOF,
     CalibrationReport,
@@ -37,7 +36,7 @@ from codecfake_hf.calibration import (
     read_calibration,
     write_calibration,
 )
-from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset, load_waveform
+from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset
 from codecfake_hf.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
@@ -104,7 +103,7 @@ class Scorer:
     Args:
         model_path: saved detector folder (``save_pretrained``, ``convert-aasist``) or Hub id.
         mode: ``"first"`` (official window) or ``"full"`` (windows over the whole utterance).
-        batch_size: utterances per forward pass.
+        batch_size: windows per forward pass (first mode: utterances), taken across utterances.
         device: torch device; default CUDA when available.
         calibrated: read the calibration in the model's config (False: raw scores only, as a
             recalibration needs them, whatever the config holds).
@@ -115,33 +114,30 @@ class Scorer:
         self.detector = Detector.from_pretrained(
             model_path, mode=mode, batch_size=batch_size, device=device, calibrated=calibrated
         )
-        self.batch_size = batch_size
         self.cache: dict[tuple[str, str], float] = {}
         self.errors: dict[tuple[str, str], str] = {}  # unreadable audio: the reason
 
     def score_dataset(self, dataset, desc: str = "scoring") -> pd.DataFrame:
         """Scores of every row of a labelled dataset: ``utterance_id, codec, label, score, error``.
 
-        A row whose audio cannot be read gets score NaN and the reason in ``error`` ("" otherwise),
-        and a warning; it does not stop the others.
+        Rows are scored as ``codecfake detect`` scores files (:meth:`Detector.score_sources`, every
+        clip judged as the official protocol does): read ahead in background threads, the windows of
+        several rows sharing each forward pass. A row whose audio cannot be read gets score NaN and the
+        reason in ``error`` ("" otherwise), and a warning; it does not stop the others.
         """
         keys = list(zip(dataset["codec"], dataset["utterance_id"]))
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
-        rate = self.detector.sampling_rate
-        for start in tqdm(range(0, len(todo), self.batch_size), desc=desc, unit="batch"):
-            indices = todo[start : start + self.batch_size]
-            waveforms, readable = [], []
-            for index, row in zip(indices, dataset.select(indices)):
-                try:
-                    waveforms.append(load_waveform(row["audio"], rate, row["utterance_id"]))
-                except AudioError as error:
-                    self.cache[keys[index]], self.errors[keys[index]] = math.nan, str(error)
-                    logger.warning("%s; skipped, not scored", error)
-                    continue
-                readable.append(index)
-            if waveforms:
-                for index, score in zip(readable, self.detector.score(waveforms, rate)):
-                    self.cache[keys[index]] = float(score)
+        rows = dataset.select(todo)
+        scored = self.detector.score_sources(
+            (row["audio"] for row in rows), names=rows["utterance_id"], judge=False, progress=False
+        )
+        bonafide = self.detector.bonafide_index
+        for index, result in tqdm(zip(todo, scored), total=len(todo), desc=desc, unit="utterance"):
+            if result.error is not None:
+                self.cache[keys[index]], self.errors[keys[index]] = math.nan, str(result.error)
+                logger.warning("%s; skipped, not scored", result.error)
+                continue
+            self.cache[keys[index]] = float(result.logits[bonafide])
         return pd.DataFrame(
             {
                 "utterance_id": dataset["utterance_id"],

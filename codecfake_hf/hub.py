@@ -242,15 +242,18 @@ def hub_api_for_push(repo_id: str, repo_type: str = "model") -> HfApi:
     return api
 
 
-def create_repo(api: HfApi, repo_id: str, repo_type: str = "model", private: bool = False) -> None:
+def create_repo(
+    api: HfApi, repo_id: str, repo_type: str = "model", private: bool = False, space_sdk: str | None = None
+) -> None:
     """Create ``repo_id`` if missing (an existing one is kept): the check that the token can write
-    there.
+    there. A Space needs its ``space_sdk`` ("gradio").
 
     Raises:
         HubPushError: refused (no write access to the namespace) or the Hub is unreachable.
     """
     try:
-        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+        options = {"space_sdk": space_sdk} if space_sdk else {}
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True, **options)
     except HfHubHTTPError as error:
         raise HubPushError(_refused_message(repo_id, repo_type, error)) from None
     except HTTPError as error:

@@ -77,7 +77,8 @@ def test_full_mode_streams_in_bounded_batches_with_unchanged_scores(tiny_aasist_
     monkeypatch.setattr(detector.model, "forward", recording_forward)
     streamed, windows = detector.file_logits(long_file)
     assert windows == 10 and [size for size, _ in calls] == [3, 3, 3, 1]
-    assert calls[0][1] < len(blocks_read) // 2  # scoring began long before the file was read
+    # scoring began before the file was read (how far ahead the readers go: test_detect_batching.py)
+    assert calls[0][1] < len(blocks_read)
     assert torch.allclose(streamed, whole[0], atol=1e-5)
 
 
