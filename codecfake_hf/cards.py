@@ -19,7 +19,6 @@ The YAML header carries:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from codecfake_hf.hub import (
     hub_api_for_push,
     upload_folder,
 )
+from codecfake_hf.json_files import read_json
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.training_config import TrainingConfig
@@ -172,10 +172,9 @@ def read_dataset_report(dataset: str | os.PathLike | None) -> dict | None:
     folder without one, a file that does not parse)."""
     if dataset is None:
         return None
-    path = Path(dataset) / "build_report.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError):
+        return read_json(Path(dataset) / "build_report.json", "the card reads no report")
+    except InputFileError:
         return None
 
 

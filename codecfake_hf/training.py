@@ -58,6 +58,7 @@ from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file
 from codecfake_hf.data import load_labelled_dataset, load_waveform
 from codecfake_hf.errors import user_error_message
 from codecfake_hf.evaluation import calibrate_after_training
+from codecfake_hf.json_files import read_json
 from codecfake_hf.metrics import compute_eer
 from codecfake_hf.training_config import SSL_AASIST_MODELS, TrainingConfig, TrainingConfigError
 from codecfake_hf.weight_averaging import SnapshotAverage
@@ -244,16 +245,10 @@ class Progress:
         """
         path = folder / cls.FILE
         progress = cls()
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: missing (saving this checkpoint did not finish)") from None
-        except ValueError as error:  # not JSON, or not text
-            raise CheckpointError(f"{path}: not valid JSON ({type(error).__name__})") from error
+        state = read_json(path, "saving this checkpoint did not finish", CheckpointError)
         counters = ("epoch", "step_in_epoch", "loss_count")
         valid = (
-            isinstance(state, dict)
-            and set(state) == set(vars(progress))
+            set(state) == set(vars(progress))
             and all(type(state[key]) is int and state[key] >= 0 for key in counters)
             and type(state["loss_sum"]) in (int, float)
             and (state["best_eer"] is None or type(state["best_eer"]) in (int, float))

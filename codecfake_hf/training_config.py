@@ -47,6 +47,7 @@ from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import RESAMPLERS
 from codecfake_hf.augmentation.rawboost import FIR_ALIGNMENTS
 from codecfake_hf.errors import CodecFakeError, InputFileError
+from codecfake_hf.json_files import read_json
 
 #: The 16 kHz input protocol of AASIST's and the paper's recipes.
 _RESAMPLED_INPUT = {"swa": False, "input_rate": "model", "resampler": "soxr", "eval_window": "first"}
@@ -392,14 +393,7 @@ class TrainingConfig:
         if not path.is_file():
             return None
         fix = f"remove it, or copy the {TRAINING_CONFIG_FILE} train.py wrote for this model"
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as error:  # not JSON, or not text
-            raise InputFileError(f"{path}: not valid JSON ({type(error).__name__}); {fix}") from error
-        if not isinstance(values, dict):
-            raise InputFileError(
-                f"{path}: expected option: value pairs, found a {type(values).__name__}; {fix}"
-            )
+        values = read_json(path, fix)
         try:
             values = with_current_names(values)
         except TrainingConfigError as error:

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.errors import ProcessError
+from codecfake_hf.json_files import read_json
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_options import BuildOptions
 
@@ -155,4 +156,4 @@ class BuildProcesses:
                         "--out must be one folder that every process of the launch reads and writes (the same "
                         "path on a shared file system), not a local folder per machine"
                     )
-            return json.loads(path.read_text(encoding="utf-8"))
+            return read_json(path, "relaunch the build", DatasetBuildError, expected=object)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from codecfake_hf.atomic_files import atomic_path, remove_leftovers
+from codecfake_hf.json_files import read_json
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION
 
@@ -88,12 +89,7 @@ def read_build_report(out: str | os.PathLike) -> BuildReport:
     """
     path = Path(out) / REPORT_FILE
     fix = "rerun `codecfake build` into this folder"
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DatasetBuildError(f"{path}: missing; {fix}") from None
-    except ValueError as error:  # not JSON, or not text
-        raise DatasetBuildError(f"{path}: unreadable ({type(error).__name__}: {error}); {fix}") from None
+    report = read_json(path, fix, DatasetBuildError)
     expected = typing.get_type_hints(BuildReport)
     present = [key for key in CORPUS_KEYS if isinstance(report, dict) and key in report]
     corpus = present[0] if len(present) == 1 else "vctk"

@@ -46,6 +46,7 @@ from tqdm.auto import tqdm
 
 from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, TAXONOMY_VALUES, CodecSpec
+from codecfake_hf.json_files import read_json
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.mixtures import ALL, Mixture, parse_mixture
 from dataset_builder import DatasetBuildError
@@ -90,8 +91,8 @@ def _record_path(out: Path, position: int) -> Path:
 
 def _read_record(out: Path, position: int) -> dict | None:
     try:
-        return json.loads(_record_path(out, position).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_json(_record_path(out, position), "the part is imported again", DatasetBuildError)
+    except DatasetBuildError:
         return None
 
 

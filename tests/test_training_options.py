@@ -101,7 +101,7 @@ def test_a_partial_or_newer_training_config_json_loads_with_defaults(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [("{not json", "not valid JSON"), ("[1, 2]", "expected option: value pairs, found a list"),
+    [("{not json", "not valid JSON"), ("[1, 2]", "expected a JSON object, found a list"),
      ('{"epochs": 0}', "--epochs 0: must be at least 1")],
 )  # fmt: skip
 def test_a_bad_training_config_json_names_the_file(tmp_path, content, expected):

@@ -27,7 +27,7 @@ def test_the_report_reads_back_as_written(bonafide_build, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [("{", "unreadable (JSONDecodeError: "),
+    [("{", "not valid JSON (JSONDecodeError); "),
      ('{"configs": ["bonafide"], "tiny_codecs": "no"}',
       "not a build report (missing or wrong: vctk, tiny_codecs, splits, excluded, untranscribed, build_version, "
       "mixtures)")],
