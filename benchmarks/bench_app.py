@@ -1,6 +1,6 @@
 """Latency and memory of ``codecfake app`` on the CPU, next to ``codecfake detect`` on the same files.
 
-Starts the app (``python -m codecfake_hf.cli app --model M --port P``, a subprocess, CPU) and sends it
+Starts the app (``python -m codecfake_cli app --model M --port P``, a subprocess, CPU) and sends it
 requests through ``gradio_client`` (the "/detect" API the Detect button calls, ``--mode full``): 20 for a
 4 s speech-like clip and 20 for a 60 s one, timing each from the call to the answer (upload, queue,
 scoring, page), then more 4 s requests up to 100 in all, and reads the server's peak RSS (``VmHWM``) at
@@ -44,7 +44,7 @@ def detect_seconds(model: Path, path: Path, threads: int) -> float:
     command = [
         sys.executable,
         "-m",
-        "codecfake_hf.cli",
+        "codecfake_cli",
         "detect",
         str(path),
         "--model",
@@ -81,7 +81,7 @@ def main() -> None:
         command = [
             sys.executable,
             "-m",
-            "codecfake_hf.cli",
+            "codecfake_cli",
             "app",
             "--model",
             str(model),

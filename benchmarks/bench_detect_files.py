@@ -2,7 +2,7 @@
 batched rate, the ceiling.
 
 Writes N speech-like clips (3-4 s, 16 kHz, 16-bit WAV: one 4.04 s window each in the default
-``--mode first``) and times the whole command, ``python -m codecfake_hf.cli detect *.wav --model M
+``--mode first``) and times the whole command, ``python -m codecfake_cli detect *.wav --model M
 --json`` in a fresh process, for each checkout given (``NAME=PATH`` puts ``PATH`` first on
 ``PYTHONPATH``: e.g. the commit before windows of several files shared a forward pass, extracted with
 ``git archive``), and for each ``--batch-size``. Repeats alternate between the checkouts; the table gives
@@ -76,7 +76,7 @@ def run_detect(
     command = [
         sys.executable,
         "-m",
-        "codecfake_hf.cli",
+        "codecfake_cli",
         "detect",
         *map(str, files),
         "--model",

@@ -109,7 +109,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         model = str(model_folder(args, scratch))
-        detect = [sys.executable, "-m", "codecfake_hf.cli", "detect", "--model", model, "--mode", "full"]
+        detect = [sys.executable, "-m", "codecfake_cli", "detect", "--model", model, "--mode", "full"]
         print(
             "| minutes | rate (Hz) | windows | whole file: peak RSS MB | streamed: peak RSS MB | streamed s |"
         )

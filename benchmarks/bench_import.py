@@ -7,8 +7,8 @@ and ``genuine``, 10 speakers (the release's validation and test speakers among t
 as a fresh process (tree) on a new output folder, ``--repeats`` times (median wall time; peak RSS: the
 largest sum over the process tree, sampled every 20 ms):
 
-- ``codecfake import release SNAPSHOT --out DIR`` (``python -m dataset_builder``), one process;
-- ``accelerate launch --multi_gpu --num_processes 2 -m dataset_builder import ...`` on CPU processes;
+- ``codecfake import release SNAPSHOT --out DIR`` (``python -m codecfake_cli``), one process;
+- ``accelerate launch --multi_gpu --num_processes 2 -m codecfake_cli import ...`` on CPU processes;
 - the plain route: ``load_dataset("parquet", data_files=...)`` (which first copies the shards into its
   Arrow cache), the config, split and integer label of each row added with ``add_column`` (computed
   from the small columns, so the audio is not rewritten), then per config and split a ``filter`` and
@@ -137,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
                    "ACCELERATE_USE_CPU": "1", "HF_DATASETS_CACHE": str(work / "datasets-cache")}  # fmt: skip
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-              "--main_process_port", str(_free_port()), "-m", "dataset_builder"]  # fmt: skip
+              "--main_process_port", str(_free_port()), "-m", "codecfake_cli"]  # fmt: skip
     routes = {
-        "`codecfake import release`, 1 process": [sys.executable, "-m", "dataset_builder"],
-        "`accelerate launch --num_processes 2 -m dataset_builder import release`": launch,
+        "`codecfake import release`, 1 process": [sys.executable, "-m", "codecfake_cli"],
+        "`accelerate launch --num_processes 2 -m codecfake_cli import release`": launch,
         'plain `datasets`: `load_dataset("parquet")` + `add_column` + `filter` + `to_parquet`': None,
     }
     table = []

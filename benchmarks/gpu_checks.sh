@@ -75,14 +75,14 @@ done
 echo "== 4. codecfake build --device cuda (tiny codecs)"
 start=$SECONDS
 $python -c "from dataset_builder.synthetic import make_synthetic_vctk as m; m('/tmp/vctk', utterances_per_speaker=2)"
-timeout 90 $python -m codecfake_hf.cli build --vctk /tmp/vctk --configs E,A --out /tmp/built \
+timeout 90 $python -m codecfake_cli build --vctk /tmp/vctk --configs E,A --out /tmp/built \
     --tiny --device cuda --num-proc 2 >"$out/build.txt" 2>&1
 echo "exit $?, $((SECONDS - start)) s"; tail -3 "$out/build.txt" | cut -c1-300; find /tmp/built -name "*.parquet" | sort
 
 echo "== 4b. the same build launched: 2 processes sharing the GPU (cuda:<local rank mod GPUs>)"
 start=$SECONDS
 timeout 120 $python -m accelerate.commands.launch --multi_gpu --num_processes 2 --num_machines 1 \
-    --mixed_precision no --dynamo_backend no -m dataset_builder build --vctk /tmp/vctk --configs E,A \
+    --mixed_precision no --dynamo_backend no -m codecfake_cli build --vctk /tmp/vctk --configs E,A \
     --out /tmp/built_launched --tiny --device cuda --num-proc 2 >"$out/build_launched.txt" 2>&1
 echo "exit $?, $((SECONDS - start)) s"; grep -o "process [0-9]* of [0-9]*: [0-9]* of the build.s [0-9]* shards" "$out/build_launched.txt"
 # the same --num-proc and device as step 4: the published files must be the same bytes

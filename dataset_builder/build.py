@@ -14,7 +14,7 @@ Data flow, top to bottom:
    under a fingerprint of the shard's sources and the codec, then written to
    ``data/<config>/<split>-NNNNN-of-MMMMM.parquet`` through a temporary file and an atomic rename.
 
-Under ``accelerate launch -m dataset_builder build`` step 4 is shared out: shard ``i`` of the plan to
+Under ``accelerate launch -m codecfake_cli build`` step 4 is shared out: shard ``i`` of the plan to
 global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the main process runs steps
 1-2 first and writes the card and report once every process is done.
 

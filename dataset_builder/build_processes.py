@@ -1,5 +1,5 @@
 """The processes one build runs on: this one alone (``codecfake build``), or every process of every
-machine that ``accelerate launch -m dataset_builder build ...`` started (:class:`BuildProcesses`).
+machine that ``accelerate launch -m codecfake_cli build ...`` started (:class:`BuildProcesses`).
 
 A launched build shares its work out by shard. Item ``i`` of the build's plan (every config's non-empty
 shards, bona fide first, then the codecs in the order given, each config's shards in split and index

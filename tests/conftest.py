@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import importlib.util
 import os
 import socket
 import sys
@@ -141,11 +140,11 @@ def write_labelled_folder():
 
 @pytest.fixture(scope="session")
 def train_script() -> ModuleType:
-    """The repository's ``train.py`` as a module (``train_script.main(argv)`` runs it in this process)."""
-    spec = importlib.util.spec_from_file_location("train_script", REPO_ROOT / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The training command line that the repository's ``train.py`` runs, :mod:`codecfake_cli.train`
+    (``train_script.main(argv)`` runs it in this process)."""
+    import codecfake_cli.train
+
+    return codecfake_cli.train
 
 
 class TinyRun:

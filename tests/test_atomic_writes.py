@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from codecfake_cli.main import main
 from codecfake_hf.atomic_files import TEMPORARY_NAME, atomic_path, leftovers, remove_leftovers
-from codecfake_hf.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

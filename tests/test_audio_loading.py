@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from codecfake_cli.main import main
 from codecfake_hf import audio
-from codecfake_hf.cli import main
 from codecfake_hf.data import load_waveform
 from codecfake_hf.detection import Detector
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from codecfake_cli.main import main
 from codecfake_hf.calibration import (
     CalibrationError,
     ScoreCalibration,
@@ -23,7 +24,6 @@ from codecfake_hf.calibration import (
     read_calibration,
     write_calibration,
 )
-from codecfake_hf.cli import main
 from codecfake_hf.detection import Detector
 from codecfake_hf.metrics import MetricInputError, compute_act_dcf, compute_cllr, compute_eer
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from huggingface_hub import ModelCard
 
+from codecfake_cli.commands.push_model import read_metrics
 from codecfake_hf.cards import detector_card
-from codecfake_hf.cli import _read_metrics
 from codecfake_hf.errors import InputFileError
 
 
@@ -38,9 +38,9 @@ def test_metrics_csv_is_read_for_the_eers_test_sets(tmp_path):
          "cllr": [0.9, 0.05], "min_cllr": [0.4, 0.0], "calibrated": [True, True]}
     )  # fmt: skip
     frame.to_csv(tmp_path / "metrics.csv", index=False)
-    read = _read_metrics(str(tmp_path / "metrics.csv"), {"A": 0.3})
+    read = read_metrics(str(tmp_path / "metrics.csv"), {"A": 0.3})
     assert read == {"A": {"min_dcf": 0.5, "act_dcf": 1.2, "cllr": 0.9, "min_cllr": 0.4}}
     with pytest.raises(InputFileError, match="B"):
-        _read_metrics(str(tmp_path / "metrics.csv"), {"B": 0.1})
+        read_metrics(str(tmp_path / "metrics.csv"), {"B": 0.1})
     with pytest.raises(InputFileError, match="--eer-csv"):
-        _read_metrics(str(tmp_path / "metrics.csv"), None)
+        read_metrics(str(tmp_path / "metrics.csv"), None)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from codecfake_cli.main import main
 from codecfake_hf import detection
 from codecfake_hf.audio import load_audio
-from codecfake_hf.cli import main
 from codecfake_hf.detection import Detector
 from codecfake_hf.read_ahead import read_ahead
 

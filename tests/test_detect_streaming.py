@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 import torch
 
+from codecfake_cli.main import main
 from codecfake_hf import audio
-from codecfake_hf.cli import main
 from codecfake_hf.detection import Detector, stream_windows
 from codecfake_hf.models.aasist import AasistFeatureExtractor
 

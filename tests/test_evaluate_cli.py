@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

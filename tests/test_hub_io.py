@@ -194,7 +194,7 @@ def test_checkpoint_download_is_kept_only_with_the_official_sha256(served_checkp
 def test_a_failed_checkpoint_download_leaves_no_folder(served_checkpoint, tmp_path, monkeypatch, capsys):
     """``convert-aasist download OUT`` that cannot download leaves no empty ``OUT.download/`` (nor
     ``OUT``); a download folder that existed before stays, with what the user had in it."""
-    from codecfake_hf.cli import main
+    from codecfake_cli.main import main
 
     monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_URL", (tmp_path / "gone").as_uri() + "/{variant}.pth")
     monkeypatch.chdir(tmp_path)

@@ -88,7 +88,7 @@ def temporary_files(folder: Path) -> list[Path]:
 def test_build_interrupted_keeps_finished_shards_and_the_same_command_resumes(tmp_path):
     make_synthetic_vctk(tmp_path / "vctk", speakers=("p225", "p226", "p227"), utterances_per_speaker=4,
                         seconds=(1.0, 1.5))  # fmt: skip
-    command = [sys.executable, "-m", "codecfake_hf.cli", "build", "--vctk", "vctk", "--configs", "E", "--tiny",
+    command = [sys.executable, "-m", "codecfake_cli", "build", "--vctk", "vctk", "--configs", "E", "--tiny",
                "--out", "cf", "--shard-size", "2"]  # fmt: skip
     result = interrupt(command, lambda err: "config E" in err, tmp_path)  # bona fide done, E under way
     line = interrupted_line(result, "codecfake build")
@@ -106,7 +106,7 @@ def test_build_interrupted_keeps_finished_shards_and_the_same_command_resumes(tm
 @pytest.mark.slow
 def test_evaluate_interrupted_says_what_is_kept(tmp_path, tiny_aasist_dir, write_labelled_folder):
     write_labelled_folder(tmp_path / "set", per_class=40, samples=16000)
-    command = [sys.executable, "-m", "codecfake_hf.cli", "evaluate", "--model", str(tiny_aasist_dir), "--dataset",
+    command = [sys.executable, "-m", "codecfake_cli", "evaluate", "--model", str(tiny_aasist_dir), "--dataset",
                "set", "--output-dir", "eval", "--batch-size", "1"]  # fmt: skip
     result = interrupt(command, lambda err: "scoring set:" in err, tmp_path)
     line = interrupted_line(result, "codecfake evaluate")

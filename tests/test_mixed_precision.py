@@ -4,7 +4,6 @@ use is printed, written to log.jsonl and to training_config.json."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from codecfake_hf import training
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
@@ -84,10 +82,8 @@ def test_an_explicit_train_py_flag_wins(dataset, tmp_path, monkeypatch, capsys, 
     assert set(fresh_accelerate) == {torch.float32}
 
 
-def test_train_py_leaves_precision_unset_by_default():
-    spec = importlib.util.spec_from_file_location("train_script", REPO_ROOT / "train.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    parser = script.build_parser()
+def test_train_py_leaves_precision_unset_by_default(train_script):
+    parser = train_script.build_parser()
     for argv, precision in ((["--config", "E"], None), (["--mixed-precision", "no"], "no")):
-        assert script.config_from_args(parser, parser.parse_args(argv), argv).mixed_precision == precision
+        config = train_script.config_from_args(parser, parser.parse_args(argv), argv)
+        assert config.mixed_precision == precision

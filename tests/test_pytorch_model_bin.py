@@ -16,7 +16,7 @@ import soundfile as sf
 import torch
 from safetensors.torch import load_file
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from codecfake_cli.main import main
 from codecfake_hf import robustness
 from codecfake_hf.audio import resample, write_audio
-from codecfake_hf.cli import main
 from codecfake_hf.detection import Detector
 from codecfake_hf.robustness import RobustnessError, apply_condition, make_conditions, robustness_report
 

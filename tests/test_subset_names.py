@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from codecfake_hf.cli import build_parser
+from codecfake_cli.main import build_parser
 from codecfake_hf.errors import InputFileError
 from codecfake_hf.training_config import TrainingConfig, TrainingConfigError, read_options_file
 

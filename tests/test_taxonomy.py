@@ -112,7 +112,7 @@ def test_cross_test_matrix_is_pooled_per_training_row():
 
 
 def test_taxonomy_command_prints_the_table_or_pools_a_results_csv(tmp_path, capsys):
-    from codecfake_hf.cli import main
+    from codecfake_cli.main import main
     from codecfake_hf.tables import paper_cross_test
 
     assert main(["taxonomy"]) == 0

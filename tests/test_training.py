@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 

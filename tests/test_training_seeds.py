@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.evaluation import seed_statistics
 from codecfake_hf.training_config import TrainingConfig
 

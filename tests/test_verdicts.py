@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.detection import BonafideLabelError, Detector
 
 RATE = 16000

@@ -1,6 +1,6 @@
 """The wheel holds what an install needs: the card templates of the top-level ``model_cards/`` folder
-as ``codecfake_hf/model_cards/``, every module of the source tree, and the entry points of the
-builder's ``codecfake`` commands. Built offline with the environment's setuptools."""
+as ``codecfake_hf/model_cards/``, every module of the source tree, and the ``codecfake`` console script
+(its commands built in, none through entry points). Built offline with the environment's setuptools."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTALLED_AS = {
     "codecfake_hf": "codecfake_hf",
     "dataset_builder": "dataset_builder",
+    "codecfake_cli": "codecfake_cli",
     "model_cards": "codecfake_hf/model_cards",
 }
 
@@ -68,9 +69,10 @@ def test_the_wheel_ships_the_eer_metric_folder_whole(wheel):
         assert wheel.read(f"codecfake_hf/metrics/codecfake_eer/{name}") == (folder / name).read_bytes(), name
 
 
-def test_the_wheel_registers_the_builder_commands(wheel):
+def test_the_wheel_registers_the_codecfake_script_and_no_command_plugins(wheel):
+    """Every ``codecfake`` command is built into :mod:`codecfake_cli`; the entry-point group
+    ``codecfake_hf.commands`` is left to other packages' plug-ins."""
     (entry_points,) = [name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")]
     text = wheel.read(entry_points).decode()
-    assert "[codecfake_hf.commands]" in text
-    for command in ("build", "push", "demo"):
-        assert f"{command} = dataset_builder.cli:add_{command}_command" in text
+    assert "[console_scripts]\ncodecfake = codecfake_cli.main:main" in text
+    assert "[codecfake_hf.commands]" not in text

@@ -20,8 +20,8 @@ import pytest
 import soundfile as sf
 
 from benchmarks.bench_detect_memory import speech_like
+from codecfake_cli.main import main
 from codecfake_hf.calibration import ScoreCalibration, write_calibration
-from codecfake_hf.cli import main
 
 #: Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM = "/usr/bin/chromium"

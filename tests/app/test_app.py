@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from codecfake_cli.main import main
 from codecfake_hf import hub
 from codecfake_hf.app import page as page_module
 from codecfake_hf.app import pipeline_backend, space
 from codecfake_hf.app.local import DetectorBackend
 from codecfake_hf.app.page import detect_files, detect_recording
-from codecfake_hf.cli import main
 from tests.dataset_builder.test_push_checks import FakeApi
 
 from .conftest import HUB_ID
@@ -31,8 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_the_library_does_not_need_gradio():
     code = (
         "import sys; sys.modules['gradio'] = None\n"
-        "import codecfake_hf.app, codecfake_hf.app.space, codecfake_hf.cli, codecfake_hf.detection\n"
-        "from codecfake_hf.cli import main\n"
+        "import codecfake_hf.app, codecfake_hf.app.space, codecfake_cli.main, codecfake_hf.detection\n"
+        "from codecfake_cli.main import main\n"
         "sys.exit(main(['app', '--model', 'models/x']))"
     )
     result = subprocess.run(

@@ -42,7 +42,7 @@ def app_url(detectors, app_folder):
         shutil.copytree(detectors[key], folder / name)
     port = free_port()
     models = [option for name in SHOWN.values() for option in ("--model", name)]
-    command = [sys.executable, "-m", "codecfake_hf.cli", "app", *models, "--port", str(port)]
+    command = [sys.executable, "-m", "codecfake_cli", "app", *models, "--port", str(port)]
     with serving(command, server_env(GRADIO_TEMP_DIR=str(folder / "uploads")), folder, port) as url:
         yield url
 

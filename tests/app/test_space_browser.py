@@ -38,7 +38,7 @@ def space(hub_home, tmp_path_factory):
     """The folder `codecfake space --model org/tiny-detector --out ...` writes (the command, offline)."""
     out = tmp_path_factory.mktemp("space") / "space"
     result = subprocess.run(
-        [sys.executable, "-m", "codecfake_hf.cli", "space", "--model", HUB_ID, "--out", str(out)],
+        [sys.executable, "-m", "codecfake_cli", "space", "--model", HUB_ID, "--out", str(out)],
         env=server_env(HF_HOME=str(hub_home)), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

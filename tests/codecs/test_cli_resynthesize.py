@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

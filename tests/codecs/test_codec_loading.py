@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import EncodecModel
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.codecs import registry
 from codecfake_hf.codecs.registry import CodecNotImplementedError, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError

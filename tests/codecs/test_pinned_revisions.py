@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub.errors import RevisionNotFoundError
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.codecs import registry
 from codecfake_hf.hub import CheckpointUnavailableError
 from dataset_builder import DatasetBuildError

@@ -1,6 +1,6 @@
 import pytest
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.codecs import registry
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf.cli import build_parser, main
+from codecfake_cli.main import build_parser, main
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 

@@ -52,7 +52,7 @@ def _limit_file_size() -> None:  # in the child: writing past the limit fails wi
 
 def test_full_disk_leaves_no_temporary_file_and_a_rerun_finishes(corpus, tmp_path):
     out = tmp_path / "codecfake"
-    command = [sys.executable, "-m", "codecfake_hf.cli", "build", "--vctk", str(corpus), "--configs", "bonafide",
+    command = [sys.executable, "-m", "codecfake_cli", "build", "--vctk", str(corpus), "--configs", "bonafide",
                "--out", str(out), "--shard-size", "100"]  # fmt: skip
     env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
     failed = subprocess.run(command, env=env, capture_output=True, text=True, preexec_fn=_limit_file_size)

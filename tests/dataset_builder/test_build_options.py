@@ -3,9 +3,9 @@ a flag with help text, and the command line and the library share one set of def
 
 from __future__ import annotations
 
-from codecfake_hf.cli import build_parser
+from codecfake_cli.commands import build
+from codecfake_cli.main import build_parser
 from dataset_builder.build_options import BuildOptions
-from dataset_builder.cli import _build
 from tests.test_training_options import check_every_field_is_described, help_text
 
 
@@ -21,8 +21,8 @@ def test_the_command_line_builds_with_the_library_defaults(monkeypatch, tmp_path
     calls = []
     monkeypatch.setattr(dataset_builder.build, "build_codecfake", lambda *args, **kwargs: calls.append(args) or {
         "configs": [], "splits": {}, "excluded": [], "mixtures": {}})  # fmt: skip
-    _build(build_parser().parse_args(["build", "--vctk", str(tmp_path), "--configs", "E"]))
-    _build(build_parser().parse_args(["build", "--vctk", str(tmp_path), "--configs", "E", "--tiny",
+    build.run(build_parser().parse_args(["build", "--vctk", str(tmp_path), "--configs", "E"]))
+    build.run(build_parser().parse_args(["build", "--vctk", str(tmp_path), "--configs", "E", "--tiny",
                                       "--num-proc", "3", "--mic", "mic2", "--writer_batch_size", "7"]))  # fmt: skip
     assert [call[3] for call in calls] == [
         BuildOptions(),

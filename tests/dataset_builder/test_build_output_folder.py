@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.build import BuildOptions, build_codecfake, check_output_folder
 from dataset_builder.synthetic import make_synthetic_vctk

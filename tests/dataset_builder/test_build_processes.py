@@ -1,4 +1,4 @@
-"""A build spread over the processes of ``accelerate launch -m dataset_builder build``: shard ``i`` to rank
+"""A build spread over the processes of ``accelerate launch -m codecfake_cli build``: shard ``i`` to rank
 ``i mod world``, the same bytes as a one-process build, a killed process survived by relaunching, and
 errors reported once (a shared one) or by the process that met it (its own)."""
 
@@ -39,9 +39,9 @@ def corpus(tmp_path_factory) -> Path:
 
 
 def _one_process(args: list[str]) -> subprocess.CompletedProcess:
-    """``python -m dataset_builder ARGS``, not launched, with the launched processes' one torch thread."""
+    """``python -m codecfake_cli ARGS``, not launched, with the launched processes' one torch thread."""
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "dataset_builder", *args]
+    command = [sys.executable, "-m", "codecfake_cli", *args]
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
 
 
@@ -58,7 +58,7 @@ def _launch(accelerate_launch, corpus: Path, out: Path, log: Path, processes: in
     command, environment = accelerate_launch(
         ["--multi_gpu", "--num_processes", str(processes)],
         [*BUILD, "--vctk", str(corpus), "--out", str(out)],
-        module="dataset_builder",
+        module="codecfake_cli",
     )
     with log.open("w") as handle:  # a file, not a pipe: the progress bars would fill a pipe and block
         return subprocess.Popen(command, env=environment, stdout=handle, stderr=subprocess.STDOUT, text=True)
@@ -158,9 +158,7 @@ def test_a_dataset_source_builds_alike_on_two_processes(accelerate_launch, corpu
     for published in ("data", "README.md", "build_report.json"):  # the audio taken out of the dataset stays
         shutil.rmtree(out / published) if published == "data" else (out / published).unlink()
 
-    command, environment = accelerate_launch(
-        ["--multi_gpu", "--num_processes", "2"], build, "dataset_builder"
-    )
+    command, environment = accelerate_launch(["--multi_gpu", "--num_processes", "2"], build, "codecfake_cli")
     launched = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert launched.returncode == 0, launched.stderr[-3000:]
     assert "process 1 of 2: " in launched.stderr and (out / ".build" / "corpus.json").is_file()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import read_build_report, write_build_report
 

@@ -14,8 +14,8 @@ import pytest
 import soundfile as sf
 import yaml
 
+from codecfake_cli.main import main
 from codecfake_hf import training
-from codecfake_hf.cli import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.audiofolder import prepare_audiofolder
 from dataset_builder.build import BuildOptions, build_codecfake

@@ -172,7 +172,7 @@ def test_rerun_rewrites_nothing(built, corpus):
 def test_sigkill_then_resume_equals_uninterrupted_build(built, corpus, tmp_path):
     out = tmp_path / "codecfake"
     env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "codecfake_hf.cli", "build", "--vctk", str(corpus), "--configs", "E"]
+    command = [sys.executable, "-m", "codecfake_cli", "build", "--vctk", str(corpus), "--configs", "E"]
     process = subprocess.Popen(
         [*command, "--out", str(out), *CLI_OPTIONS],
         env=env,
@@ -252,7 +252,7 @@ def test_layout_080_bonafide_only(tmp_path):
 def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"} | env
     return subprocess.run(
-        [sys.executable, "-m", "codecfake_hf.cli", *args],
+        [sys.executable, "-m", "codecfake_cli", *args],
         env=environment,
         capture_output=True,
         text=True,

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import download_vctk, extract_zip, main, parse_speaker_info, prepare_vctk, split_of
+from dataset_builder.vctk import download_vctk, extract_zip, parse_speaker_info, prepare_vctk, split_of
 
 
 @pytest.fixture(scope="module")
@@ -212,20 +213,20 @@ def test_a_partial_download_longer_than_the_zip_is_started_again(tmp_path, serve
 
 
 def test_download_interrupted_keeps_the_partial_zip_and_the_same_command_resumes(tmp_path, served_zip):
-    """Ctrl-C (a real SIGINT) during ``python -m dataset_builder.vctk --download dl``: one line, exit 130,
+    """Ctrl-C (a real SIGINT) during ``codecfake vctk --download dl``: one line, exit 130,
     the bytes that arrived kept in the ``.part`` file; the same command then resumes with a range request."""
     from tests.test_interrupts import ENVIRONMENT, interrupt, interrupted_line
 
     url, payload, handler = served_zip
     handler.stall_after = len(payload) // 2
-    # `python -m dataset_builder.vctk --download dl`, with the test server's zip as the official one
-    program = ("import sys; from dataset_builder import vctk; "
+    # `codecfake vctk --download dl`, with the test server's zip as the official one
+    program = ("import sys; from codecfake_cli.main import main; from dataset_builder import vctk; "
                f"vctk.download_vctk.__defaults__ = ({url!r}, {hashlib.sha256(payload).hexdigest()!r}, {len(payload)}); "
-               "sys.exit(vctk.main(sys.argv[1:]))")  # fmt: skip
-    command = [sys.executable, "-c", program, "--download", "dl"]
+               "sys.exit(main(sys.argv[1:]))")  # fmt: skip
+    command = [sys.executable, "-c", program, "vctk", "--download", "dl"]
     partial = tmp_path / "dl" / "VCTK-Corpus-0.92.zip.part"
     result = interrupt(command, lambda err: partial.is_file() and partial.stat().st_size > 0, tmp_path)
-    line = interrupted_line(result, "python -m dataset_builder.vctk")
+    line = interrupted_line(result, "codecfake vctk")
     assert line.endswith("what is downloaded into dl is kept; rerun the same command to go on (the download "
                          "resumes)")  # fmt: skip
     assert partial.read_bytes() == payload[: len(payload) // 2]
@@ -260,8 +261,9 @@ def test_extract_refuses_unsafe_members(tmp_path, member):
 
 
 def test_counts_command_prints_ours_next_to_the_papers(corpus_092, tmp_path, capsys):
-    assert main([str(corpus_092)]) == 0
+    assert main(["vctk", str(corpus_092)]) == 0
     printed = capsys.readouterr().out
     assert "| train | 9 | 42752 | 3 | 103 |" in printed and "| test | 6 | 755 | 2 | 2 |" in printed
     assert "untranscribed utterances (text ''): 3" in printed
-    assert main([str(tmp_path)]) == 2 and "not a VCTK corpus folder" in capsys.readouterr().err
+    assert main(["vctk", str(tmp_path)]) == 2
+    assert "not a VCTK corpus folder" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.asvspoof2019 import PARTS, PROTOCOL_DIR, Options
 from dataset_builder.corpora.lookalike import ASVSPOOF_ATTACKS, ASVSPOOF_SPEAKERS, make_asvspoof2019_lookalike

@@ -12,7 +12,7 @@ import datasets
 import pytest
 from huggingface_hub import DatasetCard
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.hub import HubPushError
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.cdd import Options

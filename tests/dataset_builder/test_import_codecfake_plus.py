@@ -282,7 +282,7 @@ def test_two_processes_write_the_bytes_of_one(accelerate_launch, download, impor
     command, environment = accelerate_launch(
         ["--multi_gpu", "--num_processes", "2"],
         ["import", "codecfake-plus", str(download), "--out", str(out), "--part-size", "25"],
-        module="dataset_builder",
+        module="codecfake_cli",
     )
     launched = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert launched.returncode == 0, launched.stderr[-3000:]

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora import CORPUS_KINDS, corpus_module
@@ -439,7 +439,7 @@ def test_an_unreachable_hub_fails_fast_naming_the_dataset(unreachable_hub, tmp_p
 
 _KILLED_AFTER = """
 import os, signal, sys
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from dataset_builder import shard_files
 
 writes = 0
@@ -467,7 +467,7 @@ def _run(args: list[str], kill_at: int | None = None) -> subprocess.CompletedPro
     command = (
         [sys.executable, "-c", _KILLED_AFTER, *args]
         if kill_at
-        else [sys.executable, "-m", "dataset_builder", *args]
+        else [sys.executable, "-m", "codecfake_cli", *args]
     )
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
 
@@ -502,7 +502,7 @@ def test_two_processes_write_the_bytes_of_one(accelerate_launch, snapshot, impor
     out = tmp_path / "codecfake"
     command, environment = accelerate_launch(
         ["--multi_gpu", "--num_processes", "2"], ["import", "release", str(snapshot), "--out", str(out)],
-        module="dataset_builder",
+        module="codecfake_cli",
     )  # fmt: skip
     launched = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert launched.returncode == 0, launched.stderr[-3000:]

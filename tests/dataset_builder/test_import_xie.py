@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.lookalike import XIE_PREFIXES, XIE_REALS, make_xie_lookalike
 from dataset_builder.corpora.xie import PIECES, Options

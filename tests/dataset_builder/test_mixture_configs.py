@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import tomllib
 import yaml
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
 from codecfake_hf.mixtures import MixtureSpecError
 from dataset_builder import DatasetBuildError
@@ -28,19 +26,7 @@ OPTIONS = BuildOptions(tiny=True, shard_size=2, batch_size=4)
 MIXTURES = ["all", "heldout-frequency=all-decoder_domain:frequency", "no-funcodec=all-family:funcodec"]
 SPLIT_ROWS = {"train": 2, "validation": 2, "test": 2}  # bona fide utterances per split
 
-pytestmark = pytest.mark.usefixtures("one_thread", "declared_commands")
-
-
-@pytest.fixture
-def declared_commands(monkeypatch):
-    """``codecfake`` finds the plug-in commands ``pyproject.toml`` declares, installed or not (an
-    editable install registers entry points when it is made)."""
-    from codecfake_hf import cli
-
-    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
-    declared = project["project"]["entry-points"][cli.COMMAND_GROUP]
-    points = [EntryPoint(name, value, cli.COMMAND_GROUP) for name, value in declared.items()]
-    monkeypatch.setattr(cli, "entry_points", lambda group: points if group == cli.COMMAND_GROUP else [])
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import httpx2
 import pytest
 from huggingface_hub.errors import HfHubHTTPError
 
+from codecfake_cli.main import main
 from codecfake_hf import hub
-from codecfake_hf.cli import main
 
 USER_README = "---\nlicense: mit\n---\n# My detector\n\nNotes I wrote by hand.\n"
 

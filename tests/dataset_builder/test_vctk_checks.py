@@ -1,5 +1,5 @@
 """``extract_zip`` refuses links and file/folder clashes before writing anything; the split counts of
-``python -m dataset_builder.vctk`` leave out the files the build leaves out."""
+``codecfake vctk`` leave out the files the build leaves out."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import zipfile
 
 import pytest
 
+from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import extract_zip, main
+from dataset_builder.vctk import extract_zip
 
 
 def _zip(path, members):
@@ -65,7 +66,7 @@ def test_counts_leave_out_undecodable_files_as_the_build_does(tmp_path, capsys):
     )
     (corpus / "wav48_silence_trimmed/p225/p225_004_mic1.flac").write_bytes(b"")
     (corpus / "wav48_silence_trimmed/p225/p225_005_mic1.flac").write_bytes(b"fLaC but not really" * 10)
-    assert main([str(corpus)]) == 0
+    assert main(["vctk", str(corpus)]) == 0
     printed = capsys.readouterr().out
     assert "| train | 3 | 42752 | 1 | 103 |" in printed  # p225_001..003, not the two broken files
     assert "| validation | 3 | 735 | 1 | 2 |" in printed and "| test | 3 | 755 | 1 | 2 |" in printed

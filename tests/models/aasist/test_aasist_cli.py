@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from codecfake_hf.cli import main
+from codecfake_cli.main import main
 from codecfake_hf.detection import Detector
 
 WINDOW = 8000
