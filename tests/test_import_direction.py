@@ -1,5 +1,5 @@
-"""Imports go one way: ``codecfake_hf`` (library) <- ``dataset_builder`` (builder) <- command line and
-apps, and inside the library each codec family module builds on the codec toolkit only.
+"""Imports go one way: ``codecfake_hf`` (library) <- ``dataset_builder`` (builder) <- ``codecfake_cli``
+(the commands), and inside the library each codec family module builds on the codec toolkit only.
 
 Read from the source with ``ast``, so lazy imports inside functions count too."""
 
@@ -14,6 +14,7 @@ import codecfake_hf
 from codecfake_hf.codecs.registry import FAMILY_MODULES
 
 PACKAGE_DIR = Path(codecfake_hf.__file__).parent
+BUILDER_DIR = PACKAGE_DIR.parent / "dataset_builder"
 
 
 def _module_name(path: Path) -> str:
@@ -59,10 +60,20 @@ def _relative(path: Path) -> str:
 
 @pytest.mark.parametrize("path", sorted(PACKAGE_DIR.rglob("*.py")), ids=_relative)
 def test_the_library_never_imports_the_builder(path):
-    """Nothing under codecfake_hf/ imports dataset_builder, not even lazily: its commands plug in
-    through the codecfake_hf.commands entry points instead."""
+    """Nothing under codecfake_hf/ imports dataset_builder, not even lazily: the commands that use
+    both live above them, in codecfake_cli."""
     builder = sorted(name for name in imported_modules(path) if name.split(".")[0] == "dataset_builder")
     assert not builder, f"{_relative(path)} imports {builder}"
+
+
+@pytest.mark.parametrize(
+    "path", sorted([*PACKAGE_DIR.rglob("*.py"), *BUILDER_DIR.rglob("*.py")]), ids=_relative
+)
+def test_no_library_imports_a_command(path):
+    """Nothing under codecfake_hf/ or dataset_builder/ imports codecfake_cli, not even lazily: the
+    commands sit above both libraries."""
+    commands = sorted(name for name in imported_modules(path) if name.split(".")[0] == "codecfake_cli")
+    assert not commands, f"{_relative(path)} imports {commands}"
 
 
 def test_the_import_walk_sees_every_kind_of_import(tmp_path):
@@ -74,13 +85,16 @@ def test_the_import_walk_sees_every_kind_of_import(tmp_path):
     module.write_text(
         "import dataset_builder.build\n"
         "def run():\n"
-        "    from dataset_builder import cli\n"
+        "    from dataset_builder import corpora\n"
+        "    from codecfake_cli.main import main\n"
         "    import importlib\n"
-        "    return importlib.import_module('dataset_builder.demo')\n"
+        "    return importlib.import_module('dataset_builder.demo'), __import__('codecfake_cli.commands')\n"
         "from . import sibling\n"
     )
     found = imported_modules(module)
-    assert {"dataset_builder.build", "dataset_builder.cli", "dataset_builder.demo", "pkg.sibling"} <= found
+    assert {"dataset_builder.build", "dataset_builder.corpora", "dataset_builder.demo"} <= found
+    assert "pkg.sibling" in found
+    assert {"codecfake_cli.main", "codecfake_cli.main.main", "codecfake_cli.commands"} <= found
 
 
 #: What a codec family module may import from the library: the codec toolkit (spec, base engine, shared
