@@ -26,7 +26,7 @@ def golden(fixtures_dir):
 def golden_codec(golden) -> dac.DacCodec:
     torch.manual_seed(0)
     state_dict = {key: torch.from_numpy(golden[key]) for key in golden.files if "." in key}
-    return dac.from_upstream(json.loads(str(golden["config_json"])), state_dict)
+    return convert_dac.from_upstream(json.loads(str(golden["config_json"])), state_dict)
 
 
 def test_upstream_key_rules_match_the_key_map(fixtures_dir):

@@ -101,8 +101,8 @@ def test_xcodec_output_covers_lengths_that_are_not_a_multiple_of_the_hop():
 @pytest.mark.parametrize("codec_id", registry.MODERN_SUBSETS)
 def test_pretrained_loads_a_saved_folder_and_fails_clearly_offline(codec_id, tmp_path):
     spec = registry.get_spec(codec_id)
-    module = registry.family_module(spec)
-    tiny = module.tiny_codec(spec)
+    module = registry.checkpoint_module(spec)
+    tiny = registry.family_module(spec).tiny_codec(spec)
     tiny.model.save_pretrained(tmp_path)
     loaded = module.pretrained_codec(spec, local_dir=str(tmp_path))
     x = torch.from_numpy(_speechlike(4000, 6))[None, None]
