@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from transformers import PreTrainedModel
 
 import codecfake_hf.codecs
 from codecfake_hf.codecs import (
@@ -22,6 +23,7 @@ from codecfake_hf.codecs import (
 from codecfake_hf.codecs.layers.conv import WeightNormConv1d
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
 from codecfake_hf.codecs.layers.seanet import SEANetDecoder, SEANetEncoder
+from codecfake_hf.codecs.transformers_codec import TransformersCodec
 from tests.codecs import upstream_checkpoints
 from tests.test_import_direction import imported_modules
 
@@ -73,6 +75,20 @@ def test_every_converter_loads_a_family_of_the_registry():
     converters = {f"codecfake_hf.codecs.{path.stem}" for path in CODECS_DIR.glob("convert_*.py")}
     assert converters == {modules.checkpoint for modules in registry.FAMILY_MODULES.values()} & converters
     assert len(converters) == 5  # the native families and DAC
+
+
+@pytest.mark.parametrize("family", sorted(registry.FAMILY_MODULES))
+def test_every_transformers_backed_codec_is_on_the_one_base(family):
+    spec = registry.get_spec(_a_subset(family))
+    codec = registry.family_module(spec).tiny_codec(spec)
+    on_transformers = any(isinstance(module, PreTrainedModel) for module in codec.modules())
+    assert isinstance(codec, TransformersCodec) == on_transformers, family
+    if on_transformers:
+        assert isinstance(codec.model, PreTrainedModel)
+
+
+def _a_subset(family: str) -> str:
+    return next(spec.id for spec in registry.CODECS.values() if spec.family_module == family)
 
 
 # -- shared layers: every native family is built from them ---------------------------------------
