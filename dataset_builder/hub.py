@@ -32,8 +32,8 @@ from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
-from dataset_builder.corpus import describe_rule
-from dataset_builder.vctk import SPLITS, VCTK_CITATION
+from dataset_builder.corpora.vctk import VCTK_CITATION
+from dataset_builder.corpus import SPLITS, describe_rule
 
 #: Where the sha256 of the card codecfake last wrote is kept (inside the build cache, never pushed).
 CARD_RECORD = ".build/card.sha256"

@@ -17,11 +17,11 @@ import yaml
 from codecfake_hf import training
 from codecfake_hf.cli import main
 from dataset_builder import DatasetBuildError
-from dataset_builder.audiofolder import prepare_audiofolder
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.build_report import read_build_report
+from dataset_builder.corpora.audiofolder import prepare_audiofolder
+from dataset_builder.corpora.hf_dataset import prepare_hf_dataset
 from dataset_builder.corpus import Listed, assign_splits
-from dataset_builder.hf_dataset import prepare_hf_dataset
 from dataset_builder.source_options import SourceOptions
 
 RATE = 16000

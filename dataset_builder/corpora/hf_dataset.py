@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import datasets
 from tqdm.auto import tqdm
@@ -25,6 +26,9 @@ from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import cache_key
 from dataset_builder.corpus import CorpusManifest, Listed, assign_splits, source_license
 from dataset_builder.source_options import SourceOptions
+
+if TYPE_CHECKING:
+    from dataset_builder.build_options import BuildOptions
 
 
 def is_saved_dataset(path: Path) -> bool:
@@ -182,3 +186,13 @@ def prepare_hf_dataset(location: str, options: SourceOptions, cache_dir: str | o
         "split_rule": rule,
     }
     return CorpusManifest(root.resolve(), utterances, source)
+
+
+def prepare(location: str, source: SourceOptions, options: BuildOptions, cache_dir: Path) -> CorpusManifest:
+    """The build's listing of ``hf:ID``: :func:`prepare_hf_dataset` of ``location``, its audio written
+    under ``cache_dir``."""
+    return prepare_hf_dataset(location, source, cache_dir)
+
+
+#: The manifest :func:`prepare` returns (a launched build's other processes read it back from JSON).
+MANIFEST = CorpusManifest
