@@ -258,6 +258,23 @@ def source_license(declared: str | None, options: SourceOptions, where: str) -> 
     return license
 
 
+def chosen_column(
+    columns: Sequence[str], chosen: str | None, default: str, flag: str, where: str
+) -> str | None:
+    """The column to read: ``chosen`` (the value of option ``flag``), which must be one of ``columns``;
+    else ``default`` when present; else None.
+
+    Raises:
+        DatasetBuildError: ``chosen`` is no column, naming ``where`` (the metadata file, ``hf:ID``), the
+            columns and the option.
+    """
+    if chosen is None:
+        return default if default in columns else None
+    if chosen not in columns:
+        raise DatasetBuildError(f"{where}: no column {chosen!r} (columns: {', '.join(columns)}); fix {flag}")
+    return chosen
+
+
 def relative_id(path: str | os.PathLike) -> str:
     """An utterance id from a relative file path: the path without its suffix, '/' -> '_'."""
     return Path(path).with_suffix("").as_posix().replace("/", "_")

@@ -23,22 +23,18 @@ from typing import TYPE_CHECKING
 
 from codecfake_hf.audio_folder import METADATA_FILE, list_audio_folder
 from dataset_builder import DatasetBuildError
-from dataset_builder.corpus import CorpusManifest, Listed, assign_splits, relative_id, source_license
+from dataset_builder.corpus import (
+    CorpusManifest,
+    Listed,
+    assign_splits,
+    chosen_column,
+    relative_id,
+    source_license,
+)
 from dataset_builder.source_options import SourceOptions
 
 if TYPE_CHECKING:
     from dataset_builder.build_options import BuildOptions
-
-
-def _column(path: Path, columns: list[str], chosen: str | None, default: str, flag: str) -> str | None:
-    """The column to read: ``chosen`` (must exist), else ``default`` when present, else None."""
-    if chosen is None:
-        return default if default in columns else None
-    if chosen not in columns:
-        raise DatasetBuildError(
-            f"{path}: no column {chosen!r} (columns: {', '.join(columns)}); fix {flag} or the CSV header"
-        )
-    return chosen
 
 
 def prepare_audiofolder(folder: str | os.PathLike, options: SourceOptions) -> CorpusManifest:
@@ -53,8 +49,10 @@ def prepare_audiofolder(folder: str | os.PathLike, options: SourceOptions) -> Co
     )
     root, columns = listing.folder, listing.columns
     metadata = root / METADATA_FILE
-    speaker_column = _column(metadata, columns, options.speaker_column, "speaker_id", "--speaker-column")
-    text_column = _column(metadata, columns, options.text_column, "text", "--text-column")
+    speaker_column = chosen_column(
+        columns, options.speaker_column, "speaker_id", "--speaker-column", str(metadata)
+    )
+    text_column = chosen_column(columns, options.text_column, "text", "--text-column", str(metadata))
     listed = [
         Listed(
             speaker_id=file.fields[speaker_column].strip() if speaker_column else "",
