@@ -31,8 +31,14 @@ from pathlib import Path, PurePosixPath
 from codecfake_hf.errors import CodecFakeError, InputFileError
 
 #: What a labelled folder's audio files end in (any case): the formats
-#: :func:`codecfake_hf.audio.load_audio` decodes.
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".aif", ".au"})
+#: :func:`codecfake_hf.audio.load_audio` decodes, through libsndfile (wav, flac, ogg, mp3, aiff, au, caf,
+#: w64, rf64) or FFmpeg (m4a/AAC, mp4, opus, wma, webm, mka, amr).
+AUDIO_SUFFIXES = frozenset(
+    {
+        ".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aiff", ".aif", ".au", ".caf", ".w64", ".rf64",
+        ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka", ".amr",
+    }
+)  # fmt: skip
 #: The file that lists a corpus folder's audio.
 METADATA_FILE = "metadata.csv"
 

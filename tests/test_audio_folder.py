@@ -29,8 +29,10 @@ def test_a_labelled_folder_lists_every_audio_file_under_each_label_folder(tmp_pa
     for name in (
         "bonafide/b.wav",
         "bonafide/a.FLAC",
+        "bonafide/c.aac",
         "spoof/valle/x.m4a",
         "spoof/y.aif",
+        "spoof/v.mp4",
         "spoof/deep/er/z.wav",
     ):
         _wav(tmp_path / name)
@@ -42,7 +44,9 @@ def test_a_labelled_folder_lists_every_audio_file_under_each_label_folder(tmp_pa
     assert [(file.name, file.fields["label"]) for file in listing.files] == [
         ("bonafide/a.FLAC", "bonafide"),
         ("bonafide/b.wav", "bonafide"),
+        ("bonafide/c.aac", "bonafide"),
         ("spoof/deep/er/z.wav", "spoof"),
+        ("spoof/v.mp4", "spoof"),
         ("spoof/valle/x.m4a", "spoof"),
         ("spoof/y.aif", "spoof"),
     ]
@@ -57,7 +61,9 @@ def test_a_labelled_folder_needs_every_label_folder_with_audio(tmp_path):
         list_audio_folder(tmp_path, labels=LABELS)
     (tmp_path / "spoof").mkdir()
     _wav(tmp_path / "bonafide" / "a.wav")
-    with pytest.raises(OwnError, match=f"^{tmp_path / 'spoof'}: no audio files \\(.aif, .aiff, .au, .flac,"):
+    with pytest.raises(
+        OwnError, match=f"^{tmp_path / 'spoof'}: no audio files \\(.aac, .aif, .aiff, .amr, .au,"
+    ):
         list_audio_folder(tmp_path, labels=LABELS, error=OwnError)
 
 
@@ -120,3 +126,24 @@ def test_datasets_audiofolder_still_drops_what_these_folders_hold():
 
     assert {".m4a", ".aif"} <= AUDIO_SUFFIXES
     assert ".m4a" not in AudioFolder.EXTENSIONS and ".aif" not in AudioFolder.EXTENSIONS
+
+
+def test_a_labelled_folder_of_ffmpeg_only_formats_loads_and_decodes(tmp_path):
+    """m4a, AAC and mp4 audio, which only FFmpeg decodes, are trials of a labelled folder
+    (:func:`codecfake_hf.data.load_labelled_dataset`), decoded at 16 kHz."""
+    import subprocess
+
+    from codecfake_hf.data import load_labelled_dataset, load_waveform
+
+    source = tmp_path / "tone.wav"
+    sf.write(source, (0.3 * np.sin(np.arange(4800) / 10)).astype(np.float32), 48000)
+    for name, codec in (("bonafide/a.m4a", "aac"), ("spoof/b.aac", "aac"), ("spoof/c.mp4", "aac")):
+        (tmp_path / "set" / name).parent.mkdir(parents=True, exist_ok=True)
+        command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source), "-c:a", codec]
+        subprocess.run([*command, str(tmp_path / "set" / name)], check=True)
+    dataset = load_labelled_dataset(tmp_path / "set")
+    assert dataset["utterance_id"] == ["bonafide/a.m4a", "spoof/b.aac", "spoof/c.mp4"]
+    assert dataset["label"] == [1, 0, 0]
+    for row in dataset:
+        waveform = load_waveform(row["audio"], 16000)
+        assert waveform.dtype == np.float32 and 1600 <= waveform.shape[0] <= 2100  # 0.1 s + AAC padding

@@ -232,6 +232,8 @@ class PublishedCorpus(CorpusKind):
     """A published corpus an import copies, ``codecfake import NAME SOURCE``."""
 
 
+#: The one table of corpora, KIND -> row: the speech corpora a build resynthesizes, then the published
+#: corpora an import copies (the module docstring says what each kind of row's module holds).
 CORPUS_KINDS: dict[str, CorpusKind] = {
     kind.name: kind
     for kind in (
