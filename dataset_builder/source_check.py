@@ -1,7 +1,7 @@
 """The source check: every source file decoded once (a batched, cached ``datasets.map``) and the
 manifest split into readable utterances and excluded ones (empty, corrupt, NaN/inf), which every config
-then leaves out alike and the build report lists. Used by the build and by ``python -m
-dataset_builder.vctk`` (so both count alike)."""
+then leaves out alike and the build report lists. Used by the build and by ``codecfake
+vctk`` (so both count alike)."""
 
 from __future__ import annotations
 

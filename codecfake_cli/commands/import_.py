@@ -1,6 +1,6 @@
 """``codecfake import KIND SOURCE --out DIR``: a published corpus (the CodecFake release, ASVspoof 2019
 LA, ...) in this project's layout, one sub-command per corpus kind of
-:data:`~dataset_builder.corpora.CORPUS_KINDS`. (The module is ``import_``: ``import`` is a keyword.)"""
+:data:`~dataset_builder.corpora.IMPORT_KINDS`. (The module is ``import_``: ``import`` is a keyword.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import importlib
 from transformers import HfArgumentParser
 
 from codecfake_cli.commands.shared import add_mixture_option, print_mixtures
-from dataset_builder.corpora import CORPUS_KINDS
+from dataset_builder.corpora import IMPORT_KINDS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "layout: one config per codec or attack, speaker-disjoint splits, the audio bytes unchanged",
     )
     kinds = command.add_subparsers(dest="kind", required=True, metavar="KIND")
-    for kind in CORPUS_KINDS.values():
+    for kind in IMPORT_KINDS.values():
         module = importlib.import_module(kind.module)
         parser = kinds.add_parser(
             kind.name,

@@ -32,7 +32,7 @@ def _kept(args: argparse.Namespace) -> str:
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from dataset_builder.vctk import download_vctk, print_split_counts
+    from dataset_builder.corpora.vctk import download_vctk, print_split_counts
 
     if not args.corpus and not args.download:
         parser.error("pass a corpus folder or --download DIR")

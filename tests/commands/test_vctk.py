@@ -29,7 +29,7 @@ def _counts_leave_out_the_broken_file(sandbox: Sandbox, outcome: Outcome) -> Non
 
 
 def _symlink_zip(sandbox: Sandbox) -> Callable[[], None]:
-    from dataset_builder.vctk import extract_zip
+    from dataset_builder.corpora.vctk import extract_zip
 
     link = zipfile.ZipInfo("VCTK/txt")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16

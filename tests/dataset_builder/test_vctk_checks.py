@@ -10,8 +10,8 @@ import pytest
 
 from codecfake_cli.main import main
 from dataset_builder import DatasetBuildError
+from dataset_builder.corpora.vctk import extract_zip
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import extract_zip
 
 
 def _zip(path, members):

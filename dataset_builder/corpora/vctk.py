@@ -31,19 +31,21 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import urllib.error
-import urllib.request
+import urllib.parse
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import unused_name
-from codecfake_hf.hub import sha256_file
+from codecfake_hf.downloads import checked_download
 from dataset_builder import DatasetBuildError
-from dataset_builder.corpus import SPLITS as SPLITS  # re-exported: the builder and card import it here
-from dataset_builder.corpus import Utterance, UtteranceCounts
+from dataset_builder.corpus import Manifest, Utterance
+
+if TYPE_CHECKING:
+    from dataset_builder.build_options import BuildOptions
+    from dataset_builder.source_options import SourceOptions
 
 VCTK_URL = "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"
 VCTK_ZIP_BYTES = 11_747_302_977
@@ -78,7 +80,7 @@ def split_of(speaker_id: str) -> str:
 
 
 @dataclass
-class VctkManifest(UtteranceCounts):
+class VctkManifest(Manifest):
     """What :func:`prepare_vctk` found.
 
     Attributes:
@@ -192,6 +194,16 @@ def prepare_vctk(corpus_dir: str | os.PathLike, mic: str = "mic1") -> VctkManife
     return VctkManifest(root, layout, mic, utterances, parse_speaker_info(root / "speaker-info.txt"))
 
 
+def prepare(location: str, source: SourceOptions, options: BuildOptions, cache_dir: Path) -> VctkManifest:
+    """The build's listing of ``vctk:PATH`` (and ``--vctk PATH``): :func:`prepare_vctk` of ``location``
+    with the microphone ``options.mic``."""
+    return prepare_vctk(location, options.mic)
+
+
+#: The manifest :func:`prepare` returns (a launched build's other processes read it back from JSON).
+MANIFEST = VctkManifest
+
+
 def download_vctk(
     target_dir: str | os.PathLike,
     url: str = VCTK_URL,
@@ -200,14 +212,11 @@ def download_vctk(
 ) -> Path:
     """Download and extract the VCTK 0.92 zip into ``target_dir/VCTK-Corpus-0.92``.
 
-    Idempotent: a ``.completed`` marker in the corpus folder makes a second call return at once.
-    Resumable: the download goes to ``<zip>.part``, this command's own file, which an interrupted
-    run continues with an HTTP range request; it becomes ``<zip>`` only once its size (bytes) and
-    ``sha256`` are checked, and a ``.part`` that fails the check is deleted. A ``<zip>`` that is
-    already there (a checked download, or one the user put there) is checked the same way and,
-    if it fails, never deleted: it is renamed to ``<zip>.rejected`` (``.rejected-2``, ... when that
-    is taken) and the error says so. Members with absolute paths or ``..`` are refused. The zip is
-    kept (delete it to save 11.7 GB).
+    Idempotent: a ``.completed`` marker in the corpus folder makes a second call return at once. The
+    zip is fetched by :func:`codecfake_hf.downloads.checked_download`: resumable through ``<zip>.part``,
+    checked (``size`` in bytes, ``sha256``) before it becomes ``<zip>``; a ``<zip>`` already there that
+    fails the check is renamed ``<zip>.rejected``, never deleted. Members with absolute paths or ``..``
+    are refused. The zip is kept (delete it to save 11.7 GB).
 
     Returns:
         The corpus folder.
@@ -221,77 +230,12 @@ def download_vctk(
     if (corpus / _COMPLETED).is_file():
         return corpus
     target_dir.mkdir(parents=True, exist_ok=True)
-    archive = target_dir / PurePosixPath(urllib.request.urlparse(url).path).name
-    if archive.is_file():
-        problem = _archive_problem(archive, size, sha256)
-        if problem is not None:
-            aside = unused_name(archive.with_name(archive.name + ".rejected"))
-            archive.rename(aside)
-            raise DatasetBuildError(
-                f"{archive}: {problem}, not the expected zip; moved it to {aside} (nothing was deleted); "
-                f"rerun to download the zip, or put the right one at {archive}"
-            )
-    else:
-        partial = _download(url, archive, size)
-        problem = _archive_problem(partial, size, sha256)
-        if problem is not None:
-            partial.unlink()
-            raise DatasetBuildError(
-                f"{url}: the download {problem}; deleted it ({partial}, this command's partial file); "
-                f"rerun to download again, or download the zip yourself and put it at {archive}"
-            )
-        partial.replace(archive)
+    archive = target_dir / PurePosixPath(urllib.parse.urlparse(url).path).name
+    fix = f"download the zip yourself and put it at {archive}"
+    checked_download(url, archive, sha256, size, what="zip", fix=fix, error=DatasetBuildError)
     extract_zip(archive, corpus)
     (corpus / _COMPLETED).write_text(f"{url}\n", encoding="utf-8")
     return corpus
-
-
-def _download(url: str, destination: Path, size: int | None) -> Path:
-    """Fetch ``url`` into ``<destination>.part`` (continuing a partial file of an interrupted run) and
-    return that file, complete but not yet checked."""
-    partial = destination.with_name(destination.name + ".part")
-    offset = partial.stat().st_size if partial.is_file() else 0
-    if size is not None and offset > size:  # longer than the zip: our own file, and wrong
-        partial.unlink()
-        offset = 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            resumed = offset > 0 and getattr(response, "status", None) == 206
-            if not resumed:
-                offset = 0
-            with (
-                partial.open("ab" if resumed else "wb") as sink,
-                tqdm(total=size, initial=offset, unit="B", unit_scale=True, desc=destination.name) as bar,
-            ):
-                while chunk := response.read1(_CHUNK_BYTES):  # what has arrived: kept if interrupted
-                    sink.write(chunk)
-                    bar.update(len(chunk))
-    except urllib.error.HTTPError as error:
-        if error.code == 416 and size is not None and offset == size:  # the partial file is complete
-            return partial
-        raise DatasetBuildError(
-            f"{url}: download failed (HTTP {error.code}); rerun later, or download the zip yourself and put "
-            f"it at {destination}"
-        ) from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = error.reason if isinstance(error, urllib.error.URLError) else error
-        rerun = f"rerun to resume from {partial}" if partial.is_file() else "check the network and rerun"
-        raise DatasetBuildError(
-            f"{url}: download interrupted ({reason}); {rerun}, or download the zip yourself and put it at "
-            f"{destination}"
-        ) from None
-    return partial
-
-
-def _archive_problem(archive: Path, size: int | None, sha256: str | None) -> str | None:
-    """What is wrong with the zip ``archive`` (its size in bytes, then its sha256), or None."""
-    actual_size = archive.stat().st_size
-    if size is not None and actual_size != size:
-        return f"is {actual_size} bytes instead of {size}"
-    if sha256 is not None and (actual := sha256_file(archive, progress=True)) != sha256:
-        return f"has sha256 {actual}, which does not match {sha256}"
-    return None
 
 
 def extract_zip(archive: str | os.PathLike, destination: str | os.PathLike) -> None:
