@@ -73,3 +73,15 @@ CASES = [
 
 test_sweep = sweep_test(CASES)
 test_debug_shows_the_traceback = debug_test(CASES)
+
+
+def test_without_a_corpus_or_a_download_it_says_what_to_pass(capsys):
+    """``codecfake vctk`` alone is a usage error, exit 2, as ``python -m dataset_builder.vctk`` was."""
+    from codecfake_cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["vctk"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "codecfake vctk: error: pass a corpus folder or --download DIR"
+    )
