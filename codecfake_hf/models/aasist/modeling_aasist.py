@@ -388,7 +388,8 @@ class AasistPreTrainedModel(PreTrainedModel):
             input_values: ``[B, T]`` float waveforms at 16 kHz, ``T >= self.min_input_samples`` (2,315 for
                 AASIST, 1,040 for SSL-AASIST on XLS-R; 64,600 in the recipes). SSL-AASIST reads them
                 not normalised; no attention mask: the windows are full (repeat-padded).
-            labels: ``[B]`` class ids (0 spoof, 1 bona fide); gives the weighted cross-entropy loss.
+            labels: ``[B]`` class ids (0 spoof, 1 bona fide); gives the cross-entropy loss weighted by
+                ``config.class_weights`` (training sets them to its ``--class-weights``).
             output_hidden_states: also return the readout vector ``[B, 5 * hsgal_hidden_size]``.
 
         Returns:
@@ -423,9 +424,9 @@ class AasistPreTrainedModel(PreTrainedModel):
         logits = self.classifier(self.readout_dropout(hidden))
 
         loss = None
-        if labels is not None:
-            weight = logits.new_tensor(self.config.class_weights)  # [spoof, bona fide]
-            loss = F.cross_entropy(logits, labels.to(logits.device).long(), weight=weight)
+        if labels is not None:  # in float32 also under autocast: the loss training steps on
+            weight = torch.tensor(self.config.class_weights, dtype=torch.float32, device=logits.device)
+            loss = F.cross_entropy(logits.float(), labels.to(logits.device).long(), weight=weight)
         if not return_dict:
             output = (logits, hidden) if output_hidden_states else (logits,)
             return ((loss,) + output) if loss is not None else output
