@@ -7,10 +7,9 @@
   values are scalars: a list option is written as its items joined by commas (``"0.1,0.9"``), as
   the trackers receive it.
 
-The subset option is ``subset`` in Python and ``--subset`` / ``--config`` on the command line;
-``training_config.json`` keeps the key it has always had for it, ``config`` (so the files of earlier
-runs, and earlier versions of this package reading new files, agree), and both files are read with
-either key.
+The subset option is ``subset`` in Python, in ``training_config.json`` and on the command line
+(``--subset``, with ``--config`` its earlier name, the same flag). Files written before the rename
+hold it as ``config``: both files are read with either key.
 
 Every field carries its ``help`` text in ``metadata``: ``train.py`` builds its flags, help and defaults
 from this class with ``transformers.HfArgumentParser``, so the dataclass is the one place where an
@@ -311,6 +310,10 @@ class TrainingConfig:
         self.class_weights = [_checked_number("class_weights", w, float, 0.0) for w in weights]
         if len(self.class_weights) != 2:
             raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
+        if not any(self.class_weights):
+            raise TrainingConfigError(
+                "--class-weights 0 0: the loss would be 0 / 0; give at least one weight > 0"
+            )
         if not 0 < self.layer_decay <= 1:
             raise TrainingConfigError(f"--layer-decay {self.layer_decay}: must be in (0, 1]")
         if self.front_end_learning_rate is not None and not self.front_end_learning_rate > 0:
@@ -426,13 +429,6 @@ _NUMBER_OPTIONS = {
     "front_end_learning_rate": (float, 0.0),
     "layer_decay": (float, 0.0),
 }
-
-
-def _aasist_presets() -> list[str]:
-    """The ``--model`` presets of AASIST (sinc front end), to which no SSL front-end option applies."""
-    from codecfake_hf.models.aasist.configuration_aasist import AASIST_PRESETS
-
-    return list(AASIST_PRESETS)
 
 
 def _checked_number(name: str, value, kind: type, minimum: float):
