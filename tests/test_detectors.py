@@ -46,7 +46,11 @@ def test_a_family_added_as_a_row_is_built_checked_and_trained(monkeypatch):
         return AasistForAudioClassification(config), detectors._feature_extractor(config)
 
     row = detectors.DetectorFamily(
-        "small AASIST", AasistConfig, AasistForAudioClassification, presets={"small-aasist": "tiny"}, build=build
+        "small AASIST",
+        AasistConfig,
+        AasistForAudioClassification,
+        presets={"small-aasist": "tiny"},
+        build=build,
     )
     monkeypatch.setattr(detectors, "DETECTOR_FAMILIES", (row, *DETECTOR_FAMILIES))
     model, _ = build_model("small-aasist")

@@ -229,7 +229,8 @@ def test_the_release_run_weights_its_loss_and_saves_the_weight_average(release_r
     assert (root / "reference" / "swa" / "model.safetensors").is_file()
     assert TrainingConfig.load(root / "reference" / "swa").recipe == "release"
     for folder in ("best", "swa"):  # the saved model's config records the loss it was trained with
-        assert json.loads((root / "reference" / folder / "config.json").read_text())["class_weights"] == [0.5, 0.5]
+        saved = json.loads((root / "reference" / folder / "config.json").read_text())
+        assert saved["class_weights"] == [0.5, 0.5]
     checkpoint = root / "reference" / "checkpoints" / "step_4"
     assert load_file(checkpoint / "averaged_model.safetensors")["n_averaged"].item() == snapshots
     assert not list(checkpoint.glob("custom_checkpoint_*"))  # nothing pickled for the average
