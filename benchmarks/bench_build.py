@@ -33,9 +33,9 @@ from codecfake_hf.codecs.registry import family_module, get_spec
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from dataset_builder import build as build_module
 from dataset_builder.build import BuildOptions, build_codecfake, build_shards, plan_shards
+from dataset_builder.corpora.vctk import prepare_vctk
 from dataset_builder.source_check import run_source_check
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import prepare_vctk
 
 SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "p230", "p231", "p232")
 

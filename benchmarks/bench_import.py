@@ -56,7 +56,7 @@ def plain_route(snapshot: Path, out: Path) -> None:
     import datasets
 
     from dataset_builder.corpora.release import CODEC_NAMES
-    from dataset_builder.vctk import split_of
+    from dataset_builder.corpora.vctk import split_of
 
     files = sorted(str(path) for path in snapshot.glob("data/*.parquet"))
     dataset = datasets.load_dataset("parquet", data_files=files, split="train")

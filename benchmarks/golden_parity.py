@@ -37,12 +37,12 @@ def _max_diff(a, b) -> float:
 
 @torch.inference_mode()
 def speechtokenizer_rows(fixtures: Path) -> list[tuple]:
-    from codecfake_hf.codecs import speechtokenizer
+    from codecfake_hf.codecs import convert_speechtokenizer
 
     data = dict(np.load(fixtures / "codec_golden" / "speechtokenizer_small.npz"))
     arrays = {"config_json", "meta_json", "inputs", "codes", "outputs", "code_rel_margin", "encoder_out"}
     state_dict = {k: torch.from_numpy(v) for k, v in data.items() if k not in arrays}
-    model = speechtokenizer.from_upstream(json.loads(str(data["config_json"])), state_dict)
+    model = convert_speechtokenizer.from_upstream(json.loads(str(data["config_json"])), state_dict)
     stored = torch.from_numpy(data["codes"]).permute(1, 0, 2)  # [B, n_q, frames]
     margins = data["code_rel_margin"].transpose(1, 0, 2)
     equal, wave, decoded = [], [], []
@@ -62,11 +62,11 @@ def speechtokenizer_rows(fixtures: Path) -> list[tuple]:
 
 @torch.inference_mode()
 def hificodec_rows(fixtures: Path) -> list[tuple]:
-    from codecfake_hf.codecs import hificodec
+    from codecfake_hf.codecs import convert_hificodec
 
     data = dict(np.load(fixtures / "codec_golden" / "hificodec_small.npz"))
     weights = {key: torch.from_numpy(value) for key, value in data.items() if "/" in key}
-    model = hificodec.from_upstream(json.loads(str(data["config_json"])), weights)
+    model = convert_hificodec.from_upstream(json.loads(str(data["config_json"])), weights)
     inputs = torch.from_numpy(data["inputs"])[:, None]
     codes = model.encode(inputs)
     expected = data["codes"].transpose(0, 2, 1)
@@ -81,12 +81,12 @@ def hificodec_rows(fixtures: Path) -> list[tuple]:
 
 @torch.inference_mode()
 def audiodec_rows(fixtures: Path) -> list[tuple]:
-    from codecfake_hf.codecs import audiodec
+    from codecfake_hf.codecs import convert_audiodec
 
     data = dict(np.load(fixtures / "codec_golden" / "audiodec_small.npz"))
     config = json.loads(str(data["config_json"]))
     weights = {k: v for k, v in data.items() if k.startswith(("autoencoder/", "vocoder/"))}
-    model = audiodec.from_upstream(config, weights)
+    model = convert_audiodec.from_upstream(config, weights)
     inputs = torch.from_numpy(data["inputs"])[:, None]
     codes = model.encode(inputs)
     stored = torch.from_numpy(data["codes"])
@@ -99,12 +99,12 @@ def audiodec_rows(fixtures: Path) -> list[tuple]:
 
 @torch.inference_mode()
 def dac_rows(fixtures: Path) -> list[tuple]:
-    from codecfake_hf.codecs import dac
+    from codecfake_hf.codecs import convert_dac
 
     data = np.load(fixtures / "codec_golden" / "dac_compress_small.npz")
     torch.manual_seed(0)
     state_dict = {key: torch.from_numpy(data[key]) for key in data.files if "." in key}
-    codec = dac.from_upstream(json.loads(str(data["config_json"])), state_dict)
+    codec = convert_dac.from_upstream(json.loads(str(data["config_json"])), state_dict)
     compress, plain_equal, plain = [], [], []
     for clip in range(3):
         signal = torch.from_numpy(data[f"inputs_{clip}"])
@@ -125,7 +125,7 @@ def dac_rows(fixtures: Path) -> list[tuple]:
 
 @torch.inference_mode()
 def funcodec_rows(fixtures: Path) -> list[tuple]:
-    from codecfake_hf.codecs.funcodec import from_upstream
+    from codecfake_hf.codecs.convert_funcodec import from_upstream
 
     rows = []
     arrays = {"config_json", "meta_json", "inputs", "codes", "outputs", "code_rel_margin", "scale",

@@ -6,7 +6,7 @@ The YAML header carries:
 - ``license``: derived from what the detector was trained on (:func:`training_data`): for a build, the
   most restrictive of its bona fide corpus's licence (VCTK's CC BY 4.0, or the ``--source`` corpus's) and
   the weight licences of the codecs that made its training subsets
-  (:func:`~codecfake_hf.dataset_card.combined_license`), so a detector trained on a non-commercial
+  (:func:`~codecfake_hf.licenses.combined_license`), so a detector trained on a non-commercial
   subset (C, xcodec2) is ``cc-by-nc-4.0``; for a published corpus copied by ``codecfake import``, that
   corpus's licence (ODC-By for ASVspoof 2019 LA, MIT for CodecFake+); MIT for the official ASVspoof 2019
   weights;
@@ -30,15 +30,7 @@ from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
 from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import CODECS, get_spec
-from codecfake_hf.dataset_card import (
-    DEFAULT_CONFIG,
-    ConfigLicense,
-    combined_license,
-    config_license,
-    default_config_subsets,
-    hub_license_id,
-    read_card,
-)
+from codecfake_hf.dataset_card import DEFAULT_CONFIG, default_config_subsets, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.hub import (
     InvalidRepoIdError,
@@ -49,6 +41,13 @@ from codecfake_hf.hub import (
 )
 from codecfake_hf.json_files import read_json
 from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.licenses import (
+    AASIST_WEIGHTS_LICENSE,
+    ConfigLicense,
+    combined_license,
+    config_license,
+    hub_license_id,
+)
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.training_config import TrainingConfig
 
@@ -62,8 +61,6 @@ ASVSPOOF5_METRIC_NAMES = {
     "cllr": "Cllr (bits)",
     "min_cllr": "minCllr (bits)",
 }
-#: Licence of the official AASIST weights (ASVspoof 2019 LA baseline).
-BASELINE_LICENSE = ConfigLicense("ASVspoof 2019 LA (official AASIST weights)", "mit", "MIT", "")
 
 
 class CardLinkError(CodecFakeError, ValueError):
@@ -79,7 +76,7 @@ def training_license(subsets: Sequence[str] | None) -> ConfigLicense:
     theirs (VCTK: CC BY 4.0; each subset: its codec weights'; :func:`combined_license`). ``None``: the
     official baseline."""
     if subsets is None:
-        return BASELINE_LICENSE
+        return AASIST_WEIGHTS_LICENSE
     return training_data(subsets).license
 
 
@@ -249,7 +246,7 @@ def detector_card(
     baseline = train_config is None
     subsets = None if baseline else list(train_subsets or [train_config])
     data = None if baseline else training_data(subsets, dataset_report, train_config)
-    model_license = BASELINE_LICENSE if data is None else data.license
+    model_license = AASIST_WEIGHTS_LICENSE if data is None else data.license
     metrics = dict(metrics or {})
     missing = [subset for subset in eers if metrics and subset not in metrics]
     if missing:

@@ -19,12 +19,11 @@ import numpy as np
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load_from_disk
 
 from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, require_resampled, resample
+from codecfake_hf.audio_folder import list_audio_folder
 from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
-from codecfake_hf.labels import BONAFIDE, BONAFIDE_NAMES, LABEL_NAMES, SPOOF
+from codecfake_hf.labels import BONAFIDE, BONAFIDE_NAMES, LABEL2ID, LABEL_NAMES, SPOOF
 from codecfake_hf.sources import SourceNotFoundError, check_dataset_source, no_such_folder
-
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".aif", ".au"})
 
 
 class DatasetError(CodecFakeError, ValueError):
@@ -55,25 +54,19 @@ def check_label_folder(path: str | os.PathLike) -> None:
 
 
 def folder_dataset(path: str | os.PathLike) -> Dataset:
-    """A folder with ``bonafide/`` and ``spoof/`` subfolders (searched recursively) as a dataset.
+    """A folder with ``bonafide/`` and ``spoof/`` subfolders (searched recursively,
+    :func:`~codecfake_hf.audio_folder.list_audio_folder`) as a dataset.
 
     This is how users bring zero-shot sets (VALL-E, VALL-E X, SpeechX samples, ...).
     ``codec`` is "bonafide" or "spoof"; ``utterance_id`` is the path relative to ``path``.
     """
-    root = Path(path)
-    if not is_label_folder(root):
-        raise InputFileError(f"{root}: expected subfolders bonafide/ and spoof/ holding audio files")
-    rows: dict[str, list] = {"audio": [], "label": [], "utterance_id": [], "codec": []}
-    for label in (BONAFIDE, SPOOF):
-        name = LABEL_NAMES[label]
-        files = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-        if not files:
-            raise InputFileError(f"{root / name}: no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
-        for file in files:
-            rows["audio"].append(str(file))
-            rows["label"].append(label)
-            rows["utterance_id"].append(str(file.relative_to(root)))
-            rows["codec"].append(name)
+    listing = list_audio_folder(path, labels=(LABEL_NAMES[BONAFIDE], LABEL_NAMES[SPOOF]))
+    rows = {
+        "audio": [str(file.path) for file in listing.files],
+        "label": [LABEL2ID[file.fields["label"]] for file in listing.files],
+        "utterance_id": [file.name for file in listing.files],
+        "codec": [file.fields["label"] for file in listing.files],
+    }
     return Dataset.from_dict(rows).cast_column("audio", Audio(decode=False))
 
 

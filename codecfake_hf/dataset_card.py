@@ -7,7 +7,7 @@ The YAML header is what the Hub and ``datasets`` read:
   config name), ``bonafide`` (VCTK alone) and one config per codec subset, each listing for every
   split the bona fide shards and its own (bona fide audio is stored once);
 - ``license``: the Hub licence id of every part (VCTK: CC BY 4.0, or the corpus's licence; each subset:
-  its codec weights' licence), any of the Hub's ids (:mod:`codecfake_hf.hub_licenses`); ``other`` +
+  its codec weights' licence), any of the Hub's ids (:mod:`codecfake_hf.licenses`); ``other`` +
   ``license_name`` / ``license_link`` for a licence the Hub has no id for;
   the card body lists the licence of every config with a link to where it is stated;
 - ``source_datasets`` (VCTK on the Hub), ``task_categories``, ``size_categories``.
@@ -19,21 +19,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from codecfake_hf.hub_licenses import (
-    NESTED_CLASSES,
-    hub_license_id,
-    is_noncommercial,
-    license_class,
-    license_rank,
-    license_slug,
-)
 from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.licenses import ConfigLicense, config_license, license_fields
 from codecfake_hf.markdown import markdown_table
 
 #: Config ``load_dataset(repo)`` returns without a name: bona fide + every built subset.
@@ -42,69 +34,6 @@ DEFAULT_CONFIG = "default"
 POOLED_CONFIGS = (DEFAULT_CONFIG, BONAFIDE_CONFIG)
 #: VCTK, the bona fide source, on the Hub.
 VCTK_HUB_ID = "CSTR-Edinburgh/vctk"
-VCTK_LICENSE = "CC BY 4.0"
-VCTK_LICENSE_LINK = "https://doi.org/10.7488/ds/2645"
-_HUB = "https://huggingface.co"
-
-
-@dataclass(frozen=True)
-class ConfigLicense:
-    """The licence of one config's audio.
-
-    Attributes:
-        config: config name ("bonafide", "E", ...).
-        license: Hub licence id ("cc-by-nc-4.0"), or "other".
-        license_name: the licence as stated by its source (registry text for codec weights).
-        license_link: where the licence is stated (the weights' Hub repo, VCTK's DOI).
-        combines: for a licence that stands for several (:func:`combined_license`), their Hub ids.
-    """
-
-    config: str
-    license: str
-    license_name: str
-    license_link: str
-    combines: tuple[str, ...] = ()
-
-    @property
-    def noncommercial(self) -> bool:
-        """Whether it (or one of the licences it combines) forbids commercial use."""
-        return any(is_noncommercial(license_id) for license_id in (self.license, *self.combines))
-
-
-def combined_license(parts: Sequence[ConfigLicense], config: str) -> ConfigLicense:
-    """The licence of something made from all of ``parts`` (a detector trained on them): the most
-    restrictive part (:func:`~codecfake_hf.hub_licenses.license_rank`). Permissive and attribution
-    licences nest, so the strictest of them stands for the rest; share-alike, use-restricted,
-    non-commercial and unnamed (``other``) licences do not, so two different ones among the parts make
-    ``other`` whose name joins them ("cc-by-sa-4.0-and-gpl-3.0"). A part whose licence is ``unknown``
-    makes the whole unknown."""
-    strictest = max(parts, key=lambda part: license_rank(part.license))
-    if strictest.license == "unknown":
-        return strictest
-    own_terms = {
-        (part.license, part.license_name if part.license == "other" else ""): part
-        for part in parts
-        if license_class(part.license) not in NESTED_CLASSES
-    }
-    if len(own_terms) <= 1:
-        return strictest
-    names = sorted(
-        {
-            license_slug(part.license_name) if part.license == "other" else part.license
-            for part in own_terms.values()
-        }
-    )
-    return ConfigLicense(config, "other", "-and-".join(names), "", tuple(sorted({i for i, _ in own_terms})))
-
-
-def config_license(config: str) -> ConfigLicense:
-    """The licence of ``config``'s audio: VCTK's for ``bonafide``, the codec weights' for a subset."""
-    if config == BONAFIDE_CONFIG:
-        return ConfigLicense(config, hub_license_id(VCTK_LICENSE), VCTK_LICENSE, VCTK_LICENSE_LINK)
-    from codecfake_hf.codecs.registry import get_spec
-
-    spec = get_spec(config)
-    return ConfigLicense(spec.id, hub_license_id(spec.license), spec.license, f"{_HUB}/{spec.repo_id}")
 
 
 def config_entries(
@@ -183,19 +112,6 @@ def card_data(
         configs=config_entries(subsets, splits, mixtures),
         **license_fields(parts),
     )
-
-
-def license_fields(parts: Sequence[ConfigLicense]) -> dict:
-    """The card's licence fields for audio under the licences ``parts``: ``license`` (every Hub id,
-    sorted) and, for those the Hub has no id for, ``license_name`` (and ``license_link`` when they
-    have one source)."""
-    fields: dict = {"license": sorted({part.license for part in parts})}
-    other = [part for part in parts if part.license == "other"]
-    if other:  # the Hub has no id for these: name them, and link the one source when there is one
-        fields["license_name"] = "-and-".join(dict.fromkeys(license_slug(o.license_name) for o in other))
-        if len({o.license_link for o in other}) == 1 and other[0].license_link:
-            fields["license_link"] = other[0].license_link
-    return fields
 
 
 def license_table(configs: Iterable[str], bonafide: ConfigLicense | None = None) -> str:

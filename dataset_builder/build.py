@@ -1,18 +1,19 @@
-"""Generation of the CodecFake configs: VCTK -> codec resynthesis with ``datasets.map`` -> parquet shards.
+"""Generation of the CodecFake subsets: a speech corpus (VCTK by default) -> codec resynthesis with
+``datasets.map`` -> parquet shards.
 
 Data flow, top to bottom:
 
-1. A corpus recipe lists the utterances and their split: :func:`~dataset_builder.vctk.prepare_vctk`
-   (the default), :func:`~dataset_builder.audiofolder.prepare_audiofolder` or
-   :func:`~dataset_builder.hf_dataset.prepare_hf_dataset` (:func:`prepare_source`).
+1. The corpus's module lists the utterances and their split (:func:`prepare_source`): the ``prepare`` of
+   the row of :data:`dataset_builder.corpora.SOURCE_KINDS` that ``--source KIND:LOCATION`` names
+   (``vctk``, ``audiofolder``, ``hf``).
 2. :func:`~dataset_builder.source_check.run_source_check` decodes every source file once (a batched ``map``, cached) and splits the
    manifest into readable utterances and excluded ones (empty, corrupt, NaN/inf), which every config
    then leaves out alike and the build report lists.
 3. :func:`plan_shards` cuts each split into shards of ``shard_size`` utterances.
-4. For ``bonafide`` and each codec id, every shard is one ``Dataset.map(batched=True, with_rank=True)``
+4. For ``bonafide`` and each subset, every shard is one ``Dataset.map(batched=True, with_rank=True)``
    of the pure function :func:`make_examples` (``num_proc`` processes, rank ``r`` on ``cuda:r``), cached
    under a fingerprint of the shard's sources and the codec, then written to
-   ``data/<config>/<split>-NNNNN-of-MMMMM.parquet`` through a temporary file and an atomic rename.
+   ``data/<subset>/<split>-NNNNN-of-MMMMM.parquet`` through a temporary file and an atomic rename.
 
 Under ``accelerate launch -m dataset_builder build`` step 4 is shared out: shard ``i`` of the plan to
 global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the main process runs steps
@@ -20,7 +21,7 @@ global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the m
 
 Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
 at worst a temporary file (:mod:`codecfake_hf.atomic_files`) or a partial ``map`` cache, both discarded
-on the next run, so every utterance ends up exactly once per config. A step that fails (a full disk,
+on the next run, so every utterance ends up exactly once per subset. A step that fails (a full disk,
 an error, Ctrl-C) removes what it was writing: its temporary file and its ``map`` scratch folder under
 ``<out>/.build``. Audio is stored as 16-bit FLAC bytes
 (:func:`codecfake_hf.audio.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
@@ -60,7 +61,8 @@ from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_fai
 from dataset_builder.build_options import BuildOptions
 from dataset_builder.build_processes import BuildProcesses, rank_device
 from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
-from dataset_builder.corpus import CorpusManifest
+from dataset_builder.corpora import SOURCE_KINDS, corpus_module
+from dataset_builder.corpus import SPLITS, Manifest
 from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
 from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
@@ -75,7 +77,6 @@ from dataset_builder.shard_files import (
 )
 from dataset_builder.source_check import SourceCheck, run_source_check
 from dataset_builder.source_options import SourceOptions
-from dataset_builder.vctk import SPLITS, VctkManifest, prepare_vctk
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,16 @@ class Shard:
 
 
 @functools.lru_cache(maxsize=1)
-def _codec(codec_id: str, tiny: bool, device: str, local_dir: str | None, revision: str | None):
+def _codec(subset: str, tiny: bool, device: str, local_dir: str | None, revision: str | None):
     """The codec of the current worker process, loaded once per (codec, device)."""
-    return load_codec(codec_id, tiny=tiny, device=device, local_dir=local_dir, revision=revision)
+    return load_codec(subset, tiny=tiny, device=device, local_dir=local_dir, revision=revision)
 
 
 def make_examples(
     batch: dict[str, list],
     rank: int | None = None,
     *,
-    codec_id: str,
+    subset: str,
     tiny: bool,
     device: str,
     batch_size: int,
@@ -110,12 +111,13 @@ def make_examples(
     local_dir: str | None = None,
     revision: str | None = None,
 ) -> dict[str, list]:
-    """Batched ``map`` function: the CodecFake examples of a batch of VCTK rows.
+    """Batched ``map`` function: the CodecFake examples of a batch of source rows.
 
     Args:
         batch: columns speaker_id, utterance_id, path, text.
         rank: ``map`` worker rank (selects the GPU).
-        codec_id: a registry id ("E", ...) or ``"bonafide"`` (the source audio itself).
+        subset: a CodecFake subset id ("E", ...; the registry's codec id) or ``"bonafide"`` (the source
+            audio itself).
         threads: torch threads for this process (:meth:`BuildOptions.threads_per_process`).
         local_dir: folder of the codec's checkpoint files (None: the Hub cache).
         revision: Hub revision of the codec's weights (None: the registry's pin).
@@ -127,24 +129,24 @@ def make_examples(
     if threads is not None:
         torch.set_num_threads(threads)
     sources = [load_audio(path) for path in batch["path"]]
-    if codec_id == BONAFIDE_CONFIG:
+    if subset == BONAFIDE_CONFIG:
         outputs = sources
     else:
-        codec = _codec(codec_id, tiny, rank_device(device, rank), local_dir, revision)
-        outputs = _resynthesize(codec, codec_id, sources, batch["utterance_id"], batch_size)
-    label = BONAFIDE if codec_id == BONAFIDE_CONFIG else SPOOF
+        codec = _codec(subset, tiny, rank_device(device, rank), local_dir, revision)
+        outputs = _resynthesize(codec, subset, sources, batch["utterance_id"], batch_size)
+    label = BONAFIDE if subset == BONAFIDE_CONFIG else SPOOF
     return {
         "audio": [
-            {"bytes": encode_audio(waveform, rate), "path": f"{codec_id}/{utterance}.flac"}
+            {"bytes": encode_audio(waveform, rate), "path": f"{subset}/{utterance}.flac"}
             for (waveform, rate), utterance in zip(outputs, batch["utterance_id"])
         ],
         "label": [label] * len(outputs),
-        "codec": [codec_id] * len(outputs),
-        **{name: [value] * len(outputs) for name, value in taxonomy_values(codec_id).items()},
+        "codec": [subset] * len(outputs),
+        **{name: [value] * len(outputs) for name, value in taxonomy_values(subset).items()},
     }
 
 
-def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[str], batch_size: int) -> list:
+def _resynthesize(codec, subset: str, sources: list, utterance_ids: Sequence[str], batch_size: int) -> list:
     """Run ``codec`` on ``[(waveform, rate)]`` (grouped by rate); a failure names the utterance."""
     outputs: list = [None] * len(sources)
     for rate in sorted({rate for _, rate in sources}):
@@ -152,35 +154,35 @@ def _resynthesize(codec, codec_id: str, sources: list, utterance_ids: Sequence[s
         try:
             results = codec.resynthesize([sources[i][0] for i in indices], rate, batch_size)
         except Exception:  # find which utterance breaks the codec, one at a time
-            results = [_resynthesize_one(codec, codec_id, sources[i], utterance_ids[i]) for i in indices]
+            results = [_resynthesize_one(codec, subset, sources[i], utterance_ids[i]) for i in indices]
         for i, result in zip(indices, results):
-            outputs[i] = (_checked(result, codec_id, utterance_ids[i]), codec.sampling_rate)
+            outputs[i] = (_checked(result, subset, utterance_ids[i]), codec.sampling_rate)
     return outputs
 
 
-def _resynthesize_one(codec, codec_id: str, source: tuple, utterance_id: str) -> np.ndarray:
+def _resynthesize_one(codec, subset: str, source: tuple, utterance_id: str) -> np.ndarray:
     try:
         return codec.resynthesize([source[0]], source[1], 1)[0]
     except Exception as error:
         raise DatasetBuildError(
-            f"codec {codec_id} failed on utterance {utterance_id}: {type(error).__name__}: {error}"
+            f"codec {subset} failed on utterance {utterance_id}: {type(error).__name__}: {error}"
         ) from error
 
 
-def _checked(output: np.ndarray, codec_id: str, utterance_id: str) -> np.ndarray:
+def _checked(output: np.ndarray, subset: str, utterance_id: str) -> np.ndarray:
     try:
-        return validate_waveform(output, f"codec {codec_id} output for utterance {utterance_id}")
+        return validate_waveform(output, f"codec {subset} output for utterance {utterance_id}")
     except AudioError as error:
         raise DatasetBuildError(str(error)) from None
 
 
-def codec_fingerprint(codec_id: str, tiny: bool, revision: str | None = None) -> dict:
+def codec_fingerprint(subset: str, tiny: bool, revision: str | None = None) -> dict:
     """What identifies a codec's output: its spec (weights, rate, processing), the tiny flag and the Hub
     revision its weights were downloaded at (:meth:`BuildOptions.weights_revision`; left out when None,
     so unpinned, tiny and ``--checkpoint-dir`` codecs keep their fingerprints)."""
-    if codec_id == BONAFIDE_CONFIG:
+    if subset == BONAFIDE_CONFIG:
         return {"codec": BONAFIDE_CONFIG}
-    spec = get_spec(codec_id)
+    spec = get_spec(subset)
     revised = {"revision": revision} if revision is not None else {}
     return {
         "codec": spec.id,
@@ -195,11 +197,11 @@ def codec_fingerprint(codec_id: str, tiny: bool, revision: str | None = None) ->
     }
 
 
-def shard_fingerprint(shard: Shard, codec_id: str, options: BuildOptions) -> str:
+def shard_fingerprint(shard: Shard, subset: str, options: BuildOptions) -> str:
     """Fingerprint of one output shard (build version, codec and its weights, the shard's sources)."""
     sources = [(row["utterance_id"], row["path"], row["source"]) for row in shard.rows]
-    revision = None if codec_id == BONAFIDE_CONFIG else options.weights_revision(codec_id)
-    codec = codec_fingerprint(codec_id, options.tiny, revision)
+    revision = None if subset == BONAFIDE_CONFIG else options.weights_revision(subset)
+    codec = codec_fingerprint(subset, options.tiny, revision)
     return cache_key([BUILD_VERSION, codec, shard.split, shard.filename, sources])
 
 
@@ -219,7 +221,7 @@ def plan_shards(rows: Sequence[dict], shard_size: int) -> list[Shard]:
 def check_planned_shards(
     out: Path, plan: Sequence[tuple[str, Shard]], options: BuildOptions, processes: BuildProcesses
 ) -> None:
-    """Before anything is published: every shard of the build's ``plan`` (``(config, shard)``, the order
+    """Before anything is published: every shard of the build's ``plan`` (``(subset, shard)``, the order
     that shared the work out) is in ``out`` with its planned rows. A launched build whose ``--out`` is not
     one folder for all processes (a local path on each machine) leaves the others' shards elsewhere.
 
@@ -227,9 +229,9 @@ def check_planned_shards(
         DatasetBuildError: one line naming the missing shards and the processes that had them to write.
     """
     missing = [
-        (index % processes.world, f"data/{config}/{shard.filename}")
-        for index, (config, shard) in enumerate(plan)
-        if shard_rows(out / "data" / config / shard.filename, shard_fingerprint(shard, config, options))
+        (index % processes.world, f"data/{subset}/{shard.filename}")
+        for index, (subset, shard) in enumerate(plan)
+        if shard_rows(out / "data" / subset / shard.filename, shard_fingerprint(shard, subset, options))
         != len(shard.rows)
     ]
     if not missing:
@@ -253,22 +255,22 @@ def check_planned_shards(
 
 
 def build_shards(
-    codec_id: str,
+    subset: str,
     shards: Sequence[Shard],
     out: Path,
     cache_dir: Path,
     options: BuildOptions,
     show_progress: bool = True,
 ) -> None:
-    """Write ``codec_id``'s ``shards`` into ``out/data/<codec_id>/``, skipping those already done."""
-    folder = out / "data" / codec_id
-    for shard in tqdm(shards, desc=f"config {codec_id}", unit="shard", disable=not show_progress):
+    """Write ``subset``'s ``shards`` into ``out/data/<subset>/``, skipping those already done."""
+    folder = out / "data" / subset
+    for shard in tqdm(shards, desc=f"config {subset}", unit="shard", disable=not show_progress):
         path = folder / shard.filename
-        fingerprint = shard_fingerprint(shard, codec_id, options)
+        fingerprint = shard_fingerprint(shard, subset, options)
         if shard_is_done(path, fingerprint) or not shard.rows:
             continue
         rows = [{k: r[k] for k in ("speaker_id", "utterance_id", "path", "text")} for r in shard.rows]
-        scratch = cache_dir / codec_id / f"{shard.split}-{shard.index:05d}-{fingerprint}"
+        scratch = cache_dir / subset / f"{shard.split}-{shard.index:05d}-{fingerprint}"
         with removed_on_failure(scratch):
             dataset = datasets.Dataset.from_list(rows).map(
                 make_examples,
@@ -277,20 +279,20 @@ def build_shards(
                 with_rank=True,
                 num_proc=options.map_num_proc(len(rows)),
                 fn_kwargs={
-                    "codec_id": codec_id,
+                    "subset": subset,
                     "tiny": options.tiny,
                     "device": options.device,
                     "batch_size": options.batch_size,
                     "threads": options.threads_per_process(),
-                    "local_dir": options.codec_dir(codec_id),
-                    "revision": None if codec_id == BONAFIDE_CONFIG else options.weights_revision(codec_id),
+                    "local_dir": options.codec_dir(subset),
+                    "revision": None if subset == BONAFIDE_CONFIG else options.weights_revision(subset),
                 },
                 remove_columns=["path"],
                 features=FEATURES,
                 writer_batch_size=options.writer_batch_size,
                 cache_file_name=str(scratch / "examples.arrow"),
                 new_fingerprint=fingerprint,
-                desc=f"{codec_id} {shard.filename}",
+                desc=f"{subset} {shard.filename}",
             )
             with open_shard(path, FEATURES, fingerprint) as writer:
                 for batch in dataset.select_columns(list(FEATURES)).data.table.to_batches(ROW_GROUP_SIZE):
@@ -298,12 +300,12 @@ def build_shards(
         shutil.rmtree(scratch)
 
 
-def tidy_config(codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Path) -> None:
-    """Once every process has written its shards of ``codec_id``: remove the ``map`` scratch that killed
-    runs left under ``cache_dir/<codec_id>``, the shards of an earlier build with another plan and the
+def tidy_subset(subset: str, shards: Sequence[Shard], out: Path, cache_dir: Path) -> None:
+    """Once every process has written its shards of ``subset``: remove the ``map`` scratch that killed
+    runs left under ``cache_dir/<subset>``, the shards of an earlier build with another plan and the
     temporary shard files of killed runs (:func:`~codecfake_hf.atomic_files.remove_leftovers`)."""
-    shutil.rmtree(cache_dir / codec_id, ignore_errors=True)
-    folder = out / "data" / codec_id
+    shutil.rmtree(cache_dir / subset, ignore_errors=True)
+    folder = out / "data" / subset
     planned = {folder / shard.filename for shard in shards if shard.rows}
     for stale in [*folder.glob("*.parquet"), *folder.glob("*.parquet.tmp")]:  # .tmp: of earlier versions
         if stale not in planned:
@@ -311,7 +313,7 @@ def tidy_config(codec_id: str, shards: Sequence[Shard], out: Path, cache_dir: Pa
     remove_leftovers(folder)
 
 
-def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
+def check_checkpoints(subsets: Sequence[str], options: BuildOptions) -> None:
     """Find (or download) every codec's checkpoint files before any audio is processed, so that a
     missing one stops the build at once instead of after the bona fide pass.
 
@@ -325,8 +327,8 @@ def check_checkpoints(codec_ids: Sequence[str], options: BuildOptions) -> None:
     if options.tiny:
         return
     unavailable, first_error = [], None
-    for codec_id in codec_ids:
-        spec = replace(get_spec(codec_id), revision=options.weights_revision(codec_id))
+    for subset in subsets:
+        spec = replace(get_spec(subset), revision=options.weights_revision(subset))
         try:
             fetch_checkpoint(spec, local_dir=options.codec_dir(spec.id))
         except CheckpointUnavailableError as error:
@@ -360,18 +362,18 @@ def complete_configs(out: Path, shards: Sequence[Shard], options: BuildOptions) 
     the same folder count, so configs can be added one run at a time)."""
     found = []
     for folder in sorted(p for p in (out / "data").glob("*") if p.is_dir()):
-        codec_id = folder.name
-        if codec_id != BONAFIDE_CONFIG:
+        subset = folder.name
+        if subset != BONAFIDE_CONFIG:
             try:
-                codec_id = get_spec(codec_id).id
+                subset = get_spec(subset).id
             except KeyError:
                 continue
         if all(
-            shard_is_done(folder / s.filename, shard_fingerprint(s, codec_id, options))
+            shard_is_done(folder / s.filename, shard_fingerprint(s, subset, options))
             for s in shards
             if s.rows
         ):
-            found.append(codec_id)
+            found.append(subset)
     order = [BONAFIDE_CONFIG, *CODECS]
     return sorted(found, key=lambda c: order.index(c) if c in order else len(order))
 
@@ -389,46 +391,34 @@ def bound_cpu_caches() -> None:
         pass
 
 
-def prepare_source(
-    source: str | os.PathLike | SourceOptions, cache_dir: Path, mic: str
-) -> VctkManifest | CorpusManifest:
-    """The manifest of ``source``: a VCTK folder, or the corpus ``SourceOptions.source`` names."""
-    if not isinstance(source, SourceOptions):
-        return prepare_vctk(source, mic)
+def prepare_source(source: SourceOptions, cache_dir: Path, options: BuildOptions) -> Manifest:
+    """The manifest of the corpus ``source.source`` names: the ``prepare`` of its module (a row of
+    :data:`~dataset_builder.corpora.SOURCE_KINDS`)."""
     kind, location = source.kind_and_location()
-    if kind == "vctk":
-        return prepare_vctk(location, mic)
-    if kind == "audiofolder":
-        from dataset_builder.audiofolder import prepare_audiofolder
-
-        return prepare_audiofolder(location, source)
-    from dataset_builder.hf_dataset import prepare_hf_dataset
-
-    return prepare_hf_dataset(location, source, cache_dir)
+    return corpus_module(kind, SOURCE_KINDS).prepare(location, source, options, cache_dir)
 
 
 #: The corpus list the main process of a launched build writes into the build cache for the others.
 CORPUS_LIST = "corpus.json"
-_MANIFESTS = {kind.__name__: kind for kind in (VctkManifest, CorpusManifest)}
 
 
 def list_corpus(
-    source: str | os.PathLike | SourceOptions, cache_dir: Path, mic: str, processes: BuildProcesses
-) -> VctkManifest | CorpusManifest:
+    source: SourceOptions, cache_dir: Path, options: BuildOptions, processes: BuildProcesses
+) -> Manifest:
     """The manifest of ``source`` (:func:`prepare_source`), listed once: in a launched build by the main
-    process, which writes it to ``cache_dir/corpus.json`` for the others, so that a corpus is listed (a
-    Hub dataset streamed, 44,000 VCTK transcripts read) once and not once per process."""
+    process, which writes it to ``cache_dir/corpus.json`` for the others (who read it back into their
+    corpus module's ``MANIFEST``), so that a corpus is listed (a Hub dataset streamed, 44,000 VCTK
+    transcripts read) once and not once per process."""
 
     def listed() -> dict:
-        manifest = prepare_source(source, cache_dir, mic)
-        return {"kind": type(manifest).__name__, "manifest": manifest.to_json()}
+        return prepare_source(source, cache_dir, options).to_json()
 
-    value = processes.computed_once(cache_dir / CORPUS_LIST, listed)
-    return _MANIFESTS[value["kind"]].from_json(value["manifest"])
+    manifest = processes.computed_once(cache_dir / CORPUS_LIST, listed)
+    return corpus_module(source.kind_and_location()[0], SOURCE_KINDS).MANIFEST.from_json(manifest)
 
 
 def build_codecfake(
-    vctk: str | os.PathLike | SourceOptions,
+    source: str | os.PathLike | SourceOptions,
     out: str | os.PathLike,
     subsets: Sequence[str],
     options: BuildOptions | None = None,
@@ -436,14 +426,14 @@ def build_codecfake(
     regenerate_card: bool = False,
     mixtures: Sequence[str] = (),
 ) -> BuildReport:
-    """Build (or resume building) the CodecFake Hub folder ``out`` from the VCTK corpus ``vctk`` (or
-    another corpus).
+    """Build (or resume building) the CodecFake Hub folder ``out`` from the speech corpus ``source``
+    (VCTK, or any row of :data:`~dataset_builder.corpora.SOURCE_KINDS`).
 
     Args:
-        vctk: VCTK folder (0.92 or 0.80 layout), or :class:`SourceOptions` naming any corpus.
-        out: output folder (``data/<config>/*.parquet``, ``README.md``, ``build_report.json``): new,
+        source: VCTK folder (0.92 or 0.80 layout), or :class:`SourceOptions` naming any corpus.
+        out: output folder (``data/<subset>/*.parquet``, ``README.md``, ``build_report.json``): new,
             empty, or an earlier build (see :func:`check_output_folder`).
-        subsets: codec ids ("E", "A", ...); ``bonafide`` is always built.
+        subsets: CodecFake subset ids ("E", "A", ...); ``bonafide`` is always built.
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
         regenerate_card: replace an earlier build's card even if it was edited since it was written.
@@ -461,14 +451,14 @@ def build_codecfake(
         bound_cpu_caches()
     if not processes.is_local_main:
         datasets.disable_progress_bars()  # one set of bars per machine: its first process's
-    codec_ids = [get_spec(c).id for c in subsets if c != BONAFIDE_CONFIG]
-    for codec_id in codec_ids:
-        family_module(get_spec(codec_id))  # fail now, not after the bona fide pass, if not implemented
-    options.check_codec_revisions(codec_ids)
+    resynthesized = [get_spec(subset).id for subset in subsets if subset != BONAFIDE_CONFIG]
+    for subset in resynthesized:
+        family_module(get_spec(subset))  # fail now, not after the bona fide pass, if not implemented
+    options.check_codec_revisions(resynthesized)
     earlier = earlier_report(Path(out))
     added = [parse_mixture(spec) for spec in mixtures]
     for mixture in added:  # against what this build will hold: fail before any audio is processed
-        mixture.check(list(dict.fromkeys([*codec_ids, *(earlier["configs"] if earlier else [])])))
+        mixture.check(list(dict.fromkeys([*resynthesized, *(earlier["configs"] if earlier else [])])))
     mixture_list = merged_mixtures(recorded_mixtures(earlier), added)
     if options.device.startswith("cuda") and options.processes() > 1:
         # map's worker pool forks by default; CUDA needs fresh (spawned) processes.
@@ -478,9 +468,9 @@ def build_codecfake(
     out = Path(out)
     cache_dir = out / ".build"
     with disk_full_is_a_build_error(out):
-        manifest = list_corpus(vctk, cache_dir, options.mic, processes)  # may write a dataset's audio
+        manifest = list_corpus(SourceOptions.of(source), cache_dir, options, processes)  # may write audio
         with processes.main_first(local=True):  # one download per machine
-            check_checkpoints(codec_ids, options)
+            check_checkpoints(resynthesized, options)
         with processes.main_first():
             check = run_source_check(manifest.utterances, cache_dir, options)
         if not check.rows:
@@ -488,23 +478,23 @@ def build_codecfake(
                 f"{manifest.root}: no readable audio (see the errors in the build report)"
             )
         shards = plan_shards(check.rows, options.shard_size)
-        built = [BONAFIDE_CONFIG, *codec_ids]
-        plan = [(codec_id, shard) for codec_id in built for shard in shards if shard.rows]
+        built = [BONAFIDE_CONFIG, *resynthesized]
+        plan = [(subset, shard) for subset in built for shard in shards if shard.rows]
         mine = processes.share(plan)
         if processes.world > 1:
             print(f"process {processes.rank} of {processes.world}: {len(mine)} of the build's {len(plan)} shards",
                   file=sys.stderr, flush=True)  # fmt: skip
         with processes.failure_named(), disk_full_is_a_build_error(out):  # this process's own shards
-            for codec_id in built:
-                own = [shard for config, shard in mine if config == codec_id]
-                build_shards(codec_id, own, out, cache_dir, options, show_progress=processes.is_local_main)
+            for subset in built:
+                own = [shard for planned, shard in mine if planned == subset]
+                build_shards(subset, own, out, cache_dir, options, show_progress=processes.is_local_main)
         processes.wait_for_everyone()  # every shard of every process is written
         with processes.main_first():  # the others return the report the main process wrote
             if not processes.is_main:
                 return read_build_report(out)
             check_planned_shards(out, plan, options, processes)  # nothing is published unless all are there
-            for codec_id in built:
-                tidy_config(codec_id, shards, out, cache_dir)
+            for subset in built:
+                tidy_subset(subset, shards, out, cache_dir)
             configs = complete_configs(out, shards, options)
             report = build_report(manifest, check, configs, options, resolved_mixtures(mixture_list, configs))
             write_build_report(out, report)
@@ -513,7 +503,7 @@ def build_codecfake(
 
 
 def build_report(
-    manifest: VctkManifest | CorpusManifest,
+    manifest: Manifest,
     check: SourceCheck,
     configs: list[str],
     options: BuildOptions,

@@ -85,8 +85,9 @@ class BuildOptions:
                 raise DatasetBuildError(f"--codec-revision {entry}: {error}") from None
         return revisions
 
-    def check_codec_revisions(self, codec_ids: list[str]) -> None:
-        """Refuse a ``codec_revision`` entry that is malformed or names a codec not in ``codec_ids``.
+    def check_codec_revisions(self, subsets: list[str]) -> None:
+        """Refuse a ``codec_revision`` entry that is malformed or names a codec not among ``subsets`` (those
+        built).
 
         Raises:
             DatasetBuildError: names the entry and the codecs being built.
@@ -94,10 +95,10 @@ class BuildOptions:
         from dataset_builder import DatasetBuildError
 
         for codec_id in self.codec_revisions():
-            if codec_id not in codec_ids:
+            if codec_id not in subsets:
                 raise DatasetBuildError(
                     f"--codec-revision {codec_id}=...: {codec_id} is not built here (subsets: "
-                    f"{', '.join(codec_ids) or 'none'}); drop it or add {codec_id} to --subsets"
+                    f"{', '.join(subsets) or 'none'}); drop it or add {codec_id} to --subsets"
                 )
 
     def weights_revision(self, codec_id: str) -> str | None:

@@ -170,13 +170,13 @@ def _add_mixture_option(command: argparse.ArgumentParser, flag: str) -> None:
 
 def add_import_command(commands: argparse._SubParsersAction) -> None:
     """``codecfake import KIND SOURCE --out DIR``: one sub-command per corpus kind of
-    :data:`~dataset_builder.corpora.CORPUS_KINDS`, with the flags of its module's ``Options`` (help and
+    :data:`~dataset_builder.corpora.IMPORT_KINDS`, with the flags of its module's ``Options`` (help and
     default from the dataclass) and the import's own."""
     import importlib
 
     from transformers import HfArgumentParser
 
-    from dataset_builder.corpora import CORPUS_KINDS
+    from dataset_builder.corpora import IMPORT_KINDS
 
     command = commands.add_parser(
         "import",
@@ -184,7 +184,7 @@ def add_import_command(commands: argparse._SubParsersAction) -> None:
         "layout: one config per codec or attack, speaker-disjoint splits, the audio bytes unchanged",
     )
     kinds = command.add_subparsers(dest="kind", required=True, metavar="KIND")
-    for kind in CORPUS_KINDS.values():
+    for kind in IMPORT_KINDS.values():
         module = importlib.import_module(kind.module)
         parser = kinds.add_parser(
             kind.name,

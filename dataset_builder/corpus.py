@@ -1,7 +1,8 @@
-"""What every corpus recipe produces: a list of :class:`Utterance` with their split (a manifest), and
-the split rules for corpora that do not fix CodecFake's split themselves.
+"""What every speech corpus's module produces: a list of :class:`Utterance` with their split (a
+:class:`Manifest`), and the split rules for corpora that do not fix CodecFake's split themselves.
 
-One module per corpus lists its utterances (``vctk``, ``audiofolder``, ``hf_dataset``); the build
+One module per corpus lists its utterances (the :class:`~dataset_builder.corpora.SpeechCorpus` rows of
+:data:`~dataset_builder.corpora.CORPUS_KINDS`: ``vctk``, ``audiofolder``, ``hf_dataset``); the build
 reads only the manifest. Split rules, in order (:func:`assign_splits`):
 
 1. listed speakers (``--validation-speakers`` / ``--test-speakers``; every other speaker: train);
@@ -13,6 +14,7 @@ reads only the manifest. Split rules, in order (:func:`assign_splits`):
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import logging
 import os
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecfake_hf.hub_licenses import HUB_LICENSES_URL, closest_license_id, hub_license_id, license_slug
+from codecfake_hf.licenses import HUB_LICENSES_URL, closest_license_id, hub_license_id, license_slug
 from dataset_builder import DatasetBuildError
 from dataset_builder.source_options import SourceOptions
 
@@ -44,12 +46,21 @@ class Utterance:
     split: str
 
 
-class UtteranceCounts:
-    """What every manifest (a dataclass with ``root`` and ``utterances``) shares: counts, and its JSON form,
-    in which the main process of a launched build hands the corpus list to the others."""
+class Manifest(abc.ABC):
+    """What a speech corpus's ``prepare`` lists (a dataclass with ``root`` and ``utterances``; one class
+    per corpus module, its ``MANIFEST``): the utterances, what the build report says of the corpus,
+    counts, and the JSON form in which the main process of a launched build hands the list to the others."""
 
     root: Path
     utterances: list[Utterance]
+
+    @abc.abstractmethod
+    def report_entry(self) -> dict:
+        """The build report's description of the corpus (``{"vctk": ...}``, ``{"source": ...}``)."""
+
+    @abc.abstractmethod
+    def reference_counts(self, split: str) -> dict:
+        """Published counts of ``split`` to show next to the build's (``{}``: none)."""
 
     def to_json(self) -> dict:
         """The manifest as JSON values (what :meth:`from_json` reads back)."""
@@ -57,7 +68,7 @@ class UtteranceCounts:
         return data | {"root": str(self.root), "utterances": [dataclasses.asdict(u) for u in self.utterances]}
 
     @classmethod
-    def from_json(cls, data: dict) -> UtteranceCounts:
+    def from_json(cls, data: dict) -> Manifest:
         """The manifest :meth:`to_json` wrote."""
         utterances = [Utterance(**utterance) for utterance in data["utterances"]]
         return cls(**(data | {"root": Path(data["root"]), "utterances": utterances}))
@@ -77,7 +88,7 @@ class UtteranceCounts:
 
 
 @dataclass
-class CorpusManifest(UtteranceCounts):
+class CorpusManifest(Manifest):
     """The utterances of a corpus other than VCTK.
 
     Attributes:
@@ -245,6 +256,23 @@ def source_license(declared: str | None, options: SourceOptions, where: str) -> 
             HUB_LICENSES_URL,
         )
     return license
+
+
+def chosen_column(
+    columns: Sequence[str], chosen: str | None, default: str, flag: str, where: str
+) -> str | None:
+    """The column to read: ``chosen`` (the value of option ``flag``), which must be one of ``columns``;
+    else ``default`` when present; else None.
+
+    Raises:
+        DatasetBuildError: ``chosen`` is no column, naming ``where`` (the metadata file, ``hf:ID``), the
+            columns and the option.
+    """
+    if chosen is None:
+        return default if default in columns else None
+    if chosen not in columns:
+        raise DatasetBuildError(f"{where}: no column {chosen!r} (columns: {', '.join(columns)}); fix {flag}")
+    return chosen
 
 
 def relative_id(path: str | os.PathLike) -> str:

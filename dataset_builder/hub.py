@@ -23,7 +23,7 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard
 
-from codecfake_hf import dataset_card
+from codecfake_hf import dataset_card, licenses
 from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.codecs.registry import get_spec
 from codecfake_hf.labels import BONAFIDE_CONFIG
@@ -32,8 +32,8 @@ from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
-from dataset_builder.corpus import describe_rule
-from dataset_builder.vctk import SPLITS, VCTK_CITATION
+from dataset_builder.corpora.vctk import VCTK_CITATION
+from dataset_builder.corpus import SPLITS, describe_rule
 
 #: Where the sha256 of the card codecfake last wrote is kept (inside the build cache, never pushed).
 CARD_RECORD = ".build/card.sha256"
@@ -125,7 +125,7 @@ def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
         taxonomy_table=taxonomy_table(subsets) if subsets else "(no codec subset built)",
         license_table=dataset_card.license_table([BONAFIDE_CONFIG, *subsets], corpus.bonafide_license),
         non_commercial=[
-            f"{c} ({get_spec(c).family})" for c in subsets if dataset_card.config_license(c).noncommercial
+            f"{c} ({get_spec(c).family})" for c in subsets if licenses.config_license(c).noncommercial
         ],
         corpus=corpus,
     )
@@ -149,7 +149,7 @@ class CardCorpus:
     split: str
     #: the bona fide licence as a clause, and for the YAML header (None: VCTK's, the card's default)
     license: str
-    bonafide_license: dataset_card.ConfigLicense | None
+    bonafide_license: licenses.ConfigLicense | None
     #: BibTeX of the corpus ("" when unknown) and its Hub ids (None: not on the Hub)
     citation: str
     source_datasets: list[str] | None
@@ -187,8 +187,8 @@ def card_corpus(report: BuildReport) -> CardCorpus:
         input_rate="the corpus rate",
         split=f"Splits: {describe_rule(source['split_rule'])}.",
         license=f"the bona fide audio and transcripts carry the licence of {name} ({source['license']})",
-        bonafide_license=dataset_card.ConfigLicense(
-            BONAFIDE_CONFIG, dataset_card.hub_license_id(source["license"]), source["license"], link
+        bonafide_license=licenses.ConfigLicense(
+            BONAFIDE_CONFIG, licenses.hub_license_id(source["license"]), source["license"], link
         ),
         citation="",
         source_datasets=[hub_id] if hub_id else None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from codecfake_hf import dataset_card
+from codecfake_hf import dataset_card, licenses
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
@@ -42,8 +42,8 @@ def render_import_card(report: BuildReport, repo: str = "codecfake") -> DatasetC
         size_categories=[dataset_card.size_category(sum(sum(e["rows"].values()) for e in entries.values()))],
         tags=["anti-spoofing", "deepfake-detection", "audio-deepfake", imported["kind"]],
         configs=dataset_card.config_entries(subsets, present, mixtures, subset_splits, self_contained),
-        **dataset_card.license_fields(
-            [dataset_card.ConfigLicense("all", corpus.license, corpus.license_name, corpus.license_link)]
+        **licenses.license_fields(
+            [licenses.ConfigLicense("all", corpus.license, corpus.license_name, corpus.license_link)]
         ),
     )
     rates = sorted({rate for entry in entries.values() for rate in entry["sampling_rates"]})

@@ -47,13 +47,13 @@ def shard_filename(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.parquet"
 
 
-def taxonomy_values(codec_id: str) -> dict[str, str]:
-    """The taxonomy columns of ``codec_id``'s rows (:data:`TAXONOMY_FIELDS` of its spec: family,
+def taxonomy_values(subset: str) -> dict[str, str]:
+    """The taxonomy columns of ``subset``'s rows (:data:`TAXONOMY_FIELDS` of its spec: family,
     quantizer, auxiliary, decoder_domain); ``"bonafide"`` in every one for the bona fide rows, so a
     filter or group-by on any of them keeps bona fide audio apart from every codec."""
-    if codec_id == BONAFIDE_CONFIG:
+    if subset == BONAFIDE_CONFIG:
         return dict.fromkeys(TAXONOMY_FIELDS, BONAFIDE_CONFIG)
-    spec = get_spec(codec_id)
+    spec = get_spec(subset)
     return {name: getattr(spec, name) for name in TAXONOMY_FIELDS}
 
 

@@ -1,5 +1,6 @@
-"""Which speech corpus to build from, besides VCTK (:class:`SourceOptions`): the one place where each
-source option, its default and its description live.
+"""Which speech corpus to build from (:class:`SourceOptions`): the one place where each source option,
+its default and its description live; the corpora themselves are the rows of
+:data:`dataset_builder.corpora.SOURCE_KINDS`.
 
 ``codecfake build`` turns every field into a flag with ``transformers.HfArgumentParser``, next to
 :class:`~dataset_builder.build_options.BuildOptions`. Like that module, this one imports nothing heavy.
@@ -7,10 +8,15 @@ source option, its default and its description live.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
-#: ``--source`` prefixes: the corpus recipe each selects.
-SOURCE_KINDS = ("vctk", "audiofolder", "hf")
+from dataset_builder.corpora import SOURCE_KINDS
+
+
+def _listed(items: list[str]) -> str:
+    """``a, b or c``."""
+    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,8 @@ class SourceOptions(SpeakerLists):
     source: str | None = field(
         default=None,
         metadata={
-            "help": "the bona fide corpus: vctk:PATH (same as --vctk PATH), audiofolder:PATH (a folder with "
-            "metadata.csv: file_name and optional speaker_id, text, split) or hf:ID (a Hugging Face audio "
-            "dataset: Hub id, local dataset folder, or a folder written by save_to_disk)"
+            "help": "the bona fide corpus: "
+            + _listed([f"{kind.name}:{kind.location} ({kind.summary})" for kind in SOURCE_KINDS.values()])
         },
     )
     source_config: str | None = field(default=None, metadata={"help": "hf: the dataset's configuration"})
@@ -79,8 +84,13 @@ class SourceOptions(SpeakerLists):
 
         kind, _, location = (self.source or "").partition(":")
         if kind not in SOURCE_KINDS or not location:
+            expected = _listed([f"{kind.name}:{kind.location}" for kind in SOURCE_KINDS.values()])
             raise DatasetBuildError(
-                f"--source {self.source!r}: expected vctk:PATH, audiofolder:PATH or hf:ID (e.g. "
-                "audiofolder:./my_corpus or hf:user/speech)"
+                f"--source {self.source!r}: expected {expected} (e.g. audiofolder:./my_corpus or hf:user/speech)"
             )
         return kind, location
+
+    @classmethod
+    def of(cls, source: str | os.PathLike | SourceOptions) -> SourceOptions:
+        """``source`` as options: a path is a VCTK folder (``vctk:PATH``, what ``--vctk PATH`` passes)."""
+        return source if isinstance(source, SourceOptions) else cls(source=f"vctk:{os.fspath(source)}")

@@ -14,7 +14,8 @@ import pytest
 from huggingface_hub import DatasetCard, ModelCard
 
 from codecfake_hf.cards import CardLinkError, check_card_links, detector_card, training_license
-from codecfake_hf.dataset_card import config_license, hub_license_id, read_card
+from codecfake_hf.dataset_card import read_card
+from codecfake_hf.licenses import config_license, hub_license_id
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 

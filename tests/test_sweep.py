@@ -481,7 +481,7 @@ def _every_checkpoint_damaged(sandbox: Sandbox) -> list[str]:
 
 
 def _symlink_zip(sandbox: Sandbox) -> Callable[[], None]:
-    from dataset_builder.vctk import extract_zip
+    from dataset_builder.corpora.vctk import extract_zip
 
     link = zipfile.ZipInfo("VCTK/txt")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16

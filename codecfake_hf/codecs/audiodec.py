@@ -39,29 +39,24 @@ The same mechanism runs long inputs in time chunks (:func:`run_in_chunks`): the 
 pass, activations stay small (about 1.4x faster on CPU for 8 s) and, given the rows' lengths,
 finished rows leave a padded batch, so padding costs almost nothing.
 
-Checkpoints: ``from_upstream(config, state_dict)`` takes ``config = {"autoencoder":
-generator_params, "vocoder": generator_params}`` (the ``generator_params`` of each upstream
-``config.yml``) and one state dict whose keys are the upstream ones prefixed ``autoencoder/`` or
-``vocoder/`` (the layout of the golden vectors); :mod:`codecfake_hf.codecs.convert_audiodec` maps it
-onto this model, drops the parts this pairing does not use and reads the upstream files.
+Checkpoints: :mod:`codecfake_hf.codecs.convert_audiodec` reads the upstream files, maps their
+``config.yml`` ``generator_params`` onto the two configs here and their weights onto this model
+(dropping the parts this pairing does not use), and loads the official weights.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codecfake_hf.checkpoint_files import CheckpointError
-from codecfake_hf.codecs import convert_audiodec
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.conversion import tuples
-from codecfake_hf.codecs.layers.conv import WeightNormConv1d
+from codecfake_hf.codecs.layers.conv import conv1d_class
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
-from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec
 
 STREAMING_STATES = ("reset", "carry")
 #: Samples of silence that upstream's ``load_receiver`` decodes to prime the vocoder's buffers.
@@ -69,31 +64,6 @@ PRIMING_SAMPLES = 8192
 
 
 # --------------------------------------------------------------------------------------- configs
-
-
-#: Upstream generator_params that must have these values (other architectures are not implemented).
-_FIXED_ENCODER_PARAMS = {
-    "mode": "causal",
-    "codec": "audiodec",
-    "projector": "conv1d",
-    "quantier": "residual_vq",
-}
-_FIXED_VOCODER_PARAMS = {"nonlinear_activation": "LeakyReLU", "use_additional_convs": True}
-#: Upstream generator_params that only concern parts not used here.
-_IGNORED_PARAMS = {"output_channels", "decode_channels", "dec_ratios", "dec_strides", "stats"}
-
-
-def _known_params(cls, params: dict, fixed: dict[str, object]) -> dict:
-    """The fields of ``cls`` in upstream ``generator_params``; a value other than ``fixed``'s or an
-    unknown parameter is an error naming it."""
-    names = {f.name for f in fields(cls)}
-    for key, expected in fixed.items():
-        if key in params and params[key] != expected:
-            raise ValueError(f"AudioDec: only {key}={expected!r} is implemented")
-    unknown = set(params) - names - set(fixed) - _IGNORED_PARAMS
-    if unknown:
-        raise ValueError(f"AudioDec: unknown {cls.__name__} parameter(s) {sorted(unknown)}")
-    return {k: tuples(v) for k, v in params.items() if k in names}
 
 
 @dataclass(frozen=True)
@@ -120,11 +90,6 @@ class AudioDecEncoderConfig:
     codebook_num: int = 8
     codebook_size: int = 1024
     bias: bool = True
-
-    @classmethod
-    def from_upstream(cls, params: dict) -> AudioDecEncoderConfig:
-        """From the ``generator_params`` of the autoencoder's ``config.yml``."""
-        return cls(**_known_params(cls, params, _FIXED_ENCODER_PARAMS))
 
     @property
     def hop_length(self) -> int:
@@ -169,14 +134,6 @@ class HiFiGANVocoderConfig:
             raise ValueError(
                 "AudioDec: only the grouped residual block (one kernel size, groups > 1) is implemented"
             )
-
-    @classmethod
-    def from_upstream(cls, params: dict) -> HiFiGANVocoderConfig:
-        """From the ``generator_params`` of the vocoder's ``config.yml``."""
-        params = dict(params)
-        if "nonlinear_activation_params" in params:
-            params["negative_slope"] = params.pop("nonlinear_activation_params").get("negative_slope", 0.01)
-        return cls(**_known_params(cls, params, _FIXED_VOCODER_PARAMS))
 
 
 # ---------------------------------------------------------------------------------------- layers
@@ -254,11 +211,13 @@ def run_in_chunks(
 class CausalConv1d(_StreamingLayer):
     """Causal convolution: ``(kernel_size - 1) * dilation`` samples of left context, so output
     ``t`` sees inputs ``<= t * stride``. ``[B, C_in, L] -> [B, C_out, ceil(L / stride)]`` for
-    ``kernel_size = 2 * stride``."""
+    ``kernel_size = 2 * stride``. ``weight_norm``: stored as upstream's weight-norm pair."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, **conv) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, weight_norm: bool = False, **conv
+    ) -> None:
         super().__init__((kernel_size - 1) * conv.get("dilation", 1))
-        self.conv = WeightNormConv1d(in_channels, out_channels, kernel_size, **{"weight_norm": False, **conv})
+        self.conv = conv1d_class(weight_norm)(in_channels, out_channels, kernel_size, **conv)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(self.with_context(x))
@@ -267,18 +226,26 @@ class CausalConv1d(_StreamingLayer):
 class CausalConvTranspose1d(_StreamingLayer):
     """Causal up-sampling by ``stride`` with ``kernel_size = 2 * stride``: one frame of left
     context (zeros, or the previous call's last frame), the transposed convolution, then
-    ``stride`` samples dropped at both ends. ``[B, C_in, L] -> [B, C_out, stride * L]``."""
+    ``stride`` samples dropped at both ends. ``[B, C_in, L] -> [B, C_out, stride * L]``.
+    ``weight_norm``: stored as upstream's weight-norm pair."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, **conv) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int,
+        weight_norm: bool = False,
+        **conv,
+    ) -> None:
         super().__init__(math.ceil(kernel_size / stride) - 1)
-        conv = {"weight_norm": False, **conv}
-        self.deconv = WeightNormConv1d(
-            in_channels, out_channels, kernel_size, stride, transposed=True, **conv
+        self.deconv = conv1d_class(weight_norm, transposed=True)(
+            in_channels, out_channels, kernel_size, stride, **conv
         )
+        self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        stride = self.deconv.stride
-        return self.deconv(self.with_context(x))[..., stride:-stride]
+        return self.deconv(self.with_context(x))[..., self.stride : -self.stride]
 
 
 # ---------------------------------------------------------------------------------- encoder side
@@ -290,7 +257,7 @@ class ResidualUnit(nn.Module):
     def __init__(self, channels: int, dilation: int) -> None:
         super().__init__()
         self.conv1 = CausalConv1d(channels, channels, 7, dilation=dilation, bias=False)
-        self.conv2 = WeightNormConv1d(channels, channels, 1, bias=False, weight_norm=False)
+        self.conv2 = nn.Conv1d(channels, channels, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(F.elu(self.conv1(F.elu(x))))
@@ -382,7 +349,7 @@ class MultiGroupConv1d(nn.Module):
             CausalConv1d(width, width, kernel, dilation=d, **common) for d in dilations
         )
         self.convs2 = nn.ModuleList(CausalConv1d(width, width, kernel, **common) for _ in dilations)
-        self.conv_out = WeightNormConv1d(width, channels, 1, bias=False, weight_norm=config.use_weight_norm)
+        self.conv_out = conv1d_class(config.use_weight_norm)(width, channels, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.repeat(1, self.groups, 1)
@@ -517,41 +484,6 @@ def build_codec(
 ) -> AudioDecCodec:
     """The codec at the given configs, random weights."""
     return AudioDecCodec(AudioDecEncoder(encoder_config), HiFiGANVocoder(vocoder_config), streaming_state)
-
-
-def from_upstream(config: dict, state_dict: dict, streaming_state: str = "reset") -> AudioDecCodec:
-    """Build the codec from upstream configs and weights.
-
-    Args:
-        config: ``{"autoencoder": generator_params, "vocoder": generator_params}`` from the two
-            upstream ``config.yml`` files.
-        state_dict: ``{"autoencoder/<key>": tensor, "vocoder/<key>": tensor}``, each part being
-            ``ckpt["model"]["generator"]`` of its checkpoint (tensors or numpy arrays).
-        streaming_state: "reset" or "carry" (module docstring).
-
-    Raises:
-        ValueError: unsupported config values, or keys / shapes that do not match the model.
-    """
-    encoder_config = AudioDecEncoderConfig.from_upstream(config["autoencoder"])
-    vocoder_config = HiFiGANVocoderConfig.from_upstream(config["vocoder"])
-    codec = build_codec(encoder_config, vocoder_config)
-    codec.load_state_dict(convert_audiodec.state_dict_from_upstream(state_dict, codec.state_dict()))
-    codec.set_streaming_state(streaming_state)
-    return codec.eval()
-
-
-def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> AudioDecCodec:
-    """The official weights (``spec.files`` of ``spec.repo_id``: the autoencoder and vocoder
-    ``.pkl`` checkpoints with their ``config.yml``), from the Hub cache or ``local_dir`` (same
-    relative paths; the two ``config.yml`` need their sub-folders), with
-    ``spec.options["streaming_state"]``."""
-    paths = fetch_checkpoint(spec, local_dir=local_dir)
-    if len(set(paths.values())) != len(paths):
-        raise CheckpointError(
-            f"{local_dir}: the autoencoder and vocoder files share names; keep their sub-folders "
-            f"({', '.join(spec.files)})"
-        )
-    return from_upstream(*convert_audiodec.read_checkpoints(paths), spec.options["streaming_state"])
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> AudioDecCodec:

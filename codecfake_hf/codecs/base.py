@@ -1,14 +1,16 @@
 """The contract every codec family implements, and the batched resynthesis engine that drives it.
 
-Each family module (named for a ``CodecSpec.family_module`` in the registry's table,
-:data:`~codecfake_hf.codecs.registry.FAMILY_MODULES`) exposes:
+Each codec family (a ``CodecSpec.family_module`` in the registry's table,
+:data:`~codecfake_hf.codecs.registry.FAMILY_MODULES`) has a family module, the architecture, exposing:
 
-- ``pretrained_codec(spec, local_dir=None) -> CodecModel``: the official weights (Hub or a folder);
 - ``tiny_codec(spec, seed=0) -> CodecModel``: the real classes at a tiny config, random weights;
 - ``random_codec(spec, seed=0) -> CodecModel``: the full official architecture, random weights;
-- natively implemented families also ``from_upstream(config: dict, state_dict: dict)``, building
-  the model from an upstream-format config and state dict (upstream key names, mapped by the
-  family's ``convert_<family>`` module).
+
+and a module that loads the official weights, ``pretrained_codec(spec, local_dir=None) -> CodecModel``
+(Hub or a folder): the family module itself for a ``transformers`` checkpoint, else the family's
+``convert_<family>`` module, which also maps an upstream-format config and state dict onto the model
+(``from_upstream(config: dict, state_dict: dict)``, upstream key names) and imports the family module,
+never the reverse.
 
 Family options (variants, bandwidth, mode, ...) come from ``spec.options`` only.
 

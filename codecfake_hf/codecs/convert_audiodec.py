@@ -1,5 +1,5 @@
-"""AudioDec checkpoints: reading the upstream files, and the upstream state-dict layout <->
-:class:`~codecfake_hf.codecs.audiodec.AudioDecCodec`'s.
+"""AudioDec checkpoints -> :class:`~codecfake_hf.codecs.audiodec.AudioDecCodec`: reading the upstream
+files, their ``generator_params`` and state-dict layout, and the official weights.
 
 Upstream ships two ``.pkl`` checkpoints (``torch.save`` files; the weights are
 ``ckpt["model"]["generator"]``) with a ``config.yml`` each (``generator_params``): the symmetric
@@ -17,42 +17,70 @@ warning says otherwise). Every other key must match in name and shape.
 
 from __future__ import annotations
 
-import re
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
 import torch
 import yaml
 
 from codecfake_hf.checkpoint_files import CheckpointError
-from codecfake_hf.codecs.conversion import check_upstream_layout
+from codecfake_hf.codecs.audiodec import (
+    AudioDecCodec,
+    AudioDecEncoderConfig,
+    HiFiGANVocoderConfig,
+    build_codec,
+)
+from codecfake_hf.codecs.conversion import UpstreamStateDict, map_state_dict, tuples
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 #: The two upstream checkpoints, as the prefixes of their keys.
 PARTS = ("autoencoder", "vocoder")
 #: Upstream keys that exist in the checkpoints but are not used by this pairing.
 UNUSED_KEY_PREFIXES = ("autoencoder/decoder.",)
 UNUSED_KEY_SUFFIXES = (".cluster_size", ".embed_avg", ".pad_buffer")
-_CODEBOOK_KEY = re.compile(r"autoencoder/quantizer\.codebook\.layers\.(\d+)\.embed")
+#: Upstream generator_params that must have these values (other architectures are not implemented).
+_FIXED_ENCODER_PARAMS = {
+    "mode": "causal",
+    "codec": "audiodec",
+    "projector": "conv1d",
+    "quantier": "residual_vq",
+}
+_FIXED_VOCODER_PARAMS = {"nonlinear_activation": "LeakyReLU", "use_additional_convs": True}
+#: Upstream generator_params that only concern parts not used here.
+_IGNORED_PARAMS = {"output_channels", "decode_channels", "dec_ratios", "dec_strides", "stats"}
+
+
+def _known_params(cls, params: dict, fixed: dict[str, object]) -> dict:
+    """The fields of ``cls`` in upstream ``generator_params``; a value other than ``fixed``'s or an
+    unknown parameter is an error naming it."""
+    names = {f.name for f in fields(cls)}
+    for key, expected in fixed.items():
+        if key in params and params[key] != expected:
+            raise ValueError(f"AudioDec: only {key}={expected!r} is implemented")
+    unknown = set(params) - names - set(fixed) - _IGNORED_PARAMS
+    if unknown:
+        raise ValueError(f"AudioDec: unknown {cls.__name__} parameter(s) {sorted(unknown)}")
+    return {k: tuples(v) for k, v in params.items() if k in names}
+
+
+def encoder_config_from_upstream(params: dict) -> AudioDecEncoderConfig:
+    """From the ``generator_params`` of the autoencoder's ``config.yml``."""
+    return AudioDecEncoderConfig(**_known_params(AudioDecEncoderConfig, params, _FIXED_ENCODER_PARAMS))
+
+
+def vocoder_config_from_upstream(params: dict) -> HiFiGANVocoderConfig:
+    """From the ``generator_params`` of the vocoder's ``config.yml``."""
+    params = dict(params)
+    if "nonlinear_activation_params" in params:
+        params["negative_slope"] = params.pop("nonlinear_activation_params").get("negative_slope", 0.01)
+    return HiFiGANVocoderConfig(**_known_params(HiFiGANVocoderConfig, params, _FIXED_VOCODER_PARAMS))
 
 
 def is_unused_upstream_key(key: str) -> bool:
     """Whether an upstream ``autoencoder/`` / ``vocoder/`` key belongs to a part this pairing does
     not use (the symmetric decoder, the codebooks' EMA statistics, the streaming buffers)."""
     return key.startswith(UNUSED_KEY_PREFIXES) or key.endswith(UNUSED_KEY_SUFFIXES)
-
-
-def state_dict_to_upstream(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The upstream keys (``autoencoder/...``, ``vocoder/...``) of an :class:`AudioDecCodec` state
-    dict: the upstream layout less its unused parts (:func:`is_unused_upstream_key`)."""
-    upstream: dict[str, torch.Tensor] = {}
-    for name, tensor in state_dict.items():
-        if name == "autoencoder.quantizer.codebooks":
-            for layer, embed in enumerate(tensor):
-                upstream[f"autoencoder/quantizer.codebook.layers.{layer}.embed"] = embed
-        else:
-            part, key = name.split(".", 1)
-            upstream[f"{part}/{key}"] = tensor
-    return upstream
 
 
 def state_dict_from_upstream(state_dict: dict, expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -69,20 +97,23 @@ def state_dict_from_upstream(state_dict: dict, expected: dict[str, torch.Tensor]
         warnings.warn(
             "AudioDec: the checkpoint holds non-zero pad_buffer states; they are ignored", stacklevel=3
         )
-    check_upstream_layout(
-        state_dict_to_upstream(expected),
+    return map_state_dict(
         given,
+        expected,
+        "autoencoder.quantizer.codebooks",
+        _take_codebooks,
         CheckpointError,
         "AudioDec checkpoint does not match the config",
+        upstream_key=lambda name: name.replace(".", "/", 1),
     )
-    ours = {
-        key.replace("/", ".", 1): value for key, value in given.items() if not _CODEBOOK_KEY.fullmatch(key)
-    }
-    layers = len(expected["autoencoder.quantizer.codebooks"])
-    ours["autoencoder.quantizer.codebooks"] = torch.stack(
-        [given[f"autoencoder/quantizer.codebook.layers.{layer}.embed"] for layer in range(layers)]
-    )
-    return ours
+
+
+def _take_codebooks(upstream: UpstreamStateDict, codebooks: torch.Tensor) -> list[torch.Tensor | None]:
+    """One ``[code_dim, codebook_size]`` table per residual codebook."""
+    return [
+        upstream.take(f"autoencoder/quantizer.codebook.layers.{layer}.embed", table.shape)
+        for layer, table in enumerate(codebooks)
+    ]
 
 
 def _read_generator(path: Path) -> dict[str, torch.Tensor]:
@@ -108,7 +139,7 @@ def _read_generator_params(path: Path) -> dict:
 
 
 def read_checkpoints(paths: dict[str, Path]) -> tuple[dict, dict[str, torch.Tensor]]:
-    """``(config, state_dict)`` for :func:`~codecfake_hf.codecs.audiodec.from_upstream` from the
+    """``(config, state_dict)`` for :func:`from_upstream` from the
     upstream files, ``{relative name: local path}`` with names ``autoencoder/...`` and
     ``vocoder/...`` (each part one ``.pkl`` and one ``.yml``): ``config = {part: generator_params}``,
     the state dict's keys prefixed ``<part>/``."""
@@ -121,3 +152,39 @@ def read_checkpoints(paths: dict[str, Path]) -> tuple[dict, dict[str, torch.Tens
         config[part] = _read_generator_params(config_file)
         state_dict.update({f"{part}/{k}": v for k, v in _read_generator(checkpoint).items()})
     return config, state_dict
+
+
+def from_upstream(config: dict, state_dict: dict, streaming_state: str = "reset") -> AudioDecCodec:
+    """Build the codec from upstream configs and weights.
+
+    Args:
+        config: ``{"autoencoder": generator_params, "vocoder": generator_params}`` from the two
+            upstream ``config.yml`` files.
+        state_dict: ``{"autoencoder/<key>": tensor, "vocoder/<key>": tensor}``, each part being
+            ``ckpt["model"]["generator"]`` of its checkpoint (tensors or numpy arrays).
+        streaming_state: "reset" or "carry" (:mod:`~codecfake_hf.codecs.audiodec`).
+
+    Raises:
+        ValueError: unsupported config values.
+        CheckpointError: keys or shapes that do not match the model.
+    """
+    codec = build_codec(
+        encoder_config_from_upstream(config["autoencoder"]), vocoder_config_from_upstream(config["vocoder"])
+    )
+    codec.load_state_dict(state_dict_from_upstream(state_dict, codec.state_dict()))
+    codec.set_streaming_state(streaming_state)  # primes "carry" with the loaded weights
+    return codec.eval()
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> AudioDecCodec:
+    """The official weights (``spec.files`` of ``spec.repo_id``: the autoencoder and vocoder
+    ``.pkl`` checkpoints with their ``config.yml``), from the Hub cache or ``local_dir`` (same
+    relative paths; the two ``config.yml`` need their sub-folders), with
+    ``spec.options["streaming_state"]``."""
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
+    if len(set(paths.values())) != len(paths):
+        raise CheckpointError(
+            f"{local_dir}: the autoencoder and vocoder files share names; keep their sub-folders "
+            f"({', '.join(spec.files)})"
+        )
+    return from_upstream(*read_checkpoints(paths), spec.options["streaming_state"])

@@ -1,4 +1,5 @@
-"""Descript Audio Codec checkpoints -> ``transformers.DacModel``: key names, config, weight norm.
+"""Descript Audio Codec checkpoints -> :class:`~codecfake_hf.codecs.dac.DacCodec` on a
+``transformers.DacModel``: key names, config, weight norm, and the official weights.
 
 The ``descript-audio-codec`` package's ``DAC`` nests its layers as ``encoder.block.N.block.M...`` and
 keeps weight-normalised convolutions as ``weight_g`` / ``weight_v`` pairs; ``DacModel`` names the same
@@ -13,7 +14,12 @@ from __future__ import annotations
 import re
 
 import torch
-from transformers import DacConfig
+from safetensors.torch import load_file
+from transformers import DacConfig, DacModel
+
+from codecfake_hf.checkpoints import check_state_dict
+from codecfake_hf.codecs.dac import DacCodec, codec_options
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 
 def fold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -100,5 +106,34 @@ def upstream_config(config: dict) -> DacConfig:
 
 def state_dict_from_upstream(state_dict: dict[str, torch.Tensor], n_strides: int) -> dict[str, torch.Tensor]:
     """``DAC.state_dict()`` (upstream names) under ``DacModel``'s names; weight-norm pairs are kept
-    (``dac.load_weights`` folds them)."""
+    (:func:`load_weights` folds them)."""
     return {upstream_key(key, n_strides): value for key, value in state_dict.items()}
+
+
+def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: str) -> DacModel:
+    """Load a (possibly weight-normed) DacModel state dict strictly; eval mode.
+
+    Raises:
+        CheckpointMismatchError: names ``source`` and every missing, unexpected or misshaped key.
+    """
+    state_dict = fold_weight_norm(state_dict)
+    check_state_dict(model, state_dict, source)
+    model.load_state_dict(state_dict, strict=True)
+    return model.eval()
+
+
+def from_upstream(config: dict, state_dict: dict[str, torch.Tensor], **options) -> DacCodec:
+    """A :class:`DacCodec` from ``descript-audio-codec`` kwargs and ``DAC.state_dict()`` (upstream
+    key names, ``weight_g``/``weight_v`` pairs). ``options`` go to :class:`DacCodec`."""
+    renamed = state_dict_from_upstream(state_dict, len(config["encoder_rates"]))
+    model = load_weights(DacModel(upstream_config(config)), renamed, "upstream DAC state dict")
+    return DacCodec(model, **options)
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> DacCodec:
+    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
+    config = DacConfig.from_pretrained(str(paths["config.json"].parent))
+    weights = str(paths["model.safetensors"])
+    model = load_weights(DacModel(config), load_file(weights), weights)
+    return DacCodec(model, **codec_options(spec))

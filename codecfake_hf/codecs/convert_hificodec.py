@@ -1,5 +1,5 @@
-"""HiFi-Codec checkpoints: the official configs, reading a checkpoint file, and the upstream
-state-dict layout <-> :class:`~codecfake_hf.codecs.hificodec.HiFiCodec`'s.
+"""HiFi-Codec checkpoints -> :class:`~codecfake_hf.codecs.hificodec.HiFiCodec`: the official configs,
+the upstream JSON config and state-dict layout, reading a checkpoint file, and the official weights.
 
 Checkpoints (``Dongchao/AcademiCodec``, files without extension) are ``torch.save`` dicts with the
 top-level keys ``generator``, ``encoder`` and ``quantizer``, each a state dict with upstream key
@@ -14,12 +14,15 @@ group ``G``) and ``quantizer_modules2.G.embedding.weight`` (second layer); here 
 from __future__ import annotations
 
 import pickle
+from dataclasses import fields
 from pathlib import Path
 
 import torch
 
 from codecfake_hf.checkpoint_files import CheckpointError
-from codecfake_hf.codecs.conversion import check_upstream_layout
+from codecfake_hf.codecs.conversion import UpstreamStateDict, map_state_dict, tuples
+from codecfake_hf.codecs.hificodec import HiFiCodec, HiFiCodecConfig
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 
 #: Top-level keys of an upstream checkpoint file, in the order of the model's submodules.
 CHECKPOINT_KEYS = ("encoder", "quantizer", "generator")
@@ -28,7 +31,7 @@ QUANTIZER_LAYERS = ("quantizer_modules", "quantizer_modules2")
 
 #: Model hyper-parameters of the official JSON configs (upstream ``egs/HiFi-Codec-*/``). Their other
 #: keys (mel-loss ``hop_size``/``win_size``/``n_fft``/..., optimiser, data loading) only configure
-#: training and are ignored by ``HiFiCodecConfig.from_upstream``.
+#: training and are ignored by :func:`config_from_upstream`.
 OFFICIAL_CONFIGS: dict[str, dict] = {
     name: {
         "resblock": "1",
@@ -45,20 +48,11 @@ OFFICIAL_CONFIGS: dict[str, dict] = {
 }
 
 
-def state_dict_to_upstream(state_dict: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-    """The checkpoint-file layout ``{"encoder": ..., "quantizer": ..., "generator": ...}`` of a
-    :class:`HiFiCodec` state dict."""
-    upstream: dict[str, dict[str, torch.Tensor]] = {key: {} for key in CHECKPOINT_KEYS}
-    for name, tensor in state_dict.items():
-        top, key = name.split(".", 1)
-        if name != "quantizer.codebooks":
-            upstream[top][key] = tensor
-            continue
-        groups = len(tensor) // len(QUANTIZER_LAYERS)
-        for index, codebook in enumerate(tensor):
-            layer, group = divmod(index, groups)
-            upstream["quantizer"][f"{QUANTIZER_LAYERS[layer]}.{group}.embedding.weight"] = codebook
-    return upstream
+def config_from_upstream(config: dict) -> HiFiCodecConfig:
+    """Build from an upstream JSON config dict (training-only keys ignored; the three width keys of
+    :class:`HiFiCodecConfig` that upstream hard-codes may be added)."""
+    known = {f.name for f in fields(HiFiCodecConfig)}
+    return HiFiCodecConfig(**{key: tuples(value) for key, value in config.items() if key in known})
 
 
 def _flat(nested: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -90,27 +84,26 @@ def state_dict_from_upstream(state_dict: dict, expected: dict[str, torch.Tensor]
             checkpoint); the message names the first of each, in the flat upstream names.
         ValueError: a flat name that is not ``"<top-level key>/<key>"``.
     """
-    given = _flat(_nest(state_dict))
-    check_upstream_layout(
-        _flat(state_dict_to_upstream(expected)),
-        given,
+    return map_state_dict(
+        _flat(_nest(state_dict)),
+        expected,
+        "quantizer.codebooks",
+        _take_codebooks,
         CheckpointError,
         "the HiFi-Codec weights do not fit the config (wrong config or checkpoint?)",
+        upstream_key=lambda name: name.replace(".", "/", 1),
     )
-    ours = {
-        name.replace("/", ".", 1): tensor
-        for name, tensor in given.items()
-        if not name.startswith("quantizer/")
-    }
-    groups = len(expected["quantizer.codebooks"]) // len(QUANTIZER_LAYERS)
-    ours["quantizer.codebooks"] = torch.stack(
-        [
-            given[f"quantizer/{layer}.{group}.embedding.weight"]
-            for layer in QUANTIZER_LAYERS
-            for group in range(groups)
-        ]
-    )
-    return ours
+
+
+def _take_codebooks(upstream: UpstreamStateDict, codebooks: torch.Tensor) -> list[torch.Tensor | None]:
+    """One ``nn.Embedding`` per codebook, residual layer by layer, group by group."""
+    groups = len(codebooks) // len(QUANTIZER_LAYERS)
+    return [
+        upstream.take(
+            f"quantizer/{QUANTIZER_LAYERS[index // groups]}.{index % groups}.embedding.weight", table.shape
+        )
+        for index, table in enumerate(codebooks)
+    ]
 
 
 def load_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
@@ -128,3 +121,32 @@ def load_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
             f"{path}: expected a HiFi-Codec checkpoint with keys {CHECKPOINT_KEYS}, got {found}"
         )
     return {key: checkpoint[key] for key in CHECKPOINT_KEYS}
+
+
+def from_upstream(config: dict, state_dict: dict) -> HiFiCodec:
+    """Build from an upstream JSON config dict (:func:`config_from_upstream`) and upstream weights,
+    nested (``{"generator": sd, "encoder": sd, "quantizer": sd}``, the checkpoint file) or flat
+    (``"generator/conv_pre.bias"``, ...), loaded strictly. Returns the model in eval mode."""
+    model = HiFiCodec(config_from_upstream(config))
+    model.load_state_dict(state_dict_from_upstream(state_dict, model.state_dict()))
+    return model.eval()
+
+
+def _official_config(spec: CodecSpec) -> dict:
+    """The official JSON config named by ``spec.options["config"]`` (:data:`OFFICIAL_CONFIGS`).
+
+    Raises:
+        ValueError: that config is not at the rate of ``spec``.
+    """
+    config = OFFICIAL_CONFIGS[spec.options["config"]]
+    if config["sampling_rate"] != spec.sampling_rate:
+        raise ValueError(f"{spec.id}: config {spec.options['config']} is not at {spec.sampling_rate} Hz")
+    return config
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> HiFiCodec:
+    """The official weights ``spec.options["checkpoint"]`` of ``spec.repo_id`` (Hub cache or
+    ``local_dir``) with the official config ``spec.options["config"]``."""
+    file = spec.options["checkpoint"]
+    path = fetch_checkpoint(spec, (file,), local_dir=local_dir)[file]
+    return from_upstream(_official_config(spec), load_checkpoint(path))

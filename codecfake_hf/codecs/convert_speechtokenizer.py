@@ -1,4 +1,5 @@
-"""SpeechTokenizer checkpoints: the upstream state-dict layout <-> :class:`SpeechTokenizerCodec`'s.
+"""SpeechTokenizer checkpoints -> :class:`~codecfake_hf.codecs.speechtokenizer.SpeechTokenizerCodec`:
+reading the files, the upstream ``config.json`` and state-dict layout, and the official weights.
 
 The official ``SpeechTokenizer.pt`` is a flat state dict with upstream key names. Every key maps to
 the same name here except the codebooks: upstream keeps one ``EuclideanCodebook`` per residual layer,
@@ -11,31 +12,39 @@ codebook means an untrained checkpoint), not kept.
 
 from __future__ import annotations
 
-import re
+import json
+import pickle
+from dataclasses import fields
 
 import torch
 
 from codecfake_hf.codecs.conversion import (
+    UpstreamStateDict,
     check_codebooks_initialised,
-    check_upstream_layout,
-    euclidean_codebook_state,
+    map_state_dict,
+    take_euclidean_codebook,
 )
+from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.speechtokenizer import SpeechTokenizerCodec, SpeechTokenizerConfig
+from codecfake_hf.hub import CheckpointUnavailableError
 
-_CODEBOOK_KEY = re.compile(r"quantizer\.vq\.layers\.(\d+)\._codebook\.(\w+)")
+#: Fields of :class:`SpeechTokenizerConfig` that the upstream ``config.json`` spells differently.
+_UPSTREAM_KEYS = {"sampling_rate": "sample_rate"}
 
 
-def state_dict_to_upstream(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The upstream checkpoint layout of a :class:`SpeechTokenizerCodec` state dict, in upstream key
-    order (the codebooks' training state: :func:`~codecfake_hf.codecs.conversion.euclidean_codebook_state`)."""
-    upstream: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
-        if key != "quantizer.codebooks":
-            upstream[key] = value
-            continue
-        for layer, embed in enumerate(value):
-            state = euclidean_codebook_state(embed)
-            upstream.update({f"quantizer.vq.layers.{layer}._codebook.{name}": v for name, v in state.items()})
-    return upstream
+def config_from_upstream(config: dict) -> SpeechTokenizerConfig:
+    """Read an upstream ``config.json`` dict. Every model key must be present (upstream turns a
+    missing key into None, which silently changes the model); training keys are ignored.
+
+    Raises:
+        ValueError: names the missing keys.
+    """
+    keys = {f.name: _UPSTREAM_KEYS.get(f.name, f.name) for f in fields(SpeechTokenizerConfig)}
+    missing = [key for key in keys.values() if key not in config]
+    if missing:
+        raise ValueError(f"SpeechTokenizer config is missing the key(s) {', '.join(missing)}")
+    values = {name: config[key] for name, key in keys.items()}
+    return SpeechTokenizerConfig(**{**values, "strides": tuple(int(s) for s in values["strides"])})
 
 
 def state_dict_from_upstream(
@@ -48,16 +57,50 @@ def state_dict_from_upstream(
             in upstream terms), or a codebook was never initialised (``inited`` = 0): an untrained
             checkpoint.
     """
-    check_upstream_layout(
-        state_dict_to_upstream(expected),
+    ours = map_state_dict(
         state_dict,
+        expected,
+        "quantizer.codebooks",
+        _take_codebooks,
         ValueError,
         "SpeechTokenizer checkpoint does not match its config.json",
     )
     check_codebooks_initialised(state_dict, ValueError)
-    ours = {key: value for key, value in state_dict.items() if not _CODEBOOK_KEY.fullmatch(key)}
-    layers = len(expected["quantizer.codebooks"])
-    ours["quantizer.codebooks"] = torch.stack(
-        [state_dict[f"quantizer.vq.layers.{layer}._codebook.embed"] for layer in range(layers)]
-    )
     return ours
+
+
+def _take_codebooks(upstream: UpstreamStateDict, codebooks: torch.Tensor) -> list[torch.Tensor | None]:
+    """One ``EuclideanCodebook`` per residual layer."""
+    return [
+        take_euclidean_codebook(upstream, f"quantizer.vq.layers.{layer}._codebook.", embed.shape)
+        for layer, embed in enumerate(codebooks)
+    ]
+
+
+def from_upstream(config: dict, state_dict: dict[str, torch.Tensor]) -> SpeechTokenizerCodec:
+    """Build the model from an upstream ``config.json`` dict and flat state dict (upstream keys,
+    e.g. the official ``SpeechTokenizer.pt``); strict load, eval mode."""
+    model = SpeechTokenizerCodec(config_from_upstream(config))
+    model.load_state_dict(state_dict_from_upstream(state_dict, model.state_dict()))
+    return model.eval()
+
+
+def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> SpeechTokenizerCodec:
+    """The official ``speechtokenizer_hubert_avg`` weights (``spec.files`` of ``spec.repo_id``, from
+    the Hub cache or ``local_dir``).
+
+    Raises:
+        CheckpointUnavailableError: the files cannot be read as a matching config and checkpoint.
+    """
+    config_file, weights_file = spec.files
+    paths = fetch_checkpoint(spec, local_dir=local_dir)
+    try:
+        config = json.loads(paths[config_file].read_text())
+        state_dict = torch.load(paths[weights_file], map_location="cpu", weights_only=True)
+        return from_upstream(config, state_dict)
+    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as error:
+        reason = str(error).splitlines()[0]
+        raise CheckpointUnavailableError(
+            f"{paths[weights_file]}: not a loadable speechtokenizer_hubert_avg checkpoint with "
+            f"{paths[config_file].name} ({reason}); download both files again"
+        ) from None

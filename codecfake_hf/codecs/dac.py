@@ -32,11 +32,10 @@ Two paths, chosen by ``CodecSpec.options["mode"]``:
 ``"plain"``: ``DacModel.encode`` on the input right-padded to a hop multiple, then ``decode`` of the
   codes (no loudness normalisation, no chunking); the same 8-sample shortfall is zero-filled.
 
-Weights: the transformers-format Hub repos ``descript/dac_{16,24,44}khz``; weight-norm pairs
-(``weight_g``/``weight_v`` or ``parametrizations.weight.original0/1``) are folded on load, so both
-converted and weight-normed checkpoints load strictly. :func:`from_upstream` loads the
-``descript-audio-codec`` package's own state dict (key names mapped by the rules of
-:mod:`codecfake_hf.codecs.convert_dac`).
+Weights (:mod:`codecfake_hf.codecs.convert_dac`): the transformers-format Hub repos
+``descript/dac_{16,24,44}khz``, with weight-norm pairs (``weight_g``/``weight_v`` or
+``parametrizations.weight.original0/1``) folded on load, so both converted and weight-normed
+checkpoints load strictly; or the ``descript-audio-codec`` package's own state dict, key names mapped.
 """
 
 from __future__ import annotations
@@ -46,14 +45,11 @@ import math
 from collections.abc import Iterator
 
 import torch
-from safetensors.torch import load_file
 from transformers import DacConfig, DacModel
 
-from codecfake_hf.checkpoints import check_state_dict
-from codecfake_hf.codecs import convert_dac
-from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.loudness import batched_integrated_loudness
-from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec
+from codecfake_hf.codecs.transformers_codec import TransformersCodec
 
 #: dB -> natural-log amplitude factor of upstream's gain arithmetic (float64 constant).
 GAIN_FACTOR = math.log(10) / 20
@@ -104,8 +100,9 @@ def padding_free_delay(model: torch.nn.Module) -> int:
     return (length - output_length) // 2
 
 
-class DacCodec(CodecModel):
-    """DAC on a ``transformers.DacModel``. Codes: ``[B, n_q, frames]`` int64.
+class DacCodec(TransformersCodec):
+    """DAC on a ``transformers.DacModel``. Codes: ``[B, n_q, frames]`` int64. A padded batch runs in one
+    :meth:`encode_decode` call, each row given its stand-alone result in ``"compress"`` mode.
 
     Args:
         model: the DacModel (its config gives rate, hop and codebooks).
@@ -126,17 +123,14 @@ class DacCodec(CodecModel):
         normalize_db: float = -16.0,
         max_batch_samples: int = 16 * 16000,
     ) -> None:
-        super().__init__()
         if mode not in ("compress", "plain"):
             raise ValueError(f"DAC mode must be 'compress' or 'plain', got {mode!r}")
-        self.model = model
+        super().__init__(model, model.config.sampling_rate, model.config.hop_length)
         self.mode = mode
         self.n_quantizers = n_quantizers
         self.window_s = float(window_s)
         self.normalize_db = float(normalize_db)
         self.max_batch_samples = int(max_batch_samples)
-        self.sampling_rate = int(model.config.sampling_rate)
-        self.hop_length = int(model.config.hop_length)
         self.delay = padding_free_delay(model)
         self.window = math.ceil(self.window_s * self.sampling_rate / self.hop_length) * self.hop_length
         self.chunk_hop = padding_free_length(model, self.window)
@@ -308,29 +302,6 @@ def _fit(waveforms: torch.Tensor, length: int) -> torch.Tensor:
     return torch.nn.functional.pad(waveforms, (0, length - waveforms.shape[-1]))
 
 
-# -- weights ------------------------------------------------------------------------------------------
-
-
-def load_weights(model: DacModel, state_dict: dict[str, torch.Tensor], source: str) -> DacModel:
-    """Load a (possibly weight-normed) DacModel state dict strictly.
-
-    Raises:
-        CheckpointMismatchError: names ``source`` and every missing, unexpected or misshaped key.
-    """
-    state_dict = convert_dac.fold_weight_norm(state_dict)
-    check_state_dict(model, state_dict, source)
-    model.load_state_dict(state_dict, strict=True)
-    return model.eval()
-
-
-def from_upstream(config: dict, state_dict: dict[str, torch.Tensor], **options) -> DacCodec:
-    """A :class:`DacCodec` from ``descript-audio-codec`` kwargs and ``DAC.state_dict()`` (upstream
-    key names, ``weight_g``/``weight_v`` pairs). ``options`` go to :class:`DacCodec`."""
-    renamed = convert_dac.state_dict_from_upstream(state_dict, len(config["encoder_rates"]))
-    model = load_weights(DacModel(convert_dac.upstream_config(config)), renamed, "upstream DAC state dict")
-    return DacCodec(model, **options)
-
-
 # -- family contract ------------------------------------------------------------------------------
 
 
@@ -345,7 +316,8 @@ def _config(spec: CodecSpec, **overrides) -> DacConfig:
     return DacConfig(**{**settings, **overrides})
 
 
-def _options(spec: CodecSpec) -> dict:
+def codec_options(spec: CodecSpec) -> dict:
+    """The :class:`DacCodec` options of ``spec`` (its ``mode``)."""
     return {"mode": spec.options["mode"]}
 
 
@@ -360,19 +332,10 @@ def tiny_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:
         for module in model.modules():
             if isinstance(module, _CONVS) and module.bias is not None:
                 module.bias.normal_(0.0, 0.02)
-    return DacCodec(model.eval(), **_options(spec))
+    return DacCodec(model.eval(), **codec_options(spec))
 
 
 def random_codec(spec: CodecSpec, seed: int = 0) -> DacCodec:
     """The official architecture of the spec (64 / 1536 widths, its codebooks) with random weights."""
     torch.manual_seed(seed)
-    return DacCodec(DacModel(_config(spec)).eval(), **_options(spec))
-
-
-def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> DacCodec:
-    """The official weights from ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_checkpoint(spec, local_dir=local_dir)
-    config = DacConfig.from_pretrained(str(paths["config.json"].parent))
-    weights = str(paths["model.safetensors"])
-    model = load_weights(DacModel(config), load_file(weights), weights)
-    return DacCodec(model, **_options(spec))
+    return DacCodec(DacModel(_config(spec)).eval(), **codec_options(spec))

@@ -3,6 +3,9 @@
 The official CodecFake data used the model's default (smallest) bandwidth, 1.5 kbps = 2 codebooks,
 no chunking and no normalisation (the CodecFake generation code, ``roger-tseng/AudioDecBenchmark``
 branch ``vctk`` at ``5bb2b98``, calls ``encode`` without a bandwidth).
+
+The 24 kHz model is causal, so a zero-padded batch gives each row the same output as the row alone:
+batches run in one call.
 """
 
 from __future__ import annotations
@@ -10,22 +13,18 @@ from __future__ import annotations
 import torch
 from transformers import EncodecConfig, EncodecModel
 
-from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.spec import CodecSpec
-from codecfake_hf.codecs.transformers_codec import load_pretrained
+from codecfake_hf.codecs.transformers_codec import TransformersCodec, load_pretrained
 
 
-class EncodecCodec(CodecModel):
+class EncodecCodec(TransformersCodec):
     """EnCodec at a fixed bandwidth (kbps). Codes: ``[B, n_q, frames]``."""
 
     def __init__(self, model: EncodecModel, bandwidth: float = 1.5) -> None:
-        super().__init__()
         if bandwidth not in model.config.target_bandwidths:
             raise ValueError(f"bandwidth {bandwidth} kbps is not one of {model.config.target_bandwidths}")
-        self.model = model
+        super().__init__(model, model.config.sampling_rate, model.config.hop_length)
         self.bandwidth = float(bandwidth)
-        self.sampling_rate = int(model.config.sampling_rate)
-        self.hop_length = int(model.config.hop_length)
 
     def encode(self, waveforms: torch.Tensor) -> torch.Tensor:
         # One chunk (no chunk_length_s): audio_codes is [1, B, n_q, frames].

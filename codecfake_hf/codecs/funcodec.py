@@ -1,6 +1,7 @@
 """Subsets F1-F6: FunCodec, implemented natively from ``alibaba-damo-academy/FunCodec`` at ``3435d87``.
 
-Two model types share this module, chosen by the checkpoint's own ``config.yaml`` (``model:``):
+Two model types share this module (:attr:`FunCodecConfig.model`, a checkpoint's ``config.yaml``
+``model:``):
 
 - ``encodec`` (F3-F6): time-domain SEANet encoder (1-D) -> 32-stage residual VQ -> SEANet decoder.
 - ``freq_codec`` with ``codec_domain: [mag_phase, mag_phase]`` (F1, F2): STFT (n_fft 512, hop 160)
@@ -8,8 +9,8 @@ Two model types share this module, chosen by the checkpoint's own ``config.yaml`
   magnitude x phase -> inverse STFT.
 
 The networks are the shared SEANet of :mod:`codecfake_hf.codecs.layers.seanet` and a
-:class:`~codecfake_hf.codecs.layers.quantization.ResidualVectorQuantizer`; checkpoint keys map onto
-them in :mod:`codecfake_hf.codecs.convert_funcodec`.
+:class:`~codecfake_hf.codecs.layers.quantization.ResidualVectorQuantizer`; the upstream ``config.yaml``
+and checkpoint keys map onto them in :mod:`codecfake_hf.codecs.convert_funcodec`.
 
 The official path (``Speech2Token`` with CodecFake's defaults) is reproduced: per-clip RMS scale
 (``audio_normalize``) divided out before encoding and multiplied back after decoding, all 32
@@ -17,209 +18,27 @@ quantizers, output cut to the input length. ``GroupNorm(1, C)`` normalises over 
 the scale is per clip, so :meth:`FunCodecModel.encode_decode` computes every statistic over each
 row's own valid samples: a padded batch gives each clip's stand-alone result.
 
-Checkpoints (``config.yaml`` + ``model.pth``) load strictly (:mod:`~codecfake_hf.codecs.convert_funcodec`).
-Config options that no released checkpoint uses and that are not implemented (causal or weight-normed
-SEANet, snake activations, codec domains other than ``time`` / ``mag_phase``, ``use_ddp: false``,
-``q0_ds_ratio``, ``bypass_quantizer``) raise :class:`FunCodecCheckpointError` naming the option.
+Checkpoints (``config.yaml`` + ``model.pth``) load strictly (:mod:`~codecfake_hf.codecs.convert_funcodec`,
+where the config options that no released checkpoint uses and that are not implemented raise an error
+naming the option).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codecfake_hf.codecs import convert_funcodec
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.conversion import tuples
-from codecfake_hf.codecs.convert_funcodec import FunCodecCheckpointError
 from codecfake_hf.codecs.layers.masking import Lengths, reflect_pad_rows, row_lengths, valid_mask
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
 from codecfake_hf.codecs.layers.seanet import SEANetConfig, SEANetDecoder, SEANetEncoder
-from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec
 
-__all__ = ["FunCodecCheckpointError", "FunCodecCodes", "FunCodecConfig", "FunCodecModel"]
-
-_SEANET_COMMON = {
-    "n_filters": 32,
-    "n_residual_layers": 1,
-    "activation": "ELU",
-    "activation_params": {"alpha": 1.0},
-    "norm": "weight_norm",
-    "norm_params": {},
-    "kernel_size": 7,
-    "last_kernel_size": 7,
-    "residual_kernel_size": 3,
-    "dilation_base": 2,
-    "causal": False,
-    "pad_mode": "reflect",
-    "true_skip": False,
-    "compress": 2,
-    "seq_model": "lstm",
-    "seq_layer_num": 2,
-    "res_seq": True,
-}
-_RATIOS_1D = [8, 5, 4, 2]
-_RATIOS_2D = [[4, 1], [4, 1], [4, 2], [4, 1]]
-_DECODER_ONLY = {
-    "channels": 1,
-    "final_activation": None,
-    "final_activation_params": None,
-    "trim_right_ratio": 1.0,
-}
-
-#: Upstream constructor defaults of each encoder / decoder (``encoder:`` / ``decoder:`` names).
-ENCODER_DEFAULTS = {
-    "encodec_seanet_encoder": {
-        **_SEANET_COMMON,
-        "dimension": 128,
-        "ratios": _RATIOS_1D,
-        "double_filters": True,
-        "add_snake_activation": False,
-    },
-    "encodec_seanet_encoder_2d": {
-        **_SEANET_COMMON,
-        "dimension": 128,
-        "ratios": _RATIOS_2D,
-        "conv_group_ratio": -1,
-    },
-}
-DECODER_DEFAULTS = {
-    "encodec_seanet_decoder": {
-        **_SEANET_COMMON,
-        **_DECODER_ONLY,
-        "ratios": _RATIOS_1D,
-        "half_filters": True,
-        "add_snake_activation": False,
-    },
-    "encodec_seanet_decoder_2d": {
-        **_SEANET_COMMON,
-        **_DECODER_ONLY,
-        "ratios": _RATIOS_2D,
-        "last_out_padding": [[0, 1], [0, 0]],
-        "tr_conv_group_ratio": -1,
-        "conv_group_ratio": -1,
-    },
-}
-QUANTIZER_DEFAULTS = {
-    "codebook_size": 1024,
-    "num_quantizers": 8,
-    "ema_decay": 0.95,
-    "kmeans_init": False,
-    "sampling_rate": 24000,
-    "quantize_dropout": False,
-    "rand_num_quant": None,
-    "encoder_hop_length": 320,
-    "use_ddp": True,
-    "q0_ds_ratio": 1,
-    "codec_dim": None,
-    "codec_range": None,
-}
-#: Inference-relevant ``model_conf`` keys and their upstream defaults, per ``model:``.
-MODEL_DEFAULTS = {
-    "encodec": {
-        "target_sample_hz": 24000,
-        "multi_spectral_window_powers_of_two": list(range(5, 11)),
-        "multi_spectral_n_mels": 64,
-        "audio_normalize": True,
-        "segment_dur": 1.0,
-        "overlap_ratio": 0.01,
-        "bypass_quantizer": False,
-        "codec_domain": "time",
-        "domain_conf": {},
-    },
-    "freq_codec": {
-        "target_sample_hz": 24000,
-        "multi_spectral_window_powers_of_two": list(range(5, 11)),
-        "multi_spectral_n_mels": 64,
-        "audio_normalize": False,
-        "segment_dur": 1.0,
-        "overlap_ratio": 0.01,
-        "bypass_quantizer": False,
-        "codec_domain": ["time", "time"],
-        "domain_conf": {},
-    },
-}
-#: ``model_conf`` keys that only configure training losses (accepted and ignored).
-_TRAINING_ONLY = {
-    "odim",
-    "recon_loss_weight",
-    "multi_spectral_recon_loss_weight",
-    "adversarial_loss_weight",
-    "feat_match_loss_weight",
-    "enc_quant_loss_weight",
-    "use_power_spec_loss",
-    "context_loss_weight",
-    "context_loss_conf",
-    "phase_invariant_training",
-    "pit_feat_loss_weight",
-    "pit_disc_loss_weight",
-    "feat_match_layer_start",
-}
-_NETWORKS = {
-    "encodec": ("encodec_seanet_encoder", "encodec_seanet_decoder"),
-    "freq_codec": ("encodec_seanet_encoder_2d", "encodec_seanet_decoder_2d"),
-}
-
-
-def _options(conf: dict | None, defaults: dict, where: str, ignored: set[str] = frozenset()) -> dict:
-    """``defaults`` updated with ``conf``; an unknown key is an error naming it."""
-    conf = dict(conf or {})
-    unknown = sorted(set(conf) - set(defaults) - set(ignored))
-    if unknown:
-        raise FunCodecCheckpointError(f"config.yaml {where}: unsupported option(s) {', '.join(unknown)}")
-    return {**defaults, **{k: v for k, v in conf.items() if k not in ignored}}
-
-
-def _seanet(conf: dict, where: str, two_d: bool, **fields) -> SEANetConfig:
-    """The :class:`SEANetConfig` of an upstream ``encoder_conf`` / ``decoder_conf`` (defaults applied)."""
-    if conf.get("add_snake_activation"):
-        raise FunCodecCheckpointError("config.yaml: add_snake_activation true is not supported")
-    if conf["causal"]:
-        raise FunCodecCheckpointError(
-            "FunCodec causal SEANet is not supported (GroupNorm is not causal upstream)"
-        )
-    if conf["pad_mode"] != "reflect":
-        raise FunCodecCheckpointError(
-            f"FunCodec pad_mode {conf['pad_mode']!r} is not supported (only 'reflect')"
-        )
-    if conf["norm"] not in ("time_group_norm", "none"):
-        raise FunCodecCheckpointError(
-            f"FunCodec norm {conf['norm']!r} is not supported (supported: 'time_group_norm', 'none'; "
-            "every released checkpoint uses time_group_norm)"
-        )
-    shared = {
-        name: conf[name]
-        for name in (
-            "n_filters",
-            "kernel_size",
-            "last_kernel_size",
-            "residual_kernel_size",
-            "n_residual_layers",
-            "dilation_base",
-            "compress",
-            "true_skip",
-            "activation",
-            "activation_params",
-            "norm",
-            "norm_params",
-            "seq_model",
-            "seq_layer_num",
-            "res_seq",
-            "conv_group_ratio",
-        )
-        if name in conf
-    }
-    seq_model = shared.get("seq_model")
-    if seq_model not in ("lstm", "transformer"):
-        shared["seq_model"] = "none"  # upstream: no sequence model for any other name
-    try:
-        return SEANetConfig(ratios=tuples(conf["ratios"]), two_d=two_d, **shared, **fields)
-    except ValueError as error:
-        raise FunCodecCheckpointError(f"config.yaml {where}: {error}") from None
+#: The model types (:attr:`FunCodecConfig.model`).
+MODELS = ("encodec", "freq_codec")
 
 
 @dataclass(frozen=True)
@@ -261,99 +80,12 @@ class FunCodecConfig:
     spectral_window_powers: tuple[int, ...] = (5, 6, 7, 8, 9, 10)
 
     def __post_init__(self) -> None:
-        if self.model not in MODEL_DEFAULTS:
-            raise FunCodecCheckpointError(
-                f"config.yaml model: {self.model!r} is not one of {sorted(MODEL_DEFAULTS)}"
-            )
+        if self.model not in MODELS:
+            raise ValueError(f"FunCodec model {self.model!r} is not one of {', '.join(MODELS)}")
         if self.encoder.two_d != self.two_d or self.decoder.two_d != self.two_d:
             raise ValueError(f"FunCodec {self.model}: the SEANets must be {'2-D' if self.two_d else '1-D'}")
         if self.segment_dur is not None and self.overlap_ratio is None:
-            raise FunCodecCheckpointError(
-                "config.yaml model_conf: segment_dur is set but overlap_ratio is null"
-            )
-
-    @classmethod
-    def from_upstream(cls, config: dict) -> FunCodecConfig:
-        """Read a parsed upstream ``config.yaml`` (``model``, ``input_size``, ``encoder``/``encoder_conf``,
-        ``quantizer_conf``, ``decoder``/``decoder_conf``, ``model_conf``); missing keys take the
-        upstream defaults (``ENCODER_DEFAULTS`` ...), training-only keys are ignored.
-
-        Raises:
-            FunCodecCheckpointError: an unknown key, or an option that is not implemented, named.
-        """
-        kind = config.get("model")
-        if kind not in MODEL_DEFAULTS:
-            raise FunCodecCheckpointError(
-                f"config.yaml model: {kind!r} is not one of {sorted(MODEL_DEFAULTS)}"
-            )
-        encoder_name, decoder_name = _NETWORKS[kind]
-        for key, expected in (
-            ("encoder", encoder_name),
-            ("decoder", decoder_name),
-            ("quantizer", "costume_quantizer"),
-        ):
-            if config.get(key) != expected:
-                raise FunCodecCheckpointError(
-                    f"config.yaml {key}: {config.get(key)!r}, expected {expected!r} for {kind}"
-                )
-        model_conf = _options(config.get("model_conf"), MODEL_DEFAULTS[kind], "model_conf", _TRAINING_ONLY)
-        encoder_conf = _options(config.get("encoder_conf"), ENCODER_DEFAULTS[encoder_name], "encoder_conf")
-        decoder_conf = _options(config.get("decoder_conf"), DECODER_DEFAULTS[decoder_name], "decoder_conf")
-        quantizer_conf = _options(config.get("quantizer_conf"), QUANTIZER_DEFAULTS, "quantizer_conf")
-        if not quantizer_conf["use_ddp"]:
-            raise FunCodecCheckpointError("config.yaml quantizer_conf: use_ddp false is not supported")
-        if quantizer_conf["q0_ds_ratio"] != 1:
-            raise FunCodecCheckpointError("config.yaml quantizer_conf: q0_ds_ratio != 1 is not supported")
-        if model_conf["bypass_quantizer"]:
-            raise FunCodecCheckpointError("config.yaml model_conf: bypass_quantizer true is not supported")
-        two_d, domain = kind == "freq_codec", model_conf["codec_domain"]
-        if two_d and list(domain) != ["mag_phase", "mag_phase"]:
-            raise FunCodecCheckpointError(
-                f"config.yaml model_conf: codec_domain {domain!r}, only [mag_phase, mag_phase] is supported"
-            )
-        if not two_d and domain != "time":
-            raise FunCodecCheckpointError(
-                f"config.yaml model_conf: codec_domain {domain!r}, only 'time' is supported"
-            )
-        dimension = encoder_conf["dimension"]
-        encoder = _seanet(
-            encoder_conf,
-            "encoder_conf",
-            two_d,
-            channels=int(config.get("input_size") or 1),
-            dimension=dimension,
-            grow_filters=encoder_conf.get("double_filters", True),
-        )
-        decoder = _seanet(
-            decoder_conf,
-            "decoder_conf",
-            two_d,
-            channels=decoder_conf["channels"],
-            dimension=dimension,
-            grow_filters=two_d or decoder_conf.get("half_filters", True),
-            tr_conv_group_ratio=decoder_conf.get("tr_conv_group_ratio", -1),
-            last_out_padding=tuples(decoder_conf.get("last_out_padding", ((0, 1), (0, 0)))),
-            final_activation=decoder_conf["final_activation"],
-            final_activation_params=decoder_conf["final_activation_params"],
-        )
-        domain_conf = model_conf["domain_conf"]
-        return cls(
-            model=kind,
-            encoder=encoder,
-            decoder=decoder,
-            codebook_size=quantizer_conf["codebook_size"],
-            num_quantizers=quantizer_conf["num_quantizers"],
-            codec_dim=quantizer_conf["codec_dim"],
-            codec_range=quantizer_conf["codec_range"],
-            sampling_rate=int(model_conf["target_sample_hz"]),
-            audio_normalize=bool(model_conf["audio_normalize"]),
-            segment_dur=model_conf["segment_dur"],
-            overlap_ratio=model_conf["overlap_ratio"],
-            n_fft=int(domain_conf.get("n_fft", 512)),
-            stft_hop=int(domain_conf.get("hop_length", 160)),
-            mel_bins=model_conf["multi_spectral_n_mels"],
-            spectral_window_powers=tuple(model_conf["multi_spectral_window_powers_of_two"]),
-        )
+            raise ValueError("FunCodec segment_dur is set but overlap_ratio is None")
 
     @property
     def two_d(self) -> bool:
@@ -623,108 +355,40 @@ def linear_overlap_add(frames: list[torch.Tensor], stride: int) -> torch.Tensor:
     return out / weights
 
 
-def from_upstream(config: dict, state_dict: dict[str, torch.Tensor]) -> FunCodecModel:
-    """Build from a parsed upstream ``config.yaml`` and load an upstream ``model.pth`` state dict,
-    strictly (:func:`~codecfake_hf.codecs.convert_funcodec.state_dict_from_upstream`); eval mode."""
-    model = FunCodecModel(FunCodecConfig.from_upstream(config))
-    model.load_state_dict(convert_funcodec.state_dict_from_upstream(state_dict, model.state_dict()))
-    return model.eval()
-
-
-# -- family functions (registry contract) ---------------------------------------------------------
-
-
-def official_config(spec: CodecSpec) -> dict:
-    """The architecture part of the official ``config.yaml`` of ``spec``, in upstream format, chosen by
-    ``spec.options``: ``{"model": "encodec", "ratios": ...}`` gives the egs ``encodec_16k_n32_600k_step``
-    config (ratios ``[8, 5, 4, 2]``, or ``[8, 5, 4, 2, 2]`` for ``…_ds640``; F3-F6); ``{"model":
-    "freq_codec"}`` the closest public FreqCodec config (``freqcodec_mag_phase_16k_n32_600k_step``;
-    F1/F2), which does NOT match the released checkpoints."""
-    quantizer = {
-        "codebook_size": 1024,
-        "num_quantizers": 32,
-        "ema_decay": 0.99,
-        "kmeans_init": True,
-        "sampling_rate": 16000,
-        "quantize_dropout": True,
-        "use_ddp": True,
-        "encoder_hop_length": 320,
-    }
-    model_conf = {
-        "odim": 128,
-        "multi_spectral_window_powers_of_two": [5, 6, 7, 8, 9, 10],
-        "target_sample_hz": 16000,
-        "audio_normalize": True,
-        "use_power_spec_loss": True,
-        "segment_dur": None,
-        "overlap_ratio": None,
-    }
+def official_config(spec: CodecSpec) -> FunCodecConfig:
+    """The architecture of the official checkpoint of ``spec``, chosen by ``spec.options``: ``{"model":
+    "encodec", "ratios": ...}`` is the egs ``encodec_16k_n32_600k_step`` config (ratios ``(8, 5, 4, 2)``,
+    or ``(8, 5, 4, 2, 2)`` for ``…_ds640``; F3-F6); ``{"model": "freq_codec"}`` the closest public
+    FreqCodec config (``freqcodec_mag_phase_16k_n32_600k_step``; F1/F2), which does NOT match the
+    released checkpoints."""
+    elu = {"activation_params": {"alpha": 1.0}, "norm": "time_group_norm"}
     if spec.options["model"] == "freq_codec":
-        seanet = {
-            "ratios": _RATIOS_2D,
-            "norm": "time_group_norm",
-            "norm_params": {"num_groups": 1},
-            "causal": False,
-            "dilation_base": 1,
-        }
-        return {
-            "input_size": 3,
-            "encoder": "encodec_seanet_encoder_2d",
-            "encoder_conf": seanet,
-            "quantizer": "costume_quantizer",
-            "quantizer_conf": quantizer,
-            "decoder": "encodec_seanet_decoder_2d",
-            "decoder_conf": {**seanet, "channels": 3},
-            "model": "freq_codec",
-            "model_conf": {**model_conf, "codec_domain": ["mag_phase", "mag_phase"]},
-        }
-    ratios = list(spec.options["ratios"])
-    seanet = {"ratios": ratios, "norm": "time_group_norm", "causal": False}
-    return {
-        "input_size": 1,
-        "encoder": "encodec_seanet_encoder",
-        "encoder_conf": seanet,
-        "quantizer": "costume_quantizer",
-        "quantizer_conf": {**quantizer, "encoder_hop_length": int(math.prod(ratios))},
-        "decoder": "encodec_seanet_decoder",
-        "decoder_conf": seanet,
-        "model": "encodec",
-        "model_conf": model_conf,
-    }
+        ratios = ((4, 1), (4, 1), (4, 2), (4, 1))
+        seanet = SEANetConfig(
+            channels=3, ratios=ratios, dilation_base=1, two_d=True, norm_params={"num_groups": 1}, **elu
+        )
+    else:
+        seanet = SEANetConfig(ratios=tuple(spec.options["ratios"]), norm_params={}, **elu)
+    return FunCodecConfig(model=spec.options["model"], encoder=seanet, decoder=seanet)
 
 
-def _random_model(config: dict, seed: int) -> FunCodecModel:
-    """The model of an upstream-format ``config`` with seeded random weights and codebooks."""
+def _random_model(config: FunCodecConfig, seed: int) -> FunCodecModel:
+    """The model of ``config`` with seeded random weights and codebooks."""
     torch.manual_seed(seed)
-    return FunCodecModel(FunCodecConfig.from_upstream(config)).eval()
+    return FunCodecModel(config).eval()
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
     """The real classes at a tiny width (n_filters 4, latent 16, 32 x 16 codewords), random weights:
     FreqCodec for F1/F2, Encodec (the spec's ratios) for F3-F6."""
     config = official_config(spec)
-    for part in ("encoder_conf", "decoder_conf"):
-        config[part] = {**config[part], "n_filters": 4}
-    config["encoder_conf"]["dimension"] = 16
-    config["quantizer_conf"] = {**config["quantizer_conf"], "codebook_size": 16}
-    config["model_conf"] = {
-        **config["model_conf"],
-        "multi_spectral_window_powers_of_two": [5],
-        "multi_spectral_n_mels": 8,
-    }
-    return _random_model(config, seed)
+    seanet = replace(config.encoder, n_filters=4, dimension=16)
+    tiny = replace(
+        config, encoder=seanet, decoder=seanet, codebook_size=16, mel_bins=8, spectral_window_powers=(5,)
+    )
+    return _random_model(tiny, seed)
 
 
 def random_codec(spec: CodecSpec, seed: int = 0) -> FunCodecModel:
     """The full official architecture (:func:`official_config`) with random weights (benchmarks)."""
     return _random_model(official_config(spec), seed)
-
-
-def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> FunCodecModel:
-    """The official ``config.yaml`` + ``model.pth`` of ``spec.repo_id`` (Hub cache or ``local_dir``)."""
-    paths = fetch_checkpoint(spec, local_dir=local_dir)
-    config, state_dict = convert_funcodec.read_checkpoint(paths["config.yaml"], paths["model.pth"])
-    try:
-        return from_upstream(config, state_dict)
-    except FunCodecCheckpointError as error:
-        raise FunCodecCheckpointError(f"{spec.repo_id}: {error}") from None

@@ -8,7 +8,8 @@ HiFi-GAN generator.
 
 Checkpoints (``Dongchao/AcademiCodec``, files without extension) are ``torch.save`` dicts with the
 top-level keys ``generator``, ``encoder`` and ``quantizer``; :mod:`codecfake_hf.codecs.convert_hificodec`
-maps them onto this model and holds the official configs. B1 and B2 share one config but not their
+maps them and the upstream JSON configs onto this model, holds the official configs and loads the
+official weights. B1 and B2 share one config but not their
 weights: the two files have different sha256 digests on the Hub (6026d532... and 6496a7b7...).
 
 Codes layout: ``int64 [B, 4, frames]``, codebooks in the order
@@ -27,19 +28,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codecfake_hf.codecs import convert_hificodec
 from codecfake_hf.codecs.base import CodecModel
-from codecfake_hf.codecs.convert_hificodec import OFFICIAL_CONFIGS
-from codecfake_hf.codecs.layers.conv import WeightNormConv1d
+from codecfake_hf.codecs.layers.conv import WeightNormConv1d, WeightNormConvTranspose1d, conv_output_lengths
 from codecfake_hf.codecs.layers.masking import Lengths, masked_group_norm, row_lengths, zero_padding_
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
-from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.codecs.spec import CodecSpec
 
 #: Slope of every LeakyReLU except the encoder's last one (which uses torch's default, 0.01).
 LRELU_SLOPE = 0.1
@@ -104,18 +103,6 @@ class HiFiCodecConfig:
         if self.latent_channels % self.n_code_groups:
             raise ValueError("latent_channels must be divisible by n_code_groups")
 
-    @classmethod
-    def from_upstream(cls, config: dict) -> HiFiCodecConfig:
-        """Build from an upstream JSON config dict; training-only keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in config.items() if key in known}
-        for key in ("upsample_rates", "upsample_kernel_sizes", "resblock_kernel_sizes"):
-            if key in values:
-                values[key] = tuple(values[key])
-        if "resblock_dilation_sizes" in values:
-            values["resblock_dilation_sizes"] = tuple(tuple(d) for d in values["resblock_dilation_sizes"])
-        return cls(**values)
-
     @property
     def hop_length(self) -> int:
         """Input samples per code frame."""
@@ -170,7 +157,7 @@ def _stages(
     each branch: ``s = GN0(RB0(x)); s = GN1(s + RB1(x)); ...; s / n``. Padded steps stay zero."""
     per_stage = len(resblocks) // len(resamplers)
     for stage, resample in enumerate(resamplers):
-        lengths = resample.output_lengths(lengths)
+        lengths = conv_output_lengths(resample, lengths)
         x = zero_padding_(resample(F.leaky_relu(x, LRELU_SLOPE)), lengths)
         total = None
         for index in range(stage * per_stage, (stage + 1) * per_stage):
@@ -231,9 +218,7 @@ class HiFiCodecGenerator(nn.Module):
         width = config.upsample_initial_channel
         self.conv_pre = WeightNormConv1d(config.latent_channels, width, 7, padding=3)
         self.ups = nn.ModuleList(
-            WeightNormConv1d(
-                width // 2**i, width // 2 ** (i + 1), k, stride=u, padding=(k - u) // 2, transposed=True
-            )
+            WeightNormConvTranspose1d(width // 2**i, width // 2 ** (i + 1), k, stride=u, padding=(k - u) // 2)
             for i, (u, k) in enumerate(zip(config.upsample_rates, config.upsample_kernel_sizes))
         )
         self.resblocks = nn.ModuleList(
@@ -346,41 +331,17 @@ def _row_groups(lengths: list[int], limit: int | None) -> list[list[int]]:
 # Family-module functions (see codecfake_hf.codecs.base).
 
 
-def from_upstream(config: dict, state_dict: dict) -> HiFiCodec:
-    """Build from an upstream JSON config dict (training-only keys ignored; the three width keys of
-    :class:`HiFiCodecConfig` may be added) and upstream weights, nested
-    (``{"generator": sd, "encoder": sd, "quantizer": sd}``, the checkpoint file) or flat
-    (``"generator/conv_pre.bias"``, ...), loaded strictly. Returns the model in eval mode."""
-    model = HiFiCodec(HiFiCodecConfig.from_upstream(config))
-    model.load_state_dict(convert_hificodec.state_dict_from_upstream(state_dict, model.state_dict()))
-    return model.eval()
-
-
-def _official_config(spec: CodecSpec) -> dict:
-    config = OFFICIAL_CONFIGS[spec.options["config"]]
-    if config["sampling_rate"] != spec.sampling_rate:
-        raise ValueError(f"{spec.id}: config {spec.options['config']} is not at {spec.sampling_rate} Hz")
-    return config
-
-
-def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> HiFiCodec:
-    """The official weights ``spec.options["checkpoint"]`` of ``spec.repo_id`` (Hub cache or
-    ``local_dir``) with the official config ``spec.options["config"]``."""
-    file = spec.options["checkpoint"]
-    path = fetch_checkpoint(spec, (file,), local_dir=local_dir)[file]
-    return from_upstream(_official_config(spec), convert_hificodec.load_checkpoint(path))
-
-
-def _random(config: dict, seed: int) -> HiFiCodec:
+def _random(config: HiFiCodecConfig, seed: int) -> HiFiCodec:
     torch.manual_seed(seed)
-    return HiFiCodec(HiFiCodecConfig.from_upstream(config)).eval()
+    return HiFiCodec(config).eval()
 
 
 def tiny_codec(spec: CodecSpec, seed: int = 0) -> HiFiCodec:
-    """The real classes at reduced widths (:data:`TINY_WIDTHS`), random weights (tests, demo)."""
-    return _random({**_official_config(spec), **TINY_WIDTHS}, seed)
+    """The real classes at reduced widths (:data:`TINY_WIDTHS`) at the rate of ``spec``, random
+    weights (tests, demo)."""
+    return _random(HiFiCodecConfig(sampling_rate=spec.sampling_rate, **TINY_WIDTHS), seed)
 
 
 def random_codec(spec: CodecSpec, seed: int = 0) -> HiFiCodec:
-    """The full official architecture of ``spec`` with random weights (benchmarks)."""
-    return _random(_official_config(spec), seed)
+    """The full official architecture at the rate of ``spec`` with random weights (benchmarks)."""
+    return _random(HiFiCodecConfig(sampling_rate=spec.sampling_rate), seed)

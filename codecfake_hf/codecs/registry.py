@@ -4,10 +4,12 @@ and the codecs beyond the paper.
 Each spec says where the weights live, the codec rate, how many quantizers decode, the licence and
 the official pre/post-processing of the CodecFake generation code (``roger-tseng/AudioDecBenchmark``,
 branch ``vctk`` at ``5bb2b98``, the dataset-creation part of ``roger-tseng/CodecFake``). The model
-itself is built lazily by the family module that :data:`FAMILY_MODULES` names for the spec's
-``family_module``; a family missing from that table raises :class:`CodecNotImplementedError`, never a
-wrong codec. Family modules never import this module (they import :mod:`codecfake_hf.codecs.spec`),
-so the dependency runs one way: registry -> families -> spec.
+itself is built lazily by the modules that :data:`FAMILY_MODULES` names for the spec's
+``family_module``: the family module (the architecture, tiny and random weights) and, for the official
+weights, the family's ``convert_<family>`` module when they come in an upstream format. A family
+missing from that table raises :class:`CodecNotImplementedError`, never a wrong codec. Neither kind of
+module imports this one (they import :mod:`codecfake_hf.codecs.spec`), so the dependency runs one way:
+registry -> converters -> families -> spec.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import importlib
 import math
 from dataclasses import replace
 from types import ModuleType
+from typing import NamedTuple
 
 from codecfake_hf.codecs.spec import (
     CodecNotImplementedError,
@@ -33,7 +36,9 @@ __all__ = [
     "TAXONOMY_VALUES",
     "CodecNotImplementedError",
     "CodecSpec",
+    "FamilyModules",
     "UnknownCodecError",
+    "checkpoint_module",
     "family_module",
     "fetch_checkpoint",
     "get_spec",
@@ -41,20 +46,42 @@ __all__ = [
     "load_codec",
 ]
 
-#: Every codec family: its name (``CodecSpec.family_module``) -> the module that builds it. Each module
-#: provides ``tiny_codec``, ``random_codec`` and ``pretrained_codec`` (:mod:`codecfake_hf.codecs.base`);
-#: it is imported only when a codec of the family is loaded.
-FAMILY_MODULES: dict[str, str] = {
-    "speechtokenizer": "codecfake_hf.codecs.speechtokenizer",
-    "hificodec": "codecfake_hf.codecs.hificodec",
-    "audiodec": "codecfake_hf.codecs.audiodec",
-    "dac": "codecfake_hf.codecs.dac",
-    "encodec": "codecfake_hf.codecs.encodec",
-    "funcodec": "codecfake_hf.codecs.funcodec",
-    "mimi": "codecfake_hf.codecs.mimi",
-    "xcodec": "codecfake_hf.codecs.xcodec",
-    "wavtokenizer": "codecfake_hf.codecs.wavtokenizer",
-    "xcodec2": "codecfake_hf.codecs.xcodec2",
+
+class FamilyModules(NamedTuple):
+    """The modules of one codec family (dotted names, imported only when a codec of it is loaded).
+
+    Attributes:
+        model: the architecture: ``tiny_codec(spec, seed)`` and ``random_codec(spec, seed)``
+            (:mod:`codecfake_hf.codecs.base`).
+        checkpoint: what loads the official weights, ``pretrained_codec(spec, local_dir)``: the
+            family's ``convert_<family>`` module when the weights come in an upstream format (it
+            imports ``model``, never the reverse), else ``model`` itself (a ``transformers`` checkpoint).
+    """
+
+    model: str
+    checkpoint: str
+
+
+def _native(family: str) -> FamilyModules:
+    return FamilyModules(f"codecfake_hf.codecs.{family}", f"codecfake_hf.codecs.convert_{family}")
+
+
+def _transformers(family: str) -> FamilyModules:
+    return FamilyModules(f"codecfake_hf.codecs.{family}", f"codecfake_hf.codecs.{family}")
+
+
+#: Every codec family: its name (``CodecSpec.family_module``) -> its modules.
+FAMILY_MODULES: dict[str, FamilyModules] = {
+    "speechtokenizer": _native("speechtokenizer"),
+    "hificodec": _native("hificodec"),
+    "audiodec": _native("audiodec"),
+    "dac": _native("dac"),
+    "encodec": _transformers("encodec"),
+    "funcodec": _native("funcodec"),
+    "mimi": _transformers("mimi"),
+    "xcodec": _transformers("xcodec"),
+    "wavtokenizer": _transformers("wavtokenizer"),
+    "xcodec2": _transformers("xcodec2"),
 }
 
 _CLAMP = "output clamped to +-0.99, written as 16-bit PCM at the codec rate"
@@ -410,13 +437,13 @@ TAXONOMY_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 
-def get_spec(codec_id: str) -> CodecSpec:
-    """The spec of ``codec_id`` (case-insensitive); :class:`UnknownCodecError` lists the valid ids."""
-    key = codec_id.strip()
+def get_spec(subset: str) -> CodecSpec:
+    """The spec of ``subset`` (case-insensitive); :class:`UnknownCodecError` lists the valid ids."""
+    key = subset.strip()
     for candidate in (key, key.upper(), key.lower()):
         if candidate in CODECS:
             return CODECS[candidate]
-    raise UnknownCodecError(f"unknown codec id {codec_id!r}; valid ids: {', '.join(CODECS)}")
+    raise UnknownCodecError(f"unknown codec id {subset!r}; valid ids: {', '.join(CODECS)}")
 
 
 def implemented(spec: CodecSpec) -> bool:
@@ -424,17 +451,28 @@ def implemented(spec: CodecSpec) -> bool:
     return spec.family_module in FAMILY_MODULES
 
 
-def family_module(spec: CodecSpec) -> ModuleType:
-    """Import the family module of ``spec`` or raise :class:`CodecNotImplementedError`."""
+def _import(spec: CodecSpec, role: str) -> ModuleType:
     if not implemented(spec):
         raise CodecNotImplementedError(
             f"codec {spec.id} ({spec.family}) is not implemented yet in this version of codecfake-hf"
         )
-    return importlib.import_module(FAMILY_MODULES[spec.family_module])
+    return importlib.import_module(getattr(FAMILY_MODULES[spec.family_module], role))
+
+
+def family_module(spec: CodecSpec) -> ModuleType:
+    """Import the family module of ``spec`` (``tiny_codec``, ``random_codec``) or raise
+    :class:`CodecNotImplementedError`."""
+    return _import(spec, "model")
+
+
+def checkpoint_module(spec: CodecSpec) -> ModuleType:
+    """Import the module that loads the official weights of ``spec`` (``pretrained_codec``) or raise
+    :class:`CodecNotImplementedError`."""
+    return _import(spec, "checkpoint")
 
 
 def load_codec(
-    codec_id: str,
+    subset: str,
     *,
     tiny: bool = False,
     device: str = "cpu",
@@ -443,10 +481,10 @@ def load_codec(
     revision: str | None = None,
     **options,
 ):
-    """Build the :class:`~codecfake_hf.codecs.base.Resynthesizer` of ``codec_id``.
+    """Build the :class:`~codecfake_hf.codecs.base.Resynthesizer` of ``subset``.
 
     Args:
-        codec_id: subset id ("E", "D1", ...).
+        subset: the registry id ("E", "D1", "mimi", ...; case-insensitive).
         tiny: build the family at a tiny config with random weights (tests, offline demo) instead
             of loading the official weights.
         device: torch device for the model.
@@ -458,11 +496,13 @@ def load_codec(
     """
     from codecfake_hf.codecs.base import Resynthesizer
 
-    spec = get_spec(codec_id)
+    spec = get_spec(subset)
     if revision is not None:
         spec = replace(spec, revision=revision)
     if options:
         spec = replace(spec, options={**spec.options, **options})
-    module = family_module(spec)
-    model = module.tiny_codec(spec, seed=seed) if tiny else module.pretrained_codec(spec, local_dir=local_dir)
+    if tiny:
+        model = family_module(spec).tiny_codec(spec, seed=seed)
+    else:
+        model = checkpoint_module(spec).pretrained_codec(spec, local_dir=local_dir)
     return Resynthesizer(model, input_peak=spec.input_peak, device=device)

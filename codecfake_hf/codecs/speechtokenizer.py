@@ -12,8 +12,9 @@ Code layout: ``[B, n_q, frames]`` int64 (upstream returns ``[n_q, B, frames]``),
 
 The network is the shared SEANet of :mod:`codecfake_hf.codecs.layers.seanet` (weight-normalised
 convolutions, ELU, LSTMs) around a
-:class:`~codecfake_hf.codecs.layers.quantization.ResidualVectorQuantizer`; the checkpoint's key
-names map onto it in :mod:`codecfake_hf.codecs.convert_speechtokenizer`.
+:class:`~codecfake_hf.codecs.layers.quantization.ResidualVectorQuantizer`; the upstream
+``config.json`` and the checkpoint's key names map onto it in
+:mod:`codecfake_hf.codecs.convert_speechtokenizer`, which also loads the official weights.
 
 Batching: the encoder is non-causal (reflect padding at each clip's end, a bidirectional LSTM), so
 zero-padding a short clip to a batch's length would change its codes well before the padding. The
@@ -24,29 +25,23 @@ computes for that clip alone (the official data were encoded per clip), up to fl
 
 from __future__ import annotations
 
-import json
 import math
-import pickle
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from codecfake_hf.codecs import convert_speechtokenizer
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.layers.masking import row_lengths
 from codecfake_hf.codecs.layers.quantization import ResidualVectorQuantizer
 from codecfake_hf.codecs.layers.seanet import SEANetConfig, SEANetDecoder, SEANetEncoder
-from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
-from codecfake_hf.hub import CheckpointUnavailableError
-
-#: Fields of :class:`SpeechTokenizerConfig` that the upstream ``config.json`` spells differently.
-_UPSTREAM_KEYS = {"sampling_rate": "sample_rate"}
+from codecfake_hf.codecs.spec import CodecSpec
 
 
 @dataclass(frozen=True)
 class SpeechTokenizerConfig:
-    """Every hyper-parameter the model reads (upstream ``config.json`` keys; defaults = official).
+    """Every hyper-parameter the model reads (upstream ``config.json`` keys but ``sampling_rate``;
+    defaults = official).
 
     Attributes:
         n_filters: channels after the first encoder convolution; doubles at each downsampling.
@@ -87,17 +82,6 @@ class SpeechTokenizerConfig:
                 f"SpeechTokenizer activation {self.activation!r} is not supported (only 'ELU', "
                 "the speechtokenizer_hubert_avg checkpoint)"
             )
-
-    @classmethod
-    def from_upstream(cls, config: dict) -> SpeechTokenizerConfig:
-        """Read an upstream ``config.json`` dict. Every model key must be present (upstream turns
-        a missing key into None, which silently changes the model); training keys are ignored."""
-        keys = {f.name: _UPSTREAM_KEYS.get(f.name, f.name) for f in fields(cls)}
-        missing = [key for key in keys.values() if key not in config]
-        if missing:
-            raise ValueError(f"SpeechTokenizer config is missing the key(s) {', '.join(missing)}")
-        values = {name: config[key] for name, key in keys.items()}
-        return cls(**{**values, "strides": tuple(int(s) for s in values["strides"])})
 
     @property
     def hop_length(self) -> int:
@@ -169,31 +153,6 @@ class SpeechTokenizerCodec(CodecModel):
         ``lengths[b]`` samples."""
         frames = torch.div(lengths + self.hop_length - 1, self.hop_length, rounding_mode="floor")
         return self.decode(self.encode(waveforms, lengths), frames)
-
-
-def from_upstream(config: dict, state_dict: dict[str, torch.Tensor]) -> SpeechTokenizerCodec:
-    """Build the model from an upstream ``config.json`` dict and flat state dict (upstream keys,
-    e.g. the official ``SpeechTokenizer.pt``); strict load, eval mode."""
-    model = SpeechTokenizerCodec(SpeechTokenizerConfig.from_upstream(config))
-    model.load_state_dict(convert_speechtokenizer.state_dict_from_upstream(state_dict, model.state_dict()))
-    return model.eval()
-
-
-def pretrained_codec(spec: CodecSpec, local_dir: str | None = None) -> SpeechTokenizerCodec:
-    """The official ``speechtokenizer_hubert_avg`` weights (``spec.files`` of ``spec.repo_id``, from
-    the Hub cache or ``local_dir``)."""
-    config_file, weights_file = spec.files
-    paths = fetch_checkpoint(spec, local_dir=local_dir)
-    try:
-        config = json.loads(paths[config_file].read_text())
-        state_dict = torch.load(paths[weights_file], map_location="cpu", weights_only=True)
-        return from_upstream(config, state_dict)
-    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as error:
-        reason = str(error).splitlines()[0]
-        raise CheckpointUnavailableError(
-            f"{paths[weights_file]}: not a loadable speechtokenizer_hubert_avg checkpoint with "
-            f"{paths[config_file].name} ({reason}); download both files again"
-        ) from None
 
 
 def _random(config: SpeechTokenizerConfig, seed: int) -> SpeechTokenizerCodec:

@@ -1,18 +1,21 @@
 """What the codec families that run on a ``transformers`` audio-codec model share.
 
-Mimi, X-codec and WavTokenizer (``mimi.py``, ``xcodec.py``, ``wavtokenizer.py``) differ only in how
-they call the model's ``encode`` / ``decode``; loading the official weights and running a padded
-batch are the same, and live here:
+EnCodec, DAC, Mimi, X-codec, WavTokenizer and X-codec 2 (``encodec.py``, ``dac.py``, ``mimi.py``,
+``xcodec.py``, ``wavtokenizer.py``, ``xcodec2.py``) differ in how they call the model's ``encode`` /
+``decode``; holding the model, running a padded batch and loading the official weights are the same,
+and live here:
 
-- :class:`TransformersCodec` adds the padding policy: a causal model (Mimi) gives the same output
-  for a zero-padded row as for the row alone, so a batch runs in one call; a model with global
-  attention or normalisation over time (X-codec's HuBERT branch, WavTokenizer's Vocos backbone)
+- :class:`TransformersCodec` adds the padding policy: a causal model (EnCodec 24 kHz, Mimi) gives the
+  same output for a zero-padded row as for the row alone, so a batch runs in one call; a model with
+  global attention or normalisation over time (X-codec's HuBERT branch, WavTokenizer's Vocos backbone)
   would let the padding change every sample, so each row is encoded and decoded at its own length
-  (the official per-utterance behaviour), still inside one :meth:`encode_decode` call.
+  (the official per-utterance behaviour), still inside one :meth:`encode_decode` call. DAC's official
+  ``compress`` path (loudness, 1 s windows) is its own :meth:`encode_decode` on top of this base.
 - :func:`load_pretrained` fetches ``spec.files`` through
   :func:`codecfake_hf.codecs.spec.fetch_checkpoint` (fast, clear failure offline) and builds the
   model with ``from_pretrained`` on that folder, strictly: a checkpoint whose keys do not fit the
-  class is an error naming them, never a codec with random weights.
+  class is an error naming them, never a codec with random weights. (DAC's checkpoints may hold
+  weight-norm pairs, which :mod:`codecfake_hf.codecs.convert_dac` folds.)
 """
 
 from __future__ import annotations

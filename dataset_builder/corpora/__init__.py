@@ -1,21 +1,27 @@
-"""The published corpora ``codecfake import KIND SOURCE --out DIR`` reads: the table of corpus kinds
-(:data:`CORPUS_KINDS`) and what a corpus module provides (:class:`ImportedCorpus`).
+"""Every corpus this project reads, one module and one row of the table :data:`CORPUS_KINDS` each.
 
-One module per corpus (``release``, ``asvspoof2019``, ...) holds
+The table has two kinds of row, because the two uses of a corpus share no code past the listing:
 
-- ``Options``: a frozen dataclass of the corpus's own options (each field a flag of
-  ``codecfake import KIND``, made by ``transformers.HfArgumentParser``; its ``help`` says what it does);
-- ``Corpus``: an :class:`ImportedCorpus` made from ``(SOURCE, Options)``, which says what the corpus is
-  (licence, citation, card text), cuts it into :class:`InputPart` s that one process each reads whole,
-  and reads a part into rows (:meth:`ImportedCorpus.open_part`).
+- :class:`SpeechCorpus`: a speech corpus ``codecfake build --source KIND:LOCATION`` resynthesizes
+  (VCTK, a folder of audio, a Hugging Face dataset). Its module (``vctk``, ``audiofolder``,
+  ``hf_dataset``) holds ``prepare(location, source, options, cache_dir)``, which lists the
+  utterances with their split as a manifest (:mod:`dataset_builder.corpus`), and ``MANIFEST``, the
+  manifest's class (what a launched build's other processes read the listing back into). The build
+  (:mod:`dataset_builder.build`) does the rest alike for every one: decode check, shards, codecs.
+- :class:`PublishedCorpus`: a published corpus ``codecfake import KIND SOURCE --out DIR`` copies
+  (the CodecFake release, ASVspoof 2019 LA, ...). Its module (``release``, ``asvspoof2019``, ...)
+  holds ``Options``, a frozen dataclass of the corpus's own options (each field a flag of
+  ``codecfake import KIND``, made by ``transformers.HfArgumentParser``; its ``help`` says what it
+  does), and ``Corpus``, an :class:`ImportedCorpus` made from ``(SOURCE, Options)``, which says what
+  the corpus is (licence, citation, card text), cuts it into :class:`InputPart` s that one process
+  each reads whole, and reads a part into rows (:meth:`ImportedCorpus.open_part`). The import engine
+  (:mod:`dataset_builder.corpus_import`) does the rest alike for every one: the parts shared out over
+  the processes of ``accelerate launch`` (part ``i`` to process ``i mod world``), one fingerprinted
+  parquet file per part, config and split written atomically, resume, the taxonomy columns, the
+  report, mixtures and the card.
 
-The import engine (:mod:`dataset_builder.corpus_import`) does the rest alike for every corpus: the
-parts shared out over the processes of ``accelerate launch`` (part ``i`` to process ``i mod world``), one
-fingerprinted parquet file per part, config and split written atomically, resume, the taxonomy
-columns, the report, mixtures and the card.
-
-This module and the corpus modules import nothing heavy at the top: the command line builds its
-parser from their ``Options`` without loading ``datasets``.
+This module and the published corpora's modules import nothing heavy at the top: the command line
+builds its parsers from the table and their ``Options`` without loading ``datasets``.
 """
 
 from __future__ import annotations
@@ -205,7 +211,7 @@ class ImportSummary:
 
 @dataclass(frozen=True)
 class CorpusKind:
-    """One row of the table of kinds: ``name`` (KIND), ``summary`` (the help line), ``module`` (the
+    """One row of the table of corpora: ``name`` (KIND), ``summary`` (the help line), ``module`` (the
     corpus module)."""
 
     name: str
@@ -213,54 +219,80 @@ class CorpusKind:
     module: str
 
 
+@dataclass(frozen=True)
+class SpeechCorpus(CorpusKind):
+    """A speech corpus a build resynthesizes, ``--source NAME:LOCATION``; ``location`` is how the help
+    names what follows the colon."""
+
+    location: str = "PATH"
+
+
+@dataclass(frozen=True)
+class PublishedCorpus(CorpusKind):
+    """A published corpus an import copies, ``codecfake import NAME SOURCE``."""
+
+
+#: The one table of corpora, KIND -> row: the speech corpora a build resynthesizes, then the published
+#: corpora an import copies (the module docstring says what each kind of row's module holds).
 CORPUS_KINDS: dict[str, CorpusKind] = {
     kind.name: kind
     for kind in (
-        CorpusKind(
+        SpeechCorpus("vctk", "same as --vctk PATH", "dataset_builder.corpora.vctk"),
+        SpeechCorpus(
+            "audiofolder",
+            "a folder with metadata.csv: file_name and optional speaker_id, text, split",
+            "dataset_builder.corpora.audiofolder",
+        ),
+        SpeechCorpus(
+            "hf",
+            "a Hugging Face audio dataset: Hub id, local dataset folder, or a folder written by save_to_disk",
+            "dataset_builder.corpora.hf_dataset",
+            location="ID",
+        ),
+        PublishedCorpus(
             "release",
             "the CodecFake release of Wu et al. (2024): Hub id rogertseng/CodecFake or a local snapshot",
             "dataset_builder.corpora.release",
         ),
-        CorpusKind(
+        PublishedCorpus(
             "codecfake-plus",
             "CodecFake+ (Chen et al., 2025): the folder of the Hub's CoRS pieces, CoSG archive and label files",
             "dataset_builder.corpora.codecfake_plus",
         ),
-        CorpusKind(
+        PublishedCorpus(
             "xie",
             "Codecfake of Xie et al. (2024), CC BY-NC-ND: the folder of its Zenodo zips (train and dev joined) "
             "or of their extraction; imported for local use, never pushed",
             "dataset_builder.corpora.xie",
         ),
-        CorpusKind(
+        PublishedCorpus(
             "cdd",
             "CodecDeepfakeDetection (CDD), Zenodo 17225924: its extracted folder (asvspoof5/, CoRS_*/, CoSG/)",
             "dataset_builder.corpora.cdd",
         ),
-        CorpusKind(
+        PublishedCorpus(
             "asvspoof2019",
             "ASVspoof 2019 LA: the folder LA/ of LA.zip (protocols and FLAC)",
             "dataset_builder.corpora.asvspoof2019",
         ),
     )
 }
+#: The rows ``codecfake build --source KIND:LOCATION`` takes, and those ``codecfake import KIND`` takes.
+SOURCE_KINDS = {name: kind for name, kind in CORPUS_KINDS.items() if isinstance(kind, SpeechCorpus)}
+IMPORT_KINDS = {name: kind for name, kind in CORPUS_KINDS.items() if isinstance(kind, PublishedCorpus)}
 
 
-def corpus_module(kind: str) -> ModuleType:
-    """The module of corpus ``kind`` (its ``Options`` and ``Corpus``).
+def corpus_module(kind: str, kinds: Mapping[str, CorpusKind] = IMPORT_KINDS) -> ModuleType:
+    """The module of corpus ``kind`` among ``kinds``: by default a published corpus (its ``Options``
+    and ``Corpus``); :data:`SOURCE_KINDS` for a speech corpus (its ``prepare`` and ``MANIFEST``).
 
     Raises:
         DatasetBuildError: an unknown kind.
     """
-    entry = CORPUS_KINDS.get(kind)
+    entry = kinds.get(kind)
     if entry is None:
-        raise DatasetBuildError(f"unknown corpus kind {kind!r}; kinds: {', '.join(CORPUS_KINDS)}")
+        raise DatasetBuildError(f"unknown corpus kind {kind!r}; kinds: {', '.join(kinds)}")
     return importlib.import_module(entry.module)
-
-
-def corpus_class(kind: str) -> type[ImportedCorpus]:
-    """The :class:`ImportedCorpus` of ``kind``."""
-    return corpus_module(kind).Corpus
 
 
 def corpus_from_report(imported: Mapping[str, Any]) -> ImportedCorpus:

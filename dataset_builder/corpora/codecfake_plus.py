@@ -60,8 +60,8 @@ from dataset_builder.corpora import (
     reserved_config,
 )
 from dataset_builder.corpora.archive_stream import ArchiveCursor
+from dataset_builder.corpora.vctk import TEST_SPEAKERS, VALIDATION_SPEAKERS, VCTK_CITATION
 from dataset_builder.source_options import SpeakerLists
-from dataset_builder.vctk import TEST_SPEAKERS, VALIDATION_SPEAKERS, VCTK_CITATION
 
 HUB_ID = "CodecFake/CodecFake_Plus_Dataset"
 CORS, COSG = "CoRS", "CoSG"

@@ -48,8 +48,8 @@ from dataset_builder.corpora import (
     option_pattern,
     reserved_config,
 )
+from dataset_builder.corpora.vctk import PAPER_COUNTS, TEST_SPEAKERS, VALIDATION_SPEAKERS, VCTK_CITATION
 from dataset_builder.source_options import SpeakerLists
-from dataset_builder.vctk import PAPER_COUNTS, TEST_SPEAKERS, VALIDATION_SPEAKERS, VCTK_CITATION
 
 RELEASE_HUB_ID = "rogertseng/CodecFake"
 #: The release's codec_name of each paper subset (``train.sh`` / ``eval_all.sh``; F1..F6 by Table 1).

@@ -14,6 +14,7 @@ import yaml
 from codecfake_hf.codecs import audiodec, convert_audiodec
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
+from tests.codecs import upstream_checkpoints
 
 # Golden waveforms are reproduced to ~5e-8; the policy tolerance is 1e-4 (golden README: ~1e-5).
 WAVE_ATOL = 1e-5
@@ -35,7 +36,7 @@ def codec(golden, request):
     """The golden model; with 48 frames per chunk the 80-frame clips run in uneven time chunks
     (48 or 24 + 24 + 24 + 8 frames) with the causal context carried between them."""
     torch.set_num_threads(1)
-    codec = audiodec.from_upstream(*_upstream_parts(golden))
+    codec = convert_audiodec.from_upstream(*_upstream_parts(golden))
     codec.chunk_frames = request.param
     return codec
 
@@ -76,7 +77,7 @@ def test_decode_stored_codes_matches_golden(codec, golden):
 
 
 def test_carry_state_matches_primed_golden_and_depends_on_order(golden):
-    codec = audiodec.from_upstream(*_upstream_parts(golden), streaming_state="carry")
+    codec = convert_audiodec.from_upstream(*_upstream_parts(golden), streaming_state="carry")
     codes = torch.from_numpy(golden["codes"])
     primed = golden["outputs_primed"]
     with torch.no_grad():
@@ -98,7 +99,7 @@ def test_full_config_matches_upstream_state_dict(fixtures_dir):
     upstream = {f"{part}/{key}": json.loads(shape) for part, key, shape in (r.split("\t") for r in rows if r)}
     assert len(upstream) == 258
     codec = audiodec.random_codec(get_spec("C"))
-    mapped = convert_audiodec.state_dict_to_upstream(codec.state_dict())
+    mapped = upstream_checkpoints.audiodec(codec.state_dict())
     ours = {name: list(t.shape) for name, t in mapped.items()}
     used = {k: v for k, v in upstream.items() if not convert_audiodec.is_unused_upstream_key(k)}
     assert ours == used
@@ -112,13 +113,15 @@ def test_full_config_matches_upstream_state_dict(fixtures_dir):
         "autoencoder": {"mode": "causal", "codec": "audiodec", "decode_channels": 32, "codebook_size": 1024},
         "vocoder": {"in_channels": 64, "stats": "stats.npy", "resblock_dilations": [[1, 3, 5]]},
     }
-    loaded = audiodec.from_upstream(config, full)
+    loaded = convert_audiodec.from_upstream(config, full)
     assert float(loaded.vocoder.mean[0]) == 0.5
     with pytest.warns(UserWarning, match="non-zero pad_buffer"):
-        audiodec.from_upstream(config, {**full, "vocoder/input_conv.pad_buffer": torch.ones(1, 64, 6)})
+        convert_audiodec.from_upstream(
+            config, {**full, "vocoder/input_conv.pad_buffer": torch.ones(1, 64, 6)}
+        )
     del full["vocoder/blocks.3.conv_out.weight_v"]
     with pytest.raises(ValueError, match=r"1 missing key\(s\), first 'vocoder/blocks.3.conv_out.weight_v'"):
-        audiodec.from_upstream(config, full)
+        convert_audiodec.from_upstream(config, full)
 
 
 def _write_upstream_files(root, golden) -> None:
@@ -140,20 +143,20 @@ def _write_upstream_files(root, golden) -> None:
 
 def test_pretrained_loads_upstream_files(tmp_path, golden):
     _write_upstream_files(tmp_path, golden)
-    codec = audiodec.pretrained_codec(get_spec("C"), local_dir=str(tmp_path))
+    codec = convert_audiodec.pretrained_codec(get_spec("C"), local_dir=str(tmp_path))
     with torch.no_grad():
         out = codec.decode(torch.from_numpy(golden["codes"]))
     np.testing.assert_allclose(out.numpy(), golden["outputs"], atol=WAVE_ATOL, rtol=0)
     broken = tmp_path / get_spec("C").files[0]
     broken.write_bytes(b"<html>rate limited</html>")
     with pytest.raises(ValueError, match="checkpoint-500000steps.pkl: not an AudioDec checkpoint"):
-        audiodec.pretrained_codec(get_spec("C"), local_dir=str(tmp_path))
+        convert_audiodec.pretrained_codec(get_spec("C"), local_dir=str(tmp_path))
 
 
 def test_offline_pretrained_fails_fast_and_clearly():
     spec = get_spec("C")
     with pytest.raises(CheckpointUnavailableError, match="AudioDecBenchmark/AudioDec") as error:
-        audiodec.pretrained_codec(spec)
+        convert_audiodec.pretrained_codec(spec)
     assert all(name in str(error.value) for name in spec.files)
 
 

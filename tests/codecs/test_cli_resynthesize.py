@@ -19,10 +19,10 @@ def input_wav(tmp_path):
     return path
 
 
-@pytest.mark.parametrize(("codec_id", "rate"), [("E", 24000), ("D1", 16000), ("D3", 44100)])
-def test_resynthesize_writes_16_bit_at_the_codec_rate(input_wav, tmp_path, capsys, codec_id, rate):
+@pytest.mark.parametrize(("subset", "rate"), [("E", 24000), ("D1", 16000), ("D3", 44100)])
+def test_resynthesize_writes_16_bit_at_the_codec_rate(input_wav, tmp_path, capsys, subset, rate):
     output = tmp_path / "out.flac"
-    assert main(["resynthesize", str(input_wav), str(output), "--codec", codec_id, "--tiny"]) == 0
+    assert main(["resynthesize", str(input_wav), str(output), "--codec", subset, "--tiny"]) == 0
     assert "wrote" in capsys.readouterr().out
     info = sf.info(output)
     assert (info.samplerate, info.channels, info.subtype, info.format) == (rate, 1, "PCM_16", "FLAC")

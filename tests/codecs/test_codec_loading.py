@@ -29,21 +29,21 @@ def test_unimplemented_family_raises_and_is_listed(monkeypatch, capsys):
     assert main(["resynthesize", "in.wav", "out.flac", "--codec", "Z1", "--tiny"]) == 2
 
 
-@pytest.mark.parametrize("codec_id", ["E", "D1"])
-def test_offline_load_fails_with_the_files_to_download(codec_id):
-    spec = registry.get_spec(codec_id)
+@pytest.mark.parametrize("subset", ["E", "D1"])
+def test_offline_load_fails_with_the_files_to_download(subset):
+    spec = registry.get_spec(subset)
     with pytest.raises(CheckpointUnavailableError) as error:
-        load_codec(codec_id)
+        load_codec(subset)
     message = str(error.value)
     assert "HF_HUB_OFFLINE" in message and spec.repo_id in message
     assert all(name in message for name in spec.files)
 
 
-@pytest.mark.parametrize("codec_id", ["E", "D1"])
-def test_local_dir_missing_a_file(codec_id, tmp_path):
+@pytest.mark.parametrize("subset", ["E", "D1"])
+def test_local_dir_missing_a_file(subset, tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(CheckpointUnavailableError, match="model.safetensors"):
-        load_codec(codec_id, local_dir=str(tmp_path))
+        load_codec(subset, local_dir=str(tmp_path))
 
 
 @pytest.mark.parametrize("weight_norm", [False, True])

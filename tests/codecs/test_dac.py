@@ -26,7 +26,7 @@ def golden(fixtures_dir):
 def golden_codec(golden) -> dac.DacCodec:
     torch.manual_seed(0)
     state_dict = {key: torch.from_numpy(golden[key]) for key in golden.files if "." in key}
-    return dac.from_upstream(json.loads(str(golden["config_json"])), state_dict)
+    return convert_dac.from_upstream(json.loads(str(golden["config_json"])), state_dict)
 
 
 def test_upstream_key_rules_match_the_key_map(fixtures_dir):
@@ -108,13 +108,13 @@ def test_plain_path_matches_upstream(golden, golden_codec, clip):
 
 
 @pytest.mark.parametrize(
-    ("codec_id", "delay", "window", "chunk_hop", "frames"),
+    ("subset", "delay", "window", "chunk_hop", "frames"),
     [("D1", 5264, 16000, 5346, 34), ("D2", 5264, 24000, 13346, 59), ("D3", 7904, 44544, 28522, 72)],
 )
-def test_chunk_geometry_of_released_configs(codec_id, delay, window, chunk_hop, frames):
+def test_chunk_geometry_of_released_configs(subset, delay, window, chunk_hop, frames):
     """Delay and windows depend on strides only, so the tiny models share the released geometry
     (dac.md table); a padding-free pass really yields ``chunk_hop`` samples and ``frames`` codes."""
-    codec = load_codec(codec_id, tiny=True).model
+    codec = load_codec(subset, tiny=True).model
     assert (codec.delay, codec.window, codec.chunk_hop) == (delay, window, chunk_hop)
     codes = codec.encode_windows(torch.zeros(1, window))
     assert codes.shape[-1] == frames

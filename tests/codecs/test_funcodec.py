@@ -11,15 +11,12 @@ import torch
 import yaml
 
 from codecfake_hf.codecs import convert_funcodec, funcodec
-from codecfake_hf.codecs.funcodec import (
-    FunCodecCheckpointError,
-    FunCodecConfig,
-    FunCodecModel,
-    from_upstream,
-    official_config,
-)
+from codecfake_hf.codecs.convert_funcodec import FunCodecCheckpointError, config_from_upstream, from_upstream
+from codecfake_hf.codecs.funcodec import FunCodecModel
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
+from tests.codecs import upstream_checkpoints
+from tests.codecs.upstream_checkpoints import funcodec_official_config
 
 GOLDEN_ARRAYS = {
     "config_json",
@@ -117,10 +114,10 @@ def _tsv_shapes(fixtures_dir, subset: str) -> dict[str, tuple[int, ...]]:
     return {key: tuple(json.loads(shape)) for key, shape, _ in rows}
 
 
-def _model_shapes(config: dict) -> dict[str, tuple[int, ...]]:
+def _model_shapes(config: funcodec.FunCodecConfig) -> dict[str, tuple[int, ...]]:
     with torch.device("meta"):
-        model = FunCodecModel(FunCodecConfig.from_upstream(config))
-    upstream = convert_funcodec.state_dict_to_upstream(model.state_dict())
+        model = FunCodecModel(config)
+    upstream = upstream_checkpoints.funcodec(model.state_dict())
     return {key: tuple(value.shape) for key, value in upstream.items()}
 
 
@@ -128,7 +125,7 @@ def _model_shapes(config: dict) -> dict[str, tuple[int, ...]]:
 def test_encodec_full_config_matches_official_state_dict(fixtures_dir, subset):
     official = _tsv_shapes(fixtures_dir, subset)
     assert not any(key.startswith("discriminator.") for key in official)
-    assert _model_shapes(official_config(get_spec(subset))) == official
+    assert _model_shapes(funcodec.official_config(get_spec(subset))) == official
 
 
 @pytest.mark.parametrize("subset", ["F1", "F2"])
@@ -136,7 +133,15 @@ def test_freqcodec_closest_config_matches_tsv(fixtures_dir, subset):
     """The F1/F2 TSVs are dumped at the closest public config (UNVERIFIED against the release):
     names and shapes must agree at that config."""
     official = _tsv_shapes(fixtures_dir, subset)
-    assert _model_shapes(official_config(get_spec(subset))) == official
+    assert _model_shapes(funcodec.official_config(get_spec(subset))) == official
+
+
+@pytest.mark.parametrize("subset", ["F1", "F3", "F4"])
+def test_the_official_architecture_is_the_official_config_yaml(subset):
+    """The architecture the family module builds for ``random_codec`` is what the converter reads
+    from the official ``config.yaml`` (upstream defaults filled in)."""
+    spec = get_spec(subset)
+    assert config_from_upstream(funcodec_official_config(spec)) == funcodec.official_config(spec)
 
 
 def test_strict_loader_names_the_bad_key(fixtures_dir):
@@ -176,7 +181,7 @@ def test_pretrained_from_local_folder(fixtures_dir, tmp_path):
     data, config, state_dict = _golden(fixtures_dir, "encodec")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     torch.save({**state_dict, "discriminator.x.weight": torch.ones(2)}, tmp_path / "model.pth")
-    model = funcodec.pretrained_codec(get_spec("F3"), local_dir=str(tmp_path))
+    model = convert_funcodec.pretrained_codec(get_spec("F3"), local_dir=str(tmp_path))
     clip = torch.from_numpy(data["inputs"][:1])[:, None]
     with torch.no_grad():
         output = model.encode_decode(clip, torch.tensor([clip.shape[-1]]))[..., : clip.shape[-1]]
@@ -260,12 +265,12 @@ def test_every_subset_builds_its_model_type(subset):
 def test_config_options_build_and_batch_per_clip(subset, encoder, quantizer):
     """Non-default SEANet / quantizer options: the model builds, and a masked padded batch still
     gives each clip's stand-alone result."""
-    config = official_config(get_spec(subset))
+    config = funcodec_official_config(get_spec(subset))
     for part in ("encoder_conf", "decoder_conf"):
         config[part] = {**config[part], "n_filters": 4, **encoder}
     config["encoder_conf"]["dimension"] = 16
     config["quantizer_conf"] = {**config["quantizer_conf"], "codebook_size": 16, **quantizer}
-    model = funcodec._random_model(config, seed=0)
+    model = funcodec._random_model(config_from_upstream(config), seed=0)
     if encoder.get("seq_model") == "transformer":  # upstream key names of the transformer blocks
         keys = model.state_dict()
         index = 14 if model.two_d else 13  # the sequence model's slot (2-D: after the squeeze)
@@ -286,13 +291,13 @@ def test_config_options_build_and_batch_per_clip(subset, encoder, quantizer):
 def test_segmented_encoding_cross_fades_independent_segments():
     """``segment_dur`` set: each segment is encoded with its own scale, decoded, and the decodes are
     cross-faded (triangle weights); where one segment alone covers the output it is that segment."""
-    config = official_config(get_spec("F3"))
+    config = funcodec_official_config(get_spec("F3"))
     for part in ("encoder_conf", "decoder_conf"):
         config[part] = {**config[part], "n_filters": 4}
     config["encoder_conf"]["dimension"] = 16
     config["quantizer_conf"] = {**config["quantizer_conf"], "codebook_size": 16}
     config["model_conf"] = {**config["model_conf"], "segment_dur": 0.2, "overlap_ratio": 0.25}
-    model = funcodec._random_model(config, seed=0)
+    model = funcodec._random_model(config_from_upstream(config), seed=0)
     assert (model.segment_length, model.segment_stride) == (3200, 2400)
     clip = 0.1 * torch.randn(2, 1, 7000)
     with torch.no_grad():
@@ -343,7 +348,14 @@ def test_freqcodec_rejects_clips_shorter_than_half_a_window():
     ],
 )
 def test_unsupported_options_are_named(part, option, value):
-    config = official_config(get_spec("F3"))
+    config = funcodec_official_config(get_spec("F3"))
     config[part] = {**config[part], option: value}
     with pytest.raises(FunCodecCheckpointError, match=option if isinstance(value, bool) else str(value)):
-        FunCodecConfig.from_upstream(config)
+        config_from_upstream(config)
+
+
+def test_a_segment_length_without_overlap_is_named():
+    config = funcodec_official_config(get_spec("F3"))
+    config["model_conf"] = {**config["model_conf"], "segment_dur": 0.2}
+    with pytest.raises(FunCodecCheckpointError, match="model_conf: .*segment_dur is set but overlap_ratio"):
+        config_from_upstream(config)

@@ -13,6 +13,7 @@ import torch
 from codecfake_hf.codecs import convert_hificodec, hificodec
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
+from tests.codecs import upstream_checkpoints
 
 SUBSETS = ("B1", "B2", "B3")
 
@@ -29,7 +30,7 @@ def golden(fixtures_dir):
 @pytest.fixture(scope="module")
 def golden_model(golden):
     weights = {key: torch.from_numpy(value) for key, value in golden.items() if "/" in key}
-    return hificodec.from_upstream(json.loads(str(golden["config_json"])), weights)
+    return convert_hificodec.from_upstream(json.loads(str(golden["config_json"])), weights)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_full_config_matches_official_state_dict(subset, official_layout):
     model = hificodec.random_codec(get_spec(subset))
     layout = {
         (top, key): tuple(tensor.shape)
-        for top, weights in convert_hificodec.state_dict_to_upstream(model.state_dict()).items()
+        for top, weights in upstream_checkpoints.hificodec(model.state_dict()).items()
         for key, tensor in weights.items()
     }
     assert layout == official_layout
@@ -81,7 +82,7 @@ def test_full_config_matches_official_state_dict(subset, official_layout):
 def test_nested_flat_and_file_layouts_agree(tmp_path):
     model = hificodec.tiny_codec(get_spec("B1"), seed=1)
     config = dataclasses.asdict(model.config)
-    nested = convert_hificodec.state_dict_to_upstream(model.state_dict())
+    nested = upstream_checkpoints.hificodec(model.state_dict())
     flat = {f"{top}/{key}": tensor for top, weights in nested.items() for key, tensor in weights.items()}
     torch.save(nested, tmp_path / "g_00000000")
     loaded = convert_hificodec.load_checkpoint(tmp_path / "g_00000000")
@@ -89,33 +90,33 @@ def test_nested_flat_and_file_layouts_agree(tmp_path):
     with torch.no_grad():
         expected = model.decode(model.encode(waveform))
         for weights in (nested, flat, loaded):
-            rebuilt = hificodec.from_upstream(config, weights)
+            rebuilt = convert_hificodec.from_upstream(config, weights)
             torch.testing.assert_close(rebuilt.decode(rebuilt.encode(waveform)), expected, rtol=0, atol=0)
 
 
-def test_cached_inference_weights_follow_new_weights():
+def test_weights_loaded_after_inference_take_effect():
     model = hificodec.tiny_codec(get_spec("B1"), seed=5)
     other = hificodec.tiny_codec(get_spec("B1"), seed=6)
     codes = torch.randint(0, 64, (1, 4, 20))
     with torch.inference_mode():
-        model.decode(codes)  # fills the folded-weight cache
-        model.load_state_dict(other.state_dict())
+        model.decode(codes)
+        model.load_state_dict(other.state_dict())  # folds the new weight-norm pairs
         torch.testing.assert_close(model.decode(codes), other.decode(codes), rtol=0, atol=0)
 
 
 def test_mismatched_or_corrupt_checkpoint_is_reported(tmp_path):
     tiny = hificodec.tiny_codec(get_spec("B1"))
     with pytest.raises(ValueError, match="do not fit the config"):
-        hificodec.from_upstream(
+        convert_hificodec.from_upstream(
             convert_hificodec.OFFICIAL_CONFIGS["config_16k_320d.json"],
-            convert_hificodec.state_dict_to_upstream(tiny.state_dict()),
+            upstream_checkpoints.hificodec(tiny.state_dict()),
         )
     corrupt = tmp_path / "HiFi-Codec-16k-320d"
     corrupt.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="HiFi-Codec-16k-320d"):
         convert_hificodec.load_checkpoint(corrupt)
     with pytest.raises(ValueError, match="unexpected HiFi-Codec weight name"):
-        hificodec.from_upstream(dataclasses.asdict(tiny.config), {"decoder/x": torch.zeros(1)})
+        convert_hificodec.from_upstream(dataclasses.asdict(tiny.config), {"decoder/x": torch.zeros(1)})
 
 
 def test_offline_fails_fast_and_clearly():
@@ -164,7 +165,7 @@ def test_registry_specs_use_official_configs():
     for subset in SUBSETS:
         spec = get_spec(subset)
         official = convert_hificodec.OFFICIAL_CONFIGS[spec.options["config"]]
-        config = hificodec.HiFiCodecConfig.from_upstream(official)
+        config = convert_hificodec.config_from_upstream(official)
         assert config == hificodec.HiFiCodecConfig(sampling_rate=spec.sampling_rate)
         assert spec.input_peak == 0.95
 
@@ -173,9 +174,7 @@ def test_registry_specs_use_official_configs():
 def test_pretrained_codec_loads_a_full_checkpoint_folder(tmp_path):
     spec = get_spec("B3")
     model = hificodec.random_codec(spec, seed=4)
-    torch.save(
-        convert_hificodec.state_dict_to_upstream(model.state_dict()), tmp_path / spec.options["checkpoint"]
-    )
-    loaded = hificodec.pretrained_codec(spec, local_dir=str(tmp_path))
+    torch.save(upstream_checkpoints.hificodec(model.state_dict()), tmp_path / spec.options["checkpoint"])
+    loaded = convert_hificodec.pretrained_codec(spec, local_dir=str(tmp_path))
     for key, tensor in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], tensor), key

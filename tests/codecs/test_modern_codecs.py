@@ -47,10 +47,10 @@ def test_modern_rows_have_their_own_names_and_taxonomy():
     assert registry.get_spec("MIMI") is mimi
 
 
-@pytest.mark.parametrize("codec_id", registry.MODERN_SUBSETS)
-def test_tiny_codec_resynthesizes_a_batch_like_each_utterance_alone(codec_id):
-    spec = registry.get_spec(codec_id)
-    resynthesizer = load_codec(codec_id, tiny=True)
+@pytest.mark.parametrize("subset", registry.MODERN_SUBSETS)
+def test_tiny_codec_resynthesizes_a_batch_like_each_utterance_alone(subset):
+    spec = registry.get_spec(subset)
+    resynthesizer = load_codec(subset, tiny=True)
     assert resynthesizer.sampling_rate == spec.sampling_rate
     inputs = [_speechlike(n, seed) for seed, n in enumerate((8000, 5003, 6721))]
     outputs = resynthesizer.resynthesize(inputs, 16000, batch_size=3)
@@ -62,15 +62,15 @@ def test_tiny_codec_resynthesizes_a_batch_like_each_utterance_alone(codec_id):
         assert _snr_db(alone, output) >= 40.0
 
 
-@pytest.mark.parametrize("codec_id", registry.MODERN_SUBSETS)
-def test_codes_have_the_registered_codebooks_and_frame_rate(codec_id):
-    spec = registry.get_spec(codec_id)
+@pytest.mark.parametrize("subset", registry.MODERN_SUBSETS)
+def test_codes_have_the_registered_codebooks_and_frame_rate(subset):
+    spec = registry.get_spec(subset)
     codec = registry.family_module(spec).tiny_codec(spec)
     seconds = 0.5
     with torch.inference_mode():
         codes = codec.encode(torch.zeros(2, 1, int(seconds * spec.sampling_rate)))
     assert codes.shape[:2] == (2, spec.n_quantizers)
-    if codec_id != "mimi":  # the tiny Mimi has its own hop; X-codec and WavTokenizer keep the official one
+    if subset != "mimi":  # the tiny Mimi has its own hop; X-codec and WavTokenizer keep the official one
         assert codes.shape[2] == pytest.approx(seconds * spec.frame_rate_hz, abs=1)
 
 
@@ -98,11 +98,11 @@ def test_xcodec_output_covers_lengths_that_are_not_a_multiple_of_the_hop():
     assert output[0, 0, -300:].abs().sum() > 0 and output[1, 0, 9000:].abs().sum() == 0
 
 
-@pytest.mark.parametrize("codec_id", registry.MODERN_SUBSETS)
-def test_pretrained_loads_a_saved_folder_and_fails_clearly_offline(codec_id, tmp_path):
-    spec = registry.get_spec(codec_id)
-    module = registry.family_module(spec)
-    tiny = module.tiny_codec(spec)
+@pytest.mark.parametrize("subset", registry.MODERN_SUBSETS)
+def test_pretrained_loads_a_saved_folder_and_fails_clearly_offline(subset, tmp_path):
+    spec = registry.get_spec(subset)
+    module = registry.checkpoint_module(spec)
+    tiny = registry.family_module(spec).tiny_codec(spec)
     tiny.model.save_pretrained(tmp_path)
     loaded = module.pretrained_codec(spec, local_dir=str(tmp_path))
     x = torch.from_numpy(_speechlike(4000, 6))[None, None]

@@ -50,9 +50,9 @@ def downloads(fake_downloads) -> list[tuple[str, str, str | None]]:
     return fake_downloads.asked
 
 
-@pytest.mark.parametrize("codec_id", ["E", "D1", "A", "C", "B1"])
-def test_every_download_asks_for_the_pinned_commit(codec_id, downloads):
-    spec = registry.get_spec(codec_id)
+@pytest.mark.parametrize("subset", ["E", "D1", "A", "C", "B1"])
+def test_every_download_asks_for_the_pinned_commit(subset, downloads):
+    spec = registry.get_spec(subset)
     registry.fetch_checkpoint(spec)
     assert downloads == [(spec.repo_id, name, spec.revision) for name in spec.files]
 

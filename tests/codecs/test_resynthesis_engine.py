@@ -28,12 +28,12 @@ def snr_db(reference: np.ndarray, test: np.ndarray) -> float:
     return float("inf") if noise == 0 else 10 * np.log10(float((reference**2).sum()) / noise)
 
 
-@pytest.mark.parametrize("codec_id", ["E", "D1"])
-def test_batched_matches_per_utterance(codec_id):
+@pytest.mark.parametrize("subset", ["E", "D1"])
+def test_batched_matches_per_utterance(subset):
     """Inputs at 22.05 kHz of 0.6-2.3 s (D1: both the one-pass and the windowed path), batched in
     length buckets: every output has the resampled length and >= 40 dB SNR against its own
     batch-of-one run."""
-    codec = load_codec(codec_id, tiny=True)
+    codec = load_codec(subset, tiny=True)
     rng = np.random.default_rng(0)
     inputs = [speech_like(seconds, 22050, rng) for seconds in (0.6, 2.3, 1.1, 1.7, 0.9, 2.0)]
     batched = codec.resynthesize(inputs, 22050, batch_size=4)
@@ -43,7 +43,7 @@ def test_batched_matches_per_utterance(codec_id):
         assert output.shape == single.shape == (round(len(waveform) * codec.sampling_rate / 22050),)
         assert output.dtype == np.float32 and np.abs(output).max() <= 0.99
         snrs.append(snr_db(single, output))
-    print(f"{codec_id}: batched vs per-utterance SNR min {min(snrs):.1f} dB")
+    print(f"{subset}: batched vs per-utterance SNR min {min(snrs):.1f} dB")
     assert min(snrs) >= 40.0
 
 
@@ -136,12 +136,12 @@ def test_precision_options_apply_while_running_and_are_restored(allow_tf32):
     assert Resynthesizer(Gain(1.0)).allow_tf32 is False
 
 
-@pytest.mark.parametrize("codec_id", ["F3", "F1", "D1", "A"])
-def test_float64_batches_equal_per_utterance_runs(codec_id):
+@pytest.mark.parametrize("subset", ["F3", "F1", "D1", "A"])
+def test_float64_batches_equal_per_utterance_runs(subset):
     """In float64 the batched path (FunCodec: one padded batch with per-row masked statistics, the
     GPU default) gives each utterance its per-utterance output to float64 rounding: in float32 a
     near-tie in a deep residual codebook can flip a code between the two runs, in float64 not."""
-    model = load_codec(codec_id, tiny=True).model
+    model = load_codec(subset, tiny=True).model
     if hasattr(model, "masked_batching"):
         model.masked_batching = True
     engine = Resynthesizer(model, dtype=torch.float64)

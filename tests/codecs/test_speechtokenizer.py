@@ -12,6 +12,7 @@ import torch
 from codecfake_hf.codecs import convert_speechtokenizer, speechtokenizer
 from codecfake_hf.codecs.registry import get_spec, load_codec
 from codecfake_hf.hub import CheckpointUnavailableError
+from tests.codecs import upstream_checkpoints
 
 GOLDEN_ARRAYS = ("config_json", "meta_json", "inputs", "codes", "encoder_out", "outputs", "code_rel_margin")
 
@@ -25,7 +26,7 @@ def golden(fixtures_dir):
 @pytest.fixture(scope="module")
 def golden_model(golden):
     state_dict = {k: torch.from_numpy(v) for k, v in golden.items() if k not in GOLDEN_ARRAYS}
-    return speechtokenizer.from_upstream(json.loads(str(golden["config_json"])), state_dict)
+    return convert_speechtokenizer.from_upstream(json.loads(str(golden["config_json"])), state_dict)
 
 
 def _clip(golden, index: int) -> torch.Tensor:
@@ -119,7 +120,7 @@ def test_full_official_state_dict_matches_upstream_layout(fixtures_dir):
     rows = (fixtures_dir / "codec_facts" / "speechtokenizer_full_state_dict.tsv").read_text().splitlines()
     expected = [(key, json.loads(shape)) for key, shape in (row.split("\t") for row in rows if row)]
     model = speechtokenizer.random_codec(get_spec("A"))
-    upstream = convert_speechtokenizer.state_dict_to_upstream(model.state_dict())
+    upstream = upstream_checkpoints.speechtokenizer(model.state_dict())
     actual = [(key, list(tensor.shape)) for key, tensor in upstream.items()]
     assert actual == expected
     assert (model.sampling_rate, model.hop_length) == (16000, 320)
@@ -129,23 +130,21 @@ def test_config_requires_every_model_key(golden):
     config = json.loads(str(golden["config_json"]))
     del config["bidirectional"]
     with pytest.raises(ValueError, match="bidirectional"):
-        speechtokenizer.SpeechTokenizerConfig.from_upstream(config)
+        convert_speechtokenizer.config_from_upstream(config)
     with pytest.raises(ValueError, match="Snake"):
-        speechtokenizer.SpeechTokenizerConfig.from_upstream(
-            {**config, "bidirectional": True, "activation": "Snake"}
-        )
+        convert_speechtokenizer.config_from_upstream({**config, "bidirectional": True, "activation": "Snake"})
 
 
 def test_untrained_codebooks_are_rejected(golden):
     state_dict = {k: torch.from_numpy(v) for k, v in golden.items() if k not in GOLDEN_ARRAYS}
     state_dict["quantizer.vq.layers.3._codebook.inited"] = torch.zeros(1)
     with pytest.raises(ValueError, match="layers.3._codebook.inited"):
-        speechtokenizer.from_upstream(json.loads(str(golden["config_json"])), state_dict)
+        convert_speechtokenizer.from_upstream(json.loads(str(golden["config_json"])), state_dict)
 
 
 def test_pretrained_offline_fails_fast_and_clearly():
     with pytest.raises(CheckpointUnavailableError, match="fnlp/SpeechTokenizer") as error:
-        speechtokenizer.pretrained_codec(get_spec("A"))
+        convert_speechtokenizer.pretrained_codec(get_spec("A"))
     assert "SpeechTokenizer.pt" in str(error.value)
 
 
@@ -155,10 +154,8 @@ def test_pretrained_loads_a_flat_upstream_checkpoint_from_a_folder(tmp_path):
     config = {**dataclasses.asdict(model.config), "strides": list(model.config.strides), "batch_size": 8}
     config["sample_rate"] = config.pop("sampling_rate")  # upstream's key
     (tmp_path / "config.json").write_text(json.dumps(config))
-    torch.save(
-        convert_speechtokenizer.state_dict_to_upstream(model.state_dict()), tmp_path / "SpeechTokenizer.pt"
-    )
-    loaded = speechtokenizer.pretrained_codec(get_spec("A"), local_dir=str(tmp_path))
+    torch.save(upstream_checkpoints.speechtokenizer(model.state_dict()), tmp_path / "SpeechTokenizer.pt")
+    loaded = convert_speechtokenizer.pretrained_codec(get_spec("A"), local_dir=str(tmp_path))
     assert not loaded.training
     for key, tensor in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], tensor), key
@@ -168,7 +165,7 @@ def test_pretrained_corrupt_checkpoint_names_the_file(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "SpeechTokenizer.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointUnavailableError, match="SpeechTokenizer.pt"):
-        speechtokenizer.pretrained_codec(get_spec("A"), local_dir=str(tmp_path))
+        convert_speechtokenizer.pretrained_codec(get_spec("A"), local_dir=str(tmp_path))
 
 
 def _snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:

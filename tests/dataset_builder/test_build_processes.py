@@ -191,6 +191,7 @@ class _NoBarriers:
 @pytest.mark.parametrize("source", ["vctk", "audiofolder"])
 def test_only_the_main_process_lists_the_corpus(source, corpus, tmp_path, monkeypatch):
     from dataset_builder import build as build_module
+    from dataset_builder.build_options import BuildOptions
     from dataset_builder.source_options import SourceOptions
 
     if source == "audiofolder":
@@ -203,17 +204,19 @@ def test_only_the_main_process_lists_the_corpus(source, corpus, tmp_path, monkey
         (folder / "metadata.csv").write_text("\n".join(lines) + "\n")
         where = SourceOptions(source=f"audiofolder:{folder}", source_license="cc-by-4.0")
     else:
-        where = corpus
+        where = SourceOptions.of(corpus)
     cache = tmp_path / ".build"
     main = BuildProcesses(0, 2, 0, state=_NoBarriers())
-    listed = build_module.list_corpus(where, cache, "mic1", main)
+    listed = build_module.list_corpus(where, cache, BuildOptions(), main)
     assert (cache / build_module.CORPUS_LIST).is_file()
 
     def not_again(*args, **kwargs):
         raise AssertionError("a process other than the main one listed the corpus")
 
     monkeypatch.setattr(build_module, "prepare_source", not_again)
-    other = build_module.list_corpus(where, cache, "mic1", BuildProcesses(1, 2, 1, state=_NoBarriers()))
+    other = build_module.list_corpus(
+        where, cache, BuildOptions(), BuildProcesses(1, 2, 1, state=_NoBarriers())
+    )
     assert type(other) is type(listed) and other == listed  # root, utterances, speakers or source alike
     assert other.report_entry() == listed.report_entry() and other.counts() == listed.counts()
 

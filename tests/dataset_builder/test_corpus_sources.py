@@ -17,11 +17,11 @@ import yaml
 from codecfake_hf import training
 from codecfake_hf.cli import main
 from dataset_builder import DatasetBuildError
-from dataset_builder.audiofolder import prepare_audiofolder
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.build_report import read_build_report
+from dataset_builder.corpora.audiofolder import prepare_audiofolder
+from dataset_builder.corpora.hf_dataset import prepare_hf_dataset
 from dataset_builder.corpus import Listed, assign_splits
-from dataset_builder.hf_dataset import prepare_hf_dataset
 from dataset_builder.source_options import SourceOptions
 
 RATE = 16000
@@ -281,3 +281,31 @@ def test_any_hub_licence_id_reaches_the_card(audiofolder, tmp_path, caplog):
         assert prepare_audiofolder(audiofolder, typo).report_entry()["source"]["license"] == "cc-by-40"
     assert "no Hub licence id or name (did you mean cc-by-4.0?)" in caplog.text
     assert "repositories-licenses" in caplog.text
+
+
+def test_a_new_speech_corpus_is_one_module_and_one_row(audiofolder, tmp_path, monkeypatch):
+    """A corpus module (``prepare`` and ``MANIFEST``) and its row in the table are all a build needs:
+    ``--source KIND:LOCATION`` reaches it, and a launched build's other processes read its listing back
+    into its ``MANIFEST``."""
+    import dataclasses
+    import sys
+    import types
+
+    from dataset_builder import corpora
+    from dataset_builder.corpus import CorpusManifest
+
+    module = types.ModuleType("tests_lab_corpus")
+
+    def prepare(location, source, options, cache_dir):
+        listed = prepare_audiofolder(location, source)
+        return dataclasses.replace(listed, source=listed.source | {"kind": "lab"})
+
+    module.prepare, module.MANIFEST = prepare, CorpusManifest
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    row = corpora.SpeechCorpus("lab", "our lab's recordings", module.__name__)
+    monkeypatch.setitem(corpora.CORPUS_KINDS, "lab", row)
+    monkeypatch.setitem(corpora.SOURCE_KINDS, "lab", row)
+    source = SourceOptions(source=f"lab:{audiofolder}", source_license="cc-by-4.0")
+    report = build_codecfake(source, tmp_path / "built", [], OPTIONS)
+    assert report["source"]["kind"] == "lab" and report["configs"] == ["bonafide"]
+    assert sum(split["utterances"] for split in report["splits"].values()) == 10  # the broken clip left out

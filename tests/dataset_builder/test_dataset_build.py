@@ -212,12 +212,12 @@ def test_codec_failure_names_the_utterance(corpus, monkeypatch):
     with pytest.raises(
         DatasetBuildError, match="codec E failed on utterance p226_002: RuntimeError: kernel exploded"
     ):
-        make_examples(batch, codec_id="E", tiny=True, device="cpu", batch_size=4)
+        make_examples(batch, subset="E", tiny=True, device="cpu", batch_size=4)
 
     Broken.bad_length = -1
     Broken.resynthesize = lambda self, w, r, b: [np.full(10, np.nan, np.float32) for _ in w]
     with pytest.raises(DatasetBuildError, match="codec E output for utterance p226_001: .*NaN"):
-        make_examples(batch, codec_id="E", tiny=True, device="cpu", batch_size=4)
+        make_examples(batch, subset="E", tiny=True, device="cpu", batch_size=4)
 
 
 def test_worker_processes_share_out_the_cores(tmp_path, monkeypatch):
@@ -231,7 +231,7 @@ def test_worker_processes_share_out_the_cores(tmp_path, monkeypatch):
     batch = {"path": [str(next(corpus.rglob("*_mic1.flac")))], "utterance_id": ["p226_001"]}
     threads = torch.get_num_threads()
     try:
-        make_examples(batch, codec_id="bonafide", tiny=True, device="cpu", batch_size=4, threads=1)
+        make_examples(batch, subset="bonafide", tiny=True, device="cpu", batch_size=4, threads=1)
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)

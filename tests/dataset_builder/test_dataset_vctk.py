@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from dataset_builder import DatasetBuildError
+from dataset_builder.corpora.vctk import (
+    download_vctk,
+    extract_zip,
+    parse_speaker_info,
+    prepare_vctk,
+    split_of,
+)
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import download_vctk, extract_zip, main, parse_speaker_info, prepare_vctk, split_of
+from dataset_builder.vctk import main
+from tests.serving import served
 
 
 @pytest.fixture(scope="module")
@@ -98,37 +103,12 @@ def test_speaker_info_092_with_comments(tmp_path):
     }
 
 
-class _RangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one in-memory file with HTTP range support and records the Range headers; with
-    ``stall_after`` set, a request from the start gets that many bytes and then the connection stalls
-    (a download to interrupt)."""
-
-    payload = b""
-    ranges: list = []
-    stall_after: int | None = None
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        header = self.headers.get("Range")
-        self.ranges.append(header)
-        start = int(header.removeprefix("bytes=").split("-")[0]) if header else 0
-        body = self.payload[start:]
-        self.send_response(206 if header else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.stall_after is not None and not header:
-            self.wfile.write(body[: self.stall_after])
-            self.wfile.flush()
-            time.sleep(60)
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture()
-def served_zip(tmp_path):
-    """A tiny VCTK 0.92 zip (files at the archive root, like the official one) on a loopback server."""
+def served_zip(tmp_path, monkeypatch):
+    """A tiny VCTK 0.92 zip (files at the archive root, like the official one) on a loopback server,
+    reachable (online)."""
+    import huggingface_hub
+
     corpus = make_synthetic_vctk(
         tmp_path / "src", "0.92", speakers=("p225", "p226"), utterances_per_speaker=1
     )
@@ -137,13 +117,9 @@ def served_zip(tmp_path):
         for path in sorted(corpus.rglob("*")):
             zipped.write(path, path.relative_to(corpus).as_posix())
     payload = archive.read_bytes()
-    handler = type("Handler", (_RangeHandler,), {"payload": payload, "ranges": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True  # a stalled request does not hold up the shutdown
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/VCTK-Corpus-0.92.zip", payload, handler
-    server.shutdown()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    with served(payload, "VCTK-Corpus-0.92.zip") as (url, handler):
+        yield url, payload, handler
 
 
 def test_download_verifies_extracts_and_is_idempotent(tmp_path, served_zip):
@@ -224,12 +200,15 @@ def test_download_interrupted_keeps_the_partial_zip_and_the_same_command_resumes
                "sys.exit(vctk.main(sys.argv[1:]))")  # fmt: skip
     command = [sys.executable, "-c", program, "--download", "dl"]
     partial = tmp_path / "dl" / "VCTK-Corpus-0.92.zip.part"
-    result = interrupt(command, lambda err: partial.is_file() and partial.stat().st_size > 0, tmp_path)
+    online = {**ENVIRONMENT, "HF_HUB_OFFLINE": "0"}  # the loopback server stands for the official host
+    result = interrupt(
+        command, lambda err: partial.is_file() and partial.stat().st_size > 0, tmp_path, environment=online
+    )
     line = interrupted_line(result, "python -m dataset_builder.vctk")
     assert line.endswith("what is downloaded into dl is kept; rerun the same command to go on (the download "
                          "resumes)")  # fmt: skip
     assert partial.read_bytes() == payload[: len(payload) // 2]
-    finished = subprocess.run(command, cwd=tmp_path, env=ENVIRONMENT, capture_output=True, text=True)
+    finished = subprocess.run(command, cwd=tmp_path, env=online, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert handler.ranges == [None, f"bytes={len(payload) // 2}-"]
     assert (tmp_path / "dl" / "VCTK-Corpus-0.92.zip").read_bytes() == payload

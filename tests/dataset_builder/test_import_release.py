@@ -19,7 +19,7 @@ from huggingface_hub import DatasetCard
 from codecfake_hf.cli import main
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
 from dataset_builder import DatasetBuildError
-from dataset_builder.corpora import CORPUS_KINDS, corpus_module
+from dataset_builder.corpora import IMPORT_KINDS, SOURCE_KINDS, corpus_module
 from dataset_builder.corpora.lookalike import (
     UNKNOWN_CODEC,
     make_release_lookalike,
@@ -320,7 +320,8 @@ def test_bad_sources_and_folders_are_one_line_errors(tmp_path, imported, capsys)
         assert (
             error.count("\n") == 1 and error.startswith("codecfake import: error: ") and message in error
         ), error
-    assert list(CORPUS_KINDS) == ["release", "codecfake-plus", "xie", "cdd", "asvspoof2019"]
+    assert list(IMPORT_KINDS) == ["release", "codecfake-plus", "xie", "cdd", "asvspoof2019"]
+    assert list(SOURCE_KINDS) == ["vctk", "audiofolder", "hf"]
     with pytest.raises(DatasetBuildError, match="unknown corpus kind 'vctk'"):
         corpus_module("vctk")
 

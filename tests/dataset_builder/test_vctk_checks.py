@@ -9,8 +9,9 @@ import zipfile
 import pytest
 
 from dataset_builder import DatasetBuildError
+from dataset_builder.corpora.vctk import extract_zip
 from dataset_builder.synthetic import make_synthetic_vctk
-from dataset_builder.vctk import extract_zip, main
+from dataset_builder.vctk import main
 
 
 def _zip(path, members):

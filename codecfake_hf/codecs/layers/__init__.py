@@ -6,6 +6,6 @@ FunCodec) are built from; each family module holds only its architecture.
 - :mod:`~codecfake_hf.codecs.layers.quantization`: residual vector quantization (codebooks, groups);
 - :mod:`~codecfake_hf.codecs.layers.seanet`: the length-aware SEANet encoder and decoder of the
   EnCodec lineage (SpeechTokenizer, FunCodec);
-- :mod:`~codecfake_hf.codecs.layers.conv`: the weight-normalised 1-d convolution, stored as upstream's
-  ``weight_g`` / ``weight_v``.
+- :mod:`~codecfake_hf.codecs.layers.conv`: the weight-normalised 1-d convolutions, plain torch
+  convolutions whose kernel is folded from upstream's ``weight_g`` / ``weight_v`` when loaded.
 """

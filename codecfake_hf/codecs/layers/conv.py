@@ -1,98 +1,109 @@
-"""The 1-d convolution the natively implemented codecs share (HiFi-Codec, SpeechTokenizer, AudioDec).
+"""The weight-normalised 1-d convolutions the natively implemented codecs share (HiFi-Codec,
+SpeechTokenizer, AudioDec), and the output lengths of a convolution.
 
-Their upstream models wrap convolutions in ``torch.nn.utils.weight_norm``, which stores the kernel as
-a direction ``weight_v`` and a gain ``weight_g``; :class:`WeightNormConv1d` keeps those state-dict
-names so the official checkpoints load strictly, without the deprecated hook.
+Their upstream models wrap convolutions in ``torch.nn.utils.weight_norm``, which stores the kernel as a
+direction ``weight_v`` and a gain ``weight_g``. Here weight norm is a storage format only: the layers are
+plain ``nn.Conv1d`` / ``nn.ConvTranspose1d`` whose kernel is folded, ``g * v / ||v||``, once when the
+weights are loaded, so inference runs a plain convolution, while checkpoints keep upstream's names.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+#: The state-dict names of a weight-normalised kernel, in upstream's order (after the bias).
+WEIGHT_NORM_NAMES = ("weight_g", "weight_v")
 
-class WeightNormConv1d(nn.Module):
-    """A 1-d convolution or transposed convolution, weight-normalised as upstream stores it.
 
-    With ``weight_norm`` (default) the parameters are ``weight_v`` (direction), ``weight_g`` (gain,
-    ``[weight_v.shape[0], 1, 1]``) and ``bias``; the kernel is ``g * v / ||v||``, the norm over all
-    axes but the first (``torch._weight_norm``, bit-exact with ``torch.nn.utils.weight_norm``). For a
-    transposed convolution the first axis is the *input* channel. Without it the kernel is a plain
-    ``weight``. Without autograd (inference) the kernel is computed once and reused until a
-    parameter changes (in place or replaced); parameters created under ``torch.inference_mode()``
-    have no version counter to tell, so their kernel is computed on every call.
+class _WeightNormStorage:
+    """Stores the ``weight`` of a torch convolution as upstream's weight-norm pair.
 
-    Input ``[B, in_channels, L]``; output ``[B, out_channels, L']`` with ``F.conv1d`` /
-    ``F.conv_transpose1d``'s lengths for ``stride``, ``dilation`` and symmetric ``padding``.
+    ``state_dict()`` writes ``bias``, ``weight_g`` (``[weight.shape[0], 1, 1]``, the norm over all axes
+    but the first: for a transposed convolution the first axis is the *input* channel) and ``weight_v``
+    (the kernel itself); loading folds a pair into the kernel with ``torch._weight_norm``, bit-exact
+    with ``torch.nn.utils.weight_norm``. The pair written is ``(||w||, w)``, which folds back to ``w``
+    exactly, so state dicts round-trip. Loading is strict: a plain ``weight`` is unexpected, and each
+    missing or misshaped half of the pair is reported under its own name.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        dilation: int = 1,
-        *,
-        padding: int = 0,
-        groups: int = 1,
-        bias: bool = True,
-        transposed: bool = False,
-        weight_norm: bool = True,
-    ) -> None:
-        super().__init__()
-        self.kernel_size, self.stride, self.dilation = kernel_size, stride, dilation
-        self.padding, self.groups, self.transposed = padding, groups, transposed
-        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
-        # state-dict order as upstream's: weight, bias for a plain convolution; bias, weight_g,
-        # weight_v once weight_norm has replaced the weight
-        if not weight_norm:
-            self.weight = nn.Parameter(torch.empty(*shape, kernel_size))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
-        if weight_norm:
-            self.weight_g = nn.Parameter(torch.empty(shape[0], 1, 1))
-            self.weight_v = nn.Parameter(torch.empty(*shape, kernel_size))
-        self._cached: tuple[tuple, torch.Tensor] | None = None  # (parameter state, kernel)
-        self.reset_parameters()
+    weight: nn.Parameter
+    bias: nn.Parameter | None
 
     def reset_parameters(self) -> None:
-        """torch's default convolution initialisation for the kernel (``v``) and ``bias``; ``g = ||v||``
-        (``weight_norm``'s own initialisation)."""
-        direction = self.weight_v if hasattr(self, "weight_v") else self.weight
-        nn.init.kaiming_uniform_(direction, a=math.sqrt(5))
+        """torch's default convolution initialisation, then the kernel weight norm gives a fresh
+        ``torch.nn.utils.weight_norm`` (``g = ||v||``)."""
+        super().reset_parameters()  # type: ignore[misc]
+        with torch.no_grad():
+            norm = self.weight.norm(dim=tuple(range(1, self.weight.dim())), keepdim=True)
+            self.weight.copy_(torch._weight_norm(self.weight, norm, 0))
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
         if self.bias is not None:
-            bound = 1 / math.sqrt(direction.shape[1] * self.kernel_size)
-            nn.init.uniform_(self.bias, -bound, bound)
-        if hasattr(self, "weight_g"):
-            with torch.no_grad():
-                self.weight_g.copy_(self.weight_v.norm(dim=(1, 2), keepdim=True))
+            destination[prefix + "bias"] = self.bias if keep_vars else self.bias.detach()
+        weight = self.weight if keep_vars else self.weight.detach()
+        gain_shape = (weight.shape[0],) + (1,) * (weight.dim() - 1)
+        # the norm as torch._weight_norm computes it, so that folding the pair gives `weight` exactly
+        norm = torch._weight_norm_interface(weight.detach(), weight.new_ones(gain_shape), 0)[1]
+        destination[prefix + "weight_g"] = norm.reshape(gain_shape)
+        destination[prefix + "weight_v"] = weight
 
-    def kernel(self) -> torch.Tensor:
-        """The convolution kernel (weight norm applied)."""
-        if not hasattr(self, "weight_v"):
-            return self.weight
-        if torch.is_grad_enabled() or self.weight_v.is_inference() or self.weight_g.is_inference():
-            return torch._weight_norm(self.weight_v, self.weight_g, 0)
-        state = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight_v, self.weight_g))
-        if self._cached is None or self._cached[0] != state:
-            self._cached = (state, torch._weight_norm(self.weight_v, self.weight_g, 0))
-        return self._cached[1]
-
-    def output_lengths(self, lengths: list[int] | None) -> list[int] | None:
-        """Valid output steps for ``lengths`` valid input steps (each clip's unpadded output length)."""
-        if lengths is None:
-            return None
-        span = self.dilation * (self.kernel_size - 1)
-        if self.transposed:
-            return [max((n - 1) * self.stride - 2 * self.padding + span + 1, 0) for n in lengths]
-        return [max((n + 2 * self.padding - span - 1) // self.stride + 1, 0) for n in lengths]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.transposed:
-            return F.conv_transpose1d(
-                x, self.kernel(), self.bias, self.stride, self.padding, 0, self.groups, self.dilation
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ) -> None:
+        if prefix + "weight" in state_dict:
+            unexpected_keys.append(prefix + "weight")
+        pair = {name: state_dict.pop(prefix + name, None) for name in WEIGHT_NORM_NAMES}
+        gain, direction = pair["weight_g"], pair["weight_v"]
+        shapes = {"weight_g": (self.weight.shape[0],) + (1,) * (self.weight.dim() - 1)}
+        shapes["weight_v"] = tuple(self.weight.shape)
+        usable = True
+        for name, tensor in pair.items():
+            if tensor is None:
+                missing_keys.append(prefix + name)
+                usable = False
+            elif tuple(tensor.shape) != shapes[name]:
+                error_msgs.append(
+                    f"size mismatch for {prefix}{name}: copying a param with shape {tuple(tensor.shape)} "
+                    f"from checkpoint, the shape in current model is {shapes[name]}."
+                )
+                usable = False
+        # the kernel: folded from the pair, or left as it is (the errors above fail the load)
+        with torch.no_grad():
+            state_dict[prefix + "weight"] = (
+                torch._weight_norm(direction, gain, 0) if usable else self.weight.detach()
             )
-        return F.conv1d(x, self.kernel(), self.bias, self.stride, self.padding, self.dilation, self.groups)
+        super()._load_from_state_dict(  # type: ignore[misc]
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+
+class WeightNormConv1d(_WeightNormStorage, nn.Conv1d):
+    """``nn.Conv1d`` stored as upstream's weight-norm pair (:class:`_WeightNormStorage`).
+    Input ``[B, in_channels, L]``, output ``[B, out_channels, L']``."""
+
+
+class WeightNormConvTranspose1d(_WeightNormStorage, nn.ConvTranspose1d):
+    """``nn.ConvTranspose1d`` stored as upstream's weight-norm pair (:class:`_WeightNormStorage`).
+    Input ``[B, in_channels, L]``, output ``[B, out_channels, L']``."""
+
+
+def conv1d_class(weight_norm: bool, transposed: bool = False) -> type[nn.Conv1d] | type[nn.ConvTranspose1d]:
+    """The 1-d (``transposed``: transposed) convolution class: :class:`WeightNormConv1d` /
+    :class:`WeightNormConvTranspose1d` where upstream weight-normalises it, else torch's own."""
+    if transposed:
+        return WeightNormConvTranspose1d if weight_norm else nn.ConvTranspose1d
+    return WeightNormConv1d if weight_norm else nn.Conv1d
+
+
+def conv_output_lengths(conv: nn.Conv1d | nn.ConvTranspose1d, lengths: list[int] | None) -> list[int] | None:
+    """Valid output steps of the 1-d ``conv`` for ``lengths`` valid input steps (each clip's unpadded
+    output length); None stays None."""
+    if lengths is None:
+        return None
+    (kernel,), (stride,), (dilation,) = conv.kernel_size, conv.stride, conv.dilation
+    (padding,) = conv.padding
+    span = dilation * (kernel - 1)
+    if isinstance(conv, nn.ConvTranspose1d):
+        return [max((n - 1) * stride - 2 * padding + span + 1, 0) for n in lengths]
+    return [max((n + 2 * padding - span - 1) // stride + 1, 0) for n in lengths]

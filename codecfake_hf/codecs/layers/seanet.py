@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from codecfake_hf.codecs.layers.conv import WeightNormConv1d
+from codecfake_hf.codecs.layers.conv import conv1d_class
 from codecfake_hf.codecs.layers.masking import (
     Lengths,
     masked_group_norm,
@@ -199,25 +199,19 @@ class SConv(nn.Module):
         if two_d:
             kernel_size, stride, dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
             conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, dilation=dilation, groups=groups)
-        elif config.norm == "weight_norm":
-            conv = WeightNormConv1d(in_channels, out_channels, kernel_size, stride, dilation, groups=groups)
         else:
-            conv = nn.Conv1d(in_channels, out_channels, kernel_size, stride, dilation=dilation, groups=groups)
+            conv = conv1d_class(config.norm == "weight_norm")(
+                in_channels, out_channels, kernel_size, stride, dilation=dilation, groups=groups
+            )
         self.conv = NormConv(conv, _norm(config, out_channels))
         self.two_d = two_d
 
-    def _time_geometry(self) -> tuple[int, int, int]:
-        conv = self.conv.conv
-        if isinstance(conv, WeightNormConv1d):
-            return conv.kernel_size, conv.stride, conv.dilation
-        return conv.kernel_size[-1], conv.stride[-1], conv.dilation[-1]
-
     def forward(self, x: torch.Tensor, lengths: Lengths) -> tuple[torch.Tensor, Lengths]:
-        kernel, stride, dilation = self._time_geometry()
+        conv = self.conv.conv
+        kernel, stride, dilation = conv.kernel_size[-1], conv.stride[-1], conv.dilation[-1]
         total = (kernel - 1) * dilation - (stride - 1)
         after = total // 2
         if self.two_d:
-            conv = self.conv.conv
             f_total = (conv.kernel_size[0] - 1) * conv.dilation[0] - (conv.stride[0] - 1)
             x = reflect_pad(x, f_total - f_total // 2, f_total // 2, dim=-2)
 
@@ -258,20 +252,16 @@ class SConvTranspose(nn.Module):
         if two_d:
             kernel_size, stride = _pair(kernel_size), _pair(stride)
             convtr = nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, groups=groups)
-        elif config.norm == "weight_norm":
-            convtr = WeightNormConv1d(
-                in_channels, out_channels, kernel_size, stride, groups=groups, transposed=True
-            )
         else:
-            convtr = nn.ConvTranspose1d(in_channels, out_channels, kernel_size, stride, groups=groups)
+            convtr = conv1d_class(config.norm == "weight_norm", transposed=True)(
+                in_channels, out_channels, kernel_size, stride, groups=groups
+            )
         self.convtr = NormConv(convtr, _norm(config, out_channels), name="convtr")
         self.two_d = two_d
         self.out_padding = tuple(tuple(int(v) for v in axis) for axis in out_padding)
 
     def _geometry(self, axis: int) -> tuple[int, int]:
         convtr = self.convtr.convtr
-        if isinstance(convtr, WeightNormConv1d):
-            return convtr.kernel_size, convtr.stride
         return convtr.kernel_size[axis], convtr.stride[axis]
 
     def _trims(self, axis: int) -> tuple[int, int]:

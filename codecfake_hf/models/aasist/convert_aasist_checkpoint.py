@@ -12,17 +12,14 @@ key fails the conversion. Usage::
 from __future__ import annotations
 
 import os
-import shutil
-import urllib.request
 from pathlib import Path
 
 import torch
-from huggingface_hub import constants
 
-from codecfake_hf.atomic_files import folder_kept_on_success
 from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
+from codecfake_hf.downloads import checked_download
 from codecfake_hf.errors import InputFileError
-from codecfake_hf.hub import CheckpointUnavailableError, sha256_file
+from codecfake_hf.hub import CheckpointUnavailableError
 
 from .configuration_aasist import AASIST_PRESETS, AasistConfig
 from .feature_extraction_aasist import AasistFeatureExtractor
@@ -109,48 +106,26 @@ def convert_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 
 def download_official_checkpoint(variant: str, directory: str | os.PathLike, timeout_s: float = 20.0) -> Path:
     """Download the official ``{variant}.pth`` into ``directory`` and check its sha256
-    (:data:`OFFICIAL_CHECKPOINT_SHA256`); a file already there is checked the same way, not fetched.
+    (:data:`OFFICIAL_CHECKPOINT_SHA256`) with :func:`codecfake_hf.downloads.checked_download`: a file
+    already there is checked the same way, not fetched; an interrupted download resumes.
 
     Raises:
         CheckpointUnavailableError: offline (``HF_HUB_OFFLINE=1``), the download failed, or the file's
             sha256 is not the official one (a bad download is deleted; a file that was already there
-            is left alone); the message gives the URL to fetch by hand.
+            is moved aside to ``{variant}.pth.rejected``, never deleted); the message gives the URL to
+            fetch by hand.
     """
     url = OFFICIAL_CHECKPOINT_URL.format(variant=variant)
-    expected = OFFICIAL_CHECKPOINT_SHA256[variant]
-    target = Path(directory) / f"{variant}.pth"
-    hint = f"download {url} on a machine with network access and pass the file path instead"
-    if target.is_file():
-        actual = sha256_file(target)
-        if actual != expected:
-            raise CheckpointUnavailableError(
-                f"{target}: sha256 {actual} is not the official {variant}.pth's ({expected}); "
-                "delete it to download again, or pass the official file's path"
-            )
-        return target
-    if constants.HF_HUB_OFFLINE:
-        raise CheckpointUnavailableError(
-            f"offline (HF_HUB_OFFLINE is set): cannot fetch {variant}.pth; {hint}"
-        )
-    partial = target.with_suffix(".pth.partial")
-    with folder_kept_on_success(target.parent):  # a failed download leaves no empty folder
-        try:
-            with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
-                shutil.copyfileobj(response, out)
-        except BaseException as error:  # a network error, Ctrl-C: the partial file is of no use
-            partial.unlink(missing_ok=True)
-            if isinstance(error, OSError):
-                raise CheckpointUnavailableError(f"could not download {url} ({error}); {hint}") from None
-            raise
-        actual = sha256_file(partial)
-        if actual != expected:
-            partial.unlink()
-            raise CheckpointUnavailableError(
-                f"{url}: the download's sha256 {actual} is not the official {variant}.pth's ({expected}); "
-                f"deleted it; {hint}"
-            )
-        partial.rename(target)
-    return target
+    fix = f"download {url} on a machine with network access and pass the file path instead"
+    return checked_download(
+        url,
+        Path(directory) / f"{variant}.pth",
+        OFFICIAL_CHECKPOINT_SHA256[variant],
+        what="checkpoint",
+        fix=fix,
+        error=CheckpointUnavailableError,
+        timeout_s=timeout_s,
+    )
 
 
 def convert_aasist_checkpoint(

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import datasets
 from tqdm.auto import tqdm
 
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import cache_key
-from dataset_builder.corpus import CorpusManifest, Listed, assign_splits, source_license
+from dataset_builder.corpus import CorpusManifest, Listed, assign_splits, chosen_column, source_license
 from dataset_builder.source_options import SourceOptions
+
+if TYPE_CHECKING:
+    from dataset_builder.build_options import BuildOptions
 
 
 def is_saved_dataset(path: Path) -> bool:
@@ -78,17 +82,7 @@ def _columns(dataset, options: SourceOptions, where: str) -> tuple[str, str | No
             f"{where}: the dataset declares no features; save it with its Audio column typed"
         )
     names = list(features)
-
-    def pick(chosen: str | None, default: str, flag: str) -> str | None:
-        if chosen is None:
-            return default if default in names else None
-        if chosen not in names:
-            raise DatasetBuildError(
-                f"{where}: no column {chosen!r} (columns: {', '.join(names)}); fix {flag}"
-            )
-        return chosen
-
-    audio = pick(options.audio_column, "audio", "--audio-column")
+    audio = chosen_column(names, options.audio_column, "audio", "--audio-column", where)
     kind = features.get(audio)
     if not isinstance(kind, datasets.Audio) and getattr(kind, "dtype", None) not in (
         "string",
@@ -99,8 +93,8 @@ def _columns(dataset, options: SourceOptions, where: str) -> tuple[str, str | No
         )
     return (
         audio,
-        pick(options.speaker_column, "speaker_id", "--speaker-column"),
-        pick(options.text_column, "text", "--text-column"),
+        chosen_column(names, options.speaker_column, "speaker_id", "--speaker-column", where),
+        chosen_column(names, options.text_column, "text", "--text-column", where),
     )
 
 
@@ -182,3 +176,13 @@ def prepare_hf_dataset(location: str, options: SourceOptions, cache_dir: str | o
         "split_rule": rule,
     }
     return CorpusManifest(root.resolve(), utterances, source)
+
+
+def prepare(location: str, source: SourceOptions, options: BuildOptions, cache_dir: Path) -> CorpusManifest:
+    """The build's listing of ``hf:ID``: :func:`prepare_hf_dataset` of ``location``, its audio written
+    under ``cache_dir``."""
+    return prepare_hf_dataset(location, source, cache_dir)
+
+
+#: The manifest :func:`prepare` returns (a launched build's other processes read it back from JSON).
+MANIFEST = CorpusManifest

@@ -1,25 +1,28 @@
-"""Hub licence ids: every id the Hub lists maps to itself, names and written forms map to their id,
-anything else is ``other``; restrictiveness classes cover every id; a detector's licence combines its
-training data's."""
+"""The licence table (:mod:`codecfake_hf.licenses`): every id the Hub lists maps to itself, names and
+written forms map to their id, anything else is ``other``; restrictiveness classes cover every id; a
+detector's licence combines its training data's."""
 
 from __future__ import annotations
 
 import pytest
 
-from codecfake_hf.dataset_card import ConfigLicense, combined_license
-from codecfake_hf.hub_licenses import (
+from codecfake_hf.licenses import (
     HUB_LICENSES,
-    LICENSE_CLASSES,
+    ConfigLicense,
     closest_license_id,
+    combined_license,
     hub_license_id,
     is_noncommercial,
     license_class,
+    license_rank,
 )
 
 
 def test_every_hub_id_and_name_maps_to_itself():
     assert len(HUB_LICENSES) == 83
-    for license_id, name in HUB_LICENSES.items():
+    for license_id, row in HUB_LICENSES.items():
+        name = row.name
+        assert row.id == license_id
         assert hub_license_id(license_id) == license_id
         assert hub_license_id(license_id.upper()) == license_id
         assert hub_license_id(name) == license_id
@@ -56,9 +59,17 @@ def test_an_unknown_licence_suggests_the_closest_id():
 
 
 def test_every_id_has_exactly_one_restrictiveness_class():
-    classified = [license_id for _, ids in LICENSE_CLASSES for license_id in ids]
-    assert len(classified) == len(set(classified))
-    assert set(classified) == set(HUB_LICENSES) - {"other", "unknown"}
+    """One table: its rows grouped by class from the least to the most restrictive, each of the Hub's 83
+    ids once (an id written under two classes would leave fewer), ``other`` and ``unknown`` last."""
+    order = [
+        "permissive", "attribution", "share-alike or no-derivatives", "use-restricted", "non-commercial", "other",
+        "unknown",
+    ]  # fmt: skip
+    classes = [row.restrictiveness for row in HUB_LICENSES.values()]
+    assert classes == sorted(classes, key=order.index) and set(classes) == set(order)
+    assert classes.count("other") == classes.count("unknown") == 1
+    ranks = [license_rank(license_id) for license_id in HUB_LICENSES]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
     assert license_class("gpl-3.0") == "share-alike or no-derivatives"
     assert is_noncommercial("cc-by-nc-sa-4.0") and is_noncommercial("fair-noncommercial-research-license")
     assert not is_noncommercial("cc-by-4.0") and not is_noncommercial("other")
