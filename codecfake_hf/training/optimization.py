@@ -157,7 +157,7 @@ def optimizer_parameter_groups(
 
 
 def adam(parameters: list, config: TrainingConfig) -> torch.optim.Adam:
-    """Adam over ``parameters`` (:func:`~codecfake_hf.training.parameter_groups.optimizer_parameter_groups`)
+    """Adam over ``parameters`` (:func:`optimizer_parameter_groups`)
     at ``config.learning_rate`` and ``config.weight_decay``, where a group sets no rate of its own."""
     return torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
 
