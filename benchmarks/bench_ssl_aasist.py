@@ -22,7 +22,8 @@ import time
 
 import torch
 
-from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
+from codecfake_hf.detectors import build_ssl_aasist
+from codecfake_hf.training.optimization import parameter_groups
 
 NUM_SAMPLES = 64600
 
@@ -69,7 +70,7 @@ def measure(preset: str, args: argparse.Namespace, device: torch.device) -> dict
 
     train_inputs = torch.randn(args.train_batch, NUM_SAMPLES, device=device)
     labels = torch.arange(args.train_batch, device=device) % 2
-    optimizer = torch.optim.Adam(model.optimizer_parameter_groups(1e-6, weight_decay=1e-4))
+    optimizer = torch.optim.Adam(parameter_groups(model, model.ssl_model, 1e-6, weight_decay=1e-4))
     model.train()
 
     def train():

@@ -33,7 +33,6 @@ from codecfake_hf.calibration import (
     CalibrationReport,
     calibrate_scores,
     check_writable,
-    read_calibration,
     write_calibration,
 )
 from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset
@@ -419,25 +418,3 @@ def calibrate_detector(
     )
     write_calibration(folder, report.calibration, overwrite=overwrite)
     return dataclasses.replace(report, n_skipped=len(scores) - len(scored))
-
-
-def calibrate_after_training(folder: Path, dataset, fitted_on: str, enabled: bool, **options) -> None:
-    """Training's last step: calibrate the saved best model on the validation ``dataset``, replacing
-    any calibration its config inherited from a pretrained start. When ``enabled`` is False, or the
-    validation scores cannot be calibrated (a warning says why), an inherited calibration is removed,
-    since it belongs to other weights."""
-    if enabled:
-        try:
-            report = calibrate_detector(folder, dataset, fitted_on, overwrite=True, **options)
-        except CodecFakeError as error:  # one class in a small validation subset, an inverted detector
-            logger.warning("no calibration stored in %s: %s", folder, error)
-        else:
-            calibration = report.calibration
-            print(
-                f"calibration on {fitted_on}: llr = {calibration.scale:.4g} * score + {calibration.offset:.4g}; "
-                f"actDCF {report.before['act_dcf']:.4f} -> {report.after['act_dcf']:.4f}, "
-                f"Cllr {report.before['cllr']:.4f} -> {report.after['cllr']:.4f} bits"
-            )
-            return
-    if read_calibration(folder) is not None:
-        write_calibration(folder, None)

@@ -16,17 +16,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from codecfake_hf.errors import CodecFakeError
-
-if TYPE_CHECKING:
-    from codecfake_hf.checkpoint_files import CheckpointError
 
 #: Seconds the Hub may take to answer whether a repo exists.
 HUB_LOOKUP_TIMEOUT_S = 5.0
 
-_MAKE_MODEL = "convert one with `codecfake convert-aasist` or train one with train.py"
+#: How to get a model folder, the end of a not-found message.
+MAKE_MODEL = "convert one with `codecfake convert-aasist` or train one with train.py"
 
 
 class SourceNotFoundError(CodecFakeError, FileNotFoundError):
@@ -116,10 +113,10 @@ def resolve_model_source(name_or_path: str | os.PathLike, revision: str | None =
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise SourceNotFoundError(f"{path}: not a saved model folder (no config.json); {_MAKE_MODEL}")
+            raise SourceNotFoundError(f"{path}: not a saved model folder (no config.json); {MAKE_MODEL}")
         return ModelSource(str(path))
     if not is_repo_id(name):
-        raise SourceNotFoundError(f"{no_such_folder(name, 'model')}; check the path, or {_MAKE_MODEL}")
+        raise SourceNotFoundError(f"{no_such_folder(name, 'model')}; check the path, or {MAKE_MODEL}")
     cached = isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
     at = f" at revision {revision}" if revision else ""
     if is_offline_mode():
@@ -155,85 +152,3 @@ def check_dataset_source(name_or_path: str | os.PathLike) -> None:
         problem = hub_lookup_problem(name, "dataset")
         if problem is not None:
             raise SourceNotFoundError(f"{no_such_folder(name, 'dataset')}, and {problem}")
-
-
-def load_audio_classifier(name_or_path: str | os.PathLike):
-    """``(model, feature_extractor)`` of a saved audio-classification model (folder or Hub id), with
-    the Auto classes (AASIST registered).
-
-    Raises:
-        SourceNotFoundError: see :func:`resolve_model_source`.
-        ModelLoadError: the files there do not load (corrupt weights, a config of another kind of
-            model); the message names the folder.
-        CheckpointMismatchError: the weights do not fit the model class; names the keys.
-    """
-    from safetensors import SafetensorError
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-    import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
-    from codecfake_hf.checkpoints import from_pretrained_strict
-
-    source = resolve_model_source(name_or_path)
-    try:
-        model = from_pretrained_strict(
-            AutoModelForAudioClassification,
-            source.name,
-            local_files_only=source.local_files_only,
-            weights_only=True,  # transformers' default, stated: a pickle is never run
-        )
-        feature_extractor = AutoFeatureExtractor.from_pretrained(
-            source.name, local_files_only=source.local_files_only
-        )
-    except CodecFakeError:  # a checkpoint that does not fit names its keys itself
-        raise
-    except Exception as error:
-        unreadable = unreadable_pickle_weights(source)
-        if unreadable is not None:  # whatever torch raised on it (IndexError, UnpicklingError, ...)
-            raise unreadable from error
-        if not isinstance(error, (OSError, ValueError, KeyError, RuntimeError, SafetensorError)):
-            raise
-        reason = " ".join(str(error).split())[:300]
-        raise ModelLoadError(
-            f"{source.name}: cannot load an audio-classification model and its feature extractor "
-            f"({type(error).__name__}: {reason}); its files are corrupt or of another kind of model: "
-            f"pass a folder written by save_pretrained, or {_MAKE_MODEL}"
-        ) from error
-    return model, feature_extractor
-
-
-def unreadable_pickle_weights(source: ModelSource) -> CheckpointError | None:
-    """After a failed load: the first PyTorch-pickle weight file of ``source`` (``pytorch_model.bin``
-    or its shards, in the folder or, for a Hub id, the local cache; only where there are no
-    safetensors weights, which transformers reads first) that ``torch.load(..., weights_only=True)``
-    refuses, as a :class:`~codecfake_hf.checkpoint_files.CheckpointError` naming it and what to do
-    (never torch's advice to load it unsafely); None when there is no such file or each one loads.
-    """
-    import functools
-    import zipfile
-
-    import torch
-    from huggingface_hub import try_to_load_from_cache
-    from transformers.utils import SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_NAME
-
-    from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
-
-    folder = Path(source.name).expanduser()
-    if folder.is_dir():
-        safetensors = [folder / name for name in (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME)]
-        files = (
-            [] if any(path.is_file() for path in safetensors) else sorted(folder.glob("pytorch_model*.bin"))
-        )
-    else:
-        cached = try_to_load_from_cache(source.name, WEIGHTS_NAME)
-        files = [Path(cached)] if isinstance(cached, str) else []
-    fix = (
-        "re-save the model as safetensors (save_pretrained) where it loads, or pass a folder written by "
-        "save_pretrained (convert-aasist and train.py write one)"
-    )
-    for file in files:
-        lazily = zipfile.is_zipfile(file)  # tensors are mapped, not read: only the pickle is checked
-        try:
-            load_torch_file(file, fix, functools.partial(torch.load, mmap=True) if lazily else torch.load)
-        except CheckpointError as error:
-            return error
-    return None

@@ -7,10 +7,9 @@
   values are scalars: a list option is written as its items joined by commas (``"0.1,0.9"``), as
   the trackers receive it.
 
-The subset option is ``subset`` in Python and ``--subset`` / ``--config`` on the command line;
-``training_config.json`` keeps the key it has always had for it, ``config`` (so the files of earlier
-runs, and earlier versions of this package reading new files, agree), and both files are read with
-either key.
+The subset option is ``subset`` in Python, in ``training_config.json`` and on the command line
+(``--subset``, with ``--config`` its earlier name, the same flag). Files written before the rename
+hold it as ``config``: both files are read with either key.
 
 Every field carries its ``help`` text in ``metadata``: ``train.py`` builds its flags, help and defaults
 from this class with ``transformers.HfArgumentParser``, so the dataclass is the one place where an
@@ -64,15 +63,11 @@ RECIPES: dict[str, dict] = {
 INPUT_RATES = ("model", "native")
 #: Values of ``--eval-window``: the first window (deterministic) or a random one, seeded by ``--seed``.
 EVAL_WINDOWS = ("first", "random")
-#: ``--model`` presets of SSL-AASIST (:mod:`codecfake_hf.models.aasist`) and the preset each builds: the
-#: published XLS-R 300M model with its pre-trained front end, and a random-init tiny one for tests.
-SSL_AASIST_MODELS: dict[str, str] = {"ssl-aasist": "xls-r-300m", "ssl-aasist-tiny": "tiny"}
 #: The file :meth:`TrainingConfig.save` writes next to a trained model.
 TRAINING_CONFIG_FILE = "training_config.json"
 #: Options that hold a list (written to ``training_config.json`` joined by commas).
 _LIST_OPTIONS = ("class_weights", "log_with")
-#: Earlier names of options, read from options files and ``training_config.json``; the latter is
-#: still written with them (its keys are a saved format).
+#: Earlier names of options, still read from options files and ``training_config.json``.
 _EARLIER_NAMES = {"config": "subset"}
 
 
@@ -315,6 +310,10 @@ class TrainingConfig:
         self.class_weights = [_checked_number("class_weights", w, float, 0.0) for w in weights]
         if len(self.class_weights) != 2:
             raise TrainingConfigError("--class-weights: give two numbers, the spoof and the bona fide weight")
+        if not any(self.class_weights):
+            raise TrainingConfigError(
+                "--class-weights 0 0: the loss would be 0 / 0; give at least one weight > 0"
+            )
         if not 0 < self.layer_decay <= 1:
             raise TrainingConfigError(f"--layer-decay {self.layer_decay}: must be in (0, 1]")
         if self.front_end_learning_rate is not None and not self.front_end_learning_rate > 0:
@@ -334,14 +333,24 @@ class TrainingConfig:
                 "--rawboost-validation: augments validation clips with --rawboost, which is 0 (off); "
                 "choose an algorithm with --rawboost 1-8, or leave --rawboost-validation out"
             )
-        ssl_options = [f"--{name.replace('_', '-')}" for name, value in self._ssl_options().items() if value]
-        if ssl_options and self.model in _aasist_presets():
-            raise TrainingConfigError(
-                f"{', '.join(ssl_options)}: options of SSL-AASIST's wav2vec 2.0 front end, but --model "
-                f"{self.model} has none; use --model {' or '.join(SSL_AASIST_MODELS)}, or leave them out"
-            )
+        self._check_front_end_options()
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(self.model).name.lower()}-{self.subset}")
+
+    def _check_front_end_options(self) -> None:
+        """Refuse front-end options for a ``--model`` preset whose family has no wav2vec 2.0 front end
+        (:data:`codecfake_hf.detectors.DETECTOR_FAMILIES`); a folder is checked once its model is built."""
+        from codecfake_hf.detectors import DETECTOR_FAMILIES, preset_family
+
+        ssl_options = [f"--{name.replace('_', '-')}" for name, value in self._ssl_options().items() if value]
+        family = preset_family(self.model)
+        if ssl_options and family is not None and family.front_end is None:
+            with_front_end = [family for family in DETECTOR_FAMILIES if family.front_end]
+            raise TrainingConfigError(
+                f"{', '.join(ssl_options)}: options of {' and '.join(f.name for f in with_front_end)}'s "
+                f"wav2vec 2.0 front end, but --model {self.model} has none; use --model "
+                f"{' or '.join(name for f in with_front_end for name in f.presets)}, or leave them out"
+            )
 
     def _ssl_options(self) -> dict:
         """The SSL-AASIST-only options and whether each is set (differs from its default)."""
@@ -356,20 +365,11 @@ class TrainingConfig:
         """Whether any SSL-AASIST front-end option is set (the model must then have a front end)."""
         return any(self._ssl_options().values())
 
-    @classmethod
-    def from_file(cls, path: str | os.PathLike, **overrides) -> TrainingConfig:
-        """The options of a YAML or JSON file (:func:`read_options_file`); ``overrides`` that are not
-        None win over the file."""
-        return cls(**{**read_options_file(path), **{k: v for k, v in overrides.items() if v is not None}})
-
     def to_flat_dict(self) -> dict:
         """The options as JSON scalars, a list joined by commas (trackers take no lists), under the
-        keys of ``training_config.json`` (``config`` for :attr:`subset`)."""
-        saved_names = {current: earlier for earlier, current in _EARLIER_NAMES.items()}
+        keys of ``training_config.json`` (the field names)."""
         return {
-            saved_names.get(key, key): (
-                ",".join(map(str, value)) if isinstance(value, list | tuple) else value
-            )
+            key: ",".join(map(str, value)) if isinstance(value, list | tuple) else value
             for key, value in dataclasses.asdict(self).items()
         }
 
@@ -429,13 +429,6 @@ _NUMBER_OPTIONS = {
     "front_end_learning_rate": (float, 0.0),
     "layer_decay": (float, 0.0),
 }
-
-
-def _aasist_presets() -> list[str]:
-    """The ``--model`` presets of AASIST (sinc front end), to which no SSL front-end option applies."""
-    from codecfake_hf.models.aasist.configuration_aasist import AASIST_PRESETS
-
-    return list(AASIST_PRESETS)
 
 
 def _checked_number(name: str, value, kind: type, minimum: float):

@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from codecfake_hf.training import learning_rate_schedule, schedule_horizon
+from codecfake_hf.training.optimization import learning_rate_schedule, schedule_horizon
 from codecfake_hf.training_config import TrainingConfig
 
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from codecfake_hf import training
+from codecfake_hf.training import trainer
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
@@ -44,8 +45,8 @@ def fresh_accelerate(monkeypatch):
         classifier.register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
         return model, extractor
 
-    build = training.build_model
-    monkeypatch.setattr(training, "build_model", build_model)
+    build = trainer.build_model
+    monkeypatch.setattr(trainer, "build_model", build_model)
     yield dtypes
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()

@@ -15,11 +15,11 @@ import torch
 from datasets import Audio, Dataset
 from safetensors.torch import load_file
 
-from codecfake_hf import training
 from codecfake_hf.data import load_waveform
 from codecfake_hf.hann_sinc_resampling import hann_sinc_output_length, hann_sinc_resample
 from codecfake_hf.models.aasist import AasistFeatureExtractor
-from codecfake_hf.training import WaveformDataset
+from codecfake_hf.training import data as training_data
+from codecfake_hf.training.data import WaveformDataset
 from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -204,7 +204,7 @@ def release_run(tmp_path_factory, write_labelled_folder, train_script):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(torch.nn.functional, "cross_entropy", losses)
-        patch.setattr(training, "load_waveform", recording_load)
+        patch.setattr(training_data, "load_waveform", recording_load)
         assert train_script.main([*options, "--output-dir", str(root / "reference")]) == 0
     return root, options, losses.weights, loads
 
@@ -228,6 +228,9 @@ def test_the_release_run_weights_its_loss_and_saves_the_weight_average(release_r
     assert log[-1]["swa_snapshots"] == snapshots and 0.0 <= log[-1]["swa_validation_eer"] <= 1.0
     assert (root / "reference" / "swa" / "model.safetensors").is_file()
     assert TrainingConfig.load(root / "reference" / "swa").recipe == "release"
+    for folder in ("best", "swa"):  # the saved model's config records the loss it was trained with
+        saved = json.loads((root / "reference" / folder / "config.json").read_text())
+        assert saved["class_weights"] == [0.5, 0.5]
     checkpoint = root / "reference" / "checkpoints" / "step_4"
     assert load_file(checkpoint / "averaged_model.safetensors")["n_averaged"].item() == snapshots
     assert not list(checkpoint.glob("custom_checkpoint_*"))  # nothing pickled for the average

@@ -1,6 +1,6 @@
 """A CodecFake subset is a ``subset`` in Python and on the command line; the earlier spelling
 ``config`` (``train.py --config E``, ``codecfake evaluate --configs``, the key of an options file)
-keeps working, and training_config.json keeps its ``config`` key."""
+keeps working; training_config.json saves ``subset`` and reads files that hold ``config``."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_a_training_config_json_written_before_the_rename_loads(tmp_path):
     again = tmp_path / "again"
     again.mkdir()
     written = json.loads(loaded.save(again).read_text())
-    assert written["config"] == "C" and "subset" not in written  # the saved format keeps its key
+    assert written["subset"] == "C" and "config" not in written  # saved under the one name
     assert TrainingConfig.load(again) == loaded
 
 

@@ -77,7 +77,7 @@ def test_ddp_training_logs_saves_best_and_resumes_exactly(trained):
     assert [entry["epoch"] for entry in log] == [1, 2]
     assert all(0.0 <= entry["validation_eer"] <= 1.0 and entry["train_loss"] > 0 for entry in log)
     assert (run_a / "best" / "model.safetensors").is_file()
-    assert json.loads((run_a / "best" / "training_config.json").read_text())["config"] == "E"
+    assert json.loads((run_a / "best" / "training_config.json").read_text())["subset"] == "E"
     # the killed-and-resumed run ends with the same weights and the same log as the uninterrupted one
     assert _last_checkpoint(run_a).name == _last_checkpoint(run_b).name
     weights_a = load_file(_last_checkpoint(run_a) / "model.safetensors")

@@ -16,7 +16,8 @@ from codecfake_hf.calibration import (
     write_calibration,
 )
 from codecfake_hf.data import load_labelled_dataset
-from codecfake_hf.evaluation import Scorer, calibrate_after_training
+from codecfake_hf.evaluation import Scorer
+from codecfake_hf.training.calibration import calibrate_after_training
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -16,9 +16,10 @@ from safetensors.torch import load_file
 from codecfake_hf.augmentation import RawBoostConfig
 from codecfake_hf.data import load_labelled_dataset
 from codecfake_hf.detection import Detector
+from codecfake_hf.detectors import build_model, front_end_of, load_audio_classifier
 from codecfake_hf.models.aasist import AasistFeatureExtractor, Wav2Vec2AasistForAudioClassification
-from codecfake_hf.sources import load_audio_classifier
-from codecfake_hf.training import WaveformDataset, build_model, optimizer_parameter_groups
+from codecfake_hf.training.data import WaveformDataset
+from codecfake_hf.training.optimization import optimizer_parameter_groups
 from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 from tests.models.aasist.test_ssl_aasist import PROBE
@@ -70,10 +71,14 @@ def test_new_options_are_saved_and_read_back(tmp_path):
 def test_front_end_options_need_a_front_end(tmp_path):
     model, _ = build_model("tiny")  # a saved AASIST folder passes the name check; its model has no front end
     with pytest.raises(TrainingConfigError, match="has no wav2vec 2.0 front end"):
-        optimizer_parameter_groups(model, TrainingConfig(model=str(tmp_path), layer_decay=0.5))
+        optimizer_parameter_groups(
+            model, front_end_of(model), TrainingConfig(model=str(tmp_path), layer_decay=0.5)
+        )
     model, _ = build_model("ssl-aasist-tiny")
     with pytest.raises(TrainingConfigError, match="--freeze-front-end-layers 3: .* has 2 layers"):
-        optimizer_parameter_groups(model, TrainingConfig(model="ssl-aasist-tiny", freeze_front_end_layers=3))
+        optimizer_parameter_groups(
+            model, front_end_of(model), TrainingConfig(model="ssl-aasist-tiny", freeze_front_end_layers=3)
+        )
 
 
 def test_ssl_aasist_offline_fails_fast_naming_the_download(train_script, data, tmp_path, capsys):

@@ -10,7 +10,7 @@ import torch
 
 from codecfake_hf.checkpoints import CheckpointMismatchError
 from codecfake_hf.models.aasist import AasistConfig, AasistForAudioClassification
-from codecfake_hf.weight_averaging import SnapshotAverage
+from codecfake_hf.training.averaging import SnapshotAverage
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -532,7 +532,7 @@ def test_train_py_and_evaluate_run_on_the_imported_folder(
     assert log[0]["epoch"] == 1 and 0 <= log[0]["validation_eer"] <= 1 and log[0]["swa_snapshots"] == 1
     assert 0 <= log[-1]["swa_validation_eer"] <= 1  # the release recipe's weight average, checked at the end
     config = json.loads((run / "best" / "training_config.json").read_text())
-    assert config["config"] == "E" and config["input_rate"] == "model" and config["resampler"] == "torchaudio"
+    assert config["subset"] == "E" and config["input_rate"] == "model" and config["resampler"] == "torchaudio"
 
     assert main(["evaluate", "--model", str(run / "best"), "--dataset", str(imported), "--subsets", "E,D3",
                  "--output-dir", str(tmp_path / "eval"), "--batch-size", "4"]) == 0  # fmt: skip

@@ -171,7 +171,7 @@ def test_train_on_a_held_out_config_and_put_it_in_the_matrix(built, train_script
                               "--epochs", "1", "--batch-size", "2", "--num-workers", "0", "--log-with", "none",
                               "--output-dir", str(run)])  # fmt: skip
     assert code == 0
-    assert json.loads((run / "best/training_config.json").read_text())["config"] == "heldout-frequency"
+    assert json.loads((run / "best/training_config.json").read_text())["subset"] == "heldout-frequency"
     matrix_dir = tmp_path / "matrix"
     assert main(["matrix", "--models", str(run / "best"), "--dataset", str(built), "--output-dir", str(matrix_dir),
                  "--batch-size", "4"]) == 0  # fmt: skip

@@ -40,7 +40,8 @@ AASIST_PRESETS: dict[str, dict] = {
 }
 
 
-#: How the sinc front end and the residual blocks are computed (:attr:`AasistConfig.implementation`).
+#: How the sinc front end and the residual blocks can be computed (:attr:`AasistConfig.implementation`
+#: takes one of these, or ``"auto"``).
 AASIST_IMPLEMENTATIONS: tuple[str, ...] = ("fused", "eager")
 
 
@@ -76,20 +77,23 @@ class AasistConfig(PretrainedConfig):
         class_weights (`list[float]`, defaults to `[0.1, 0.9]`):
             Cross-entropy weights of [spoof, bona fide] used when labels are given.
         batch_norm_eps (`float`, defaults to 1e-5): epsilon of every BatchNorm.
-        implementation (`str`, defaults to `"fused"`):
+        implementation (`str`, defaults to `"auto"`):
             How the sinc front end and the residual blocks (nearly all of the arithmetic) are computed;
             the weights and the function are the same, outputs differ by float32 rounding only.
             ``"eager"``: plain PyTorch operators, written as the paper and the official code describe
             the model (``modeling_aasist.py``); the reference to read and to change, and the path for
-            other devices or dtypes the fused kernels were not measured on. ``"fused"``: the CPU kernels of ``fused_aasist.py`` (one strided
-            convolution for the front end, channels-last blocks, BatchNorm folded in eval, autograd
-            functions that allocate no full-size temporaries in training). ``"fused"`` is the
-            default because it keeps the speed users had: on CPU about 2.5x the official code in
-            inference and 1.7x in training, where eager runs at about the official code's speed
-            (``benchmarks/RESULTS.md``), and it was measured faster than the official code on a GPU
-            too at batch 32 and in training. It is checked whenever it is set (here,
-            ``from_pretrained(..., implementation=...)``, ``model.set_implementation(...)``), and
-            saved with the config.
+            other devices or dtypes the fused kernels were not measured on. ``"fused"``: the CPU
+            kernels of ``fused_aasist.py`` (one strided convolution for the front end, channels-last
+            blocks, BatchNorm folded in eval, autograd functions that allocate no full-size
+            temporaries in training): on CPU about 2.5x the official code in inference and 1.7x in
+            training, where eager runs at about the official code's speed (``benchmarks/RESULTS.md``).
+            ``"auto"``: fused for inputs on a CPU, eager on any other device, decided at each call
+            (a model moved to a GPU after loading runs eager there). Like transformers'
+            ``attn_implementation`` it is a choice of the machine that loads the model, not part of
+            the model: checked whenever it is set (here, ``from_pretrained(..., implementation=...)``,
+            ``model.set_implementation(...)``) and never saved. A ``config.json`` that holds it
+            (folders saved before it became a load-time choice, which recorded the default of the
+            version that saved them) loads as ``"auto"``.
 
     Labels: ``0 = "spoof"``, ``1 = "bonafide"``; the detection score is ``logits[:, 1]``.
     """
@@ -117,7 +121,7 @@ class AasistConfig(PretrainedConfig):
         readout_dropout: float = 0.5,
         class_weights: list[float] | tuple[float, float] = (0.1, 0.9),
         batch_norm_eps: float = 1e-5,
-        implementation: str = "fused",
+        implementation: str = "auto",
         **kwargs,
     ):
         self.sampling_rate = sampling_rate
@@ -145,12 +149,24 @@ class AasistConfig(PretrainedConfig):
         super().__init__(**kwargs)
 
     def __setattr__(self, name: str, value) -> None:
-        if name == "implementation" and value not in AASIST_IMPLEMENTATIONS:
+        if name == "implementation" and value not in ("auto", *AASIST_IMPLEMENTATIONS):
             raise ValueError(
-                f"AasistConfig: unknown implementation {value!r}; use 'fused' (fast CPU kernels, the "
-                "default) or 'eager' (plain PyTorch operators, as in the paper)"
+                f"AasistConfig: unknown implementation {value!r}; use 'fused' (fast CPU kernels), 'eager' "
+                "(plain PyTorch operators, as in the paper) or 'auto' (the default: fused on CPU, eager elsewhere)"
             )
         super().__setattr__(name, value)
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs) -> AasistConfig:
+        """``PretrainedConfig.from_dict``, reading a saved ``implementation`` key as no choice
+        (``"auto"``): it is chosen where the model is loaded (``kwargs``), not by the file."""
+        return super().from_dict({k: v for k, v in config_dict.items() if k != "implementation"}, **kwargs)
+
+    def to_dict(self) -> dict:
+        """``PretrainedConfig.to_dict`` without ``implementation`` (a load-time choice, never saved)."""
+        output = super().to_dict()
+        output.pop("implementation", None)
+        return output
 
     @property
     def num_spectral_nodes(self) -> int:

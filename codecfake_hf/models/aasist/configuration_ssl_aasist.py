@@ -108,7 +108,7 @@ class SslAasistConfig(AasistConfig):
         ssl_model_name_or_path (`str`, *optional*):
             Where the pre-trained front-end weights come from (a Hub id or folder), e.g.
             ``"facebook/wav2vec2-xls-r-300m"``; used only when they are asked for
-            (``codecfake_hf.models.aasist.building_ssl_aasist.build_ssl_aasist(..., pretrained_front_end=True)``).
+            (``codecfake_hf.detectors.build_ssl_aasist(..., pretrained_front_end=True)``).
         ssl_model_revision (`str`, *optional*):
             The Hub branch, tag or commit of ``ssl_model_name_or_path`` to download, as
             ``from_pretrained``'s ``revision``; the ``"xls-r-300m"`` preset pins a commit. None: ``main``.
@@ -124,10 +124,10 @@ class SslAasistConfig(AasistConfig):
         kwargs: the other :class:`AasistConfig` arguments, with the defaults of
             :data:`SSL_AASIST_BACK_END` for the five above, else :class:`AasistConfig`'s (which are the
             published SSL-AASIST ones): ``sampling_rate``, ``num_samples``, ``hsgal_hidden_size`` (32), the
-            temperatures (2, 2, 100, > 0), the dropouts (in [0, 1)), ``class_weights`` (two positive
-            numbers), ``batch_norm_eps`` and ``implementation`` (the residual blocks: ``"fused"`` or
-            ``"eager"``). There is no sinc front end: ``sinc_kernel_size`` and ``num_sinc_filters``
-            are ``None``.
+            temperatures (2, 2, 100, > 0), the dropouts (in [0, 1)), ``class_weights`` (two numbers
+            >= 0, not both 0), ``batch_norm_eps`` and ``implementation`` (the residual blocks:
+            ``"auto"``, ``"fused"`` or ``"eager"``). There is no sinc front end: ``sinc_kernel_size``
+            and ``num_sinc_filters`` are ``None``.
 
     Labels: ``0 = "spoof"``, ``1 = "bonafide"``; the detection score is ``logits[:, 1]``.
     """
@@ -177,8 +177,8 @@ class SslAasistConfig(AasistConfig):
         for name in ("attention_dropout", "graph_pool_dropout", "branch_dropout", "readout_dropout"):
             _check(0 <= getattr(self, name) < 1, f"{name} must be in [0, 1), got {getattr(self, name)}")
         _check(
-            len(self.class_weights) == 2 and all(w > 0 for w in self.class_weights),
-            f"class_weights must be two positive numbers [spoof, bonafide], got {self.class_weights}",
+            len(self.class_weights) == 2 and min(self.class_weights) >= 0 and max(self.class_weights) > 0,
+            f"class_weights must be two numbers >= 0, not both 0 [spoof, bonafide], got {self.class_weights}",
         )
         _check(
             self.num_samples >= self.min_input_samples,

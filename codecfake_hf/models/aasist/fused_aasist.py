@@ -1,4 +1,4 @@
-"""The fused CPU kernels of AASIST: ``config.implementation = "fused"`` (the default).
+"""The fused CPU kernels of AASIST: ``config.implementation = "fused"`` (and ``"auto"`` on a CPU, the default).
 
 :mod:`modeling_aasist` holds the model as the paper and the official code describe it (the
 ``"eager"`` implementation). This module computes the same function faster on a CPU, for the two

@@ -22,10 +22,11 @@ This file is the model as the paper describes it (the ``"eager"`` implementation
 operators. ``config.implementation`` picks how the two costly parts, the sinc front end and the
 residual blocks, are computed, in the way transformers picks an attention function: each module
 looks its function up by name at every call, with the eager function written out here as the
-default. ``"fused"`` (the default) takes the CPU kernels of ``fused_aasist.py``: the same function
-with the arithmetic rearranged (logits equal the eager ones within ~1e-5, see
-``tests/models/aasist/test_aasist_implementations.py``). Switch with ``model.set_implementation("eager")`` or
-``from_pretrained(..., implementation="eager")``.
+default. ``"fused"`` takes the CPU kernels of ``fused_aasist.py``: the same function with the
+arithmetic rearranged (logits equal the eager ones within ~1e-5, see
+``tests/models/aasist/test_aasist_implementations.py``); ``"auto"`` (the default) takes them for
+inputs on a CPU and the eager functions elsewhere. Choose with ``model.set_implementation("eager")``
+or ``from_pretrained(..., implementation="eager")``; the choice is not saved.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ SINC_FRONT_END_FUNCTIONS: dict[str, Callable[[AasistSincFrontEnd, torch.Tensor],
 RESIDUAL_BLOCK_FUNCTIONS: dict[str, Callable[[AasistResidualBlock, torch.Tensor], torch.Tensor]] = {
     "fused": fused_residual_block
 }
+
+
+def implementation_for(config: AasistConfig, inputs: torch.Tensor) -> str:
+    """The implementation that computes ``inputs``: ``config.implementation``, where ``"auto"`` is
+    ``"fused"`` (the CPU kernels) for a tensor on a CPU and ``"eager"`` on any other device."""
+    if config.implementation != "auto":
+        return config.implementation
+    return "fused" if inputs.device.type == "cpu" else "eager"
 
 
 def mel_sinc_filter_bank(num_filters: int, kernel_size: int, sampling_rate: int) -> torch.Tensor:
@@ -111,7 +120,9 @@ class AasistSincFrontEnd(nn.Module):
         )
 
     def forward(self, input_values: torch.Tensor) -> torch.Tensor:
-        front_end = SINC_FRONT_END_FUNCTIONS.get(self.config.implementation, eager_sinc_front_end)
+        front_end = SINC_FRONT_END_FUNCTIONS.get(
+            implementation_for(self.config, input_values), eager_sinc_front_end
+        )
         return front_end(self, input_values)
 
 
@@ -163,7 +174,7 @@ class AasistResidualBlock(nn.Module):
             self.skip_conv = nn.Conv2d(in_channels, out_channels, kernel_size=(1, 3), padding=(0, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        block = RESIDUAL_BLOCK_FUNCTIONS.get(self.config.implementation, eager_residual_block)
+        block = RESIDUAL_BLOCK_FUNCTIONS.get(implementation_for(self.config, x), eager_residual_block)
         return block(self, x)
 
 
@@ -338,8 +349,9 @@ class AasistPreTrainedModel(PreTrainedModel):
 
     def set_implementation(self, implementation: str) -> None:
         """Compute the sinc front end (AASIST's) and the residual blocks with ``implementation`` from now
-        on: ``"fused"`` (CPU kernels) or ``"eager"`` (plain PyTorch, as the paper describes it). The weights
-        stay; the outputs change only by float32 rounding. Raises ``ValueError`` for another name."""
+        on: ``"fused"`` (CPU kernels), ``"eager"`` (plain PyTorch, as the paper describes it) or ``"auto"``
+        (fused on CPU, eager elsewhere). The weights stay; the outputs change only by float32 rounding.
+        Not saved with the model. Raises ``ValueError`` for another name."""
         self.config.implementation = implementation
 
     def _build_graph_back_end(self, config: AasistConfig) -> None:
@@ -376,7 +388,8 @@ class AasistPreTrainedModel(PreTrainedModel):
             input_values: ``[B, T]`` float waveforms at 16 kHz, ``T >= self.min_input_samples`` (2,315 for
                 AASIST, 1,040 for SSL-AASIST on XLS-R; 64,600 in the recipes). SSL-AASIST reads them
                 not normalised; no attention mask: the windows are full (repeat-padded).
-            labels: ``[B]`` class ids (0 spoof, 1 bona fide); gives the weighted cross-entropy loss.
+            labels: ``[B]`` class ids (0 spoof, 1 bona fide); gives the cross-entropy loss weighted by
+                ``config.class_weights`` (training sets them to its ``--class-weights``).
             output_hidden_states: also return the readout vector ``[B, 5 * hsgal_hidden_size]``.
 
         Returns:
@@ -411,9 +424,9 @@ class AasistPreTrainedModel(PreTrainedModel):
         logits = self.classifier(self.readout_dropout(hidden))
 
         loss = None
-        if labels is not None:
-            weight = logits.new_tensor(self.config.class_weights)  # [spoof, bona fide]
-            loss = F.cross_entropy(logits, labels.to(logits.device).long(), weight=weight)
+        if labels is not None:  # in float32 also under autocast: the loss training steps on
+            weight = torch.tensor(self.config.class_weights, dtype=torch.float32, device=logits.device)
+            loss = F.cross_entropy(logits.float(), labels.to(logits.device).long(), weight=weight)
         if not return_dict:
             output = (logits, hidden) if output_hidden_states else (logits,)
             return ((loss,) + output) if loss is not None else output

@@ -23,8 +23,8 @@ modules, imported relatively from ``modeling_aasist.py``: a saved folder gets th
 it imports) from transformers next to this one, and runs without this package.
 
 The front end runs without dropout, layer-drop or masking (the presets set them off) and gets the
-full gradient, as the official fine-tuning does; :meth:`Wav2Vec2AasistForAudioClassification.freeze_front_end`
-and :meth:`~Wav2Vec2AasistForAudioClassification.optimizer_parameter_groups` give other choices.
+full gradient, as the official fine-tuning does; freezing parts of it and giving it its own learning
+rates are training's choices (``codecfake_hf.training.optimization``), not the model's.
 """
 
 from __future__ import annotations
@@ -81,89 +81,6 @@ class Wav2Vec2AasistForAudioClassification(SslAasistPreTrainedModel):
         self._build_graph_back_end(config)
         self.min_input_samples = config.min_input_samples  # 3 front-end frames for the 3x3 max-pool
         self.post_init()
-
-    # --- training options ---------------------------------------------------------------------
-
-    def freeze_feature_encoder(self) -> None:
-        """Stop gradients into the front end's CNN feature encoder (the official recipe trains it)."""
-        self.ssl_model.freeze_feature_encoder()
-        for parameter in self.ssl_model.feature_extractor.parameters():
-            parameter.requires_grad_(False)
-
-    def freeze_front_end(self, num_layers: int | None = None) -> None:
-        """Freeze the wav2vec 2.0 front end: all of it (``num_layers=None``), or its CNN, feature
-        projection, positional convolution and first ``num_layers`` transformer layers (the layers
-        nearest the waveform). Frozen parameters get no gradient and are left out of
-        :meth:`optimizer_parameter_groups`. Dropout stays as configured (off in the presets)."""
-        layers = self.ssl_model.encoder.layers
-        if num_layers is not None and not 0 <= num_layers <= len(layers):
-            raise ValueError(
-                f"num_layers must be in [0, {len(layers)}] (the front end's layers), got {num_layers}"
-            )
-        if num_layers is None:
-            modules = [self.ssl_model]
-        else:
-            modules = [
-                self.ssl_model.feature_extractor,
-                self.ssl_model.feature_projection,
-                self.ssl_model.encoder.pos_conv_embed,
-                *layers[:num_layers],
-            ]
-        for module in modules:
-            module.requires_grad_(False)
-
-    def optimizer_parameter_groups(
-        self,
-        learning_rate: float,
-        front_end_learning_rate: float | None = None,
-        layer_decay: float = 1.0,
-        weight_decay: float = 0.0,
-    ) -> list[dict]:
-        """Parameter groups for a ``torch.optim`` optimizer, trainable parameters only.
-
-        Args:
-            learning_rate: step size of the back end (everything but ``ssl_model``), in the
-                optimizer's units (e.g. 1e-6 for Adam in the official recipe, where all parts share it).
-            front_end_learning_rate: step size of the wav2vec 2.0 front end's top transformer layer
-                (and its final LayerNorm); defaults to ``learning_rate``.
-            layer_decay: layer-wise decay (dimensionless, in (0, 1]): transformer layer ``i`` of ``L``
-                (0 = nearest the waveform) gets ``front_end_learning_rate * layer_decay ** (L - 1 - i)``,
-                the CNN, feature projection and positional convolution
-                ``front_end_learning_rate * layer_decay ** L``. 1.0 = one rate for the whole front end.
-            weight_decay: weight decay of every group (1e-4 in the official recipe).
-
-        Returns:
-            ``[{"name", "params", "lr", "weight_decay"}, ...]``: ``"back_end"``, then the front end's
-            groups (``"front_end.top"``, ``"front_end.layer_<i>"``, ``"front_end.bottom"``), with
-            empty groups (all frozen) left out.
-        """
-        if not 0 < layer_decay <= 1:
-            raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay}")
-        front_rate = learning_rate if front_end_learning_rate is None else front_end_learning_rate
-        ssl, layers = self.ssl_model, self.ssl_model.encoder.layers
-        if layer_decay == 1:
-            plan = [("front_end", ssl, front_rate)]
-        else:  # top first; "bottom" takes what the layers and the top left (CNN, projection, pos conv)
-            plan = [
-                ("front_end.top", ssl.encoder.layer_norm, front_rate),
-                *(
-                    (f"front_end.layer_{i}", layers[i], front_rate * layer_decay ** (len(layers) - 1 - i))
-                    for i in reversed(range(len(layers)))
-                ),
-                ("front_end.bottom", ssl, front_rate * layer_decay ** len(layers)),
-            ]
-        plan.append(("back_end", self, learning_rate))  # everything not in a front-end group
-        groups, seen = [], set()
-        for name, module, rate in plan:
-            params = [p for p in module.parameters() if p.requires_grad and id(p) not in seen]
-            seen.update(id(p) for p in module.parameters())
-            if params:
-                groups.append({"name": name, "params": params, "lr": rate, "weight_decay": weight_decay})
-        if not groups:
-            raise ValueError("every parameter is frozen: nothing to train")
-        return sorted(groups, key=lambda group: group["name"] != "back_end")  # back end first, stable
-
-    # --- front end and encoder -------------------------------------------------------------------
 
     def _graph_nodes(self, input_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """wav2vec 2.0, projection, stem and residual encoder: ``[B, T]`` -> spectral nodes ``[B, S, C]``

@@ -21,6 +21,8 @@ about 2e-4 from float64 in their gradients):
 from __future__ import annotations
 
 import copy
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +161,7 @@ def test_eager_gives_the_official_logits(fixtures_dir, tmp_path):
 
 
 def test_every_implementation_has_its_functions():
-    assert AasistConfig().implementation == "fused"  # today's speed by default
+    assert AasistConfig().implementation == "auto"  # fused on CPU (today's speed there), eager elsewhere
     for functions in (modeling_aasist.SINC_FRONT_END_FUNCTIONS, modeling_aasist.RESIDUAL_BLOCK_FUNCTIONS):
         assert {"eager", *functions} == set(AASIST_IMPLEMENTATIONS)
 
@@ -213,12 +215,34 @@ def test_unknown_implementation_is_a_clear_error(tiny_aasist_dir):
         model.set_implementation("compiled")
     with pytest.raises(ValueError, match=message):
         model.config.implementation = "compiled"
-    assert model.config.implementation == "fused"  # unchanged
+    assert model.config.implementation == "auto"  # unchanged
 
 
-def test_implementation_is_saved_with_the_config(tiny_aasist_dir, tmp_path):
+def test_auto_is_fused_on_a_cpu_and_eager_elsewhere(tiny_aasist_dir, calls):
+    model = AasistForAudioClassification.from_pretrained(tiny_aasist_dir).eval()
+    assert model.config.implementation == "auto"
+    with torch.no_grad():
+        model(torch.randn(2, 8000) * 0.1)
+    assert calls == {"eager": 0, "fused": 7}
+    assert modeling_aasist.implementation_for(model.config, torch.empty(1, device="meta")) == "eager"
+    model.set_implementation("fused")  # an explicit choice holds on any device
+    assert modeling_aasist.implementation_for(model.config, torch.empty(1, device="meta")) == "fused"
+
+
+def test_implementation_is_a_load_time_choice_never_saved(tiny_aasist_dir, tmp_path):
     model = AasistForAudioClassification.from_pretrained(tiny_aasist_dir)
     model.set_implementation("eager")
-    model.save_pretrained(tmp_path)
-    assert AasistForAudioClassification.from_pretrained(tmp_path).config.implementation == "eager"
-    assert AasistConfig.from_pretrained(tiny_aasist_dir).implementation == "fused"
+    model.save_pretrained(tmp_path / "saved")
+    assert "implementation" not in json.loads((tmp_path / "saved" / "config.json").read_text())
+    assert AasistForAudioClassification.from_pretrained(tmp_path / "saved").config.implementation == "auto"
+    loaded = AasistForAudioClassification.from_pretrained(tmp_path / "saved", implementation="eager")
+    assert loaded.config.implementation == "eager"
+    # a folder saved before the choice moved to load time records the default of its day: read as no choice
+    earlier = Path(shutil.copytree(tmp_path / "saved", tmp_path / "earlier"))
+    config = json.loads((earlier / "config.json").read_text())
+    (earlier / "config.json").write_text(json.dumps({**config, "implementation": "fused"}))
+    assert AasistConfig.from_pretrained(earlier).implementation == "auto"
+    assert (
+        AasistForAudioClassification.from_pretrained(earlier, implementation="fused").config.implementation
+        == "fused"
+    )

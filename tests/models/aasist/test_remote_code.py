@@ -28,10 +28,10 @@ import torch
 
 from codecfake_hf import audio
 from codecfake_hf.detection import Detector
+from codecfake_hf.detectors import build_model
 from codecfake_hf.models.aasist import resampling
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint
-from codecfake_hf.training import build_model
 
 PROBE = Path(__file__).with_name("remote_code_probe.py")
 RATES = (8000, 16000, 22050, 44100, 48000)
@@ -136,7 +136,7 @@ def check_probe(result: dict, folder: Path, clips, resample, backend: str) -> No
         module.startswith("transformers_modules.") for module in result["kernels"]
     )
     assert result["implementations"] == {
-        "auto": "fused",
+        "auto": "auto",  # no choice saved in the folder: the default, fused on this CPU
         **{f"auto-{name}": name for name in AASIST_IMPLEMENTATIONS},
     }
     assert result["backend"] == [backend]
@@ -246,7 +246,7 @@ def _absolute_imports(file: Path) -> list[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def ssl_aasist_folder(tmp_path_factory) -> Path:
-    from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
+    from codecfake_hf.detectors import build_ssl_aasist
 
     folder = tmp_path_factory.mktemp("ssl-aasist")
     model, extractor = build_ssl_aasist("tiny")

@@ -1,5 +1,5 @@
 """SSL-AASIST as a transformers model: configuration checks, shapes and loss of the tiny preset, the
-published architecture's counts, freezing and learning-rate groups, save / load, the pre-trained
+published architecture's counts, save / load, the pre-trained
 front end (from a local folder; offline a Hub id fails at once), and a saved folder running with plain
 transformers where ``codecfake_hf`` cannot be imported."""
 
@@ -14,12 +14,12 @@ import pytest
 import torch
 from transformers import AutoModelForAudioClassification, Wav2Vec2Model
 
+from codecfake_hf.detectors import build_ssl_aasist
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.models.aasist import (
     SslAasistConfig,
     Wav2Vec2AasistForAudioClassification,
 )
-from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -172,94 +172,6 @@ def test_front_end_is_not_masked_in_training_mode():
     torch.testing.assert_close(
         model.ssl_model(waveform).last_hidden_state, model.ssl_model(waveform).last_hidden_state
     )
-
-
-# --- freezing and learning-rate groups -----------------------------------------------------------
-
-
-def gradients_after_one_step(model) -> dict[str, bool]:
-    model.train()
-    model.zero_grad()
-    model(torch.randn(2, 8000), labels=torch.tensor([0, 1])).loss.backward()
-    return {name: p.grad is not None and bool(p.grad.abs().sum() > 0) for name, p in model.named_parameters()}
-
-
-def test_whole_model_is_trained_by_default():
-    torch.manual_seed(2)
-    model = build_ssl_aasist("tiny")[0]
-    grads = gradients_after_one_step(model)
-    assert grads["ssl_model.feature_extractor.conv_layers.0.conv.weight"]
-    assert grads["ssl_model.encoder.layers.1.attention.q_proj.weight"] and grads["classifier.weight"]
-    groups = model.optimizer_parameter_groups(1e-4, front_end_learning_rate=1e-6, weight_decay=1e-4)
-    assert [(g["name"], g["lr"], g["weight_decay"]) for g in groups] == [
-        ("back_end", 1e-4, 1e-4),
-        ("front_end", 1e-6, 1e-4),
-    ]
-    in_groups = [id(p) for g in groups for p in g["params"]]
-    assert sorted(in_groups) == sorted(id(p) for p in model.parameters()) and len(set(in_groups)) == len(
-        in_groups
-    )
-    front = {id(p) for p in model.ssl_model.parameters()}
-    assert {id(p) for p in groups[1]["params"]} == front
-
-
-@pytest.mark.parametrize(
-    ("freeze", "frozen_prefixes", "trained_prefixes"),
-    [
-        (
-            lambda m: m.freeze_feature_encoder(),
-            ["ssl_model.feature_extractor."],
-            ["ssl_model.feature_projection."],
-        ),
-        (
-            lambda m: m.freeze_front_end(num_layers=1),
-            [
-                "ssl_model.feature_extractor.",
-                "ssl_model.encoder.pos_conv_embed.",
-                "ssl_model.encoder.layers.0.",
-            ],
-            ["ssl_model.encoder.layers.1.", "ssl_model.encoder.layer_norm."],
-        ),
-        (lambda m: m.freeze_front_end(), ["ssl_model."], ["projection.", "classifier.", "encoder.0."]),
-    ],
-    ids=["feature-encoder", "first-layer", "whole-front-end"],
-)
-def test_frozen_parameters_get_no_gradient_and_no_group(freeze, frozen_prefixes, trained_prefixes):
-    torch.manual_seed(3)
-    model = build_ssl_aasist("tiny")[0]
-    freeze(model)
-    grads = gradients_after_one_step(model)
-    for name, has_gradient in grads.items():
-        if any(name.startswith(prefix) for prefix in frozen_prefixes):
-            assert not has_gradient, name
-    for prefix in trained_prefixes:
-        assert any(has for name, has in grads.items() if name.startswith(prefix)), prefix
-    grouped = {id(p) for g in model.optimizer_parameter_groups(1e-3) for p in g["params"]}
-    assert grouped == {id(p) for p in model.parameters() if p.requires_grad}
-    with pytest.raises(ValueError, match="num_layers"):
-        model.freeze_front_end(num_layers=3)
-
-
-def test_layer_decay_scales_each_layer():
-    model = build_ssl_aasist("tiny")[0]
-    groups = {g["name"]: g for g in model.optimizer_parameter_groups(1e-3, 1e-4, layer_decay=0.5)}
-    assert list(groups) == [
-        "back_end",
-        "front_end.top",
-        "front_end.layer_1",
-        "front_end.layer_0",
-        "front_end.bottom",
-    ]
-    assert [groups[n]["lr"] for n in list(groups)[1:]] == pytest.approx([1e-4, 1e-4, 5e-5, 2.5e-5])
-    bottom = {id(p) for p in groups["front_end.bottom"]["params"]}
-    assert {id(p) for p in model.ssl_model.feature_extractor.parameters()} <= bottom
-    assert {id(p) for p in groups["front_end.layer_0"]["params"]} == {
-        id(p) for p in model.ssl_model.encoder.layers[0].parameters()
-    }
-    assert sum(len(g["params"]) for g in groups.values()) == len(list(model.parameters()))
-    model.requires_grad_(False)
-    with pytest.raises(ValueError, match="frozen"):
-        model.optimizer_parameter_groups(1e-3)
 
 
 # --- building, saving, loading ------------------------------------------------------------------

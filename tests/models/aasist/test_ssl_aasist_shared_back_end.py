@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from codecfake_hf.detectors import build_ssl_aasist
 from codecfake_hf.models.aasist import (
     AasistConfig,
     SslAasistConfig,
     Wav2Vec2AasistForAudioClassification,
 )
-from codecfake_hf.models.aasist.building_ssl_aasist import build_ssl_aasist
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.modeling_aasist import (
     AasistBranch,
