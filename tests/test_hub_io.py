@@ -183,11 +183,15 @@ def test_checkpoint_download_is_kept_only_with_the_official_sha256(served_checkp
     target = converter.download_official_checkpoint("AASIST-L", tmp_path / "dl")
     assert target.read_bytes() == served_checkpoint.read_bytes()
     monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_SHA256", {"AASIST-L": "0" * 64})
-    with pytest.raises(hub.CheckpointUnavailableError, match="the download has sha256 .* which does not match 0+;"):
+    with pytest.raises(
+        hub.CheckpointUnavailableError, match="the download has sha256 .* which does not match 0+;"
+    ):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "other")
     assert not (tmp_path / "other").exists()  # the bad download is deleted, and the folder made for it
     aside = target.with_name("AASIST-L.pth.rejected")
-    with pytest.raises(hub.CheckpointUnavailableError, match=f"moved it to {aside} \\(nothing was deleted\\)"):
+    with pytest.raises(
+        hub.CheckpointUnavailableError, match=f"moved it to {aside} \\(nothing was deleted\\)"
+    ):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "dl")  # a file already there
     assert aside.read_bytes() == served_checkpoint.read_bytes()  # a file the user has is never deleted
 
