@@ -210,10 +210,10 @@ class Detector:
 
         Raises:
             SourceNotFoundError, ModelLoadError: nothing loadable there; the message names the folder
-                (:func:`codecfake_hf.detectors.load_audio_classifier`).
+                (:func:`codecfake_hf.models.families.load_audio_classifier`).
             CheckpointMismatchError: the weights do not fit the model class; names the keys.
         """
-        from codecfake_hf.detectors import load_audio_classifier
+        from codecfake_hf.models.families import load_audio_classifier
 
         model, feature_extractor = load_audio_classifier(name_or_path)
         return cls(model, feature_extractor, **kwargs)

@@ -339,8 +339,8 @@ class TrainingConfig:
 
     def _check_front_end_options(self) -> None:
         """Refuse front-end options for a ``--model`` preset whose family has no wav2vec 2.0 front end
-        (:data:`codecfake_hf.detectors.DETECTOR_FAMILIES`); a folder is checked once its model is built."""
-        from codecfake_hf.detectors import DETECTOR_FAMILIES, preset_family
+        (:data:`codecfake_hf.models.families.DETECTOR_FAMILIES`); a folder is checked once its model is built."""
+        from codecfake_hf.models.families import DETECTOR_FAMILIES, preset_family
 
         ssl_options = [f"--{name.replace('_', '-')}" for name, value in self._ssl_options().items() if value]
         family = preset_family(self.model)

@@ -1,4 +1,4 @@
-"""The one table of detector families (``codecfake_hf.detectors.DETECTOR_FAMILIES``): ``--model``
+"""The one table of detector families (``codecfake_hf.models.families.DETECTOR_FAMILIES``): ``--model``
 presets, building and the front end training acts on all come from its rows, so a family added as a
 row is built by ``build_model``, checked by ``TrainingConfig`` and given parameter groups by training
 without another edit."""
@@ -9,13 +9,14 @@ import dataclasses
 
 import pytest
 
-from codecfake_hf import detectors
-from codecfake_hf.detectors import DETECTOR_FAMILIES, build_model, front_end_of, preset_family
+from codecfake_hf.models import families
 from codecfake_hf.models.aasist import (
     AasistConfig,
+    AasistFeatureExtractor,
     AasistForAudioClassification,
     Wav2Vec2AasistForAudioClassification,
 )
+from codecfake_hf.models.families import DETECTOR_FAMILIES, build_model, front_end_of, preset_family
 from codecfake_hf.training.optimization import optimizer_parameter_groups
 from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
@@ -43,16 +44,17 @@ def test_a_family_added_as_a_row_is_built_checked_and_trained(monkeypatch):
 
     def build(config: AasistConfig):
         built.append(config)
-        return AasistForAudioClassification(config), detectors._feature_extractor(config)
+        return AasistForAudioClassification(config), families._feature_extractor(config)
 
-    row = detectors.DetectorFamily(
+    row = families.DetectorFamily(
         "small AASIST",
         AasistConfig,
         AasistForAudioClassification,
+        AasistFeatureExtractor,
         presets={"small-aasist": "tiny"},
         build=build,
     )
-    monkeypatch.setattr(detectors, "DETECTOR_FAMILIES", (row, *DETECTOR_FAMILIES))
+    monkeypatch.setattr(families, "DETECTOR_FAMILIES", (row, *DETECTOR_FAMILIES))
     model, _ = build_model("small-aasist")
     assert built and built[0].to_dict() == AasistConfig.from_preset("tiny").to_dict()
     # no wav2vec 2.0 front end in its row: the front-end options are refused by name, before any model
@@ -65,7 +67,7 @@ def test_a_family_added_as_a_row_is_built_checked_and_trained(monkeypatch):
     ssl_row = dataclasses.replace(
         DETECTOR_FAMILIES[1], name="other SSL", presets={"other-ssl": "tiny"}, front_end="ssl_model"
     )
-    monkeypatch.setattr(detectors, "DETECTOR_FAMILIES", (row, ssl_row))
+    monkeypatch.setattr(families, "DETECTOR_FAMILIES", (row, ssl_row))
     model, _ = build_model("other-ssl")
     groups = optimizer_parameter_groups(
         model, front_end_of(model), TrainingConfig(model="other-ssl", front_end_learning_rate=1e-5)

@@ -17,8 +17,8 @@ from safetensors.torch import load_file, save_file
 from codecfake_hf.checkpoints import CheckpointMismatchError
 from codecfake_hf.codecs import registry
 from codecfake_hf.detection import Detector
-from codecfake_hf.detectors import build_model
 from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.models.families import build_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from codecfake_hf.detectors import build_ssl_aasist
+from codecfake_hf.models.families import build_ssl_aasist
 from codecfake_hf.training.optimization import freeze_front_end, parameter_groups
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -6,7 +6,7 @@ accumulation, validation EER each epoch, the best model by validation EER saved 
 ``save_pretrained``, and full-state checkpoints so ``--resume`` continues exactly where a run stopped.
 The run is a sequence of named steps, each in its own module of this package:
 
-1. the detector (:func:`codecfake_hf.detectors.build_model`), its loss weighted by ``--class-weights``;
+1. the detector (:func:`codecfake_hf.models.families.build_model`), its loss weighted by ``--class-weights``;
 2. what its optimizer trains, Adam and the schedule (:mod:`~codecfake_hf.training.optimization`);
 3. the data (:mod:`~codecfake_hf.training.data`), then everything prepared by Accelerate;
 4. a resume from the newest intact checkpoint (:mod:`~codecfake_hf.training.checkpoints`);
@@ -28,7 +28,7 @@ from pathlib import Path
 from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 
-from codecfake_hf.detectors import build_model, front_end_of
+from codecfake_hf.models.families import build_model, front_end_of
 from codecfake_hf.training.averaging import SnapshotAverage
 from codecfake_hf.training.calibration import calibrate_saved_models
 from codecfake_hf.training.checkpoints import check_output_dir, resume

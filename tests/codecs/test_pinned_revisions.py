@@ -116,7 +116,7 @@ def test_a_shard_built_from_other_weights_is_rebuilt():
 def test_ssl_aasist_front_end_is_pinned(monkeypatch):
     from transformers import Wav2Vec2Model
 
-    from codecfake_hf import detectors
+    from codecfake_hf.models import families
     from codecfake_hf.models.aasist.configuration_ssl_aasist import SslAasistConfig
     from codecfake_hf.sources import ModelSource
 
@@ -124,7 +124,7 @@ def test_ssl_aasist_front_end_is_pinned(monkeypatch):
     assert config.ssl_model_revision == "1a640f32ac3e39899438a2931f9924c02f080a54"
     asked = []
     monkeypatch.setattr(
-        detectors,
+        families,
         "resolve_model_source",
         lambda name, revision=None: ModelSource(str(name), revision=revision),
     )
@@ -137,5 +137,5 @@ def test_ssl_aasist_front_end_is_pinned(monkeypatch):
     tiny = SslAasistConfig.from_preset("tiny", ssl_model_name_or_path="facebook/wav2vec2-xls-r-300m",
                                        ssl_model_revision=config.ssl_model_revision)  # fmt: skip
     with pytest.raises(Exception, match="stop here"):
-        detectors.build_ssl_aasist(tiny, pretrained_front_end=True)
+        families.build_ssl_aasist(tiny, pretrained_front_end=True)
     assert asked == [("facebook/wav2vec2-xls-r-300m", config.ssl_model_revision)]

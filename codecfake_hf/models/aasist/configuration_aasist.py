@@ -180,3 +180,6 @@ class AasistConfig(PretrainedConfig):
         if name not in AASIST_PRESETS:
             raise ValueError(f"unknown AASIST variant {name!r}; choose one of {', '.join(AASIST_PRESETS)}")
         return cls(**{**AASIST_PRESETS[name], **kwargs})
+
+
+AasistConfig.register_for_auto_class()  # class-local: save_pretrained writes auto_map

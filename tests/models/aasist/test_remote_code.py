@@ -28,10 +28,10 @@ import torch
 
 from codecfake_hf import audio
 from codecfake_hf.detection import Detector
-from codecfake_hf.detectors import build_model
 from codecfake_hf.models.aasist import resampling
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint
+from codecfake_hf.models.families import build_model
 
 PROBE = Path(__file__).with_name("remote_code_probe.py")
 RATES = (8000, 16000, 22050, 44100, 48000)
@@ -246,7 +246,7 @@ def _absolute_imports(file: Path) -> list[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def ssl_aasist_folder(tmp_path_factory) -> Path:
-    from codecfake_hf.detectors import build_ssl_aasist
+    from codecfake_hf.models.families import build_ssl_aasist
 
     folder = tmp_path_factory.mktemp("ssl-aasist")
     model, extractor = build_ssl_aasist("tiny")

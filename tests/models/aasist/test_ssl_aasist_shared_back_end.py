@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from codecfake_hf.detectors import build_ssl_aasist
 from codecfake_hf.models.aasist import (
     AasistConfig,
     SslAasistConfig,
@@ -21,6 +20,7 @@ from codecfake_hf.models.aasist.modeling_aasist import (
     AasistGraphPool,
     AasistResidualBlock,
 )
+from codecfake_hf.models.families import build_ssl_aasist
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -1,10 +1,15 @@
 """The detector families this package trains and loads, in one table (:data:`DETECTOR_FAMILIES`).
 
-A family is a transformers model package under ``codecfake_hf/models/`` (its config and model
-classes, registered with the Auto classes when it is imported, and saved with every folder) plus one
-:class:`DetectorFamily` row here: its ``--model`` presets, how a preset is built (with the pre-trained
-front end its config names), and where the model keeps a wav2vec 2.0 front end that training's
-``--front-end-*`` / ``--freeze-*`` options act on. Adding a family is adding its package and its row.
+A family is a transformers model package under ``codecfake_hf/models/`` (its config, model and
+feature-extractor classes, saved with every folder) plus one :class:`DetectorFamily` row here: its
+classes, its ``--model`` presets, how a preset is built (with the pre-trained front end its config
+names), and where the model keeps a wav2vec 2.0 front end that training's ``--front-end-*`` /
+``--freeze-*`` options act on. Adding a family is adding its package and its row.
+
+- :func:`register_auto_classes`: every family registered with transformers' Auto classes, the one
+  place that does it (run when this module is imported, and by the lazy face of each family package
+  on first use), so ``AutoModelForAudioClassification`` / ``pipeline`` load a saved folder of any
+  family by its model type;
 
 - :func:`build_model`: a new detector from a ``--model`` preset, or a saved one (folder or Hub id);
 - :func:`load_audio_classifier`: a saved detector of any family, loaded strictly;
@@ -26,18 +31,15 @@ from typing import TYPE_CHECKING
 import torch
 
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.models.aasist import (
-    AASIST_PRESETS,
-    AasistConfig,
-    AasistFeatureExtractor,
-    AasistForAudioClassification,
-    SslAasistConfig,
-    Wav2Vec2AasistForAudioClassification,
-)
+from codecfake_hf.models.aasist.configuration_aasist import AASIST_PRESETS, AasistConfig
+from codecfake_hf.models.aasist.configuration_ssl_aasist import SslAasistConfig
+from codecfake_hf.models.aasist.feature_extraction_aasist import AasistFeatureExtractor
+from codecfake_hf.models.aasist.modeling_aasist import AasistForAudioClassification
+from codecfake_hf.models.aasist.modeling_ssl_aasist import Wav2Vec2AasistForAudioClassification
 from codecfake_hf.sources import MAKE_MODEL, ModelLoadError, ModelSource, resolve_model_source
 
 if TYPE_CHECKING:
-    from transformers import PretrainedConfig, PreTrainedModel, Wav2Vec2Model
+    from transformers import FeatureExtractionMixin, PretrainedConfig, PreTrainedModel, Wav2Vec2Model
 
     from codecfake_hf.checkpoint_files import CheckpointError
 
@@ -50,6 +52,7 @@ class DetectorFamily:
         name: how messages name the family (``"SSL-AASIST"``).
         config_class: its transformers config class, with ``from_preset(name)``.
         model_class: its audio-classification model class (``logits [B, 2]``: spoof, bona fide).
+        feature_extractor_class: the feature extractor its folders are saved with.
         presets: ``--model`` name -> the ``config_class.from_preset`` name it builds.
         build: a config of the family -> ``(model, feature_extractor)``: a new model, with the
             pre-trained weights the config names (none for random-init presets) loaded.
@@ -60,6 +63,7 @@ class DetectorFamily:
     name: str
     config_class: type[PretrainedConfig]
     model_class: type[PreTrainedModel]
+    feature_extractor_class: type[FeatureExtractionMixin]
     presets: Mapping[str, str]
     build: Callable[[PretrainedConfig], tuple[PreTrainedModel, AasistFeatureExtractor]]
     front_end: str | None = None
@@ -94,6 +98,7 @@ DETECTOR_FAMILIES: tuple[DetectorFamily, ...] = (
         "AASIST",
         AasistConfig,
         AasistForAudioClassification,
+        AasistFeatureExtractor,
         presets={name: name for name in AASIST_PRESETS},
         build=_build_aasist,
     ),
@@ -101,11 +106,27 @@ DETECTOR_FAMILIES: tuple[DetectorFamily, ...] = (
         "SSL-AASIST",
         SslAasistConfig,
         Wav2Vec2AasistForAudioClassification,
+        AasistFeatureExtractor,
         presets={"ssl-aasist": "xls-r-300m", "ssl-aasist-tiny": "tiny"},
         build=_build_ssl_aasist,
         front_end="ssl_model",
     ),
 )
+
+
+def register_auto_classes() -> None:
+    """Register every family of :data:`DETECTOR_FAMILIES` with ``AutoConfig`` (its config's
+    ``model_type``), ``AutoModelForAudioClassification`` and ``AutoFeatureExtractor``, so a saved folder
+    of any family loads by its model type without ``trust_remote_code``. Idempotent."""
+    from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
+
+    for family in DETECTOR_FAMILIES:
+        AutoConfig.register(family.config_class.model_type, family.config_class, exist_ok=True)
+        AutoModelForAudioClassification.register(family.config_class, family.model_class, exist_ok=True)
+        AutoFeatureExtractor.register(family.config_class, family.feature_extractor_class, exist_ok=True)
+
+
+register_auto_classes()
 
 
 def preset_family(name: str) -> DetectorFamily | None:
@@ -137,7 +158,7 @@ def build_model(name_or_path: str) -> tuple[PreTrainedModel, AasistFeatureExtrac
 
 def load_audio_classifier(name_or_path: str | os.PathLike):
     """``(model, feature_extractor)`` of a saved audio-classification model (folder or Hub id), with
-    the Auto classes (every family of :data:`DETECTOR_FAMILIES` is registered).
+    the Auto classes (every family of :data:`DETECTOR_FAMILIES` is registered: :func:`register_auto_classes`).
 
     Raises:
         SourceNotFoundError: see :func:`resolve_model_source`.
