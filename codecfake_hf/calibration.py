@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.errors import CodecFakeError, InputFileError
+from codecfake_hf.files.atomic_files import atomic_path
 from codecfake_hf.metrics import compute_asvspoof5_metrics, compute_eer
 from codecfake_hf.metrics.trials import check_trials
 from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF, calibrated_verdict

@@ -28,18 +28,18 @@ from pathlib import Path
 from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
 from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import CODECS, get_spec
 from codecfake_hf.dataset_card import DEFAULT_CONFIG, default_config_subsets, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
-from codecfake_hf.hub import (
+from codecfake_hf.files.atomic_files import atomic_path
+from codecfake_hf.files.hub_io import (
     InvalidRepoIdError,
     check_repo_id,
     create_repo,
     hub_api_for_push,
     upload_folder,
 )
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.json_files import read_json
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.licenses import (
     AASIST_WEIGHTS_LICENSE,
@@ -390,7 +390,7 @@ def push_detector(
     Raises:
         InputFileError: no such folder, or not a saved detector folder.
         CardLinkError: the card would name no Hub dataset, or one that does not exist.
-        codecfake_hf.hub.HubPushError: offline, no token, refused, unreachable, interrupted.
+        codecfake_hf.files.hub_io.HubPushError: offline, no token, refused, unreachable, interrupted.
     """
     folder = Path(folder)
     if not folder.is_dir():

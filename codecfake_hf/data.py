@@ -22,8 +22,8 @@ from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, requi
 from codecfake_hf.audio_folder import list_audio_folder
 from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
+from codecfake_hf.files.sources import SourceNotFoundError, check_dataset_source, no_such_folder
 from codecfake_hf.labels import BONAFIDE, BONAFIDE_NAMES, LABEL2ID, LABEL_NAMES, SPOOF
-from codecfake_hf.sources import SourceNotFoundError, check_dataset_source, no_such_folder
 
 
 class DatasetError(CodecFakeError, ValueError):

@@ -27,7 +27,6 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.calibration import (
     DEFAULT_FIT_PRIOR_SPOOF,
     CalibrationReport,
@@ -39,6 +38,7 @@ from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_
 from codecfake_hf.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.files.atomic_files import atomic_path
 from codecfake_hf.metrics import DetectionCosts, compare_detectors, compute_asvspoof5_metrics, load_eer_metric
 from codecfake_hf.training_config import TrainingConfig
 
@@ -262,7 +262,7 @@ def eer_grid(
         SourceNotFoundError: a model is neither a folder nor a Hub repo (checked for every model
             before any is scored).
     """
-    from codecfake_hf.sources import resolve_model_source
+    from codecfake_hf.files.sources import resolve_model_source
 
     for path in models.values():
         resolve_model_source(path)

@@ -42,11 +42,11 @@ from pathlib import Path
 
 from accelerate.utils import PrecisionType
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.audio import RESAMPLERS
 from codecfake_hf.augmentation.rawboost import FIR_ALIGNMENTS
 from codecfake_hf.errors import CodecFakeError, InputFileError
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.atomic_files import atomic_path
+from codecfake_hf.files.json_files import read_json
 
 #: The 16 kHz input protocol of AASIST's and the paper's recipes.
 _RESAMPLED_INPUT = {"swa": False, "input_rate": "model", "resampler": "soxr", "eval_window": "first"}

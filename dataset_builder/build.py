@@ -20,7 +20,7 @@ global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the m
 1-2 first and writes the card and report once every process is done.
 
 Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
-at worst a temporary file (:mod:`codecfake_hf.atomic_files`) or a partial ``map`` cache, both discarded
+at worst a temporary file (:mod:`codecfake_hf.files.atomic_files`) or a partial ``map`` cache, both discarded
 on the next run, so every utterance ends up exactly once per subset. A step that fails (a full disk,
 an error, Ctrl-C) removes what it was writing: its temporary file and its ``map`` scratch folder under
 ``<out>/.build``. Audio is stored as 16-bit FLAC bytes
@@ -45,7 +45,6 @@ import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import remove_leftovers
 from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import (
     CODECS,
@@ -54,6 +53,7 @@ from codecfake_hf.codecs.registry import (
     get_spec,
     load_codec,
 )
+from codecfake_hf.files.atomic_files import remove_leftovers
 from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
 from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
@@ -303,7 +303,7 @@ def build_shards(
 def tidy_subset(subset: str, shards: Sequence[Shard], out: Path, cache_dir: Path) -> None:
     """Once every process has written its shards of ``subset``: remove the ``map`` scratch that killed
     runs left under ``cache_dir/<subset>``, the shards of an earlier build with another plan and the
-    temporary shard files of killed runs (:func:`~codecfake_hf.atomic_files.remove_leftovers`)."""
+    temporary shard files of killed runs (:func:`~codecfake_hf.files.atomic_files.remove_leftovers`)."""
     shutil.rmtree(cache_dir / subset, ignore_errors=True)
     folder = out / "data" / subset
     planned = {folder / shard.filename for shard in shards if shard.rows}
@@ -322,7 +322,7 @@ def check_checkpoints(subsets: Sequence[str], options: BuildOptions) -> None:
     """
     from huggingface_hub import is_offline_mode
 
-    from codecfake_hf.hub import CheckpointUnavailableError
+    from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
     if options.tiny:
         return

@@ -13,8 +13,8 @@ import typing
 from pathlib import Path
 from typing import TypedDict
 
-from codecfake_hf.atomic_files import atomic_path, remove_leftovers
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
+from codecfake_hf.files.json_files import read_json
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION
 

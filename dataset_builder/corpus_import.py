@@ -44,9 +44,9 @@ import datasets
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, TAXONOMY_VALUES, CodecSpec
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
+from codecfake_hf.files.json_files import read_json
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.mixtures import ALL, Mixture, parse_mixture
 from dataset_builder import DatasetBuildError

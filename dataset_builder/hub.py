@@ -24,8 +24,8 @@ from pathlib import Path
 from huggingface_hub import DatasetCard
 
 from codecfake_hf import dataset_card, licenses
-from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.codecs.registry import get_spec
+from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.tables import paper_codecs
@@ -39,7 +39,7 @@ from dataset_builder.corpus import SPLITS, describe_rule
 CARD_RECORD = ".build/card.sha256"
 
 #: What a push leaves out: the builder's cache (unfinished files are left out of every upload,
-#: :func:`codecfake_hf.hub.upload_folder`).
+#: :func:`codecfake_hf.files.hub_io.upload_folder`).
 PUSH_IGNORE = [".build/**"]
 
 
@@ -263,7 +263,7 @@ def _codec_table(configs: list[str], tiny: bool) -> str:
 def write_card(out: str | os.PathLike, report: BuildReport, repo: str = "codecfake") -> Path:
     """Write ``out/README.md`` for ``report`` and record its sha256 in ``out/.build/`` (not pushed),
     so that a later build or push can tell whether somebody edited it; returns its path."""
-    from codecfake_hf.hub import sha256_file
+    from codecfake_hf.files.hub_io import sha256_file
 
     path = Path(out) / "README.md"
     remove_leftovers(out, [path.name])  # of a killed earlier write; only one process writes the card
@@ -279,7 +279,7 @@ def card_was_edited(folder: str | os.PathLike, report: BuildReport | None = None
     """Whether ``folder/README.md`` differs from the card codecfake last wrote there (its sha256 in
     ``.build/``; without that record, from the card this version writes for ``report``). A folder
     without README.md has nothing to lose."""
-    from codecfake_hf.hub import sha256_file
+    from codecfake_hf.files.hub_io import sha256_file
 
     folder = Path(folder)
     readme, record = folder / "README.md", folder / CARD_RECORD
@@ -307,9 +307,9 @@ def push_to_hub(
     Raises:
         DatasetBuildError: ``folder`` is not a built CodecFake folder, or holds an imported corpus whose
             licence forbids publishing a converted copy (``publish_refusal`` of its corpus module).
-        codecfake_hf.hub.HubPushError: no hf_xet, offline, no token, unreachable, refused or interrupted.
+        codecfake_hf.files.hub_io.HubPushError: no hf_xet, offline, no token, unreachable, refused or interrupted.
     """
-    from codecfake_hf.hub import HubPushError, create_repo, hub_api_for_push, upload_folder
+    from codecfake_hf.files.hub_io import HubPushError, create_repo, hub_api_for_push, upload_folder
 
     folder = Path(folder)
     if not (folder / REPORT_FILE).is_file() or not (folder / "data").is_dir():

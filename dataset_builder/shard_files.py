@@ -21,8 +21,8 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
+from codecfake_hf.files.atomic_files import atomic_path
 from codecfake_hf.labels import BONAFIDE_CONFIG, LABEL_NAMES
 
 FEATURES = datasets.Features(

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from codecfake_cli.main import main
-from codecfake_hf.atomic_files import TEMPORARY_NAME, atomic_path, leftovers, remove_leftovers
+from codecfake_hf.files.atomic_files import TEMPORARY_NAME, atomic_path, leftovers, remove_leftovers
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -1,4 +1,4 @@
-"""The one checked download (:func:`codecfake_hf.downloads.checked_download`) against a loopback server:
+"""The one checked download (:func:`codecfake_hf.files.downloads.checked_download`) against a loopback server:
 checked before use, resumed after a dropped connection, refused offline, one line in the caller's error
 class; a user's file never deleted. The VCTK zip's own cases are in
 ``tests/dataset_builder/test_dataset_vctk.py``, the AASIST checkpoint's in ``tests/test_hub_io.py``."""
@@ -10,8 +10,8 @@ import hashlib
 import huggingface_hub
 import pytest
 
-from codecfake_hf.downloads import checked_download
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.files.downloads import checked_download
 from tests.serving import served
 
 PAYLOAD = bytes(range(256)) * 64  # 16 KiB

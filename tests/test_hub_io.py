@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf import hub
+from codecfake_hf.files import hub_io
 from codecfake_hf.models.aasist import convert_aasist_checkpoint as converter
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +91,7 @@ def _fetch(
     } | env
     code = (
         code
-        or f"from codecfake_hf.hub import fetch_files\nprint(fetch_files({repo!r}, ('config.json',))['config.json'])"
+        or f"from codecfake_hf.files.hub_io import fetch_files\nprint(fetch_files({repo!r}, ('config.json',))['config.json'])"
     )
     start = time.monotonic()
     result = subprocess.run(
@@ -158,8 +158,8 @@ def test_fetch_says_what_to_do_for_gated_or_missing_repos(fake_hub, tmp_path, mo
 
 
 def test_fetch_rejects_an_invalid_repo_id():
-    with pytest.raises(hub.CheckpointUnavailableError, match="'org/bad--id' is not a valid Hub repo id"):
-        hub.fetch_files("org/bad--id", ("config.json",))
+    with pytest.raises(hub_io.CheckpointUnavailableError, match="'org/bad--id' is not a valid Hub repo id"):
+        hub_io.fetch_files("org/bad--id", ("config.json",))
 
 
 # --- The AASIST .pth: a non-Hub download checked against its sha256 --------------------------------
@@ -175,7 +175,7 @@ def served_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_URL", source.parent.as_uri() + "/{variant}.pth")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_SHA256", {"AASIST-L": digest})
-    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub_io.constants, "HF_HUB_OFFLINE", False)
     return source
 
 
@@ -183,11 +183,15 @@ def test_checkpoint_download_is_kept_only_with_the_official_sha256(served_checkp
     target = converter.download_official_checkpoint("AASIST-L", tmp_path / "dl")
     assert target.read_bytes() == served_checkpoint.read_bytes()
     monkeypatch.setattr(converter, "OFFICIAL_CHECKPOINT_SHA256", {"AASIST-L": "0" * 64})
-    with pytest.raises(hub.CheckpointUnavailableError, match="the download has sha256 .* which does not match 0+;"):
+    with pytest.raises(
+        hub_io.CheckpointUnavailableError, match="the download has sha256 .* which does not match 0+;"
+    ):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "other")
     assert not (tmp_path / "other").exists()  # the bad download is deleted, and the folder made for it
     aside = target.with_name("AASIST-L.pth.rejected")
-    with pytest.raises(hub.CheckpointUnavailableError, match=f"moved it to {aside} \\(nothing was deleted\\)"):
+    with pytest.raises(
+        hub_io.CheckpointUnavailableError, match=f"moved it to {aside} \\(nothing was deleted\\)"
+    ):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "dl")  # a file already there
     assert aside.read_bytes() == served_checkpoint.read_bytes()  # a file the user has is never deleted
 
@@ -203,17 +207,17 @@ def test_a_failed_checkpoint_download_leaves_no_folder(served_checkpoint, tmp_pa
     assert "could not download file://" in capsys.readouterr().err
     assert not (tmp_path / "models").exists()
     (tmp_path / "kept.download").mkdir()
-    with pytest.raises(hub.CheckpointUnavailableError, match="could not download"):
+    with pytest.raises(hub_io.CheckpointUnavailableError, match="could not download"):
         converter.download_official_checkpoint("AASIST-L", tmp_path / "kept.download")
     assert (tmp_path / "kept.download").is_dir()
 
 
 def test_checkpoint_download_offline_names_the_url(tmp_path, monkeypatch):
-    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", True)
-    with pytest.raises(hub.CheckpointUnavailableError, match="HF_HUB_OFFLINE is set.*AASIST-L.pth"):
+    monkeypatch.setattr(hub_io.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(hub_io.CheckpointUnavailableError, match="HF_HUB_OFFLINE is set.*AASIST-L.pth"):
         converter.download_official_checkpoint("AASIST-L", tmp_path)
 
 
 def test_official_digests_match_the_official_files(fixtures_dir):
     for variant, digest in converter.OFFICIAL_CHECKPOINT_SHA256.items():
-        assert hub.sha256_file(fixtures_dir / "aasist" / f"{variant}.pth") == digest
+        assert hub_io.sha256_file(fixtures_dir / "aasist" / f"{variant}.pth") == digest

@@ -217,9 +217,9 @@ CODEC_TOOLKIT = (
 LIBRARY_FOUNDATION = (
     "codecfake_hf.errors",
     "codecfake_hf.audio",
-    "codecfake_hf.hub",
-    "codecfake_hf.checkpoints",
-    "codecfake_hf.checkpoint_files",
+    "codecfake_hf.files.hub_io",
+    "codecfake_hf.files.strict_loading",
+    "codecfake_hf.files.checkpoint_files",
 )
 PACKAGES = ("codecfake_hf", "codecfake_hf.codecs")  # `from codecfake_hf.codecs import convert_dac`
 

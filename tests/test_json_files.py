@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.errors import InputFileError
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.checkpoint_files import CheckpointError
+from codecfake_hf.files.json_files import read_json
 
 
 @pytest.mark.parametrize(

@@ -227,7 +227,7 @@ def test_missing_model_offline_is_not_looked_up(audio_file, monkeypatch, capsys)
 def test_a_path_that_cannot_be_a_repo_id_is_never_looked_up(unreachable_hub, monkeypatch, path):
     from huggingface_hub import HfApi
 
-    from codecfake_hf import sources
+    from codecfake_hf.files import sources
 
     def no_lookup(*args, **kwargs):
         raise AssertionError(f"{path} was looked up on the Hub")
@@ -268,7 +268,7 @@ def hub_without_repos(monkeypatch):
 
 
 def test_a_repo_id_is_looked_up_with_one_request(hub_without_repos):
-    from codecfake_hf import sources
+    from codecfake_hf.files import sources
 
     with pytest.raises(sources.SourceNotFoundError, match="the Hub has no model repo org/detector"):
         sources.resolve_model_source("org/detector")

@@ -8,7 +8,7 @@ import copy
 import pytest
 import torch
 
-from codecfake_hf.checkpoints import CheckpointMismatchError
+from codecfake_hf.files.strict_loading import CheckpointMismatchError
 from codecfake_hf.models.aasist import AasistConfig, AasistForAudioClassification
 from codecfake_hf.training.averaging import SnapshotAverage
 

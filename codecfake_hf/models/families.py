@@ -31,17 +31,17 @@ from typing import TYPE_CHECKING
 import torch
 
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.files.sources import MAKE_MODEL, ModelLoadError, ModelSource, resolve_model_source
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_PRESETS, AasistConfig
 from codecfake_hf.models.aasist.configuration_ssl_aasist import SslAasistConfig
 from codecfake_hf.models.aasist.feature_extraction_aasist import AasistFeatureExtractor
 from codecfake_hf.models.aasist.modeling_aasist import AasistForAudioClassification
 from codecfake_hf.models.aasist.modeling_ssl_aasist import Wav2Vec2AasistForAudioClassification
-from codecfake_hf.sources import MAKE_MODEL, ModelLoadError, ModelSource, resolve_model_source
 
 if TYPE_CHECKING:
     from transformers import FeatureExtractionMixin, PretrainedConfig, PreTrainedModel, Wav2Vec2Model
 
-    from codecfake_hf.checkpoint_files import CheckpointError
+    from codecfake_hf.files.checkpoint_files import CheckpointError
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def build_model(name_or_path: str) -> tuple[PreTrainedModel, AasistFeatureExtrac
     """A fresh model from a ``--model`` preset of :data:`DETECTOR_FAMILIES` ("AASIST", "AASIST-L",
     "tiny"; "ssl-aasist" with the pre-trained XLS-R 300M front end, "ssl-aasist-tiny" all random) or a
     pretrained one (folder or Hub id, :func:`load_audio_classifier`, loaded strictly:
-    :class:`~codecfake_hf.checkpoints.CheckpointMismatchError` names any key that does not fit), with
+    :class:`~codecfake_hf.files.strict_loading.CheckpointMismatchError` names any key that does not fit), with
     its feature extractor.
 
     Raises:
@@ -169,7 +169,7 @@ def load_audio_classifier(name_or_path: str | os.PathLike):
     from safetensors import SafetensorError
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    from codecfake_hf.checkpoints import from_pretrained_strict
+    from codecfake_hf.files.strict_loading import from_pretrained_strict
 
     source = resolve_model_source(name_or_path)
     try:
@@ -203,7 +203,7 @@ def unreadable_pickle_weights(source: ModelSource) -> CheckpointError | None:
     """After a failed load: the first PyTorch-pickle weight file of ``source`` (``pytorch_model.bin``
     or its shards, in the folder or, for a Hub id, the local cache; only where there are no
     safetensors weights, which transformers reads first) that ``torch.load(..., weights_only=True)``
-    refuses, as a :class:`~codecfake_hf.checkpoint_files.CheckpointError` naming it and what to do
+    refuses, as a :class:`~codecfake_hf.files.checkpoint_files.CheckpointError` naming it and what to do
     (never torch's advice to load it unsafely); None when there is no such file or each one loads.
     """
     import functools
@@ -212,7 +212,7 @@ def unreadable_pickle_weights(source: ModelSource) -> CheckpointError | None:
     from huggingface_hub import try_to_load_from_cache
     from transformers.utils import SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_NAME
 
-    from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
+    from codecfake_hf.files.checkpoint_files import CheckpointError, load_torch_file
 
     folder = Path(source.name).expanduser()
     if folder.is_dir():

@@ -163,7 +163,7 @@ class Corpus(corpora.ImportedCorpus):
         )
 
     def list_parts(self) -> corpora.Listing:
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         root = self._root()
         parts, protocols = [], {}

@@ -274,7 +274,7 @@ class Corpus(ImportedCorpus):
 
     @contextlib.contextmanager
     def open_part(self, part: InputPart, scratch: Path) -> Iterator[OpenedPart]:
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         if "path" in part.location:
             path = Path(part.location["path"])

@@ -337,7 +337,7 @@ class Corpus(ImportedCorpus):
     # --- listing and reading ------------------------------------------------------------------
 
     def list_parts(self) -> Listing:
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         root = self._root()
         parts, labels = [], {}

@@ -7,7 +7,7 @@ import torch
 from codecfake_hf.audio import resample
 from codecfake_hf.codecs import registry
 from codecfake_hf.codecs.registry import load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -13,7 +13,7 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from codecfake_cli.main import main
-from codecfake_hf.hub import HubPushError
+from codecfake_hf.files.hub_io import HubPushError
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.cdd import Options
 from dataset_builder.corpora.lookalike import CDD_COSG_SYSTEMS, CDD_SPEAKERS, make_cdd_lookalike

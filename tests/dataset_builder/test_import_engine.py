@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from codecfake_hf.dataset_card import config_entries
-from codecfake_hf.hub import HubPushError
+from codecfake_hf.files.hub_io import HubPushError
 from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import read_build_report

@@ -103,7 +103,7 @@ def test_every_row_is_copied_once_with_its_bytes_labels_split_and_rate(snapshot,
 
 
 def test_the_report_holds_the_sha256_of_every_input_shard(snapshot, imported):
-    from codecfake_hf.hub import sha256_file
+    from codecfake_hf.files.hub_io import sha256_file
 
     report = json.loads((imported / "build_report.json").read_text())
     expected = {
@@ -357,7 +357,7 @@ class _FakeHub:
         import huggingface_hub
         from huggingface_hub.hf_api import RepoFile
 
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         self.snapshot, self.downloads, self.most_at_once = snapshot, [], 0
         self.files = [

@@ -1,5 +1,5 @@
 """The one checked download of a file that is not on the Hub (the VCTK zip, the official AASIST
-``.pth``); files on the Hub go through huggingface_hub (:mod:`codecfake_hf.hub`).
+``.pth``); files on the Hub go through huggingface_hub (:mod:`codecfake_hf.files.hub_io`).
 
 The rules, alike for every such file:
 
@@ -14,10 +14,10 @@ The rules, alike for every such file:
   ``<file>.rejected`` (``.rejected-2``, ... when that is taken) and the error says where it went.
 - Offline (``HF_HUB_OFFLINE=1``), nothing is requested from the network (``file://`` URLs are local
   and still read): the error names the URL to fetch by hand.
-- A failed download leaves no empty folder that it created (:func:`~codecfake_hf.atomic_files.folder_kept_on_success`).
+- A failed download leaves no empty folder that it created (:func:`~codecfake_hf.files.atomic_files.folder_kept_on_success`).
 
 Every error is one line naming the URL or file and what to do, raised as the caller's own error class
-(as :func:`codecfake_hf.json_files.read_json` does), so it reaches the user the way the caller's other
+(as :func:`codecfake_hf.files.json_files.read_json` does), so it reaches the user the way the caller's other
 errors do.
 """
 
@@ -30,9 +30,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import folder_kept_on_success, unused_name
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.hub import sha256_file
+from codecfake_hf.files.atomic_files import folder_kept_on_success, unused_name
+from codecfake_hf.files.hub_io import sha256_file
 
 #: Bytes read from the connection at a time (and written to ``.part`` as they arrive).
 _CHUNK_BYTES = 1 << 20

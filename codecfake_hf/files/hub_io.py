@@ -25,8 +25,8 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
-from codecfake_hf.atomic_files import TEMPORARY_GLOBS
 from codecfake_hf.errors import CodecFakeError
+from codecfake_hf.files.atomic_files import TEMPORARY_GLOBS
 
 
 class CheckpointUnavailableError(CodecFakeError, RuntimeError):

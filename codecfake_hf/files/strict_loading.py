@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import torch
 
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
 #: Keys named per kind in an error message; the rest are counted.
 MAX_KEYS_SHOWN = 5
