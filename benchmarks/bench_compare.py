@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from bench_resampling import speech_like
 
-from codecfake_hf.audio import decode_audio_bytes, encode_audio, resample
+from codecfake_hf.audio.audio_io import decode_audio_bytes, encode_audio, resample
 from codecfake_hf.codecs.registry import load_codec
 from codecfake_hf.comparison import ComparisonOptions, compare_datasets, compare_waveforms, subset_verdict
 

@@ -6,7 +6,7 @@ Every source becomes a ``datasets.Dataset`` with the same columns:
 - ``label``: int, 1 = bona fide, 0 = spoof (the paper's and AASIST's convention),
 - ``utterance_id``: str, ``codec``: str (subset id, "bonafide", or the folder name).
 
-Audio is decoded with soundfile and resampled with ``codecfake_hf.audio.resample`` (not by
+Audio is decoded with soundfile and resampled with ``codecfake_hf.audio.audio_io.resample`` (not by
 ``datasets``/torchcodec), so bona fide and spoof audio always take the same path to the model.
 """
 
@@ -18,8 +18,14 @@ from pathlib import Path
 import numpy as np
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load_from_disk
 
-from codecfake_hf.audio import AudioError, decode_audio_bytes, load_audio, require_resampled, resample
-from codecfake_hf.audio_folder import list_audio_folder
+from codecfake_hf.audio.audio_folder import list_audio_folder
+from codecfake_hf.audio.audio_io import (
+    AudioError,
+    decode_audio_bytes,
+    load_audio,
+    require_resampled,
+    resample,
+)
 from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.files.sources import SourceNotFoundError, check_dataset_source, no_such_folder
@@ -55,7 +61,7 @@ def check_label_folder(path: str | os.PathLike) -> None:
 
 def folder_dataset(path: str | os.PathLike) -> Dataset:
     """A folder with ``bonafide/`` and ``spoof/`` subfolders (searched recursively,
-    :func:`~codecfake_hf.audio_folder.list_audio_folder`) as a dataset.
+    :func:`~codecfake_hf.audio.audio_folder.list_audio_folder`) as a dataset.
 
     This is how users bring zero-shot sets (VALL-E, VALL-E X, SpeechX samples, ...).
     ``codec`` is "bonafide" or "spoof"; ``utterance_id`` is the path relative to ``path``.
@@ -226,8 +232,8 @@ def load_waveform(
     audio: dict, sampling_rate: int | None = 16000, name: str | None = None, resampler: str = "soxr"
 ) -> np.ndarray:
     """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) to mono float32 ``[T]`` at
-    ``sampling_rate`` Hz (:func:`read_audio_value`, then ``codecfake_hf.audio.resample`` with
-    ``resampler``, one of ``codecfake_hf.audio.RESAMPLERS``); ``sampling_rate=None`` keeps the file's own
+    ``sampling_rate`` Hz (:func:`read_audio_value`, then ``codecfake_hf.audio.audio_io.resample`` with
+    ``resampler``, one of ``codecfake_hf.audio.audio_io.RESAMPLERS``); ``sampling_rate=None`` keeps the file's own
     rate (nothing resampled)."""
     source = name or audio.get("path") or "<embedded audio>"
     waveform, rate = read_audio_value(audio, name)

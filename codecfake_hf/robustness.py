@@ -13,7 +13,7 @@ flagged as fake and the detector is useless. This module builds evaluation sets 
 
 Conditions (:data:`CONDITIONS`): ``clean``; MP3 (LAME) and Opus (libopus) at 16, 32 and 64 kbit/s
 through the ``ffmpeg`` binary; ``tel-8k``, an 8 kHz narrowband channel (resampled down and back
-with ``codecfake_hf.audio.resample``); ``g711-8k``, the same plus G.711 mu-law (8-bit) quantisation
+with ``codecfake_hf.audio.audio_io.resample``); ``g711-8k``, the same plus G.711 mu-law (8-bit) quantisation
 by libsndfile. Opus codes at 8/12/16/24/48 kHz; other input rates are converted inside FFmpeg,
 identically for bona fide and spoof. Every processed file is decoded, resampled back to its own rate with the project's
 resampler, cut or zero-padded to its original length and written as 16-bit FLAC, so the detector
@@ -48,7 +48,7 @@ import pandas as pd
 import soundfile as sf
 from tqdm.auto import tqdm
 
-from codecfake_hf.audio import load_audio, resample, validate_waveform, write_audio
+from codecfake_hf.audio.audio_io import load_audio, resample, validate_waveform, write_audio
 from codecfake_hf.data import folder_dataset, load_waveform
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.labels import BONAFIDE, LABEL_NAMES, SPOOF

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from accelerate.utils import PrecisionType
 
-from codecfake_hf.audio import RESAMPLERS
+from codecfake_hf.audio.audio_io import RESAMPLERS
 from codecfake_hf.augmentation.rawboost import FIR_ALIGNMENTS
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.files.atomic_files import atomic_path

@@ -24,7 +24,7 @@ at worst a temporary file (:mod:`codecfake_hf.files.atomic_files`) or a partial 
 on the next run, so every utterance ends up exactly once per subset. A step that fails (a full disk,
 an error, Ctrl-C) removes what it was writing: its temporary file and its ``map`` scratch folder under
 ``<out>/.build``. Audio is stored as 16-bit FLAC bytes
-(:func:`codecfake_hf.audio.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
+(:func:`codecfake_hf.audio.audio_io.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
 for VCTK), spoof at the codec's own rate.
 """
 
@@ -45,7 +45,7 @@ import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
+from codecfake_hf.audio.audio_io import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import (
     CODECS,
     family_module,

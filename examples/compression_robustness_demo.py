@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codecfake_hf.audio import resample, write_audio
+from codecfake_hf.audio.audio_io import resample, write_audio
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.robustness import make_conditions, robustness_report
 

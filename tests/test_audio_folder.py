@@ -1,4 +1,4 @@
-"""The one audio-folder lister (:func:`codecfake_hf.audio_folder.list_audio_folder`): a labelled folder
+"""The one audio-folder lister (:func:`codecfake_hf.audio.audio_folder.list_audio_folder`): a labelled folder
 (``bonafide/`` + ``spoof/``, for evaluate and calibrate) and a corpus folder with ``metadata.csv`` (for
 ``codecfake build --source audiofolder:PATH``), and why ``datasets``' own audiofolder builder does not
 list them."""
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from codecfake_hf.audio_folder import AUDIO_SUFFIXES, list_audio_folder
+from codecfake_hf.audio.audio_folder import AUDIO_SUFFIXES, list_audio_folder
 from codecfake_hf.errors import CodecFakeError, InputFileError
 
 LABELS = ("bonafide", "spoof")
@@ -120,7 +120,7 @@ def test_metadata_problems_are_one_line_naming_the_file(tmp_path, content, messa
 
 def test_datasets_audiofolder_still_drops_what_these_folders_hold():
     """Why the lister is ours (the module docstring): ``datasets``' audiofolder builder leaves out
-    ``.m4a`` and ``.aif``, which :func:`codecfake_hf.audio.load_audio` reads. When a ``datasets``
+    ``.m4a`` and ``.aif``, which :func:`codecfake_hf.audio.audio_io.load_audio` reads. When a ``datasets``
     release lists them, this fails: then see whether its builder can list these folders."""
     from datasets.packaged_modules.audiofolder.audiofolder import AudioFolder
 

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from codecfake_cli.main import main
-from codecfake_hf import audio
+from codecfake_hf.audio import audio_io
 from codecfake_hf.data import load_waveform
 from codecfake_hf.detection import Detector
 
@@ -32,8 +32,8 @@ def test_m4a_is_decoded_through_ffmpeg(tmp_path, tiny_aasist_dir, capsys):
     _ffmpeg("-i", str(source), "-c:a", "aac", "-b:a", "128k", str(m4a))
     with pytest.raises(sf.LibsndfileError):
         sf.info(m4a)  # libsndfile cannot read it
-    waveform, rate = audio.load_audio(m4a, sampling_rate=16000)
-    reference, _ = audio.load_audio(source, sampling_rate=16000)
+    waveform, rate = audio_io.load_audio(m4a, sampling_rate=16000)
+    reference, _ = audio_io.load_audio(source, sampling_rate=16000)
     assert rate == 16000 and abs(waveform.shape[0] - reference.shape[0]) < 160
     length = min(waveform.shape[0], reference.shape[0])
     assert np.corrcoef(waveform[:length], reference[:length])[0, 1] > 0.99  # the same tone, lossy
@@ -48,13 +48,13 @@ def test_m4a_is_decoded_through_ffmpeg(tmp_path, tiny_aasist_dir, capsys):
 def test_undecodable_file_is_still_called_corrupt(tmp_path):
     bad = tmp_path / "bad.m4a"
     bad.write_bytes(b"\x00\x00\x00\x20ftypM4A not really" * 8)
-    with pytest.raises(audio.AudioError, match=r"bad\.m4a: cannot decode audio .*corrupt or not audio"):
-        audio.load_audio(bad)
+    with pytest.raises(audio_io.AudioError, match=r"bad\.m4a: cannot decode audio .*corrupt or not audio"):
+        audio_io.load_audio(bad)
 
 
 def test_a_directory_is_called_a_directory(tmp_path, tiny_aasist_dir, capsys):
-    with pytest.raises(audio.AudioError, match="is a directory, not an audio file"):
-        audio.load_audio(tmp_path)
+    with pytest.raises(audio_io.AudioError, match="is a directory, not an audio file"):
+        audio_io.load_audio(tmp_path)
     assert main(["detect", str(tmp_path), "--model", str(tiny_aasist_dir)]) == 2
     assert f"{tmp_path}: is a directory" in capsys.readouterr().err
 
@@ -63,13 +63,13 @@ def test_too_short_to_resample_says_so_with_the_numbers(tmp_path, tiny_aasist_di
     path = tmp_path / "two.wav"
     sf.write(path, np.array([0.1, -0.1], np.float32), 96000)
     message = "too short: 2 sample(s) at 96000 Hz (0.0208 ms) give no sample at 16000 Hz"
-    with pytest.raises(audio.AudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        audio.load_audio(path, sampling_rate=16000)
+    with pytest.raises(audio_io.AudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        audio_io.load_audio(path, sampling_rate=16000)
     for mode in ("first", "full"):
         assert main(["detect", str(path), "--model", str(tiny_aasist_dir), "--mode", mode]) == 2
         assert message in capsys.readouterr().err
     detector = Detector.from_pretrained(tiny_aasist_dir, device="cpu")
-    with pytest.raises(audio.AudioError, match="<array 0>: too short: 2 sample"):
+    with pytest.raises(audio_io.AudioError, match="<array 0>: too short: 2 sample"):
         detector.score([np.array([0.1, -0.1], np.float32)], 96000)
 
 
@@ -79,8 +79,8 @@ def test_truncated_wav_is_reported_not_scored(tmp_path, tiny_aasist_dir, capsys)
     truncated = tmp_path / "truncated.wav"
     truncated.write_bytes(whole.read_bytes()[:-12_000])  # 6,000 of 16,000 samples missing
     assert sf.info(truncated).frames == 10_000  # libsndfile silently reads what is there
-    with pytest.raises(audio.AudioError) as info:
-        audio.load_audio(truncated)
+    with pytest.raises(audio_io.AudioError) as info:
+        audio_io.load_audio(truncated)
     message = str(info.value)
     assert message.startswith(f"{truncated}: truncated WAV") and "32,000 bytes" in message
     assert "20,000 (0.62 of 1.00 s)" in message and "ffmpeg -i truncated.wav repaired.wav" in message
@@ -92,7 +92,7 @@ def test_truncated_wav_is_reported_not_scored(tmp_path, tiny_aasist_dir, capsys)
     # the suggested repair keeps exactly the samples that are there
     repaired = tmp_path / "repaired.wav"
     _ffmpeg("-i", str(truncated), str(repaired))
-    assert np.array_equal(audio.load_audio(repaired)[0], sf.read(truncated, dtype="float32")[0])
+    assert np.array_equal(audio_io.load_audio(repaired)[0], sf.read(truncated, dtype="float32")[0])
 
 
 def test_wav_of_unknown_length_is_not_called_truncated(tmp_path):
@@ -107,7 +107,7 @@ def test_wav_of_unknown_length_is_not_called_truncated(tmp_path):
             check=True,
         )
     assert streamed.read_bytes()[4:8] == b"\xff\xff\xff\xff"
-    assert np.array_equal(audio.load_audio(streamed)[0], audio.load_audio(source)[0])
+    assert np.array_equal(audio_io.load_audio(streamed)[0], audio_io.load_audio(source)[0])
 
 
 def test_nan_names_the_file_and_the_time(tmp_path):
@@ -116,9 +116,9 @@ def test_nan_names_the_file_and_the_time(tmp_path):
     path = tmp_path / "nan.wav"
     sf.write(path, waveform, 48000, subtype="FLOAT")
     with pytest.raises(
-        audio.AudioError, match=r"nan\.wav: the audio has NaN/inf samples \(the first at 0\.750 s\)"
+        audio_io.AudioError, match=r"nan\.wav: the audio has NaN/inf samples \(the first at 0\.750 s\)"
     ):
-        audio.load_audio(path)
+        audio_io.load_audio(path)
 
 
 def test_blocks_concatenate_to_the_whole_file(tmp_path):
@@ -127,7 +127,7 @@ def test_blocks_concatenate_to_the_whole_file(tmp_path):
     path = tmp_path / "stereo.flac"
     sf.write(path, stereo, 22050)
     decoded = sf.read(path, dtype="float32")[0].mean(axis=1)
-    blocks = list(audio.AudioFile(path).blocks(block_frames=4096))
+    blocks = list(audio_io.AudioFile(path).blocks(block_frames=4096))
     assert max(block.shape[0] for block in blocks) == 4096
     assert np.array_equal(np.concatenate(blocks), decoded)
-    assert np.array_equal(audio.load_audio(path)[0], decoded)
+    assert np.array_equal(audio_io.load_audio(path)[0], decoded)

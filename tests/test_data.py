@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 from datasets import Audio, ClassLabel, Dataset, Features, Value
 
-from codecfake_hf.audio import AudioError
+from codecfake_hf.audio.audio_io import AudioError
 from codecfake_hf.data import folder_dataset, load_labelled_dataset, load_waveform
 
 

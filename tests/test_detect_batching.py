@@ -14,7 +14,7 @@ import soundfile as sf
 
 from codecfake_cli.main import main
 from codecfake_hf import detection
-from codecfake_hf.audio import load_audio
+from codecfake_hf.audio.audio_io import load_audio
 from codecfake_hf.detection import Detector
 from codecfake_hf.read_ahead import read_ahead
 

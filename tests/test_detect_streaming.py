@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from codecfake_cli.main import main
-from codecfake_hf import audio
+from codecfake_hf.audio import audio_io
 from codecfake_hf.detection import Detector, stream_windows
 from codecfake_hf.models.aasist import AasistFeatureExtractor
 
@@ -51,18 +51,18 @@ def test_streaming_resampler_equals_the_whole_file_resampler(rates):
     waveform = (0.1 * rng.standard_normal(30_011)).astype(np.float32)
     cuts = np.cumsum(rng.integers(1, 5000, size=40))
     blocks = np.split(waveform, cuts[cuts < waveform.shape[0]])
-    streamed = np.concatenate(list(audio.resample_blocks(blocks, *rates)))
-    assert np.array_equal(streamed, audio.resample(waveform, *rates))
+    streamed = np.concatenate(list(audio_io.resample_blocks(blocks, *rates)))
+    assert np.array_equal(streamed, audio_io.resample(waveform, *rates))
 
 
 def test_full_mode_streams_in_bounded_batches_with_unchanged_scores(tiny_aasist_dir, long_file, monkeypatch):
     detector = Detector.from_pretrained(tiny_aasist_dir, mode="full", batch_size=3, device="cpu")
-    waveform, rate = audio.load_audio(long_file)
+    waveform, rate = audio_io.load_audio(long_file)
     whole, (count,) = detector.logits([waveform], rate)  # the whole waveform at once
     assert count == 10
 
     blocks_read, calls = [], []
-    original_blocks, original_forward = audio.AudioFile.blocks, detector.model.forward
+    original_blocks, original_forward = audio_io.AudioFile.blocks, detector.model.forward
 
     def counting_blocks(self, block_frames=None):
         for block in original_blocks(self, 4096):
@@ -73,7 +73,7 @@ def test_full_mode_streams_in_bounded_batches_with_unchanged_scores(tiny_aasist_
         calls.append((input_values.shape[0], len(blocks_read)))
         return original_forward(input_values=input_values, **kwargs)
 
-    monkeypatch.setattr(audio.AudioFile, "blocks", counting_blocks)
+    monkeypatch.setattr(audio_io.AudioFile, "blocks", counting_blocks)
     monkeypatch.setattr(detector.model, "forward", recording_forward)
     streamed, windows = detector.file_logits(long_file)
     assert windows == 10 and [size for size, _ in calls] == [3, 3, 3, 1]
@@ -84,7 +84,7 @@ def test_full_mode_streams_in_bounded_batches_with_unchanged_scores(tiny_aasist_
 
 def test_first_mode_is_exactly_the_whole_file_score(tiny_aasist_dir, long_file):
     detector = Detector.from_pretrained(tiny_aasist_dir, device="cpu")
-    waveform, rate = audio.load_audio(long_file)
+    waveform, rate = audio_io.load_audio(long_file)
     whole, _ = detector.logits([waveform], rate)
     streamed, windows = detector.file_logits(long_file)
     assert windows == 1 and torch.equal(streamed, whole[0])

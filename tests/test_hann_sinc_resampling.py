@@ -1,4 +1,4 @@
-"""torchaudio's default resampler, written here (``codecfake_hf.hann_sinc_resampling``), against golden
+"""torchaudio's default resampler, written here (``codecfake_hf.audio.hann_sinc_resampling``), against golden
 vectors made by torchaudio 2.9.1 (``tests/fixtures/README.md``, ``resampling/``): the same lengths, the
 same values as torchaudio's float64 evaluation to float32 rounding, and within one 16-bit step of the
 float32 calls the CodecFake release's loader made."""
@@ -10,8 +10,8 @@ import json
 import numpy as np
 import pytest
 
-from codecfake_hf.audio import AudioError, resample
-from codecfake_hf.hann_sinc_resampling import hann_sinc_output_length, hann_sinc_resample
+from codecfake_hf.audio.audio_io import AudioError, resample
+from codecfake_hf.audio.hann_sinc_resampling import hann_sinc_output_length, hann_sinc_resample
 
 TARGET = 16000
 

@@ -15,8 +15,8 @@ import torch
 from datasets import Audio, Dataset
 from safetensors.torch import load_file
 
+from codecfake_hf.audio.hann_sinc_resampling import hann_sinc_output_length, hann_sinc_resample
 from codecfake_hf.data import load_waveform
-from codecfake_hf.hann_sinc_resampling import hann_sinc_output_length, hann_sinc_resample
 from codecfake_hf.models.aasist import AasistFeatureExtractor
 from codecfake_hf.training import data as training_data
 from codecfake_hf.training.data import WaveformDataset

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from codecfake_hf.app import AppPortError, require_gradio
-from codecfake_hf.audio import load_audio, write_audio
+from codecfake_hf.audio.audio_io import load_audio, write_audio
 from codecfake_hf.detection import Detection, DetectionError, Detector
 from codecfake_hf.robustness import CONDITIONS, apply_condition
 

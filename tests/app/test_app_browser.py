@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf.audio import load_audio, write_audio
+from codecfake_hf.audio.audio_io import load_audio, write_audio
 from codecfake_hf.robustness import apply_condition
 
 from .browser import card, detect, detect_together, open_page, screenshot, upload

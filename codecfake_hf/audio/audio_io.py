@@ -280,7 +280,7 @@ def decode_audio_bytes(data: bytes, source: str | None = None) -> tuple[np.ndarr
 
 
 #: Values of ``resampler``: the project's resampler (soxr "VHQ"), or torchaudio's default windowed sinc
-#: as the CodecFake release's training loader used it (:mod:`codecfake_hf.hann_sinc_resampling`).
+#: as the CodecFake release's training loader used it (:mod:`codecfake_hf.audio.hann_sinc_resampling`).
 RESAMPLERS = ("soxr", "torchaudio")
 
 
@@ -295,13 +295,13 @@ def resample(
     loaded with ``trust_remote_code`` resamples exactly as this package does; output length is
     ``T * target_sampling_rate / sampling_rate`` rounded half up. ``resampler="torchaudio"`` is
     torchaudio's default resampler (Hann-windowed sinc), which ``--recipe release`` trains with
-    (:func:`codecfake_hf.hann_sinc_resampling.hann_sinc_resample`; length rounded up). Returns
+    (:func:`codecfake_hf.audio.hann_sinc_resampling.hann_sinc_resample`; length rounded up). Returns
     float32; a no-op copy when the rates are equal.
     """
     if sampling_rate <= 0 or target_sampling_rate <= 0:
         raise AudioError(f"invalid sample rates {sampling_rate} -> {target_sampling_rate} Hz")
     if resampler == "torchaudio":
-        from codecfake_hf.hann_sinc_resampling import hann_sinc_resample
+        from codecfake_hf.audio.hann_sinc_resampling import hann_sinc_resample
 
         return hann_sinc_resample(waveform, sampling_rate, target_sampling_rate)
     if resampler != "soxr":

@@ -7,7 +7,7 @@ subfolder's name. One lister for both folders this project reads: a corpus folde
 ``datasets``' own ``audiofolder`` builder (``load_dataset("audiofolder", data_dir=...)``) lists the
 same conventions, but not as these folders need (checked with datasets 5.2):
 
-- its extensions leave out ``.m4a`` and ``.aif``, which :func:`codecfake_hf.audio.load_audio` reads (through
+- its extensions leave out ``.m4a`` and ``.aif``, which :func:`codecfake_hf.audio.audio_io.load_audio` reads (through
   FFmpeg and libsndfile): such files would be dropped without a word;
 - a file's label is its parent folder, and only when every file lies at the same depth, so
   ``spoof/valle/x.wav`` beside ``spoof/y.wav`` gives no labels at all;
@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from codecfake_hf.errors import CodecFakeError, InputFileError
 
 #: What a labelled folder's audio files end in (any case): the formats
-#: :func:`codecfake_hf.audio.load_audio` decodes, through libsndfile (wav, flac, ogg, mp3, aiff, au, caf,
+#: :func:`codecfake_hf.audio.audio_io.load_audio` decodes, through libsndfile (wav, flac, ogg, mp3, aiff, au, caf,
 #: w64, rf64) or FFmpeg (m4a/AAC, mp4, opus, wma, webm, mka, amr).
 AUDIO_SUFFIXES = frozenset(
     {
