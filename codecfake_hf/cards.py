@@ -6,7 +6,7 @@ The YAML header carries:
 - ``license``: derived from what the detector was trained on (:func:`training_data`): for a build, the
   most restrictive of its bona fide corpus's licence (VCTK's CC BY 4.0, or the ``--source`` corpus's) and
   the weight licences of the codecs that made its training subsets
-  (:func:`~codecfake_hf.licenses.combined_license`), so a detector trained on a non-commercial
+  (:func:`~codecfake_hf.data.licenses.combined_license`), so a detector trained on a non-commercial
   subset (C, xcodec2) is ``cc-by-nc-4.0``; for a published corpus copied by ``codecfake import``, that
   corpus's licence (ODC-By for ASVspoof 2019 LA, MIT for CodecFake+); MIT for the official ASVspoof 2019
   weights;
@@ -29,7 +29,15 @@ from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
 from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
 from codecfake_hf.codecs.registry import CODECS, get_spec
-from codecfake_hf.dataset_card import DEFAULT_CONFIG, default_config_subsets, read_card
+from codecfake_hf.data.dataset_card import DEFAULT_CONFIG, default_config_subsets, read_card
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.licenses import (
+    AASIST_WEIGHTS_LICENSE,
+    ConfigLicense,
+    combined_license,
+    config_license,
+    hub_license_id,
+)
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.files.atomic_files import atomic_path
 from codecfake_hf.files.hub_io import (
@@ -40,14 +48,6 @@ from codecfake_hf.files.hub_io import (
     upload_folder,
 )
 from codecfake_hf.files.json_files import read_json
-from codecfake_hf.labels import BONAFIDE_CONFIG
-from codecfake_hf.licenses import (
-    AASIST_WEIGHTS_LICENSE,
-    ConfigLicense,
-    combined_license,
-    config_license,
-    hub_license_id,
-)
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.training_config import TrainingConfig
 

@@ -20,7 +20,7 @@ It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation
 (:mod:`codecfake_hf.robustness`).
 
 Which logit is bona fide is never guessed: the model's ``id2label`` must name exactly one class
-with a bona fide name (``codecfake_hf.labels.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
+with a bona fide name (``codecfake_hf.data.labels.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or
 the caller names it (``bonafide_label=``, ``codecfake detect --bonafide-label``); a classifier with
 ``LABEL_0`` / ``LABEL_1`` is refused. A verdict on a file (:meth:`Detector.detect_files`) is refused
 for silent audio and audio shorter than 0.5 s (``feature_extraction_aasist.check_judgeable``);
@@ -52,8 +52,8 @@ from codecfake_hf.audio.audio_io import (
     resample_blocks,
 )
 from codecfake_hf.calibration import CalibrationError, ScoreCalibration
+from codecfake_hf.data.labels import BONAFIDE_NAMES
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.labels import BONAFIDE_NAMES
 from codecfake_hf.models.aasist.feature_extraction_aasist import (
     AudioInputError,
     check_judgeable,

@@ -34,8 +34,8 @@ from codecfake_hf.calibration import (
     check_writable,
     write_calibration,
 )
-from codecfake_hf.data import DatasetError, dataset_config_names, load_labelled_dataset
-from codecfake_hf.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
+from codecfake_hf.data.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
+from codecfake_hf.data.loading import DatasetError, dataset_config_names, load_labelled_dataset
 from codecfake_hf.detection import Detector
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.files.atomic_files import atomic_path
@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TestSet:
-    """Where labelled test audio comes from (see :func:`codecfake_hf.data.load_labelled_dataset`)."""
+    """Where labelled test audio comes from (see :func:`codecfake_hf.data.loading.load_labelled_dataset`)."""
 
     source: str
     config: str | None = None
@@ -63,7 +63,7 @@ def codecfake_test_sets(
     """``{subset: TestSet}`` for CodecFake subsets (configs) of ``source`` ("all" = every codec
     subset, and in a local folder every other config with rows of its own in ``split``, such as an
     imported corpus's attacks (ASVspoof's A01 has no test rows, so it is not taken for the test split);
-    not the pooled ``default`` and ``bonafide`` configs nor the mixtures of :mod:`codecfake_hf.mixtures`).
+    not the pooled ``default`` and ``bonafide`` configs nor the mixtures of :mod:`codecfake_hf.data.mixtures`).
 
     Raises:
         DatasetError: a config is not in the dataset (checked before anything is scored).
@@ -389,7 +389,7 @@ def calibrate_detector(
 
     Args:
         folder: a local detector folder (``save_pretrained``).
-        dataset: labelled audio (:func:`codecfake_hf.data.load_labelled_dataset`), e.g. the validation split.
+        dataset: labelled audio (:func:`codecfake_hf.data.loading.load_labelled_dataset`), e.g. the validation split.
         fitted_on: what ``dataset`` is, stored with the calibration.
         overwrite: replace a calibration the folder holds (otherwise refused before scoring).
         **costs: ``p_spoof``, ``c_miss``, ``c_fa`` of the reported metrics (not of the fit).

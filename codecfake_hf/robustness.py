@@ -49,9 +49,9 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from codecfake_hf.audio.audio_io import load_audio, resample, validate_waveform, write_audio
-from codecfake_hf.data import folder_dataset, load_waveform
+from codecfake_hf.data.labels import BONAFIDE, LABEL_NAMES, SPOOF
+from codecfake_hf.data.loading import folder_dataset, load_waveform
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.labels import BONAFIDE, LABEL_NAMES, SPOOF
 from codecfake_hf.metrics import compute_eer
 
 #: ``score_fn(waveforms [T_i] float32, sampling_rate Hz) -> scores [N]`` (higher = more bona fide).

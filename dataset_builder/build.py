@@ -53,9 +53,9 @@ from codecfake_hf.codecs.registry import (
     get_spec,
     load_codec,
 )
+from codecfake_hf.data.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
+from codecfake_hf.data.mixtures import parse_mixture
 from codecfake_hf.files.atomic_files import remove_leftovers
-from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
-from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
@@ -437,7 +437,7 @@ def build_codecfake(
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
         regenerate_card: replace an earlier build's card even if it was edited since it was written.
-        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.mixtures`); those an
+        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.data.mixtures`); those an
             earlier build into ``out`` recorded are kept (a spec of the same name replaces one).
 
     Returns:

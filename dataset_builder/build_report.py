@@ -57,7 +57,7 @@ class BuildReport(_Corpus):
             only: an import copies the corpus's own text, or none).
         build_version: :data:`~dataset_builder.build_cache.BUILD_VERSION` of the build (the shards'
             columns); a report of another version is refused by :func:`read_build_report`.
-        mixtures: the mixture configs (:mod:`codecfake_hf.mixtures`), by name: ``selection`` (as
+        mixtures: the mixture configs (:mod:`codecfake_hf.data.mixtures`), by name: ``selection`` (as
             written after ``NAME=``), ``subsets`` (the built subsets it pools) and ``held_out`` (those
             its exclusions remove: the held-out test).
     """

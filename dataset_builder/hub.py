@@ -3,8 +3,8 @@ YAML) and the upload to the Hub.
 
 Layout (``--out``, default ``./codecfake``)::
 
-    README.md                         card (codecfake_hf.dataset_card); YAML `configs:` = default,
-                                      bonafide, one per subset, the mixtures (codecfake_hf.mixtures)
+    README.md                         card (codecfake_hf.data.dataset_card); YAML `configs:` = default,
+                                      bonafide, one per subset, the mixtures (codecfake_hf.data.mixtures)
     build_report.json                 counts, excluded source files, untranscribed utterances
     data/bonafide/<split>-NNNNN-of-MMMMM.parquet
     data/<subset>/<split>-NNNNN-of-MMMMM.parquet
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard
 
-from codecfake_hf import dataset_card, licenses
 from codecfake_hf.codecs.registry import get_spec
+from codecfake_hf.data import dataset_card, licenses
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
-from codecfake_hf.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.tables import paper_codecs
 from codecfake_hf.taxonomy import taxonomy_table
@@ -44,7 +44,7 @@ PUSH_IGNORE = [".build/**"]
 
 
 def render_card(report: BuildReport, repo: str = "codecfake") -> DatasetCard:
-    """The dataset card of a build (:mod:`codecfake_hf.dataset_card`: YAML header, template body).
+    """The dataset card of a build (:mod:`codecfake_hf.data.dataset_card`: YAML header, template body).
 
     Args:
         report: the build report (:func:`dataset_builder.build.build_report`).

@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
+from codecfake_hf.data.labels import BONAFIDE_CONFIG, LABEL_NAMES
 from codecfake_hf.files.atomic_files import atomic_path
-from codecfake_hf.labels import BONAFIDE_CONFIG, LABEL_NAMES
 
 FEATURES = datasets.Features(
     {

@@ -130,10 +130,10 @@ def test_datasets_audiofolder_still_drops_what_these_folders_hold():
 
 def test_a_labelled_folder_of_ffmpeg_only_formats_loads_and_decodes(tmp_path):
     """m4a, AAC and mp4 audio, which only FFmpeg decodes, are trials of a labelled folder
-    (:func:`codecfake_hf.data.load_labelled_dataset`), decoded at 16 kHz."""
+    (:func:`codecfake_hf.data.loading.load_labelled_dataset`), decoded at 16 kHz."""
     import subprocess
 
-    from codecfake_hf.data import load_labelled_dataset, load_waveform
+    from codecfake_hf.data.loading import load_labelled_dataset, load_waveform
 
     source = tmp_path / "tone.wav"
     sf.write(source, (0.3 * np.sin(np.arange(4800) / 10)).astype(np.float32), 48000)

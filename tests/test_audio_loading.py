@@ -12,7 +12,7 @@ import soundfile as sf
 
 from codecfake_cli.main import main
 from codecfake_hf.audio import audio_io
-from codecfake_hf.data import load_waveform
+from codecfake_hf.data.loading import load_waveform
 from codecfake_hf.detection import Detector
 
 

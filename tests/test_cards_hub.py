@@ -14,8 +14,8 @@ import pytest
 from huggingface_hub import DatasetCard, ModelCard
 
 from codecfake_hf.cards import CardLinkError, check_card_links, detector_card, training_license
-from codecfake_hf.dataset_card import read_card
-from codecfake_hf.licenses import config_license, hub_license_id
+from codecfake_hf.data.dataset_card import read_card
+from codecfake_hf.data.licenses import config_license, hub_license_id
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
@@ -83,7 +83,7 @@ def test_load_dataset_without_a_config_name_returns_the_default_config(built, tm
 
 
 def test_default_config_loads_through_the_project_loader(built):
-    from codecfake_hf.data import load_labelled_dataset
+    from codecfake_hf.data.loading import load_labelled_dataset
     from codecfake_hf.evaluation import codecfake_test_sets
 
     assert sorted(set(load_labelled_dataset(built, None, "test")["codec"])) == ["C", "D1", "bonafide"]

@@ -6,7 +6,7 @@ import soundfile as sf
 from datasets import Audio, ClassLabel, Dataset, Features, Value
 
 from codecfake_hf.audio.audio_io import AudioError
-from codecfake_hf.data import folder_dataset, load_labelled_dataset, load_waveform
+from codecfake_hf.data.loading import folder_dataset, load_labelled_dataset, load_waveform
 
 
 def _tone(seconds, rate, freq=220.0):
@@ -73,7 +73,7 @@ def test_bad_integer_labels_and_corrupt_bytes():
     with pytest.raises(AudioError, match="clip-7"):
         load_waveform({"bytes": b"garbage", "path": "clip-7.flac"})
     dataset = Dataset.from_dict({"audio": [{"bytes": b"x", "path": None}], "label": [2]}, features=features)
-    from codecfake_hf.data import _label_to_int
+    from codecfake_hf.data.loading import _label_to_int
 
     with pytest.raises(ValueError, match="must be 1"):
         _label_to_int(dataset, "label")

@@ -1,7 +1,7 @@
 """One labels module: class ids, names and the bona fide config name, shared by every part."""
 
-from codecfake_hf import labels
-from codecfake_hf.data import folder_dataset
+from codecfake_hf.data import labels
+from codecfake_hf.data.loading import folder_dataset
 from codecfake_hf.models.aasist import AasistConfig
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_ID2LABEL
 
@@ -15,7 +15,7 @@ def test_class_ids_and_names_agree():
 
 
 def test_saved_aasist_code_mirrors_the_labels_module():
-    # configuration_aasist.py is copied into saved folders and cannot import codecfake_hf.labels
+    # configuration_aasist.py is copied into saved folders and cannot import codecfake_hf.data.labels
     assert AASIST_ID2LABEL == labels.ID2LABEL
     config = AasistConfig()
     assert config.id2label == labels.ID2LABEL and config.label2id == labels.LABEL2ID

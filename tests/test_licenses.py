@@ -1,4 +1,4 @@
-"""The licence table (:mod:`codecfake_hf.licenses`): every id the Hub lists maps to itself, names and
+"""The licence table (:mod:`codecfake_hf.data.licenses`): every id the Hub lists maps to itself, names and
 written forms map to their id, anything else is ``other``; restrictiveness classes cover every id; a
 detector's licence combines its training data's."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from codecfake_hf.licenses import (
+from codecfake_hf.data.licenses import (
     HUB_LICENSES,
     ConfigLicense,
     closest_license_id,

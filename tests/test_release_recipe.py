@@ -16,7 +16,7 @@ from datasets import Audio, Dataset
 from safetensors.torch import load_file
 
 from codecfake_hf.audio.hann_sinc_resampling import hann_sinc_output_length, hann_sinc_resample
-from codecfake_hf.data import load_waveform
+from codecfake_hf.data.loading import load_waveform
 from codecfake_hf.models.aasist import AasistFeatureExtractor
 from codecfake_hf.training import data as training_data
 from codecfake_hf.training.data import WaveformDataset

@@ -15,7 +15,7 @@ from codecfake_hf.calibration import (
     read_calibration,
     write_calibration,
 )
-from codecfake_hf.data import load_labelled_dataset
+from codecfake_hf.data.loading import load_labelled_dataset
 from codecfake_hf.evaluation import Scorer
 from codecfake_hf.training.calibration import calibrate_after_training
 

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     models = {run: path for runs in rows.values() for run, path in runs.items()}
     datasets = None if args.zero_shot else _matrix_datasets(args)
     if args.zero_shot:
-        from codecfake_hf.data import check_label_folder
+        from codecfake_hf.data.loading import check_label_folder
 
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()

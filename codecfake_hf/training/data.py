@@ -15,7 +15,7 @@ import torch
 from datasets import Dataset
 
 from codecfake_hf.augmentation import RawBoostConfig, rawboost
-from codecfake_hf.data import load_labelled_dataset, load_waveform
+from codecfake_hf.data.loading import load_labelled_dataset, load_waveform
 from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from dataset_builder import DatasetBuildError, corpora
 from dataset_builder.build_cache import cache_key
 

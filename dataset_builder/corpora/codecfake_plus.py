@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codecfake_hf.codecs.registry import TAXONOMY_VALUES
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora import (
     CONFIG_NAME,

@@ -9,9 +9,9 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from codecfake_hf.dataset_card import config_entries
+from codecfake_hf.data.dataset_card import config_entries
+from codecfake_hf.data.mixtures import parse_mixture
 from codecfake_hf.files.hub_io import HubPushError
-from codecfake_hf.mixtures import parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import read_build_report
 from dataset_builder.corpora.lookalike import make_release_lookalike

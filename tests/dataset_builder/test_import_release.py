@@ -143,7 +143,7 @@ def test_the_card_parses_and_makes_every_config_loadable(imported):
 
 
 def test_load_dataset_gives_each_row_at_its_own_rate(imported):
-    from codecfake_hf.data import load_labelled_dataset
+    from codecfake_hf.data.loading import load_labelled_dataset
 
     dataset = datasets.load_dataset(str(imported), "E")
     assert {split: len(rows) for split, rows in dataset.items()} == {"train": 12, "validation": 8, "test": 8}

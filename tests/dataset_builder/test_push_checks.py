@@ -196,7 +196,7 @@ def test_dataset_push_keeps_an_edited_card_unless_asked(online, bonafide_build, 
 def test_a_detector_of_the_default_config_gets_the_licence_of_every_pooled_subset(online, detector, tmp_path):
     from huggingface_hub import DatasetCard
 
-    from codecfake_hf.dataset_card import card_data
+    from codecfake_hf.data.dataset_card import card_data
 
     pooled = tmp_path / "pooled"
     DatasetCard(f"---\n{card_data(['C', 'D1'], ['train'], 10).to_yaml()}\n---\n").save(pooled / "README.md")

@@ -1,5 +1,5 @@
 """Every licence fact of this project, in one table that both cards read (the dataset card,
-:mod:`codecfake_hf.dataset_card`, and the detector's model card, :mod:`codecfake_hf.cards`).
+:mod:`codecfake_hf.data.dataset_card`, and the detector's model card, :mod:`codecfake_hf.cards`).
 
 - :data:`HUB_LICENSES`: the Hub's licence ids (what a card's ``license:`` may hold), each with its full
   name and its restrictiveness class, and so whether it forbids commercial use. The ids and names are
@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 
 #: Where the Hub lists its licence ids.
 HUB_LICENSES_URL = "https://huggingface.co/docs/hub/repositories-licenses"

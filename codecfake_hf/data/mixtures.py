@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, TAXONOMY_VALUES
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.labels import BONAFIDE_CONFIG
 
 #: The selection ``all`` (every built subset), and the config name ``all`` alone stands for.
 ALL = "all"

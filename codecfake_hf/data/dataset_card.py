@@ -7,7 +7,7 @@ The YAML header is what the Hub and ``datasets`` read:
   config name), ``bonafide`` (VCTK alone) and one config per codec subset, each listing for every
   split the bona fide shards and its own (bona fide audio is stored once);
 - ``license``: the Hub licence id of every part (VCTK: CC BY 4.0, or the corpus's licence; each subset:
-  its codec weights' licence), any of the Hub's ids (:mod:`codecfake_hf.licenses`); ``other`` +
+  its codec weights' licence), any of the Hub's ids (:mod:`codecfake_hf.data.licenses`); ``other`` +
   ``license_name`` / ``license_link`` for a licence the Hub has no id for;
   the card body lists the licence of every config with a link to where it is stated;
 - ``source_datasets`` (VCTK on the Hub), ``task_categories``, ``size_categories``.
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from codecfake_hf.labels import BONAFIDE_CONFIG
-from codecfake_hf.licenses import ConfigLicense, config_license, license_fields
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.licenses import ConfigLicense, config_license, license_fields
 from codecfake_hf.markdown import markdown_table
 
 #: Config ``load_dataset(repo)`` returns without a name: bona fide + every built subset.
@@ -45,7 +45,7 @@ def config_entries(
 ) -> list[dict]:
     """The ``configs:`` YAML: ``default`` (bona fide + every subset), ``bonafide``, each subset
     listing the bona fide shards and its own, then each mixture (``{name: subsets it pools}``,
-    :mod:`codecfake_hf.mixtures`) listing the bona fide shards and its subsets', for every split in
+    :mod:`codecfake_hf.data.mixtures`) listing the bona fide shards and its subsets', for every split in
     ``splits``; a subset in ``subset_splits`` only for the splits it has rows in (an ASVspoof 2019
     attack that exists only in the evaluation part has only a test split); a subset in
     ``self_contained`` (whose folder holds its own bona fide rows: a CodecFake+ CoSG system) lists its

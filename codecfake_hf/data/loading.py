@@ -26,10 +26,10 @@ from codecfake_hf.audio.audio_io import (
     require_resampled,
     resample,
 )
-from codecfake_hf.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
+from codecfake_hf.data.dataset_card import DEFAULT_CONFIG, card_configs, config_split_patterns, read_card
+from codecfake_hf.data.labels import BONAFIDE, BONAFIDE_NAMES, LABEL2ID, LABEL_NAMES, SPOOF
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.files.sources import SourceNotFoundError, check_dataset_source, no_such_folder
-from codecfake_hf.labels import BONAFIDE, BONAFIDE_NAMES, LABEL2ID, LABEL_NAMES, SPOOF
 
 
 class DatasetError(CodecFakeError, ValueError):
@@ -135,7 +135,7 @@ def _load_failure(source: str | os.PathLike, action: str, error: Exception) -> C
 
 def local_config_files(source: str | os.PathLike, config: str | None, split: str) -> list[str] | None:
     """The parquet files of ``config``/``split`` of a local Hub-layout folder (the ``configs:`` of
-    its dataset card, read by :mod:`codecfake_hf.dataset_card`; ``config=None`` is the default
+    its dataset card, read by :mod:`codecfake_hf.data.dataset_card`; ``config=None`` is the default
     config), as absolute paths; None when ``source`` is not such a folder.
 
     Loading these files explicitly keys the ``datasets`` cache on their paths and modification
