@@ -10,7 +10,7 @@ counted in ``n_skipped``; the other trials are evaluated.
 
 Beside the EER each test set gets the ASVspoof 5 metrics (minDCF, actDCF, Cllr, minCllr;
 :func:`codecfake_hf.metrics.compute_asvspoof5_metrics`) at given detection costs. actDCF and Cllr
-read scores as natural-log LLRs: for a calibrated detector (:mod:`codecfake_hf.calibration`) they are
+read scores as natural-log LLRs: for a calibrated detector (:mod:`codecfake_hf.detection.calibration`) they are
 computed on its calibrated LLRs (``llr`` column of the scores), otherwise on the raw logit.
 """
 
@@ -27,16 +27,16 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from codecfake_hf.calibration import (
+from codecfake_hf.data.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
+from codecfake_hf.data.loading import DatasetError, dataset_config_names, load_labelled_dataset
+from codecfake_hf.detection.calibration import (
     DEFAULT_FIT_PRIOR_SPOOF,
     CalibrationReport,
     calibrate_scores,
     check_writable,
     write_calibration,
 )
-from codecfake_hf.data.dataset_card import POOLED_CONFIGS, own_data_configs, own_data_patterns, read_card
-from codecfake_hf.data.loading import DatasetError, dataset_config_names, load_labelled_dataset
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.files.atomic_files import atomic_path
 from codecfake_hf.metrics import DetectionCosts, compare_detectors, compute_asvspoof5_metrics, load_eer_metric
@@ -96,7 +96,7 @@ def codecfake_test_sets(
 
 
 class Scorer:
-    """A :class:`~codecfake_hf.detection.Detector` that scores datasets in batches, caching scores
+    """A :class:`~codecfake_hf.detection.detector.Detector` that scores datasets in batches, caching scores
     by ``(codec, utterance_id)``.
 
     Args:

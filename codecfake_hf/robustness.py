@@ -26,7 +26,7 @@ Layout written by :func:`make_conditions` (input: a folder with ``bonafide/`` an
     out_dir/<condition>/spoof/...
 
 Scoring uses any ``score_fn(waveforms: list[np.ndarray], sampling_rate: int) -> np.ndarray`` (higher
-= more bona fide, AASIST's ``logits[:, 1]``); :class:`codecfake_hf.detection.Detector` is one, for a saved
+= more bona fide, AASIST's ``logits[:, 1]``); :class:`codecfake_hf.detection.detector.Detector` is one, for a saved
 ``transformers`` audio-classification model (AASIST, or any other).
 """
 

@@ -186,7 +186,7 @@ class TrainingConfig:
         default=True,
         metadata={
             "help": "after training, fit a score calibration (LLR) and the EER operating point on the validation "
-            "split into best/config.json (codecfake_hf.calibration); --no-calibrate skips it"
+            "split into best/config.json (codecfake_hf.detection.calibration); --no-calibrate skips it"
         },
     )
     log_with: list[str] = field(

@@ -13,7 +13,7 @@ import soundfile as sf
 from codecfake_cli.main import main
 from codecfake_hf.audio import audio_io
 from codecfake_hf.data.loading import load_waveform
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 
 
 def _tone(seconds: float, rate: int) -> np.ndarray:

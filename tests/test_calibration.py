@@ -1,4 +1,4 @@
-"""Score calibration (codecfake_hf.calibration): the logistic-regression fit recovers a known affine
+"""Score calibration (codecfake_hf.detection.calibration): the logistic-regression fit recovers a known affine
 LLR, lowers actDCF and Cllr of miscalibrated scores, is stored in and read back from config.json, is
 refused over an existing one without --overwrite, and changes ``codecfake detect``'s output only for a
 calibrated folder (the LLR, the posterior at the prior and the operating point's label)."""
@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from codecfake_cli.main import main
-from codecfake_hf.calibration import (
+from codecfake_hf.detection.calibration import (
     CalibrationError,
     ScoreCalibration,
     calibrate_scores,
@@ -24,7 +24,7 @@ from codecfake_hf.calibration import (
     read_calibration,
     write_calibration,
 )
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.metrics import MetricInputError, compute_act_dcf, compute_cllr, compute_eer
 
 pytestmark = pytest.mark.usefixtures("one_thread")

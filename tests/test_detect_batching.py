@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 
 from codecfake_cli.main import main
-from codecfake_hf import detection
 from codecfake_hf.audio.audio_io import load_audio
-from codecfake_hf.detection import Detector
-from codecfake_hf.read_ahead import read_ahead
+from codecfake_hf.detection import detector as detector_module
+from codecfake_hf.detection.detector import Detector
+from codecfake_hf.detection.read_ahead import read_ahead
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -98,7 +98,7 @@ def test_readers_stay_a_bounded_way_ahead_of_the_model(tiny_aasist_dir, files, m
     batch_size, workers = 2, 2
     detector = Detector.from_pretrained(tiny_aasist_dir, mode="full", batch_size=batch_size, device="cpu")
     lock, read, scored, ahead = threading.Lock(), [0], [0], []
-    original_windows, original_forward = detection.stream_windows, detector.model.forward
+    original_windows, original_forward = detector_module.stream_windows, detector.model.forward
 
     def counting_windows(*args):
         for window in original_windows(*args):
@@ -112,7 +112,7 @@ def test_readers_stay_a_bounded_way_ahead_of_the_model(tiny_aasist_dir, files, m
             scored[0] += len(input_values)
         return original_forward(input_values=input_values, **kwargs)
 
-    monkeypatch.setattr(detection, "stream_windows", counting_windows)
+    monkeypatch.setattr(detector_module, "stream_windows", counting_windows)
     monkeypatch.setattr(detector.model, "forward", recording_forward)
     long = files["long-44k-stereo.flac"]
     results = detector.detect_files([long] * 12, workers=workers)

@@ -12,7 +12,7 @@ import torch
 
 from codecfake_cli.main import main
 from codecfake_hf.audio import audio_io
-from codecfake_hf.detection import Detector, stream_windows
+from codecfake_hf.detection.detector import Detector, stream_windows
 from codecfake_hf.models.aasist import AasistFeatureExtractor
 
 pytestmark = pytest.mark.usefixtures("one_thread")

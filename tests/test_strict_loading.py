@@ -15,7 +15,7 @@ from huggingface_hub.errors import RepositoryNotFoundError
 from safetensors.torch import load_file, save_file
 
 from codecfake_hf.codecs import registry
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from codecfake_hf.files.strict_loading import CheckpointMismatchError
 from codecfake_hf.models.families import build_model

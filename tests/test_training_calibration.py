@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf.calibration import (
+from codecfake_hf.data.loading import load_labelled_dataset
+from codecfake_hf.detection.calibration import (
     CalibrationError,
     ScoreCalibration,
     fit_calibration,
     read_calibration,
     write_calibration,
 )
-from codecfake_hf.data.loading import load_labelled_dataset
 from codecfake_hf.evaluation import Scorer
 from codecfake_hf.training.calibration import calibrate_after_training
 

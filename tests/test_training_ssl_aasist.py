@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from codecfake_hf.augmentation import RawBoostConfig
 from codecfake_hf.data.loading import load_labelled_dataset
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.models.aasist import AasistFeatureExtractor, Wav2Vec2AasistForAudioClassification
 from codecfake_hf.models.families import build_model, front_end_of, load_audio_classifier
 from codecfake_hf.training.data import WaveformDataset

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from codecfake_cli.main import main
-from codecfake_hf.detection import BonafideLabelError, Detector
+from codecfake_hf.detection.detector import BonafideLabelError, Detector
 
 RATE = 16000
 

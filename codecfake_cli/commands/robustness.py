@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecfake_hf.detection import Detector
+    from codecfake_hf.detection.detector import Detector
     from codecfake_hf.markdown import markdown_table
     from codecfake_hf.robustness import get_conditions, make_conditions, robustness_report
 

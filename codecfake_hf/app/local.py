@@ -1,5 +1,5 @@
 """``codecfake app``: the detection page (:mod:`codecfake_hf.app.page`) over this package's
-:class:`~codecfake_hf.detection.Detector`, served on this machine.
+:class:`~codecfake_hf.detection.detector.Detector`, served on this machine.
 
 Every number comes from the code ``codecfake detect`` runs: a recording is scored by
 :meth:`Detector.detect_files` (streamed, so memory does not grow with its length), the batch tab by the
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from codecfake_hf.app import AppPortError, require_gradio
 from codecfake_hf.audio.audio_io import load_audio, write_audio
-from codecfake_hf.detection import Detection, DetectionError, Detector
+from codecfake_hf.detection.detector import Detection, DetectionError, Detector
 from codecfake_hf.robustness import CONDITIONS, apply_condition
 
 #: Where the example clips live (package data; provenance in their README.md).

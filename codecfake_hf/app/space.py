@@ -28,7 +28,7 @@ from pathlib import Path
 from huggingface_hub import ModelCard, SpaceCard, SpaceCardData, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
-from codecfake_hf.detection import bonafide_index
+from codecfake_hf.detection.detector import bonafide_index
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.files.atomic_files import atomic_path
 from codecfake_hf.files.hub_io import check_repo_id, create_repo, fetch_files, hub_api_for_push, upload_folder

@@ -31,7 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_the_library_does_not_need_gradio():
     code = (
         "import sys; sys.modules['gradio'] = None\n"
-        "import codecfake_hf.app, codecfake_hf.app.space, codecfake_cli.main, codecfake_hf.detection\n"
+        "import codecfake_hf.app, codecfake_hf.app.space, codecfake_cli.main, codecfake_hf.detection.detector\n"
         "from codecfake_cli.main import main\n"
         "sys.exit(main(['app', '--model', 'models/x']))"
     )
@@ -76,7 +76,7 @@ def test_bad_input_is_a_message_in_the_page(backends, recordings, tmp_path):
 
 
 def test_the_batch_tab_uses_detects_batched_path(backends, recordings, monkeypatch):
-    from codecfake_hf.detection import Detector
+    from codecfake_hf.detection.detector import Detector
 
     calls = []
     original = Detector.detect_files

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _calibrated(sandbox: Sandbox, outcome: Outcome) -> None:
-    from codecfake_hf.calibration import read_calibration
+    from codecfake_hf.detection.calibration import read_calibration
 
     calibration = read_calibration(sandbox.root / "model")
     assert calibration is not None and calibration.bonafide_label == "bonafide", calibration
@@ -27,7 +27,7 @@ def _calibrated(sandbox: Sandbox, outcome: Outcome) -> None:
 
 def _ranked(sandbox: Sandbox, model: str = "model") -> str:
     """``set/``: ten clips labelled so that the model's scores rank them mostly right (calibratable)."""
-    from codecfake_hf.detection import Detector
+    from codecfake_hf.detection.detector import Detector
     from tests.test_calibration import write_ranked_folder
 
     write_ranked_folder(sandbox.root / "set", Detector.from_pretrained(sandbox.root / model, device="cpu"))

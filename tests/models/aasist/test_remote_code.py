@@ -5,7 +5,7 @@ Folders written the three ways this project writes them (``save_pretrained`` of 
 ``import codecfake_hf`` fails (tests/models/aasist/remote_code_probe.py), with ``pipeline("audio-classification",
 trust_remote_code=True)`` and the Auto classes, on file paths, arrays and ``{"raw",
 "sampling_rate"}`` at 8 to 48 kHz; their probabilities must equal ``codecfake detect``'s
-(:class:`~codecfake_hf.detection.Detector`), with the model loaded as saved and with each
+(:class:`~codecfake_hf.detection.detector.Detector`), with the model loaded as saved and with each
 ``implementation=`` (the fused kernels are a file of the folder too). Once more with ``soxr``
 unimportable: the folder then resamples with its own windowed-sinc fallback.
 """
@@ -27,7 +27,7 @@ import soxr
 import torch
 
 from codecfake_hf.audio import audio_io
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.models.aasist import resampling
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint

@@ -10,7 +10,7 @@ windows covering the whole recording.
 
 Files are streamed (:meth:`Detector.detect_files`, :meth:`Detector.score_sources`): background threads
 read them in blocks, resample them in a streaming form of the same resampler and cut windows as they
-arrive (:mod:`codecfake_hf.read_ahead`), while the model scores ``batch_size`` windows per forward pass,
+arrive (:mod:`codecfake_hf.detection.read_ahead`), while the model scores ``batch_size`` windows per forward pass,
 taken across files. Memory grows neither with a recording's length nor with the number of files
 (``benchmarks/bench_detect_memory.py``), and many short files run at the model's batched rate
 (``benchmarks/bench_detect_files.py``).
@@ -26,7 +26,7 @@ the caller names it (``bonafide_label=``, ``codecfake detect --bonafide-label``)
 for silent audio and audio shorter than 0.5 s (``feature_extraction_aasist.check_judgeable``);
 scores for EER (:meth:`Detector.score`) follow the official protocol and score every clip.
 
-A detector whose config holds a calibration (:mod:`codecfake_hf.calibration`, ``codecfake calibrate``)
+A detector whose config holds a calibration (:mod:`codecfake_hf.detection.calibration`, ``codecfake calibrate``)
 reports more per file: ``llr`` (the calibrated natural-log likelihood ratio), ``probability`` becomes the
 bona fide posterior at ``prior_spoof`` and ``label`` the verdict of the stored operating point. The score
 (and every EER) stays the raw bona fide logit. Without a calibration the results are as before.
@@ -51,8 +51,9 @@ from codecfake_hf.audio.audio_io import (
     resample,
     resample_blocks,
 )
-from codecfake_hf.calibration import CalibrationError, ScoreCalibration
 from codecfake_hf.data.labels import BONAFIDE_NAMES
+from codecfake_hf.detection.calibration import CalibrationError, ScoreCalibration
+from codecfake_hf.detection.read_ahead import DEFAULT_READ_WORKERS, read_ahead
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.models.aasist.feature_extraction_aasist import (
     AudioInputError,
@@ -61,7 +62,6 @@ from codecfake_hf.models.aasist.feature_extraction_aasist import (
 )
 from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF, operating_point
 from codecfake_hf.models.aasist.resampling import output_length
-from codecfake_hf.read_ahead import DEFAULT_READ_WORKERS, read_ahead
 
 #: Windows per forward pass by default. AASIST-L holds about 150 MB of activations per 4.04 s window
 #: on a CPU (4 windows: about 1 GB peak for the whole ``detect`` process, 32: 5 GB); a GPU takes more.
@@ -286,7 +286,7 @@ class Detector:
             names: how to name each source in results and errors (default: its path).
             judge: refuse silent and too short audio (:func:`check_judgeable_summary`), as a verdict
                 does; ``False`` scores every clip, as the official evaluation protocol does.
-            workers: threads that read ahead (:func:`codecfake_hf.read_ahead.read_ahead`).
+            workers: threads that read ahead (:func:`codecfake_hf.detection.read_ahead.read_ahead`).
             progress: a progress bar of files (on a terminal); off for a caller that draws its own.
 
         AASIST sources are streamed: ``workers`` threads read blocks, resample them as they arrive

@@ -1,6 +1,6 @@
 """Score calibration: a detector's raw score turned into a log-likelihood ratio, and an operating point.
 
-A detector's score (the bona fide logit, :mod:`codecfake_hf.detection`) ranks clips well but is not a
+A detector's score (the bona fide logit, :mod:`codecfake_hf.detection.detector`) ranks clips well but is not a
 likelihood ratio, so actDCF and Cllr, which read scores as natural-log LLRs, punish it. Calibration
 fits an affine map ``llr = scale * score + offset`` on labelled trials (the validation split) by
 prior-weighted logistic regression, the standard linear calibration of speaker and spoofing
