@@ -26,10 +26,10 @@ from huggingface_hub import DatasetCard
 from codecfake_hf.codecs.registry import get_spec
 from codecfake_hf.data import dataset_card, licenses
 from codecfake_hf.data.labels import BONAFIDE_CONFIG
+from codecfake_hf.evaluation.tables import paper_codecs
+from codecfake_hf.evaluation.taxonomy import taxonomy_table
 from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.markdown import markdown_table
-from codecfake_hf.tables import paper_codecs
-from codecfake_hf.taxonomy import taxonomy_table
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
 from dataset_builder.corpora.vctk import VCTK_CITATION

@@ -32,7 +32,7 @@ FEATURES = datasets.Features(
         "speaker_id": datasets.Value("string"),
         "utterance_id": datasets.Value("string"),
         "codec": datasets.Value("string"),
-        # the codec's taxonomy (codecfake_hf.taxonomy); "bonafide" in each of them on bona fide rows
+        # the codec's taxonomy (codecfake_hf.evaluation.taxonomy); "bonafide" in each of them on bona fide rows
         **{name: datasets.Value("string") for name in TAXONOMY_FIELDS},
         "text": datasets.Value("string"),
     }

@@ -84,7 +84,7 @@ def test_load_dataset_without_a_config_name_returns_the_default_config(built, tm
 
 def test_default_config_loads_through_the_project_loader(built):
     from codecfake_hf.data.loading import load_labelled_dataset
-    from codecfake_hf.evaluation import codecfake_test_sets
+    from codecfake_hf.evaluation.scoring import codecfake_test_sets
 
     assert sorted(set(load_labelled_dataset(built, None, "test")["codec"])) == ["C", "D1", "bonafide"]
     assert list(codecfake_test_sets(str(built), "all")) == ["C", "D1"]  # default is no codec subset

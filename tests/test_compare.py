@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from codecfake_cli.main import main
-from codecfake_hf.comparison import (
+from codecfake_hf.evaluation.comparison import (
     ComparisonOptions,
     best_lag,
     compare_datasets,
@@ -389,7 +389,7 @@ def test_extra_columns_are_ignored(built, tmp_path):
 
 def test_the_help_states_the_defaults_the_library_uses():
     from codecfake_cli.main import build_parser
-    from codecfake_hf.comparison import DEFAULT_MAX_LAG_MS, DEFAULT_MAX_LSD_DB, DEFAULT_MIN_SNR_DB
+    from codecfake_hf.evaluation.comparison import DEFAULT_MAX_LAG_MS, DEFAULT_MAX_LSD_DB, DEFAULT_MIN_SNR_DB
 
     commands = next(action for action in build_parser()._actions if action.dest == "command")
     helps = {action.dest: action.help for action in commands.choices["compare"]._actions}

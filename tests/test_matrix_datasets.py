@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from codecfake_cli.main import main
-from codecfake_hf import tables
+from codecfake_hf.evaluation import tables
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 

@@ -11,10 +11,15 @@ import pytest
 import soundfile as sf
 
 from codecfake_cli.main import main
-from codecfake_hf import robustness
 from codecfake_hf.audio.audio_io import resample, write_audio
 from codecfake_hf.detection.detector import Detector
-from codecfake_hf.robustness import RobustnessError, apply_condition, make_conditions, robustness_report
+from codecfake_hf.evaluation import robustness
+from codecfake_hf.evaluation.robustness import (
+    RobustnessError,
+    apply_condition,
+    make_conditions,
+    robustness_report,
+)
 
 RATE = 16000
 

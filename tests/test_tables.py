@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from codecfake_hf import tables
+from codecfake_hf.evaluation import tables
 
 
 def test_paper_tables_are_shipped_and_match_the_paper(fixtures_dir):

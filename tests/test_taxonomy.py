@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from codecfake_hf.codecs import registry
+from codecfake_hf.evaluation.taxonomy import group_by_taxonomy, taxonomy_frame, taxonomy_table
 from codecfake_hf.markdown import markdown_table
-from codecfake_hf.taxonomy import group_by_taxonomy, taxonomy_frame, taxonomy_table
 
 RESULTS = {"A": 0.02, "e": 0.10, "F1": 0.06, "F3": 0.20, "mimi": 0.30, "wavtokenizer": 0.50}
 
@@ -99,7 +99,7 @@ def test_the_readme_shows_the_registry_s_taxonomy_table():
 
 
 def test_cross_test_matrix_is_pooled_per_training_row():
-    from codecfake_hf.tables import paper_cross_test
+    from codecfake_hf.evaluation.tables import paper_cross_test
 
     matrix = paper_cross_test()
     table = group_by_taxonomy(matrix, by="decoder_domain")
@@ -113,7 +113,7 @@ def test_cross_test_matrix_is_pooled_per_training_row():
 
 def test_taxonomy_command_prints_the_table_or_pools_a_results_csv(tmp_path, capsys):
     from codecfake_cli.main import main
-    from codecfake_hf.tables import paper_cross_test
+    from codecfake_hf.evaluation.tables import paper_cross_test
 
     assert main(["taxonomy"]) == 0
     assert capsys.readouterr().out.strip() == taxonomy_table()

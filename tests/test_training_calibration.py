@@ -16,7 +16,7 @@ from codecfake_hf.detection.calibration import (
     read_calibration,
     write_calibration,
 )
-from codecfake_hf.evaluation import Scorer
+from codecfake_hf.evaluation.scoring import Scorer
 from codecfake_hf.training.calibration import calibrate_after_training
 
 pytestmark = pytest.mark.usefixtures("one_thread")

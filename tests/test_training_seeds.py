@@ -13,7 +13,7 @@ import pytest
 from safetensors.torch import load_file
 
 from codecfake_cli.main import main
-from codecfake_hf.evaluation import seed_statistics
+from codecfake_hf.evaluation.scoring import seed_statistics
 from codecfake_hf.training_config import TrainingConfig
 
 

@@ -7,7 +7,7 @@ A mixture is written ``NAME=SELECTION`` (``codecfake build --mixture``):
 - ``SELECTION := BASE { "-" TERM }``: the subsets ``BASE`` selects, minus those each ``TERM`` selects;
 - ``BASE := "all" | TERM``: every built subset, or those ``TERM`` selects;
 - ``TERM := FIELD ":" VALUE | SUBSET``: the built subsets whose taxonomy ``FIELD`` (``family``,
-  ``quantizer``, ``auxiliary``, ``decoder_domain``; see :mod:`codecfake_hf.taxonomy`) is ``VALUE``
+  ``quantizer``, ``auxiliary``, ``decoder_domain``; see :mod:`codecfake_hf.evaluation.taxonomy`) is ``VALUE``
   (any case; a family is also matched by its module name, e.g. ``funcodec``), or one subset id.
 - ``all`` alone is short for ``all=all``.
 

@@ -15,9 +15,9 @@ taken across files. Memory grows neither with a recording's length nor with the 
 (``benchmarks/bench_detect_memory.py``), and many short files run at the model's batched rate
 (``benchmarks/bench_detect_files.py``).
 
-It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation`), by the app
+It is used by ``codecfake detect``, by evaluation (:mod:`codecfake_hf.evaluation.scoring`), by the app
 (:mod:`codecfake_hf.app`) and, as a ``score_fn(waveforms, sampling_rate)``, by the robustness report
-(:mod:`codecfake_hf.robustness`).
+(:mod:`codecfake_hf.evaluation.robustness`).
 
 Which logit is bona fide is never guessed: the model's ``id2label`` must name exactly one class
 with a bona fide name (``codecfake_hf.data.labels.BONAFIDE_NAMES``: "bonafide", "genuine", "real", ...), or

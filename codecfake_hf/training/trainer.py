@@ -129,7 +129,7 @@ def _prepare(
 def seed_replicas(config: TrainingConfig, seeds: list[int]) -> list[TrainingConfig]:
     """One run per seed, each a normal run folder ``<output_dir>/seed-<n>`` (resumable on its own);
     the runs differ only in ``seed`` and ``output_dir``, which is what lets ``codecfake matrix`` average
-    them (:func:`codecfake_hf.evaluation.seed_replica_groups`).
+    them (:func:`codecfake_hf.evaluation.scoring.seed_replica_groups`).
 
     Raises:
         TrainingConfigError: no seed, a seed given twice, or one below 0.

@@ -85,7 +85,7 @@ def test_a_held_out_config_leaves_out_exactly_the_held_out_subsets(built, tmp_pa
     import datasets
 
     from codecfake_hf.data.loading import load_labelled_dataset
-    from codecfake_hf.evaluation import codecfake_test_sets
+    from codecfake_hf.evaluation.scoring import codecfake_test_sets
 
     report = json.loads((built / "build_report.json").read_text())
     assert report["mixtures"] == {

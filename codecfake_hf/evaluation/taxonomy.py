@@ -87,7 +87,7 @@ def group_by_taxonomy(
             DataFrame with a ``codec`` column (subset ids) and a ``value`` column; its other columns
             (e.g. ``train``, ``model``) are kept as extra grouping keys, so one call pools every
             detector separately; or a cross-test matrix (columns = subset ids, rows = detectors,
-            as ``codecfake_hf.tables`` builds them), pooled per row.
+            as ``codecfake_hf.evaluation.tables`` builds them), pooled per row.
         by: one or several of :data:`~codecfake_hf.codecs.registry.TAXONOMY_FIELDS` ("family",
             "quantizer", "auxiliary", "decoder_domain").
         value: the column to pool (default "eer").
