@@ -49,7 +49,7 @@ from codecfake_hf.files.hub_io import (
 )
 from codecfake_hf.files.json_files import read_json
 from codecfake_hf.markdown import markdown_table
-from codecfake_hf.training_config import TrainingConfig
+from codecfake_hf.training.config import TrainingConfig
 
 #: The metric name on the card: EERs are written in percent.
 EER_METRIC_NAME = "EER (%)"

@@ -17,8 +17,8 @@ from codecfake_hf.models.aasist import (
     Wav2Vec2AasistForAudioClassification,
 )
 from codecfake_hf.models.families import DETECTOR_FAMILIES, build_model, front_end_of, preset_family
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 from codecfake_hf.training.optimization import optimizer_parameter_groups
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 
 def test_every_preset_belongs_to_one_family_and_builds_its_model_class():

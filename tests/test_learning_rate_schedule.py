@@ -9,8 +9,8 @@ import math
 import pytest
 import torch
 
+from codecfake_hf.training.config import TrainingConfig
 from codecfake_hf.training.optimization import learning_rate_schedule, schedule_horizon
-from codecfake_hf.training_config import TrainingConfig
 
 
 def replaced_schedule(step: int, horizon: int, learning_rate: float, min_learning_rate: float) -> float:

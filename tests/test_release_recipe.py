@@ -19,8 +19,8 @@ from codecfake_hf.audio.hann_sinc_resampling import hann_sinc_output_length, han
 from codecfake_hf.data.loading import load_waveform
 from codecfake_hf.models.aasist import AasistFeatureExtractor
 from codecfake_hf.training import data as training_data
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 from codecfake_hf.training.data import WaveformDataset
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

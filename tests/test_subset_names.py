@@ -11,7 +11,7 @@ import pytest
 
 from codecfake_cli.main import build_parser
 from codecfake_hf.errors import InputFileError
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError, read_options_file
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError, read_options_file
 
 
 def _config(train_script, argv: list[str]) -> TrainingConfig:

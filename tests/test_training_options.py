@@ -11,7 +11,7 @@ import re
 import pytest
 
 from codecfake_hf.errors import InputFileError
-from codecfake_hf.training_config import TrainingConfig, read_options_file
+from codecfake_hf.training.config import TrainingConfig, read_options_file
 
 
 def _help_entries(text: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ import pytest
 from safetensors.torch import load_file
 
 from codecfake_cli.main import main
-from codecfake_hf.evaluation.scoring import seed_statistics
-from codecfake_hf.training_config import TrainingConfig
+from codecfake_hf.training.config import TrainingConfig
+from codecfake_hf.training.replicas import seed_statistics
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from codecfake_hf.data.loading import load_labelled_dataset
 from codecfake_hf.detection.detector import Detector
 from codecfake_hf.models.aasist import AasistFeatureExtractor, Wav2Vec2AasistForAudioClassification
 from codecfake_hf.models.families import build_model, front_end_of, load_audio_classifier
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 from codecfake_hf.training.data import WaveformDataset
 from codecfake_hf.training.optimization import optimizer_parameter_groups
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 from tests.models.aasist.test_ssl_aasist import PROBE
 from tests.test_training import _finish

@@ -57,14 +57,9 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from codecfake_hf.evaluation import tables
-    from codecfake_hf.evaluation.scoring import (
-        METRIC_COLUMNS,
-        TestSet,
-        eer_grid,
-        seed_replica_rows,
-        seed_statistics,
-    )
+    from codecfake_hf.evaluation.scoring import METRIC_COLUMNS, TestSet, eer_grid
     from codecfake_hf.metrics import DetectionCosts
+    from codecfake_hf.training.replicas import seed_replica_rows, seed_statistics
 
     out = Path(args.output_dir)
     rows = seed_replica_rows(_name_path_pairs(args.models))  # seed replicas share a row
@@ -137,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
     """``NAME=PATH`` or ``PATH`` items -> ``(name, path)`` pairs (name: the model's training config
     or the folder name)."""
-    from codecfake_hf.evaluation.scoring import model_row_name
+    from codecfake_hf.training.replicas import model_row_name
 
     pairs = []
     for value in values:
@@ -220,7 +215,7 @@ def _dataset_grid(
 
 
 def _write_seed_statistics(statistics, path: Path) -> None:
-    """Write the seed statistics of a matrix (:func:`~codecfake_hf.evaluation.scoring.seed_statistics`) as EER %
+    """Write the seed statistics of a matrix (:func:`~codecfake_hf.training.replicas.seed_statistics`) as EER %
     to ``path`` and print them as ``mean ± sd (n)`` per cell; the matrix above holds the means."""
     percent = statistics.assign(mean=100 * statistics["mean"], sd=100 * statistics["sd"])
     percent.rename(columns={"mean": "mean_eer_%", "sd": "sd_eer_%"}).to_csv(

@@ -17,7 +17,7 @@ from datasets import Dataset
 from codecfake_hf.detection.calibration import read_calibration, write_calibration
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.evaluation.scoring import calibrate_detector
-from codecfake_hf.training_config import TrainingConfig
+from codecfake_hf.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from datasets import Dataset
 
 from codecfake_hf.augmentation import RawBoostConfig, rawboost
 from codecfake_hf.data.loading import load_labelled_dataset, load_waveform
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 
 
 class WaveformDataset(torch.utils.data.Dataset):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import torch
 from transformers import get_scheduler
 
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 
 if TYPE_CHECKING:
     from transformers import Wav2Vec2Model

@@ -32,6 +32,7 @@ from codecfake_hf.models.families import build_model, front_end_of
 from codecfake_hf.training.averaging import SnapshotAverage
 from codecfake_hf.training.calibration import calibrate_saved_models
 from codecfake_hf.training.checkpoints import check_output_dir, resume
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 from codecfake_hf.training.data import TrainingData, load_training_data
 from codecfake_hf.training.loop import TrainingRun, finish_average, run_epochs
 from codecfake_hf.training.optimization import (
@@ -40,7 +41,6 @@ from codecfake_hf.training.optimization import (
     optimizer_parameter_groups,
     schedule_horizon,
 )
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 
 def train(config: TrainingConfig) -> Path:
@@ -129,7 +129,7 @@ def _prepare(
 def seed_replicas(config: TrainingConfig, seeds: list[int]) -> list[TrainingConfig]:
     """One run per seed, each a normal run folder ``<output_dir>/seed-<n>`` (resumable on its own);
     the runs differ only in ``seed`` and ``output_dir``, which is what lets ``codecfake matrix`` average
-    them (:func:`codecfake_hf.evaluation.scoring.seed_replica_groups`).
+    them (:func:`codecfake_hf.training.replicas.seed_replica_rows`).
 
     Raises:
         TrainingConfigError: no seed, a seed given twice, or one below 0.
