@@ -63,9 +63,9 @@ from dataset_builder.build_processes import BuildProcesses, rank_device
 from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
 from dataset_builder.corpora import SOURCE_KINDS, corpus_module
 from dataset_builder.corpus import SPLITS, Manifest
-from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
 from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
+from dataset_builder.publishing import write_card
 from dataset_builder.shard_files import (
     FEATURES,
     ROW_GROUP_SIZE,

@@ -61,9 +61,9 @@ from dataset_builder.corpora import (
     corpus_module,
 )
 from dataset_builder.corpus import SPLITS
-from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
 from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
+from dataset_builder.publishing import write_card
 from dataset_builder.shard_files import FEATURES, open_shard, shard_filename, shard_is_done, taxonomy_values
 
 #: Part of every part's fingerprint: raise it when the import writes other rows for the same input.

@@ -1,6 +1,6 @@
 from huggingface_hub import ModelCard
 
-from codecfake_hf.cards import detector_card
+from codecfake_hf.publishing.detector_card import detector_card
 
 
 def test_detector_card_has_model_index_and_results(tmp_path):

@@ -8,8 +8,8 @@ import pytest
 from huggingface_hub import ModelCard
 
 from codecfake_cli.commands.push_model import read_metrics
-from codecfake_hf.cards import detector_card
 from codecfake_hf.errors import InputFileError
+from codecfake_hf.publishing.detector_card import detector_card
 
 
 def test_model_index_holds_every_metric_with_its_unit(tmp_path):

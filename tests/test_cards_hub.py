@@ -13,9 +13,14 @@ from pathlib import Path
 import pytest
 from huggingface_hub import DatasetCard, ModelCard
 
-from codecfake_hf.cards import CardLinkError, check_card_links, detector_card, training_license
 from codecfake_hf.data.dataset_card import read_card
 from codecfake_hf.data.licenses import config_license, hub_license_id
+from codecfake_hf.publishing.detector_card import (
+    CardLinkError,
+    check_card_links,
+    detector_card,
+    training_license,
+)
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.synthetic import make_synthetic_vctk
 
@@ -160,7 +165,7 @@ def test_cards_that_link_nowhere_are_refused():
 def test_the_training_data_licence_comes_from_the_dataset_report():
     """A detector takes the licence of what it was trained on: an imported corpus's, a --source corpus's
     bona fide licence with the codec weights', VCTK's with them when the report says nothing else."""
-    from codecfake_hf.cards import training_data
+    from codecfake_hf.publishing.detector_card import training_data
 
     imported = {"imported": {"title": "CodecFake+ (Chen et al., 2025)", "kind": "codecfake-plus", "license": "mit",
                              "license_name": "MIT", "license_link": "https://example.org"}}  # fmt: skip

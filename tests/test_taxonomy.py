@@ -71,7 +71,7 @@ def test_markdown_table_escapes_pipes_and_formats_floats():
 
 def test_dataset_card_lists_the_taxonomy_of_the_built_subsets():
     from dataset_builder.corpus import SPLITS
-    from dataset_builder.hub import render_card
+    from dataset_builder.publishing import render_card
 
     split = {"utterances": 2, "speakers": ["p225"], "hours": 0.01, "paper_utterances": 2, "paper_speakers": 1}
     report = {

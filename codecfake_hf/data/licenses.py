@@ -1,5 +1,5 @@
 """Every licence fact of this project, in one table that both cards read (the dataset card,
-:mod:`codecfake_hf.data.dataset_card`, and the detector's model card, :mod:`codecfake_hf.cards`).
+:mod:`codecfake_hf.data.dataset_card`, and the detector's model card, :mod:`codecfake_hf.publishing.detector_card`).
 
 - :data:`HUB_LICENSES`: the Hub's licence ids (what a card's ``license:`` may hold), each with its full
   name and its restrictiveness class, and so whether it forbids commercial use. The ids and names are

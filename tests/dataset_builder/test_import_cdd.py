@@ -18,7 +18,7 @@ from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.cdd import Options
 from dataset_builder.corpora.lookalike import CDD_COSG_SYSTEMS, CDD_SPEAKERS, make_cdd_lookalike
 from dataset_builder.corpus_import import import_corpus
-from dataset_builder.hub import push_to_hub
+from dataset_builder.publishing import push_to_hub
 from tests.dataset_builder.test_import_release import _imported_rows
 
 CONFIGS = ["bonafide", "mimi", "xcodec2", "DescriptAudioCodec", "EnCodecVocos", *CDD_COSG_SYSTEMS]

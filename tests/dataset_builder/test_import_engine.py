@@ -18,7 +18,7 @@ from dataset_builder.corpora.lookalike import make_release_lookalike
 from dataset_builder.corpora.release import Corpus as ReleaseCorpus
 from dataset_builder.corpora.release import Options
 from dataset_builder.corpus_import import default_mixtures, import_corpus
-from dataset_builder.hub import push_to_hub
+from dataset_builder.publishing import push_to_hub
 from dataset_builder.shard_files import taxonomy_values
 
 
