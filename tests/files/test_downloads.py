@@ -1,7 +1,7 @@
 """The one checked download (:func:`codecfake_hf.files.downloads.checked_download`) against a loopback server:
 checked before use, resumed after a dropped connection, refused offline, one line in the caller's error
 class; a user's file never deleted. The VCTK zip's own cases are in
-``tests/dataset_builder/test_dataset_vctk.py``, the AASIST checkpoint's in ``tests/test_hub_io.py``."""
+``tests/dataset_builder/test_dataset_vctk.py``, the AASIST checkpoint's in ``tests/files/test_hub_downloads.py``."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.test_training import _finish, _launch  # the 2-process CPU launch of the training tests
+from tests.training.test_training import _finish, _launch  # the 2-process CPU launch of the training tests
 
 
 def test_cosine_reaches_the_minimum_on_the_last_step_with_two_processes(

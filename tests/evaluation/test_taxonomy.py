@@ -94,7 +94,7 @@ def test_the_readme_shows_the_registry_s_taxonomy_table():
     """The README's table is the registry's (licences included: E's is MIT since 2023-04-26)."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert taxonomy_table() in readme
 
 

@@ -18,7 +18,7 @@ import pytest
 from codecfake_hf.files import hub_io
 from codecfake_hf.models.aasist import convert_aasist_checkpoint as converter
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = b'{"fake": true}'
 
 

@@ -23,7 +23,7 @@ from codecfake_hf.training.data import WaveformDataset
 from codecfake_hf.training.optimization import optimizer_parameter_groups
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 from tests.models.aasist.test_ssl_aasist import PROBE
-from tests.test_training import _finish
+from tests.training.test_training import _finish
 
 
 @pytest.fixture(scope="module")
