@@ -27,7 +27,7 @@ The model is a ``torch.nn.Module`` subclassing :class:`CodecModel`:
 
 :class:`Resynthesizer` (the engine; :meth:`Resynthesizer.resynthesize`) turns a list of
 variable-length mono arrays at any rate into codec output at the codec's rate: resample
-(``codecfake_hf.audio.audio_io.resample``), optional peak normalisation (spec), length bucketing into padded
+(``codecfake_hf.audio.resample``), optional peak normalisation (spec), length bucketing into padded
 batches, the model's ``encode_decode``, trimming each output to its own length and the official clamp
 to +-0.99.
 """

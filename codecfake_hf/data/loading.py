@@ -6,7 +6,7 @@ Every source becomes a ``datasets.Dataset`` with the same columns:
 - ``label``: int, 1 = bona fide, 0 = spoof (the paper's and AASIST's convention),
 - ``utterance_id``: str, ``codec``: str (subset id, "bonafide", or the folder name).
 
-Audio is decoded with soundfile and resampled with ``codecfake_hf.audio.audio_io.resample`` (not by
+Audio is decoded with soundfile and resampled with ``codecfake_hf.audio.resample`` (not by
 ``datasets``/torchcodec), so bona fide and spoof audio always take the same path to the model.
 """
 
@@ -232,7 +232,7 @@ def load_waveform(
     audio: dict, sampling_rate: int | None = 16000, name: str | None = None, resampler: str = "soxr"
 ) -> np.ndarray:
     """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) to mono float32 ``[T]`` at
-    ``sampling_rate`` Hz (:func:`read_audio_value`, then ``codecfake_hf.audio.audio_io.resample`` with
+    ``sampling_rate`` Hz (:func:`read_audio_value`, then ``codecfake_hf.audio.resample`` with
     ``resampler``, one of ``codecfake_hf.audio.audio_io.RESAMPLERS``); ``sampling_rate=None`` keeps the file's own
     rate (nothing resampled)."""
     source = name or audio.get("path") or "<embedded audio>"

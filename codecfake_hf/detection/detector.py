@@ -4,7 +4,7 @@ A :class:`Detector` wraps any ``transformers`` audio-classification model and it
 (AASIST converted by ``codecfake convert-aasist`` or trained by ``train.py``, or another classifier
 with a bona fide label). The score is the bona fide logit (AASIST: ``logits[:, 1]``, higher = more
 bona fide, the value used for EER); the probability is its softmax probability; the label is the
-arg-max class. Audio of any rate is resampled with :func:`codecfake_hf.audio.audio_io.resample`. For AASIST,
+arg-max class. Audio of any rate is resampled with :func:`codecfake_hf.audio.resample`. For AASIST,
 ``mode="first"`` scores the official first 64,600 samples and ``mode="full"`` averages the logits of
 windows covering the whole recording.
 

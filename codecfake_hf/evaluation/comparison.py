@@ -10,7 +10,7 @@ the other side still matches, and is counted in ``n_split_differs``), and each p
 - **Common rate.** Both clips at ``sampling_rate`` Hz: by default the lower of the pair's two native
   rates (a codec subset is at its codec's rate on both sides, so nothing is resampled; bona fide at
   48 kHz in a VCTK build meets a 16 kHz release at 16 kHz), resampled with the project's resampler
-  :func:`codecfake_hf.audio.audio_io.resample` at its default, soxr "VHQ" (the one the build uses). Lengths are
+  :func:`codecfake_hf.audio.resample` at its default, soxr "VHQ" (the one the build uses). Lengths are
   compared at that rate.
 - **Lag.** The integer lag ``k`` within +-``max_lag_ms`` that maximises the cross-correlation
   ``sum_n built[n + k] * imported[n]`` (scipy, FFT): ``k > 0`` means the build's audio comes ``k``

@@ -13,7 +13,7 @@ flagged as fake and the detector is useless. This module builds evaluation sets 
 
 Conditions (:data:`CONDITIONS`): ``clean``; MP3 (LAME) and Opus (libopus) at 16, 32 and 64 kbit/s
 through the ``ffmpeg`` binary; ``tel-8k``, an 8 kHz narrowband channel (resampled down and back
-with ``codecfake_hf.audio.audio_io.resample``); ``g711-8k``, the same plus G.711 mu-law (8-bit) quantisation
+with ``codecfake_hf.audio.resample``); ``g711-8k``, the same plus G.711 mu-law (8-bit) quantisation
 by libsndfile. Opus codes at 8/12/16/24/48 kHz; other input rates are converted inside FFmpeg,
 identically for bona fide and spoof. Every processed file is decoded, resampled back to its own rate with the project's
 resampler, cut or zero-padded to its original length and written as 16-bit FLAC, so the detector

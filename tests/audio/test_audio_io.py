@@ -44,3 +44,27 @@ def test_encode_clamps_and_quantises_to_16_bit():
 def test_peak_normalize_and_silence():
     assert np.isclose(np.abs(audio_io.peak_normalize(np.array([0.1, -0.5]), 0.95)).max(), 0.95)
     assert not audio_io.peak_normalize(np.zeros(4)).any()
+
+
+def test_the_names_the_card_templates_cite_exist():
+    """Every ``codecfake_hf.…`` name in the card templates (a built dataset's card cites the resampler as
+    ``codecfake_hf.audio.resample``) is importable, so a card never names a moved module."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "model_cards"
+    cited = {
+        name
+        for path in templates.glob("*.md")
+        for name in re.findall(r"codecfake_hf(?:\.\w+)+", path.read_text(encoding="utf-8"))
+    }
+    assert "codecfake_hf.audio.resample" in cited
+    for name in sorted(cited):
+        module, _, attribute = name.rpartition(".")
+        try:
+            found = importlib.import_module(name)
+        except ModuleNotFoundError:
+            found = getattr(importlib.import_module(module), attribute, None)
+        assert found is not None, f"model_cards cite {name}, which does not exist"
+    assert importlib.import_module("codecfake_hf.audio").resample is audio_io.resample

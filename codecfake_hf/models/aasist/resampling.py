@@ -1,6 +1,6 @@
 """The project's one resampler, in a file that travels with every saved detector.
 
-``codecfake_hf.audio.audio_io.resample`` (dataset build, codecs, training, ``codecfake detect``) and the
+``codecfake_hf.audio.resample`` (dataset build, codecs, training, ``codecfake detect``) and the
 AASIST feature extractor (also when a saved folder runs with ``trust_remote_code`` where this
 package is not installed) both call :func:`resample`, so bona fide and spoof audio, and training and
 inference, take the same path. It needs only numpy and torch: soxr at "VHQ" quality when ``soxr`` is
