@@ -30,7 +30,7 @@ import torch
 
 from codecfake_hf.codecs.base import Resynthesizer
 from codecfake_hf.codecs.registry import family_module, get_spec
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from dataset_builder import build as build_module
 from dataset_builder.build import BuildOptions, build_codecfake, build_shards, plan_shards
 from dataset_builder.corpora.vctk import prepare_vctk

@@ -1,4 +1,4 @@
-"""actDCF and Cllr before and after score calibration (:mod:`codecfake_hf.calibration`).
+"""actDCF and Cllr before and after score calibration (:mod:`codecfake_hf.detection.calibration`).
 
 Detector scores are simulated as the raw logits of a detector that ranks well but is miscalibrated:
 bona fide and spoof trials draw a true natural-log LLR from two equal-variance Gaussians (the LLR of such
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codecfake_hf.calibration import fit_calibration
+from codecfake_hf.detection.calibration import fit_calibration
 from codecfake_hf.markdown import markdown_table
 from codecfake_hf.metrics import compute_asvspoof5_metrics
 

@@ -2,7 +2,7 @@
 
 ``--part thresholds``: speech-like 48 kHz clips (``bench_resampling.speech_like``) go through the tiny
 random-weight codecs (no official weights can be downloaded here) as a build does (soxr VHQ to the
-codec rate, codec, 16-bit FLAC) and are measured with :func:`codecfake_hf.comparison.compare_waveforms`
+codec rate, codec, 16-bit FLAC) and are measured with :func:`codecfake_hf.evaluation.comparison.compare_waveforms`
 against variants:
 
 - "16-bit rounding": the codec's float output against its 16-bit file (the floor of any comparison);
@@ -35,9 +35,14 @@ import numpy as np
 import torch
 from bench_resampling import speech_like
 
-from codecfake_hf.audio import decode_audio_bytes, encode_audio, resample
+from codecfake_hf.audio.audio_io import decode_audio_bytes, encode_audio, resample
 from codecfake_hf.codecs.registry import load_codec
-from codecfake_hf.comparison import ComparisonOptions, compare_datasets, compare_waveforms, subset_verdict
+from codecfake_hf.evaluation.comparison import (
+    ComparisonOptions,
+    compare_datasets,
+    compare_waveforms,
+    subset_verdict,
+)
 
 SOURCE_RATE = 48000
 MEASURES = ("snr_db", "gain_compensated_snr_db", "low_band_snr_db", "correlation", "lsd_db", "lag_ms")

@@ -1,4 +1,4 @@
-"""Cost of the compression-robustness conditions (CPU): :func:`codecfake_hf.robustness.apply_condition`
+"""Cost of the compression-robustness conditions (CPU): :func:`codecfake_hf.evaluation.robustness.apply_condition`
 on one clip of ``--seconds`` s, wall time per audio second (MP3/Opus run the ffmpeg binary twice per
 clip). Codec speed, the modern codecs included, is ``bench_resynthesis.py``'s job.
 
@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from codecfake_hf.robustness import CONDITIONS, apply_condition
+from codecfake_hf.evaluation.robustness import CONDITIONS, apply_condition
 
 RATE = 16000
 

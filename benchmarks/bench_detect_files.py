@@ -51,7 +51,9 @@ def model_rate(model: Path, threads: int, repeats: int = 3) -> tuple[float, floa
     """Clips/s and clips per CPU-second of the model alone at batch 32 (best of ``repeats``)."""
     from transformers import AutoModelForAudioClassification
 
-    import codecfake_hf.models.aasist  # noqa: F401  (registers the Auto classes)
+    from codecfake_hf.models.families import register_auto_classes
+
+    register_auto_classes()  # the Auto classes load AASIST by its model type
 
     torch.set_num_threads(threads)
     network = AutoModelForAudioClassification.from_pretrained(model).eval()

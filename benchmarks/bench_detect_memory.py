@@ -33,8 +33,8 @@ import soundfile as sf
 
 WHOLE_FILE = """
 import sys
-from codecfake_hf.audio import load_audio
-from codecfake_hf.detection import Detector
+from codecfake_hf.audio.audio_io import load_audio
+from codecfake_hf.detection.detector import Detector
 
 detector = Detector.from_pretrained(sys.argv[1], mode="full", batch_size=32, device="cpu")
 waveform, rate = load_audio(sys.argv[2])

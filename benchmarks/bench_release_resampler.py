@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from codecfake_hf.audio import resample
+from codecfake_hf.audio.audio_io import resample
 
 RATES = (24000, 44100, 48000)
 TARGET = 16000

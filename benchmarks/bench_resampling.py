@@ -25,8 +25,8 @@ import soxr
 import torch
 from scipy.signal import lfilter
 
-from codecfake_hf.audio import load_audio
-from codecfake_hf.detection import Detector
+from codecfake_hf.audio.audio_io import load_audio
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.models.aasist.resampling import sinc_resample
 
 SYNTH_RATE = 48000

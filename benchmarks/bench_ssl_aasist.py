@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from codecfake_hf.detectors import build_ssl_aasist
+from codecfake_hf.models.families import build_ssl_aasist
 from codecfake_hf.training.optimization import parameter_groups
 
 NUM_SAMPLES = 64600

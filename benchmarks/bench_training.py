@@ -25,7 +25,7 @@ import torch
 
 
 def loader_clips_per_second(dataset_dir: Path, workers: int, batch_size: int, max_batches: int) -> float:
-    from codecfake_hf.data import load_labelled_dataset
+    from codecfake_hf.data.loading import load_labelled_dataset
     from codecfake_hf.models.aasist import AasistFeatureExtractor
     from codecfake_hf.training.data import WaveformDataset, collate
 

@@ -190,8 +190,10 @@ def main() -> None:
     parser.add_argument("--fixtures", type=Path, default=REPO_ROOT / "tests" / "fixtures")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    import codecfake_hf.models.aasist  # noqa: F401  (registers AASIST with the Auto classes)
     from codecfake_hf.markdown import markdown_table
+    from codecfake_hf.models.families import register_auto_classes
+
+    register_auto_classes()  # AASIST by its model type, without trust_remote_code
 
     rows = []
     for collect in (

@@ -9,7 +9,7 @@
 
 --config E is the same as --subset E (its earlier name).
 
-Every option of codecfake_hf.training_config.TrainingConfig is a flag (--learning-rate, or
+Every option of codecfake_hf.training.config.TrainingConfig is a flag (--learning-rate, or
 --learning_rate) and a key of --config-file (learning_rate: 1e-3); a flag on the command line wins
 over the file. Precision comes from Accelerate (launcher flag, `accelerate config`,
 ACCELERATE_MIXED_PRECISION) unless --mixed-precision is given.
@@ -28,7 +28,7 @@ from transformers import HfArgumentParser
 
 from codecfake_cli.reporting import run_reported
 from codecfake_hf.training import train, train_seeds
-from codecfake_hf.training_config import TrainingConfig, read_options_file
+from codecfake_hf.training.config import TrainingConfig, read_options_file
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

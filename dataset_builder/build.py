@@ -20,11 +20,11 @@ global rank ``i mod world size`` (:mod:`dataset_builder.build_processes`); the m
 1-2 first and writes the card and report once every process is done.
 
 Resume: a shard whose parquet file carries the expected fingerprint is skipped; a killed run leaves
-at worst a temporary file (:mod:`codecfake_hf.atomic_files`) or a partial ``map`` cache, both discarded
+at worst a temporary file (:mod:`codecfake_hf.files.atomic_files`) or a partial ``map`` cache, both discarded
 on the next run, so every utterance ends up exactly once per subset. A step that fails (a full disk,
 an error, Ctrl-C) removes what it was writing: its temporary file and its ``map`` scratch folder under
 ``<out>/.build``. Audio is stored as 16-bit FLAC bytes
-(:func:`codecfake_hf.audio.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
+(:func:`codecfake_hf.audio.audio_io.encode_audio`, clamped to +-0.99): bona fide at the source rate (48 kHz
 for VCTK), spoof at the codec's own rate.
 """
 
@@ -45,8 +45,7 @@ import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import remove_leftovers
-from codecfake_hf.audio import AudioError, encode_audio, load_audio, validate_waveform
+from codecfake_hf.audio.audio_io import AudioError, encode_audio, load_audio, validate_waveform
 from codecfake_hf.codecs.registry import (
     CODECS,
     family_module,
@@ -54,8 +53,9 @@ from codecfake_hf.codecs.registry import (
     get_spec,
     load_codec,
 )
-from codecfake_hf.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
-from codecfake_hf.mixtures import parse_mixture
+from codecfake_hf.data.labels import BONAFIDE, BONAFIDE_CONFIG, SPOOF
+from codecfake_hf.data.mixtures import parse_mixture
+from codecfake_hf.files.atomic_files import remove_leftovers
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_options import BuildOptions
@@ -63,9 +63,9 @@ from dataset_builder.build_processes import BuildProcesses, rank_device
 from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
 from dataset_builder.corpora import SOURCE_KINDS, corpus_module
 from dataset_builder.corpus import SPLITS, Manifest
-from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
 from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
+from dataset_builder.publishing import write_card
 from dataset_builder.shard_files import (
     FEATURES,
     ROW_GROUP_SIZE,
@@ -303,7 +303,7 @@ def build_shards(
 def tidy_subset(subset: str, shards: Sequence[Shard], out: Path, cache_dir: Path) -> None:
     """Once every process has written its shards of ``subset``: remove the ``map`` scratch that killed
     runs left under ``cache_dir/<subset>``, the shards of an earlier build with another plan and the
-    temporary shard files of killed runs (:func:`~codecfake_hf.atomic_files.remove_leftovers`)."""
+    temporary shard files of killed runs (:func:`~codecfake_hf.files.atomic_files.remove_leftovers`)."""
     shutil.rmtree(cache_dir / subset, ignore_errors=True)
     folder = out / "data" / subset
     planned = {folder / shard.filename for shard in shards if shard.rows}
@@ -322,7 +322,7 @@ def check_checkpoints(subsets: Sequence[str], options: BuildOptions) -> None:
     """
     from huggingface_hub import is_offline_mode
 
-    from codecfake_hf.hub import CheckpointUnavailableError
+    from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
     if options.tiny:
         return
@@ -437,7 +437,7 @@ def build_codecfake(
         options: see :class:`BuildOptions`.
         force: build into a non-empty folder that is no CodecFake build.
         regenerate_card: replace an earlier build's card even if it was edited since it was written.
-        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.mixtures`); those an
+        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.data.mixtures`); those an
             earlier build into ``out`` recorded are kept (a spec of the same name replaces one).
 
     Returns:

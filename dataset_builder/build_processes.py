@@ -31,9 +31,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.errors import ProcessError
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.atomic_files import atomic_path
+from codecfake_hf.files.json_files import read_json
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_options import BuildOptions
 

@@ -13,8 +13,8 @@ import typing
 from pathlib import Path
 from typing import TypedDict
 
-from codecfake_hf.atomic_files import atomic_path, remove_leftovers
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
+from codecfake_hf.files.json_files import read_json
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION
 
@@ -57,7 +57,7 @@ class BuildReport(_Corpus):
             only: an import copies the corpus's own text, or none).
         build_version: :data:`~dataset_builder.build_cache.BUILD_VERSION` of the build (the shards'
             columns); a report of another version is refused by :func:`read_build_report`.
-        mixtures: the mixture configs (:mod:`codecfake_hf.mixtures`), by name: ``selection`` (as
+        mixtures: the mixture configs (:mod:`codecfake_hf.data.mixtures`), by name: ``selection`` (as
             written after ``NAME=``), ``subsets`` (the built subsets it pools) and ``held_out`` (those
             its exclusions remove: the held-out test).
     """

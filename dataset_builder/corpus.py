@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecfake_hf.licenses import HUB_LICENSES_URL, closest_license_id, hub_license_id, license_slug
+from codecfake_hf.data.licenses import HUB_LICENSES_URL, closest_license_id, hub_license_id, license_slug
 from dataset_builder import DatasetBuildError
 from dataset_builder.source_options import SourceOptions
 

@@ -44,11 +44,11 @@ import datasets
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from codecfake_hf.atomic_files import atomic_path, remove_leftovers
 from codecfake_hf.codecs.registry import CODECS, TAXONOMY_FIELDS, TAXONOMY_VALUES, CodecSpec
-from codecfake_hf.json_files import read_json
-from codecfake_hf.labels import BONAFIDE_CONFIG
-from codecfake_hf.mixtures import ALL, Mixture, parse_mixture
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.mixtures import ALL, Mixture, parse_mixture
+from codecfake_hf.files.atomic_files import atomic_path, remove_leftovers
+from codecfake_hf.files.json_files import read_json
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure
 from dataset_builder.build_processes import BuildProcesses
@@ -61,9 +61,9 @@ from dataset_builder.corpora import (
     corpus_module,
 )
 from dataset_builder.corpus import SPLITS
-from dataset_builder.hub import write_card
 from dataset_builder.mixture_configs import merged_mixtures, recorded_mixtures, resolved_mixtures
 from dataset_builder.output_folder import check_output_folder, disk_full_is_a_build_error, earlier_report
+from dataset_builder.publishing import write_card
 from dataset_builder.shard_files import FEATURES, open_shard, shard_filename, shard_is_done, taxonomy_values
 
 #: Part of every part's fingerprint: raise it when the import writes other rows for the same input.
@@ -353,7 +353,7 @@ def import_corpus(
         source: what the corpus reads (a Hub id, a folder).
         out: output folder: new, empty, or an earlier import of the same corpus.
         options: the corpus module's ``Options`` (default: its defaults).
-        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.mixtures`), to the
+        mixtures: mixture configs to add, ``NAME=SELECTION`` (:mod:`codecfake_hf.data.mixtures`), to the
             defaults (:func:`default_mixtures`) or to those an earlier import recorded.
         force: import into a non-empty folder that is no CodecFake folder.
         regenerate_card: replace a card edited since it was written.

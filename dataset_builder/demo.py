@@ -32,9 +32,9 @@ def run_demo(
         utterances_per_speaker: size of the synthetic corpus (7 speakers).
         epochs: training epochs per config.
     """
-    from codecfake_hf import tables
-    from codecfake_hf.cards import detector_card
-    from codecfake_hf.evaluation import codecfake_test_sets, eer_grid
+    from codecfake_hf.evaluation import tables
+    from codecfake_hf.evaluation.scoring import codecfake_test_sets, eer_grid
+    from codecfake_hf.publishing.detector_card import detector_card
     from codecfake_hf.training import TrainingConfig, train
     from dataset_builder.build import BuildOptions, build_codecfake
     from dataset_builder.synthetic import make_synthetic_vctk

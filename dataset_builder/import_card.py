@@ -1,5 +1,5 @@
 """The dataset card of an imported folder (``codecfake import``): the YAML header that makes
-``load_dataset(folder, CONFIG)`` work (:func:`codecfake_hf.dataset_card.config_entries`), the corpus's
+``load_dataset(folder, CONFIG)`` work (:func:`codecfake_hf.data.dataset_card.config_entries`), the corpus's
 licence and source, and a body (template ``model_cards/imported_dataset_card.md``) with the configs,
 their taxonomy, rates and counts, the source and its integrity, attribution and citation.
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from codecfake_hf import dataset_card, licenses
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data import dataset_card, licenses
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from codecfake_hf.markdown import markdown_table
 from dataset_builder.build_report import BuildReport
 from dataset_builder.corpora import corpus_from_report

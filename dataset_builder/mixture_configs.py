@@ -1,7 +1,7 @@
-"""The mixture configs of a build (:mod:`codecfake_hf.mixtures`): merged with those an earlier build
+"""The mixture configs of a build (:mod:`codecfake_hf.data.mixtures`): merged with those an earlier build
 recorded, resolved against the built subsets into ``build_report.json``, and added to an existing
 build without rebuilding anything (``codecfake mixtures``). The card lists them as configs whose
-``data_files`` are the subsets' shards (:func:`dataset_builder.hub.render_card`)."""
+``data_files`` are the subsets' shards (:func:`dataset_builder.publishing.render_card`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS
-from codecfake_hf.mixtures import Mixture, Taxonomy, parse_mixture
+from codecfake_hf.data.mixtures import Mixture, Taxonomy, parse_mixture
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import BuildReport, read_build_report, write_build_report
 
@@ -77,7 +77,7 @@ def add_mixtures(
             the build wrote it (``regenerate_card`` overrides).
         MixtureSpecError: a spec does not parse or selects no built subset.
     """
-    from dataset_builder.hub import card_was_edited, write_card
+    from dataset_builder.publishing import card_was_edited, write_card
 
     folder = Path(folder)
     report = read_build_report(folder)

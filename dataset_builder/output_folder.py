@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import REPORT_FILE, BuildReport, read_build_report
-from dataset_builder.hub import card_was_edited
+from dataset_builder.publishing import card_was_edited
 
 
 def check_output_folder(out: str | os.PathLike, force: bool = False, regenerate_card: bool = False) -> None:

@@ -21,9 +21,9 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from codecfake_hf.atomic_files import atomic_path
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
-from codecfake_hf.labels import BONAFIDE_CONFIG, LABEL_NAMES
+from codecfake_hf.data.labels import BONAFIDE_CONFIG, LABEL_NAMES
+from codecfake_hf.files.atomic_files import atomic_path
 
 FEATURES = datasets.Features(
     {
@@ -32,7 +32,7 @@ FEATURES = datasets.Features(
         "speaker_id": datasets.Value("string"),
         "utterance_id": datasets.Value("string"),
         "codec": datasets.Value("string"),
-        # the codec's taxonomy (codecfake_hf.taxonomy); "bonafide" in each of them on bona fide rows
+        # the codec's taxonomy (codecfake_hf.evaluation.taxonomy); "bonafide" in each of them on bona fide rows
         **{name: datasets.Value("string") for name in TAXONOMY_FIELDS},
         "text": datasets.Value("string"),
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from codecfake_hf.audio import AudioError, load_audio
+from codecfake_hf.audio.audio_io import AudioError, load_audio
 from dataset_builder.build_cache import BUILD_VERSION, cache_key, removed_on_failure, source_stamp
 from dataset_builder.build_options import BuildOptions
 

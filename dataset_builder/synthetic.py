@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codecfake_hf.audio import write_audio
+from codecfake_hf.audio.audio_io import write_audio
 
 #: The split speakers (validation p226, p229; test p227, p228), two train speakers, and p315, the
 #: VCTK speaker without transcripts.

@@ -2,7 +2,7 @@
 
 Builds ``bonafide/`` (broadband harmonic "voices") and ``spoof/`` (the same kind of signal, band-limited
 to 5 kHz like a low-rate codec) at 16 kHz, passes both through every condition of
-``codecfake_hf.robustness`` and scores them with a deliberately naive detector: "energy above 4 kHz
+``codecfake_hf.evaluation.robustness`` and scores them with a deliberately naive detector: "energy above 4 kHz
 means bona fide". The clean EER is 0, and the report shows how ordinary compression breaks such a
 detector (the telephone band removes everything above 4 kHz, so every real voice is rejected).
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from codecfake_hf.audio import resample, write_audio
+from codecfake_hf.audio.audio_io import resample, write_audio
+from codecfake_hf.evaluation.robustness import make_conditions, robustness_report
 from codecfake_hf.markdown import markdown_table
-from codecfake_hf.robustness import make_conditions, robustness_report
 
 RATE = 16000
 

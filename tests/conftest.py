@@ -287,14 +287,14 @@ class FakeDownloads:
 
 @pytest.fixture
 def fake_downloads(monkeypatch, tmp_path) -> FakeDownloads:
-    """Online as far as :mod:`codecfake_hf.hub` can tell, with ``hf_hub_download`` a :class:`FakeDownloads`
+    """Online as far as :mod:`codecfake_hf.files.hub_io` can tell, with ``hf_hub_download`` a :class:`FakeDownloads`
     (nothing leaves the machine)."""
     from huggingface_hub import constants
 
-    from codecfake_hf import hub
+    from codecfake_hf.files import hub_io
 
     fake = FakeDownloads(tmp_path / "downloads")
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hub_answers", lambda *args, **kwargs: True)
-    monkeypatch.setattr(hub, "hf_hub_download", fake)
+    monkeypatch.setattr(hub_io, "hub_answers", lambda *args, **kwargs: True)
+    monkeypatch.setattr(hub_io, "hf_hub_download", fake)
     return fake

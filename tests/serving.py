@@ -1,5 +1,5 @@
 """A loopback HTTP server of one in-memory file, for the tests of checked downloads
-(:mod:`codecfake_hf.downloads`): range requests, a stalled or dropped connection, an HTTP error."""
+(:mod:`codecfake_hf.files.downloads`): range requests, a stalled or dropped connection, an HTTP error."""
 
 from __future__ import annotations
 

@@ -1,11 +1,16 @@
 """Imports go one way: ``codecfake_hf`` (library) <- ``dataset_builder`` (builder) <- ``codecfake_cli``
-(the commands), and inside the library each codec family module builds on the codec toolkit only.
+(the commands); inside the library the subpackages import each other without a loop, the codec
+toolkit and the audio helpers import no detector, and each codec family module builds on the codec
+toolkit only.
 
-Read from the source with ``ast``, so lazy imports inside functions count too."""
+Read from the source with ``ast``, so lazy imports inside functions count too; what an import runs is
+checked in a fresh interpreter."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,6 +61,105 @@ def imported_modules(path: Path) -> set[str]:
 
 def _relative(path: Path) -> str:
     return str(path.relative_to(PACKAGE_DIR.parent))
+
+
+def package_graph(root: Path) -> dict[str, set[str]]:
+    """The import graph of the package at ``root`` by its first-level parts (each subpackage, and each
+    module at the top, is one node): an edge ``A -> B`` when any module of ``A`` imports any module of
+    ``B``, lazily or not (:func:`imported_modules`)."""
+    nodes = {path.name for path in root.iterdir() if (path / "__init__.py").is_file()}
+    nodes |= {path.stem for path in root.glob("*.py") if path.name != "__init__.py"}
+
+    def node(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if parts[0] == root.name and len(parts) > 1 and parts[1] in nodes else None
+
+    graph: dict[str, set[str]] = {name: set() for name in nodes}
+    for path in root.rglob("*.py"):
+        source = node(_module_name(path))
+        if source is not None:
+            graph[source] |= {target for name in imported_modules(path) if (target := node(name))} - {source}
+    return graph
+
+
+def package_loop(graph: dict[str, set[str]]) -> list[str] | None:
+    """One loop of ``graph`` as its nodes, first node repeated at the end (``[a, b, a]``); None if none."""
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in done:
+            return None
+        for target in sorted(graph.get(name, ())):
+            loop = visit(target, [*path, name])
+            if loop:
+                return loop
+        done.add(name)
+        return None
+
+    return next((loop for name in sorted(graph) if (loop := visit(name, []))), None)
+
+
+def test_the_library_subpackages_import_each_other_without_a_loop():
+    """No subpackage of codecfake_hf reaches itself through another (lazy imports included): e.g. the
+    detector families use the model-source rules, so those never import a detector."""
+    graph = package_graph(PACKAGE_DIR)
+    assert {"codecs", "models", "training"} <= set(graph)  # the walk sees the subpackages
+    loop = package_loop(graph)
+    assert loop is None, "package loop: " + " -> ".join(loop)
+
+
+def test_the_package_loop_check_finds_a_lazy_loop(tmp_path):
+    """The check above cannot pass by missing a loop made of a relative and a lazy import."""
+    package = tmp_path / "pkg"
+    for folder in (package, package / "detectors", package / "sources"):
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+    (package / "errors.py").write_text("")
+    (package / "detectors" / "table.py").write_text("from ..sources import where\nfrom pkg import errors\n")
+    (package / "sources" / "where.py").write_text("def find():\n    from pkg.detectors.table import X\n")
+    graph = package_graph(package)
+    assert graph == {"detectors": {"sources", "errors"}, "sources": {"detectors"}, "errors": set()}
+    assert package_loop(graph) == ["detectors", "sources", "detectors"]
+    assert package_loop({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+#: The toolkit side: importing (and resampling with) these must not import the detector package
+#: (``models.aasist``'s model files, or the family table that imports them).
+DETECTOR_FREE = ("codecfake_hf.codecs", "codecfake_hf.audio")
+#: What of ``codecfake_hf.models`` they may import: the lazy package faces and the resampler file.
+RESAMPLER_ONLY = {
+    "codecfake_hf.models",
+    "codecfake_hf.models.aasist",
+    "codecfake_hf.models.aasist.resampling",
+}
+
+
+def test_the_codec_toolkit_and_audio_import_no_detector():
+    """A fresh interpreter imports every module of the codec toolkit and the audio helpers and resamples
+    with each resampler: the detector's model files are not imported (the resampler is a file of the
+    detector package, read through its lazy face)."""
+    script = f"""
+import importlib, pkgutil, sys
+import numpy as np
+for name in {DETECTOR_FREE!r}:
+    module = importlib.import_module(name)
+    for info in pkgutil.walk_packages(getattr(module, "__path__", []), name + "."):
+        importlib.import_module(info.name)
+from codecfake_hf.audio.audio_io import RESAMPLERS, resample
+for resampler in RESAMPLERS:
+    assert resample(np.ones(800, np.float32), 8000, 16000, resampler=resampler).shape == (1600,)
+print("\\n".join(sorted(sys.modules)))
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    imported = set(run.stdout.split())
+    assert "codecfake_hf.codecs.registry" in imported and "codecfake_hf.models.aasist.resampling" in imported
+    detector = sorted(
+        name for name in imported if name.startswith("codecfake_hf.models") and name not in RESAMPLER_ONLY
+    )
+    assert not detector, f"the codec toolkit imports the detector: {detector}"
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE_DIR.rglob("*.py")), ids=_relative)
@@ -112,10 +216,10 @@ CODEC_TOOLKIT = (
 )
 LIBRARY_FOUNDATION = (
     "codecfake_hf.errors",
-    "codecfake_hf.audio",
-    "codecfake_hf.hub",
-    "codecfake_hf.checkpoints",
-    "codecfake_hf.checkpoint_files",
+    "codecfake_hf.audio.audio_io",
+    "codecfake_hf.files.hub_io",
+    "codecfake_hf.files.strict_loading",
+    "codecfake_hf.files.checkpoint_files",
 )
 PACKAGES = ("codecfake_hf", "codecfake_hf.codecs")  # `from codecfake_hf.codecs import convert_dac`
 

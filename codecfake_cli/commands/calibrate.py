@@ -42,7 +42,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecfake_hf.evaluation import calibrate_detector
+    from codecfake_hf.evaluation.scoring import calibrate_detector
     from codecfake_hf.markdown import markdown_table
 
     test_sets = named_test_sets(args)

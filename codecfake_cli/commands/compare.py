@@ -61,7 +61,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecfake_hf.comparison import ComparisonOptions, compare_datasets
+    from codecfake_hf.evaluation.comparison import ComparisonOptions, compare_datasets
 
     given = {
         name: getattr(args, name) for name in ("sampling_rate", "max_lag_ms", "min_snr_db", "max_lsd_db")

@@ -54,7 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from codecfake_hf.detection import Detector
+    from codecfake_hf.detection.detector import Detector
     from codecfake_hf.models.aasist.pipeline_aasist import DEFAULT_PRIOR_SPOOF
 
     prior_spoof = DEFAULT_PRIOR_SPOOF if args.prior_spoof is None else args.prior_spoof

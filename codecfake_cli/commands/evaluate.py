@@ -29,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecfake_hf.evaluation import evaluate_detector
+    from codecfake_hf.evaluation.scoring import evaluate_detector
 
     summary = evaluate_detector(
         args.model,

@@ -56,16 +56,17 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from codecfake_hf import tables
-    from codecfake_hf.evaluation import METRIC_COLUMNS, TestSet, eer_grid, seed_replica_rows, seed_statistics
+    from codecfake_hf.evaluation import tables
+    from codecfake_hf.evaluation.scoring import METRIC_COLUMNS, TestSet, eer_grid
     from codecfake_hf.metrics import DetectionCosts
+    from codecfake_hf.training.replicas import seed_replica_rows, seed_statistics
 
     out = Path(args.output_dir)
     rows = seed_replica_rows(_name_path_pairs(args.models))  # seed replicas share a row
     models = {run: path for runs in rows.values() for run, path in runs.items()}
     datasets = None if args.zero_shot else _matrix_datasets(args)
     if args.zero_shot:
-        from codecfake_hf.data import check_label_folder
+        from codecfake_hf.data.loading import check_label_folder
 
         test_sets = {
             name: TestSet(path, None, args.split) for name, path in _named_paths(args.zero_shot).items()
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 def _name_path_pairs(values: list[str]) -> list[tuple[str, str]]:
     """``NAME=PATH`` or ``PATH`` items -> ``(name, path)`` pairs (name: the model's training config
     or the folder name)."""
-    from codecfake_hf.evaluation import model_row_name
+    from codecfake_hf.training.replicas import model_row_name
 
     pairs = []
     for value in values:
@@ -194,13 +195,13 @@ def _matrix_datasets(args: argparse.Namespace) -> dict[str, dict] | None:
 def _dataset_grid(
     models: dict[str, str], datasets: dict[str, dict], scores_dir: Path, args: argparse.Namespace
 ) -> dict:
-    """:func:`~codecfake_hf.evaluation.eer_grid` of every model on every dataset's test sets, each
+    """:func:`~codecfake_hf.evaluation.scoring.eer_grid` of every model on every dataset's test sets, each
     dataset scored apart (a detector's score cache is keyed by codec and utterance, which two datasets
     share; scores go to ``scores_dir/<dataset>/<model>/``): ``{model: summary}`` with the test sets
     named ``NAME/SUBSET``, or ``NAME`` for a bonafide/ + spoof/ folder."""
     import pandas as pd
 
-    from codecfake_hf.evaluation import eer_grid
+    from codecfake_hf.evaluation.scoring import eer_grid
 
     grids = {}
     for name, test_sets in datasets.items():
@@ -214,7 +215,7 @@ def _dataset_grid(
 
 
 def _write_seed_statistics(statistics, path: Path) -> None:
-    """Write the seed statistics of a matrix (:func:`~codecfake_hf.evaluation.seed_statistics`) as EER %
+    """Write the seed statistics of a matrix (:func:`~codecfake_hf.training.replicas.seed_statistics`) as EER %
     to ``path`` and print them as ``mean ± sd (n)`` per cell; the matrix above holds the means."""
     percent = statistics.assign(mean=100 * statistics["mean"], sd=100 * statistics["sd"])
     percent.rename(columns={"mean": "mean_eer_%", "sd": "sd_eer_%"}).to_csv(

@@ -15,7 +15,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataset_builder.hub import push_to_hub
+    from dataset_builder.publishing import push_to_hub
 
     print(push_to_hub(args.folder, args.repo, private=args.private, regenerate_card=args.write_card))
     return 0

@@ -46,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecfake_hf.cards import push_detector
+    from codecfake_hf.publishing.detector_card import push_detector
 
     eers = read_eers(args.eer_csv) if args.eer_csv else None
     metrics = read_metrics(args.metrics_csv, eers) if args.metrics_csv else None

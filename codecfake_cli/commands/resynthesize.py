@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read one audio file (any rate, mixed to mono), run it through the codec's engine and write a new
     file (never replacing one) as 16-bit PCM at the codec's rate, clamped to +-0.99 as the official data."""
-    from codecfake_hf.audio import check_output_file, load_audio, write_audio
+    from codecfake_hf.audio.audio_io import check_output_file, load_audio, write_audio
     from codecfake_hf.codecs.registry import load_codec
 
     output = Path(args.output)

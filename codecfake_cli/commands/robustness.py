@@ -37,9 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecfake_hf.detection import Detector
+    from codecfake_hf.detection.detector import Detector
+    from codecfake_hf.evaluation.robustness import get_conditions, make_conditions, robustness_report
     from codecfake_hf.markdown import markdown_table
-    from codecfake_hf.robustness import get_conditions, make_conditions, robustness_report
 
     conditions = [condition.name for condition in get_conditions(args.conditions)]
     scorer = Detector.from_pretrained(args.model, batch_size=args.batch_size, device=args.device)

@@ -64,8 +64,8 @@ def named_test_sets(
 ) -> dict:
     """``{name: TestSet}`` of ``dataset`` (default ``--dataset``) and ``subsets`` (default ``--subsets``):
     a bonafide/ + spoof/ folder is one test set named after the folder."""
-    from codecfake_hf.data import check_label_folder, is_label_folder
-    from codecfake_hf.evaluation import TestSet, codecfake_test_sets
+    from codecfake_hf.data.loading import check_label_folder, is_label_folder
+    from codecfake_hf.evaluation.scoring import TestSet, codecfake_test_sets
 
     dataset = dataset or args.dataset
     check_label_folder(dataset)

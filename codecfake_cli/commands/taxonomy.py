@@ -25,8 +25,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from codecfake_hf.evaluation.taxonomy import TaxonomyError, group_by_taxonomy, taxonomy_table
     from codecfake_hf.markdown import markdown_table
-    from codecfake_hf.taxonomy import TaxonomyError, group_by_taxonomy, taxonomy_table
 
     if args.results is None:
         print(taxonomy_table())

@@ -1,12 +1,12 @@
 """``codecfake app``: the detection page (:mod:`codecfake_hf.app.page`) over this package's
-:class:`~codecfake_hf.detection.Detector`, served on this machine.
+:class:`~codecfake_hf.detection.detector.Detector`, served on this machine.
 
 Every number comes from the code ``codecfake detect`` runs: a recording is scored by
 :meth:`Detector.detect_files` (streamed, so memory does not grow with its length), the batch tab by the
 same call on every file (windows of several files share forward passes), the prior slider re-reads the
 scores with :meth:`Detector.at_prior` (nothing is scored again), and each result shows the ``codecfake
 detect --json`` command that prints the same numbers. "What if it were compressed" passes the decoded
-recording through the conditions of :mod:`codecfake_hf.robustness` (MP3 and Opus need the ``ffmpeg``
+recording through the conditions of :mod:`codecfake_hf.evaluation.robustness` (MP3 and Opus need the ``ffmpeg``
 program; without it only the telephone-band conditions are offered), writes each as 16-bit FLAC as
 ``codecfake robustness`` does, and scores those files.
 """
@@ -23,9 +23,9 @@ from importlib import resources
 from pathlib import Path
 
 from codecfake_hf.app import AppPortError, require_gradio
-from codecfake_hf.audio import load_audio, write_audio
-from codecfake_hf.detection import Detection, DetectionError, Detector
-from codecfake_hf.robustness import CONDITIONS, apply_condition
+from codecfake_hf.audio.audio_io import load_audio, write_audio
+from codecfake_hf.detection.detector import Detection, DetectionError, Detector
+from codecfake_hf.evaluation.robustness import CONDITIONS, apply_condition
 
 #: Where the example clips live (package data; provenance in their README.md).
 EXAMPLES = resources.files("codecfake_hf.app").joinpath("examples")

@@ -28,10 +28,10 @@ from pathlib import Path
 from huggingface_hub import ModelCard, SpaceCard, SpaceCardData, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, HTTPError
 
-from codecfake_hf.atomic_files import atomic_path
-from codecfake_hf.detection import bonafide_index
+from codecfake_hf.detection.detector import bonafide_index
 from codecfake_hf.errors import CodecFakeError, InputFileError
-from codecfake_hf.hub import check_repo_id, create_repo, fetch_files, hub_api_for_push, upload_folder
+from codecfake_hf.files.atomic_files import atomic_path
+from codecfake_hf.files.hub_io import check_repo_id, create_repo, fetch_files, hub_api_for_push, upload_folder
 
 #: The gradio version the page is tested with: the Space's ``sdk_version``.
 GRADIO_VERSION = "6.31.0"
@@ -219,7 +219,7 @@ def push_space(folder: str | os.PathLike, repo_id: str, private: bool = False) -
     Raises:
         InputFileError: no such folder, or not a Space folder.
         SpaceError: the upload would overwrite a file this command did not write.
-        codecfake_hf.hub.HubPushError: offline, no token, refused, unreachable, interrupted.
+        codecfake_hf.files.hub_io.HubPushError: offline, no token, refused, unreachable, interrupted.
     """
     folder = Path(folder)
     if not folder.is_dir():

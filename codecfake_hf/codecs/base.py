@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from codecfake_hf.audio import clamp, peak_normalize, resample, validate_waveform
+from codecfake_hf.audio.audio_io import clamp, peak_normalize, resample, validate_waveform
 
 
 class CodecModel(torch.nn.Module):

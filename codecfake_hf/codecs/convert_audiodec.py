@@ -24,7 +24,6 @@ from pathlib import Path
 import torch
 import yaml
 
-from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.audiodec import (
     AudioDecCodec,
     AudioDecEncoderConfig,
@@ -33,6 +32,7 @@ from codecfake_hf.codecs.audiodec import (
 )
 from codecfake_hf.codecs.conversion import UpstreamStateDict, map_state_dict, tuples
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.files.checkpoint_files import CheckpointError
 
 #: The two upstream checkpoints, as the prefixes of their keys.
 PARTS = ("autoencoder", "vocoder")

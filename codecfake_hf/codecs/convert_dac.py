@@ -17,9 +17,9 @@ import torch
 from safetensors.torch import load_file
 from transformers import DacConfig, DacModel
 
-from codecfake_hf.checkpoints import check_state_dict
 from codecfake_hf.codecs.dac import DacCodec, codec_options
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.files.strict_loading import check_state_dict
 
 
 def fold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

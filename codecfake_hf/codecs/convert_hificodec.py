@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-from codecfake_hf.checkpoint_files import CheckpointError
 from codecfake_hf.codecs.conversion import UpstreamStateDict, map_state_dict, tuples
 from codecfake_hf.codecs.hificodec import HiFiCodec, HiFiCodecConfig
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.files.checkpoint_files import CheckpointError
 
 #: Top-level keys of an upstream checkpoint file, in the order of the model's submodules.
 CHECKPOINT_KEYS = ("encoder", "quantizer", "generator")

@@ -26,7 +26,7 @@ from codecfake_hf.codecs.conversion import (
 )
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
 from codecfake_hf.codecs.speechtokenizer import SpeechTokenizerCodec, SpeechTokenizerConfig
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
 #: Fields of :class:`SpeechTokenizerConfig` that the upstream ``config.json`` spells differently.
 _UPSTREAM_KEYS = {"sampling_rate": "sample_rate"}

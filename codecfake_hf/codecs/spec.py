@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.hub import CheckpointUnavailableError, fetch_files
+from codecfake_hf.files.hub_io import CheckpointUnavailableError, fetch_files
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def fetch_checkpoint(
     """``{file: local path}`` for ``files`` (default ``spec.files``) of the codec's weights.
 
     With ``local_dir`` the files come from that folder. Otherwise they come from the Hub (or its
-    cache) at ``spec.revision`` through :func:`codecfake_hf.hub.fetch_files`: from ``spec.repo_id``
+    cache) at ``spec.revision`` through :func:`codecfake_hf.files.hub_io.fetch_files`: from ``spec.repo_id``
     or, when that repository cannot provide them (missing, renamed, not cached offline), from the
     first of ``spec.fallback_repo_ids`` that can.
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import torch
 
-from codecfake_hf.checkpoints import from_pretrained_strict
 from codecfake_hf.codecs.base import CodecModel
 from codecfake_hf.codecs.spec import CodecSpec, fetch_checkpoint
+from codecfake_hf.files.strict_loading import from_pretrained_strict
 
 
 class TransformersCodec(CodecModel):

@@ -2,10 +2,10 @@
 
 :func:`train` runs one training run as named steps (:mod:`codecfake_hf.training.trainer` lists them);
 :func:`train_seeds` runs it once per seed. The options of a run are
-:class:`~codecfake_hf.training_config.TrainingConfig`.
+:class:`~codecfake_hf.training.config.TrainingConfig`.
 """
 
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 from codecfake_hf.training.trainer import seed_replicas, train, train_seeds
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 __all__ = ["TrainingConfig", "TrainingConfigError", "seed_replicas", "train", "train_seeds"]

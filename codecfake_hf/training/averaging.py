@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import AveragedModel, update_bn
 
-from codecfake_hf.atomic_files import atomic_path
-from codecfake_hf.checkpoint_files import load_safetensors_file
-from codecfake_hf.checkpoints import check_state_dict
+from codecfake_hf.files.atomic_files import atomic_path
+from codecfake_hf.files.checkpoint_files import load_safetensors_file
+from codecfake_hf.files.strict_loading import check_state_dict
 
 
 class SnapshotAverage:

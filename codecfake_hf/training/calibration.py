@@ -2,7 +2,7 @@
 
 A run ends by fitting a score calibration (LLR) and the EER operating point on the validation scores
 of ``best/`` (and of ``swa/``, which gets its own) into the folder's ``config.json``
-(:mod:`codecfake_hf.calibration`), as ``codecfake calibrate`` does; ``--no-calibrate`` skips it.
+(:mod:`codecfake_hf.detection.calibration`), as ``codecfake calibrate`` does; ``--no-calibrate`` skips it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 from accelerate import Accelerator
 from datasets import Dataset
 
-from codecfake_hf.calibration import read_calibration, write_calibration
+from codecfake_hf.detection.calibration import read_calibration, write_calibration
 from codecfake_hf.errors import CodecFakeError
-from codecfake_hf.evaluation import calibrate_detector
-from codecfake_hf.training_config import TrainingConfig
+from codecfake_hf.evaluation.scoring import calibrate_detector
+from codecfake_hf.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
 

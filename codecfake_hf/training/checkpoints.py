@@ -27,12 +27,12 @@ from accelerate.utils import (
 )
 from accelerate.utils import load as accelerate_load
 
-from codecfake_hf.atomic_files import atomic_path, unused_name
-from codecfake_hf.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
 from codecfake_hf.errors import user_error_message
-from codecfake_hf.json_files import read_json
+from codecfake_hf.files.atomic_files import atomic_path, unused_name
+from codecfake_hf.files.checkpoint_files import CheckpointError, load_safetensors_file, load_torch_file
+from codecfake_hf.files.json_files import read_json
 from codecfake_hf.training.averaging import SnapshotAverage
-from codecfake_hf.training_config import TrainingConfigError
+from codecfake_hf.training.config import TrainingConfigError
 
 
 class Progress:

@@ -15,8 +15,8 @@ import torch
 from datasets import Dataset
 
 from codecfake_hf.augmentation import RawBoostConfig, rawboost
-from codecfake_hf.data import load_labelled_dataset, load_waveform
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
+from codecfake_hf.data.loading import load_labelled_dataset, load_waveform
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 
 
 class WaveformDataset(torch.utils.data.Dataset):
@@ -26,7 +26,7 @@ class WaveformDataset(torch.utils.data.Dataset):
     evaluation windows are the deterministic first 64,600 samples (``mode="first"``), or random ones
     seeded the same way (the release's protocol; the epoch stays 0 unless :meth:`set_epoch` is called).
     Audio is resampled to the feature extractor's rate (16 kHz) with ``resampler`` (one of
-    :data:`codecfake_hf.audio.RESAMPLERS`; ``"torchaudio"`` is the release's), or with
+    :data:`codecfake_hf.audio.audio_io.RESAMPLERS`; ``"torchaudio"`` is the release's), or with
     ``native_rate=True`` fed at each file's own rate, not resampled (the release's early loader: 24,
     44.1 or 48 kHz audio then reaches filters designed for 16 kHz).
     With ``augmentation`` (RawBoost), the whole utterance is augmented before the window is cut,

@@ -22,8 +22,8 @@ from tqdm.auto import tqdm
 from codecfake_hf.metrics import compute_eer
 from codecfake_hf.training.averaging import SnapshotAverage
 from codecfake_hf.training.checkpoints import Progress, save_checkpoint
+from codecfake_hf.training.config import TrainingConfig
 from codecfake_hf.training.data import TrainingData
-from codecfake_hf.training_config import TrainingConfig
 
 
 @dataclass

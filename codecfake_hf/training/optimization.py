@@ -1,7 +1,7 @@
 """Training's optimizer step: what the optimizer trains, Adam, and the learning-rate schedule.
 
 A detector whose family keeps a pre-trained wav2vec 2.0 front end (SSL-AASIST's ``ssl_model``,
-:func:`codecfake_hf.detectors.front_end_of`) can have its CNN feature encoder or its
+:func:`codecfake_hf.models.families.front_end_of`) can have its CNN feature encoder or its
 lowest transformer layers frozen, and the front end its own learning rate, decaying layer by layer
 away from the top (``--front-end-learning-rate``, ``--layer-decay``, ``--freeze-*``). These are
 training's choices: the model file a saved folder carries knows nothing of them. Any other detector
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import torch
 from transformers import get_scheduler
 
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 
 if TYPE_CHECKING:
     from transformers import Wav2Vec2Model
@@ -120,7 +120,7 @@ def optimizer_parameter_groups(
     model: torch.nn.Module, front_end: Wav2Vec2Model | None, config: TrainingConfig
 ) -> list[dict] | list:
     """What the optimizer trains under ``config``: with a wav2vec 2.0 ``front_end``
-    (:func:`codecfake_hf.detectors.front_end_of`), its ``freeze_*`` options applied and
+    (:func:`codecfake_hf.models.families.front_end_of`), its ``freeze_*`` options applied and
     :func:`parameter_groups` (back end at ``learning_rate``, front end at ``front_end_learning_rate``
     with ``layer_decay``); without one (None), all the model's parameters.
 

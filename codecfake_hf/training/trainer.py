@@ -6,7 +6,7 @@ accumulation, validation EER each epoch, the best model by validation EER saved 
 ``save_pretrained``, and full-state checkpoints so ``--resume`` continues exactly where a run stopped.
 The run is a sequence of named steps, each in its own module of this package:
 
-1. the detector (:func:`codecfake_hf.detectors.build_model`), its loss weighted by ``--class-weights``;
+1. the detector (:func:`codecfake_hf.models.families.build_model`), its loss weighted by ``--class-weights``;
 2. what its optimizer trains, Adam and the schedule (:mod:`~codecfake_hf.training.optimization`);
 3. the data (:mod:`~codecfake_hf.training.data`), then everything prepared by Accelerate;
 4. a resume from the newest intact checkpoint (:mod:`~codecfake_hf.training.checkpoints`);
@@ -28,10 +28,11 @@ from pathlib import Path
 from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 
-from codecfake_hf.detectors import build_model, front_end_of
+from codecfake_hf.models.families import build_model, front_end_of
 from codecfake_hf.training.averaging import SnapshotAverage
 from codecfake_hf.training.calibration import calibrate_saved_models
 from codecfake_hf.training.checkpoints import check_output_dir, resume
+from codecfake_hf.training.config import TrainingConfig, TrainingConfigError
 from codecfake_hf.training.data import TrainingData, load_training_data
 from codecfake_hf.training.loop import TrainingRun, finish_average, run_epochs
 from codecfake_hf.training.optimization import (
@@ -40,7 +41,6 @@ from codecfake_hf.training.optimization import (
     optimizer_parameter_groups,
     schedule_horizon,
 )
-from codecfake_hf.training_config import TrainingConfig, TrainingConfigError
 
 
 def train(config: TrainingConfig) -> Path:
@@ -129,7 +129,7 @@ def _prepare(
 def seed_replicas(config: TrainingConfig, seeds: list[int]) -> list[TrainingConfig]:
     """One run per seed, each a normal run folder ``<output_dir>/seed-<n>`` (resumable on its own);
     the runs differ only in ``seed`` and ``output_dir``, which is what lets ``codecfake matrix`` average
-    them (:func:`codecfake_hf.evaluation.seed_replica_groups`).
+    them (:func:`codecfake_hf.training.replicas.seed_replica_rows`).
 
     Raises:
         TrainingConfigError: no seed, a seed given twice, or one below 0.

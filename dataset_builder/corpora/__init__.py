@@ -356,8 +356,8 @@ def reserved_config(name: str) -> bool:
     """Whether config ``name`` is taken: a registered codec id (any case: ``e`` is E), ``bonafide``,
     ``default`` or a mixture name a corpus gets by default (``all``)."""
     from codecfake_hf.codecs.registry import CODECS
-    from codecfake_hf.dataset_card import POOLED_CONFIGS
-    from codecfake_hf.mixtures import ALL
+    from codecfake_hf.data.dataset_card import POOLED_CONFIGS
+    from codecfake_hf.data.mixtures import ALL
 
     return name.lower() in {c.lower() for c in (*CODECS, *POOLED_CONFIGS, ALL)}
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from dataset_builder import DatasetBuildError, corpora
 from dataset_builder.build_cache import cache_key
 
@@ -163,7 +163,7 @@ class Corpus(corpora.ImportedCorpus):
         )
 
     def list_parts(self) -> corpora.Listing:
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         root = self._root()
         parts, protocols = [], {}

@@ -4,7 +4,7 @@ anywhere under the folder and a ``metadata.csv`` naming them.
 ``metadata.csv`` columns:
 
 - ``file_name`` (required): the audio file's path relative to the folder (any format
-  :func:`codecfake_hf.audio.load_audio` reads; listed by :mod:`codecfake_hf.audio_folder`, which says why
+  :func:`codecfake_hf.audio.audio_io.load_audio` reads; listed by :mod:`codecfake_hf.audio.audio_folder`, which says why
   ``datasets``' own audiofolder builder does not list it);
 - ``speaker_id`` (optional; another name with ``--speaker-column``): makes the split speaker-disjoint;
 - ``text`` (optional; ``--text-column``): the transcript;
@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codecfake_hf.audio_folder import METADATA_FILE, list_audio_folder
+from codecfake_hf.audio.audio_folder import METADATA_FILE, list_audio_folder
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpus import (
     CorpusManifest,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 def prepare_audiofolder(folder: str | os.PathLike, options: SourceOptions) -> CorpusManifest:
     """List the utterances of the audiofolder corpus ``folder`` with speakers, transcripts and split
-    (:func:`codecfake_hf.audio_folder.list_audio_folder` reads ``metadata.csv``).
+    (:func:`codecfake_hf.audio.audio_folder.list_audio_folder` reads ``metadata.csv``).
 
     Returns:
         A :class:`~dataset_builder.corpus.CorpusManifest`; audio is not read here (the build checks it).

@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecfake_hf.labels import BONAFIDE_CONFIG
-from codecfake_hf.licenses import hub_license_id
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.licenses import hub_license_id
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora import (
     CONFIG_NAME,

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codecfake_hf.codecs.registry import TAXONOMY_VALUES
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora import (
     CONFIG_NAME,
@@ -512,7 +512,7 @@ class Corpus(ImportedCorpus):
     # --- listing and reading ------------------------------------------------------------------
 
     def list_parts(self) -> Listing:
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         root = self._root()
         if not root.is_dir():

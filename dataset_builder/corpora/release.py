@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecfake_hf.labels import BONAFIDE_CONFIG
+from codecfake_hf.data.labels import BONAFIDE_CONFIG
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora import (
     CONFIG_NAME,
@@ -274,7 +274,7 @@ class Corpus(ImportedCorpus):
 
     @contextlib.contextmanager
     def open_part(self, part: InputPart, scratch: Path) -> Iterator[OpenedPart]:
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         if "path" in part.location:
             path = Path(part.location["path"])

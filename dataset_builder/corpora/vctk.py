@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from codecfake_hf.downloads import checked_download
+from codecfake_hf.files.downloads import checked_download
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpus import Manifest, Utterance
 
@@ -213,7 +213,7 @@ def download_vctk(
     """Download and extract the VCTK 0.92 zip into ``target_dir/VCTK-Corpus-0.92``.
 
     Idempotent: a ``.completed`` marker in the corpus folder makes a second call return at once. The
-    zip is fetched by :func:`codecfake_hf.downloads.checked_download`: resumable through ``<zip>.part``,
+    zip is fetched by :func:`codecfake_hf.files.downloads.checked_download`: resumable through ``<zip>.part``,
     checked (``size`` in bytes, ``sha256``) before it becomes ``<zip>``; a ``<zip>`` already there that
     fails the check is renamed ``<zip>.rejected``, never deleted. Members with absolute paths or ``..``
     are refused. The zip is kept (delete it to save 11.7 GB).

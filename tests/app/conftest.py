@@ -21,7 +21,7 @@ import soundfile as sf
 
 from benchmarks.bench_detect_memory import speech_like
 from codecfake_cli.main import main
-from codecfake_hf.calibration import ScoreCalibration, write_calibration
+from codecfake_hf.detection.calibration import ScoreCalibration, write_calibration
 
 #: Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM = "/usr/bin/chromium"

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from codecfake_cli.main import main
-from codecfake_hf import hub
 from codecfake_hf.app import page as page_module
 from codecfake_hf.app import pipeline_backend, space
 from codecfake_hf.app.local import DetectorBackend
 from codecfake_hf.app.page import detect_files, detect_recording
+from codecfake_hf.files import hub_io
 from tests.dataset_builder.test_push_checks import FakeApi
 
 from .conftest import HUB_ID
@@ -31,7 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_the_library_does_not_need_gradio():
     code = (
         "import sys; sys.modules['gradio'] = None\n"
-        "import codecfake_hf.app, codecfake_hf.app.space, codecfake_cli.main, codecfake_hf.detection\n"
+        "import codecfake_hf.app, codecfake_hf.app.space, codecfake_cli.main, codecfake_hf.detection.detector\n"
         "from codecfake_cli.main import main\n"
         "sys.exit(main(['app', '--model', 'models/x']))"
     )
@@ -76,7 +76,7 @@ def test_bad_input_is_a_message_in_the_page(backends, recordings, tmp_path):
 
 
 def test_the_batch_tab_uses_detects_batched_path(backends, recordings, monkeypatch):
-    from codecfake_hf.detection import Detector
+    from codecfake_hf.detection.detector import Detector
 
     calls = []
     original = Detector.detect_files
@@ -160,9 +160,9 @@ class SpaceApi(FakeApi):
 @pytest.fixture()
 def hub_spaces(monkeypatch, tmp_path):
     api = type("Api", (SpaceApi,), {"calls": [], "spaces": {}})
-    monkeypatch.setattr(hub, "HfApi", api)
-    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "get_token", lambda: "hf_SECRETVALUE")
+    monkeypatch.setattr(hub_io, "HfApi", api)
+    monkeypatch.setattr(hub_io.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub_io, "get_token", lambda: "hf_SECRETVALUE")
 
     def download(repo_id, filename, repo_type=None):
         path = tmp_path / "downloads" / repo_id / filename
@@ -221,9 +221,9 @@ def test_push_space_overwrites_only_what_an_earlier_push_wrote(hub_spaces, space
 )
 def test_push_space_checks_like_push_model(hub_spaces, space_folder, monkeypatch, capsys, setup, message):
     if setup == "offline":
-        monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", True)
+        monkeypatch.setattr(hub_io.constants, "HF_HUB_OFFLINE", True)
     elif setup == "no token":
-        monkeypatch.setattr(hub, "get_token", lambda: None)
+        monkeypatch.setattr(hub_io, "get_token", lambda: None)
     else:
         (space_folder / "codecfake_space.json").unlink()
     assert main(["push-space", str(space_folder), "--repo", "org/try-it"]) == 2

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf.audio import load_audio, write_audio
-from codecfake_hf.robustness import apply_condition
+from codecfake_hf.audio.audio_io import load_audio, write_audio
+from codecfake_hf.evaluation.robustness import apply_condition
 
 from .browser import card, detect, detect_together, open_page, screenshot, upload
 from .conftest import detect_json, free_port, server_env, serving

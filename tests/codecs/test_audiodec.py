@@ -13,7 +13,7 @@ import yaml
 
 from codecfake_hf.codecs import audiodec, convert_audiodec
 from codecfake_hf.codecs.registry import get_spec, load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from tests.codecs import upstream_checkpoints
 
 # Golden waveforms are reproduced to ~5e-8; the policy tolerance is 1e-4 (golden README: ~1e-5).

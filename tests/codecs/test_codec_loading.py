@@ -13,7 +13,7 @@ from transformers import EncodecModel
 from codecfake_cli.main import main
 from codecfake_hf.codecs import registry
 from codecfake_hf.codecs.registry import CodecNotImplementedError, load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

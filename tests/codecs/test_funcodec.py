@@ -14,7 +14,7 @@ from codecfake_hf.codecs import convert_funcodec, funcodec
 from codecfake_hf.codecs.convert_funcodec import FunCodecCheckpointError, config_from_upstream, from_upstream
 from codecfake_hf.codecs.funcodec import FunCodecModel
 from codecfake_hf.codecs.registry import get_spec, load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from tests.codecs import upstream_checkpoints
 from tests.codecs.upstream_checkpoints import funcodec_official_config
 

@@ -12,7 +12,7 @@ import torch
 
 from codecfake_hf.codecs import convert_hificodec, hificodec
 from codecfake_hf.codecs.registry import get_spec, load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from tests.codecs import upstream_checkpoints
 
 SUBSETS = ("B1", "B2", "B3")

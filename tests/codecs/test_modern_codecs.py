@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from codecfake_hf.audio import resample
+from codecfake_hf.audio.audio_io import resample
 from codecfake_hf.codecs import registry
 from codecfake_hf.codecs.registry import load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -12,7 +12,7 @@ from huggingface_hub.errors import RevisionNotFoundError
 
 from codecfake_cli.main import main
 from codecfake_hf.codecs import registry
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from dataset_builder import DatasetBuildError
 from dataset_builder.build import shard_fingerprint
 from dataset_builder.build_options import BuildOptions
@@ -116,15 +116,15 @@ def test_a_shard_built_from_other_weights_is_rebuilt():
 def test_ssl_aasist_front_end_is_pinned(monkeypatch):
     from transformers import Wav2Vec2Model
 
-    from codecfake_hf import detectors
+    from codecfake_hf.files.sources import ModelSource
+    from codecfake_hf.models import families
     from codecfake_hf.models.aasist.configuration_ssl_aasist import SslAasistConfig
-    from codecfake_hf.sources import ModelSource
 
     config = SslAasistConfig.from_preset("xls-r-300m")
     assert config.ssl_model_revision == "1a640f32ac3e39899438a2931f9924c02f080a54"
     asked = []
     monkeypatch.setattr(
-        detectors,
+        families,
         "resolve_model_source",
         lambda name, revision=None: ModelSource(str(name), revision=revision),
     )
@@ -137,5 +137,5 @@ def test_ssl_aasist_front_end_is_pinned(monkeypatch):
     tiny = SslAasistConfig.from_preset("tiny", ssl_model_name_or_path="facebook/wav2vec2-xls-r-300m",
                                        ssl_model_revision=config.ssl_model_revision)  # fmt: skip
     with pytest.raises(Exception, match="stop here"):
-        detectors.build_ssl_aasist(tiny, pretrained_front_end=True)
+        families.build_ssl_aasist(tiny, pretrained_front_end=True)
     assert asked == [("facebook/wav2vec2-xls-r-300m", config.ssl_model_revision)]

@@ -11,7 +11,7 @@ import torch
 
 from codecfake_hf.codecs import convert_speechtokenizer, speechtokenizer
 from codecfake_hf.codecs.registry import get_spec, load_codec
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from tests.codecs import upstream_checkpoints
 
 GOLDEN_ARRAYS = ("config_json", "meta_json", "inputs", "codes", "encoder_out", "outputs", "code_rel_margin")

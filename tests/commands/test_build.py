@@ -79,7 +79,7 @@ CASES = [
     Case("10 build_report.json: the corpus absolute, every file relative to it",
          lambda s: ["build", "--vctk", vctk_folder(s, broken=True), "--configs", "", "--out", "cf"], code=0,
          check=_report_paths),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.12 build interrupted (Ctrl-C): one line, exit 130, finished shards kept", _interrupted_build,

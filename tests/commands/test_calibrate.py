@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _calibrated(sandbox: Sandbox, outcome: Outcome) -> None:
-    from codecfake_hf.calibration import read_calibration
+    from codecfake_hf.detection.calibration import read_calibration
 
     calibration = read_calibration(sandbox.root / "model")
     assert calibration is not None and calibration.bonafide_label == "bonafide", calibration
@@ -27,8 +27,8 @@ def _calibrated(sandbox: Sandbox, outcome: Outcome) -> None:
 
 def _ranked(sandbox: Sandbox, model: str = "model") -> str:
     """``set/``: ten clips labelled so that the model's scores rank them mostly right (calibratable)."""
-    from codecfake_hf.detection import Detector
-    from tests.test_calibration import write_ranked_folder
+    from codecfake_hf.detection.detector import Detector
+    from tests.detection.test_calibration import write_ranked_folder
 
     write_ranked_folder(sandbox.root / "set", Detector.from_pretrained(sandbox.root / model, device="cpu"))
     return "set"
@@ -63,7 +63,7 @@ def _damaged_calibration(sandbox: Sandbox) -> list[str]:
 
 # fmt: off
 CASES = [
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.11 calibrate keeps the user's config.json.tmp", _users_temporary_name, code=0,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 # fmt: off
 CASES = [
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 compare a folder that is not a dataset (bonafide/ + spoof/)",
          lambda s: ["compare", built_dataset(s), labelled_folder(s), "--output-dir", "cmp"], check=absent("cmp"),
          errors=(r"IMPORTED set: not a dataset folder \(no README\.md listing configs:\); pass a folder written "

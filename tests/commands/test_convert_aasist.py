@@ -58,7 +58,7 @@ CASES = [
          lambda s: ["convert-aasist", _official_pth(s).name, s.detector("best")],
          errors=(r"best: is a folder that is not empty; nothing was written: pass a new or empty output "
                  r"folder$",)),
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 convert-aasist a truncated .pth", _truncated_pth, check=absent("models"),
          errors=(r"cut\.pth: cannot be loaded safely \(.*\); the file is truncated, corrupt or holds Python "
                  r"objects other than tensors \(nothing in it was run\)",)),
@@ -73,7 +73,7 @@ CASES = [
          check=absent("out"),
          errors=(r"AASIST-L\.pth: not an official AASIST checkpoint \(size mismatch for spectral_position: "
                  r".*; \d+ more\); if it is AASIST-L, pass --variant AASIST-L$",)),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.13 convert-aasist download that cannot download leaves no models/aasist-l.download",

@@ -126,7 +126,7 @@ def _warned(text: str) -> Callable[[Sandbox, Outcome], None]:
 
 # fmt: off
 CASES = [
-    # 3. detect --mode full streams --batch-size windows on --device (tests/test_detect_streaming.py)
+    # 3. detect --mode full streams --batch-size windows on --device (tests/detection/test_detect_streaming.py)
     Case("3 detect --mode full --batch-size --device",
          _with(_long_file,
                then=_detect("long.flac", "--mode", "full", "--batch-size", "3", "--device", "cpu")),
@@ -135,14 +135,14 @@ CASES = [
          errors=(r"batch size 0: must be at least 1 \(windows per forward pass\)$",)),
     Case("3 detect --device banana", _with(_speech, then=_detect("speech.wav", "--device", "banana")),
          errors=(r"unknown device 'banana'; use cpu, cuda or cuda:N$",)),
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 detect with a corrupt model.safetensors", _corrupt_weights,
          errors=(r"model: cannot load an audio-classification model .*SafetensorError",)),
     Case("4 detect --mode full with a model that is not AASIST",
          _with(_speech, then=_detect("speech.wav", "--mode", "full", model="wav2vec2_dir")),
          errors=(r"mode 'full' scores 4\.04 s windows and needs an AASIST model; this model's feature "
                  r"extractor is Wav2Vec2FeatureExtractor: use mode 'first' \(--mode first\)$",)),
-    # 6. a --model path that does not exist is no Hub id to retry (tests/test_user_errors.py)
+    # 6. a --model path that does not exist is no Hub id to retry (tests/commands/test_user_errors.py)
     Case("6 detect --model models/aasist-l before converting (README, offline)",
          _with(_speech, then=_detect("speech.wav", model="models/aasist-l")),
          errors=(r"models/aasist-l: no such model folder \(relative to .*\), and HF_HUB_OFFLINE is set",)),
@@ -154,7 +154,7 @@ CASES = [
          _with(_speech, then=_detect("speech.wav", model="./models/aasist-l")),
          errors=(r"\./models/aasist-l: no such model folder \(relative to .*\); check the path, or convert "
                  r"one",)),
-    # 8. no confident verdict on nothing (tests/test_verdicts.py)
+    # 8. no confident verdict on nothing (tests/detection/test_verdicts.py)
     Case("8 detect: silence and a 1-sample file refused, the speech scored",
          _with(_speech, _silent_and_one_sample, then=_detect("zeros.wav", "one.wav", "speech.wav")),
          check=_scored("speech.wav"), raised=False,
@@ -167,7 +167,7 @@ CASES = [
          _with(_speech,
                then=_detect("speech.wav", "--bonafide-label", "LABEL_1", model="anonymous_labels_dir")),
          code=0, check=_scored("speech.wav")),
-    # 9. messages that say what happened (tests/test_audio_loading.py)
+    # 9. messages that say what happened (tests/audio/test_audio_loading.py)
     Case("9 detect an m4a (AAC) file", _with(_m4a, then=_detect("talk.m4a")), code=0,
          check=_scored("talk.m4a")),
     Case("9 detect a folder", _with(_speech, then=_detect("speech.wav", ".")),
@@ -182,7 +182,7 @@ CASES = [
          _with(_speech, _truncated_wav, then=_detect("cut.wav", "speech.wav")),
          check=_scored("speech.wav"), raised=False,
          errors=(r"cut\.wav: truncated WAV.*ffmpeg -i cut\.wav repaired\.wav",)),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.9 detect with a pytorch_model.bin that is garbage",

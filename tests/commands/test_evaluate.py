@@ -51,7 +51,7 @@ def _read_only_out(sandbox: Sandbox) -> list[str]:
 
 # fmt: off
 CASES = [
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 evaluate --output-dir in a read-only folder", _read_only_out,
          errors=(r"read-only/eval: permission denied; check its permissions or choose another location$",)),
     Case("4 evaluate on a full disk (a file size limit) names the output folder", _disk_full_evaluate,
@@ -73,7 +73,7 @@ CASES = [
     Case("10 evaluate --against: no significant difference is 'neither'",
          lambda s: ["evaluate", "--model", s.model(), "--against", "model", "--dataset", labelled_folder(s),
                     "--output-dir", "eval"], code=0, check=_neither_is_better),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.9 evaluate with a pytorch_model.bin that weights_only loading refuses runs nothing",

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _heatmap_titled(sandbox: Sandbox, outcome: Outcome) -> None:
-    from tests.test_tables import visible_texts
+    from tests.evaluation.test_tables import visible_texts
 
     assert list(pd.read_csv(sandbox.root / "mx" / "cross_test_eer.csv", index_col=0).index) == ["E-a", "E-b"]
     (figure,) = sandbox.figures
@@ -52,7 +52,7 @@ def _named_twice(sandbox: Sandbox) -> list[str]:
 
 # fmt: off
 CASES = [
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 matrix --subsets NAME/SUBSET for a dataset no --dataset names",
          lambda s: ["matrix", "--models", s.model(), "--dataset", f"one={built_dataset(s)}", "--dataset",
                     f"two={built_dataset(s, 'other')}", "--subsets", "three/E", "--output-dir", "m"],
@@ -76,7 +76,7 @@ CASES = [
          lambda s: ["matrix", "--models", s.model(), "models/aasist-l", "--dataset", labelled_folder(s),
                     "--output-dir", "mx"],
          check=absent("mx/scores"), errors=(r"models/aasist-l: no such model folder",)),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.14 matrix given one model folder twice refuses the duplicate",

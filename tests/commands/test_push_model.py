@@ -42,7 +42,7 @@ CASES = [
     Case("2/9 push-model: an invalid repo id says so (not 'rerun to resume')",
          online(lambda s: _push_model(s, "org/bad..name")), check=token_never_printed,
          errors=(r"'org/bad\.\.name' is not a valid Hub model repo id \(.*\); use ORG/NAME$",)),
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 push-model --eer-csv without an eer column writes no card", _bad_eer_csv,
          check=absent("best/README.md"),
          errors=(r"eer\.csv: no 'eer' column \(columns: threshold\); pass the eer\.csv that `codecfake "

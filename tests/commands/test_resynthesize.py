@@ -48,7 +48,7 @@ CASES = [
          lambda s: ["resynthesize", s.audio("speech.wav"), "speech.wav", "--codec", "E", "--tiny"],
          errors=(r"speech\.wav: already exists; nothing was written: remove it or choose another output "
                  r"file$",)),
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 FunCodecCheckpointError is a user error", _funcodec_bad_yaml, check=absent("out.flac"),
          errors=(r"F3/config\.yaml: not valid YAML",)),
     # 10. smaller cases (tests/dataset_builder/test_vctk_checks.py, test_build_failures.py, test_evaluate_cli.py,

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 # fmt: off
 CASES = [
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 RobustnessError is a user error",
          lambda s: ["robustness", labelled_folder(s), "--model", s.model(), "--out", "r", "--conditions", "mp3-7"],
          errors=(r"unsupported condition\(s\) mp3-7; supported: clean, mp3-16, .*, g711-8k$",)),

@@ -43,7 +43,7 @@ def _readme_test_command_in_a_new_shell(sandbox: Sandbox) -> Callable[[], None]:
 
 # fmt: off
 CASES = [
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.15 the README's test command runs verbatim in a new shell", _readme_test_command_in_a_new_shell,

@@ -104,7 +104,7 @@ def _interrupted_training(sandbox: Sandbox) -> list[str]:
 
 # fmt: off
 CASES = [
-    # 1. resuming runs nothing from a checkpoint (tests/test_resume_safety.py)
+    # 1. resuming runs nothing from a checkpoint (tests/training/test_resume_safety.py)
     Case("1 train.py --resume: a pickled object planted in every checkpoint is never run",
          _pickle_in_every_checkpoint, program="train.py", check=no_code_ran,
          errors=(r"no intact checkpoint to resume from in run/checkpoints: run/checkpoints/step_4/"
@@ -116,7 +116,7 @@ CASES = [
          lambda s: s.train_args(s.run()), program="train.py",
          errors=(r"run: holds an earlier run \(best/, checkpoints/step_4\); nothing was changed: pass "
                  r"--resume to continue it, or choose another --output-dir for a new run$",)),
-    # 4. one line instead of a traceback (tests/test_user_errors.py, test_build_failures.py)
+    # 4. one line instead of a traceback (tests/commands/test_user_errors.py, test_build_failures.py)
     Case("4 train.py --dataset that does not exist",
          lambda s: s.train_args("run", "--dataset", "no/such/folder"), program="train.py",
          errors=(r"no/such/folder: no such dataset folder \(relative to .*\); check the path",)),
@@ -126,17 +126,17 @@ CASES = [
          lambda s: s.train_args("run", "--config-file", s.write("e.yaml", "epochs: [2\n")),
          program="train.py",
          errors=(r"e\.yaml: not valid YAML \(.*line 1, column 9",)),
-    # 5. a damaged latest checkpoint (tests/test_resume_safety.py)
+    # 5. a damaged latest checkpoint (tests/training/test_resume_safety.py)
     Case("5 train.py --resume falls back from a damaged latest checkpoint and keeps it",
          _damaged_latest_checkpoint, code=0, program="train.py", may_change=("run/*",),
          check=_damaged_checkpoint_kept),
     Case("5 train.py --resume with every checkpoint damaged", _every_checkpoint_damaged, program="train.py",
          errors=(r"no intact checkpoint to resume from in run/checkpoints: run/checkpoints/step_4/"
                  r"model\.safetensors: not a readable safetensors file",)),
-    # 6. a --model path that does not exist is no Hub id to retry (tests/test_user_errors.py)
+    # 6. a --model path that does not exist is no Hub id to retry (tests/commands/test_user_errors.py)
     Case("6 train.py --model models/aasist-l", lambda s: s.train_args("run", "--model", "models/aasist-l"),
          program="train.py", errors=(r"models/aasist-l: no such model folder",)),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.9/13 train.py --model with a refused pytorch_model.bin: one line, no --output-dir",

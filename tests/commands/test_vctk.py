@@ -59,7 +59,7 @@ CASES = [
     Case("new: codecfake vctk --download onto a file",
          lambda s: ["vctk", "--download", s.write("VCTK", "a file, not a folder")],
          errors=(r"VCTK: already exists; remove it or choose another path$",)),
-    # issue 22, items 9-15 (tests/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
+    # issue 22, items 9-15 (tests/models/test_pytorch_model_bin.py, test_dataset_vctk.py, test_atomic_writes.py,
     #   test_interrupts.py, test_hub_io.py, test_resume_safety.py, test_calibration.py, test_evaluate_cli.py,
     #   test_setup_commands.py)
     Case("22.10 vctk --download with a wrong zip put in place moves it aside",

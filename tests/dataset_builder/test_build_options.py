@@ -6,7 +6,7 @@ from __future__ import annotations
 from codecfake_cli.commands import build
 from codecfake_cli.main import build_parser
 from dataset_builder.build_options import BuildOptions
-from tests.test_training_options import check_every_field_is_described, help_text
+from tests.training.test_options import check_every_field_is_described, help_text
 
 
 def test_build_help_describes_every_build_option(capsys):

@@ -255,7 +255,7 @@ def test_the_command_line_needs_exactly_one_corpus(tmp_path, capsys):
 def test_any_hub_licence_id_reaches_the_card(audiofolder, tmp_path, caplog):
     """``--source-license`` with any of the Hub's ids lands in the card's ``license``; a licence the Hub
     has no id for is ``other`` with its name, and the build warns (suggesting the closest id)."""
-    from dataset_builder.hub import render_card
+    from dataset_builder.publishing import render_card
 
     out = tmp_path / "built"
     source = SourceOptions(source=f"audiofolder:{audiofolder}", source_license="gpl-3.0")

@@ -288,8 +288,8 @@ def test_push_uploads_the_folder_without_the_build_cache(built, monkeypatch, tmp
 
     from huggingface_hub import constants
 
-    from codecfake_hf import hub as codecfake_hub
-    from dataset_builder.hub import push_to_hub
+    from codecfake_hf.files import hub_io as codecfake_hub
+    from dataset_builder.publishing import push_to_hub
 
     built = Path(shutil.copytree(built, tmp_path / "codecfake"))  # the push rewrites the unedited card
     calls = []

@@ -195,7 +195,7 @@ def test_a_detector_trained_on_an_attack_config_gets_the_corpus_licence_on_its_c
     2019's licence (ODC-By), not VCTK's, without looking up a codec A01."""
     from huggingface_hub import ModelCard
 
-    from codecfake_hf import cards
+    from codecfake_hf.publishing import detector_card
     from codecfake_hf.training import TrainingConfig, train
 
     best = train(
@@ -206,10 +206,10 @@ def test_a_detector_trained_on_an_attack_config_gets_the_corpus_licence_on_its_c
     )  # fmt: skip
     uploaded = []
     api = type("Api", (), {"repo_exists": lambda self, repo, repo_type=None: repo == "org/asvspoof2019"})()
-    monkeypatch.setattr(cards, "hub_api_for_push", lambda repo, kind: api)
-    monkeypatch.setattr(cards, "create_repo", lambda *args, **kwargs: None)
+    monkeypatch.setattr(detector_card, "hub_api_for_push", lambda repo, kind: api)
+    monkeypatch.setattr(detector_card, "create_repo", lambda *args, **kwargs: None)
     monkeypatch.setattr(
-        cards, "upload_folder", lambda api, folder, repo, kind: uploaded.append(folder) or repo
+        detector_card, "upload_folder", lambda api, folder, repo, kind: uploaded.append(folder) or repo
     )
     argv = [
         "push-model",

@@ -13,12 +13,12 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from codecfake_cli.main import main
-from codecfake_hf.hub import HubPushError
+from codecfake_hf.files.hub_io import HubPushError
 from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.cdd import Options
 from dataset_builder.corpora.lookalike import CDD_COSG_SYSTEMS, CDD_SPEAKERS, make_cdd_lookalike
 from dataset_builder.corpus_import import import_corpus
-from dataset_builder.hub import push_to_hub
+from dataset_builder.publishing import push_to_hub
 from tests.dataset_builder.test_import_release import _imported_rows
 
 CONFIGS = ["bonafide", "mimi", "xcodec2", "DescriptAudioCodec", "EnCodecVocos", *CDD_COSG_SYSTEMS]

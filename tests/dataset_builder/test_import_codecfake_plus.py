@@ -140,7 +140,7 @@ def test_the_card_states_the_licences_and_the_third_party_cosg_audio(download, i
     assert [item["name"] for item in report["imported"]["inputs"]] == [
         *(f"Codecfake_plus_CoRS.part{n}" for n in range(4)), "CodecFake_plus_CoSG.tar.xz",
     ]  # fmt: skip
-    from codecfake_hf.hub import sha256_file
+    from codecfake_hf.files.hub_io import sha256_file
 
     for item in report["imported"]["inputs"]:  # hashed while streamed, every piece whole
         assert (item["sha256"], item["bytes"]) == (

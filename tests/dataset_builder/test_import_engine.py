@@ -9,16 +9,16 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from codecfake_hf.dataset_card import config_entries
-from codecfake_hf.hub import HubPushError
-from codecfake_hf.mixtures import parse_mixture
+from codecfake_hf.data.dataset_card import config_entries
+from codecfake_hf.data.mixtures import parse_mixture
+from codecfake_hf.files.hub_io import HubPushError
 from dataset_builder import DatasetBuildError
 from dataset_builder.build_report import read_build_report
 from dataset_builder.corpora.lookalike import make_release_lookalike
 from dataset_builder.corpora.release import Corpus as ReleaseCorpus
 from dataset_builder.corpora.release import Options
 from dataset_builder.corpus_import import default_mixtures, import_corpus
-from dataset_builder.hub import push_to_hub
+from dataset_builder.publishing import push_to_hub
 from dataset_builder.shard_files import taxonomy_values
 
 

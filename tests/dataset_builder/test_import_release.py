@@ -103,7 +103,7 @@ def test_every_row_is_copied_once_with_its_bytes_labels_split_and_rate(snapshot,
 
 
 def test_the_report_holds_the_sha256_of_every_input_shard(snapshot, imported):
-    from codecfake_hf.hub import sha256_file
+    from codecfake_hf.files.hub_io import sha256_file
 
     report = json.loads((imported / "build_report.json").read_text())
     expected = {
@@ -143,7 +143,7 @@ def test_the_card_parses_and_makes_every_config_loadable(imported):
 
 
 def test_load_dataset_gives_each_row_at_its_own_rate(imported):
-    from codecfake_hf.data import load_labelled_dataset
+    from codecfake_hf.data.loading import load_labelled_dataset
 
     dataset = datasets.load_dataset(str(imported), "E")
     assert {split: len(rows) for split, rows in dataset.items()} == {"train": 12, "validation": 8, "test": 8}
@@ -357,7 +357,7 @@ class _FakeHub:
         import huggingface_hub
         from huggingface_hub.hf_api import RepoFile
 
-        from codecfake_hf.hub import sha256_file
+        from codecfake_hf.files.hub_io import sha256_file
 
         self.snapshot, self.downloads, self.most_at_once = snapshot, [], 0
         self.files = [

@@ -20,7 +20,7 @@ from dataset_builder import DatasetBuildError
 from dataset_builder.corpora.lookalike import XIE_PREFIXES, XIE_REALS, make_xie_lookalike
 from dataset_builder.corpora.xie import PIECES, Options
 from dataset_builder.corpus_import import import_corpus
-from dataset_builder.hub import push_to_hub
+from dataset_builder.publishing import push_to_hub
 from tests.dataset_builder.test_build_processes import _files as published_files
 from tests.dataset_builder.test_import_release import _imported_rows
 

@@ -15,7 +15,7 @@ import yaml
 
 from codecfake_cli.main import main
 from codecfake_hf.codecs.registry import TAXONOMY_FIELDS, get_spec
-from codecfake_hf.mixtures import MixtureSpecError
+from codecfake_hf.data.mixtures import MixtureSpecError
 from dataset_builder import DatasetBuildError
 from dataset_builder.build import BuildOptions, build_codecfake
 from dataset_builder.mixture_configs import add_mixtures
@@ -84,8 +84,8 @@ def test_load_dataset_all_is_the_union_of_the_parts(built, tmp_path):
 def test_a_held_out_config_leaves_out_exactly_the_held_out_subsets(built, tmp_path):
     import datasets
 
-    from codecfake_hf.data import load_labelled_dataset
-    from codecfake_hf.evaluation import codecfake_test_sets
+    from codecfake_hf.data.loading import load_labelled_dataset
+    from codecfake_hf.evaluation.scoring import codecfake_test_sets
 
     report = json.loads((built / "build_report.json").read_text())
     assert report["mixtures"] == {

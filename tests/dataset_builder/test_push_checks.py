@@ -13,7 +13,7 @@ import pytest
 from huggingface_hub.errors import HfHubHTTPError
 
 from codecfake_cli.main import main
-from codecfake_hf import hub
+from codecfake_hf.files import hub_io
 
 USER_README = "---\nlicense: mit\n---\n# My detector\n\nNotes I wrote by hand.\n"
 
@@ -58,9 +58,9 @@ class FakeApi:
 def online(monkeypatch):
     """Online, with a token, and a fresh mocked API class."""
     api = type("Api", (FakeApi,), {"calls": []})
-    monkeypatch.setattr(hub, "HfApi", api)
-    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "get_token", lambda: "hf_SECRETVALUE")
+    monkeypatch.setattr(hub_io, "HfApi", api)
+    monkeypatch.setattr(hub_io.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub_io, "get_token", lambda: "hf_SECRETVALUE")
     return api
 
 
@@ -106,9 +106,9 @@ def test_a_failing_check_leaves_the_detector_folder_untouched(
     online, detector, monkeypatch, capsys, setup, repo, extra, message
 ):
     if setup == "offline":
-        monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", True)
+        monkeypatch.setattr(hub_io.constants, "HF_HUB_OFFLINE", True)
     elif setup == "no token":
-        monkeypatch.setattr(hub, "get_token", lambda: None)
+        monkeypatch.setattr(hub_io, "get_token", lambda: None)
     elif setup == "bad token":
         online.whoami_error = _http_error(401)
     elif setup == "no network":
@@ -196,7 +196,7 @@ def test_dataset_push_keeps_an_edited_card_unless_asked(online, bonafide_build, 
 def test_a_detector_of_the_default_config_gets_the_licence_of_every_pooled_subset(online, detector, tmp_path):
     from huggingface_hub import DatasetCard
 
-    from codecfake_hf.dataset_card import card_data
+    from codecfake_hf.data.dataset_card import card_data
 
     pooled = tmp_path / "pooled"
     DatasetCard(f"---\n{card_data(['C', 'D1'], ['train'], 10).to_yaml()}\n---\n").save(pooled / "README.md")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-#: Class names by class id (0 spoof, 1 bona fide). The same as ``codecfake_hf.labels.ID2LABEL``,
+#: Class names by class id (0 spoof, 1 bona fide). The same as ``codecfake_hf.data.labels.ID2LABEL``,
 #: written out because this file is saved with the model and imports nothing of the package.
 AASIST_ID2LABEL = {0: "spoof", 1: "bonafide"}
 #: Presets of the two released variants (and a tiny test model); keys are :class:`AasistConfig` arguments.
@@ -180,3 +180,6 @@ class AasistConfig(PretrainedConfig):
         if name not in AASIST_PRESETS:
             raise ValueError(f"unknown AASIST variant {name!r}; choose one of {', '.join(AASIST_PRESETS)}")
         return cls(**{**AASIST_PRESETS[name], **kwargs})
+
+
+AasistConfig.register_for_auto_class()  # class-local: save_pretrained writes auto_map

@@ -108,7 +108,7 @@ class SslAasistConfig(AasistConfig):
         ssl_model_name_or_path (`str`, *optional*):
             Where the pre-trained front-end weights come from (a Hub id or folder), e.g.
             ``"facebook/wav2vec2-xls-r-300m"``; used only when they are asked for
-            (``codecfake_hf.detectors.build_ssl_aasist(..., pretrained_front_end=True)``).
+            (``codecfake_hf.models.families.build_ssl_aasist(..., pretrained_front_end=True)``).
         ssl_model_revision (`str`, *optional*):
             The Hub branch, tag or commit of ``ssl_model_name_or_path`` to download, as
             ``from_pretrained``'s ``revision``; the ``"xls-r-300m"`` preset pins a commit. None: ``main``.
@@ -209,3 +209,6 @@ class SslAasistConfig(AasistConfig):
                 f"unknown SSL-AASIST preset {name!r}; choose one of {', '.join(SSL_AASIST_PRESETS)}"
             )
         return cls(**{**SSL_AASIST_PRESETS[name], **kwargs})
+
+
+SslAasistConfig.register_for_auto_class()  # class-local: save_pretrained writes auto_map

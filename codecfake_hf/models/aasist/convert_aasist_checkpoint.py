@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from codecfake_hf.checkpoint_files import CheckpointError, load_torch_file
-from codecfake_hf.downloads import checked_download
 from codecfake_hf.errors import InputFileError
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.checkpoint_files import CheckpointError, load_torch_file
+from codecfake_hf.files.downloads import checked_download
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 
 from .configuration_aasist import AASIST_PRESETS, AasistConfig
 from .feature_extraction_aasist import AasistFeatureExtractor
@@ -106,7 +106,7 @@ def convert_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 
 def download_official_checkpoint(variant: str, directory: str | os.PathLike, timeout_s: float = 20.0) -> Path:
     """Download the official ``{variant}.pth`` into ``directory`` and check its sha256
-    (:data:`OFFICIAL_CHECKPOINT_SHA256`) with :func:`codecfake_hf.downloads.checked_download`: a file
+    (:data:`OFFICIAL_CHECKPOINT_SHA256`) with :func:`codecfake_hf.files.downloads.checked_download`: a file
     already there is checked the same way, not fetched; an interrupted download resumes.
 
     Raises:

@@ -228,3 +228,8 @@ class AasistFeatureExtractor(SequenceFeatureExtractor):
         if mode == "full":
             data["num_windows"] = np.asarray(counts, dtype=np.int64)
         return BatchFeature(data, tensor_type=return_tensors)
+
+
+AasistFeatureExtractor.register_for_auto_class(
+    "AutoFeatureExtractor"
+)  # class-local: save_pretrained writes auto_map

@@ -468,3 +468,8 @@ class AasistForAudioClassification(AasistPreTrainedModel):
         spectral = magnitude.amax(dim=3).transpose(1, 2)  # [B, 23, C]
         temporal = magnitude.amax(dim=2).transpose(1, 2)  # [B, T'', C]
         return spectral, temporal
+
+
+AasistForAudioClassification.register_for_auto_class(
+    "AutoModelForAudioClassification"
+)  # class-local: save_pretrained writes auto_map

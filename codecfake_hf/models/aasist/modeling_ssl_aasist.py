@@ -96,3 +96,8 @@ class Wav2Vec2AasistForAudioClassification(SslAasistPreTrainedModel):
         spectral = (features * torch.softmax(weights, dim=-1)).sum(-1).transpose(1, 2)  # [B, S, C]
         temporal = (features * torch.softmax(weights, dim=-2)).sum(-2).transpose(1, 2)  # [B, T, C]
         return spectral, temporal
+
+
+Wav2Vec2AasistForAudioClassification.register_for_auto_class(
+    "AutoModelForAudioClassification"
+)  # class-local: save_pretrained writes auto_map

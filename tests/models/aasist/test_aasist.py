@@ -15,7 +15,7 @@ import soundfile as sf
 import torch
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification, pipeline
 
-from codecfake_hf.hub import CheckpointUnavailableError
+from codecfake_hf.files.hub_io import CheckpointUnavailableError
 from codecfake_hf.models.aasist import (
     AasistConfig,
     AasistFeatureExtractor,

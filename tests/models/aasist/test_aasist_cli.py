@@ -1,4 +1,4 @@
-"""``codecfake convert-aasist`` and ``codecfake detect`` (library: codecfake_hf.detection)."""
+"""``codecfake convert-aasist`` and ``codecfake detect`` (library: codecfake_hf.detection.detector)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from codecfake_cli.main import main
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.detector import Detector
 
 WINDOW = 8000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from codecfake_hf.calibration import ScoreCalibration, write_calibration
-from codecfake_hf.detection import Detector
+from codecfake_hf.detection.calibration import ScoreCalibration, write_calibration
+from codecfake_hf.detection.detector import Detector
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 
 PROBE = Path(__file__).with_name("calibrated_pipeline_probe.py")

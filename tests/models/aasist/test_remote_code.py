@@ -5,7 +5,7 @@ Folders written the three ways this project writes them (``save_pretrained`` of 
 ``import codecfake_hf`` fails (tests/models/aasist/remote_code_probe.py), with ``pipeline("audio-classification",
 trust_remote_code=True)`` and the Auto classes, on file paths, arrays and ``{"raw",
 "sampling_rate"}`` at 8 to 48 kHz; their probabilities must equal ``codecfake detect``'s
-(:class:`~codecfake_hf.detection.Detector`), with the model loaded as saved and with each
+(:class:`~codecfake_hf.detection.detector.Detector`), with the model loaded as saved and with each
 ``implementation=`` (the fused kernels are a file of the folder too). Once more with ``soxr``
 unimportable: the folder then resamples with its own windowed-sinc fallback.
 """
@@ -26,12 +26,12 @@ import soundfile as sf
 import soxr
 import torch
 
-from codecfake_hf import audio
-from codecfake_hf.detection import Detector
-from codecfake_hf.detectors import build_model
+from codecfake_hf.audio import audio_io
+from codecfake_hf.detection.detector import Detector
 from codecfake_hf.models.aasist import resampling
 from codecfake_hf.models.aasist.configuration_aasist import AASIST_IMPLEMENTATIONS
 from codecfake_hf.models.aasist.convert_aasist_checkpoint import convert_aasist_checkpoint
+from codecfake_hf.models.families import build_model
 
 PROBE = Path(__file__).with_name("remote_code_probe.py")
 RATES = (8000, 16000, 22050, 44100, 48000)
@@ -120,7 +120,7 @@ def expected_probabilities(folder: Path, inputs: list[dict], resample) -> dict[s
     expected = {}
     for item in inputs:
         if item["kind"] == "path":
-            waveform, rate = audio.load_audio(item["file"])
+            waveform, rate = audio_io.load_audio(item["file"])
         else:
             waveform, rate = np.load(item["file"]), item["rate"]
         logits, _ = detector.logits([resample(waveform, rate, 16000)], 16000)
@@ -152,7 +152,7 @@ def test_saved_folders_run_without_this_package(folders, converted, clips, tmp_p
     saved = [*folders.values(), converted]
     result = run_probe(tmp_path, saved, clips, ["codecfake_hf"])
     for folder in saved:
-        check_probe(result[str(folder)], folder, clips, audio.resample, "soxr-vhq")
+        check_probe(result[str(folder)], folder, clips, audio_io.resample, "soxr-vhq")
 
 
 def test_saved_folder_without_soxr_uses_the_windowed_sinc(folders, clips, tmp_path):
@@ -217,7 +217,7 @@ def test_sinc_fallback_matches_soxr_vhq(orig, target):
 def test_library_and_saved_folders_share_the_resampler():
     waveform = np.random.default_rng(2).normal(0, 0.1, 4410).astype(np.float32)
     np.testing.assert_array_equal(
-        audio.resample(waveform, 44100, 16000), resampling.resample(waveform, 44100, 16000)
+        audio_io.resample(waveform, 44100, 16000), resampling.resample(waveform, 44100, 16000)
     )
     assert resampling.BACKEND == "soxr-vhq"
 
@@ -246,7 +246,7 @@ def _absolute_imports(file: Path) -> list[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def ssl_aasist_folder(tmp_path_factory) -> Path:
-    from codecfake_hf.detectors import build_ssl_aasist
+    from codecfake_hf.models.families import build_ssl_aasist
 
     folder = tmp_path_factory.mktemp("ssl-aasist")
     model, extractor = build_ssl_aasist("tiny")
@@ -285,7 +285,7 @@ def test_the_saved_pipeline_fetches_a_url_with_huggingface_hub_s_public_client(
     folders, tmp_path, monkeypatch
 ):
     """A URL input is fetched with ``huggingface_hub.get_session`` (offline: refused at once, naming
-    HF_HUB_OFFLINE; an HTTP error: raised, not decoded as audio)."""
+    HF_HUB_OFFLINE; an HTTP error: raised, not decoded as audio_io)."""
     import functools
     import http.server
     import threading

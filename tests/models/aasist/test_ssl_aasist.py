@@ -14,12 +14,12 @@ import pytest
 import torch
 from transformers import AutoModelForAudioClassification, Wav2Vec2Model
 
-from codecfake_hf.detectors import build_ssl_aasist
 from codecfake_hf.errors import CodecFakeError
 from codecfake_hf.models.aasist import (
     SslAasistConfig,
     Wav2Vec2AasistForAudioClassification,
 )
+from codecfake_hf.models.families import build_ssl_aasist
 from tests.models.aasist.test_remote_code import run_outside_the_checkout
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -1,6 +1,6 @@
 """SSL-AASIST on AASIST's modules: its residual blocks (without the time pool) and graph back end come
 from ``modeling_aasist.py`` (that every ``implementation`` computes the same SSL-AASIST is checked in
-``tests/test_aasist_implementations.py``), the configuration is an ``AasistConfig`` without a sinc
+``tests/models/aasist/test_aasist_implementations.py``), the configuration is an ``AasistConfig`` without a sinc
 front end, and a saved folder carries the AASIST files it imports."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from codecfake_hf.detectors import build_ssl_aasist
 from codecfake_hf.models.aasist import (
     AasistConfig,
     SslAasistConfig,
@@ -21,6 +20,7 @@ from codecfake_hf.models.aasist.modeling_aasist import (
     AasistGraphPool,
     AasistResidualBlock,
 )
+from codecfake_hf.models.families import build_ssl_aasist
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
