@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -176,12 +177,12 @@ def _tiny_vctk_corpus(folder: Path) -> Path:
     return make_synthetic_vctk(folder, speakers=speakers, utterances_per_speaker=2, seconds=(0.3, 0.4))
 
 
-def _tiny_dataset(folder: Path) -> Path:
+def _tiny_dataset(folder: Path, subsets: tuple[str, ...] = ("E",)) -> Path:
     from dataset_builder.build import build_codecfake
     from dataset_builder.build_options import BuildOptions
 
-    corpus = _tiny_vctk_corpus(folder.parent / "dataset-corpus" / "VCTK-Corpus-0.92")
-    build_codecfake(corpus, folder, ["E"], BuildOptions(tiny=True))
+    corpus = _tiny_vctk_corpus(folder.parent / f"{folder.name}-corpus" / "VCTK-Corpus-0.92")
+    build_codecfake(corpus, folder, list(subsets), BuildOptions(tiny=True))
     return folder
 
 
@@ -212,6 +213,7 @@ def _trained_detector(folder: Path) -> Path:
 ARTEFACTS: dict[str, Callable[[Path], Path]] = {
     "tiny_vctk": _tiny_vctk_corpus,
     "tiny_dataset": _tiny_dataset,
+    "tiny_dataset_e_a": lambda folder: _tiny_dataset(folder, ("E", "A")),
     "tiny_detector": _tiny_detector,
     "trained_detector": _trained_detector,
 }
@@ -250,6 +252,12 @@ def fixture_tiny_dataset(folder: Path, artefacts) -> str:
     return ""
 
 
+def fixture_tiny_dataset_e_a(folder: Path, artefacts) -> str:
+    """``codecfake/``: the tiny corpus built with the tiny codecs of subsets E and A."""
+    _copy(artefacts("tiny_dataset_e_a"), folder / "codecfake")
+    return ""
+
+
 def fixture_tiny_detector(folder: Path, artefacts) -> str:
     """``models/aasist-l/``: a saved random AASIST at the ``tiny`` preset, as convert-aasist writes it."""
     _copy(artefacts("tiny_detector"), folder / "models" / "aasist-l")
@@ -257,9 +265,10 @@ def fixture_tiny_detector(folder: Path, artefacts) -> str:
 
 
 def fixture_trained_detector(folder: Path, artefacts) -> str:
-    """``runs/E/best/``: a tiny AASIST that train.py trained on the tiny dataset, where train.py
-    --output-dir runs/E saves it."""
-    _copy(artefacts("trained_detector"), folder / "runs" / "E" / "best")
+    """``runs/E/best/`` and ``runs/aasist-l-E/best/``: a tiny AASIST that train.py trained on the tiny
+    dataset, where train.py --subset E saves it with --output-dir runs/E and by default."""
+    for run in ("E", "aasist-l-E"):
+        _copy(artefacts("trained_detector"), folder / "runs" / run / "best")
     return ""
 
 
@@ -283,6 +292,14 @@ def fixture_heldout(folder: Path, artefacts) -> str:
         audio = row["audio"].get_all_samples()
         path = folder / "heldout" / label / f"{row['utterance_id']}.flac"
         write_audio(path, audio.data[0].numpy(), audio.sample_rate)
+    return ""
+
+
+def fixture_zero_shot(folder: Path, artefacts) -> str:
+    """``zero_shot/valle/``: a ``bonafide/`` + ``spoof/`` folder (the tiny dataset's validation clips)."""
+    fixture_heldout(folder, artefacts)
+    (folder / "zero_shot").mkdir()
+    (folder / "heldout").rename(folder / "zero_shot" / "valle")
     return ""
 
 
@@ -503,3 +520,42 @@ def test_a_directive_must_stand_above_a_fence(tmp_path):
     )
     (block,) = blocks_of(page)
     assert block.directive == Directive(fixtures=("tiny_dataset",), replacements=(("a b", "c"),))
+
+
+#: Dotted names in the docs that are no Python path (an entry-point group).
+NOT_A_PYTHON_PATH = {"codecfake_hf.commands"}
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` is a module of this project or an attribute reached from one."""
+    import importlib
+
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:split]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[split:]:
+            if not hasattr(target, name):
+                return False
+            target = getattr(target, name)
+        return True
+    return False
+
+
+def test_named_modules_and_files_exist():
+    """Every `codecfake_hf.x.y` / `dataset_builder.x` / `codecfake_cli.x` the pages name imports (or is
+    an attribute of a module), and every `codecfake_hf/...`, `tests/...`, `benchmarks/...` path they
+    name exists, so a moved module or file fails here (docs/moved.md names old paths on purpose)."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES if page.name != "moved.md")
+    dotted = set(re.findall(r"`((?:codecfake_hf|dataset_builder|codecfake_cli)(?:\.\w+)+)", text))
+    assert len(dotted) > 20
+    assert sorted(name for name in dotted - NOT_A_PYTHON_PATH if not _resolves(name)) == []
+    paths = set(
+        re.findall(
+            r"`((?:codecfake_hf|dataset_builder|codecfake_cli|tests|benchmarks|examples)/[\w/.-]*)`", text
+        )
+    )
+    assert len(paths) > 20
+    assert sorted(path for path in paths if not (REPO_ROOT / path).exists()) == []
