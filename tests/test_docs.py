@@ -156,10 +156,11 @@ def _speech(seconds: float, sampling_rate: int, seed: int):
     return (0.2 * voiced + 0.01 * rng.standard_normal(time.size)).astype(np.float32)
 
 
-@pytest.fixture(scope="session")
-def artefacts(tmp_path_factory) -> Callable[[str], Path]:
-    """Artefacts made once per session and copied into each block's folder: ``artefacts(name)``."""
-    made: dict[str, Path] = {}
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory, tiny_aasist_dir) -> Callable[[str], Path]:
+    """Artefacts made once and copied into each block's folder: ``artefacts(name)``; the tiny detector
+    is ``tiny_aasist_dir`` (tests/conftest.py)."""
+    made: dict[str, Path] = {"tiny_detector": tiny_aasist_dir}
     root = tmp_path_factory.mktemp("docs-artefacts")
 
     def make(name: str) -> Path:
@@ -186,18 +187,6 @@ def _tiny_dataset(folder: Path, subsets: tuple[str, ...] = ("E",)) -> Path:
     return folder
 
 
-def _tiny_detector(folder: Path) -> Path:
-    import torch
-
-    from codecfake_hf.models.aasist import AasistConfig, AasistFeatureExtractor, AasistForAudioClassification
-
-    torch.manual_seed(0)
-    config = AasistConfig.from_preset("tiny")
-    AasistForAudioClassification(config).eval().save_pretrained(folder)
-    AasistFeatureExtractor(num_samples=config.num_samples).save_pretrained(folder)
-    return folder
-
-
 def _trained_detector(folder: Path) -> Path:
     """The tiny AASIST trained one epoch on the tiny dataset by train.py, left uncalibrated (a
     calibration needs a detector that ranks bona fide above spoof, which a random one may not)."""
@@ -214,7 +203,6 @@ ARTEFACTS: dict[str, Callable[[Path], Path]] = {
     "tiny_vctk": _tiny_vctk_corpus,
     "tiny_dataset": _tiny_dataset,
     "tiny_dataset_e_a": lambda folder: _tiny_dataset(folder, ("E", "A")),
-    "tiny_detector": _tiny_detector,
     "trained_detector": _trained_detector,
 }
 
