@@ -25,8 +25,8 @@ RATE = 16000
 
 
 def _load_example():
-    """The README's robustness example: its synthetic voices and toy detector are the fixtures here,
-    so the example keeps working."""
+    """The robustness example of docs/evaluation.md: its synthetic voices and toy detector are the fixtures
+    here, so the example keeps working."""
     path = Path(__file__).resolve().parents[2] / "examples" / "compression_robustness_demo.py"
     spec = importlib.util.spec_from_file_location("compression_robustness_demo", path)
     module = importlib.util.module_from_spec(spec)

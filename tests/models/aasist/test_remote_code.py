@@ -225,12 +225,13 @@ def test_library_and_saved_folders_share_the_resampler():
 # --- what the saved code imports ------------------------------------------------------------------
 
 
-def _readme_import_list() -> set[str]:
-    """The modules the README says a saved folder imports (besides the standard library): the
+def _documented_import_list() -> set[str]:
+    """The modules docs/detection.md says a saved folder imports (besides the standard library): the
     backticked names between "importing only" and "Only public modules"."""
-    readme = " ".join((Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8").split())
-    start = readme.index("importing only", readme.index("**Without this package.**"))
-    return set(re.findall(r"`([A-Za-z_][\w.]*)`", readme[start : readme.index("Only public modules", start)]))
+    page = Path(__file__).resolve().parents[3] / "docs" / "detection.md"
+    text = " ".join(page.read_text(encoding="utf-8").split())
+    start = text.index("importing only", text.index("**Without this package.**"))
+    return set(re.findall(r"`([A-Za-z_][\w.]*)`", text[start : text.index("Only public modules", start)]))
 
 
 def _absolute_imports(file: Path) -> list[tuple[str, list[str]]]:
@@ -255,12 +256,12 @@ def ssl_aasist_folder(tmp_path_factory) -> Path:
     return folder
 
 
-def test_saved_code_imports_what_the_readme_lists_and_only_public_apis(folders, ssl_aasist_folder):
+def test_saved_code_imports_what_the_docs_list_and_only_public_apis(folders, ssl_aasist_folder):
     """Every remote-code file of a saved AASIST and SSL-AASIST folder, parsed: each import is the standard
-    library or a module the README lists (and every listed module is imported somewhere), never through
+    library or a module docs/detection.md lists (and every listed module is imported somewhere), never through
     a private path (a component or name starting with ``_``) or a ``utils`` module, where libraries keep
     internals (``huggingface_hub.utils.httpx`` was one)."""
-    listed = _readme_import_list()
+    listed = _documented_import_list()
     assert {"torch", "transformers", "numpy", "soundfile", "soxr", "huggingface_hub"} <= listed
     third_party = set()
     for folder in (folders["tiny"], ssl_aasist_folder):
@@ -278,7 +279,7 @@ def test_saved_code_imports_what_the_readme_lists_and_only_public_apis(folders, 
                 assert not any(part.startswith("_") for part in parts), where
                 assert not any(name.startswith("_") for name in names), where
                 assert "utils" not in parts, where
-    assert third_party == listed  # the README lists nothing that is not imported
+    assert third_party == listed  # the docs list nothing that is not imported
 
 
 def test_the_saved_pipeline_fetches_a_url_with_huggingface_hub_s_public_client(
