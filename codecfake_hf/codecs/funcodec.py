@@ -313,7 +313,7 @@ class FunCodecModel(CodecModel):
         With :attr:`masked_batching` (default: on for accelerators, off on CPU) the whole padded
         batch runs at once with per-row masked statistics; otherwise rows of equal length run
         together, unpadded, as do segmented models (on CPU the convolutions are compute-bound, so batching gains little
-        and padding costs its full share; measured in the README, "Codecs: FunCodec").
+        and padding costs its full share; measured in docs/codecs.md, "FunCodec").
         """
         masked = self.masked_batching if self.masked_batching is not None else waveforms.device.type != "cpu"
         if masked and self.segment_length is None:

@@ -297,7 +297,7 @@ class HiFiCodec(CodecModel):
 
         On CPU the rows run in groups of at most :attr:`cpu_group_samples` padded samples, each
         group cut to its own longest clip: large activations fall out of the CPU caches, which made
-        one big batch slower per sample than clip-by-clip processing (see the README).
+        one big batch slower per sample than clip-by-clip processing (see docs/codecs.md).
         """
         output = torch.zeros_like(waveforms)
         limit = self.cpu_group_samples if waveforms.device.type == "cpu" else None

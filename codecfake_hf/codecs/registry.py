@@ -96,7 +96,7 @@ _DAC = (
 
 #: Why a row has no pinned revision: the commits of these Hub repositories could not be looked up when the
 #: registry was checked (no access to the Hub there, and no public record of a commit was found). Such a
-#: row downloads from the repo's main branch; README "Pinned downloads" lists them.
+#: row downloads from the repo's main branch; docs/codecs.md ("Pinned downloads") lists them.
 _NOT_PINNED = "not pinned: no commit of this Hub repo could be verified when the registry was checked"
 
 

@@ -40,7 +40,7 @@ A subset's verdict compares the medians over its readable pairs with the thresho
 ``min_snr_db`` and the median log-spectral distance at most ``max_lsd_db``; ``same after alignment``
 when that SNR is reached only once lag and gain are removed; ``same up to <f> kHz`` when only the low
 band reaches it; ``differs`` otherwise. The
-README's "Is my build the paper's data?" gives the thresholds' rationale.
+docs/published-corpora.md ("Is my build the paper's data?") gives the thresholds' rationale.
 
 Rows are streamed: the ``utterance_id`` columns are read whole, the audio one parquet row group at a time
 (the imported side through a small cache of row groups, so two folders stored in the same order are
@@ -71,7 +71,7 @@ from codecfake_hf.files.atomic_files import atomic_path
 
 logger = logging.getLogger(__name__)
 
-#: Defaults of :class:`ComparisonOptions` (README, "Is my build the paper's data?").
+#: Defaults of :class:`ComparisonOptions` (docs/published-corpora.md, "Is my build the paper's data?").
 DEFAULT_MAX_LAG_MS = 50.0
 DEFAULT_MIN_SNR_DB = 20.0
 DEFAULT_MAX_LSD_DB = 2.0

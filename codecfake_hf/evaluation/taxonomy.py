@@ -8,7 +8,7 @@ registry), so per-subset results can be pooled by any of them:
 
 >>> group_by_taxonomy({"A": 0.02, "E": 0.10, "mimi": 0.31}, by="auxiliary")  # doctest: +SKIP
 
-:func:`taxonomy_table` renders the labels of every registered codec as a markdown table (README,
+:func:`taxonomy_table` renders the labels of every registered codec as a markdown table (docs/evaluation.md,
 dataset card).
 """
 

@@ -38,7 +38,7 @@ WINDOW_MODES = ("first", "random", "full")
 
 #: Shortest recording (seconds) that gets a verdict. AASIST-L turns shorter audio into a loop of
 #: itself (4.04 s windows, repeat-padded); one temporal graph node spans about 0.14 s, so 0.5 s is
-#: a few nodes of real content, about one short word. See the README ("Silent or too short audio").
+#: a few nodes of real content, about one short word. See the project's docs/detection.md ("Silent or too short audio").
 MIN_VERDICT_SECONDS = 0.5
 #: Peak amplitude (full scale = 1.0) below which a recording is silent: -60 dBFS.
 SILENCE_PEAK = 1e-3
