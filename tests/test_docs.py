@@ -213,7 +213,7 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def _write_clips(folder: Path, names: dict[str, tuple[float, int]]) -> None:
-    from codecfake_hf.audio import write_audio
+    from codecfake_hf.audio.audio_io import write_audio
 
     folder.mkdir(parents=True, exist_ok=True)
     for seed, (name, (seconds, sampling_rate)) in enumerate(names.items()):
@@ -271,7 +271,7 @@ def fixture_heldout(folder: Path, artefacts) -> str:
     """``heldout/``: a ``bonafide/`` + ``spoof/`` folder holding the tiny dataset's validation clips."""
     from datasets import load_dataset
 
-    from codecfake_hf.audio import write_audio
+    from codecfake_hf.audio.audio_io import write_audio
 
     rows = load_dataset(str(artefacts("tiny_dataset")), "E", split="validation")
     for row in rows:
