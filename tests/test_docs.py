@@ -10,10 +10,13 @@ block is executed in a new interpreter. A comment just above the fence changes t
 line (or one clause on the comment's line)::
 
     <!-- docs-test
-    fixtures tiny_dataset repo_scripts               prepare the folder (FIXTURES below)
+    fixtures tiny_dataset repo_scripts               prepare the folder (tests/docs_fixtures)
     replace "--subset E" "--subset E --model tiny"   a named substitution; OLD must be in the block
     env RANK_OF_THIS_MACHINE=0                       a variable the block expects from you
     slow REASON                                      the run is in the slow suite only
+    timeout 900                                      seconds the block may take (default 300)
+    serves http://127.0.0.1:7860/                    runs until that page answers, then is stopped (Ctrl-C)
+    machines 2 RANK_OF_THIS_MACHINE                  2 copies at once, one per simulated machine, VAR=0, 1
     parse-only REASON                                cannot run offline here: parsed, not run
     not-run REASON                                   neither (the set-up block, which .ci/run runs)
     -->
@@ -32,14 +35,18 @@ import io
 import os
 import re
 import shlex
-import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.docs_fixtures import ARTEFACTS, FIXTURES, BlockFolder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
@@ -61,6 +68,9 @@ class Directive:
     slow: str = ""
     parse_only: str = ""
     not_run: str = ""
+    timeout: int = TIMEOUT
+    serves: str = ""
+    machines: tuple[int, str] = (1, "")
 
 
 @dataclass(frozen=True)
@@ -99,11 +109,19 @@ def _directive(text: str, where: str) -> Directive:
             clauses["env"].append(tuple(rest[0].split("=", 1)))
         elif keyword in ("slow", "parse-only", "not-run") and rest:
             reasons[keyword] = " ".join(rest)
+        elif keyword == "timeout" and len(rest) == 1 and rest[0].isdigit():
+            reasons["timeout"] = rest[0]
+        elif keyword == "serves" and len(rest) == 1 and rest[0].startswith("http://127.0.0.1:"):
+            reasons["serves"] = rest[0]
+        elif keyword == "machines" and len(rest) == 2 and rest[0].isdigit() and int(rest[0]) > 1:
+            reasons["machines"] = text
         else:
             raise AssertionError(f"{where}: unknown or incomplete docs-test clause {line!r}")
     return Directive(
         fixtures=tuple(clauses["fixtures"]), replacements=tuple(clauses["replace"]), env=tuple(clauses["env"]),
         slow=reasons.get("slow", ""), parse_only=reasons.get("parse-only", ""), not_run=reasons.get("not-run", ""),
+        timeout=int(reasons.get("timeout", TIMEOUT)), serves=reasons.get("serves", ""),
+        machines=(int(machines[0]), machines[1]) if (machines := reasons.get("machines", "").split()) else (1, ""),
     )  # fmt: skip
 
 
@@ -140,185 +158,7 @@ SHELL_BLOCKS = [block for block in BLOCKS if block.language in SHELL]
 PYTHON_BLOCKS = [block for block in BLOCKS if block.language == "python"]
 
 
-# --- fixtures: named preparations of the block's folder --------------------------------------------
-
-
-def _speech(seconds: float, sampling_rate: int, seed: int):
-    """A voiced, speech-like clip (harmonics of a gliding pitch, a little noise): neither silent nor
-    shorter than the 0.5 s a verdict needs."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    time = np.arange(int(seconds * sampling_rate)) / sampling_rate
-    pitch = 120 + 30 * np.sin(2 * np.pi * 0.7 * time)
-    phase = 2 * np.pi * np.cumsum(pitch) / sampling_rate
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 8))
-    return (0.2 * voiced + 0.01 * rng.standard_normal(time.size)).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def artefacts(tmp_path_factory, tiny_aasist_dir) -> Callable[[str], Path]:
-    """Artefacts made once and copied into each block's folder: ``artefacts(name)``; the tiny detector
-    is ``tiny_aasist_dir`` (tests/conftest.py)."""
-    made: dict[str, Path] = {"tiny_detector": tiny_aasist_dir}
-    root = tmp_path_factory.mktemp("docs-artefacts")
-
-    def make(name: str) -> Path:
-        if name not in made:
-            made[name] = ARTEFACTS[name](root / name)
-        return made[name]
-
-    return make
-
-
-def _tiny_vctk_corpus(folder: Path) -> Path:
-    from dataset_builder.synthetic import make_synthetic_vctk
-
-    speakers = ("p225", "p226", "p227", "p228", "p229")
-    return make_synthetic_vctk(folder, speakers=speakers, utterances_per_speaker=2, seconds=(0.3, 0.4))
-
-
-def _tiny_dataset(folder: Path, subsets: tuple[str, ...] = ("E",)) -> Path:
-    from dataset_builder.build import build_codecfake
-    from dataset_builder.build_options import BuildOptions
-
-    corpus = _tiny_vctk_corpus(folder.parent / f"{folder.name}-corpus" / "VCTK-Corpus-0.92")
-    build_codecfake(corpus, folder, list(subsets), BuildOptions(tiny=True))
-    return folder
-
-
-def _trained_detector(folder: Path) -> Path:
-    """The tiny AASIST trained one epoch on the tiny dataset by train.py, left uncalibrated (a
-    calibration needs a detector that ranks bona fide above spoof, which a random one may not)."""
-    dataset = _tiny_dataset(folder.parent / "trained-detector-dataset")
-    command = [sys.executable, str(REPO_ROOT / "train.py"), "--dataset", str(dataset), "--subset", "E"]
-    command += ["--model", "tiny", "--epochs", "1", "--batch-size", "2", "--no-calibrate"]
-    command += ["--output-dir", str(folder)]
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    subprocess.run(command, check=True, capture_output=True, env=environment, timeout=TIMEOUT)
-    return folder / "best"
-
-
-ARTEFACTS: dict[str, Callable[[Path], Path]] = {
-    "tiny_vctk": _tiny_vctk_corpus,
-    "tiny_dataset": _tiny_dataset,
-    "tiny_dataset_e_a": lambda folder: _tiny_dataset(folder, ("E", "A")),
-    "trained_detector": _trained_detector,
-}
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target)
-
-
-def _write_clips(folder: Path, names: dict[str, tuple[float, int]]) -> None:
-    from codecfake_hf.audio.audio_io import write_audio
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for seed, (name, (seconds, sampling_rate)) in enumerate(names.items()):
-        write_audio(folder / name, _speech(seconds, sampling_rate, seed), sampling_rate)
-
-
-AUDIO_PRELUDE = """
-import numpy as np
-_time = np.arange(2 * 44100) / 44100
-waveform = (0.2 * np.sin(2 * np.pi * 140 * _time) + 0.01 * np.random.default_rng(0).standard_normal(_time.size)).astype(np.float32)
-waveforms = [np.resize(waveform, n) for n in (48000, 36000)]  # 48 kHz clips
-"""  # fmt: skip
-
-
-def fixture_tiny_vctk(folder: Path, artefacts) -> str:
-    """A VCTK 0.92-shaped synthetic corpus at ``~/data/VCTK-Corpus-0.92`` (5 speakers, 2 clips each)."""
-    _copy(artefacts("tiny_vctk"), folder / "data" / "VCTK-Corpus-0.92")
-    return ""
-
-
-def fixture_tiny_dataset(folder: Path, artefacts) -> str:
-    """``codecfake/``: that corpus built with the tiny random-weight codec of subset E."""
-    _copy(artefacts("tiny_dataset"), folder / "codecfake")
-    return ""
-
-
-def fixture_tiny_dataset_e_a(folder: Path, artefacts) -> str:
-    """``codecfake/``: the tiny corpus built with the tiny codecs of subsets E and A."""
-    _copy(artefacts("tiny_dataset_e_a"), folder / "codecfake")
-    return ""
-
-
-def fixture_tiny_detector(folder: Path, artefacts) -> str:
-    """``models/aasist-l/``: a saved random AASIST at the ``tiny`` preset, as convert-aasist writes it."""
-    _copy(artefacts("tiny_detector"), folder / "models" / "aasist-l")
-    return ""
-
-
-def fixture_trained_detector(folder: Path, artefacts) -> str:
-    """``runs/E/best/`` and ``runs/aasist-l-E/best/``: a tiny AASIST that train.py trained on the tiny
-    dataset, where train.py --subset E saves it with --output-dir runs/E and by default."""
-    for run in ("E", "aasist-l-E"):
-        _copy(artefacts("trained_detector"), folder / "runs" / run / "best")
-    return ""
-
-
-def fixture_audio(folder: Path, artefacts) -> str:
-    """``a.wav`` (2 s, 16 kHz), ``b.flac`` (3 s, 44.1 kHz), ``long.wav`` (12 s, 22.05 kHz); in Python,
-    ``waveform`` (2 s at 44.1 kHz) and ``waveforms`` (48 kHz clips)."""
-    _write_clips(folder, {"a.wav": (2.0, 16000), "b.flac": (3.0, 44100), "long.wav": (12.0, 22050)})
-    return AUDIO_PRELUDE
-
-
-def fixture_heldout(folder: Path, artefacts) -> str:
-    """``heldout/``: a ``bonafide/`` + ``spoof/`` folder holding the tiny dataset's validation clips."""
-    from datasets import load_dataset
-
-    from codecfake_hf.audio.audio_io import write_audio
-
-    rows = load_dataset(str(artefacts("tiny_dataset")), "E", split="validation")
-    for row in rows:
-        label = "bonafide" if row["label"] == 1 else "spoof"
-        (folder / "heldout" / label).mkdir(parents=True, exist_ok=True)
-        audio = row["audio"].get_all_samples()
-        path = folder / "heldout" / label / f"{row['utterance_id']}.flac"
-        write_audio(path, audio.data[0].numpy(), audio.sample_rate)
-    return ""
-
-
-def fixture_zero_shot(folder: Path, artefacts) -> str:
-    """``zero_shot/valle/``: a ``bonafide/`` + ``spoof/`` folder (the tiny dataset's validation clips)."""
-    fixture_heldout(folder, artefacts)
-    (folder / "zero_shot").mkdir()
-    (folder / "heldout").rename(folder / "zero_shot" / "valle")
-    return ""
-
-
-def fixture_robustness_folder(folder: Path, artefacts) -> str:
-    """``FOLDER/`` (``bonafide/`` + ``spoof/``, 2 clips each) and the tiny detector at ``path/to/aasist``."""
-    for label in ("bonafide", "spoof"):
-        _write_clips(folder / "FOLDER" / label, {f"{label}-{i}.flac": (1.0, 22050) for i in range(2)})
-    _copy(artefacts("tiny_detector"), folder / "path" / "to" / "aasist")
-    return ""
-
-
-def fixture_scores(folder: Path, artefacts) -> str:
-    """In Python, ``scores`` (bona fide logits) and ``labels`` (1 bona fide, 0 spoof) of 40 trials."""
-    return (
-        "import numpy as np\n_rng = np.random.default_rng(0)\nlabels = np.repeat([1, 0], 20)\n"
-        "scores = _rng.normal(size=40) + 2.0 * labels\n"
-    )
-
-
-def fixture_repo_scripts(folder: Path, artefacts) -> str:
-    """``train.py`` and ``examples/`` of the repository, as a clone has them."""
-    (folder / "train.py").symlink_to(REPO_ROOT / "train.py")
-    (folder / "examples").symlink_to(REPO_ROOT / "examples")
-    return ""
-
-
-FIXTURES: dict[str, Callable[[Path, Callable[[str], Path]], str]] = {
-    name.removeprefix("fixture_"): function
-    for name, function in globals().items()
-    if name.startswith("fixture_") and callable(function)
-}
+# --- running a block ---------------------------------------------------------------------------
 
 
 def _environment(home: Path, path: str, block: Block) -> dict[str, str]:
@@ -335,9 +175,86 @@ def _environment(home: Path, path: str, block: Block) -> dict[str, str]:
     }
 
 
-def _prepare(block: Block, folder: Path, artefacts) -> str:
-    """Run the block's fixtures in ``folder``; returns the Python prelude they define."""
-    return "".join(FIXTURES[name](folder, artefacts) for name in block.directive.fixtures)
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory, tiny_aasist_dir) -> Callable[[str], Path]:
+    """Artefacts made once and copied into each block's folder: ``artefacts(name)``
+    (``tests/docs_fixtures``); the tiny detector is ``tiny_aasist_dir`` (tests/conftest.py)."""
+    made: dict[str, Path] = {"tiny_detector": tiny_aasist_dir}
+    root = tmp_path_factory.mktemp("docs-artefacts")
+
+    def make(name: str) -> Path:
+        if name not in made:
+            made[name] = ARTEFACTS[name](root / name)
+        return made[name]
+
+    return make
+
+
+@contextlib.contextmanager
+def _prepared(block: Block, folder: Path, artefacts) -> Iterator[BlockFolder]:
+    """The block's fixtures run in ``folder``; what they started stops when the block is done."""
+    with contextlib.ExitStack() as stack:
+        prepared = BlockFolder(folder, artefacts, stack)
+        for name in block.directive.fixtures:
+            FIXTURES[name](prepared)
+        yield prepared
+
+
+def _serve(block: Block, command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start the block, wait (up to its timeout) until its ``serves`` URL answers 200 with a body, then
+    stop it with Ctrl-C (SIGINT to its process group; SIGKILL 30 s later); exit code 0 when the page was
+    served, else the block's own (or 124 when it neither served nor ended)."""
+    import urllib.request
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err, text=True,
+                                   start_new_session=True)  # fmt: skip
+        served, deadline = False, time.monotonic() + block.directive.timeout
+        while not served and process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(block.directive.serves, timeout=5) as response:
+                    served = response.status == 200 and bool(response.read())
+            except OSError:
+                time.sleep(1)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        out.seek(0), err.seek(0)
+        code = 0 if served else process.returncode if process.returncode > 0 else 124
+        return subprocess.CompletedProcess(command, code, out.read(), err.read())
+
+
+def run_block(block: Block, command: list[str], prepared: BlockFolder) -> subprocess.CompletedProcess:
+    """Run ``command`` (the block under bash or Python) in the prepared folder with the block's
+    environment; a ``serves`` block until its page answers, a ``machines N VAR`` block as N copies at
+    once with ``VAR`` = 0 ... N-1 (one per simulated machine: the result is the first that failed)."""
+    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    env = _environment(prepared.folder, path, block) | prepared.env | dict(block.directive.env)
+    if block.directive.serves:
+        return _serve(block, command, prepared.folder, env)
+    copies, variable = block.directive.machines
+    if copies == 1:
+        return subprocess.run(command, cwd=prepared.folder, env=env, capture_output=True, text=True,
+                              timeout=block.directive.timeout)  # fmt: skip
+    with contextlib.ExitStack() as files:
+        logs = [(files.enter_context(tempfile.TemporaryFile("w+")), files.enter_context(tempfile.TemporaryFile("w+")))
+                for _ in range(copies)]  # fmt: skip
+        processes = [
+            subprocess.Popen(command, cwd=prepared.folder, env=env | {variable: str(rank)}, stdout=out,
+                             stderr=err, text=True)
+            for rank, (out, err) in enumerate(logs)
+        ]  # fmt: skip
+        codes = [process.wait(block.directive.timeout) for process in processes]
+        rank = next((rank for rank, code in enumerate(codes) if code), 0)
+        out, err = logs[rank]
+        out.seek(0), err.seek(0)
+        return subprocess.CompletedProcess(
+            command, codes[rank], out.read(), f"[{variable}={rank}]\n{err.read()}"
+        )
 
 
 def _failure(block: Block, result: subprocess.CompletedProcess) -> str:
@@ -465,24 +382,18 @@ def _params(blocks: list[Block]) -> list:
 
 @pytest.mark.parametrize("block", _params(SHELL_BLOCKS))
 def test_shell_block_runs(block, tmp_path, artefacts):
-    _prepare(block, tmp_path, artefacts)  # a Python prelude is of no use to a shell block
-    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
-    result = subprocess.run(
-        ["/bin/bash", "-euo", "pipefail", "-c", block.script()], cwd=tmp_path,
-        env=_environment(tmp_path, path, block), capture_output=True, text=True, timeout=TIMEOUT,
-    )  # fmt: skip
+    with _prepared(block, tmp_path, artefacts) as prepared:  # a Python prelude is of no use to a shell block
+        result = run_block(block, ["/bin/bash", "-euo", "pipefail", "-c", block.script()], prepared)
     assert result.returncode == 0, _failure(block, result)
 
 
 @pytest.mark.parametrize("block", _params(PYTHON_BLOCKS))
 def test_python_block_runs(block, tmp_path, artefacts):
     """The block's imports and calls, executed in a new interpreter after its fixtures' prelude."""
-    prelude = _prepare(block, tmp_path, artefacts)
-    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + block.script()], cwd=tmp_path,
-        env=_environment(tmp_path, path, block), capture_output=True, text=True, timeout=TIMEOUT,
-    )  # fmt: skip
+    with _prepared(block, tmp_path, artefacts) as prepared:
+        result = run_block(
+            block, [sys.executable, "-c", "".join(prepared.prelude) + block.script()], prepared
+        )
     assert result.returncode == 0, _failure(block, result)
 
 
