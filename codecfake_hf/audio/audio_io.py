@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -282,6 +282,21 @@ def decode_audio_bytes(data: bytes, source: str | None = None) -> tuple[np.ndarr
 #: Values of ``resampler``: the project's resampler (soxr "VHQ"), or torchaudio's default windowed sinc
 #: as the CodecFake release's training loader used it (:mod:`codecfake_hf.audio.hann_sinc_resampling`).
 RESAMPLERS = ("soxr", "torchaudio")
+
+
+def read_audio_value(audio: Mapping, name: str | None = None) -> tuple[np.ndarray, int]:
+    """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) at its own rate: mono float32
+    ``([T], sampling_rate_hz)``; ``name`` names it in errors (default: its path).
+
+    Raises:
+        AudioError: the audio cannot be decoded, is empty or non-finite, or the value holds neither.
+    """
+    source = name or audio.get("path") or "<embedded audio>"
+    if audio.get("bytes"):
+        return decode_audio_bytes(audio["bytes"], source)
+    if audio.get("path"):
+        return load_audio(audio["path"])
+    raise AudioError(f"{source}: the audio value has neither bytes nor a path")
 
 
 def resample(

@@ -20,9 +20,7 @@ from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset, load
 
 from codecfake_hf.audio.audio_folder import list_audio_folder
 from codecfake_hf.audio.audio_io import (
-    AudioError,
-    decode_audio_bytes,
-    load_audio,
+    read_audio_value,
     require_resampled,
     resample,
 )
@@ -211,21 +209,6 @@ def load_labelled_dataset(
         dataset = dataset.add_column("codec", [LABEL_NAMES[v] for v in dataset["label"]])
     keep = ["audio", "label", "utterance_id", "codec"]
     return dataset.select_columns(keep)
-
-
-def read_audio_value(audio: dict, name: str | None = None) -> tuple[np.ndarray, int]:
-    """Decode one ``Audio(decode=False)`` value (``{"bytes", "path"}``) at its own rate: mono float32
-    ``([T], sampling_rate_hz)``; ``name`` names it in errors (default: its path).
-
-    Raises:
-        AudioError: the audio cannot be decoded, is empty or non-finite, or the value holds neither.
-    """
-    source = name or audio.get("path") or "<embedded audio>"
-    if audio.get("bytes"):
-        return decode_audio_bytes(audio["bytes"], source)
-    if audio.get("path"):
-        return load_audio(audio["path"])
-    raise AudioError(f"{source}: the audio value has neither bytes nor a path")
 
 
 def load_waveform(

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from codecfake_hf.audio.audio_io import (
     AudioError,
     AudioFile,
-    decode_audio_bytes,
+    read_audio_value,
     require_resampled,
     resample,
     resample_blocks,
@@ -503,13 +503,12 @@ def _source_name(source) -> str:
 
 def _audio_blocks(source, name: str) -> tuple[Iterator[np.ndarray], int]:
     """Mono float32 blocks of a file (streamed, :class:`AudioFile`) or of a dataset's audio value
-    (``{"bytes", "path"}``: bytes decoded whole) and the rate (Hz)."""
+    (``{"bytes", "path"}``: bytes decoded whole by :func:`read_audio_value`, a path streamed) and the
+    rate (Hz)."""
     if isinstance(source, Mapping):
-        if source.get("bytes"):
-            waveform, rate = decode_audio_bytes(source["bytes"], name)
+        if source.get("bytes") or not source.get("path"):
+            waveform, rate = read_audio_value(source, name)
             return iter([waveform]), rate
-        if not source.get("path"):
-            raise AudioError(f"{name}: the audio value has neither bytes nor a path")
         source = source["path"]
     audio = AudioFile(source)
     return audio.blocks(), audio.sampling_rate

@@ -63,9 +63,9 @@ import pandas as pd
 from huggingface_hub import DatasetCard
 from tqdm.auto import tqdm
 
-from codecfake_hf.audio.audio_io import AudioError, require_resampled, resample
+from codecfake_hf.audio.audio_io import AudioError, read_audio_value, require_resampled, resample
 from codecfake_hf.data.dataset_card import card_configs, own_data_configs, own_data_patterns, read_card
-from codecfake_hf.data.loading import DatasetError, local_config_files, read_audio_value
+from codecfake_hf.data.loading import DatasetError, local_config_files
 from codecfake_hf.errors import CodecFakeError, InputFileError
 from codecfake_hf.files.atomic_files import atomic_path
 

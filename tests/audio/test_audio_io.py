@@ -68,3 +68,17 @@ def test_the_names_the_card_templates_cite_exist():
             found = getattr(importlib.import_module(module), attribute, None)
         assert found is not None, f"model_cards cite {name}, which does not exist"
     assert importlib.import_module("codecfake_hf.audio").resample is audio_io.resample
+
+
+def test_read_audio_value_decodes_bytes_or_path_and_names_an_empty_value(tmp_path):
+    """A datasets ``Audio(decode=False)`` value: its bytes win over its path, a path alone is read, and a
+    value holding neither is refused naming it."""
+    waveform = (0.1 * np.sin(np.arange(8000) / 7)).astype(np.float32)
+    path = tmp_path / "clip.flac"
+    sf.write(path, waveform, 16000)
+    from_path, rate = audio_io.read_audio_value({"bytes": None, "path": str(path)})
+    from_bytes, bytes_rate = audio_io.read_audio_value({"bytes": path.read_bytes(), "path": "elsewhere.flac"})
+    assert rate == bytes_rate == 16000 and np.array_equal(from_path, from_bytes)
+    assert np.abs(from_path - waveform).max() < 1e-4  # 16-bit FLAC
+    with pytest.raises(audio_io.AudioError, match="row 7: the audio value has neither bytes nor a path"):
+        audio_io.read_audio_value({"bytes": None, "path": None}, "row 7")

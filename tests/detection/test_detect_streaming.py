@@ -125,3 +125,21 @@ def test_cli_detect_bad_options_are_one_line_errors(tiny_aasist_dir, long_file, 
     assert main(["detect", str(long_file), "--model", str(tiny_aasist_dir), *option]) == 2
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
+
+
+def test_a_dataset_audio_value_scores_as_its_file_by_bytes_or_path(tiny_aasist_dir, long_file):
+    """An ``Audio(decode=False)`` value is scored like the file it holds, whether it carries the bytes
+    (decoded whole) or only the path (streamed); a value holding neither is that source's error."""
+    detector = Detector.from_pretrained(tiny_aasist_dir, device="cpu")
+    values = [
+        str(long_file),
+        {"bytes": long_file.read_bytes(), "path": None},
+        {"bytes": None, "path": str(long_file)},
+    ]
+    values.append({"bytes": None, "path": None})
+    file, by_bytes, by_path, empty = detector.score_sources(
+        values, names=["f", "b", "p", "row 3"], progress=False
+    )
+    assert torch.equal(by_bytes.logits, file.logits) and torch.equal(by_path.logits, file.logits)
+    assert isinstance(empty.error, audio_io.AudioError)
+    assert str(empty.error) == "row 3: the audio value has neither bytes nor a path"
