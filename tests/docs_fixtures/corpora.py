@@ -218,3 +218,79 @@ def check_cross_corpus_matrix(block: BlockFolder) -> None:
         assert (block.folder / "cross-corpus" / "scores" / "la" / "E" / "scores_A07.csv").is_file()
 
     block.stack.callback(check)
+
+
+# --- the Hub blocks (tests/docs_fixtures/hub.py's loopback Hub) -------------------------------------------
+
+#: The speakers of the VCTK 0.80 look-alike and of the release served for it: the split speakers and two
+#: train speakers, so that a build and the release share every utterance id.
+COMPARED_SPEAKERS = ("p225", "p226", "p227", "p228", "p229", "p230")
+
+
+@artefact("tiny_vctk_080")
+def make_tiny_vctk_080(folder: Path) -> Path:
+    from dataset_builder.synthetic import make_synthetic_vctk
+
+    return make_synthetic_vctk(
+        folder, layout="0.80", speakers=COMPARED_SPEAKERS, utterances_per_speaker=2, seconds=(0.3, 0.4)
+    )
+
+
+@artefact("release_of_vctk_080")
+def make_release_of_vctk_080(folder: Path) -> Path:
+    from dataset_builder.corpora.lookalike import make_release_lookalike
+
+    return make_release_lookalike(folder, speakers=COMPARED_SPEAKERS, utterances_per_speaker=2)
+
+
+@fixture
+def tiny_vctk_080(block: BlockFolder) -> None:
+    """``~/data/VCTK-Corpus``: a VCTK 0.80-shaped synthetic corpus (``wav48/<spk>/<utt>.wav``, 6 speakers,
+    2 clips each)."""
+    copy(block.artefact("tiny_vctk_080"), block.folder / "data" / "VCTK-Corpus")
+
+
+@fixture
+def release_on_hub(block: BlockFolder) -> None:
+    """On the block's loopback Hub, the dataset ``rogertseng/CodecFake``: a release look-alike
+    (``data/train-*.parquet``, ``datalist.csv``) whose utterance ids are those of ``tiny_vctk_080``."""
+    from tests.docs_fixtures.hub import hub_of
+
+    hub_of(block).seed("rogertseng/CodecFake", block.artefact("release_of_vctk_080"), repo_type="dataset")
+
+
+@fixture
+def check_release_pushed(block: BlockFolder) -> None:
+    """After the block: the dataset ``ORG/codecfake-release`` on the loopback Hub holds the card and
+    every parquet file of ``codecfake-release/``, byte for byte."""
+    from tests.docs_fixtures.hub import hub_of
+
+    hub = hub_of(block)
+
+    def check() -> None:
+        pushed = hub.files("ORG/codecfake-release", "dataset")
+        local = block.folder / "codecfake-release"
+        for path in [local / "README.md", *sorted((local / "data").rglob("*.parquet"))]:
+            name = path.relative_to(local).as_posix()
+            assert pushed.get(name) == path.read_bytes(), f"{name} not pushed as it is"
+
+    block.stack.callback(check)
+
+
+@fixture
+def check_compare_tables(block: BlockFolder) -> None:
+    """After the block: ``compare/compare_summary.csv`` has a line per subset of the build (bona fide and
+    A..F6; the release's extra codec left out), each pairing the 4 test utterances of the build with the
+    release's; ``compare-E/`` has E and bona fide, every split's 12 utterances."""
+    import pandas as pd
+
+    from dataset_builder.corpora.release import CODEC_NAMES
+
+    def check() -> None:
+        summary = pd.read_csv(block.folder / "compare" / "compare_summary.csv", index_col="subset")
+        assert sorted(summary.index) == sorted(["bonafide", *CODEC_NAMES.values()]), list(summary.index)
+        assert (summary["n_matched"] == 4).all() and (summary["n_only_imported"] == 0).all()
+        chosen = pd.read_csv(block.folder / "compare-E" / "compare_summary.csv", index_col="subset")
+        assert list(chosen.index) == ["E", "bonafide"] and (chosen["n_matched"] == 12).all()
+
+    block.stack.callback(check)
