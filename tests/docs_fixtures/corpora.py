@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.docs_fixtures.basic import copy
-from tests.docs_fixtures.registry import BlockFolder, artefact, fixture
+from tests.docs_fixtures.registry import ARTEFACTS, BlockFolder, artefact, fixture
 
 #: Info-ZIP's smallest piece of a split archive (``zip -s``), bytes.
 SPLIT_SIZE = "64k"
@@ -19,32 +20,22 @@ SPLIT_SIZE = "64k"
 # --- artefacts (made once per test module, copied into each block's folder) -------------------------
 
 
-@artefact("asvspoof2019_lookalike")
-def make_asvspoof2019(folder: Path) -> Path:
-    from dataset_builder.corpora.lookalike import make_asvspoof2019_lookalike
+def _lookalike(maker: str, **options: object) -> Callable[[Path], Path]:
+    """``make(folder)``: ``dataset_builder.corpora.lookalike.<maker>(folder, **options)``."""
 
-    return make_asvspoof2019_lookalike(folder)
+    def make(folder: Path) -> Path:
+        from dataset_builder.corpora import lookalike
 
+        return getattr(lookalike, maker)(folder, **options)
 
-@artefact("codecfake_plus_lookalike")
-def make_codecfake_plus(folder: Path) -> Path:
-    from dataset_builder.corpora.lookalike import make_codecfake_plus_lookalike
-
-    return make_codecfake_plus_lookalike(folder)
+    return make
 
 
-@artefact("release_lookalike")
-def make_release(folder: Path) -> Path:
-    from dataset_builder.corpora.lookalike import make_release_lookalike
-
-    return make_release_lookalike(folder)
-
-
-@artefact("xie_extracted")
-def make_xie_extracted(folder: Path) -> Path:
-    from dataset_builder.corpora.lookalike import make_xie_lookalike
-
-    return make_xie_lookalike(folder)
+artefact("asvspoof2019_lookalike")(_lookalike("make_asvspoof2019_lookalike"))
+artefact("codecfake_plus_lookalike")(_lookalike("make_codecfake_plus_lookalike"))
+artefact("release_lookalike")(_lookalike("make_release_lookalike"))
+artefact("xie_extracted")(_lookalike("make_xie_lookalike"))
+artefact("cdd_lookalike")(_lookalike("make_cdd_lookalike"))
 
 
 @artefact("xie_split_zips")
@@ -67,19 +58,12 @@ def make_xie_split_zips(folder: Path) -> Path:
     return folder
 
 
-@artefact("cdd_lookalike")
-def make_cdd(folder: Path) -> Path:
-    from dataset_builder.corpora.lookalike import make_cdd_lookalike
-
-    return make_cdd_lookalike(folder)
-
-
-def _imported(kind: str, source: str):
-    """``make(folder)``: the look-alike artefact ``source`` imported as corpus ``kind`` into ``folder``."""
+def _imported(kind: str, source: str) -> Callable[[Path], Path]:
+    """``make(folder)``: the look-alike artefact ``source`` made beside ``folder`` and imported as corpus
+    ``kind`` into it."""
 
     def make(folder: Path) -> Path:
         from dataset_builder.corpus_import import import_corpus
-        from tests.docs_fixtures.registry import ARTEFACTS
 
         import_corpus(kind, str(ARTEFACTS[source](folder.parent / f"{folder.name}-source")), folder)
         return folder
@@ -236,11 +220,9 @@ def make_tiny_vctk_080(folder: Path) -> Path:
     )
 
 
-@artefact("release_of_vctk_080")
-def make_release_of_vctk_080(folder: Path) -> Path:
-    from dataset_builder.corpora.lookalike import make_release_lookalike
-
-    return make_release_lookalike(folder, speakers=COMPARED_SPEAKERS, utterances_per_speaker=2)
+artefact("release_of_vctk_080")(
+    _lookalike("make_release_lookalike", speakers=COMPARED_SPEAKERS, utterances_per_speaker=2)
+)
 
 
 @fixture
