@@ -330,9 +330,14 @@ XIE_PREFIXES = {
 }
 
 
-def make_xie_lookalike(root: str | os.PathLike, zipped: bool = False, seed: int = 0) -> Path:
+def make_xie_lookalike(
+    root: str | os.PathLike,
+    zipped: bool = False,
+    seconds: tuple[float, float] = (0.05, 0.12),
+    seed: int = 0,
+) -> Path:
     """Xie et al.'s Codecfake under ``root`` (returned): every piece's real files and a fake per real
-    and prefix (``<prefix>_<real>.wav``), label files ``<file> <real|fake> <codec>`` with real and fake
+    and prefix (``<prefix>_<real>.wav``, each ``seconds`` long, drawn from that range), label files ``<file> <real|fake> <codec>`` with real and fake
     lines mixed. Extracted (``label/<piece>.txt``, ``train/``, ``dev/``, ``test/<condition>/``) or, with
     ``zipped``, as downloads: ``train.zip`` and ``dev.zip`` (joined from their split zips; audio in
     ``Codecfake/<piece>/`` and the label file inside) and ``C1.zip`` ... ``A3.zip`` (audio in ``<condition>/``,
@@ -350,7 +355,7 @@ def make_xie_lookalike(root: str | os.PathLike, zipped: bool = False, seed: int 
         order = rng.permutation(len(entries))
         label = "".join(f"{entries[i][0]} {entries[i][1]} {entries[i][2]}\n" for i in order)
         folder = piece if piece in ("train", "dev") else f"test/{piece}"
-        audio = {name: _wav(rng, 16000, rng.uniform(0.05, 0.12)) for name, _, _ in entries}
+        audio = {name: _wav(rng, 16000, rng.uniform(*seconds)) for name, _, _ in entries}
         if not zipped:
             (root / folder).mkdir(parents=True, exist_ok=True)
             for name, data in audio.items():
