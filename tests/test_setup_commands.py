@@ -60,7 +60,8 @@ def test_ci_runs_the_readme_setup_verbatim():
 def test_setup_installs_into_a_virtual_environment_it_creates():
     steps = _steps(readme_setup())
     apt_install = next(step for step in steps if step[:2] == ["apt-get", "install"])
-    assert {"ffmpeg", "libsndfile1", "python3-venv", "chromium", "zip"} <= set(apt_install)  # chromium: tests/app; zip: docs test of Xie's split zips
+    # chromium: tests/app drive a browser; zip: the docs block that joins Xie et al.'s split zips
+    assert {"ffmpeg", "libsndfile1", "python3-venv", "chromium", "zip"} <= set(apt_install)
     create = next(i for i, step in enumerate(steps) if step[:3] == ["python3", "-m", "venv"])
     venv = steps[create][3]
     activate = next(i for i, step in enumerate(steps) if step[0] in ("source", ".") and step[1:])
