@@ -5,8 +5,9 @@ A fenced block is ```bash / ```sh / ```shell / ```console (shell), ```python, or
 listing, an illustration: not run); any other fence fails :func:`test_every_block_is_shell_python_or_text`.
 A block runs as written, in a temporary folder that the named fixtures below prepare, with the
 environment's programs on ``PATH``, ``HOME`` set to that folder (so ``~/data/...`` is the fixtures'),
-``HF_HUB_OFFLINE=1`` and an empty Hub cache. Shell blocks run with ``bash -euo pipefail``; a Python
-block is executed in a new interpreter. A comment just above the fence changes that, one clause per
+``HF_HUB_OFFLINE=1``, an empty Hub cache and ``FREE_PORT`` (a local TCP port nobody listens on). Shell
+blocks run with ``bash -euo pipefail``; a Python block is executed in a new interpreter. A fixture's
+checks of what the block made run once the block has succeeded. A comment just above the fence changes that, one clause per
 line (or one clause on the comment's line)::
 
     <!-- docs-test
@@ -47,6 +48,7 @@ from typing import IO
 
 import pytest
 
+from tests.conftest import free_port
 from tests.docs_fixtures import ARTEFACTS, FIXTURES, BlockFolder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -172,6 +174,7 @@ def _environment(home: Path, path: str, block: Block) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "FREE_PORT": str(free_port()),  # for a launcher whose machines must agree on a port
         **dict(block.directive.env),
     }
 
@@ -357,8 +360,13 @@ def test_every_directive_is_valid():
         problems += [
             f"{block.id}: no fixture {name!r}" for name in directive.fixtures if name not in FIXTURES
         ]
-        missing = [old for old, _ in directive.replacements if old not in block.code]
-        problems += [f"{block.id}: {old!r} is not in the block" for old in missing]
+        code, missing = block.code, []
+        for old, new in directive.replacements:  # in order: an earlier one may change the text of a later one
+            missing += [] if old in code else [old]
+            code = code.replace(old, new)
+        problems += [
+            f"{block.id}: {old!r} is not in the block (after the substitutions above it)" for old in missing
+        ]
         if block.language == "python" and (directive.parse_only or directive.not_run):
             problems.append(f"{block.id}: a Python block runs (give it fixtures or a substitution)")
         if (directive.parse_only or directive.not_run) and directive.fixtures:
@@ -451,7 +459,7 @@ def _params(blocks: list[Block]) -> list:
 def test_shell_block_runs(block, tmp_path, artefacts):
     with _prepared(block, tmp_path, artefacts) as prepared:  # a Python prelude is of no use to a shell block
         result = run_block(block, ["/bin/bash", "-euo", "pipefail", "-c", block.script()], prepared)
-    assert result.returncode == 0, _failure(block, result)
+        assert result.returncode == 0, _failure(block, result)  # before the fixtures' checks run
 
 
 @pytest.mark.parametrize("block", _params(PYTHON_BLOCKS))
@@ -461,7 +469,7 @@ def test_python_block_runs(block, tmp_path, artefacts):
         result = run_block(
             block, [sys.executable, "-c", "".join(prepared.prelude) + block.script()], prepared
         )
-    assert result.returncode == 0, _failure(block, result)
+        assert result.returncode == 0, _failure(block, result)  # before the fixtures' checks run
 
 
 def test_the_harness_fails_a_block_with_a_renamed_option(tmp_path):

@@ -8,7 +8,10 @@ start something that must live while the block runs (``block.stack``, an :class:
 closed after it). One module per kind of preparation; importing this package registers them all.
 """
 
-from tests.docs_fixtures import basic  # noqa: E402,F401  (registers its fixtures)
+from tests.docs_fixtures import (
+    basic,  # noqa: E402,F401  (registers its fixtures)
+    runs,  # noqa: E402,F401
+)
 from tests.docs_fixtures.registry import ARTEFACTS, FIXTURES, BlockFolder, artefact, fixture
 
 __all__ = ["ARTEFACTS", "FIXTURES", "BlockFolder", "artefact", "fixture"]
