@@ -44,23 +44,32 @@ def make_tiny_dataset_all(folder: Path) -> Path:
 
 @artefact("interrupted_run")
 def make_interrupted_run(folder: Path) -> Path:
-    """``runs/e.yaml`` and ``runs/e/``: train.py started with those options and stopped with Ctrl-C
-    once its first checkpoint (mid epoch 1 of 3) was written, as a user's interrupted run is left."""
+    """``runs/e.yaml`` and ``runs/e/``: train.py started with those options and stopped with Ctrl-C in
+    epoch 2 of 3 (epoch 1 logged, a checkpoint taken mid epoch 2), as a user's interrupted run is left."""
     make_tiny_dataset(folder / "codecfake")
     (folder / "runs").mkdir()
     (folder / "runs" / "e.yaml").write_text(INTERRUPTED_RUN_OPTIONS)
-    checkpoint = folder / "runs" / "e" / "checkpoints" / "step_1" / "progress.json"
+    run = folder / "runs" / "e"
+    mid_epoch_2 = run / "checkpoints" / "step_3" / "progress.json"  # 2 steps an epoch (4 clips, batch 2)
     command = [sys.executable, str(REPO_ROOT / "train.py"), "--config-file", "runs/e.yaml"]
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    run = subprocess.Popen(command, cwd=folder, env=environment, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    training = subprocess.Popen(command, cwd=folder, env=environment, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + TIMEOUT
-    while not checkpoint.is_file() and run.poll() is None and time.monotonic() < deadline:
+    while not mid_epoch_2.is_file() and training.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    run.send_signal(signal.SIGINT)  # Ctrl-C
-    _, stderr = run.communicate(timeout=TIMEOUT)
-    assert run.returncode == 130 and "--resume" in stderr, f"train.py was not interrupted:\n{stderr[-3000:]}"
+    training.send_signal(signal.SIGINT)  # Ctrl-C
+    _, stderr = training.communicate(timeout=TIMEOUT)
+    assert training.returncode == 130 and "--resume" in stderr, (
+        f"train.py was not interrupted:\n{stderr[-3000:]}"
+    )
+    assert _logged_epochs(run) == [1], _logged_epochs(run)
     return folder / "runs"
+
+
+def _logged_epochs(run: Path) -> list[int]:
+    """The epochs of ``run/log.jsonl``, in the order they were logged."""
+    return [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
@@ -75,13 +84,13 @@ def tiny_dataset_all(block: BlockFolder) -> None:
 @fixture
 def interrupted_run(block: BlockFolder) -> None:
     """``runs/e.yaml`` (subset E, the tiny model, 3 epochs of batch 2, a checkpoint every step,
-    ``output_dir: runs/e``) and ``runs/e/``, that run stopped with Ctrl-C after its first checkpoint.
-    After the block, ``runs/e`` must hold the finished run: 3 epochs logged and ``best/``."""
+    ``output_dir: runs/e``) and ``runs/e/``, that run stopped with Ctrl-C in epoch 2. After the block,
+    ``runs/e`` must hold the run resumed, not restarted: epochs 1, 2, 3 logged once each, and ``best/``."""
     copy(block.artefact("interrupted_run"), block.folder / "runs")
     run = block.folder / "runs" / "e"
 
     def finished() -> None:
-        epochs = [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()]
+        epochs = _logged_epochs(run)
         assert epochs == [1, 2, 3] and (run / "best" / "model.safetensors").is_file(), epochs
 
     block.stack.callback(finished)
