@@ -91,7 +91,8 @@ def interrupted_run(block: BlockFolder) -> None:
 
     def finished() -> None:
         epochs = _logged_epochs(run)
-        assert epochs == [1, 2, 3] and (run / "best" / "model.safetensors").is_file(), epochs
+        assert epochs == [1, 2, 3], f"{run}/log.jsonl: epochs {epochs}, not 1, 2, 3 (a resumed run)"
+        assert (run / "best" / "model.safetensors").is_file(), f"{run}/best: no model saved"
 
     block.stack.callback(finished)
 
@@ -140,8 +141,9 @@ def _check_against_one_process_build(block: BlockFolder, threads: int) -> None:
         result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=TIMEOUT)
         assert result.returncode == 0, result.stderr[-3000:]
         expected, actual = _files(reference), _files(built)
-        assert sorted(actual) == sorted(expected)
-        assert [name for name in expected if actual[name] != expected[name]] == []
+        assert sorted(actual) == sorted(expected), f"{built}: not the files of {reference}"
+        differ = [name for name in expected if actual[name] != expected[name]]
+        assert not differ, f"{built}: {len(differ)} files differ from the one-process build's: {differ[:5]}"
 
     block.stack.callback(same)
 
