@@ -5,8 +5,9 @@ A fenced block is ```bash / ```sh / ```shell / ```console (shell), ```python, or
 listing, an illustration: not run); any other fence fails :func:`test_every_block_is_shell_python_or_text`.
 A block runs as written, in a temporary folder that the named fixtures below prepare, with the
 environment's programs on ``PATH``, ``HOME`` set to that folder (so ``~/data/...`` is the fixtures'),
-``HF_HUB_OFFLINE=1`` and an empty Hub cache. Shell blocks run with ``bash -euo pipefail``; a Python
-block is executed in a new interpreter. A comment just above the fence changes that, one clause per
+``HF_HUB_OFFLINE=1``, an empty Hub cache and ``FREE_PORT`` (a local TCP port nobody listens on). Shell
+blocks run with ``bash -euo pipefail``; a Python block is executed in a new interpreter. A fixture's
+checks of what the block made run once the block has succeeded. A comment just above the fence changes that, one clause per
 line (or one clause on the comment's line)::
 
     <!-- docs-test
@@ -43,9 +44,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from tests.conftest import free_port
 from tests.docs_fixtures import ARTEFACTS, FIXTURES, BlockFolder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -171,6 +174,7 @@ def _environment(home: Path, path: str, block: Block) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "FREE_PORT": str(free_port()),  # for a launcher whose machines must agree on a port
         **dict(block.directive.env),
     }
 
@@ -200,61 +204,127 @@ def _prepared(block: Block, folder: Path, artefacts) -> Iterator[BlockFolder]:
         yield prepared
 
 
-def _serve(block: Block, command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Start the block, wait (up to its timeout) until its ``serves`` URL answers 200 with a body, then
-    stop it with Ctrl-C (SIGINT to its process group; SIGKILL 30 s later); exit code 0 when the page was
-    served, else the block's own (or 124 when it neither served nor ended)."""
-    import urllib.request
+#: Seconds the other copies of a ``machines`` block may go on once one has failed (a launcher whose
+#: peer is gone waits for its rendezvous timeout, far longer), and a served block after Ctrl-C.
+GRACE = 30
 
+
+@dataclass
+class _Started:
+    """One running copy of a block: its process (the leader of its own process group) and the
+    temporary files its stdout and stderr go to (a pipe nobody reads would fill with progress bars)."""
+
+    process: subprocess.Popen
+    out: IO[str]
+    err: IO[str]
+
+    def output(self, note: str = "") -> tuple[str, str]:
+        """What it printed so far: stdout, and stderr with ``note`` after it."""
+        self.out.seek(0), self.err.seek(0)
+        return self.out.read(), self.err.read() + (f"\ndocs-test: {note}\n" if note else "")
+
+    def stop(self, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to its whole process group (a launcher's workers, a background job), then
+        SIGKILL what is left after :data:`GRACE` seconds."""
+        for signal_number in (sig, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal_number)
+            try:
+                self.process.wait(GRACE)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+@contextlib.contextmanager
+def _started(command: list[str], cwd: Path, env: dict[str, str]) -> Iterator[_Started]:
+    """``command`` running in its own process group; whatever of the group still runs on leaving is
+    killed, so no block leaves a process behind (a timed-out launch, a copy left waiting)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err, text=True,
                                    start_new_session=True)  # fmt: skip
-        served, deadline = False, time.monotonic() + block.directive.timeout
-        while not served and process.poll() is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(block.directive.serves, timeout=5) as response:
-                    served = response.status == 200 and bool(response.read())
-            except OSError:
+        started = _Started(process, out, err)
+        try:
+            yield started
+        finally:
+            started.stop()
+
+
+def _answers(url: str) -> bool:
+    """Whether ``url`` answers 200 with a body now."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200 and bool(response.read())
+    except OSError:
+        return False
+
+
+def _serve(block: Block, command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start the block, wait (up to its timeout) until its ``serves`` URL answers 200 with a body, then
+    stop it with Ctrl-C (SIGINT to its process group; SIGKILL :data:`GRACE` s later). Exit code 0 when
+    the page was served; else the block's own code (1 if it ended with 0 before serving), or 124 when
+    it neither served nor ended in time. A URL that answers before the block starts fails at once:
+    another server would pass for the block's."""
+    url, timeout = block.directive.serves, block.directive.timeout
+    if _answers(url):
+        note = f"docs-test: {url} answers before the block started: another server holds the port\n"
+        return subprocess.CompletedProcess(command, 1, "", note)
+    with _started(command, cwd, env) as started:
+        served, deadline = False, time.monotonic() + timeout
+        while not served and started.process.poll() is None and time.monotonic() < deadline:
+            served = _answers(url)
+            if not served:
                 time.sleep(1)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        out.seek(0), err.seek(0)
-        code = 0 if served else process.returncode if process.returncode > 0 else 124
-        return subprocess.CompletedProcess(command, code, out.read(), err.read())
+        if served:
+            started.stop(signal.SIGINT)
+            return subprocess.CompletedProcess(command, 0, *started.output())
+        if started.process.poll() is None:
+            return subprocess.CompletedProcess(
+                command, 124, *started.output(f"{url} not served in {timeout} s")
+            )
+        code = started.process.returncode
+        return subprocess.CompletedProcess(command, code or 1, *started.output(f"ended before serving {url}"))
 
 
 def run_block(block: Block, command: list[str], prepared: BlockFolder) -> subprocess.CompletedProcess:
     """Run ``command`` (the block under bash or Python) in the prepared folder with the block's
-    environment; a ``serves`` block until its page answers, a ``machines N VAR`` block as N copies at
-    once with ``VAR`` = 0 ... N-1 (one per simulated machine: the result is the first that failed)."""
+    environment, up to its timeout (then its processes are killed and the exit code is 124); a
+    ``serves`` block until its page answers (:func:`_serve`); a ``machines N VAR`` block as N copies
+    at once with ``VAR`` = 0 ... N-1, one per simulated machine: once one fails the others get
+    :data:`GRACE` seconds, and the result is the first copy that failed, its stderr headed
+    ``[VAR=rank]``."""
     path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
     env = _environment(prepared.folder, path, block) | prepared.env | dict(block.directive.env)
     if block.directive.serves:
         return _serve(block, command, prepared.folder, env)
     copies, variable = block.directive.machines
-    if copies == 1:
-        return subprocess.run(command, cwd=prepared.folder, env=env, capture_output=True, text=True,
-                              timeout=block.directive.timeout)  # fmt: skip
-    with contextlib.ExitStack() as files:
-        logs = [(files.enter_context(tempfile.TemporaryFile("w+")), files.enter_context(tempfile.TemporaryFile("w+")))
-                for _ in range(copies)]  # fmt: skip
-        processes = [
-            subprocess.Popen(command, cwd=prepared.folder, env=env | {variable: str(rank)}, stdout=out,
-                             stderr=err, text=True)
-            for rank, (out, err) in enumerate(logs)
-        ]  # fmt: skip
-        codes = [process.wait(block.directive.timeout) for process in processes]
-        rank = next((rank for rank, code in enumerate(codes) if code), 0)
-        out, err = logs[rank]
-        out.seek(0), err.seek(0)
-        return subprocess.CompletedProcess(
-            command, codes[rank], out.read(), f"[{variable}={rank}]\n{err.read()}"
-        )
+    environments = [env] if copies == 1 else [env | {variable: str(rank)} for rank in range(copies)]
+    with contextlib.ExitStack() as stack:
+        running = [stack.enter_context(_started(command, prepared.folder, e)) for e in environments]
+        ended: dict[int, int] = {}  # rank -> exit code, in the order the copies ended
+        deadline = time.monotonic() + block.directive.timeout
+        while len(ended) < copies and time.monotonic() < deadline:
+            for rank, started in enumerate(running):
+                if rank not in ended and started.process.poll() is not None:
+                    ended[rank] = started.process.returncode
+                    if ended[rank] and deadline > time.monotonic() + GRACE:
+                        deadline = time.monotonic() + GRACE
+            time.sleep(0.1)
+        failed = [rank for rank, code in ended.items() if code]
+        waiting = [rank for rank in range(copies) if rank not in ended]
+        if failed:
+            rank, code, note = failed[0], ended[failed[0]], ""
+            if waiting:
+                note = f"the other copies ({variable}={', '.join(map(str, waiting))}) were stopped"
+        elif waiting:
+            rank, code, note = waiting[0], 124, f"timed out after {block.directive.timeout} s"
+        else:
+            rank, code, note = 0, 0, ""
+        out, err = running[rank].output(note)
+        heading = f"[{variable}={rank}]\n" if copies > 1 else ""
+        return subprocess.CompletedProcess(command, code, out, heading + err)
 
 
 def _failure(block: Block, result: subprocess.CompletedProcess) -> str:
@@ -290,8 +360,13 @@ def test_every_directive_is_valid():
         problems += [
             f"{block.id}: no fixture {name!r}" for name in directive.fixtures if name not in FIXTURES
         ]
-        missing = [old for old, _ in directive.replacements if old not in block.code]
-        problems += [f"{block.id}: {old!r} is not in the block" for old in missing]
+        code, missing = block.code, []
+        for old, new in directive.replacements:  # in order: an earlier one may change the text of a later one
+            missing += [] if old in code else [old]
+            code = code.replace(old, new)
+        problems += [
+            f"{block.id}: {old!r} is not in the block (after the substitutions above it)" for old in missing
+        ]
         if block.language == "python" and (directive.parse_only or directive.not_run):
             problems.append(f"{block.id}: a Python block runs (give it fixtures or a substitution)")
         if (directive.parse_only or directive.not_run) and directive.fixtures:
@@ -384,7 +459,7 @@ def _params(blocks: list[Block]) -> list:
 def test_shell_block_runs(block, tmp_path, artefacts):
     with _prepared(block, tmp_path, artefacts) as prepared:  # a Python prelude is of no use to a shell block
         result = run_block(block, ["/bin/bash", "-euo", "pipefail", "-c", block.script()], prepared)
-    assert result.returncode == 0, _failure(block, result)
+        assert result.returncode == 0, _failure(block, result)  # before the fixtures' checks run
 
 
 @pytest.mark.parametrize("block", _params(PYTHON_BLOCKS))
@@ -394,7 +469,7 @@ def test_python_block_runs(block, tmp_path, artefacts):
         result = run_block(
             block, [sys.executable, "-c", "".join(prepared.prelude) + block.script()], prepared
         )
-    assert result.returncode == 0, _failure(block, result)
+        assert result.returncode == 0, _failure(block, result)  # before the fixtures' checks run
 
 
 def test_the_harness_fails_a_block_with_a_renamed_option(tmp_path):
@@ -458,3 +533,108 @@ def test_named_modules_and_files_exist():
     )
     assert len(paths) > 20
     assert sorted(path for path in paths if not (REPO_ROOT / path).exists()) == []
+
+
+# --- the harness's timeout, serves and machines clauses ---------------------------------------------
+
+
+def _run_sample(tmp_path: Path, directive: str, code: str) -> subprocess.CompletedProcess:
+    """A one-block page with ``directive`` above the bash ``code``, parsed and run as a docs block."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    page = tmp_path / "page.md"
+    page.write_text(f"<!-- docs-test\n{directive}\n-->\n```bash\n{code}\n```\n")
+    (block,) = blocks_of(page)
+    folder = tmp_path / "block"
+    folder.mkdir()
+    with _prepared(block, folder, artefacts=None) as prepared:
+        return run_block(block, ["/bin/bash", "-euo", "pipefail", "-c", block.script()], prepared)
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process ``pid`` no longer runs (a zombie waiting for its reaper counts as gone)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_the_new_clauses_parse(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- docs-test\ntimeout 900\nserves http://127.0.0.1:7860/\nmachines 2 RANK_OF_THIS_MACHINE\n-->\n"
+        "```bash\ncodecfake codecs\n```\n"
+    )
+    (block,) = blocks_of(page)
+    assert block.directive == Directive(
+        timeout=900, serves="http://127.0.0.1:7860/", machines=(2, "RANK_OF_THIS_MACHINE")
+    )
+    for clause in ("timeout soon", "serves http://example.com/", "machines 1 RANK", "machines 2"):
+        page.write_text(f"<!-- docs-test\n{clause}\n-->\n```bash\ncodecfake codecs\n```\n")
+        with pytest.raises(AssertionError, match="unknown or incomplete docs-test clause"):
+            blocks_of(page)
+
+
+def test_a_timeout_stops_the_block_and_what_it_started(tmp_path):
+    started = time.monotonic()
+    result = _run_sample(tmp_path, "timeout 2", "sleep 120 &\necho $! > child.pid\nwait")
+    assert result.returncode == 124 and "timed out after 2 s" in result.stderr
+    assert time.monotonic() - started < 60
+    assert _gone(int((tmp_path / "block" / "child.pid").read_text()))  # the background job too
+    assert _run_sample(tmp_path / "quick", "timeout 60", "sleep 1").returncode == 0
+
+
+def test_serves_passes_once_the_page_answers_then_stops_the_server(tmp_path):
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/"
+    port = url.rsplit(":", 1)[1].strip("/")
+    code = f"echo '<p>the page</p>' > index.html\npython -m http.server {port} --bind 127.0.0.1"
+    result = _run_sample(tmp_path, f"serves {url}\ntimeout 60", code)
+    assert result.returncode == 0, result.stderr
+    assert not _answers(url)  # stopped (Ctrl-C) once it answered
+
+
+def test_serves_fails_a_block_that_never_serves_or_ends_first(tmp_path):
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/"
+    never = _run_sample(tmp_path / "never", f"serves {url}\ntimeout 3", "sleep 120")
+    assert never.returncode == 124 and f"{url} not served in 3 s" in never.stderr
+    ended = _run_sample(
+        tmp_path / "ended", f"serves {url}", "echo 'codecfake app: error: no model' >&2; exit 2"
+    )
+    assert ended.returncode == 2 and "no model" in ended.stderr and "ended before serving" in ended.stderr
+    quiet = _run_sample(tmp_path / "quiet", f"serves {url}", "echo done")
+    assert quiet.returncode == 1 and "ended before serving" in quiet.stderr  # exit 0 is no page either
+
+
+def test_serves_fails_when_another_server_answers_first(tmp_path):
+    from tests.serving import served
+
+    with served(b"someone else's page", "") as (url, _):
+        result = _run_sample(tmp_path, f"serves {url}", "sleep 120")
+    assert result.returncode == 1 and "answers before the block started" in result.stderr
+
+
+def test_machines_runs_the_copies_at_once_each_with_its_rank(tmp_path):
+    """Each copy waits for the other's file: run one after the other, the first would wait forever."""
+    code = 'touch "ready-$RANK"\nuntil [ -e "ready-$((1 - RANK))" ]; do sleep 0.1; done\necho "rank $RANK"'
+    result = _run_sample(tmp_path, "machines 2 RANK\ntimeout 30", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "rank 0\n" and result.stderr.startswith("[RANK=0]")
+
+
+def test_a_failing_copy_fails_the_block_with_its_rank_named(tmp_path, monkeypatch):
+    """Rank 1 fails at once; rank 0 (a launcher waiting for its peer) is stopped after the grace time,
+    not at the block's timeout, and the failure shown is rank 1's."""
+    monkeypatch.setitem(globals(), "GRACE", 2)
+    code = 'if [ "$RANK" = 1 ]; then echo "no route to 10.0.0.1" >&2; exit 3; fi\nsleep 120'
+    started = time.monotonic()
+    result = _run_sample(tmp_path, "machines 2 RANK\ntimeout 250", code)
+    assert result.returncode == 3 and result.stderr.startswith("[RANK=1]\nno route to 10.0.0.1")
+    assert "the other copies (RANK=0) were stopped" in result.stderr
+    assert time.monotonic() - started < 60
+    late = _run_sample(tmp_path / "late", "machines 2 RANK", '[ "$RANK" = 0 ] || { sleep 1; exit 4; }')
+    assert late.returncode == 4 and late.stderr.startswith("[RANK=1]")

@@ -8,7 +8,7 @@ start something that must live while the block runs (``block.stack``, an :class:
 closed after it). One module per kind of preparation; importing this package registers them all.
 """
 
-from tests.docs_fixtures import basic, corpora, hub  # noqa: E402,F401  (each registers its fixtures)
+from tests.docs_fixtures import basic, corpora, hub, runs  # noqa: F401  (each registers its fixtures)
 from tests.docs_fixtures.registry import ARTEFACTS, FIXTURES, BlockFolder, artefact, fixture
 
 __all__ = ["ARTEFACTS", "FIXTURES", "BlockFolder", "artefact", "fixture"]
