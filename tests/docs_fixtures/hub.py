@@ -10,8 +10,11 @@ and may register a check of what the block pushed with ``block.stack.callback``.
 
 from __future__ import annotations
 
-from tests.docs_fixtures.registry import BlockFolder, fixture
-from tests.loopback_hub import LoopbackHub
+from pathlib import Path
+
+from tests.docs_fixtures.basic import copy, write_clips
+from tests.docs_fixtures.registry import BlockFolder, artefact, fixture
+from tests.loopback_hub import URL_PREFIXES, LoopbackHub
 
 #: The Hub of each block being prepared (by ``id`` of its BlockFolder), until the block is done.
 _HUBS: dict[int, LoopbackHub] = {}
@@ -33,8 +36,144 @@ def _no_unhandled_requests(hub: LoopbackHub) -> None:
     assert not hub.unhandled, f"the block asked the loopback Hub for endpoints it lacks: {hub.unhandled}"
 
 
+def downloads(hub: LoopbackHub, repo_id: str, repo_type: str = "model") -> list[str]:
+    """``{revision}/{path}`` of every file download (GET) of ``repo_id`` that the Hub served, in order."""
+    prefix = f"/{URL_PREFIXES[repo_type]}{repo_id}/resolve/"
+    return [path[len(prefix) :] for method, path, status in list(hub.requests)
+            if method == "GET" and path.startswith(prefix) and status in (200, 206)]  # fmt: skip
+
+
 @fixture
 def loopback_hub(block: BlockFolder) -> None:
     """A loopback Hub for the block (tests/loopback_hub.py): ``HF_ENDPOINT`` points at it, online, with a
     token; the block's Hub cache stays empty."""
     hub_of(block)
+
+
+# --- codec weights ---------------------------------------------------------------------------------
+
+#: Codecs whose official weights are a ``transformers`` folder (config.json, model.safetensors), so a
+#: tiny random model saved with ``save_pretrained`` stands in for them.
+TINY_WEIGHT_CODECS = ("E", "D1")
+
+
+@artefact("tiny_codec_weights")
+def make_tiny_codec_weights(folder: Path) -> Path:
+    """``<folder>/<codec id>/``: the tiny random-weight codec of each of :data:`TINY_WEIGHT_CODECS` saved
+    with ``save_pretrained``, in the layout of its official Hub repo."""
+    from codecfake_hf.codecs.registry import load_codec
+
+    for codec_id in TINY_WEIGHT_CODECS:
+        load_codec(codec_id, tiny=True).model.model.save_pretrained(folder / codec_id)
+    return folder
+
+
+@fixture
+def codec_checkpoints(block: BlockFolder) -> None:
+    """``ckpt/E/`` and ``ckpt/D1/`` (config.json, model.safetensors): tiny random weights in the layout of
+    the official ones, one folder per codec id (``codecfake build --checkpoint-dir ckpt``)."""
+    for codec_id in TINY_WEIGHT_CODECS:
+        copy(block.artefact("tiny_codec_weights") / codec_id, block.folder / "ckpt" / codec_id)
+
+
+@fixture
+def encodec_checkpoint(block: BlockFolder) -> None:
+    """``ckpt/encodec_24khz/`` (config.json, model.safetensors): tiny random EnCodec weights in the layout of
+    facebook/encodec_24khz."""
+    copy(block.artefact("tiny_codec_weights") / "E", block.folder / "ckpt" / "encodec_24khz")
+
+
+@fixture
+def hub_codec_weights(block: BlockFolder) -> None:
+    """The loopback Hub holds tiny random weights of codecs E and D1 under their official repo ids, each
+    as the commit the registry pins (so the download path runs: pinned revision, Hub cache)."""
+    from codecfake_hf.codecs.registry import get_spec
+
+    hub = hub_of(block)
+    specs = [get_spec(codec_id) for codec_id in TINY_WEIGHT_CODECS]
+    for spec in specs:
+        hub.seed(spec.repo_id, block.artefact("tiny_codec_weights") / spec.id, commit=spec.revision)
+
+    def check() -> None:
+        fetched = {spec.id: downloads(hub, spec.repo_id) for spec in specs}
+        assert any(fetched.values()), "no codec weights were downloaded from the loopback Hub"
+        for spec in specs:
+            wrong = [path for path in fetched[spec.id] if not path.startswith(f"{spec.revision}/")]
+            assert not wrong, f"codec {spec.id}: downloads not at the pinned commit {spec.revision}: {wrong}"
+
+    block.stack.callback(check)
+
+
+@fixture
+def in_wav(block: BlockFolder) -> None:
+    """``in.wav``: 2 s of speech-like audio at 16 kHz."""
+    write_clips(block.folder, {"in.wav": (2.0, 16000)})
+
+
+# --- speech corpora of your own ----------------------------------------------------------------------
+
+#: Speakers of the corpora below (docs/dataset.md holds out s3, s4 and s5 by name).
+SPEAKERS = ("s1", "s2", "s3", "s4", "s5", "s6")
+
+
+@fixture
+def my_corpus(block: BlockFolder) -> None:
+    """``~/data/my_corpus/``: an audiofolder corpus (``metadata.csv`` with file_name, speaker_id, text; no
+    split column), 6 speakers s1..s6 x 2 speech-like clips of 0.4 s at 16 kHz."""
+    root = block.folder / "data" / "my_corpus"
+    lines = ["file_name,speaker_id,text"]
+    for speaker in SPEAKERS:
+        write_clips(root / "clips" / speaker, {f"{index}.flac": (0.4, 16000) for index in range(2)})
+        lines += [
+            f"clips/{speaker}/{index}.flac,{speaker},Sentence {index} of {speaker}." for index in range(2)
+        ]
+    (root / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@artefact("hub_speech_dataset")
+def make_hub_speech_dataset(folder: Path) -> Path:
+    """A Common Voice-like audio dataset as a Hub repo holds it: config ``en`` with a ``train`` split in
+    ``en/train-00000-of-00001.parquet`` (columns audio, client_id, sentence: the audio as FLAC bytes),
+    and a card whose ``configs`` name it. 6 speakers x 2 clips of 0.4 s at 16 kHz."""
+    import io
+
+    import datasets
+    import soundfile
+
+    from tests.docs_fixtures.basic import speech
+
+    rows = {"audio": [], "client_id": [], "sentence": []}
+    for number, speaker in enumerate(SPEAKERS):
+        for index in range(2):
+            buffer = io.BytesIO()
+            soundfile.write(buffer, speech(0.4, 16000, 10 * number + index), 16000, format="FLAC")
+            rows["audio"].append({"bytes": buffer.getvalue(), "path": f"{speaker}-{index}.flac"})
+            rows["client_id"].append(speaker)
+            rows["sentence"].append(f"Sentence {index} of {speaker}.")
+    features = datasets.Features(
+        {
+            "audio": datasets.Audio(),
+            "client_id": datasets.Value("string"),
+            "sentence": datasets.Value("string"),
+        }
+    )
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(
+        folder / "en" / "train-00000-of-00001.parquet"
+    )
+    card = "---\nconfigs:\n- config_name: en\n  data_files:\n  - split: train\n    path: en/train-*\n---\n"
+    (folder / "README.md").write_text(card + "# A speech dataset\n", encoding="utf-8")
+    return folder
+
+
+@fixture
+def hub_speech_dataset(block: BlockFolder) -> None:
+    """The loopback Hub holds the dataset ``ORG/speech``: config ``en``, split ``train``, columns audio,
+    client_id (6 speakers), sentence; 12 clips of 0.4 s as FLAC in one parquet file."""
+    hub = hub_of(block)
+    hub.seed("ORG/speech", block.artefact("hub_speech_dataset"), repo_type="dataset")
+
+    def check() -> None:
+        read = [path for path in downloads(hub, "ORG/speech", "dataset") if path.endswith(".parquet")]
+        assert read, "the block read no rows of ORG/speech from the loopback Hub"
+
+    block.stack.callback(check)
