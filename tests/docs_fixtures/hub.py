@@ -10,6 +10,10 @@ and may register a check of what the block pushed with ``block.stack.callback``.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.docs_fixtures.basic import copy, write_clips
@@ -175,5 +179,69 @@ def hub_speech_dataset(block: BlockFolder) -> None:
     def check() -> None:
         read = [path for path in downloads(hub, "ORG/speech", "dataset") if path.endswith(".parquet")]
         assert read, "the block read no rows of ORG/speech from the loopback Hub"
+
+    block.stack.callback(check)
+
+
+# --- VCTK, and the dataset pushed -------------------------------------------------------------------
+
+
+@fixture
+def vctk_downloaded(block: BlockFolder) -> None:
+    """``~/data/`` as ``codecfake vctk --download ~/data`` leaves it once done: the tiny VCTK (5 speakers,
+    2 clips each) in ``VCTK-Corpus-0.92/`` with the ``.completed`` marker the download writes last (so the
+    command takes its "already there" path; the 11.7 GB zip cannot be fetched here)."""
+    from dataset_builder.corpora import vctk
+
+    copy(block.artefact("tiny_vctk"), block.folder / "data" / "VCTK-Corpus-0.92")
+    (block.folder / "data" / "VCTK-Corpus-0.92" / vctk._COMPLETED).write_text(
+        f"{vctk.VCTK_URL}\n", encoding="utf-8"
+    )
+
+
+def load_from_hub(hub: LoopbackHub, code: str, home: Path) -> str:
+    """Run ``code`` in a new interpreter pointed at ``hub`` with an empty Hub cache under ``home``; its
+    stdout (a failure is the block's)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))}
+    env |= hub.environment() | {"HF_HOME": str(home / "hf_home"), "HOME": str(home), "OMP_NUM_THREADS": "1"}
+    home.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=home, env=env, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 0, f"loading from the loopback Hub failed:\n{result.stderr[-4000:]}"
+    return result.stdout
+
+
+@fixture
+def pushed_codecfake(block: BlockFolder) -> None:
+    """A loopback Hub for the block, and a check once it ran: the dataset ``ORG/codecfake`` there holds the
+    build folder ``codecfake/`` (its cache ``.build/`` left out), and ``load_dataset("ORG/codecfake", "E")``
+    from the Hub gives the rows the folder gives."""
+    hub = hub_of(block)
+
+    def check() -> None:
+        import datasets
+        from huggingface_hub.utils import filter_repo_objects
+
+        from dataset_builder.publishing import PUSH_IGNORE
+
+        folder = block.folder / "codecfake"
+        names = [path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()]
+        local = {
+            name: (folder / name).read_bytes()
+            for name in filter_repo_objects(names, ignore_patterns=PUSH_IGNORE)
+        }
+        assert hub.has_repo("ORG/codecfake", "dataset"), "nothing was pushed to ORG/codecfake"
+        pushed = hub.files("ORG/codecfake", "dataset")
+        assert {name: pushed.get(name) for name in local} == local and not [
+            n for n in pushed if ".build/" in n
+        ]
+        code = (
+            "import json\nfrom datasets import load_dataset\nds = load_dataset('ORG/codecfake', 'E')\n"
+            "print(json.dumps({s: sorted(zip(ds[s]['utterance_id'], ds[s]['label'])) for s in ds}))\n"
+        )
+        from_hub = json.loads(load_from_hub(hub, code, block.folder / ".hub-check").splitlines()[-1])
+        built = datasets.load_dataset(str(folder), "E")
+        assert from_hub == {s: [list(row) for row in sorted(zip(built[s]["utterance_id"], built[s]["label"]))]
+                            for s in built}, "load_dataset('ORG/codecfake', 'E') differs from the build"  # fmt: skip
 
     block.stack.callback(check)
