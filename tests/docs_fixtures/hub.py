@@ -245,3 +245,53 @@ def pushed_codecfake(block: BlockFolder) -> None:
                             for s in built}, "load_dataset('ORG/codecfake', 'E') differs from the build"  # fmt: skip
 
     block.stack.callback(check)
+
+
+# --- the CodecFake release ---------------------------------------------------------------------------
+
+#: The commit of ``rogertseng/CodecFake`` that ``--revision <commit>`` names (main has a newer one).
+RELEASE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@artefact("release_lookalike")
+def make_release(folder: Path) -> Path:
+    """The release look-alike of tests/dataset_builder/test_import_release.py (every codec name, genuine
+    rows, an unknown codec; 4 parquet shards, ``datalist.csv``), with speakers p231 and p232 too (the ones
+    docs/published-corpora.md holds out by name)."""
+    from dataset_builder.corpora.lookalike import RELEASE_SPEAKERS, make_release_lookalike
+
+    return make_release_lookalike(folder, shards=4, speakers=(*RELEASE_SPEAKERS, "p231", "p232"))
+
+
+@fixture
+def release_snapshot(block: BlockFolder) -> None:
+    """``~/data/CodecFake/``: a local snapshot of the release look-alike (``data/*.parquet``,
+    ``datalist.csv``), as ``hf download rogertseng/CodecFake --repo-type dataset --local-dir`` leaves it."""
+    copy(block.artefact("release_lookalike"), block.folder / "data" / "CodecFake")
+
+
+@fixture
+def hub_release(block: BlockFolder) -> None:
+    """The loopback Hub holds the release look-alike as the dataset ``rogertseng/CodecFake``: at the commit
+    ``0123456789abcdef0123456789abcdef01234567``, and on ``main`` a newer commit that adds a README.md.
+    Checked once the block ran: every shard was downloaded from there, and the import of the last command
+    (``codecfake-release/``) records that commit."""
+    hub = hub_of(block)
+    hub.seed("rogertseng/CodecFake", block.artefact("release_lookalike"), "dataset", commit=RELEASE_COMMIT)
+    card = block.folder / ".release-card"
+    card.mkdir()
+    (card / "README.md").write_text(
+        "---\nlicense: cc-by-4.0\n---\n# CodecFake (look-alike)\n", encoding="utf-8"
+    )
+    hub.seed("rogertseng/CodecFake", card, "dataset", message="Add a card")
+
+    def check() -> None:
+        shards = sorted(
+            path.name for path in (block.artefact("release_lookalike") / "data").glob("*.parquet")
+        )
+        fetched = downloads(hub, "rogertseng/CodecFake", "dataset")
+        assert {path.rsplit("/", 1)[1] for path in fetched} == set(shards), f"downloads: {fetched}"
+        report = json.loads((block.folder / "codecfake-release" / "build_report.json").read_text())
+        assert report["imported"]["revision"] == RELEASE_COMMIT, report["imported"]
+
+    block.stack.callback(check)
