@@ -52,6 +52,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 import yaml
+from huggingface_hub.utils import filter_repo_objects
 from huggingface_hub.utils.sha import git_hash
 
 REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
@@ -185,14 +186,16 @@ class LoopbackHub:
             return self.repos[key]
 
     def seed(self, repo_id: str, folder: str | Path, repo_type: str = "model", *, commit: str | None = None,
-             message: str = "Seed from a local folder", sdk: str | None = None) -> str:  # fmt: skip
-        """Commit every file under ``folder`` to ``main`` of ``repo_id`` (created if missing: a Space
-        gets ``sdk``, default gradio), as the commit ``commit`` (40 hex digits; default a new id: a
-        client that pins a commit finds it). Files of earlier commits stay unless replaced. Returns the
-        commit id."""
+             message: str = "Seed from a local folder", sdk: str | None = None,
+             ignore_patterns: list[str] | None = None) -> str:  # fmt: skip
+        """Commit every file under ``folder`` (but those ``ignore_patterns`` match, as ``upload_folder``
+        leaves them out) to ``main`` of ``repo_id`` (created if missing: a Space gets ``sdk``, default
+        gradio), as the commit ``commit`` (40 hex digits; default a new id: a client that pins a commit
+        finds it). Files of earlier commits stay unless replaced. Returns the commit id."""
         folder = Path(folder)
-        files = {path.relative_to(folder).as_posix(): path.read_bytes()
-                 for path in sorted(folder.rglob("*")) if path.is_file()}  # fmt: skip
+        names = [path.relative_to(folder).as_posix() for path in sorted(folder.rglob("*")) if path.is_file()]
+        files = {name: (folder / name).read_bytes()
+                 for name in filter_repo_objects(names, ignore_patterns=ignore_patterns)}  # fmt: skip
         with self.lock:
             repo = self.create(repo_id, repo_type, sdk=sdk or ("gradio" if repo_type == "space" else None))
             return self._commit(repo, "main", files, [], message, oid=commit)

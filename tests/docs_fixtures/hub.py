@@ -295,3 +295,77 @@ def hub_release(block: BlockFolder) -> None:
         assert report["imported"]["revision"] == RELEASE_COMMIT, report["imported"]
 
     block.stack.callback(check)
+
+
+# --- a detector and its Space -------------------------------------------------------------------------
+
+DETECTOR_ID, SPACE_ID = "ORG/aasist-l-codecfake-E", "ORG/aasist-l-codecfake-E-demo"
+
+
+@fixture
+def hub_codecfake_dataset(block: BlockFolder) -> None:
+    """The loopback Hub holds the dataset ``ORG/codecfake``: the tiny build (subset E) as ``codecfake push``
+    uploads it (without its ``.build/`` cache)."""
+    from dataset_builder.publishing import PUSH_IGNORE
+
+    hub_of(block).seed(
+        "ORG/codecfake", block.artefact("tiny_dataset"), "dataset", ignore_patterns=PUSH_IGNORE
+    )
+
+
+def codecfake_command(hub: LoopbackHub, arguments: list[str], cwd: Path, block_env: dict[str, str]) -> None:
+    """Run ``codecfake ARGUMENTS`` (``python -m codecfake_cli``) in the block folder ``cwd`` as the block
+    would (its HOME and Hub cache, the variables of ``block_env`` and of the Hub)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))}
+    env |= {"HF_HOME": str(cwd / ".cache" / "huggingface"), "HOME": str(cwd), "OMP_NUM_THREADS": "1"}
+    env |= block_env | hub.environment()
+    result = subprocess.run([sys.executable, "-m", "codecfake_cli", *arguments], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, f"codecfake {' '.join(arguments)}:\n{result.stderr[-4000:]}"
+
+
+@fixture
+def detector_space(block: BlockFolder) -> None:
+    """What the block that tries the Space leaves (list after ``trained_detector`` and
+    ``hub_codecfake_dataset``), made by its first two commands: ``runs/E/best`` pushed to the loopback Hub
+    as ``ORG/aasist-l-codecfake-E`` (its card written into the folder), and ``space/``, the folder
+    ``codecfake space`` writes for it. Checked once the block ran: the Space repo holds that folder, and
+    the model card pushed last links the Space and names ORG/codecfake."""
+    hub = hub_of(block)
+    assert (block.folder / "runs" / "E" / "best").is_dir(), "detector_space needs trained_detector first"
+    push = ["push-model", "runs/E/best", "--repo", DETECTOR_ID, "--dataset-id", "ORG/codecfake"]
+    codecfake_command(hub, push, block.folder, block.env)
+    codecfake_command(hub, ["space", "--model", DETECTOR_ID, "--out", "space/"], block.folder, block.env)
+
+    def check() -> None:
+        space = block.folder / "space"
+        local = {
+            path.relative_to(space).as_posix(): path.read_bytes()
+            for path in space.rglob("*")
+            if path.is_file()
+        }
+        pushed = hub.files(SPACE_ID, "space")
+        assert {name: pushed.get(name) for name in local} == local, "the Space repo does not hold space/"
+        card = hub.files(DETECTOR_ID)["README.md"].decode()
+        assert SPACE_ID in card and "ORG/codecfake" in card, "the model card links no Space or dataset"
+
+    block.stack.callback(check)
+
+
+@fixture
+def space_tried(block: BlockFolder) -> None:
+    """A check once the block ran: the loopback Hub holds the pushed detector ``ORG/aasist-l-codecfake-E``
+    (its weights, remote code and a card naming ORG/codecfake), and the Space's ``app.py`` loaded it from
+    there (downloads of its config, weights and remote code)."""
+    hub = hub_of(block)
+
+    def check() -> None:
+        pushed = hub.files(DETECTOR_ID)
+        code = sorted(name for name in pushed if name.endswith(".py"))
+        assert {"config.json", "model.safetensors", "README.md"} <= set(pushed) and code, sorted(pushed)
+        assert "ORG/codecfake" in pushed["README.md"].decode(), "the model card names no dataset"
+        fetched = {path.split("/", 1)[1] for path in downloads(hub, DETECTOR_ID)}
+        missing = {"config.json", "model.safetensors", *code} - fetched
+        assert not missing, f"the Space's app.py did not download {sorted(missing)} from the Hub"
+
+    block.stack.callback(check)
