@@ -6,8 +6,6 @@ only ``HF_ENDPOINT`` and ``HF_HUB_OFFLINE=0`` pointing it there, as a docs block
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -25,13 +23,8 @@ def hub():
 
 
 def run_client(hub: LoopbackHub, code: str, home: Path) -> str:
-    """Run ``code`` in a new interpreter pointed at ``hub`` (an empty HF_HOME under ``home``); its stdout."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))}
-    env |= hub.environment() | {"HF_HOME": str(home / "hf_home"), "HOME": str(home), "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=home, env=env,
-                            capture_output=True, text=True, timeout=240)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-6000:]
-    return result.stdout
+    """Run Python ``code`` in a new interpreter pointed at ``hub``, in ``home`` (an empty Hub cache); its stdout."""
+    return hub.run_client([sys.executable, "-c", textwrap.dedent(code)], home, timeout=240)
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> Path:

@@ -11,8 +11,6 @@ and may register a check of what the block pushed with ``block.stack.callback``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -199,18 +197,6 @@ def vctk_downloaded(block: BlockFolder) -> None:
     )
 
 
-def load_from_hub(hub: LoopbackHub, code: str, home: Path) -> str:
-    """Run ``code`` in a new interpreter pointed at ``hub`` with an empty Hub cache under ``home``; its
-    stdout (a failure is the block's)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))}
-    env |= hub.environment() | {"HF_HOME": str(home / "hf_home"), "HOME": str(home), "OMP_NUM_THREADS": "1"}
-    home.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([sys.executable, "-c", code], cwd=home, env=env, capture_output=True, text=True,
-                            timeout=300)  # fmt: skip
-    assert result.returncode == 0, f"loading from the loopback Hub failed:\n{result.stderr[-4000:]}"
-    return result.stdout
-
-
 @fixture
 def pushed_codecfake(block: BlockFolder) -> None:
     """A loopback Hub for the block, and a check once it ran: the dataset ``ORG/codecfake`` there holds the
@@ -220,26 +206,20 @@ def pushed_codecfake(block: BlockFolder) -> None:
 
     def check() -> None:
         import datasets
-        from huggingface_hub.utils import filter_repo_objects
 
         from dataset_builder.publishing import PUSH_IGNORE
 
         folder = block.folder / "codecfake"
-        names = [path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()]
-        local = {
-            name: (folder / name).read_bytes()
-            for name in filter_repo_objects(names, ignore_patterns=PUSH_IGNORE)
-        }
         assert hub.has_repo("ORG/codecfake", "dataset"), "nothing was pushed to ORG/codecfake"
-        pushed = hub.files("ORG/codecfake", "dataset")
-        assert {name: pushed.get(name) for name in local} == local and not [
-            n for n in pushed if ".build/" in n
-        ]
+        differ = hub.differences("ORG/codecfake", folder, "dataset", ignore_patterns=PUSH_IGNORE)
+        assert not differ, f"ORG/codecfake does not hold codecfake/ as pushed: {differ}"
         code = (
             "import json\nfrom datasets import load_dataset\nds = load_dataset('ORG/codecfake', 'E')\n"
             "print(json.dumps({s: sorted(zip(ds[s]['utterance_id'], ds[s]['label'])) for s in ds}))\n"
         )
-        from_hub = json.loads(load_from_hub(hub, code, block.folder / ".hub-check").splitlines()[-1])
+        from_hub = json.loads(
+            hub.run_client([sys.executable, "-c", code], block.folder / ".hub-check").splitlines()[-1]
+        )
         built = datasets.load_dataset(str(folder), "E")
         assert from_hub == {s: [list(row) for row in sorted(zip(built[s]["utterance_id"], built[s]["label"]))]
                             for s in built}, "load_dataset('ORG/codecfake', 'E') differs from the build"  # fmt: skip
@@ -278,12 +258,8 @@ def hub_release(block: BlockFolder) -> None:
     (``codecfake-release/``) records that commit."""
     hub = hub_of(block)
     hub.seed("rogertseng/CodecFake", block.artefact("release_lookalike"), "dataset", commit=RELEASE_COMMIT)
-    card = block.folder / ".release-card"
-    card.mkdir()
-    (card / "README.md").write_text(
-        "---\nlicense: cc-by-4.0\n---\n# CodecFake (look-alike)\n", encoding="utf-8"
-    )
-    hub.seed("rogertseng/CodecFake", card, "dataset", message="Add a card")
+    card = b"---\nlicense: cc-by-4.0\n---\n# CodecFake (look-alike)\n"
+    hub.seed("rogertseng/CodecFake", {"README.md": card}, "dataset", message="Add a card")
 
     def check() -> None:
         shards = sorted(
@@ -292,7 +268,10 @@ def hub_release(block: BlockFolder) -> None:
         fetched = downloads(hub, "rogertseng/CodecFake", "dataset")
         assert {path.rsplit("/", 1)[1] for path in fetched} == set(shards), f"downloads: {fetched}"
         report = json.loads((block.folder / "codecfake-release" / "build_report.json").read_text())
-        assert report["imported"]["revision"] == RELEASE_COMMIT, report["imported"]
+        recorded = report["imported"]["revision"]
+        assert recorded == RELEASE_COMMIT, (
+            f"the last import records revision {recorded}, not {RELEASE_COMMIT}"
+        )
 
     block.stack.callback(check)
 
@@ -313,15 +292,10 @@ def hub_codecfake_dataset(block: BlockFolder) -> None:
     )
 
 
-def codecfake_command(hub: LoopbackHub, arguments: list[str], cwd: Path, block_env: dict[str, str]) -> None:
-    """Run ``codecfake ARGUMENTS`` (``python -m codecfake_cli``) in the block folder ``cwd`` as the block
-    would (its HOME and Hub cache, the variables of ``block_env`` and of the Hub)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))}
-    env |= {"HF_HOME": str(cwd / ".cache" / "huggingface"), "HOME": str(cwd), "OMP_NUM_THREADS": "1"}
-    env |= block_env | hub.environment()
-    result = subprocess.run([sys.executable, "-m", "codecfake_cli", *arguments], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert result.returncode == 0, f"codecfake {' '.join(arguments)}:\n{result.stderr[-4000:]}"
+def codecfake_command(block: BlockFolder, arguments: list[str]) -> None:
+    """Run ``codecfake ARGUMENTS`` (``python -m codecfake_cli``) in the block's folder as the block would:
+    its HOME, Hub cache and environment, pointed at its loopback Hub."""
+    hub_of(block).run_client([sys.executable, "-m", "codecfake_cli", *arguments], block.folder, block.env)
 
 
 @fixture
@@ -334,18 +308,12 @@ def detector_space(block: BlockFolder) -> None:
     hub = hub_of(block)
     assert (block.folder / "runs" / "E" / "best").is_dir(), "detector_space needs trained_detector first"
     push = ["push-model", "runs/E/best", "--repo", DETECTOR_ID, "--dataset-id", "ORG/codecfake"]
-    codecfake_command(hub, push, block.folder, block.env)
-    codecfake_command(hub, ["space", "--model", DETECTOR_ID, "--out", "space/"], block.folder, block.env)
+    codecfake_command(block, push)
+    codecfake_command(block, ["space", "--model", DETECTOR_ID, "--out", "space/"])
 
     def check() -> None:
-        space = block.folder / "space"
-        local = {
-            path.relative_to(space).as_posix(): path.read_bytes()
-            for path in space.rglob("*")
-            if path.is_file()
-        }
-        pushed = hub.files(SPACE_ID, "space")
-        assert {name: pushed.get(name) for name in local} == local, "the Space repo does not hold space/"
+        differ = hub.differences(SPACE_ID, block.folder / "space", "space")
+        assert not differ, f"the Space repo does not hold space/: {differ}"
         card = hub.files(DETECTOR_ID)["README.md"].decode()
         assert SPACE_ID in card and "ORG/codecfake" in card, "the model card links no Space or dataset"
 
