@@ -383,7 +383,8 @@ class LoopbackHub:
     # --- the endpoints -------------------------------------------------------------------------
 
     def answer(self, method: str, raw_path: str, headers, body: bytes) -> tuple[int, dict, bytes]:
-        """``(status, headers, body)`` of one request (the body of a HEAD answer is dropped)."""
+        """``(status, headers, body)`` of one request (the body of a HEAD answer is dropped); a request no
+        endpoint answers is recorded in :attr:`unhandled` and answered 404."""
         split = urllib.parse.urlsplit(raw_path)
         query = urllib.parse.parse_qs(split.query)
         parts = split.path.split("/")[1:]
@@ -393,16 +394,15 @@ class LoopbackHub:
                     return self._api(method, parts[1:], query, headers, body)
                 if "resolve" in parts[:4] and method in ("GET", "HEAD"):
                     return self._resolve(parts, headers)
+                raise _NotHandled
         except HubError as error:
-            message = error.message
-            return error.status, {"X-Error-Message": message, **({"X-Error-Code": error.code} if error.code
-                                  else {}), **error.headers}, json.dumps({"error": message}).encode()  # fmt: skip
-        self.unhandled.append((method, raw_path))
-        return (
-            404,
-            {},
-            json.dumps({"error": f"the loopback Hub has no endpoint {method} {split.path}"}).encode(),
-        )
+            code = {"X-Error-Code": error.code} if error.code else {}
+            headers = {"X-Error-Message": error.message, **code, **error.headers}
+            return error.status, headers, json.dumps({"error": error.message}).encode()
+        except _NotHandled:
+            self.unhandled.append((method, raw_path))
+            message = f"the loopback Hub has no endpoint {method} {split.path}"
+            return 404, {}, json.dumps({"error": message}).encode()
 
     def _api(
         self, method: str, parts: list[str], query: dict, headers, body: bytes
@@ -661,14 +661,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        try:
-            status, headers, content = self.hub.answer(self.command, self.path, self.headers, body)
-        except _NotHandled:
-            self.hub.unhandled.append((self.command, self.path))
-            status, headers = 404, {}
-            content = json.dumps(
-                {"error": f"the loopback Hub has no endpoint {self.command} {self.path}"}
-            ).encode()
+        status, headers, content = self.hub.answer(self.command, self.path, self.headers, body)
         self.hub.requests.append((self.command, self.path, status))
         self.send_response(status)
         for name, value in headers.items():

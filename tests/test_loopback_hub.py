@@ -156,3 +156,32 @@ def test_a_parquet_dataset_pushed_with_upload_folder_loads_downloaded_and_stream
         ".gitattributes", "README.md", "data/small/test-00000-of-00001.parquet",
         "data/small/train-00000-of-00001.parquet",
     ]  # fmt: skip
+
+
+def test_ranges_and_an_endpoint_it_lacks():
+    """Byte ranges as HTTP has them (suffix, open-ended, unsatisfiable), the error headers huggingface_hub
+    reads, and a request no endpoint answers: 404, recorded in ``unhandled``."""
+    import urllib.error
+    import urllib.request
+
+    with LoopbackHub() as hub:
+        hub.seed("org/m", {"blob.bin": bytes(range(100))})
+
+        def get(path: str, **headers: str):
+            try:
+                with urllib.request.urlopen(
+                    urllib.request.Request(hub.url + path, headers=headers)
+                ) as answer:
+                    return answer.status, answer.headers, answer.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, error.read()
+
+        assert get("/org/m/resolve/main/blob.bin", Range="bytes=-3")[::2] == (206, bytes([97, 98, 99]))
+        assert get("/org/m/resolve/main/blob.bin", Range="bytes=98-")[::2] == (206, bytes([98, 99]))
+        status, headers, _ = get("/org/m/resolve/main/blob.bin", Range="bytes=100-")
+        assert status == 416 and headers["Content-Range"] == "bytes */100"
+        status, headers, _ = get("/org/m/resolve/main/none.bin")
+        assert (status, headers["X-Error-Code"]) == (404, "EntryNotFound") and headers["X-Repo-Commit"]
+        assert get("/org/none/resolve/main/blob.bin")[1]["X-Error-Code"] == "RepoNotFound"
+        assert get("/api/models/org/m/discussions")[0] == 404
+        assert hub.unhandled == [("GET", "/api/models/org/m/discussions")]
