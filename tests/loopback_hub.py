@@ -31,8 +31,13 @@ datasets 5.2, transformers 5.25), as their source reads it:
 
 Any other request is answered 404 and recorded in :attr:`LoopbackHub.unhandled`, so a test sees an
 endpoint a client needs that this Hub does not offer. Tests seed repos from local folders
-(:meth:`LoopbackHub.seed`, at a chosen commit id when a client pins one) and read what clients pushed
-(:meth:`LoopbackHub.files`, :meth:`LoopbackHub.commits`).
+(:meth:`LoopbackHub.seed`, at a chosen commit id when a client pins one), run clients pointed at the Hub
+(:meth:`LoopbackHub.run_client`) and read what they pushed (:meth:`LoopbackHub.files`,
+:meth:`LoopbackHub.differences`, :meth:`LoopbackHub.commits`) and asked for (:attr:`LoopbackHub.requests`).
+
+Not offered: LFS and Xet storage (so ``datasets``' ``push_to_hub``, which deletes its shards once they are
+pre-uploaded as LFS objects, cannot push here; ``upload_folder`` and ``create_commit`` can), pull requests,
+tags, gated or private access rules.
 """
 
 from __future__ import annotations
@@ -43,7 +48,9 @@ import hashlib
 import http.server
 import json
 import mimetypes
+import os
 import re
+import subprocess
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -52,6 +59,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 import yaml
+from huggingface_hub.utils import filter_repo_objects
 from huggingface_hub.utils.sha import git_hash
 
 REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
@@ -69,6 +77,17 @@ GITATTRIBUTES = "".join(f"*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext
 #: Entries per page of a tree listing (the Hub's: 1000, 50 with ``expand``).
 PAGE_SIZE, EXPANDED_PAGE_SIZE = 1000, 50
 COMMIT_ID = re.compile(r"[0-9a-f]{40}")
+
+
+def folder_files(folder: str | Path, ignore_patterns: list[str] | None = None) -> dict[str, bytes]:
+    """``{path: content}`` of every file under ``folder``, but those ``ignore_patterns`` match (the
+    patterns of ``upload_folder``)."""
+    folder = Path(folder)
+    names = [path.relative_to(folder).as_posix() for path in sorted(folder.rglob("*")) if path.is_file()]
+    return {
+        name: (folder / name).read_bytes()
+        for name in filter_repo_objects(names, ignore_patterns=ignore_patterns)
+    }
 
 
 def _now() -> str:
@@ -171,6 +190,27 @@ class LoopbackHub:
         """The variables that point huggingface_hub, datasets and transformers at this Hub, online."""
         return {"HF_ENDPOINT": self.url, "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_TOKEN": token}
 
+    def run_client(self, command: list[str], home: Path, env: dict[str, str] | None = None,
+                   timeout: float = 300) -> str:  # fmt: skip
+        """Run ``command`` in the folder ``home`` (also its HOME; its Hub cache ``home/.cache/huggingface``)
+        with this process's environment but every ``HF_*`` variable replaced by ``env`` and
+        :meth:`environment`; returns its stdout, and fails (AssertionError, with its stderr) if it does."""
+        environment = {
+            key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))
+        }
+        environment |= {
+            "HOME": str(home),
+            "HF_HOME": str(home / ".cache" / "huggingface"),
+            "OMP_NUM_THREADS": "1",
+        }
+        environment |= (env or {}) | self.environment()
+        Path(home).mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            command, cwd=home, env=environment, capture_output=True, text=True, timeout=timeout
+        )
+        assert result.returncode == 0, f"{' '.join(command)[:200]} failed:\n{result.stderr[-6000:]}"
+        return result.stdout
+
     # --- seeding and inspecting (for tests) ----------------------------------------------------
 
     def create(self, repo_id: str, repo_type: str = "model", *, sdk: str | None = None,
@@ -184,18 +224,28 @@ class LoopbackHub:
                 self._commit(repo, "main", {".gitattributes": GITATTRIBUTES}, [], "initial commit")
             return self.repos[key]
 
-    def seed(self, repo_id: str, folder: str | Path, repo_type: str = "model", *, commit: str | None = None,
-             message: str = "Seed from a local folder", sdk: str | None = None) -> str:  # fmt: skip
-        """Commit every file under ``folder`` to ``main`` of ``repo_id`` (created if missing: a Space
-        gets ``sdk``, default gradio), as the commit ``commit`` (40 hex digits; default a new id: a
-        client that pins a commit finds it). Files of earlier commits stay unless replaced. Returns the
-        commit id."""
-        folder = Path(folder)
-        files = {path.relative_to(folder).as_posix(): path.read_bytes()
-                 for path in sorted(folder.rglob("*")) if path.is_file()}  # fmt: skip
+    def seed(self, repo_id: str, folder: str | Path | dict[str, bytes], repo_type: str = "model", *,
+             commit: str | None = None, message: str = "Seed from a local folder", sdk: str | None = None,
+             ignore_patterns: list[str] | None = None) -> str:  # fmt: skip
+        """Commit the files of ``folder`` (:func:`folder_files`; or ``{path: content}``) to ``main`` of
+        ``repo_id`` (created if missing: a Space gets ``sdk``, default gradio), as the commit ``commit``
+        (40 hex digits; default a new id: a client that pins a commit finds it). Files of earlier commits
+        stay unless replaced. Returns the commit id."""
+        files = folder if isinstance(folder, dict) else folder_files(folder, ignore_patterns)
         with self.lock:
             repo = self.create(repo_id, repo_type, sdk=sdk or ("gradio" if repo_type == "space" else None))
             return self._commit(repo, "main", files, [], message, oid=commit)
+
+    def differences(self, repo_id: str, folder: str | Path, repo_type: str = "model",
+                    ignore_patterns: list[str] | None = None) -> list[str]:  # fmt: skip
+        """The files of ``folder`` (:func:`folder_files`) that ``main`` of ``repo_id`` lacks or holds with
+        other bytes, and the files under ``ignore_patterns`` it holds nonetheless (empty: the repo holds
+        the folder as ``upload_folder`` would have uploaded it)."""
+        remote = self.files(repo_id, repo_type)
+        local = folder_files(folder, ignore_patterns)
+        everything = folder_files(folder)
+        return sorted({name for name in local if remote.get(name) != local[name]}
+                      | {name for name in everything if name not in local and name in remote})  # fmt: skip
 
     def files(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> dict[str, bytes]:
         """``{path: content}`` of ``repo_id`` at ``revision`` (a branch or commit id)."""
@@ -333,7 +383,8 @@ class LoopbackHub:
     # --- the endpoints -------------------------------------------------------------------------
 
     def answer(self, method: str, raw_path: str, headers, body: bytes) -> tuple[int, dict, bytes]:
-        """``(status, headers, body)`` of one request (the body of a HEAD answer is dropped)."""
+        """``(status, headers, body)`` of one request (the body of a HEAD answer is dropped); a request no
+        endpoint answers is recorded in :attr:`unhandled` and answered 404."""
         split = urllib.parse.urlsplit(raw_path)
         query = urllib.parse.parse_qs(split.query)
         parts = split.path.split("/")[1:]
@@ -343,16 +394,15 @@ class LoopbackHub:
                     return self._api(method, parts[1:], query, headers, body)
                 if "resolve" in parts[:4] and method in ("GET", "HEAD"):
                     return self._resolve(parts, headers)
+                raise _NotHandled
         except HubError as error:
-            message = error.message
-            return error.status, {"X-Error-Message": message, **({"X-Error-Code": error.code} if error.code
-                                  else {}), **error.headers}, json.dumps({"error": message}).encode()  # fmt: skip
-        self.unhandled.append((method, raw_path))
-        return (
-            404,
-            {},
-            json.dumps({"error": f"the loopback Hub has no endpoint {method} {split.path}"}).encode(),
-        )
+            code = {"X-Error-Code": error.code} if error.code else {}
+            headers = {"X-Error-Message": error.message, **code, **error.headers}
+            return error.status, headers, json.dumps({"error": error.message}).encode()
+        except _NotHandled:
+            self.unhandled.append((method, raw_path))
+            message = f"the loopback Hub has no endpoint {method} {split.path}"
+            return 404, {}, json.dumps({"error": message}).encode()
 
     def _api(
         self, method: str, parts: list[str], query: dict, headers, body: bytes
@@ -611,14 +661,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        try:
-            status, headers, content = self.hub.answer(self.command, self.path, self.headers, body)
-        except _NotHandled:
-            self.hub.unhandled.append((self.command, self.path))
-            status, headers = 404, {}
-            content = json.dumps(
-                {"error": f"the loopback Hub has no endpoint {self.command} {self.path}"}
-            ).encode()
+        status, headers, content = self.hub.answer(self.command, self.path, self.headers, body)
         self.hub.requests.append((self.command, self.path, status))
         self.send_response(status)
         for name, value in headers.items():

@@ -6,8 +6,6 @@ only ``HF_ENDPOINT`` and ``HF_HUB_OFFLINE=0`` pointing it there, as a docs block
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -25,13 +23,8 @@ def hub():
 
 
 def run_client(hub: LoopbackHub, code: str, home: Path) -> str:
-    """Run ``code`` in a new interpreter pointed at ``hub`` (an empty HF_HOME under ``home``); its stdout."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HF_", "HUGGINGFACE"))}
-    env |= hub.environment() | {"HF_HOME": str(home / "hf_home"), "HOME": str(home), "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=home, env=env,
-                            capture_output=True, text=True, timeout=240)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-6000:]
-    return result.stdout
+    """Run Python ``code`` in a new interpreter pointed at ``hub``, in ``home`` (an empty Hub cache); its stdout."""
+    return hub.run_client([sys.executable, "-c", textwrap.dedent(code)], home, timeout=240)
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> Path:
@@ -163,3 +156,32 @@ def test_a_parquet_dataset_pushed_with_upload_folder_loads_downloaded_and_stream
         ".gitattributes", "README.md", "data/small/test-00000-of-00001.parquet",
         "data/small/train-00000-of-00001.parquet",
     ]  # fmt: skip
+
+
+def test_ranges_and_an_endpoint_it_lacks():
+    """Byte ranges as HTTP has them (suffix, open-ended, unsatisfiable), the error headers huggingface_hub
+    reads, and a request no endpoint answers: 404, recorded in ``unhandled``."""
+    import urllib.error
+    import urllib.request
+
+    with LoopbackHub() as hub:
+        hub.seed("org/m", {"blob.bin": bytes(range(100))})
+
+        def get(path: str, **headers: str):
+            try:
+                with urllib.request.urlopen(
+                    urllib.request.Request(hub.url + path, headers=headers)
+                ) as answer:
+                    return answer.status, answer.headers, answer.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, error.read()
+
+        assert get("/org/m/resolve/main/blob.bin", Range="bytes=-3")[::2] == (206, bytes([97, 98, 99]))
+        assert get("/org/m/resolve/main/blob.bin", Range="bytes=98-")[::2] == (206, bytes([98, 99]))
+        status, headers, _ = get("/org/m/resolve/main/blob.bin", Range="bytes=100-")
+        assert status == 416 and headers["Content-Range"] == "bytes */100"
+        status, headers, _ = get("/org/m/resolve/main/none.bin")
+        assert (status, headers["X-Error-Code"]) == (404, "EntryNotFound") and headers["X-Repo-Commit"]
+        assert get("/org/none/resolve/main/blob.bin")[1]["X-Error-Code"] == "RepoNotFound"
+        assert get("/api/models/org/m/discussions")[0] == 404
+        assert hub.unhandled == [("GET", "/api/models/org/m/discussions")]
