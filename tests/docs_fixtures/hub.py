@@ -233,7 +233,7 @@ def pushed_codecfake(block: BlockFolder) -> None:
 RELEASE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-@artefact("release_lookalike")
+@artefact("release_lookalike_4_shards")
 def make_release(folder: Path) -> Path:
     """The release look-alike of tests/dataset_builder/test_import_release.py (every codec name, genuine
     rows, an unknown codec; 4 parquet shards, ``datalist.csv``), with speakers p231 and p232 too (the ones
@@ -247,7 +247,7 @@ def make_release(folder: Path) -> Path:
 def release_snapshot(block: BlockFolder) -> None:
     """``~/data/CodecFake/``: a local snapshot of the release look-alike (``data/*.parquet``,
     ``datalist.csv``), as ``hf download rogertseng/CodecFake --repo-type dataset --local-dir`` leaves it."""
-    copy(block.artefact("release_lookalike"), block.folder / "data" / "CodecFake")
+    copy(block.artefact("release_lookalike_4_shards"), block.folder / "data" / "CodecFake")
 
 
 @fixture
@@ -257,13 +257,13 @@ def hub_release(block: BlockFolder) -> None:
     Checked once the block ran: every shard was downloaded from there, and the import of the last command
     (``codecfake-release/``) records that commit."""
     hub = hub_of(block)
-    hub.seed("rogertseng/CodecFake", block.artefact("release_lookalike"), "dataset", commit=RELEASE_COMMIT)
+    hub.seed("rogertseng/CodecFake", block.artefact("release_lookalike_4_shards"), "dataset", commit=RELEASE_COMMIT)
     card = b"---\nlicense: cc-by-4.0\n---\n# CodecFake (look-alike)\n"
     hub.seed("rogertseng/CodecFake", {"README.md": card}, "dataset", message="Add a card")
 
     def check() -> None:
         shards = sorted(
-            path.name for path in (block.artefact("release_lookalike") / "data").glob("*.parquet")
+            path.name for path in (block.artefact("release_lookalike_4_shards") / "data").glob("*.parquet")
         )
         fetched = downloads(hub, "rogertseng/CodecFake", "dataset")
         assert {path.rsplit("/", 1)[1] for path in fetched} == set(shards), f"downloads: {fetched}"
