@@ -18,8 +18,7 @@ line (or one clause on the comment's line)::
     timeout 900                                      seconds the block may take (default 300)
     serves http://127.0.0.1:7860/                    runs until that page answers, then is stopped (Ctrl-C)
     machines 2 RANK_OF_THIS_MACHINE                  2 copies at once, one per simulated machine, VAR=0, 1
-    parse-only REASON                                cannot run offline here: parsed, not run
-    not-run REASON                                   neither (the set-up block, which .ci/run runs)
+    not-run REASON                                   not run here (only the set-up block, which .ci/run runs)
     -->
 
 Every shell block that is not ``not-run`` is also parsed, in the default suite: bash runs it with the
@@ -69,7 +68,6 @@ class Directive:
     replacements: tuple[tuple[str, str], ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     slow: str = ""
-    parse_only: str = ""
     not_run: str = ""
     timeout: int = TIMEOUT
     serves: str = ""
@@ -110,7 +108,7 @@ def _directive(text: str, where: str) -> Directive:
             clauses["replace"].append(tuple(rest))
         elif keyword == "env" and len(rest) == 1 and "=" in rest[0]:
             clauses["env"].append(tuple(rest[0].split("=", 1)))
-        elif keyword in ("slow", "parse-only", "not-run") and rest:
+        elif keyword in ("slow", "not-run") and rest:
             reasons[keyword] = " ".join(rest)
         elif keyword == "timeout" and len(rest) == 1 and rest[0].isdigit():
             reasons["timeout"] = rest[0]
@@ -122,7 +120,7 @@ def _directive(text: str, where: str) -> Directive:
             raise AssertionError(f"{where}: unknown or incomplete docs-test clause {line!r}")
     return Directive(
         fixtures=tuple(clauses["fixtures"]), replacements=tuple(clauses["replace"]), env=tuple(clauses["env"]),
-        slow=reasons.get("slow", ""), parse_only=reasons.get("parse-only", ""), not_run=reasons.get("not-run", ""),
+        slow=reasons.get("slow", ""), not_run=reasons.get("not-run", ""),
         timeout=int(reasons.get("timeout", TIMEOUT)), serves=reasons.get("serves", ""),
         machines=(int(machines[0]), machines[1]) if (machines := reasons.get("machines", "").split()) else (1, ""),
     )  # fmt: skip
@@ -367,11 +365,19 @@ def test_every_directive_is_valid():
         problems += [
             f"{block.id}: {old!r} is not in the block (after the substitutions above it)" for old in missing
         ]
-        if block.language == "python" and (directive.parse_only or directive.not_run):
+        if block.language == "python" and directive.not_run:
             problems.append(f"{block.id}: a Python block runs (give it fixtures or a substitution)")
-        if (directive.parse_only or directive.not_run) and directive.fixtures:
+        if directive.not_run and directive.fixtures:
             problems.append(f"{block.id}: fixtures of a block that is not run")
     assert not problems, "\n".join(problems)
+
+
+def test_every_block_runs_but_the_set_up():
+    """Every shell and Python block is run, in the default or the slow set; the one block that is not
+    run here is README's set-up, which .ci/run runs verbatim on a fresh machine."""
+    not_run = [block for block in BLOCKS if block.directive.not_run]
+    assert [(block.page, "python3 -m venv" in block.code) for block in not_run] == [("README.md", True)]
+    assert [block.id for block in BLOCKS if block.language not in (*SHELL, "python", *NOT_RUN)] == []
 
 
 def _parse(argv: list[str], parser, what: str) -> None:
@@ -451,7 +457,7 @@ def _params(blocks: list[Block]) -> list:
     return [
         pytest.param(block, id=block.id, marks=[pytest.mark.slow] if block.directive.slow else [])
         for block in blocks
-        if not (block.directive.parse_only or block.directive.not_run)
+        if not block.directive.not_run
     ]
 
 
@@ -483,7 +489,7 @@ def test_the_harness_fails_a_block_with_a_renamed_option(tmp_path):
 
 def test_a_directive_must_stand_above_a_fence(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text("<!-- docs-test: parse-only a reason -->\nsome text\n```bash\ncodecfake codecs\n```\n")
+    page.write_text("<!-- docs-test: slow a reason -->\nsome text\n```bash\ncodecfake codecs\n```\n")
     with pytest.raises(AssertionError, match="just above a fence"):
         blocks_of(page)
     page.write_text("<!-- docs-test\nfixtures a b\nfrobnicate\n-->\n```bash\ncodecfake codecs\n```\n")
