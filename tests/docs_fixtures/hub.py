@@ -257,7 +257,9 @@ def hub_release(block: BlockFolder) -> None:
     Checked once the block ran: every shard was downloaded from there, and the import of the last command
     (``codecfake-release/``) records that commit."""
     hub = hub_of(block)
-    hub.seed("rogertseng/CodecFake", block.artefact("release_lookalike_4_shards"), "dataset", commit=RELEASE_COMMIT)
+    hub.seed(
+        "rogertseng/CodecFake", block.artefact("release_lookalike_4_shards"), "dataset", commit=RELEASE_COMMIT
+    )
     card = b"---\nlicense: cc-by-4.0\n---\n# CodecFake (look-alike)\n"
     hub.seed("rogertseng/CodecFake", {"README.md": card}, "dataset", message="Add a card")
 
